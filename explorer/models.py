@@ -1,0 +1,352 @@
+"""The partnership schema: SQLModel tables, pure data (no Qt, no sessions).
+
+Every record table shares :class:`Record`: an integer key, a stable UUID (used to match
+records across exports, imports and merges), a ``version`` for optimistic locking and
+created/updated timestamps. Dated tables also keep integer day numbers
+(days since 1970-01-01) beside their ``date`` columns so the timeline can load them
+straight into numpy without parsing strings; the listeners at the bottom keep the two
+in step on every insert and update.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid as uuid_mod
+from typing import Any, ClassVar
+
+from sqlalchemy import Column, Index, String, UniqueConstraint, event
+from sqlalchemy.orm import declared_attr
+from sqlmodel import Field, SQLModel
+
+EPOCH = dt.date(1970, 1, 1)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def new_uuid() -> str:
+    return str(uuid_mod.uuid4())
+
+
+def day_number(value: dt.date | None) -> int | None:
+    """Days since 1970-01-01: what the timeline reads."""
+    return None if value is None else (value - EPOCH).days
+
+
+def day_to_date(day: int) -> dt.date:
+    return EPOCH + dt.timedelta(days=int(day))
+
+
+class DatePrecision(enum.StrEnum):
+    DAY = "day"
+    MONTH = "month"
+    YEAR = "year"
+    APPROXIMATE = "approximate"
+
+    def bounds(self, value: dt.date) -> tuple[dt.date, dt.date]:
+        """Earliest and latest day the stored date can stand for."""
+        if self is DatePrecision.DAY:
+            return value, value
+        if self is DatePrecision.MONTH:
+            first = value.replace(day=1)
+            nxt = (first + dt.timedelta(days=32)).replace(day=1)
+            return first, nxt - dt.timedelta(days=1)
+        if self is DatePrecision.YEAR:
+            return value.replace(month=1, day=1), value.replace(month=12, day=31)
+        # Approximate: a season either side is what "about" usually means in the sources.
+        return value - dt.timedelta(days=90), value + dt.timedelta(days=90)
+
+    def format(self, value: dt.date) -> str:
+        if self is DatePrecision.DAY:
+            return f"{value.day} {value:%B %Y}"
+        if self is DatePrecision.MONTH:
+            return f"{value:%B %Y}"
+        if self is DatePrecision.YEAR:
+            return f"{value:%Y}"
+        return f"c. {value:%B %Y}"
+
+
+class Currency(enum.StrEnum):
+    JPY = "JPY"
+    USD = "USD"
+    INR = "INR"
+
+
+class EventKind(enum.StrEnum):
+    SUMMIT = "summit"
+    VISIT = "visit"
+    ANNOUNCEMENT = "announcement"
+    SIGNING = "signing"
+
+
+class Record(SQLModel):
+    """Columns every stored record has."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(default_factory=new_uuid, sa_column_kwargs={"unique": True}, max_length=36)
+    version: int = Field(default=1)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+
+    # Human label of the record type, e.g. "Pledge"; tables set it.
+    kind_label: ClassVar[str] = "Record"
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805 (declared_attr receives the class)
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+
+
+class Dated(SQLModel):
+    """A date with its precision, an optional end, and the day numbers the timeline reads."""
+
+    start_date: dt.date | None = Field(default=None)
+    date_precision: str = Field(default=DatePrecision.DAY.value, max_length=12)
+    end_date: dt.date | None = Field(default=None)
+    start_day: int | None = Field(default=None, index=True)
+    end_day: int | None = Field(default=None)
+
+
+class Money(SQLModel):
+    """An amount in its own currency, with the rate (USD per unit) and date used for USD."""
+
+    amount: float | None = Field(default=None)
+    currency: str | None = Field(default=None, max_length=3)
+    usd_rate: float | None = Field(default=None)
+    rate_date: dt.date | None = Field(default=None)
+    amount_usd: float | None = Field(default=None)
+
+
+# --- reference data --------------------------------------------------------------------
+
+
+class Country(Record, table=True):
+    kind_label: ClassVar[str] = "Country"
+    code: str = Field(sa_column=Column(String(8), unique=True, nullable=False))
+    name: str = Field(max_length=120)
+
+
+class Place(Record, table=True):
+    kind_label: ClassVar[str] = "Place"
+    name: str = Field(max_length=200, index=True)
+    kind: str = Field(default="city", max_length=20)  # state / city / region
+    country_id: int | None = Field(default=None, foreign_key="country.id", index=True)
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+class Person(Record, table=True):
+    kind_label: ClassVar[str] = "Person"
+    name: str = Field(max_length=200, index=True)
+    native_name: str | None = Field(default=None, max_length=200)
+    role: str | None = Field(default=None, max_length=200)
+    country_id: int | None = Field(default=None, foreign_key="country.id", index=True)
+    term_start: dt.date | None = None
+    term_end: dt.date | None = None
+    notes: str | None = None
+
+
+class Sector(Record, table=True):
+    kind_label: ClassVar[str] = "Sector"
+    name: str = Field(sa_column=Column(String(120), unique=True, nullable=False))
+    parent_id: int | None = Field(default=None, foreign_key="sector.id", index=True)
+    notes: str | None = None
+
+
+class Organisation(Record, table=True):
+    kind_label: ClassVar[str] = "Organisation"
+    name: str = Field(sa_column=Column(String(200), unique=True, nullable=False))
+    kind: str = Field(default="company", max_length=20)  # company / government / university / agency
+    country_id: int | None = Field(default=None, foreign_key="country.id", index=True)
+    sector_id: int | None = Field(default=None, foreign_key="sector.id", index=True)
+    notes: str | None = None
+
+
+# --- what happened -------------------------------------------------------------------
+
+
+class Event(Record, Dated, table=True):
+    kind_label: ClassVar[str] = "Event"
+    kind: str = Field(default=EventKind.SUMMIT.value, max_length=20)
+    title: str = Field(max_length=300, index=True)
+    summit_number: int | None = None
+    place_id: int | None = Field(default=None, foreign_key="place.id", index=True)
+    notes: str | None = None
+
+
+class EventParticipant(SQLModel, table=True):
+    event_id: int = Field(foreign_key="event.id", primary_key=True, ondelete="CASCADE")
+    person_id: int = Field(foreign_key="person.id", primary_key=True, index=True)
+
+
+class Pledge(Record, Dated, Money, table=True):
+    """A commitment of money from one country to another over a period."""
+
+    kind_label: ClassVar[str] = "Pledge"
+    title: str = Field(max_length=300, index=True)
+    pledger_id: int | None = Field(default=None, foreign_key="country.id", index=True)
+    recipient_id: int | None = Field(default=None, foreign_key="country.id", index=True)
+    event_id: int | None = Field(default=None, foreign_key="event.id", index=True)
+    status: str = Field(default="announced", max_length=20)
+    supersedes_id: int | None = Field(default=None, foreign_key="pledge.id", index=True)
+    notes: str | None = None
+
+
+class Deal(Record, Dated, Money, table=True):
+    """A deal, project, investment or MoU between organisations."""
+
+    kind_label: ClassVar[str] = "Deal"
+    title: str = Field(max_length=300, index=True)
+    kind: str = Field(default="project", max_length=20)  # mou / project / investment / plant / ...
+    sector_id: int | None = Field(default=None, foreign_key="sector.id", index=True)
+    place_id: int | None = Field(default=None, foreign_key="place.id", index=True)
+    status: str = Field(default="announced", max_length=20)
+    pledge_id: int | None = Field(default=None, foreign_key="pledge.id", index=True)
+    event_id: int | None = Field(default=None, foreign_key="event.id", index=True)
+    notes: str | None = None
+
+
+class DealOrganisation(SQLModel, table=True):
+    deal_id: int = Field(foreign_key="deal.id", primary_key=True, ondelete="CASCADE")
+    organisation_id: int = Field(foreign_key="organisation.id", primary_key=True, index=True)
+    role: str = Field(default="partner", max_length=20)  # lead / partner / investor
+
+
+class Initiative(Record, Dated, table=True):
+    """An initiative, framework, programme or strategic concept."""
+
+    kind_label: ClassVar[str] = "Initiative"
+    name: str = Field(sa_column=Column(String(200), unique=True, nullable=False))
+    kind: str = Field(default="initiative", max_length=20)
+    event_id: int | None = Field(default=None, foreign_key="event.id", index=True)
+    sector_id: int | None = Field(default=None, foreign_key="sector.id", index=True)
+    notes: str | None = None
+
+
+class Target(Record, Dated, table=True):
+    """A number to reach (or reached) over a period: 50,000 people in five years."""
+
+    kind_label: ClassVar[str] = "Target"
+    name: str = Field(max_length=200, index=True)
+    initiative_id: int | None = Field(default=None, foreign_key="initiative.id", index=True)
+    value: float = Field(default=0.0)
+    unit: str = Field(default="", max_length=40)
+    amount_usd: float | None = None
+    status: str = Field(default="target", max_length=20)
+    event_id: int | None = Field(default=None, foreign_key="event.id", index=True)
+    notes: str | None = None
+
+
+# --- provenance ----------------------------------------------------------------------
+
+
+class Source(Record, table=True):
+    kind_label: ClassVar[str] = "Source"
+    title: str = Field(max_length=300)
+    publisher: str | None = Field(default=None, max_length=200)
+    kind: str = Field(default="article", max_length=20)  # article / public_record
+    published: dt.date | None = None
+    url: str | None = None
+    notes: str | None = None
+
+
+class Citation(Record, table=True):
+    """Says where a record's facts come from: a source, its section, a note in our words."""
+
+    kind_label: ClassVar[str] = "Citation"
+    __table_args__ = (Index("ix_citation_record", "record_type", "record_id"),)
+    source_id: int = Field(foreign_key="source.id", index=True)
+    record_type: str = Field(max_length=40)
+    record_id: int
+    section: str | None = Field(default=None, max_length=300)
+    note: str | None = None
+
+
+class ChangeLog(SQLModel, table=True):
+    """One row per field changed by a write: nothing an analyst writes is lost."""
+
+    __table_args__ = (Index("ix_changelog_record", "record_type", "record_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = Field(default_factory=utcnow)
+    user: str = Field(default="", max_length=100)
+    action: str = Field(max_length=10)  # create / update / delete
+    record_type: str = Field(max_length=40)
+    record_id: int
+    record_uuid: str = Field(max_length=36)
+    field: str | None = Field(default=None, max_length=60)
+    old_value: str | None = None
+    new_value: str | None = None
+
+
+class Meta(SQLModel, table=True):
+    """Small key/value facts about the database file (e.g. that it is the demo)."""
+
+    key: str = Field(primary_key=True, max_length=60)
+    value: str = ""
+
+
+# Every record table, by the name used in citations, history and the UI.
+RECORD_TYPES: dict[str, type[Record]] = {
+    cls.__tablename__: cls  # type: ignore[misc]
+    for cls in (
+        Country,
+        Place,
+        Person,
+        Sector,
+        Organisation,
+        Event,
+        Pledge,
+        Deal,
+        Initiative,
+        Target,
+        Source,
+        Citation,
+    )
+}
+
+DATED_TYPES: tuple[type[SQLModel], ...] = (Event, Pledge, Deal, Initiative, Target)
+
+__all__ = [
+    "DATED_TYPES",
+    "RECORD_TYPES",
+    "ChangeLog",
+    "Citation",
+    "Country",
+    "Currency",
+    "DatePrecision",
+    "Deal",
+    "DealOrganisation",
+    "Event",
+    "EventKind",
+    "EventParticipant",
+    "Initiative",
+    "Meta",
+    "Organisation",
+    "Person",
+    "Place",
+    "Pledge",
+    "Record",
+    "Sector",
+    "Source",
+    "Target",
+    "UniqueConstraint",
+    "day_number",
+    "day_to_date",
+]
+
+
+def _sync_day_columns(_mapper: Any, _connection: Any, target: Any) -> None:
+    target.start_day = day_number(target.start_date)
+    target.end_day = day_number(target.end_date)
+
+
+def _touch(_mapper: Any, _connection: Any, target: Any) -> None:
+    target.updated_at = utcnow()
+
+
+for _cls in DATED_TYPES:
+    event.listen(_cls, "before_insert", _sync_day_columns)
+    event.listen(_cls, "before_update", _sync_day_columns)
+for _cls in RECORD_TYPES.values():
+    event.listen(_cls, "before_update", _touch)

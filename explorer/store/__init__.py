@@ -1,0 +1,266 @@
+"""The store: opens the database and offers the queries and writes the app needs. No Qt here."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from explorer import models as m
+from explorer import paths
+from explorer.store import filtering, queries, search, writes
+from explorer.store.database import OpenResult, open_database, url_for
+from explorer.store.errors import (
+    ConflictError,
+    CorruptDatabaseError,
+    DatabaseLockedError,
+    DatabaseMissingError,
+    NewerSchemaError,
+    NotADatabaseError,
+    ReadOnlyError,
+    RecordNotFoundError,
+    StoreError,
+    ValidationError,
+)
+from explorer.store.queries import Filters, TimelineData
+from explorer.store.writes import Change, ChangeSet
+
+log = logging.getLogger("explorer.store")
+
+__all__ = [
+    "Change",
+    "ChangeSet",
+    "ConflictError",
+    "CorruptDatabaseError",
+    "DatabaseLockedError",
+    "DatabaseMissingError",
+    "Filters",
+    "NewerSchemaError",
+    "NotADatabaseError",
+    "ReadOnlyError",
+    "RecordNotFoundError",
+    "Store",
+    "StoreError",
+    "TimelineData",
+    "ValidationError",
+    "open_store",
+    "resolve_target",
+]
+
+
+def _translate_operational(exc: sa.exc.OperationalError) -> StoreError:
+    text = str(exc.orig).lower()
+    if "locked" in text or "busy" in text:
+        return DatabaseLockedError(
+            "The database is busy: another program or window is writing to it. "
+            "Nothing was saved; try again in a moment.",
+            detail=str(exc.orig),
+        )
+    if "readonly" in text or "read-only" in text:
+        return ReadOnlyError("The database is read-only; nothing was saved.", detail=str(exc.orig))
+    if "disk" in text and "full" in text:
+        return StoreError("The disk is full; nothing was saved.", detail=str(exc.orig))
+    return StoreError(f"The database reported a problem; nothing was saved. ({exc.orig})", detail=str(exc.orig))
+
+
+class Store:
+    """One open database. Reads through :meth:`read`; every write is one transaction."""
+
+    def __init__(self, opened: OpenResult, *, user: str | None = None) -> None:
+        self._opened = opened
+        self.engine = opened.engine
+        self.url = opened.url
+        self.path: Path | None = opened.path
+        self.read_only = opened.read_only
+        self.read_only_reason = opened.read_only_reason
+        self.user = user or writes.os_user()
+        if not self.read_only:
+            self._refresh_search_index_if_stale()
+
+    # --- sessions ----------------------------------------------------------------------
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session in one IMMEDIATE transaction: committed on success, rolled back on error."""
+        if self.read_only:
+            raise ReadOnlyError(self.read_only_reason or "The database is open read-only.")
+        try:
+            with (
+                self.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn,
+                conn.begin(),
+                Session(bind=conn, expire_on_commit=False) as session,
+            ):
+                yield session
+                session.flush()
+        except sa.exc.OperationalError as exc:
+            raise _translate_operational(exc) from exc
+        except sa.exc.IntegrityError as exc:
+            raise StoreError(
+                f"The change breaks a database rule and was not saved. ({exc.orig})", detail=str(exc.orig)
+            ) from exc
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- facts about the file ----------------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.text("SELECT value FROM meta WHERE key = :k"), {"k": key}).first()
+        return None if row is None else str(row[0])
+
+    @property
+    def upgraded_from(self) -> str | None:
+        return self._opened.upgraded_from
+
+    @property
+    def backup_path(self) -> Path | None:
+        return self._opened.backup
+
+    def display_name(self) -> str:
+        if self.path is not None:
+            return self.path.name
+        return sa.engine.make_url(self.url).render_as_string(hide_password=True)
+
+    def _refresh_search_index_if_stale(self) -> None:
+        if self.meta("search_index_dirty") is None:
+            return
+        with self.write() as session:
+            search.rebuild(session.connection())
+
+    # --- queries -----------------------------------------------------------------------
+
+    def timeline(
+        self, start_day: int | None = None, end_day: int | None = None, filters: Filters | None = None
+    ) -> TimelineData:
+        with self.engine.connect() as conn:
+            return queries.timeline(conn, start_day, end_day, filters=filters)
+
+    def events_between(self, start_day: int, end_day: int) -> list[tuple[int, str]]:
+        with self.engine.connect() as conn:
+            return queries.events_between(conn, start_day, end_day)
+
+    def sector_tree(self, filters: Filters | None = None) -> list[queries.SectorNode]:
+        with self.engine.connect() as conn:
+            return queries.sector_tree(conn, filters)
+
+    def organisations_in_sector(self, sector_id: int, filters: Filters | None = None) -> list[queries.OrganisationRow]:
+        with self.engine.connect() as conn:
+            return queries.organisations_in_sector(conn, sector_id, filters)
+
+    def deals_of_organisation(
+        self, organisation_id: int, sector_id: int | None = None, filters: Filters | None = None
+    ) -> list[queries.DealRow]:
+        with self.engine.connect() as conn:
+            return queries.deals_of_organisation(conn, organisation_id, sector_id, filters)
+
+    def matching_ids(self, record_type: str, filters: Filters) -> set[int]:
+        """ids of one record type passing the filters (for views that hold few records)."""
+        table = m.RECORD_TYPES[record_type].__table__  # type: ignore[attr-defined]
+        with self.engine.connect() as conn:
+            conds = filtering.record_conditions(record_type, filters, conn.dialect.name)
+            return {int(r[0]) for r in conn.execute(sa.select(table.c.id).where(*conds))}
+
+    def sector_ids_with_descendants(self, sector_ids: list[int]) -> frozenset[int]:
+        with self.engine.connect() as conn:
+            return queries.sector_ids_with_descendants(conn, sector_ids)
+
+    def detail(self, record_type: str, record_id: int) -> queries.RecordDetail:
+        with self.read() as session:
+            return queries.detail(session, record_type, record_id)
+
+    def search(self, text: str, limit: int = 200) -> list[search.SearchHit]:
+        with self.engine.connect() as conn:
+            return search.search(conn, text, limit)
+
+    def get(self, record_type: str, record_id: int) -> m.Record:
+        with self.read() as session:
+            return queries.get(session, record_type, record_id)
+
+    def snapshot(self, record_type: str, record_id: int) -> tuple[int, dict[str, Any]]:
+        """(version, values) of a record as a form opens it."""
+        with self.read() as session:
+            record = queries.get(session, record_type, record_id)
+            return record.version, writes.snapshot(session, record_type, record)
+
+    def references_to(self, record_type: str, record_id: int) -> list[writes.Reference]:
+        with self.read() as session:
+            return writes.references_to(session, record_type, record_id)
+
+    def list_records(self, record_type: str) -> list[tuple[int, str]]:
+        """(id, label) of every record of a type, for pickers."""
+        cls = m.RECORD_TYPES[record_type]
+        column = "title" if "title" in cls.model_fields else "name"
+        if record_type == "citation":
+            column = "section"
+        table = cls.__table__  # type: ignore[attr-defined]
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(table.c.id, table.c[column]).order_by(table.c[column])).all()
+        return [(int(i), str(label or "")) for i, label in rows]
+
+    # --- writes ------------------------------------------------------------------------
+
+    def create(self, record_type: str, values: dict[str, Any], **kwargs: Any) -> ChangeSet:
+        with self.write() as session:
+            return writes.create(session, record_type, values, user=self.user, **kwargs)
+
+    def update(
+        self,
+        record_type: str,
+        record_id: int,
+        values: dict[str, Any],
+        *,
+        expected_version: int,
+        base: dict[str, Any] | None = None,
+    ) -> ChangeSet:
+        with self.write() as session:
+            return writes.update(
+                session, record_type, record_id, values, expected_version=expected_version, user=self.user, base=base
+            )
+
+    def delete(self, record_type: str, record_id: int, *, expected_version: int, detach: bool = False) -> ChangeSet:
+        with self.write() as session:
+            return writes.delete(
+                session, record_type, record_id, expected_version=expected_version, user=self.user, detach=detach
+            )
+
+
+def resolve_target(target: str | Path | None) -> str:
+    """The URL to open: an explicit path/URL, else EXPLORER_DATABASE_URL, else the demo copy."""
+    if target:
+        return url_for(target)
+    env = os.environ.get("EXPLORER_DATABASE_URL")
+    if env:
+        return url_for(env)
+    return url_for(ensure_demo_copy())
+
+
+def ensure_demo_copy() -> Path:
+    """The user's writable copy of the demo database, built from the shipped dataset once."""
+    path = paths.default_database_path()
+    if not path.exists():
+        from explorer.store.demo import build_demo_database
+
+        build_demo_database(path)
+    return path
+
+
+def open_store(target: str | Path | None = None, *, read_only: bool = False) -> Store:
+    url = resolve_target(target)
+    try:
+        opened = open_database(url, read_only=read_only, backup_dir=paths.backup_dir())
+    except sqlite3.Error as exc:  # anything the inspection did not foresee
+        raise CorruptDatabaseError(f"The database could not be opened: {exc}", detail=str(exc)) from exc
+    return Store(opened)

@@ -1,0 +1,323 @@
+"""Opening a database safely: inspect first (read-only), refuse clearly, migrate with a backup.
+
+Nothing here writes to a file until it is known to be ours, intact, writable and of a
+schema this version understands.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import StaticPool
+
+from explorer.store import migrate
+from explorer.store.errors import (
+    CorruptDatabaseError,
+    DatabaseLockedError,
+    DatabaseMissingError,
+    NewerSchemaError,
+    NotADatabaseError,
+    ReadOnlyError,
+    StoreError,
+)
+
+log = logging.getLogger("explorer.store")
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 5000
+# Above this size the full quick_check costs more than a start-up should; the header,
+# schema and first pages are still read, which catches the common damage.
+QUICK_CHECK_MAX_BYTES = 256 * 1024 * 1024
+
+
+@dataclass
+class FileState:
+    empty: bool  # zero bytes, or a SQLite file with no tables: we may initialise it
+    revision: str | None
+    foreign_tables: bool  # tables but no alembic_version: somebody else's database
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a SQLite URL, or None for other backends and in-memory databases."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database
+    if not database or database == ":memory:" or database.startswith("file::memory:"):
+        return None
+    return Path(database)
+
+
+def _ro_uri(path: Path) -> str:
+    return f"file:{quote(str(path.resolve()))}?mode=ro"
+
+
+def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return DatabaseLockedError(
+            f"{path.name} is locked by another program. Close the other program "
+            "(or wait for it to finish) and try again.",
+            detail=str(exc),
+        )
+    if "not a database" in text or "file is encrypted" in text:
+        return NotADatabaseError(f"{path.name} is not a database file.", detail=str(exc))
+    return CorruptDatabaseError(
+        f"{path.name} is damaged and cannot be opened safely. It has not been changed. "
+        "Restore it from a backup, or open another database.",
+        detail=str(exc),
+    )
+
+
+def inspect_sqlite_file(path: Path) -> FileState:
+    """Look at a SQLite file without changing it; raise a StoreError if we must not open it."""
+    if not path.exists():
+        raise DatabaseMissingError(f"There is no database at {path}.")
+    if path.is_dir():
+        raise NotADatabaseError(f"{path} is a folder, not a database file.")
+    size = path.stat().st_size
+    if size == 0:
+        return FileState(empty=True, revision=None, foreign_tables=False)
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except PermissionError as exc:
+        raise ReadOnlyError(f"You do not have permission to read {path}.") from exc
+    if header != SQLITE_HEADER:
+        raise NotADatabaseError(
+            f"{path.name} is not a Partnership Explorer database (it is not a SQLite file). It has not been changed."
+        )
+    try:
+        conn = sqlite3.connect(_ro_uri(path), uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+    except sqlite3.Error as exc:
+        raise _translate(exc, path) from exc
+    try:
+        if size <= QUICK_CHECK_MAX_BYTES:
+            rows = conn.execute("PRAGMA quick_check").fetchall()
+            if rows != [("ok",)]:
+                raise CorruptDatabaseError(
+                    f"{path.name} failed its integrity check and was not opened. "
+                    "It has not been changed. Restore it from a backup.",
+                    detail="; ".join(str(r[0]) for r in rows[:5]),
+                )
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        revision = None
+        if "alembic_version" in tables:
+            row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+            revision = row[0] if row else None
+    except sqlite3.Error as exc:
+        raise _translate(exc, path) from exc
+    finally:
+        conn.close()
+    user_tables = {t for t in tables if not t.startswith("sqlite_")}
+    return FileState(
+        empty=not user_tables,
+        revision=revision,
+        foreign_tables=bool(user_tables) and "alembic_version" not in tables,
+    )
+
+
+def is_writable(path: Path) -> bool:
+    target = path if path.exists() else path.parent
+    # WAL needs to create -wal and -shm files beside the database.
+    return os.access(target, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
+def _sqlite_connect(path: Path, read_only: bool) -> sqlite3.Connection:
+    if read_only:
+        conn = sqlite3.connect(
+            _ro_uri(path),
+            uri=True,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            check_same_thread=False,
+            isolation_level=None,
+        )
+    else:
+        conn = sqlite3.connect(
+            str(path),
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            check_same_thread=False,
+            isolation_level=None,
+        )
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    if not read_only:
+        # Setting WAL on a write-protected file fails even for reads: only when writable.
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.OperationalError as exc:
+            log.warning("could not switch %s to WAL: %s", path, exc)
+    return conn
+
+
+def _install_sqlite_begin(engine: Engine) -> None:
+    """Let SQLAlchemy begin transactions itself, IMMEDIATE for writers.
+
+    A read-then-write transaction started DEFERRED on WAL fails with SQLITE_BUSY_SNAPSHOT
+    when another connection commits in between; IMMEDIATE takes the write lock up front.
+    """
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: sa.Connection) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def make_sqlite_engine(path: Path | None, *, read_only: bool) -> Engine:
+    if path is None:
+        engine = sa.create_engine(
+            "sqlite://",
+            creator=lambda: _memory_connect(),
+            poolclass=StaticPool,
+        )
+    else:
+        engine = sa.create_engine(
+            "sqlite://",
+            creator=lambda: _sqlite_connect(path, read_only),
+            pool_pre_ping=False,
+        )
+    _install_sqlite_begin(engine)
+    return engine
+
+
+def _memory_connect() -> sqlite3.Connection:
+    conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def backup_sqlite(path: Path, dest_dir: Path, reason: str) -> Path:
+    """Copy a live database with SQLite's online backup API; returns the backup's path."""
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    dest = dest_dir / f"{path.stem}-{stamp}-{reason}{path.suffix or '.sqlite'}"
+    n = 1
+    while dest.exists():
+        n += 1
+        dest = dest_dir / f"{path.stem}-{stamp}-{reason}-{n}{path.suffix or '.sqlite'}"
+    src = sqlite3.connect(_ro_uri(path), uri=True)
+    try:
+        out = sqlite3.connect(str(dest))
+        try:
+            src.backup(out)
+        finally:
+            out.close()
+    finally:
+        src.close()
+    return dest
+
+
+@dataclass
+class OpenResult:
+    engine: Engine
+    url: str
+    path: Path | None
+    read_only: bool
+    read_only_reason: str
+    upgraded_from: str | None = None
+    backup: Path | None = None
+
+
+def open_database(url: str, *, read_only: bool = False, backup_dir: Path | None = None) -> OpenResult:
+    """Open (creating or upgrading when allowed) the database at ``url``."""
+    path = sqlite_path(url)
+    backend = make_url(url).get_backend_name()
+    if backend == "sqlite" and path is None:
+        engine = make_sqlite_engine(None, read_only=False)
+        with engine.begin() as conn:
+            migrate.upgrade(conn)
+        return OpenResult(engine, url, None, False, "")
+    if path is None:
+        return _open_server(url, read_only=read_only)
+
+    path = path.expanduser()
+    reason = "Opened read-only as requested (--read-only)." if read_only else ""
+    if not path.exists():
+        if read_only:
+            raise DatabaseMissingError(f"There is no database at {path}.")
+        if not path.parent.is_dir():
+            raise DatabaseMissingError(f"The folder {path.parent} does not exist.")
+        state = FileState(empty=True, revision=None, foreign_tables=False)
+    else:
+        state = inspect_sqlite_file(path)
+    if state.foreign_tables:
+        raise NotADatabaseError(
+            f"{path.name} is a SQLite database, but not a Partnership Explorer one. It has not been changed."
+        )
+    head = migrate.head_revision()
+    if state.revision is not None and not migrate.is_known(state.revision):
+        raise NewerSchemaError(
+            f"{path.name} was made by a newer version of Partnership Explorer "
+            f"(schema {state.revision}; this version understands up to {head}). "
+            "Install the newer version to open it. The file has not been changed."
+        )
+    if not read_only and not is_writable(path):
+        read_only = True
+        reason = "You do not have permission to change this file, so it is open read-only."
+    needs_upgrade = state.revision != head
+    if read_only and needs_upgrade:
+        what = "set up" if state.empty else "upgraded"
+        raise ReadOnlyError(
+            f"{path.name} needs to be {what} for this version of Partnership Explorer, "
+            "but it is read-only. Open a copy you can write to."
+        )
+
+    engine = make_sqlite_engine(path, read_only=read_only)
+    result = OpenResult(engine, url, path, read_only, reason)
+    if needs_upgrade:
+        if not state.empty and backup_dir is not None:
+            result.backup = backup_sqlite(path, backup_dir, f"before-upgrade-{head}")
+        result.upgraded_from = state.revision
+        try:
+            with engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn, conn.begin():
+                migrate.upgrade(conn)
+        except sa.exc.OperationalError as exc:
+            engine.dispose()
+            raise _translate(exc.orig, path) from exc  # type: ignore[arg-type]
+        log.info("database %s upgraded from %s to %s", path, state.revision, head)
+    return result
+
+
+def _open_server(url: str, *, read_only: bool) -> OpenResult:
+    engine = sa.create_engine(url, pool_pre_ping=True)
+    try:
+        with engine.begin() as conn:
+            current = migrate.current_revision(conn)
+            if current is not None and not migrate.is_known(current):
+                raise NewerSchemaError(
+                    f"The database at {make_url(url).render_as_string()} was made by a newer "
+                    f"version of Partnership Explorer (schema {current})."
+                )
+            if current != migrate.head_revision():
+                if read_only:
+                    raise ReadOnlyError("The database needs upgrading, but is open read-only.")
+                migrate.upgrade(conn)
+    except sa.exc.OperationalError as exc:
+        engine.dispose()
+        raise StoreError(f"Could not connect to the database server: {exc.orig}") from exc
+    reason = "Opened read-only as requested (--read-only)." if read_only else ""
+    return OpenResult(engine, url, None, read_only, reason)
+
+
+def url_for(target: str | Path) -> str:
+    """A SQLAlchemy URL for a path or URL given on the command line or in the environment."""
+    text = str(target)
+    if "://" in text:
+        return text
+    return f"sqlite:///{Path(text).expanduser().resolve()}"
+
+
+def engine_info(engine: Engine) -> dict[str, Any]:
+    with engine.connect() as conn:
+        return {"dialect": conn.dialect.name}

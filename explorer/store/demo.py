@@ -1,0 +1,270 @@
+"""Build the demo database from the readable dataset (data/demo.yaml) through the store's writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+import yaml
+from sqlmodel import Session
+
+from explorer import paths
+from explorer.store import search, writes
+from explorer.store.database import open_database, url_for
+
+DEMO_USER = "demo dataset"
+
+
+def _date(value: Any) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def _dated(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "start_date": _date(row.get("date", row.get("start"))),
+        "date_precision": row.get("precision") or "day",
+        "end_date": _date(row.get("end")),
+    }
+
+
+def _money(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: row.get(k) for k in ("amount", "currency", "usd_rate", "amount_usd")} | {
+        "rate_date": _date(row.get("rate_date"))
+    }
+
+
+def _ordered(rows: list[dict[str, Any]], parent_key: str) -> list[dict[str, Any]]:
+    """Rows with every parent before its children (sectors, superseded pledges)."""
+    done: set[str] = set()
+    out: list[dict[str, Any]] = []
+    pending = list(rows)
+    while pending:
+        progressed = False
+        for row in list(pending):
+            parent = row.get(parent_key)
+            if parent is None or parent in done:
+                out.append(row)
+                done.add(row["key"])
+                pending.remove(row)
+                progressed = True
+        if not progressed:
+            raise ValueError(f"cycle or unknown {parent_key}: {[r['key'] for r in pending]}")
+    return out
+
+
+class _Loader:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.ids: dict[tuple[str, str], int] = {}
+
+    def ref(self, record_type: str, key: str | None) -> int | None:
+        if key is None:
+            return None
+        try:
+            return self.ids[(record_type, str(key))]
+        except KeyError:
+            raise ValueError(f"demo.yaml: unknown {record_type} {key!r}") from None
+
+    def add(self, record_type: str, row: dict[str, Any], values: dict[str, Any]) -> int:
+        change = writes.create(self.session, record_type, values, user=DEMO_USER)
+        record_id = change.changes[-1].record_id
+        self.ids[(record_type, str(row["key"]))] = record_id
+        for cite in row.get("cite") or []:
+            writes.create(
+                self.session,
+                "citation",
+                {
+                    "source_id": self.ref("source", cite["source"]),
+                    "record_type": record_type,
+                    "record_id": record_id,
+                    "section": cite.get("section"),
+                    "note": cite.get("note"),
+                },
+                user=DEMO_USER,
+            )
+        return record_id
+
+
+def load_dataset(session: Session, data: dict[str, Any]) -> None:
+    loader = _Loader(session)
+    for row in data["sources"]:
+        loader.add(
+            "source",
+            row,
+            {
+                "title": row["title"],
+                "publisher": row.get("publisher"),
+                "kind": row.get("kind", "article"),
+                "published": _date(row.get("published")),
+                "url": row.get("url"),
+                "notes": row.get("notes"),
+            },
+        )
+    for row in data["countries"]:
+        loader.add("country", row, {"code": str(row["key"]), "name": row["name"]})
+    for row in data["places"]:
+        loader.add(
+            "place",
+            row,
+            {
+                "name": row["name"],
+                "kind": row.get("kind", "city"),
+                "country_id": loader.ref("country", row.get("country")),
+                "latitude": row.get("lat"),
+                "longitude": row.get("lon"),
+            },
+        )
+    for row in data["people"]:
+        loader.add(
+            "person",
+            row,
+            {
+                "name": row["name"],
+                "native_name": row.get("native_name"),
+                "role": row.get("role"),
+                "country_id": loader.ref("country", row.get("country")),
+                "term_start": _date(row.get("term_start")),
+                "term_end": _date(row.get("term_end")),
+                "notes": row.get("notes"),
+            },
+        )
+    for row in _ordered(data["sectors"], "parent"):
+        loader.add(
+            "sector",
+            row,
+            {
+                "name": row["name"],
+                "parent_id": loader.ref("sector", row.get("parent")),
+                "notes": row.get("notes"),
+            },
+        )
+    for row in data["organisations"]:
+        loader.add(
+            "organisation",
+            row,
+            {
+                "name": row["name"],
+                "kind": row.get("kind", "company"),
+                "country_id": loader.ref("country", row.get("country")),
+                "sector_id": loader.ref("sector", row.get("sector")),
+                "notes": row.get("notes"),
+            },
+        )
+    for row in data["events"]:
+        loader.add(
+            "event",
+            row,
+            {
+                "title": row["title"],
+                "kind": row.get("kind", "summit"),
+                "summit_number": row.get("summit_number"),
+                **_dated(row),
+                "place_id": loader.ref("place", row.get("place")),
+                "notes": row.get("notes"),
+                "participant_ids": [loader.ref("person", p) for p in row.get("participants") or []],
+            },
+        )
+    for row in _ordered(data["pledges"], "supersedes"):
+        loader.add(
+            "pledge",
+            row,
+            {
+                "title": row["title"],
+                "pledger_id": loader.ref("country", row.get("pledger")),
+                "recipient_id": loader.ref("country", row.get("recipient")),
+                **_money(row),
+                **_dated(row),
+                "event_id": loader.ref("event", row.get("event")),
+                "supersedes_id": loader.ref("pledge", row.get("supersedes")),
+                "status": row.get("status", "announced"),
+                "notes": row.get("notes"),
+            },
+        )
+    for row in data["deals"]:
+        loader.add(
+            "deal",
+            row,
+            {
+                "title": row["title"],
+                "kind": row.get("kind", "project"),
+                "sector_id": loader.ref("sector", row.get("sector")),
+                "place_id": loader.ref("place", row.get("place")),
+                **_money(row),
+                **_dated(row),
+                "status": row.get("status", "announced"),
+                "pledge_id": loader.ref("pledge", row.get("pledge")),
+                "event_id": loader.ref("event", row.get("event")),
+                "notes": row.get("notes"),
+                "organisations": [
+                    (loader.ref("organisation", o["org"]), o.get("role", "partner"))
+                    for o in row.get("organisations") or []
+                ],
+            },
+        )
+    for row in data["initiatives"]:
+        loader.add(
+            "initiative",
+            row,
+            {
+                "name": row["name"],
+                "kind": row.get("kind", "initiative"),
+                **_dated(row),
+                "event_id": loader.ref("event", row.get("event")),
+                "sector_id": loader.ref("sector", row.get("sector")),
+                "notes": row.get("notes"),
+            },
+        )
+    for row in data["targets"]:
+        loader.add(
+            "target",
+            row,
+            {
+                "name": row["name"],
+                "initiative_id": loader.ref("initiative", row.get("initiative")),
+                "value": row["value"],
+                "unit": row["unit"],
+                "amount_usd": row.get("amount_usd"),
+                **_dated(row),
+                "status": row.get("status", "target"),
+                "event_id": loader.ref("event", row.get("event")),
+                "notes": row.get("notes"),
+            },
+        )
+
+
+def build_demo_database(out: Path, source: Path | None = None) -> Path:
+    """Write the demo database to ``out`` atomically (a half-built file is never left there)."""
+    source = source or paths.demo_source_path()
+    data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".demo-", suffix=".sqlite", dir=out.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        opened = open_database(url_for(tmp))
+        try:
+            with opened.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn, conn.begin():
+                with Session(bind=conn) as session:
+                    load_dataset(session, data)
+                    session.flush()
+                conn.execute(sa.text("INSERT INTO meta (key, value) VALUES ('demo', :v)"), {"v": source.name})
+                search.rebuild(conn)
+            with opened.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            opened.engine.dispose()
+        for suffix in ("-wal", "-shm"):
+            Path(str(tmp) + suffix).unlink(missing_ok=True)
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        for suffix in ("-wal", "-shm"):
+            Path(str(tmp) + suffix).unlink(missing_ok=True)
+        raise
+    return out

@@ -1,0 +1,636 @@
+"""Read queries the views need, returning plain data (numpy columns for the timeline)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlmodel import Session, select
+
+from explorer import models as m
+from explorer.store.errors import RecordNotFoundError
+from explorer.store.filtering import Filters, deal_conditions, record_conditions, tables
+
+# Timeline record types, in lane order.
+TIMELINE_TYPES: tuple[str, ...] = ("event", "pledge", "deal", "initiative", "target")
+TYPE_CODE: dict[str, int] = {name: code for code, name in enumerate(TIMELINE_TYPES)}
+PRECISION_CODE: dict[str, int] = {p.value: n for n, p in enumerate(m.DatePrecision)}
+
+
+@dataclass
+class TimelineData:
+    """Column arrays, one row per dated record; index i of every array is the same record."""
+
+    record_type: np.ndarray  # int8 codes into TIMELINE_TYPES
+    record_id: np.ndarray  # int64
+    start: np.ndarray  # float64 day numbers
+    end: np.ndarray  # float64; equals start for point events
+    precision: np.ndarray  # int8 codes into DatePrecision order
+    amount_usd: np.ndarray  # float64, NaN where none
+    sector_id: np.ndarray  # int64, -1 where none
+    country_id: np.ndarray  # int64, -1 where none
+    label: np.ndarray  # object (str)
+
+    def __len__(self) -> int:
+        return int(self.record_id.shape[0])
+
+    @classmethod
+    def empty(cls) -> TimelineData:
+        return cls.from_rows([])
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[Sequence[Any]]) -> TimelineData:
+        n = len(rows)
+        if n == 0:
+            cols: list[list[Any]] = [[] for _ in range(9)]
+        else:
+            cols = [list(c) for c in zip(*rows, strict=True)]
+        start = np.array(cols[2], dtype=np.float64) if n else np.zeros(0)
+        end_raw = np.array([np.nan if v is None else v for v in cols[3]], dtype=np.float64)
+        end = np.where(np.isnan(end_raw), start, end_raw) if n else np.zeros(0)
+        return cls(
+            record_type=np.array(cols[0], dtype=np.int8),
+            record_id=np.array(cols[1], dtype=np.int64),
+            start=start,
+            end=end,
+            precision=np.array(cols[4], dtype=np.int8),
+            amount_usd=np.array([np.nan if v is None else v for v in cols[5]], dtype=np.float64),
+            sector_id=np.array([-1 if v is None else v for v in cols[6]], dtype=np.int64),
+            country_id=np.array([-1 if v is None else v for v in cols[7]], dtype=np.int64),
+            label=np.array(cols[8], dtype=object),
+        )
+
+    def index_of(self, record_type: str, record_id: int) -> int | None:
+        hits = np.flatnonzero((self.record_type == TYPE_CODE[record_type]) & (self.record_id == record_id))
+        return int(hits[0]) if hits.size else None
+
+
+def _precision_case(column: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
+    return sa.case(*((column == name, code) for name, code in PRECISION_CODE.items()), else_=0)
+
+
+def _timeline_selects() -> dict[str, sa.Select[Any]]:
+    ev, pl, de, ini, ta, pla = (
+        m.Event.__table__,
+        m.Pledge.__table__,
+        m.Deal.__table__,  # type: ignore[attr-defined]
+        m.Initiative.__table__,
+        m.Target.__table__,
+        m.Place.__table__,  # type: ignore[attr-defined]
+    )
+    null_int = sa.null().cast(sa.Integer)
+    null_float = sa.null().cast(sa.Float)
+    return {
+        "event": sa.select(
+            sa.literal(TYPE_CODE["event"]),
+            ev.c.id,
+            ev.c.start_day,
+            ev.c.end_day,
+            _precision_case(ev.c.date_precision),
+            null_float,
+            null_int,
+            pla.c.country_id,
+            ev.c.title,
+        ).select_from(ev.outerjoin(pla, pla.c.id == ev.c.place_id)),
+        "pledge": sa.select(
+            sa.literal(TYPE_CODE["pledge"]),
+            pl.c.id,
+            pl.c.start_day,
+            pl.c.end_day,
+            _precision_case(pl.c.date_precision),
+            pl.c.amount_usd,
+            null_int,
+            pl.c.pledger_id,
+            pl.c.title,
+        ),
+        "deal": sa.select(
+            sa.literal(TYPE_CODE["deal"]),
+            de.c.id,
+            de.c.start_day,
+            de.c.end_day,
+            _precision_case(de.c.date_precision),
+            de.c.amount_usd,
+            de.c.sector_id,
+            pla.c.country_id,
+            de.c.title,
+        ).select_from(de.outerjoin(pla, pla.c.id == de.c.place_id)),
+        "initiative": sa.select(
+            sa.literal(TYPE_CODE["initiative"]),
+            ini.c.id,
+            ini.c.start_day,
+            ini.c.end_day,
+            _precision_case(ini.c.date_precision),
+            null_float,
+            ini.c.sector_id,
+            null_int,
+            ini.c.name,
+        ),
+        "target": sa.select(
+            sa.literal(TYPE_CODE["target"]),
+            ta.c.id,
+            ta.c.start_day,
+            ta.c.end_day,
+            _precision_case(ta.c.date_precision),
+            ta.c.amount_usd,
+            null_int,
+            null_int,
+            ta.c.name,
+        ),
+    }
+
+
+def _table(record_type: str) -> sa.Table:
+    return m.RECORD_TYPES[record_type].__table__  # type: ignore[attr-defined, return-value]
+
+
+def timeline(
+    conn: Connection,
+    start_day: int | None = None,
+    end_day: int | None = None,
+    types: Iterable[str] = TIMELINE_TYPES,
+    filters: Filters | None = None,
+) -> TimelineData:
+    """Dated records overlapping [start_day, end_day] (open ends when None) that pass ``filters``."""
+    selects = []
+    t = tables()
+    for name, query in _timeline_selects().items():
+        if name not in types:
+            continue
+        table = _table(name)
+        query = query.where(table.c.start_day.is_not(None))
+        if end_day is not None:
+            query = query.where(table.c.start_day <= end_day)
+        if start_day is not None:
+            query = query.where(sa.func.coalesce(table.c.end_day, table.c.start_day) >= start_day)
+        if filters is not None:
+            query = query.where(*record_conditions(name, filters, conn.dialect.name, t))
+        selects.append(query)
+    if not selects:
+        return TimelineData.empty()
+    union = sa.union_all(*selects)
+    rows = conn.execute(union).all()
+    return TimelineData.from_rows(rows)
+
+
+# --- sector → organisation tree ---------------------------------------------------------
+
+
+@dataclass
+class SectorNode:
+    id: int
+    name: str
+    parent_id: int | None
+    deal_count: int = 0  # deals in this sector and its sub-sectors
+    total_usd: float = 0.0
+    organisation_count: int = 0
+    children: list[SectorNode] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class OrganisationRow:
+    id: int
+    name: str
+    country: str
+    sector_id: int
+    deal_count: int
+    total_usd: float
+
+
+@dataclass(frozen=True)
+class DealRow:
+    id: int
+    title: str
+    country: str
+    amount_usd: float | None
+    start_day: int | None
+
+
+def sector_ids_with_descendants(conn: Connection, sector_ids: Iterable[int]) -> frozenset[int]:
+    sec = _table("sector")
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for sid, parent in conn.execute(sa.select(sec.c.id, sec.c.parent_id)):
+        children[parent].append(sid)
+    out: set[int] = set()
+    stack = list(sector_ids)
+    while stack:
+        sid = stack.pop()
+        if sid in out:
+            continue
+        out.add(sid)
+        stack.extend(children.get(sid, ()))
+    return frozenset(out)
+
+
+def sector_tree(conn: Connection, filters: Filters | None = None) -> list[SectorNode]:
+    """Top-level sectors with sub-sectors; counts and USD totals roll up to parents.
+
+    A deal counts once per sector however many organisations share it. Under active
+    filters only passing deals count, and sectors left with no organisation are dropped.
+    """
+    filters = filters or Filters()
+    dialect = conn.dialect.name
+    sec, de, do = _table("sector"), _table("deal"), m.DealOrganisation.__table__  # type: ignore[attr-defined]
+    org = _table("organisation")
+    nodes = {
+        sid: SectorNode(sid, name, parent)
+        for sid, name, parent in conn.execute(sa.select(sec.c.id, sec.c.name, sec.c.parent_id))
+    }
+    direct = conn.execute(
+        sa.select(de.c.sector_id, sa.func.count(de.c.id), sa.func.coalesce(sa.func.sum(de.c.amount_usd), 0.0))
+        .where(de.c.sector_id.is_not(None), *deal_conditions(filters, dialect))
+        .group_by(de.c.sector_id)
+    ).all()
+    orgs_in_sector = _organisation_sector_pairs(conn, filters, de, do, org)
+    org_sets: dict[int, set[int]] = defaultdict(set)
+    for org_id, sid in orgs_in_sector:
+        org_sets[sid].add(org_id)
+    for sid, count, total in direct:
+        if sid in nodes:
+            nodes[sid].deal_count = int(count)
+            nodes[sid].total_usd = float(total)
+    roots: list[SectorNode] = []
+    for node in nodes.values():
+        parent = nodes.get(node.parent_id) if node.parent_id is not None else None
+        (parent.children if parent else roots).append(node)
+
+    def roll_up(node: SectorNode) -> set[int]:
+        orgs = set(org_sets.get(node.id, ()))
+        for child in node.children:
+            orgs |= roll_up(child)
+            node.deal_count += child.deal_count
+            node.total_usd += child.total_usd
+        node.children.sort(key=lambda n: n.name.lower())
+        node.organisation_count = len(orgs)
+        return orgs
+
+    for root in roots:
+        roll_up(root)
+    if filters.active:
+        roots = _prune(roots)
+    roots.sort(key=lambda n: n.name.lower())
+    return roots
+
+
+def _prune(nodes: list[SectorNode]) -> list[SectorNode]:
+    kept = []
+    for node in nodes:
+        node.children = _prune(node.children)
+        if node.organisation_count or node.deal_count or node.children:
+            kept.append(node)
+    return kept
+
+
+def _organisation_sector_pairs(
+    conn: Connection, filters: Filters, de: sa.Table, do: sa.Table, org: sa.Table
+) -> list[tuple[int, int]]:
+    dialect = conn.dialect.name
+    via_deals = (
+        sa.select(do.c.organisation_id, de.c.sector_id)
+        .join(de, de.c.id == do.c.deal_id)
+        .where(de.c.sector_id.is_not(None), *deal_conditions(filters, dialect))
+    )
+    own = sa.select(org.c.id, org.c.sector_id).where(
+        org.c.sector_id.is_not(None), *_own_sector_conditions(filters, dialect, org)
+    )
+    return [(int(a), int(b)) for a, b in conn.execute(sa.union(via_deals, own))]
+
+
+def _own_sector_conditions(filters: Filters, dialect: str, org: sa.Table) -> list[sa.ColumnElement[bool]]:
+    return record_conditions("organisation", filters, dialect)
+
+
+def organisations_in_sector(conn: Connection, sector_id: int, filters: Filters | None = None) -> list[OrganisationRow]:
+    """Organisations with a deal in this sector (or whose own sector it is), with that
+    sector's deal counts and totals only (passing deals only, under filters)."""
+    filters = filters or Filters()
+    dialect = conn.dialect.name
+    de, do = _table("deal"), m.DealOrganisation.__table__  # type: ignore[attr-defined]
+    org, cty = _table("organisation"), _table("country")
+    deal_stats = (
+        sa.select(
+            do.c.organisation_id.label("org_id"),
+            sa.func.count(de.c.id).label("n"),
+            sa.func.coalesce(sa.func.sum(de.c.amount_usd), 0.0).label("total"),
+        )
+        .join(de, de.c.id == do.c.deal_id)
+        .where(de.c.sector_id == sector_id, *deal_conditions(filters, dialect))
+        .group_by(do.c.organisation_id)
+        .subquery()
+    )
+    query = (
+        sa.select(
+            org.c.id,
+            org.c.name,
+            sa.func.coalesce(cty.c.name, ""),
+            sa.func.coalesce(deal_stats.c.n, 0),
+            sa.func.coalesce(deal_stats.c.total, 0.0),
+        )
+        .select_from(org)
+        .outerjoin(deal_stats, deal_stats.c.org_id == org.c.id)
+        .outerjoin(cty, cty.c.id == org.c.country_id)
+        .where(
+            sa.or_(
+                deal_stats.c.org_id.is_not(None),
+                sa.and_(org.c.sector_id == sector_id, *_own_sector_conditions(filters, dialect, org)),
+            )
+        )
+        .order_by(sa.func.lower(org.c.name))
+    )
+    return [OrganisationRow(int(i), n, c, sector_id, int(k), float(t)) for i, n, c, k, t in conn.execute(query)]
+
+
+def deals_of_organisation(
+    conn: Connection, organisation_id: int, sector_id: int | None, filters: Filters | None = None
+) -> list[DealRow]:
+    de, do, pla, cty = _table("deal"), m.DealOrganisation.__table__, _table("place"), _table("country")  # type: ignore[attr-defined]
+    query = (
+        sa.select(de.c.id, de.c.title, sa.func.coalesce(cty.c.name, ""), de.c.amount_usd, de.c.start_day)
+        .join(do, do.c.deal_id == de.c.id)
+        .outerjoin(pla, pla.c.id == de.c.place_id)
+        .outerjoin(cty, cty.c.id == pla.c.country_id)
+        .where(do.c.organisation_id == organisation_id)
+        .order_by(de.c.start_day, de.c.title)
+    )
+    if filters is not None:
+        query = query.where(*deal_conditions(filters, conn.dialect.name))
+    if sector_id is not None:
+        query = query.where(de.c.sector_id == sector_id)
+    return [DealRow(int(i), t, c, a, d) for i, t, c, a, d in conn.execute(query)]
+
+
+# --- one record with everything linked to it --------------------------------------------
+
+
+@dataclass(frozen=True)
+class Link:
+    relation: str  # e.g. "announced at", "partner", "supersedes"
+    record_type: str
+    record_id: int
+    label: str
+
+
+@dataclass(frozen=True)
+class CitationView:
+    source_id: int
+    source_title: str
+    source_kind: str
+    section: str | None
+    note: str | None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: str
+    user: str
+    action: str
+    field: str | None
+    old_value: str | None
+    new_value: str | None
+
+
+@dataclass
+class RecordDetail:
+    record_type: str
+    record: m.Record
+    links: list[Link]
+    citations: list[CitationView]
+    history: list[HistoryEntry]
+    related: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        return record_label(self.record)
+
+
+def record_label(record: Any) -> str:
+    for attr in ("title", "name"):
+        value = getattr(record, attr, None)
+        if value:
+            return str(value)
+    return f"{type(record).__name__} {record.id}"
+
+
+def get(session: Session, record_type: str, record_id: int) -> m.Record:
+    cls = m.RECORD_TYPES.get(record_type)
+    if cls is None:
+        raise RecordNotFoundError(f"Unknown record type {record_type!r}.")
+    record = session.get(cls, record_id)
+    if record is None:
+        raise RecordNotFoundError(f"{cls.kind_label} {record_id} no longer exists.")
+    return record
+
+
+def _label_of(session: Session, record_type: str, record_id: int | None) -> Link | None:
+    if record_id is None:
+        return None
+    record = session.get(m.RECORD_TYPES[record_type], record_id)
+    return None if record is None else Link("", record_type, record_id, record_label(record))
+
+
+def links_of(session: Session, record_type: str, record: Any) -> list[Link]:
+    """Every record this one points at, and every record pointing at it, typed."""
+    links: list[Link] = []
+
+    def add(relation: str, rtype: str, rid: int | None) -> None:
+        link = _label_of(session, rtype, rid)
+        if link is not None:
+            links.append(Link(relation, rtype, link.record_id, link.label))
+
+    def add_all(relation: str, rtype: str, rows: Iterable[Any]) -> None:
+        for row in rows:
+            links.append(Link(relation, rtype, row.id, record_label(row)))
+
+    rid = record.id
+    if record_type == "event":
+        add("place", "place", record.place_id)
+        participants = session.exec(
+            select(m.Person)
+            .join(m.EventParticipant, m.EventParticipant.person_id == m.Person.id)
+            .where(m.EventParticipant.event_id == rid)
+            .order_by(m.Person.name)
+        ).all()
+        add_all("participant", "person", participants)
+        add_all("pledge announced", "pledge", session.exec(select(m.Pledge).where(m.Pledge.event_id == rid)).all())
+        add_all("deal signed", "deal", session.exec(select(m.Deal).where(m.Deal.event_id == rid)).all())
+        add_all(
+            "initiative launched",
+            "initiative",
+            session.exec(select(m.Initiative).where(m.Initiative.event_id == rid)).all(),
+        )
+        add_all("target set", "target", session.exec(select(m.Target).where(m.Target.event_id == rid)).all())
+    elif record_type == "pledge":
+        add("pledged by", "country", record.pledger_id)
+        add("pledged to", "country", record.recipient_id)
+        add("announced at", "event", record.event_id)
+        add("supersedes", "pledge", record.supersedes_id)
+        add_all("superseded by", "pledge", session.exec(select(m.Pledge).where(m.Pledge.supersedes_id == rid)).all())
+        add_all("deal under it", "deal", session.exec(select(m.Deal).where(m.Deal.pledge_id == rid)).all())
+    elif record_type == "deal":
+        rows = session.exec(
+            select(m.Organisation, m.DealOrganisation.role)
+            .join(m.DealOrganisation, m.DealOrganisation.organisation_id == m.Organisation.id)
+            .where(m.DealOrganisation.deal_id == rid)
+            .order_by(m.Organisation.name)
+        ).all()
+        for org, role in rows:
+            links.append(Link(role, "organisation", org.id, org.name))
+        add("sector", "sector", record.sector_id)
+        add("place", "place", record.place_id)
+        add("under pledge", "pledge", record.pledge_id)
+        add("signed at", "event", record.event_id)
+    elif record_type == "organisation":
+        add("country", "country", record.country_id)
+        add("sector", "sector", record.sector_id)
+        deals = session.exec(
+            select(m.Deal)
+            .join(m.DealOrganisation, m.DealOrganisation.deal_id == m.Deal.id)
+            .where(m.DealOrganisation.organisation_id == rid)
+            .order_by(m.Deal.start_day)
+        ).all()
+        add_all("deal", "deal", deals)
+    elif record_type == "sector":
+        add("parent sector", "sector", record.parent_id)
+        add_all("sub-sector", "sector", session.exec(select(m.Sector).where(m.Sector.parent_id == rid)).all())
+        add_all(
+            "organisation",
+            "organisation",
+            session.exec(select(m.Organisation).where(m.Organisation.sector_id == rid)).all(),
+        )
+        add_all("deal", "deal", session.exec(select(m.Deal).where(m.Deal.sector_id == rid)).all())
+    elif record_type == "initiative":
+        add("launched at", "event", record.event_id)
+        add("sector", "sector", record.sector_id)
+        add_all("target", "target", session.exec(select(m.Target).where(m.Target.initiative_id == rid)).all())
+    elif record_type == "target":
+        add("initiative", "initiative", record.initiative_id)
+        add("set at", "event", record.event_id)
+    elif record_type == "person":
+        add("country", "country", record.country_id)
+        events = session.exec(
+            select(m.Event)
+            .join(m.EventParticipant, m.EventParticipant.event_id == m.Event.id)
+            .where(m.EventParticipant.person_id == rid)
+            .order_by(m.Event.start_day)
+        ).all()
+        add_all("took part in", "event", events)
+    elif record_type == "place":
+        add("country", "country", record.country_id)
+        add_all("event here", "event", session.exec(select(m.Event).where(m.Event.place_id == rid)).all())
+        add_all("deal here", "deal", session.exec(select(m.Deal).where(m.Deal.place_id == rid)).all())
+    elif record_type == "country":
+        add_all(
+            "organisation",
+            "organisation",
+            session.exec(select(m.Organisation).where(m.Organisation.country_id == rid)).all(),
+        )
+        add_all("place", "place", session.exec(select(m.Place).where(m.Place.country_id == rid)).all())
+    return links
+
+
+def citations_of(session: Session, record_type: str, record_id: int) -> list[CitationView]:
+    rows = session.exec(
+        select(m.Citation, m.Source)
+        .join(m.Source, m.Source.id == m.Citation.source_id)
+        .where(m.Citation.record_type == record_type, m.Citation.record_id == record_id)
+        .order_by(m.Citation.id)
+    ).all()
+    return [CitationView(s.id, s.title, s.kind, c.section, c.note) for c, s in rows]  # type: ignore[arg-type]
+
+
+def history_of(session: Session, record_type: str, record_id: int) -> list[HistoryEntry]:
+    rows = session.exec(
+        select(m.ChangeLog)
+        .where(m.ChangeLog.record_type == record_type, m.ChangeLog.record_id == record_id)
+        .order_by(m.ChangeLog.id)
+    ).all()
+    return [
+        HistoryEntry(r.at.isoformat(sep=" ", timespec="seconds"), r.user, r.action, r.field, r.old_value, r.new_value)
+        for r in rows
+    ]
+
+
+def detail(session: Session, record_type: str, record_id: int) -> RecordDetail:
+    record = get(session, record_type, record_id)
+    related: dict[str, Any] = {}
+    if record_type == "pledge":
+        related["realised"] = pledge_progress(session, record)  # type: ignore[arg-type]
+    return RecordDetail(
+        record_type=record_type,
+        record=record,
+        links=links_of(session, record_type, record),
+        citations=citations_of(session, record_type, record_id),
+        history=history_of(session, record_type, record_id),
+        related=related,
+    )
+
+
+# --- pledged against realised ---------------------------------------------------------
+
+
+@dataclass
+class PledgeProgress:
+    """Deals recorded in a pledge's period, cumulative in USD, against the pledged amount."""
+
+    pledged_usd: float | None
+    days: list[int]
+    cumulative_usd: list[float]
+    deal_ids: list[int]
+    overlapping: list[Link]  # pledges whose period overlaps: their deals are not counted twice
+    shared_deal_ids: list[int]  # deals in this period that an overlapping pledge claims
+
+    @property
+    def realised_usd(self) -> float:
+        return self.cumulative_usd[-1] if self.cumulative_usd else 0.0
+
+
+def pledge_progress(session: Session, pledge: m.Pledge) -> PledgeProgress:
+    start = pledge.start_day
+    end = pledge.end_day if pledge.end_day is not None else pledge.start_day
+    overlapping: list[Link] = []
+    shared: list[int] = []
+    if start is None:
+        return PledgeProgress(pledge.amount_usd, [], [], [], [], [])
+    deals = session.exec(
+        select(m.Deal)
+        .where(m.Deal.start_day.is_not(None))  # type: ignore[union-attr]
+        .where(m.Deal.start_day >= start, m.Deal.start_day <= end)  # type: ignore[operator]
+        .where(m.Deal.amount_usd.is_not(None))  # type: ignore[union-attr]
+        .order_by(m.Deal.start_day, m.Deal.id)
+    ).all()
+    others = session.exec(
+        select(m.Pledge).where(m.Pledge.id != pledge.id, m.Pledge.start_day.is_not(None))  # type: ignore[union-attr]
+    ).all()
+    for other in others:
+        o_end = other.end_day if other.end_day is not None else other.start_day
+        if other.start_day <= end and o_end >= start:  # type: ignore[operator]
+            overlapping.append(Link("overlaps", "pledge", other.id, other.title))  # type: ignore[arg-type]
+    counted: list[m.Deal] = []
+    for deal in deals:
+        # A deal filed under another pledge belongs to that one; count it here only once.
+        if deal.pledge_id is not None and deal.pledge_id != pledge.id:
+            shared.append(deal.id)  # type: ignore[arg-type]
+            continue
+        counted.append(deal)
+    days, cumulative, total = [], [], 0.0
+    for deal in counted:
+        total += float(deal.amount_usd or 0.0)
+        days.append(int(deal.start_day))  # type: ignore[arg-type]
+        cumulative.append(total)
+    return PledgeProgress(pledge.amount_usd, days, cumulative, [d.id for d in counted], overlapping, shared)  # type: ignore[misc]
+
+
+def events_between(conn: Connection, start_day: int, end_day: int) -> list[tuple[int, str]]:
+    """Events overlapping the range, in date order: (id, title)."""
+    ev = _table("event")
+    query = (
+        sa.select(ev.c.id, ev.c.title)
+        .where(ev.c.start_day <= end_day)
+        .where(sa.func.coalesce(ev.c.end_day, ev.c.start_day) >= start_day)
+        .order_by(ev.c.start_day, ev.c.id)
+    )
+    return [(int(i), t) for i, t in conn.execute(query)]
