@@ -332,3 +332,24 @@ def test_copy_of_demo_is_made_in_the_user_folder_not_the_package(user_data_dir: 
     store = open_store()
     assert store.path == path.resolve() or store.path == path
     store.close()
+
+
+def test_cascaded_delete_can_be_restored_exactly(store: Store) -> None:
+    with store.read() as s:
+        org = s.exec(select(m.Organisation).where(m.Organisation.name.contains("Sojitz"))).one()
+        deal = s.exec(select(m.Deal).where(m.Deal.title.contains("iogas"))).first()
+    before_org = store.snapshot("organisation", org.id)[1]
+    before_deal = store.snapshot("deal", deal.id)[1]
+    citations_before = [(c.source_id, c.section, c.note) for c in store.detail("organisation", org.id).citations]
+    with pytest.raises(ValidationError, match="refer to it"):
+        store.delete("organisation", org.id, expected_version=org.version)
+    bundle = store.capture_delete("organisation", org.id)
+    changes = store.delete("organisation", org.id, expected_version=org.version, detach=True)
+    assert ("update", "deal", deal.id) in {(c.action, c.record_type, c.record_id) for c in changes.changes}
+    assert org.id not in [o for o, _ in store.snapshot("deal", deal.id)[1]["organisations"]]
+    store.restore(bundle)
+    assert store.snapshot("organisation", org.id)[1] == before_org
+    assert store.get("organisation", org.id).uuid == org.uuid
+    assert store.snapshot("deal", deal.id)[1]["organisations"] == before_deal["organisations"]
+    after = [(c.source_id, c.section, c.note) for c in store.detail("organisation", org.id).citations]
+    assert after == citations_before

@@ -166,6 +166,18 @@ class Store:
         with self.engine.connect() as conn:
             return queries.deals_of_organisation(conn, organisation_id, sector_id, filters)
 
+    def unattributed_deals(self, sector_id: int, filters: Filters | None = None) -> list[queries.DealRow]:
+        with self.engine.connect() as conn:
+            return queries.unattributed_deals(conn, sector_id, filters)
+
+    def deal_placement(self, deal_id: int) -> tuple[int | None, list[int]]:
+        with self.engine.connect() as conn:
+            return queries.deal_placement(conn, deal_id)
+
+    def organisation_sectors(self, organisation_id: int) -> list[int]:
+        with self.engine.connect() as conn:
+            return queries.organisation_sectors(conn, organisation_id)
+
     def matching_ids(self, record_type: str, filters: Filters) -> set[int]:
         """ids of one record type passing the filters (for views that hold few records)."""
         table = m.RECORD_TYPES[record_type].__table__  # type: ignore[attr-defined]
@@ -229,6 +241,15 @@ class Store:
             return writes.update(
                 session, record_type, record_id, values, expected_version=expected_version, user=self.user, base=base
             )
+
+    def capture_delete(self, record_type: str, record_id: int) -> writes.DeleteBundle:
+        """Everything a delete of this record would remove or unlink (for undo)."""
+        with self.read() as session:
+            return writes.capture_delete(session, record_type, record_id)
+
+    def restore(self, bundle: writes.DeleteBundle) -> ChangeSet:
+        with self.write() as session:
+            return writes.restore(session, bundle, user=self.user)
 
     def delete(self, record_type: str, record_id: int, *, expected_version: int, detach: bool = False) -> ChangeSet:
         with self.write() as session:

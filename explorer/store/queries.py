@@ -634,3 +634,49 @@ def events_between(conn: Connection, start_day: int, end_day: int) -> list[tuple
         .order_by(ev.c.start_day, ev.c.id)
     )
     return [(int(i), t) for i, t in conn.execute(query)]
+
+
+def deal_placement(conn: Connection, deal_id: int) -> tuple[int | None, list[int]]:
+    """Where a deal sits in the sector tree: its sector and its organisations."""
+    de, do = _table("deal"), m.DealOrganisation.__table__  # type: ignore[attr-defined]
+    row = conn.execute(sa.select(de.c.sector_id).where(de.c.id == deal_id)).first()
+    orgs = [
+        int(r[0])
+        for r in conn.execute(
+            sa.select(do.c.organisation_id).where(do.c.deal_id == deal_id).order_by(do.c.organisation_id)
+        )
+    ]
+    return (None if row is None or row[0] is None else int(row[0])), orgs
+
+
+def organisation_sectors(conn: Connection, organisation_id: int) -> list[int]:
+    """Sectors an organisation is listed under in the tree: its own first, then its deals'."""
+    de, do, org = _table("deal"), m.DealOrganisation.__table__, _table("organisation")  # type: ignore[attr-defined]
+    own = conn.execute(sa.select(org.c.sector_id).where(org.c.id == organisation_id)).scalar()
+    via = [
+        int(r[0])
+        for r in conn.execute(
+            sa.select(de.c.sector_id)
+            .distinct()
+            .join(do, do.c.deal_id == de.c.id)
+            .where(do.c.organisation_id == organisation_id, de.c.sector_id.is_not(None))
+        )
+    ]
+    out = [int(own)] if own is not None else []
+    out += [s for s in sorted(via) if s not in out]
+    return out
+
+
+def unattributed_deals(conn: Connection, sector_id: int, filters: Filters | None = None) -> list[DealRow]:
+    """Deals in a sector with no organisation recorded (the tree lists them on their own)."""
+    de, do, pla, cty = _table("deal"), m.DealOrganisation.__table__, _table("place"), _table("country")  # type: ignore[attr-defined]
+    query = (
+        sa.select(de.c.id, de.c.title, sa.func.coalesce(cty.c.name, ""), de.c.amount_usd, de.c.start_day)
+        .outerjoin(pla, pla.c.id == de.c.place_id)
+        .outerjoin(cty, cty.c.id == pla.c.country_id)
+        .where(de.c.sector_id == sector_id, ~sa.exists().where(do.c.deal_id == de.c.id))
+        .order_by(de.c.start_day, de.c.title)
+    )
+    if filters is not None:
+        query = query.where(*deal_conditions(filters, conn.dialect.name))
+    return [DealRow(int(i), t, c, a, d) for i, t, c, a, d in conn.execute(query)]

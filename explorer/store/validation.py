@@ -250,9 +250,14 @@ def clean(record_type: str, values: dict[str, Any], *, partial: bool = False) ->
                     continue
                 if fs.kind == "currency":
                     text = text.upper()
-                out[name] = text or (None if fs.kind in ("notes", "text", "currency") and not fs.required else text)
-                if fs.kind == "precision" and not text:
-                    out[name] = m.DatePrecision.DAY.value
+                if fs.kind == "precision":
+                    out[name] = text or m.DatePrecision.DAY.value
+                elif fs.kind == "choice":
+                    if text:
+                        out[name] = text
+                    # a blank choice is left out, so the table's default applies
+                else:
+                    out[name] = text or None
             elif fs.kind == "date":
                 out[name] = _as_date(value)
                 if out[name] is not None and not (MIN_DATE <= out[name] <= MAX_DATE):

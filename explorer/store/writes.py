@@ -397,3 +397,75 @@ def delete(
     search.reindex(session.connection(), record_type, [record_id])
     changes.changes.append(Change("delete", record_type, record_id))
     return changes
+
+
+@dataclass
+class RecordImage:
+    """A record as it was: enough to put it back exactly (same id and UUID)."""
+
+    record_type: str
+    record_id: int
+    uuid: str
+    values: dict[str, Any]
+
+
+@dataclass
+class DeleteBundle:
+    """What a delete removed or unlinked, captured before it ran; undo restores all of it."""
+
+    main: RecordImage
+    citations: list[RecordImage]
+    detached: list[tuple[str, int, str, Any]]  # (type, id, column, the value that pointed here)
+
+
+def image(session: Session, record_type: str, record_id: int) -> RecordImage:
+    record = get(session, record_type, record_id)
+    return RecordImage(record_type, record_id, record.uuid, snapshot(session, record_type, record))
+
+
+def capture_delete(session: Session, record_type: str, record_id: int) -> DeleteBundle:
+    main = image(session, record_type, record_id)
+    citations = [
+        image(session, "citation", c.id)  # type: ignore[arg-type]
+        for c in session.exec(
+            select(m.Citation).where(m.Citation.record_type == record_type, m.Citation.record_id == record_id)
+        ).all()
+    ]
+    detached: list[tuple[str, int, str, Any]] = []
+    for ref in references_to(session, record_type, record_id):
+        if ref.record_type == "citation":
+            citations.append(image(session, "citation", ref.record_id))
+        elif ref.column == "organisations":
+            deal = get(session, "deal", ref.record_id)
+            role = next(r for o, r in snapshot(session, "deal", deal)["organisations"] if o == record_id)
+            detached.append(("deal", ref.record_id, "organisations", (record_id, role)))
+        elif ref.column == "participant_ids":
+            detached.append(("event", ref.record_id, "participant_ids", record_id))
+        else:
+            detached.append((ref.record_type, ref.record_id, ref.column, record_id))
+    return DeleteBundle(main, citations, detached)
+
+
+def restore(session: Session, bundle: DeleteBundle, *, user: str) -> ChangeSet:
+    """Undo a delete: the record, its citations and every link cleared by the delete."""
+    main = bundle.main
+    changes = create(session, main.record_type, main.values, user=user, record_id=main.record_id,
+                     record_uuid=main.uuid)
+    for c in bundle.citations:
+        if session.get(m.Citation, c.record_id) is None:
+            changes.changes += create(session, "citation", c.values, user=user, record_id=c.record_id,
+                                      record_uuid=c.uuid).changes
+    for rtype, rid, column, value in bundle.detached:
+        record = session.get(m.RECORD_TYPES[rtype], rid)
+        if record is None:
+            continue
+        if column == "organisations":
+            current = snapshot(session, rtype, record)["organisations"]
+            new: Any = sorted({*(tuple(x) for x in current), tuple(value)})
+        elif column == "participant_ids":
+            new = sorted({*snapshot(session, rtype, record)["participant_ids"], value})
+        else:
+            new = value
+        changes.changes += update(session, rtype, rid, {column: new}, expected_version=record.version,
+                                  user=user).changes
+    return changes

@@ -1,0 +1,137 @@
+"""Start-up: logging → arguments → store → QApplication → excepthook → main window."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import logging.handlers
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+
+from explorer import APP_NAME, __version__, paths
+
+log = logging.getLogger("explorer")
+
+
+def setup_logging(level: int = logging.INFO) -> Path | None:
+    """Log to a rotating file in the user's data folder (and to stderr for warnings)."""
+    root = logging.getLogger()
+    if any(getattr(h, "_explorer", False) for h in root.handlers):
+        return None
+    root.setLevel(level)
+    log_file: Path | None = None
+    try:
+        log_file = paths.log_dir() / "explorer.log"
+        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+            log_file, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+        )
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler._explorer = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+    except OSError:
+        log_file = None
+    console = logging.StreamHandler()
+    console.setLevel(logging.WARNING)
+    console._explorer = True  # type: ignore[attr-defined]
+    root.addHandler(console)
+    return log_file
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="explorer", description=f"{APP_NAME} {__version__}")
+    parser.add_argument("--db", metavar="PATH_OR_URL", help="database file or SQLAlchemy URL to open")
+    parser.add_argument("--read-only", action="store_true", help="open the database for viewing only")
+    parser.add_argument("--screenshot", metavar="PNG", help="render the main window offscreen to PNG and exit")
+    parser.add_argument("--select", metavar="TYPE:ID_OR_NAME", help="with --screenshot: select this record first")
+    parser.add_argument("--size", default="1920x1080", help="with --screenshot: window size, e.g. 1280x720")
+    parser.add_argument("--theme", choices=("system", "light", "dark"), help="colour theme")
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    return parser.parse_args(argv)
+
+
+def _show_fatal(title: str, message: str, detail: str = "") -> None:
+    """A friendly dialog (never a raw traceback); falls back to stderr without a display."""
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    if QApplication.instance() is None or os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+        print(f"{title}: {message}", file=sys.stderr)
+        return
+    box = QMessageBox(QMessageBox.Icon.Critical, title, message)
+    if detail:
+        box.setDetailedText(detail)
+    box.exec()
+
+
+def install_excepthook() -> None:
+    """Unexpected errors are logged with their traceback and shown as a short dialog."""
+
+    def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        from explorer.store import StoreError
+
+        if isinstance(exc, StoreError):
+            log.warning("%s: %s", exc.title, exc.message)
+            _show_fatal(exc.title, exc.message, exc.detail)
+            return
+        text = "".join(traceback.format_exception(exc_type, exc, tb))
+        log.error("unexpected error\n%s", text)
+        _show_fatal(
+            "Something went wrong",
+            "Partnership Explorer hit an unexpected problem. Your data is safe: every save is a "
+            f"single transaction. Details were written to the log in {paths.log_dir()}.",
+            text,
+        )
+
+    sys.excepthook = hook
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    setup_logging()
+    os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+    if args.screenshot:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+    from PySide6.QtWidgets import QApplication
+
+    from explorer.store import StoreError, open_store
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName("PartnershipExplorer")
+    app.setApplicationVersion(__version__)
+    install_excepthook()
+    try:
+        store = open_store(args.db, read_only=args.read_only)
+    except StoreError as exc:
+        log.warning("could not open database: %s", exc.message)
+        _show_fatal(exc.title, exc.message, exc.detail)
+        return 2
+    except Exception:
+        log.exception("start-up failed")
+        _show_fatal(
+            "Partnership Explorer could not start",
+            f"Details were written to the log in {paths.log_dir()}.",
+            traceback.format_exc(),
+        )
+        return 1
+
+    from explorer.state import AppState
+    from explorer.views.main_window import MainWindow, app_settings
+    from explorer.views.theme import apply_theme
+
+    apply_theme(app, args.theme or app_settings().value("theme", "system", str))
+    state = AppState(store)
+    window = MainWindow(state)
+    if args.screenshot:
+        from explorer.cli import screenshot
+
+        return screenshot(window, state, Path(args.screenshot), args.select, args.size)
+    window.show()
+    return app.exec()

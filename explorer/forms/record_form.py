@@ -1,0 +1,325 @@
+"""Record forms: typed fields, inline validation before anything is written, conflict review."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGridLayout,
+    QLabel,
+    QPushButton,
+    QRadioButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from explorer.formatting import KIND_LABEL
+from explorer.forms.editors import FieldEditor, MultiRefEditor, PartnersEditor, editor_for
+from explorer.forms.operations import Operations
+from explorer.state import AppState, RecordRef
+from explorer.store import ConflictError, StoreError, ValidationError, validation
+from explorer.store.errors import FieldProblem
+from explorer.store.writes import LINK_FIELDS, as_text
+
+log = logging.getLogger("explorer.forms")
+
+LINK_LABELS = {"participant_ids": "Participants", "organisations": "Organisations"}
+
+
+class ConflictDialog(QDialog):
+    """Shows the analyst's values beside the ones saved meanwhile, field by field, to choose."""
+
+    def __init__(self, conflict: ConflictError, mine: dict[str, Any], labels: dict[str, str],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Changed by someone else")
+        self.conflict = conflict
+        self.mine = mine
+        intro = QLabel(
+            f"This record was saved by someone else after you opened it (version {conflict.expected_version} → "
+            f"{conflict.current_version}). Nothing has been overwritten. Choose, for each field below, which "
+            "value to keep.", self)
+        intro.setWordWrap(True)
+        grid = QGridLayout()
+        for col, head in enumerate(("Field", "Saved meanwhile", "Yours")):
+            label = QLabel(f"<b>{head}</b>", self)
+            grid.addWidget(label, 0, col)
+        self.choices: dict[str, QButtonGroup] = {}
+        fields = [k for k in mine if conflict.current.get(k) != mine[k]]
+        for row, name in enumerate(fields, start=1):
+            grid.addWidget(QLabel(labels.get(name, name), self), row, 0)
+            theirs = QRadioButton(as_text(conflict.current.get(name)) or "—", self)
+            yours = QRadioButton(as_text(mine[name]) or "—", self)
+            yours.setChecked(True)
+            group = QButtonGroup(self)
+            group.addButton(theirs, 0)
+            group.addButton(yours, 1)
+            self.choices[name] = group
+            grid.addWidget(theirs, row, 1)
+            grid.addWidget(yours, row, 2)
+        buttons = QDialogButtonBox(self)
+        buttons.addButton("Save my choices", QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.addButton("Discard my changes", QDialogButtonBox.ButtonRole.RejectRole)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(grid)
+        layout.addWidget(buttons)
+
+    def resolved(self) -> dict[str, Any]:
+        """Values to write on top of what is saved now."""
+        out = {}
+        for name, value in self.mine.items():
+            group = self.choices.get(name)
+            if group is None or group.checkedId() == 1:
+                out[name] = value
+        return out
+
+
+class RecordForm(QDialog):
+    """A form for one record type; create (record_id None) or edit, or view in read-only mode."""
+
+    record_type: ClassVar[str] = ""
+
+    def __init__(self, state: AppState, ops: Operations, record_id: int | None = None,
+                 initial: dict[str, Any] | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state, self.ops = state, ops
+        self.record_id = record_id
+        self.read_only = state.store.read_only
+        self.saved_ref: RecordRef | None = None
+        kind = KIND_LABEL.get(self.record_type, self.record_type)
+        self.version = 0
+        self.opened: dict[str, Any] = {}
+        if record_id is not None:
+            self.version, self.opened = state.store.snapshot(self.record_type, record_id)
+        self.setWindowTitle(("View " if self.read_only else "Edit " if record_id else "New ") + kind.lower())
+        self.setObjectName(f"{type(self).__name__}")
+        self.editors: dict[str, FieldEditor] = {}
+        self.errors: dict[str, QLabel] = {}
+        self.labels: dict[str, str] = {}
+        outer = QVBoxLayout(self)
+        if self.read_only:
+            banner = QLabel(f"Read-only: {state.store.read_only_reason or 'this database cannot be changed.'}", self)
+            banner.setObjectName("bannerLabel")
+            banner.setWordWrap(True)
+            outer.addWidget(banner)
+        body = QWidget(self)
+        self.form = QFormLayout(body)
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        for spec in validation.FIELDS[self.record_type]:
+            choices = state.store.list_records(spec.ref) if spec.kind == "ref" and spec.ref else None
+            if spec.kind == "ref" and spec.ref == self.record_type and record_id is not None and choices:
+                choices = [c for c in choices if c[0] != record_id]  # a record cannot point at itself
+            self._add(spec.name, spec.label + (" *" if spec.required else ""), editor_for(spec, choices, body))
+            if spec.name == "amount_usd" and "usd_rate" in {s.name for s in validation.FIELDS[self.record_type]}:
+                self.compute_button = QPushButton("Compute USD from amount × rate", body)
+                self.compute_button.clicked.connect(self.compute_usd)
+                self.form.addRow("", self.compute_button)
+        if "participant_ids" in LINK_FIELDS.get(self.record_type, ()):
+            self._add("participant_ids", "Participants",
+                      MultiRefEditor("Participants", state.store.list_records("person"), body))
+        if "organisations" in LINK_FIELDS.get(self.record_type, ()):
+            self._add("organisations", "Organisations",
+                      PartnersEditor("Organisations", state.store.list_records("organisation"), body))
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(body)
+        outer.addWidget(scroll)
+        self.general_error = QLabel(self)
+        self.general_error.setWordWrap(True)
+        self.general_error.setStyleSheet("color: #c0392b;")
+        self.general_error.hide()
+        outer.addWidget(self.general_error)
+        self.buttons = QDialogButtonBox(self)
+        if self.read_only:
+            self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
+            self.save_button = None
+        else:
+            self.save_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Save)
+            self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        outer.addWidget(self.buttons)
+        values = dict(self.opened) if record_id is not None else {}
+        values.update(initial or {})
+        for name, editor in self.editors.items():
+            if name in values:
+                editor.set_value(values[name])
+            editor.set_read_only(self.read_only)
+            editor.changed.connect(self.validate)
+        self.resize(640, min(860, 120 + 44 * len(self.editors)))
+        self.validate()
+
+    def _add(self, name: str, label: str, editor: FieldEditor) -> None:
+        error = QLabel(self)
+        error.setStyleSheet("color: #c0392b;")
+        error.setWordWrap(True)
+        error.hide()
+        holder = QWidget(self)
+        box = QVBoxLayout(holder)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(2)
+        box.addWidget(editor)
+        box.addWidget(error)
+        self.form.addRow(label, holder)
+        self.editors[name] = editor
+        self.errors[name] = error
+        self.labels[name] = label.rstrip(" *")
+
+    # --- values and validation -------------------------------------------------------
+
+    def values(self) -> dict[str, Any]:
+        return {name: editor.value() for name, editor in self.editors.items()}
+
+    def changed_values(self) -> dict[str, Any]:
+        """Only what the analyst changed (an edit writes nothing else)."""
+        values = self.values()
+        if self.record_id is None:
+            return values
+        try:
+            cleaned = validation.clean(self.record_type, {k: v for k, v in values.items() if k not in LINK_FIELDS.get(
+                self.record_type, ())})
+        except ValidationError:
+            cleaned = values
+        out = {k: v for k, v in cleaned.items() if self.opened.get(k) != v}
+        for link in LINK_FIELDS.get(self.record_type, ()):
+            if link in values and list(values[link]) != list(self.opened.get(link, [])):
+                out[link] = values[link]
+        return out
+
+    def problems(self) -> list[FieldProblem]:
+        plain = {k: v for k, v in self.values().items() if k not in LINK_FIELDS.get(self.record_type, ())}
+        try:
+            validation.clean(self.record_type, plain)
+        except ValidationError as exc:
+            return exc.problems
+        return []
+
+    def validate(self) -> bool:
+        problems = self.problems()
+        by_label: dict[str, list[str]] = {}
+        general: list[str] = []
+        for p in problems:
+            (by_label.setdefault(p.field, []) if p.field else general).append(p.message)
+        for name, label in self.labels.items():
+            messages = by_label.get(label, [])
+            self.errors[name].setText(f"{label} " + " ".join(messages) if messages else "")
+            self.errors[name].setVisible(bool(messages))
+        self._show_general(general)
+        if self.save_button is not None:
+            self.save_button.setEnabled(not problems)
+        return not problems
+
+    def _show_general(self, messages: list[str]) -> None:
+        self.general_error.setText("\n".join(messages))
+        self.general_error.setVisible(bool(messages))
+
+    def error_texts(self) -> dict[str, str]:
+        return {name: label.text() for name, label in self.errors.items() if label.isVisibleTo(self)}
+
+    def compute_usd(self) -> None:
+        values = self.values()
+        amount, rate, currency = values.get("amount"), values.get("usd_rate"), values.get("currency")
+        if currency == "USD" and isinstance(amount, float):
+            self.editors["usd_rate"].set_value(1.0)
+            self.editors["amount_usd"].set_value(amount)
+        elif isinstance(amount, float) and isinstance(rate, float):
+            self.editors["amount_usd"].set_value(round(amount * rate, 2))
+
+    def label_of(self) -> str:
+        values = self.values()
+        return str(values.get("title") or values.get("name") or values.get("section") or self.record_type)
+
+    # --- saving ----------------------------------------------------------------------
+
+    def save(self) -> None:
+        if self.read_only or not self.validate():
+            return
+        try:
+            if self.record_id is None:
+                self.saved_ref = self.ops.create(self.record_type, self.values(), self.label_of())
+            else:
+                self._save_edit(self.changed_values(), self.version, base=self.opened)
+                self.saved_ref = RecordRef(self.record_type, self.record_id)
+        except ConflictError as conflict:
+            if not self._resolve_conflict(conflict):
+                return
+        except ValidationError as exc:
+            self._show_store_problems(exc.problems)
+            return
+        except StoreError as exc:
+            self._show_general([exc.message])
+            return
+        if self.saved_ref is not None:
+            self.state.select(self.saved_ref, initiator=self)
+        self.accept()
+
+    def _save_edit(self, new: dict[str, Any], version: int, base: dict[str, Any]) -> None:
+        old = {k: base.get(k) for k in new}
+        self.ops.edit(self.record_type, self.record_id, old, new, version, self.label_of())  # type: ignore[arg-type]
+
+    def _resolve_conflict(self, conflict: ConflictError) -> bool:
+        mine = self.changed_values()
+        dialog = ConflictDialog(conflict, mine, self.labels, self)
+        self.conflict_dialog = dialog
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            self.reject()
+            return False
+        resolved = {k: v for k, v in dialog.resolved().items() if conflict.current.get(k) != v}
+        try:
+            self._save_edit(resolved, conflict.current_version, base=conflict.current)
+        except StoreError as exc:
+            self._show_general([exc.message])
+            return False
+        self.saved_ref = RecordRef(self.record_type, self.record_id)  # type: ignore[arg-type]
+        return True
+
+    def _show_store_problems(self, problems: list[FieldProblem]) -> None:
+        general = []
+        for p in problems:
+            name = next((n for n, label in self.labels.items() if label == p.field), None)
+            if name is None:
+                general.append(p.message if not p.field else f"{p.field}: {p.message}")
+            else:
+                self.errors[name].setText(f"{p.field} {p.message}")
+                self.errors[name].show()
+        self._show_general(general)
+
+
+def _form_class(record_type: str, name: str) -> type[RecordForm]:
+    return type(name, (RecordForm,), {"record_type": record_type, "__doc__": f"The {record_type} form."})
+
+
+EventForm = _form_class("event", "EventForm")
+PledgeForm = _form_class("pledge", "PledgeForm")
+DealForm = _form_class("deal", "DealForm")
+OrganisationForm = _form_class("organisation", "OrganisationForm")
+SectorForm = _form_class("sector", "SectorForm")
+PersonForm = _form_class("person", "PersonForm")
+PlaceForm = _form_class("place", "PlaceForm")
+CountryForm = _form_class("country", "CountryForm")
+InitiativeForm = _form_class("initiative", "InitiativeForm")
+TargetForm = _form_class("target", "TargetForm")
+SourceForm = _form_class("source", "SourceForm")
+CitationForm = _form_class("citation", "CitationForm")
+
+FORMS: dict[str, type[RecordForm]] = {cls.record_type: cls for cls in (
+    EventForm, PledgeForm, DealForm, OrganisationForm, SectorForm, PersonForm, PlaceForm, CountryForm,
+    InitiativeForm, TargetForm, SourceForm, CitationForm)}
+
+
+def form_for(state: AppState, ops: Operations, record_type: str, record_id: int | None = None,
+             initial: dict[str, Any] | None = None, parent: QWidget | None = None) -> RecordForm:
+    return FORMS[record_type](state, ops, record_id, initial, parent)
+
+
+__all__ = ["FORMS", "ConflictDialog", "Qt", "RecordForm", "form_for"]

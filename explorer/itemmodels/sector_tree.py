@@ -1,0 +1,338 @@
+"""SectorTreeModel: sectors (and sub-sectors) → organisations → deals, over ids, loaded lazily.
+
+Sectors are few and loaded whole with SQL aggregates for their counts and totals;
+organisations load when a sector is expanded and deals when an organisation is
+(``canFetchMore``/``fetchMore``), so a million deals never sit in memory at once.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
+
+from explorer.formatting import usd
+from explorer.state import RecordRef
+from explorer.store import Filters, Store
+
+Index = QModelIndex | QPersistentModelIndex
+
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+UNATTRIBUTED = "unattributed"  # the group of a sector's deals with no organisation recorded
+UNATTRIBUTED_LABEL = "No organisation recorded"
+REF_ROLE = Qt.ItemDataRole.UserRole + 2
+
+
+@dataclass(eq=False)
+class Node:
+    key: int
+    kind: str  # sector / organisation / deal
+    record_id: int
+    name: str
+    parent: Node | None
+    country: str = ""
+    deal_count: int | None = None
+    total_usd: float | None = None
+    sector_id: int | None = None  # the sector this node is listed under
+    children: list[Node] = field(default_factory=list)
+    fetched: bool = False
+    has_more: bool = False
+
+    @property
+    def ref(self) -> RecordRef:
+        # The no-organisation group stands for its sector when selected.
+        return RecordRef("sector" if self.kind == UNATTRIBUTED else self.kind, self.record_id)
+
+
+class SectorTreeModel(QAbstractItemModel):
+    COLUMNS = ("Name", "Country", "Deals", "Total (USD)")
+
+    def __init__(self, store: Store, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._store = store
+        self._filters = Filters()
+        self._keys = itertools.count(1)
+        self._nodes: dict[int, Node] = {}
+        self._roots: list[Node] = []
+        self._sort: tuple[int, Qt.SortOrder] | None = None
+        self.reload()
+
+    # --- loading ---------------------------------------------------------------------
+
+    def set_store(self, store: Store) -> None:
+        self._store = store
+        self.reload()
+
+    def set_filters(self, filters: Filters) -> None:
+        self._filters = filters
+        self.reload()
+
+    @property
+    def filters(self) -> Filters:
+        return self._filters
+
+    def reload(self) -> None:
+        self.beginResetModel()
+        self._nodes.clear()
+        self._roots = [self._sector_node(s, None) for s in self._store.sector_tree(self._filters)]
+        self._sort_nodes(self._roots)
+        self.endResetModel()
+
+    def _new(self, **kwargs: Any) -> Node:
+        node = Node(key=next(self._keys), **kwargs)
+        self._nodes[node.key] = node
+        return node
+
+    def _sector_node(self, sector: Any, parent: Node | None) -> Node:
+        node = self._new(
+            kind="sector",
+            record_id=sector.id,
+            name=sector.name,
+            parent=parent,
+            deal_count=sector.deal_count,
+            total_usd=sector.total_usd,
+            sector_id=sector.id,
+        )
+        node.children = [self._sector_node(child, node) for child in sector.children]
+        node.has_more = sector.organisation_count > 0 or sector.deal_count > 0
+        node.fetched = not node.has_more
+        return node
+
+    def _fetch(self, node: Node) -> list[Node]:
+        if node.kind == "sector":
+            rows = self._store.organisations_in_sector(node.record_id, self._filters)
+            out = [
+                self._new(kind="organisation", record_id=r.id, name=r.name, parent=node, country=r.country,
+                          deal_count=r.deal_count, total_usd=r.total_usd, sector_id=node.record_id)
+                for r in rows
+            ]
+            loose = self._store.unattributed_deals(node.record_id, self._filters)
+            if loose:
+                group = self._new(kind=UNATTRIBUTED, record_id=node.record_id, name=UNATTRIBUTED_LABEL,
+                                  parent=node, deal_count=len(loose),
+                                  total_usd=sum(d.amount_usd or 0.0 for d in loose), sector_id=node.record_id)
+                group.children = [self._deal_node(d, group) for d in loose]
+                group.fetched = True
+                out.append(group)
+            return out
+        if node.kind == "organisation":
+            rows = self._store.deals_of_organisation(node.record_id, node.sector_id, self._filters)
+            return [self._deal_node(r, node) for r in rows]
+        return []
+
+    def _deal_node(self, row: Any, parent: Node) -> Node:
+        return self._new(kind="deal", record_id=row.id, name=row.title, parent=parent, country=row.country,
+                         total_usd=row.amount_usd, sector_id=parent.sector_id)
+
+    def canFetchMore(self, parent: Index) -> bool:
+        node = self._node(parent)
+        return node is not None and not node.fetched
+
+    def fetchMore(self, parent: Index) -> None:
+        node = self._node(parent)
+        if node is None or node.fetched:
+            return
+        node.fetched = True
+        new = self._fetch(node)
+        self._sort_nodes(new)
+        if not new:
+            return
+        first = len(node.children)
+        self.beginInsertRows(self._index_of(node), first, first + len(new) - 1)
+        node.children.extend(new)
+        self.endInsertRows()
+
+    def ensure_fetched(self, node: Node) -> None:
+        if not node.fetched:
+            self.fetchMore(self._index_of(node))
+
+    # --- structure -------------------------------------------------------------------
+
+    def _node(self, index: Index) -> Node | None:
+        if not index.isValid():
+            return None
+        return self._nodes.get(index.internalId())
+
+    def node(self, index: Index) -> Node | None:
+        return self._node(index)
+
+    def _siblings(self, node: Node) -> list[Node]:
+        return node.parent.children if node.parent is not None else self._roots
+
+    def _index_of(self, node: Node | None, column: int = 0) -> QModelIndex:
+        if node is None:
+            return QModelIndex()
+        return self.createIndex(self._siblings(node).index(node), column, node.key)
+
+    def index(self, row: int, column: int, parent: Index = QModelIndex()) -> QModelIndex:  # noqa: B008
+        if column < 0 or column >= len(self.COLUMNS) or row < 0:
+            return QModelIndex()
+        children = self._children_of(parent)
+        if row >= len(children):
+            return QModelIndex()
+        return self.createIndex(row, column, children[row].key)
+
+    def _children_of(self, parent: Index) -> list[Node]:
+        node = self._node(parent)
+        return self._roots if node is None else node.children
+
+    def parent(self, index: Index = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
+        node = self._node(index)
+        if node is None or node.parent is None:
+            return QModelIndex()
+        return self._index_of(node.parent)
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        if parent.isValid() and parent.column() != 0:
+            return 0
+        return len(self._children_of(parent))
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return len(self.COLUMNS)
+
+    def hasChildren(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
+        node = self._node(parent)
+        if node is None:
+            return bool(self._roots) if not parent.isValid() else False
+        if parent.column() != 0:
+            return False
+        return (
+            bool(node.children)
+            or (not node.fetched and node.has_more)
+            or (node.kind == "organisation" and not node.fetched and bool(node.deal_count))
+        )
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.COLUMNS[section]
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.TextAlignmentRole and section >= 2:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        node = self._node(index)
+        if node is None:
+            return None
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == 0:
+                return node.name
+            if column == 1:
+                return node.country
+            if column == 2:
+                return "" if node.deal_count is None else f"{node.deal_count:,}"
+            if column == 3:
+                return "" if node.total_usd is None else usd(node.total_usd) if node.total_usd else "—"
+        if role == SORT_ROLE:
+            return self._sort_key(node, column)
+        if role == REF_ROLE:
+            return node.ref
+        if role == Qt.ItemDataRole.ToolTipRole and column == 0:
+            return f"{node.kind.capitalize()}: {node.name}"
+        if role == Qt.ItemDataRole.TextAlignmentRole and column >= 2:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.FontRole and node.kind == "sector" and node.parent is None:
+            from PySide6.QtGui import QFont
+
+            font = QFont()
+            font.setBold(True)
+            return font
+        return None
+
+    # --- sorting ---------------------------------------------------------------------
+
+    @staticmethod
+    def _sort_key(node: Node, column: int) -> Any:
+        if column == 0:
+            return node.name.lower()
+        if column == 1:
+            return node.country.lower()
+        if column == 2:
+            return node.deal_count or 0
+        return node.total_usd or 0.0
+
+    def _sort_nodes(self, nodes: list[Node]) -> None:
+        if self._sort is None:
+            return
+        column, order = self._sort
+        nodes.sort(
+            key=lambda n: (self._sort_key(n, column), n.name.lower()), reverse=order == Qt.SortOrder.DescendingOrder
+        )
+        for node in nodes:
+            if node.children:
+                self._sort_nodes(node.children)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        self.layoutAboutToBeChanged.emit()
+        persistent = self.persistentIndexList()
+        kept = [(self._node(i), i.column()) for i in persistent]
+        self._sort = (column, order)
+        self._sort_nodes(self._roots)
+        self.changePersistentIndexList(
+            persistent, [self._index_of(n, c) if n is not None else QModelIndex() for n, c in kept]
+        )
+        self.layoutChanged.emit()
+
+    # --- finding records -------------------------------------------------------------
+
+    def _find(self, nodes: list[Node], kind: str, record_id: int) -> Node | None:
+        return next((n for n in nodes if n.kind == kind and n.record_id == record_id), None)
+
+    def _sector_path(self, sector_id: int) -> Node | None:
+        stack = list(self._roots)
+        while stack:
+            node = stack.pop()
+            if node.kind == "sector":
+                if node.record_id == sector_id:
+                    return node
+                stack.extend(c for c in node.children if c.kind == "sector")
+        return None
+
+    def indexes_for(self, ref: RecordRef) -> list[QModelIndex]:
+        """Indexes showing a record (fetching what is needed); empty if the tree hides it."""
+        nodes: list[Node] = []
+        if ref.record_type == "sector":
+            node = self._sector_path(ref.record_id)
+            nodes = [node] if node else []
+        elif ref.record_type == "organisation":
+            for sector_id in self._store.organisation_sectors(ref.record_id):
+                sector = self._sector_path(sector_id)
+                if sector is None:
+                    continue
+                self.ensure_fetched(sector)
+                found = self._find(sector.children, "organisation", ref.record_id)
+                if found:
+                    nodes.append(found)
+        elif ref.record_type == "deal":
+            sector_id, org_ids = self._store.deal_placement(ref.record_id)
+            sector = self._sector_path(sector_id) if sector_id is not None else None
+            if sector is not None:
+                self.ensure_fetched(sector)
+                groups = [self._find(sector.children, "organisation", o) for o in org_ids] if org_ids else [
+                    self._find(sector.children, UNATTRIBUTED, sector.record_id)]
+                for group in groups:
+                    if group is None:
+                        continue
+                    self.ensure_fetched(group)
+                    found = self._find(group.children, "deal", ref.record_id)
+                    if found:
+                        nodes.append(found)
+        return [self._index_of(n) for n in nodes]
+
+    def visible_refs(self) -> set[RecordRef]:
+        """Every record the tree shows, loading all levels (for tests and small data)."""
+        out: set[RecordRef] = set()
+        stack = list(self._roots)
+        while stack:
+            node = stack.pop()
+            self.ensure_fetched(node)
+            out.add(node.ref)
+            stack.extend(node.children)
+        return out

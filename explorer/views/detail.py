@@ -1,0 +1,316 @@
+"""DetailPane: everything about the selected record, its links (clickable), sources and history."""
+
+from __future__ import annotations
+
+import html
+import logging
+import math
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtWidgets import QLabel, QTextBrowser, QVBoxLayout, QWidget
+
+from explorer.formatting import KIND_LABEL, PRECISION_NOTE, date_text, full_amount, money, period_text, usd
+from explorer.state import AppState, RecordRef
+from explorer.store import ChangeSet, RecordNotFoundError, StoreError, validation
+from explorer.store.queries import PledgeProgress, RecordDetail
+
+log = logging.getLogger("explorer.detail")
+
+SKIP_IN_TABLE = {
+    "title",
+    "name",
+    "start_date",
+    "end_date",
+    "date_precision",
+    "amount",
+    "currency",
+    "usd_rate",
+    "rate_date",
+    "amount_usd",
+    "notes",
+}
+
+
+def esc(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+class PledgeChart(QWidget):
+    """Pledged against realised: deals in the pledge's period, cumulative in USD."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        import pyqtgraph as pg
+
+        self._pg = pg
+        self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
+        self.plot.setMinimumHeight(150)
+        self.plot.setMaximumHeight(260)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.hideButtons()
+        self.plot.setMenuEnabled(False)
+        self.plot.getPlotItem().getAxis("left").setLabel("US$ bn")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.caption = QLabel(self)
+        self.caption.setObjectName("paneTitle")
+        self.caption.setWordWrap(True)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.plot)
+        self.progress: PledgeProgress | None = None
+
+    def show_progress(self, progress: PledgeProgress, start_day: int | None, end_day: int | None) -> None:
+        pg = self._pg
+        self.progress = progress
+        pal = self.palette()
+        fg, bg = pal.text().color(), pal.base().color()
+        self.plot.setBackground(bg)
+        for axis in ("left", "bottom"):
+            ax = self.plot.getPlotItem().getAxis(axis)
+            ax.setPen(fg)
+            ax.setTextPen(fg)
+        self.plot.clear()
+        secs = 86400.0
+        if start_day is not None:
+            end = end_day if end_day is not None else start_day
+            if progress.pledged_usd:
+                self.plot.plot(
+                    [start_day * secs, end * secs],
+                    [progress.pledged_usd / 1e9] * 2,
+                    pen=pg.mkPen("#d1495b", width=2, style=pg.QtCore.Qt.PenStyle.DashLine),
+                    name="pledged",
+                )
+            if progress.days:
+                xs = np.array([start_day, *progress.days]) * secs
+                ys = np.array([0.0, *progress.cumulative_usd]) / 1e9
+                self.plot.plot(
+                    xs,
+                    ys,
+                    stepMode=None,
+                    pen=pg.mkPen("#2f6fb2", width=3),
+                    symbol="o",
+                    symbolSize=7,
+                    symbolBrush="#2f6fb2",
+                )
+            self.plot.setXRange(start_day * secs, end * secs, padding=0.04)
+            top = max([progress.pledged_usd or 0.0, *progress.cumulative_usd, 1e9]) / 1e9
+            self.plot.setYRange(0, top * 1.12, padding=0)
+        pledged = usd(progress.pledged_usd)
+        text = f"Realised {usd(progress.realised_usd)} of {pledged} pledged, from {len(progress.deal_ids)} deal(s)"
+        if progress.overlapping:
+            names = ", ".join(link.label for link in progress.overlapping)
+            text += (f". Its period overlaps {names}; a deal filed under another pledge counts only there "
+                     f"({len(progress.shared_deal_ids)} left out here)")
+        self.caption.setText(text + ".")
+
+
+class DetailPane(QWidget):
+    """Signals:
+    edit_requested(RecordRef): the user pressed Edit on the shown record.
+    """
+
+    edit_requested = Signal(object)
+
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._state = state
+        self.browser = QTextBrowser(self)
+        self.browser.setOpenLinks(False)
+        self.browser.setOpenExternalLinks(False)
+        self.browser.anchorClicked.connect(self._on_anchor)
+        self.browser.setAccessibleName("Details of the selected record")
+        self.chart = PledgeChart(self)
+        self.chart.hide()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.browser, 5)
+        layout.addWidget(self.chart, 2)
+        self.detail: RecordDetail | None = None
+        state.selection_changed.connect(self._on_selection)
+        state.records_changed.connect(self._on_records_changed)
+        state.store_replaced.connect(lambda: self.show_ref(None))
+        self.show_ref(None)
+
+    # --- state -----------------------------------------------------------------------
+
+    def _on_selection(self, refs: list[RecordRef], _initiator: object) -> None:
+        self.show_ref(refs[0] if refs else None, others=len(refs) - 1 if refs else 0)
+
+    def _on_records_changed(self, _changes: ChangeSet, _initiator: object) -> None:
+        current = self._state.current
+        self.show_ref(current, others=max(0, len(self._state.selection) - 1))
+
+    def _on_anchor(self, url: QUrl) -> None:
+        if url.scheme() == "record":
+            ref = RecordRef.parse(url.path() or url.toString().removeprefix("record:"))
+            if ref is not None:
+                self._state.select(ref, initiator=self)
+        elif url.scheme() == "edit":
+            ref = RecordRef.parse(url.path() or url.toString().removeprefix("edit:"))
+            if ref is not None:
+                self.edit_requested.emit(ref)
+
+    # --- rendering -------------------------------------------------------------------
+
+    def show_ref(self, ref: RecordRef | None, others: int = 0) -> None:
+        self.detail = None
+        self.chart.hide()
+        if ref is None:
+            self.browser.setHtml(self._placeholder())
+            return
+        try:
+            self.detail = self._state.store.detail(ref.record_type, ref.record_id)
+        except RecordNotFoundError:
+            self.browser.setHtml(self._message("This record no longer exists."))
+            return
+        except StoreError as exc:
+            log.warning("detail of %s failed: %s", ref, exc)
+            self.browser.setHtml(self._message(exc.message))
+            return
+        self.browser.setHtml(self.render_html(self.detail, others))
+        if ref.record_type == "pledge" and "realised" in self.detail.related:
+            record = self.detail.record
+            self.chart.show_progress(self.detail.related["realised"], record.start_day, record.end_day)  # type: ignore[attr-defined]
+            self.chart.show()
+
+    def _placeholder(self) -> str:
+        return (
+            "<div style='margin:24px'><h2>Nothing selected</h2>"
+            "<p>Click a summit, pledge or deal on the timeline, or a sector or company in the tree, "
+            "to see everything about it here: amounts with the exchange rate used, dates with their "
+            "precision, linked records and the sources each fact comes from.</p></div>"
+        )
+
+    def _message(self, text: str) -> str:
+        return f"<div style='margin:24px'><p>{esc(text)}</p></div>"
+
+    def plain_text(self) -> str:
+        return self.browser.toPlainText()
+
+    def link_targets(self) -> list[RecordRef]:
+        return [] if self.detail is None else [RecordRef(lk.record_type, lk.record_id) for lk in self.detail.links]
+
+    def render_html(self, detail: RecordDetail, others: int = 0) -> str:
+        pal = self.palette()
+        muted = pal.placeholderText().color().name()
+        link = pal.link().color().name()
+        rec = detail.record
+        rtype = detail.record_type
+        parts: list[str] = [
+            f"<style>a {{ color: {link}; text-decoration: none; }} td {{ padding: 2px 10px 2px 0; }} "
+            f".k {{ color: {muted}; }} h1 {{ margin: 0 0 4px 0; }} h3 {{ margin: 14px 0 4px 0; }}</style>",
+            f"<div class='k'>{esc(KIND_LABEL.get(rtype, rtype))}"
+            + (f" · and {others} more selected" if others else "")
+            + f" · <a href='edit:{rtype}:{rec.id}'>Edit…</a></div>",
+            f"<h1>{esc(detail.title)}</h1>",
+        ]
+        native = getattr(rec, "native_name", None)
+        if native:
+            parts.append(f"<div style='font-size:large'>{esc(native)}</div>")
+        if hasattr(rec, "start_date"):
+            precision = getattr(rec, "date_precision", "day")
+            when = period_text(rec.start_date, rec.end_date, precision)  # type: ignore[attr-defined]
+            parts.append(
+                f"<p><b>{esc(when)}</b> <span class='k'>({esc(PRECISION_NOTE.get(precision, precision))})</span></p>"
+            )
+        if getattr(rec, "amount", None) is not None or getattr(rec, "amount_usd", None) is not None:
+            parts.append(self._money_html(rec, muted))
+        if getattr(rec, "value", None) is not None and rtype == "target":
+            parts.append(
+                f"<p style='font-size:large'><b>{rec.value:,.0f} {esc(rec.unit)}</b>"  # type: ignore[attr-defined]
+                + (f" · worth {usd(rec.amount_usd)}" if rec.amount_usd else "")
+                + "</p>"
+            )  # type: ignore[attr-defined]
+        notes = getattr(rec, "notes", None)
+        if notes:
+            parts.append(f"<p>{esc(notes)}</p>")
+        parts.append(self._fields_html(detail))
+        parts.append(self._links_html(detail))
+        parts.append(self._citations_html(detail, muted))
+        parts.append(self._history_html(detail, muted))
+        return "".join(parts)
+
+    def _money_html(self, rec: Any, muted: str) -> str:
+        amount, currency = getattr(rec, "amount", None), getattr(rec, "currency", None)
+        rate, rate_date = getattr(rec, "usd_rate", None), getattr(rec, "rate_date", None)
+        usd_amount = getattr(rec, "amount_usd", None)
+        line = f"<p style='font-size:large'><b>{esc(money(amount, currency))}</b>"
+        if currency and currency != "USD" and usd_amount is not None:
+            line += f" ≈ <b>{esc(usd(usd_amount))}</b>"
+        line += "</p>"
+        if currency and currency != "USD" and rate:
+            per_usd = 1 / rate if rate else math.nan
+            line += (
+                f"<p class='k'>{esc(full_amount(amount, currency))} at {rate:g} USD per {esc(currency)} "
+                f"({per_usd:,.2f} {esc(currency)} per USD)"
+                + (f", rate of {esc(date_text(rate_date))}" if rate_date else "")
+                + ". The USD figure is stored as recorded, not recomputed.</p>"
+            )
+        return line
+
+    def _fields_html(self, detail: RecordDetail) -> str:
+        rec = detail.record
+        link_by_target = {(lk.record_type, lk.record_id): lk for lk in detail.links}
+        rows = []
+        for spec in validation.FIELDS.get(detail.record_type, []):
+            if spec.name in SKIP_IN_TABLE:
+                continue
+            value = getattr(rec, spec.name, None)
+            if value in (None, ""):
+                continue
+            if spec.kind == "ref" and spec.ref:
+                lk = link_by_target.get((spec.ref, value))
+                label = lk.label if lk else f"{spec.ref} {value}"
+                cell = f"<a href='record:{spec.ref}:{value}'>{esc(label)}</a>"
+            elif spec.kind == "date":
+                cell = esc(date_text(value))
+            else:
+                cell = esc(str(value).replace("_", " "))
+            rows.append(f"<tr><td class='k'>{esc(spec.label)}</td><td>{cell}</td></tr>")
+        return f"<table>{''.join(rows)}</table>" if rows else ""
+
+    def _links_html(self, detail: RecordDetail) -> str:
+        groups: dict[str, list[str]] = defaultdict(list)
+        for lk in detail.links:
+            kind = KIND_LABEL.get(lk.record_type, lk.record_type)
+            groups[lk.relation].append(
+                f"<a href='record:{lk.record_type}:{lk.record_id}' title='{esc(kind)}'>{esc(lk.label)}</a>"
+            )
+        if not groups:
+            return ""
+        rows = "".join(
+            f"<tr><td class='k' valign='top'>{esc(relation.capitalize())}</td><td>{'<br>'.join(items)}</td></tr>"
+            for relation, items in groups.items()
+        )
+        return f"<h3>Linked records</h3><table>{rows}</table>"
+
+    def _citations_html(self, detail: RecordDetail, muted: str) -> str:
+        if not detail.citations:
+            return "<h3>Sources</h3><p class='k'>No source cited yet.</p>"
+        items = []
+        for c in detail.citations:
+            section = f" — <i>{esc(c.section)}</i>" if c.section else ""
+            note = f"<br><span class='k'>{esc(c.note)}</span>" if c.note else ""
+            items.append(f"<li><a href='record:source:{c.source_id}'>{esc(c.source_title)}</a>{section}{note}</li>")
+        return f"<h3>Sources</h3><ul style='margin-left:-20px'>{''.join(items)}</ul>"
+
+    def _history_html(self, detail: RecordDetail, muted: str) -> str:
+        if not detail.history:
+            return ""
+        rows = []
+        seen_create = False
+        for h in detail.history[-40:]:
+            if h.action == "create":
+                if seen_create:
+                    continue  # one line for the creation, not one per field
+                seen_create = True
+                what = "created"
+            elif h.action == "update":
+                what = f"{esc(h.field)}: {esc(h.old_value or '—')} → {esc(h.new_value or '—')}"
+            else:
+                what = f"{esc(h.action)} {esc(h.field or '')}"
+            rows.append(f"<tr><td class='k'>{esc(h.at)}</td><td class='k'>{esc(h.user)}</td><td>{what}</td></tr>")
+        return f"<h3>History</h3><table>{''.join(rows)}</table>"

@@ -1,0 +1,486 @@
+"""MainWindow: the timeline in the middle, the sector tree and the detail pane in docks."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QSizePolicy,
+    QStyle,
+    QToolBar,
+    QToolButton,
+    QWidget,
+)
+
+from explorer import APP_NAME, __version__, paths
+from explorer.formatting import day_text
+from explorer.forms.controller import EditController
+from explorer.state import AppState, RecordRef
+from explorer.store import Filters, StoreError, open_store
+from explorer.views.detail import DetailPane
+from explorer.views.theme import apply_theme
+from explorer.views.timeline import TimelineView
+from explorer.views.tree import SectorTreeView
+
+log = logging.getLogger("explorer.window")
+
+SETTINGS_VERSION = 1
+
+
+def app_settings() -> QSettings:
+    """Settings live in the user's data folder (so tests and portable copies stay separate)."""
+    return QSettings(str(paths.user_data_dir() / "settings.ini"), QSettings.Format.IniFormat)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.setObjectName("MainWindow")
+        self.setMinimumSize(960, 600)
+        self.timeline = TimelineView(state, self)
+        self.tree_view = SectorTreeView(state, self)
+        self.detail = DetailPane(state, self)
+        self.setCentralWidget(self.timeline)
+        self.tree_dock = self._dock(
+            "Sectors and organisations", "treeDock", self.tree_view, Qt.DockWidgetArea.LeftDockWidgetArea
+        )
+        self.detail_dock = self._dock("Details", "detailDock", self.detail, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.editing = EditController(state, self)
+        self.tree_view.context_menu_requested.connect(self.editing.context_menu)
+        self.detail.edit_requested.connect(self.editing.edit)
+        self._build_filter_bar()
+        self._build_actions()
+        self._build_menus()
+        self._build_status_bar()
+        self._build_banner()
+        self._update_title()
+        state.selection_changed.connect(self._on_selection)
+        state.filters_changed.connect(self._on_filters)
+        state.records_changed.connect(lambda *_: self._refresh_counts())
+        state.store_replaced.connect(self._on_store_replaced)
+        self.resize(1600, 960)
+        self._restore_settings()
+        self._update_banner()  # after restoreState, which would otherwise restore its visibility
+        self._refresh_counts()
+
+    # --- construction ----------------------------------------------------------------
+
+    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_filter_bar(self) -> None:
+        bar = QToolBar("Filters", self)
+        bar.setObjectName("filterBar")
+        bar.setMovable(False)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        self.filter_bar = bar
+        self.sector_combo = QComboBox(self)
+        self.sector_combo.setAccessibleName("Sector filter")
+        self.sector_combo.setMinimumContentsLength(18)
+        self.country_combo = QComboBox(self)
+        self.country_combo.setAccessibleName("Country filter")
+        self.country_combo.setMinimumContentsLength(10)
+        self.range_label = QLabel("", self)
+        self.clear_range_button = QToolButton(self)
+        self.clear_range_button.setText("Clear dates")
+        self.clear_range_button.clicked.connect(lambda: self.state.set_date_range(None, None))
+        self.search_edit = QLineEdit(self)
+        self.search_edit.setPlaceholderText("Search everything (Ctrl+F)")
+        self.search_edit.setClearButtonEnabled(True)
+        self.search_edit.setMinimumWidth(260)
+        self.search_edit.setAccessibleName("Search all views")
+        self._search_timer = QTimer(self, singleShot=True, interval=200)
+        self._search_timer.timeout.connect(self.apply_search)
+        self.search_edit.textChanged.connect(lambda _t: self._search_timer.start())
+        self.search_edit.returnPressed.connect(self.apply_search)
+        bar.addWidget(QLabel(" Sector ", self))
+        bar.addWidget(self.sector_combo)
+        bar.addWidget(QLabel("  Country ", self))
+        bar.addWidget(self.country_combo)
+        bar.addWidget(QLabel("  ", self))
+        bar.addWidget(self.range_label)
+        self.clear_range_action = bar.addWidget(self.clear_range_button)
+        spacer = QWidget(self)
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        bar.addWidget(spacer)
+        bar.addWidget(self.search_edit)
+        self._fill_filter_combos()
+        self.sector_combo.currentIndexChanged.connect(self._on_sector_combo)
+        self.country_combo.currentIndexChanged.connect(self._on_country_combo)
+        self._show_range(Filters())
+
+    def _fill_filter_combos(self) -> None:
+        store = self.state.store
+        for combo in (self.sector_combo, self.country_combo):
+            combo.blockSignals(True)
+            combo.clear()
+        self.sector_combo.addItem("All sectors", None)
+
+        def add(nodes: list[Any], depth: int) -> None:
+            for node in sorted(nodes, key=lambda n: n.name.lower()):
+                self.sector_combo.addItem("    " * depth + node.name, node.id)
+                add(node.children, depth + 1)
+
+        add(store.sector_tree(), 0)
+        self.country_combo.addItem("All countries", None)
+        for cid, name in store.list_records("country"):
+            self.country_combo.addItem(name, cid)
+        for combo in (self.sector_combo, self.country_combo):
+            combo.blockSignals(False)
+
+    def _action(
+        self,
+        text: str,
+        slot: Any,
+        shortcut: QKeySequence | str | list[Any] | None = None,
+        tip: str = "",
+        icon: QStyle.StandardPixmap | None = None,
+    ) -> QAction:
+        action = QAction(text, self)
+        if shortcut:
+            if isinstance(shortcut, list):
+                action.setShortcuts(shortcut)
+            else:
+                action.setShortcut(shortcut)
+        if icon is not None:
+            action.setIcon(self.style().standardIcon(icon))
+        action.setStatusTip(tip or text.replace("&", ""))
+        action.triggered.connect(lambda _checked=False: slot())
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        sp = QStyle.StandardPixmap
+        self.open_action = self._action(
+            "&Open Database…", self.open_database, QKeySequence.StandardKey.Open, icon=sp.SP_DialogOpenButton
+        )
+        self.open_demo_action = self._action("Open the &Demo Database", self.open_demo)
+        self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.back_action = self._action(
+            "&Back", self.state.back, QKeySequence("Alt+Left"), "Previous selection", sp.SP_ArrowBack
+        )
+        self.forward_action = self._action(
+            "&Forward", self.state.forward, QKeySequence("Alt+Right"), "Next selection", sp.SP_ArrowForward
+        )
+        self.find_action = self._action("&Find…", self.focus_search, QKeySequence.StandardKey.Find)
+        self.clear_filters_action = self._action("&Clear All Filters", self.clear_filters, QKeySequence("Ctrl+Shift+L"))
+        self.fit_action = self._action(
+            "&Fit All",
+            self.timeline.fit_all,
+            QKeySequence("Ctrl+0"),
+            "Show the whole timeline",
+            sp.SP_TitleBarMaxButton,
+        )
+        self.today_action = self._action(
+            "&Today", self.timeline.show_today, QKeySequence("Ctrl+T"), "Centre the timeline on today", sp.SP_ArrowDown
+        )
+        self.focus_timeline_action = self._action(
+            "Focus &Timeline", lambda: self.timeline.plot.setFocus(), QKeySequence("Ctrl+1")
+        )
+        self.focus_tree_action = self._action("Focus &Sector Tree", self._focus_tree, QKeySequence("Ctrl+2"))
+        self.focus_detail_action = self._action(
+            "Focus &Details", lambda: self.detail.browser.setFocus(), QKeySequence("Ctrl+3")
+        )
+        self.reset_layout_action = self._action("&Reset Layout", self.reset_layout)
+        self.about_action = self._action("&About Partnership Explorer", self.show_about)
+        self.shortcuts_action = self._action("&Keyboard Shortcuts", self.show_shortcuts, QKeySequence("F1"))
+        self.theme_group = QActionGroup(self)
+        self.theme_actions: dict[str, QAction] = {}
+        for key, label in (("system", "Follow &System"), ("light", "&Light"), ("dark", "&Dark")):
+            action = QAction(label, self, checkable=True)
+            action.triggered.connect(lambda _c=False, k=key: self.set_theme(k))
+            self.theme_group.addAction(action)
+            self.theme_actions[key] = action
+        self.theme_actions["system"].setChecked(True)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addActions([self.open_action, self.open_demo_action])
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        self.edit_menu = bar.addMenu("&Edit")
+        for action in self.editing.actions():
+            if action is None:
+                self.edit_menu.addSeparator()
+            else:
+                self.edit_menu.addAction(action)
+        self.edit_menu.addSeparator()
+        self.edit_menu.addActions([self.find_action, self.clear_filters_action])
+        view_menu = bar.addMenu("&View")
+        view_menu.addActions([self.back_action, self.forward_action])
+        view_menu.addSeparator()
+        view_menu.addActions([self.fit_action, self.today_action])
+        view_menu.addSeparator()
+        view_menu.addActions([self.focus_timeline_action, self.focus_tree_action, self.focus_detail_action])
+        view_menu.addSeparator()
+        view_menu.addAction(self.tree_dock.toggleViewAction())
+        view_menu.addAction(self.detail_dock.toggleViewAction())
+        view_menu.addAction(self.reset_layout_action)
+        theme_menu = view_menu.addMenu("T&heme")
+        theme_menu.addActions(list(self.theme_actions.values()))
+        help_menu = bar.addMenu("&Help")
+        help_menu.addActions([self.shortcuts_action, self.about_action])
+
+        tools = QToolBar("Navigation", self)
+        tools.setObjectName("navigationBar")
+        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        tools.addActions([self.back_action, self.forward_action])
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tools)
+        self.insertToolBar(self.filter_bar, tools)
+        self.nav_bar = tools
+
+    def _build_banner(self) -> None:
+        """Says why nothing can be changed when the database is read-only."""
+        self.banner = QLabel(self)
+        self.banner.setObjectName("bannerLabel")
+        self.banner.setWordWrap(True)
+        bar = QToolBar("Notice", self)
+        bar.setObjectName("noticeBar")
+        bar.setMovable(False)
+        bar.addWidget(self.banner)
+        self.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        self.notice_bar = bar
+        self._update_banner()
+
+    def _update_banner(self) -> None:
+        store = self.state.store
+        if store.read_only:
+            self.banner.setText(f"Read-only — {store.read_only_reason or 'this database cannot be changed.'} "
+                                "You can look at everything; forms open for viewing only.")
+        self.notice_bar.setVisible(store.read_only)
+
+    def _build_status_bar(self) -> None:
+        self.count_label = QLabel(self)
+        self.db_label = QLabel(self)
+        self.statusBar().addWidget(self.count_label, 1)
+        self.statusBar().addPermanentWidget(self.db_label)
+
+    # --- reactions -------------------------------------------------------------------
+
+    def _on_selection(self, refs: list[RecordRef], _initiator: object) -> None:
+        self.back_action.setEnabled(self.state.can_go_back())
+        self.forward_action.setEnabled(self.state.can_go_forward())
+
+    def _on_filters(self, filters: Filters) -> None:
+        self._show_range(filters)
+        self._sync_combos(filters)
+        self._refresh_counts()
+
+    def _sync_combos(self, filters: Filters) -> None:
+        picked = self.state.sector_selection
+        target = picked[0] if len(picked) == 1 else None
+        for combo, value in (
+            (self.sector_combo, target),
+            (self.country_combo, next(iter(filters.country_ids)) if len(filters.country_ids) == 1 else None),
+        ):
+            index = combo.findData(value)
+            if index >= 0 and index != combo.currentIndex():
+                combo.blockSignals(True)
+                combo.setCurrentIndex(index)
+                combo.blockSignals(False)
+        if filters.text != self.search_edit.text().strip():
+            self.search_edit.blockSignals(True)
+            self.search_edit.setText(filters.text)
+            self.search_edit.blockSignals(False)
+
+    def _show_range(self, filters: Filters) -> None:
+        has_range = filters.start_day is not None or filters.end_day is not None
+        if has_range:
+            self.range_label.setText(f"Dates: {day_text(filters.start_day)} – {day_text(filters.end_day)}")
+        else:
+            self.range_label.setText("Dates: all  (Shift+drag on the timeline to pick a range)")
+        self.clear_range_action.setVisible(has_range)
+
+    def _refresh_counts(self) -> None:
+        shown = len(self.timeline.shown_refs())
+        filters = self.state.filters
+        parts = [f"{shown:,} dated records shown"]
+        if filters.active:
+            parts.append("filtered")
+        self.count_label.setText(" · ".join(parts))
+        ro = "  ·  read-only" if self.state.store.read_only else ""
+        self.db_label.setText(f"{self.state.store.display_name()}{ro}")
+
+    def _on_sector_combo(self, _index: int) -> None:
+        sid = self.sector_combo.currentData()
+        self.state.set_sector_filter([] if sid is None else [int(sid)])
+
+    def _on_country_combo(self, _index: int) -> None:
+        cid = self.country_combo.currentData()
+        self.state.set_country_filter([] if cid is None else [int(cid)])
+
+    def apply_search(self) -> None:
+        self._search_timer.stop()
+        self.state.set_search_text(self.search_edit.text())
+
+    def focus_search(self) -> None:
+        self.search_edit.setFocus()
+        self.search_edit.selectAll()
+
+    def _focus_tree(self) -> None:
+        self.tree_dock.show()
+        self.tree_view.tree.setFocus()
+
+    def clear_filters(self) -> None:
+        self.tree_view.filter_edit.clear()
+        self.state.clear_filters()
+
+    def _on_store_replaced(self) -> None:
+        self._update_banner()
+        self._fill_filter_combos()
+        self._update_title()
+        self._refresh_counts()
+
+    def _update_title(self) -> None:
+        store = self.state.store
+        self.setWindowTitle(f"{store.display_name()} — {APP_NAME}")
+
+    # --- file ------------------------------------------------------------------------
+
+    def open_database(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open database", str(paths.user_data_dir()), "Partnership databases (*.sqlite *.db);;All files (*)"
+        )
+        if path:
+            self.open_path(path)
+
+    def open_demo(self) -> None:
+        self.open_path(None)
+
+    def open_path(self, path: str | None) -> bool:
+        try:
+            store = open_store(path)
+        except StoreError as exc:
+            QMessageBox.warning(self, exc.title, exc.message)
+            return False
+        self.state.replace_store(store)
+        return True
+
+    # --- view ------------------------------------------------------------------------
+
+    def set_theme(self, theme: str) -> None:
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, theme)
+        self.theme_actions[theme].setChecked(True)
+        app_settings().setValue("theme", theme)
+
+    def reset_layout(self) -> None:
+        for dock, area in (
+            (self.tree_dock, Qt.DockWidgetArea.LeftDockWidgetArea),
+            (self.detail_dock, Qt.DockWidgetArea.RightDockWidgetArea),
+        ):
+            dock.setFloating(False)
+            self.addDockWidget(area, dock)
+            dock.show()
+        self._dock_sizes_pending = True
+        if self.isVisible():
+            self._apply_dock_sizes()
+
+    def _apply_dock_sizes(self) -> None:
+        # Docks share the width with the timeline: about a quarter each on any screen.
+        width = max(self.width(), 960)
+        tree, detail = int(width * 0.26), int(width * 0.27)
+        self.resizeDocks([self.tree_dock, self.detail_dock], [tree, detail], Qt.Orientation.Horizontal)
+        self._dock_sizes_pending = False
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if getattr(self, "_dock_sizes_pending", False):
+            self._apply_dock_sizes()
+
+    def show_about(self) -> None:
+        QMessageBox.about(
+            self,
+            f"About {APP_NAME}",
+            f"<h3>{APP_NAME} {__version__}</h3>"
+            "<p>Explore, present and edit the India–Japan economic and strategic partnership: summits, "
+            "investment pledges, sectors, companies, projects and initiatives, each with its sources.</p>"
+            "<p>Works entirely offline. No data leaves this computer.</p>"
+            f"<p>Data folder: {paths.user_data_dir()}</p>",
+        )
+
+    def show_shortcuts(self) -> None:
+        rows = []
+        for action in self.actions():
+            keys = ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText) for s in action.shortcuts())
+            if keys:
+                rows.append(f"<tr><td><b>{keys}</b></td><td>{action.text().replace('&', '')}</td></tr>")
+        rows += [
+            "<tr><td><b>Wheel / drag</b></td><td>Zoom / pan the timeline</td></tr>",
+            "<tr><td><b>Shift+drag</b></td><td>Pick a date range on the timeline</td></tr>",
+            "<tr><td><b>← → + −</b></td><td>Pan and zoom the focused timeline</td></tr>",
+        ]
+        QMessageBox.information(self, "Keyboard shortcuts", f"<table>{''.join(rows)}</table>")
+
+    # --- settings --------------------------------------------------------------------
+
+    def _restore_settings(self) -> None:
+        settings = app_settings()
+        if settings.value("version", 0, int) != SETTINGS_VERSION:
+            self.reset_layout()
+            return
+        geometry = settings.value("geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        window_state = settings.value("windowState")
+        if isinstance(window_state, QByteArray):
+            self.restoreState(window_state)
+        theme = settings.value("theme", "system", str)
+        if theme in self.theme_actions:
+            self.theme_actions[theme].setChecked(True)
+        selection = settings.value("selection", "", str)
+        refs = [r for r in (RecordRef.parse(t) for t in selection.split(",") if t) if r is not None]
+        valid = []
+        for ref in refs:
+            try:
+                self.state.store.get(ref.record_type, ref.record_id)
+                valid.append(ref)
+            except StoreError:
+                continue
+        if valid:
+            self.state.select(valid)
+        # The range last: selecting scrolls the timeline to the selection.
+        view = settings.value("timelineRange")
+        if isinstance(view, list) and len(view) == 2:
+            try:
+                self.timeline.set_view_range(float(view[0]), float(view[1]))
+            except (TypeError, ValueError):
+                pass
+
+    def save_settings(self) -> None:
+        settings = app_settings()
+        settings.setValue("version", SETTINGS_VERSION)
+        settings.setValue("geometry", self.saveGeometry())
+        settings.setValue("windowState", self.saveState())
+        settings.setValue("selection", ",".join(r.key() for r in self.state.selection))
+        start, end = self.timeline.view_range()
+        settings.setValue("timelineRange", [start, end])
+        settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_settings()
+        super().closeEvent(event)

@@ -1,0 +1,1009 @@
+"""The timeline: every dated record of the partnership in lanes, linked to the selection and the filters.
+
+Public API speaks in day numbers (float days since 1970-01-01); the plot's x axis is in seconds
+(day * 86400) so pyqtgraph's date axis reads it. Drawing is three GraphicsObjects (lanes and items,
+highlight, arrows) painting from numpy arrays, whatever the number of records.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+
+import pyqtgraph as pg
+from PySide6.QtCore import QDate, QEvent, QObject, QPoint, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QKeyEvent, QPalette
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
+
+from explorer import models as m
+from explorer.state import AppState, RecordRef
+from explorer.store import Filters, StoreError, TimelineData
+from explorer.store.queries import TIMELINE_TYPES, TYPE_CODE
+from explorer.views.timeline_items import (
+    P_DAY,
+    SECONDS_PER_DAY,
+    ArrowLayer,
+    DayAxis,
+    HighlightLayer,
+    LaneGeometry,
+    LaneLayer,
+    Layout,
+    PaintSource,
+    Style,
+    TextWidths,
+    format_usd,
+    label_room,
+    level_of_detail,
+    pack_rows,
+    uncertainty_extents,
+)
+
+log = logging.getLogger("explorer.views.timeline")
+
+LANE_MODES = {"kind": "By kind", "sector": "By sector", "country": "By country"}
+COLOUR_MODES = {"kind": "Kind", "sector": "Sector", "country": "Country"}
+
+KIND_LANES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Summits & visits", ("event",)),
+    ("Pledges", ("pledge",)),
+    ("Deals & MoUs", ("deal",)),
+    ("Initiatives & targets", ("initiative", "target")),
+)
+KIND_NAMES = {
+    "event": "Summit / visit",
+    "pledge": "Pledge",
+    "deal": "Deal / MoU",
+    "initiative": "Initiative",
+    "target": "Target",
+}
+# Tableau 10 without its grey: mid-tones that hold up on light and dark backgrounds.
+QUALITATIVE = ("#4E79A7", "#F28E2B", "#59A14F", "#B07AA1", "#76B7B2", "#E15759", "#EDC948", "#FF9DA7", "#9C755F")
+NONE_COLOUR = "#9A9A9A"
+NO_SECTOR = "No sector"
+NO_COUNTRY = "Both / none"
+
+MIN_DAY = float((np.datetime64("1950-01-01") - np.datetime64("1970-01-01")).astype(int))
+MAX_DAY = float((np.datetime64("2060-12-31") - np.datetime64("1970-01-01")).astype(int))
+MIN_SPAN_DAYS = 3.0
+MIN_ROW_PX = 15.0
+MAX_ROWS_PER_LANE = 16
+TOP_PAD = 0.35  # rows of air above the first lane, for highlight outlines
+LABEL_MAX_PX = 300.0
+KEY_BITS = 40
+
+
+def _today_day() -> int:
+    return QDate(1970, 1, 1).daysTo(QDate.currentDate())
+
+
+class _TimelineViewBox(pg.ViewBox):
+    """x-only pan and zoom; Shift+drag draws a date range; left click asks the owner to hit-test."""
+
+    def __init__(self, owner: TimelineView) -> None:
+        super().__init__(enableMenu=False)
+        self._owner = owner
+        self._drag_from: float | None = None
+
+    def mouseClickEvent(self, ev: Any) -> None:
+        if ev.button() == Qt.MouseButton.LeftButton:
+            ev.accept()
+            self._owner._clicked(ev.scenePos())
+        else:
+            super().mouseClickEvent(ev)
+
+    def mouseDragEvent(self, ev: Any, axis: int | None = None) -> None:
+        shift = bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        if ev.button() == Qt.MouseButton.LeftButton and (shift or self._drag_from is not None):
+            ev.accept()
+            x = self.mapSceneToView(ev.scenePos()).x() / SECONDS_PER_DAY
+            if ev.isStart() or self._drag_from is None:
+                self._drag_from = self.mapSceneToView(ev.buttonDownScenePos()).x() / SECONDS_PER_DAY
+            self._owner._range_dragged(self._drag_from, x, finished=ev.isFinish())
+            if ev.isFinish():
+                self._drag_from = None
+            return
+        super().mouseDragEvent(ev, axis)
+
+
+class TimelineView(QWidget):
+    """Lanes of dated records; selection, filters and ranges go through AppState."""
+
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self._lane_mode = "kind"
+        self._colour_mode = "sector"
+        self._data = TimelineData.empty()
+        self._data_filters: Filters | None = None
+        self._highlight_refs: set[RecordRef] = set()
+        self._arrow_refs: list[tuple[RecordRef, RecordRef, str]] = []
+        self._sector_root: dict[int, int] = {}
+        self._sector_roots: list[tuple[int, str]] = []
+        self._countries: list[tuple[int, str]] = []
+        self._lane_labels: list[str] = []
+        self._legend: list[tuple[str, QColor]] = []
+        self._applying_region = False
+        self._empty_arrays()
+
+        self._src = PaintSource()
+        self._src.layout = Layout()
+        self._src.lanes = []
+        self._src.style = self._make_style()
+        self._widths = TextWidths(self._src.style.label_font)
+
+        self._build_ui()
+        self._apply_palette()
+        state.selection_changed.connect(self._on_selection_changed)
+        state.filters_changed.connect(self._on_filters_changed)
+        state.records_changed.connect(self._on_records_changed)
+        state.range_requested.connect(self._on_range_requested)
+        state.store_replaced.connect(self._on_store_replaced)
+        self.reload()
+        self.fit_all()
+        if state.selection:
+            self._on_selection_changed(state.selection, None)
+
+    # --- construction ---------------------------------------------------------------------
+
+    def _empty_arrays(self) -> None:
+        z = np.zeros(0)
+        zi = np.zeros(0, dtype=np.int64)
+        self._lo = self._hi = self._core_lo = self._core_hi = self._anchor_day = z
+        self._lane = self._colour = zi
+        self._passes = np.zeros(0, dtype=bool)
+        self._is_period = np.zeros(0, dtype=bool)
+        self._is_span = np.zeros(0, dtype=bool)
+        self._thickness = z
+        self._label_cache: dict[int, str] = {}
+        self._keys_sorted = zi
+        self._keys_order = zi
+        self._lane_order: list[np.ndarray] = []
+        self._lane_max_len: list[float] = []
+
+    def _build_ui(self) -> None:
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(2)
+        bar = QHBoxLayout()
+        bar.setSpacing(6)
+        self.lane_combo = QComboBox()
+        for key, text in LANE_MODES.items():
+            self.lane_combo.addItem(text, key)
+        self.lane_combo.setToolTip("How records are grouped into lanes")
+        self.colour_combo = QComboBox()
+        for key, text in COLOUR_MODES.items():
+            self.colour_combo.addItem(text, key)
+        self.colour_combo.setCurrentIndex(list(COLOUR_MODES).index(self._colour_mode))
+        self.colour_combo.setToolTip("What the colours of the items mean")
+        lanes_label, colour_label = QLabel("Lanes:"), QLabel("Colour by:")
+        lanes_label.setBuddy(self.lane_combo)
+        colour_label.setBuddy(self.colour_combo)
+        self.clear_range_button = QPushButton("Clear range")
+        self.clear_range_button.setToolTip("Remove the date-range filter (Esc)")
+        self.clear_range_button.setVisible(False)
+        self.fit_button = QPushButton("Fit all")
+        self.fit_button.setToolTip("Show every record (Home)")
+        self.today_button = QPushButton("Today")
+        self.today_button.setToolTip("Centre on today, keeping the zoom (T)")
+        self.legend_label = QLabel()
+        self.legend_label.setTextFormat(Qt.TextFormat.RichText)
+        self.legend_label.setWordWrap(True)
+        self.legend_label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        for w in (lanes_label, self.lane_combo, colour_label, self.colour_combo):
+            bar.addWidget(w)
+        bar.addSpacing(12)
+        bar.addWidget(self.legend_label, 1)
+        for w in (self.clear_range_button, self.fit_button, self.today_button):
+            bar.addWidget(w)
+        layout.addLayout(bar)
+
+        self.viewbox = _TimelineViewBox(self)
+        self.date_axis = DayAxis("bottom")
+        self.lane_axis = pg.AxisItem("left")
+        self.plot = pg.PlotWidget(viewBox=self.viewbox, axisItems={"bottom": self.date_axis, "left": self.lane_axis})
+        self.plot.setAntialiasing(True)
+        self.plot.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        item = self.plot.plotItem
+        item.hideButtons()
+        item.setMenuEnabled(False)
+        item.showGrid(x=True, y=False, alpha=0.18)
+        self.viewbox.setMouseEnabled(x=True, y=False)
+        self.viewbox.disableAutoRange()
+        self.viewbox.invertY(True)
+        self.viewbox.setLimits(
+            xMin=MIN_DAY * SECONDS_PER_DAY,
+            xMax=MAX_DAY * SECONDS_PER_DAY,
+            minXRange=MIN_SPAN_DAYS * SECONDS_PER_DAY,
+            maxXRange=(MAX_DAY - MIN_DAY) * SECONDS_PER_DAY,
+        )
+        self.layer = LaneLayer(self._src)
+        self.highlight_layer = HighlightLayer(self._src)
+        self.arrow_layer = ArrowLayer(self._src)
+        self.highlight_layer.anchors = self._anchors
+        self.arrow_layer.anchors = self._anchors
+        self.layer.setZValue(0)
+        self.highlight_layer.setZValue(10)
+        self.arrow_layer.setZValue(20)
+        for it in (self.layer, self.highlight_layer, self.arrow_layer):
+            self.viewbox.addItem(it, ignoreBounds=True)
+        self.region = pg.LinearRegionItem(orientation="vertical", movable=True)
+        self.region.setZValue(-10)
+        self.region.setVisible(False)
+        self.viewbox.addItem(self.region, ignoreBounds=True)
+        self.region.sigRegionChangeFinished.connect(self._region_moved)
+        layout.addWidget(self.plot, 1)
+
+        self.lane_combo.currentIndexChanged.connect(lambda _i: self.set_lane_mode(self.lane_combo.currentData()))
+        self.colour_combo.currentIndexChanged.connect(lambda _i: self.set_colour_mode(self.colour_combo.currentData()))
+        self.fit_button.clicked.connect(self.fit_all)
+        self.today_button.clicked.connect(self.show_today)
+        self.clear_range_button.clicked.connect(lambda: self.state.set_date_range(None, None))
+        self.viewbox.sigXRangeChanged.connect(lambda *_: self._relayout())
+        self.viewbox.sigResized.connect(lambda *_: self._on_resized())
+        self.plot.installEventFilter(self)
+        self.plot.viewport().installEventFilter(self)
+
+    # --- style ------------------------------------------------------------------------------
+
+    def _make_style(self) -> Style:
+        pal = self.palette()
+        bg = pal.color(QPalette.ColorRole.Base)
+        fg = pal.color(QPalette.ColorRole.Text)
+        muted = QColor(fg)
+        muted.setAlpha(70)
+        band = QColor(fg)
+        band.setAlpha(14)
+        label_font = QFont(self.font())
+        label_font.setPointSizeF(9.5)
+        small_font = QFont(self.font())
+        small_font.setPointSizeF(8.5)
+        small_font.setItalic(True)
+        colours = self._src.style.colours if hasattr(self, "_src") and hasattr(self._src, "style") else []
+        return Style(bg, fg, muted, pal.color(QPalette.ColorRole.Highlight), band, colours, label_font, small_font)
+
+    def _apply_palette(self) -> None:
+        style = self._make_style()
+        style.colours = self._src.style.colours
+        self._src.style = style
+        self._widths = TextWidths(style.label_font)
+        self.plot.setBackground(style.background)
+        axis_pen = QColor(style.foreground)
+        axis_pen.setAlpha(160)
+        tick_font = QFont(self.font())
+        tick_font.setPointSizeF(10.5)
+        lane_font = QFont(self.font())
+        lane_font.setPointSizeF(11)
+        lane_font.setBold(True)
+        for axis in (self.date_axis, self.lane_axis):
+            axis.setPen(pg.mkPen(axis_pen))
+            axis.setTextPen(pg.mkPen(style.foreground))
+        self.date_axis.setStyle(tickFont=tick_font, tickTextOffset=6)
+        self.lane_axis.setStyle(tickFont=lane_font, tickLength=0, tickTextOffset=10)
+        self._lane_font = lane_font
+        region_brush = QColor(style.highlight)
+        region_brush.setAlpha(40)
+        region_hover = QColor(style.highlight)
+        region_hover.setAlpha(70)
+        self.region.setBrush(region_brush)
+        self.region.setHoverBrush(region_hover)
+        edge = QColor(style.highlight)
+        for line in self.region.lines:
+            line.setPen(pg.mkPen(edge, width=2))
+            line.setHoverPen(pg.mkPen(edge, width=4))
+        self._update_lane_axis()
+        self._update_legend()
+        if hasattr(self, "_lo"):
+            self._relayout()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange) and hasattr(self, "plot"):
+            self._apply_palette()
+
+    # --- loading ---------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Read the timeline again from the store (under the current filters, date range aside)."""
+        filters = self.state.filters
+        self._data_filters = replace(filters, start_day=None, end_day=None)
+        try:
+            data = self.state.store.timeline(filters=self._data_filters)
+            roots = self.state.store.sector_tree()
+            countries = self.state.store.list_records("country")
+        except StoreError:
+            log.exception("loading the timeline")
+            data, roots, countries = TimelineData.empty(), [], []
+        self._data = data
+        self._sector_roots = [(r.id, r.name) for r in roots]
+        self._sector_root = {}
+
+        def walk(node: Any, root_id: int) -> None:
+            self._sector_root[node.id] = root_id
+            for child in node.children:
+                walk(child, root_id)
+
+        for r in roots:
+            walk(r, r.id)
+        self._countries = countries
+        ext = uncertainty_extents(data.start, data.end, data.precision)
+        self._lo, self._hi, self._core_lo, self._core_hi = ext.lo, ext.hi, ext.core_lo, ext.core_hi
+        self._is_period = data.end > data.start
+        is_event = data.record_type == TYPE_CODE["event"]
+        self._is_span = self._is_period & ~is_event
+        crisp_mid = np.where(is_event, (data.start + data.end) / 2.0, data.start)
+        self._anchor_day = np.where(self._is_span, ext.lo, np.where(data.precision == P_DAY, crisp_mid, ext.centre))
+        amount = data.amount_usd
+        with np.errstate(invalid="ignore", divide="ignore"):
+            thick = np.clip((np.log10(np.where(amount > 0, amount, np.nan)) - 8.0) / 3.5, 0.0, 1.0)
+        self._thickness = np.nan_to_num(thick, nan=0.0)
+        self._label_cache = {}
+        keys = data.record_type.astype(np.int64) << KEY_BITS | data.record_id
+        self._keys_order = np.argsort(keys, kind="stable")
+        self._keys_sorted = keys[self._keys_order]
+        self._src.kind_code = data.record_type
+        self._src.precision = data.precision
+        self._src.is_period = self._is_period
+        self._src.thickness = self._thickness
+        self._update_passes()
+        self._assign_lanes()
+        self._assign_colours()
+        self._map_selection_to_data()
+        self._update_region()
+
+    def _update_passes(self) -> None:
+        f = self.state.filters
+        passes = np.ones(len(self._data), dtype=bool)
+        # Same rule as the store's date filter: [start, end] overlaps [start_day, end_day].
+        if f.end_day is not None:
+            passes &= self._data.start <= f.end_day
+        if f.start_day is not None:
+            passes &= self._data.end >= f.start_day
+        self._passes = passes
+        self._src.passes = passes
+
+    def _assign_lanes(self) -> None:
+        data, n = self._data, len(self._data)
+        lane = np.zeros(n, dtype=np.int64)
+        if self._lane_mode == "kind":
+            labels = [name for name, _ in KIND_LANES]
+            for k, (_name, types) in enumerate(KIND_LANES):
+                for t in types:
+                    lane[data.record_type == TYPE_CODE[t]] = k
+        elif self._lane_mode == "sector":
+            order = {sid: k for k, (sid, _name) in enumerate(self._sector_roots)}
+            none = len(self._sector_roots)
+            roots = np.array([order.get(self._sector_root.get(int(s), -1), none) for s in data.sector_id.tolist()])
+            used = sorted(set(roots.tolist())) if n else []
+            names = [name for _sid, name in self._sector_roots] + [NO_SECTOR]
+            remap = {old: new for new, old in enumerate(used)}
+            lane = np.array([remap[r] for r in roots.tolist()], dtype=np.int64)
+            labels = [names[u] for u in used] or [NO_SECTOR]
+        else:
+            order = {cid: k for k, (cid, _name) in enumerate(self._countries)}
+            none = len(self._countries)
+            lane = np.array([order.get(int(c), none) for c in data.country_id.tolist()], dtype=np.int64)
+            labels = [name for _cid, name in self._countries] + [NO_COUNTRY]
+        self._lane = lane.astype(np.int64) if n else np.zeros(0, dtype=np.int64)
+        self._lane_labels = labels
+        self._lane_order = []
+        self._lane_max_len = []
+        for k in range(len(labels)):
+            members = np.flatnonzero(self._lane == k)
+            members = members[np.argsort(self._lo[members], kind="stable")]
+            self._lane_order.append(members)
+            self._lane_max_len.append(float((self._hi[members] - self._lo[members]).max()) if members.size else 0.0)
+        self._compute_lane_rows()
+
+    def _assign_colours(self) -> None:
+        data, n = self._data, len(self._data)
+        if self._colour_mode == "kind":
+            names = [KIND_NAMES[t] for t in TIMELINE_TYPES]
+            colours = [QColor(QUALITATIVE[k]) for k in range(len(names))]
+            codes = data.record_type.astype(np.int64)
+        elif self._colour_mode == "sector":
+            order = {sid: k for k, (sid, _name) in enumerate(self._sector_roots)}
+            none = len(self._sector_roots)
+            codes = np.array(
+                [order.get(self._sector_root.get(int(s), -1), none) for s in data.sector_id.tolist()], dtype=np.int64
+            )
+            names = [name for _sid, name in self._sector_roots] + [NO_SECTOR]
+            colours = [QColor(QUALITATIVE[k % len(QUALITATIVE)]) for k in range(none)] + [QColor(NONE_COLOUR)]
+        else:
+            order = {cid: k for k, (cid, _name) in enumerate(self._countries)}
+            none = len(self._countries)
+            codes = np.array([order.get(int(c), none) for c in data.country_id.tolist()], dtype=np.int64)
+            names = [name for _cid, name in self._countries] + [NO_COUNTRY]
+            # India saffron, Japan red read naturally; beyond that the qualitative palette.
+            base = [QColor(c) for c in ("#F28E2B", "#E15759", "#4E79A7", "#59A14F", "#B07AA1")]
+            colours = [base[k % len(base)] for k in range(none)] + [QColor(NONE_COLOUR)]
+        self._colour = codes if n else np.zeros(0, dtype=np.int64)
+        self._src.colour = self._colour
+        self._src.style.colours = colours
+        used = set(self._colour.tolist())
+        self._legend = [(names[k], colours[k]) for k in range(len(names)) if k in used]
+        self._update_legend()
+
+    def _update_legend(self) -> None:
+        if not hasattr(self, "legend_label"):
+            return
+        fg = self._src.style.foreground.name()
+        parts = [
+            f'<span style="color:{c.name()}; font-size:14pt;">■</span>&nbsp;<span style="color:{fg}">{name}</span>'
+            for name, c in self._legend
+        ]
+        mode = COLOUR_MODES[self._colour_mode]
+        self.legend_label.setText(f"<b>{mode}:</b>&nbsp; " + " &nbsp;&nbsp; ".join(parts))
+
+    # --- lanes and rows ---------------------------------------------------------------------
+
+    def _plot_px(self) -> tuple[float, float]:
+        rect = self.viewbox.boundingRect()
+        return max(float(rect.width()), 100.0), max(float(rect.height()), 60.0)
+
+    def _full_extent(self) -> tuple[float, float]:
+        if len(self._data) == 0:
+            today = float(_today_day())
+            return today - 365 * 5, today + 365
+        lo, hi = float(self._lo.min()), float(self._hi.max())
+        span = max(hi - lo, 30.0)
+        return lo - span * 0.03, hi + span * 0.06
+
+    def _compute_lane_rows(self) -> None:
+        width, height = self._plot_px()
+        a, b = self._full_extent()
+        needed, floors = [], []
+        for k in range(len(self._lane_labels)):
+            members = self._lane_order[k] if k < len(self._lane_order) else np.zeros(0, dtype=np.int64)
+            if members.size == 0:
+                needed.append(1)
+                floors.append(1)
+            elif members.size > 1500:
+                needed.append(3)
+                floors.append(3)
+            else:
+                geo = self._item_geometry(members, a, b, width)
+                _rows, used = pack_rows(geo["x0"], geo["full"], geo["bare"], 0)
+                _rows, bare_used = pack_rows(geo["x0"], geo["bare"], geo["bare"], 0)
+                needed.append(int(min(max(used, 1), MAX_ROWS_PER_LANE)))
+                floors.append(int(min(max(bare_used, 1), needed[-1])))
+        budget = max(len(needed), int(height // MIN_ROW_PX))
+        # Give up label rows first (labels get shortened), then rows that keep same-day items apart.
+        while sum(needed) > budget and max(needed) > 1:
+            slack = [n - f for n, f in zip(needed, floors, strict=True)]
+            k = int(np.argmax(slack)) if max(slack) > 0 else int(np.argmax(needed))
+            needed[k] -= 1
+        lanes, top = [], 0.0
+        for label, rows in zip(self._lane_labels, needed, strict=True):
+            lanes.append(LaneGeometry(top, rows, label))
+            top += rows
+        self._src.lanes = lanes
+        total = max(top, 1.0)
+        self.viewbox.setLimits(yMin=-TOP_PAD, yMax=total)
+        self.viewbox.setYRange(-TOP_PAD, total, padding=0.0)
+        rect = QRectF(MIN_DAY * SECONDS_PER_DAY, 0.0, (MAX_DAY - MIN_DAY) * SECONDS_PER_DAY, total)
+        for it in (self.layer, self.highlight_layer, self.arrow_layer):
+            it.set_bounds(rect)
+        self._update_lane_axis()
+
+    def _update_lane_axis(self) -> None:
+        if not hasattr(self, "lane_axis"):
+            return
+        ticks = [(lane.centre, lane.label) for lane in self._src.lanes]
+        self.lane_axis.setTicks([ticks, []])
+        font = getattr(self, "_lane_font", self.font())
+        fm = QFontMetricsF(font)
+        widest = max((fm.horizontalAdvance(lab) for lab in self._lane_labels), default=60.0)
+        self.lane_axis.setWidth(int(widest + 22))
+
+    def _label_text(self, g: int) -> str:
+        """Title and, when known, the amount in USD (built on demand: only items in view need one)."""
+        text = self._label_cache.get(g)
+        if text is None:
+            title, amount = str(self._data.label[g]), float(self._data.amount_usd[g])
+            text = f"{title} · {format_usd(amount)}" if np.isfinite(amount) else title
+            self._label_cache[g] = text
+        return text
+
+    def _item_geometry(self, g: np.ndarray, a: float, b: float, width: float) -> dict[str, Any]:
+        """Pixel geometry (x=0 at the view's left) of items ``g`` for the view [a, b]."""
+        ppd = width / max(b - a, 1e-9)
+        x0 = (self._lo[g] - a) * ppd
+        x1 = (self._hi[g] - a) * ppd
+        c0 = (self._core_lo[g] - a) * ppd
+        c1 = (self._core_hi[g] - a) * ppd
+        m = (self._anchor_day[g] - a) * ppd
+        period = self._is_span[g]
+        r = 7.0
+        cap = np.maximum(LABEL_MAX_PX, np.where(period, x1 - np.maximum(x0, 0.0) - 10.0, 0.0))
+        pairs = zip(g.tolist(), cap.tolist(), strict=True)
+        texts = [self._widths.elide(self._label_text(int(i)), float(c)) for i, c in pairs]
+        tw = np.array([self._widths.width(t) for t in texts], dtype=np.float64) if texts else np.zeros(0)
+        label_x = np.where(period, np.maximum(x0, 0.0) + 5.0, m + r + 4.0)
+        label_end = label_x + tw
+        start = np.where(period, x0, np.minimum(x0, m - r))
+        bare = np.where(period, x1, np.maximum(x1, m + r))
+        full = np.maximum(bare, label_end)
+        return {
+            "x0": start,
+            "full": full,
+            "bare": bare,
+            "ex0": x0,
+            "ex1": x1,
+            "c0": c0,
+            "c1": c1,
+            "m": m,
+            "label_x": label_x,
+            "label_end": label_end,
+            "texts": texts,
+            "ppd": ppd,
+        }
+
+    # --- layout for the current view --------------------------------------------------------
+
+    def _relayout(self) -> None:
+        if not hasattr(self, "viewbox"):
+            return
+        a, b = self.view_range()
+        width, _height = self._plot_px()
+        lay = Layout(view_lo=a, view_hi=b, width_px=width, ppd=width / max(b - a, 1e-9))
+        parts: dict[str, list[Any]] = {k: [] for k in ("idx", "y", "x0", "x1", "c0", "c1", "mx", "lx", "le")}
+        labels: list[str] = []
+        for k, lane in enumerate(self._src.lanes):
+            order = self._lane_order[k] if k < len(self._lane_order) else np.zeros(0, dtype=np.int64)
+            if order.size == 0:
+                continue
+            lod = level_of_detail(
+                self._lo[order],
+                self._hi[order],
+                self._data.amount_usd[order],
+                self._colour[order],
+                self._lane_max_len[k],
+                a,
+                b,
+                width,
+            )
+            if lod.bins is not None:
+                lay.bins.append((k, lod.bins))
+                continue
+            assert lod.detail is not None
+            g = order[lod.detail]
+            if g.size == 0:
+                continue
+            geo = self._item_geometry(g, a, b, width)
+            rows, _used = pack_rows(geo["x0"], geo["full"], geo["bare"], lane.rows)
+            room = label_room(geo["x0"], rows, geo["label_x"])
+            texts, label_end = self._fit_labels(geo, room)
+            parts["idx"].append(g)
+            parts["y"].append(lane.top + rows + 0.5)
+            parts["x0"].append(geo["ex0"])
+            parts["x1"].append(geo["ex1"])
+            parts["c0"].append(geo["c0"])
+            parts["c1"].append(geo["c1"])
+            parts["mx"].append(geo["m"])
+            parts["lx"].append(geo["label_x"])
+            parts["le"].append(label_end)
+            labels.extend(texts)
+        if parts["idx"]:
+            lay.idx = np.concatenate(parts["idx"]).astype(np.int64)
+            lay.y, lay.x0, lay.x1 = (np.concatenate(parts[k]) for k in ("y", "x0", "x1"))
+            lay.c0, lay.c1, lay.mx = (np.concatenate(parts[k]) for k in ("c0", "c1", "mx"))
+            lay.label_x, lay.label_end = np.concatenate(parts["lx"]), np.concatenate(parts["le"])
+        lay.labels = labels
+        self._src.layout = lay
+        for it in (self.layer, self.highlight_layer, self.arrow_layer):
+            it.update()
+
+    def _fit_labels(self, geo: dict[str, Any], room: np.ndarray) -> tuple[list[str], np.ndarray]:
+        """Labels shortened to the room before the next item in their row; dropped below ~4 characters."""
+        texts: list[str] = []
+        ends = np.array(geo["bare"], dtype=np.float64, copy=True)
+        for k, text in enumerate(geo["texts"]):
+            width = geo["label_end"][k] - geo["label_x"][k]
+            allowed = float(room[k])
+            if allowed >= width:
+                texts.append(text)
+                ends[k] = max(ends[k], geo["label_end"][k])
+            elif allowed >= min(width, 48.0):
+                short = self._widths.elide(text, allowed)
+                texts.append(short)
+                ends[k] = max(ends[k], geo["label_x"][k] + self._widths.width(short))
+            else:
+                texts.append("")
+        return texts, ends
+
+    def _on_resized(self) -> None:
+        self._compute_lane_rows()
+        self._relayout()
+
+    def _anchors(self, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(day, y) where arrows and highlight ticks attach to items ``g`` (global indices)."""
+        lay = self._src.layout
+        days = self._anchor_day[g].astype(np.float64)
+        ys = np.array([self._src.lanes[int(lane)].centre for lane in self._lane[g].tolist()], dtype=np.float64)
+        if lay.idx.size:
+            pos = {int(v): k for k, v in enumerate(lay.idx.tolist())}
+            for n, gi in enumerate(g.tolist()):
+                k = pos.get(int(gi))
+                if k is not None:
+                    ys[n] = lay.y[k]
+                    if self._is_span[gi]:
+                        days[n] = lay.to_day(min(max(float(lay.x0[k]), 0.0) + 10.0, float(lay.x1[k])))  # visible start
+        return days, ys
+
+    # --- public API ---------------------------------------------------------------------------
+
+    def view_range(self) -> tuple[float, float]:
+        (x0, x1), _y = self.viewbox.viewRange()
+        return x0 / SECONDS_PER_DAY, x1 / SECONDS_PER_DAY
+
+    def set_view_range(self, start_day: float, end_day: float) -> None:
+        a, b = sorted((float(start_day), float(end_day)))
+        if b - a < MIN_SPAN_DAYS:
+            mid = (a + b) / 2
+            a, b = mid - MIN_SPAN_DAYS / 2, mid + MIN_SPAN_DAYS / 2
+        a, b = max(a, MIN_DAY), min(b, MAX_DAY)
+        self.viewbox.setXRange(a * SECONDS_PER_DAY, b * SECONDS_PER_DAY, padding=0.0)
+        self._relayout()
+
+    def fit_all(self) -> None:
+        self.set_view_range(*self._full_extent())
+
+    def show_today(self) -> None:
+        a, b = self.view_range()
+        half = (b - a) / 2
+        today = float(_today_day())
+        self.set_view_range(today - half, today + half)
+
+    def lane_labels(self) -> list[str]:
+        return list(self._lane_labels)
+
+    def set_lane_mode(self, mode: str) -> None:
+        if mode not in LANE_MODES:
+            raise ValueError(f"unknown lane mode {mode!r}")
+        if mode != self._lane_mode:
+            self._lane_mode = mode
+            self._assign_lanes()
+            self._relayout()
+        idx = list(LANE_MODES).index(mode)
+        if self.lane_combo.currentIndex() != idx:
+            self.lane_combo.setCurrentIndex(idx)
+
+    def set_colour_mode(self, mode: str) -> None:
+        if mode not in COLOUR_MODES:
+            raise ValueError(f"unknown colour mode {mode!r}")
+        if mode != self._colour_mode:
+            self._colour_mode = mode
+            self._assign_colours()
+            self._relayout()
+        idx = list(COLOUR_MODES).index(mode)
+        if self.colour_combo.currentIndex() != idx:
+            self.colour_combo.setCurrentIndex(idx)
+
+    def lane_mode(self) -> str:
+        return self._lane_mode
+
+    def colour_mode(self) -> str:
+        return self._colour_mode
+
+    def legend_entries(self) -> list[str]:
+        return [name for name, _c in self._legend]
+
+    def _ref(self, g: int) -> RecordRef:
+        return RecordRef(TIMELINE_TYPES[int(self._data.record_type[g])], int(self._data.record_id[g]))
+
+    def _index(self, ref: RecordRef) -> int | None:
+        code = TYPE_CODE.get(ref.record_type)
+        if code is None or self._keys_sorted.size == 0:
+            return None
+        key = (code << KEY_BITS) | int(ref.record_id)
+        pos = int(np.searchsorted(self._keys_sorted, key))
+        if pos < self._keys_sorted.size and int(self._keys_sorted[pos]) == key:
+            return int(self._keys_order[pos])
+        return None
+
+    def shown_refs(self) -> list[RecordRef]:
+        """Records passing every filter (the date range included), sorted."""
+        return sorted(self._ref(int(g)) for g in np.flatnonzero(self._passes).tolist())
+
+    def highlighted_refs(self) -> list[RecordRef]:
+        return sorted(self._ref(int(g)) for g in self.highlight_layer.indices.tolist())
+
+    def link_arrows(self) -> list[tuple[RecordRef, RecordRef, str]]:
+        return [(self._ref(a), self._ref(b), rel) for a, b, rel in self.arrow_layer.arrows]
+
+    def _view_point(self, day: float, y: float) -> QPoint:
+        scene = self.viewbox.mapViewToScene(QPointF(day * SECONDS_PER_DAY, y))
+        return self.plot.mapFromScene(scene)
+
+    def item_view_pos(self, ref: RecordRef) -> QPoint | None:
+        """Viewport position of the item's marker (points) or of its visible bar's middle (periods)."""
+        g = self._index(ref)
+        if g is None:
+            return None
+        lay = self._src.layout
+        hits = np.flatnonzero(lay.idx == g)
+        if hits.size == 0:
+            day, y = self._anchors(np.array([g]))
+            return self._view_point(float(day[0]), float(y[0]))
+        k = int(hits[0])
+        if self._is_span[g]:
+            px = (max(float(lay.x0[k]), 0.0) + min(float(lay.x1[k]), lay.width_px)) / 2
+        else:
+            px = float(lay.mx[k])
+        return self._view_point(lay.to_day(px), float(lay.y[k]))
+
+    def item_scene_pos(self, ref: RecordRef) -> QPointF | None:
+        pos = self.item_view_pos(ref)
+        return None if pos is None else self.plot.mapToScene(pos)
+
+    def _hit(self, view_pos: QPoint) -> tuple[int | None, tuple[int, int, float] | None]:
+        """(item index, None) for an item under the point, or (None, (lane, count, usd)) for a bin."""
+        scene = self.plot.mapToScene(view_pos)
+        if not self.viewbox.sceneBoundingRect().contains(scene):
+            return None, None
+        v = self.viewbox.mapSceneToView(scene)
+        lay = self._src.layout
+        px = float(lay.to_px(v.x() / SECONDS_PER_DAY))
+        y = v.y()
+        if lay.idx.size:
+            row_ok = np.abs(lay.y - y) <= 0.5
+            left = np.minimum(lay.x0, lay.mx - 8.0) - 2.0
+            right = np.maximum(np.maximum(lay.x1, lay.mx + 8.0), lay.label_end) + 2.0
+            cand = np.flatnonzero(row_ok & (left <= px) & (px <= right))
+            if cand.size:
+                body_l = np.minimum(lay.x0[cand], lay.mx[cand] - 8.0)
+                body_r = np.maximum(lay.x1[cand], lay.mx[cand] + 8.0)
+                dist = np.where(px < body_l, body_l - px, np.where(px > body_r, px - body_r, 0.0))
+                return int(lay.idx[cand[int(np.argmin(dist))]]), None
+        for lane_no, bins in lay.bins:
+            lane = self._src.lanes[lane_no]
+            if lane.top <= y <= lane.bottom:
+                col = int(px // bins.bin_px)
+                sel = np.flatnonzero(np.abs(bins.column - col) <= 1)
+                if sel.size:
+                    return None, (lane_no, int(bins.count[sel].sum()), float(bins.usd[sel].sum()))
+        return None, None
+
+    def tooltip_at(self, view_pos: QPoint) -> str:
+        g, agg = self._hit(view_pos)
+        if g is not None:
+            return self._describe(g)
+        if agg is not None:
+            lane_no, count, usd = agg
+            text = f"{count:,} records in {self._src.lanes[lane_no].label}"
+            if usd > 0:
+                text += f"\n{format_usd(usd)} in total"
+            return text + "\nZoom in to see them one by one."
+        return ""
+
+    def _describe(self, g: int) -> str:
+        rtype = TIMELINE_TYPES[int(self._data.record_type[g])]
+        prec = m.DatePrecision(list(m.DatePrecision)[int(self._data.precision[g])])
+        start, end = self._data.start[g], self._data.end[g]
+        when = prec.format(m.day_to_date(int(start)))
+        if end > start:
+            when += " – " + prec.format(m.day_to_date(int(end)))
+        lines = [str(self._data.label[g]), f"{KIND_NAMES[rtype]} · {when}"]
+        if prec is not m.DatePrecision.DAY:
+            lines[-1] += f" (date known to the {prec.value})" if prec.value != "approximate" else " (approximate)"
+        amount = self._data.amount_usd[g]
+        if np.isfinite(amount):
+            lines.append(format_usd(amount))
+        if not self._passes[g]:
+            lines.append("Outside the date-range filter")
+        return "\n".join(lines)
+
+    def export_png(self, path: str | Path) -> None:
+        from pyqtgraph.exporters import ImageExporter
+
+        ImageExporter(self.plot.plotItem).export(str(path))
+
+    def export_svg(self, path: str | Path) -> None:
+        from pyqtgraph.exporters import SVGExporter
+
+        SVGExporter(self.plot.plotItem).export(str(path))
+
+    # --- interaction --------------------------------------------------------------------------
+
+    def _clicked(self, scene_pos: QPointF) -> None:
+        self.plot.setFocus(Qt.FocusReason.MouseFocusReason)
+        g, _agg = self._hit(self.plot.mapFromScene(scene_pos))
+        if g is not None:  # clicking empty space keeps the selection (other views share it)
+            self.state.select(self._ref(g), initiator=self)
+
+    def _range_dragged(self, from_day: float, to_day: float, finished: bool) -> None:
+        a, b = sorted((from_day, to_day))
+        self._applying_region = True
+        try:
+            self.region.setRegion((a * SECONDS_PER_DAY, b * SECONDS_PER_DAY))
+            self.region.setVisible(True)
+        finally:
+            self._applying_region = False
+        if finished:
+            if b - a < 1.0:
+                self._update_region()
+                return
+            self.state.set_date_range(math.floor(a), math.ceil(b))
+
+    def _region_moved(self, *_args: Any) -> None:
+        if self._applying_region or not self.region.isVisible():
+            return
+        lo, hi = self.region.getRegion()
+        self.state.set_date_range(round(lo / SECONDS_PER_DAY), round(hi / SECONDS_PER_DAY))
+
+    def _update_region(self) -> None:
+        f = self.state.filters
+        has = f.start_day is not None or f.end_day is not None
+        self._applying_region = True
+        try:
+            if has:
+                lo = MIN_DAY if f.start_day is None else float(f.start_day)
+                hi = MAX_DAY if f.end_day is None else float(f.end_day)
+                self.region.setRegion((lo * SECONDS_PER_DAY, hi * SECONDS_PER_DAY))
+            self.region.setVisible(has)
+        finally:
+            self._applying_region = False
+        self.clear_range_button.setVisible(has)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and obj is self.plot.viewport():
+            text = self.tooltip_at(event.pos())
+            if text:
+                QToolTip.showText(event.globalPos(), text, self.plot.viewport())
+            else:
+                QToolTip.hideText()
+                event.ignore()
+            return True
+        if event.type() == QEvent.Type.KeyPress and obj is self.plot and self._key(event):
+            return True
+        return super().eventFilter(obj, event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if not self._key(event):
+            super().keyPressEvent(event)
+
+    def _key(self, event: QKeyEvent) -> bool:
+        key = event.key()
+        a, b = self.view_range()
+        span = b - a
+        if key == Qt.Key.Key_Left:
+            self.set_view_range(a - span * 0.1, b - span * 0.1)
+        elif key == Qt.Key.Key_Right:
+            self.set_view_range(a + span * 0.1, b + span * 0.1)
+        elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            self._zoom(0.8)
+        elif key in (Qt.Key.Key_Minus, Qt.Key.Key_Underscore):
+            self._zoom(1.25)
+        elif key == Qt.Key.Key_Home:
+            self.fit_all()
+        elif key == Qt.Key.Key_T:
+            self.show_today()
+        elif key == Qt.Key.Key_Escape and self.region.isVisible():
+            self.state.set_date_range(None, None)
+        else:
+            return False
+        return True
+
+    def _zoom(self, factor: float) -> None:
+        a, b = self.view_range()
+        mid, half = (a + b) / 2, (b - a) / 2 * factor
+        half = min(max(half, MIN_SPAN_DAYS / 2), (MAX_DAY - MIN_DAY) / 2)
+        if mid - half < MIN_DAY:
+            mid = MIN_DAY + half
+        if mid + half > MAX_DAY:
+            mid = MAX_DAY - half
+        self.set_view_range(mid - half, mid + half)
+
+    # --- AppState ------------------------------------------------------------------------------
+
+    def _on_selection_changed(self, refs: list[RecordRef], initiator: Any) -> None:
+        highlight: set[RecordRef] = set()
+        arrows: list[tuple[RecordRef, RecordRef, str]] = []
+        for ref in refs[:200]:
+            if ref.record_type in TYPE_CODE:
+                highlight.add(ref)
+                continue
+            for link in self._links(ref):
+                if link.record_type in TYPE_CODE:
+                    highlight.add(RecordRef(link.record_type, link.record_id))
+        for ref in [r for r in refs if r.record_type in TYPE_CODE][:3]:
+            arrows.extend(self._typed_links(ref))
+        self._highlight_refs = highlight
+        self._arrow_refs = arrows
+        self._map_selection_to_data()
+        if initiator is not self:
+            self._bring_highlight_into_view()
+
+    def _links(self, ref: RecordRef) -> list[Any]:
+        try:
+            return list(self.state.store.detail(ref.record_type, ref.record_id).links)
+        except StoreError:
+            return []
+
+    def _typed_links(self, ref: RecordRef) -> list[tuple[RecordRef, RecordRef, str]]:
+        out: list[tuple[RecordRef, RecordRef, str]] = []
+        for link in self._links(ref):
+            if link.record_type not in TYPE_CODE:
+                continue
+            target = RecordRef(link.record_type, link.record_id)
+            out.append((ref, target, link.relation))
+            if ref.record_type == "event" and link.record_type == "pledge":
+                # second hop for a summit: the deals filed under the pledges announced there
+                for sub in self._links(target):
+                    if sub.record_type == "deal" and sub.relation == "deal under it":
+                        out.append((target, RecordRef("deal", sub.record_id), sub.relation))
+        seen: set[tuple[RecordRef, RecordRef]] = set()
+        unique = []
+        for a, b, rel in out:
+            if (a, b) not in seen and (b, a) not in seen:
+                seen.add((a, b))
+                unique.append((a, b, rel))
+        return unique
+
+    def _map_selection_to_data(self) -> None:
+        idx = [self._index(r) for r in self._highlight_refs]
+        self.highlight_layer.indices = np.array(sorted(i for i in idx if i is not None), dtype=np.int64)
+        arrows = []
+        for a, b, rel in self._arrow_refs:
+            ia, ib = self._index(a), self._index(b)
+            if ia is not None and ib is not None and ia != ib:
+                arrows.append((ia, ib, rel))
+        self.arrow_layer.arrows = arrows
+        self.highlight_layer.update()
+        self.arrow_layer.update()
+
+    def _bring_highlight_into_view(self) -> None:
+        g = self.highlight_layer.indices
+        if g.size == 0:
+            return
+        a, b = self.view_range()
+        lo, hi = self._lo[g], self._hi[g]
+        if bool(((lo <= b) & (hi >= a)).any()):
+            return
+        first, last = float(lo.min()), float(hi.max())
+        span = b - a
+        if last - first <= span * 0.8:
+            mid = (first + last) / 2
+            self.set_view_range(mid - span / 2, mid + span / 2)
+        else:
+            margin = max((last - first) * 0.08, 15.0)
+            self.set_view_range(first - margin, last + margin)
+
+    def _on_filters_changed(self, filters: Filters) -> None:
+        if replace(filters, start_day=None, end_day=None) == self._data_filters:
+            self._update_passes()
+            self._update_region()
+            self._relayout()
+            return
+        self.reload()
+        self._relayout()
+
+    def _on_records_changed(self, _changes: Any, _initiator: Any) -> None:
+        self.reload()
+        self._on_selection_changed(self.state.selection, self)
+        self._relayout()
+
+    def _on_range_requested(self, start_day: float, end_day: float) -> None:
+        self.set_view_range(start_day, end_day)
+
+    def _on_store_replaced(self) -> None:
+        self._highlight_refs, self._arrow_refs = set(), []
+        self.reload()
+        self.fit_all()

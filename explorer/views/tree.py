@@ -1,0 +1,208 @@
+"""SectorTreeView: the sector → organisation → deal tree with its filter box, linked to AppState."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLineEdit, QTreeView, QVBoxLayout, QWidget
+
+from explorer.itemmodels.sector_tree import REF_ROLE, SectorTreeModel
+from explorer.state import AppState, RecordRef
+from explorer.store import ChangeSet, Filters
+
+TIMELINE_TYPES = {"event", "pledge", "deal", "initiative", "target"}
+
+
+class SectorTreeView(QWidget):
+    """Signals:
+    context_menu_requested(RecordRef, QPoint): right click on a row (forms hook in here).
+    """
+
+    context_menu_requested = Signal(object, object)
+
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._state = state
+        self._syncing = False
+        self.filter_edit = QLineEdit(self)
+        self.filter_edit.setPlaceholderText("Filter sectors, organisations and deals…")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.setAccessibleName("Filter the sector tree")
+        self.model = SectorTreeModel(state.store, self)
+        self.tree = QTreeView(self)
+        self.tree.setModel(self.model)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setSortingEnabled(True)
+        self.tree.sortByColumn(3, Qt.SortOrder.DescendingOrder)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in (1, 2, 3):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.filter_edit)
+        layout.addWidget(self.tree)
+
+        # Filtering on every keystroke would query per letter; a short pause batches typing.
+        self._filter_timer = QTimer(self, singleShot=True, interval=120)
+        self._filter_timer.timeout.connect(self._apply_filters)
+        self.filter_edit.textChanged.connect(lambda _t: self._filter_timer.start())
+        self.tree.selectionModel().selectionChanged.connect(self._on_tree_selection)
+        self.tree.customContextMenuRequested.connect(self._on_context_menu)
+        state.selection_changed.connect(self._on_state_selection)
+        state.filters_changed.connect(lambda _f: self._apply_filters())
+        state.records_changed.connect(self._on_records_changed)
+        state.store_replaced.connect(self._on_store_replaced)
+
+    # --- filters ---------------------------------------------------------------------
+
+    def local_text(self) -> str:
+        return self.filter_edit.text().strip()
+
+    def effective_filters(self) -> Filters:
+        base = self._state.filters
+        text = " ".join(t for t in (base.text, self.local_text()) if t)
+        return replace(base, text=text)
+
+    def _apply_filters(self) -> None:
+        self._filter_timer.stop()
+        self._reload(self.effective_filters())
+
+    def apply_pending_filter(self) -> None:
+        """Apply a typed filter now (tests and Enter don't wait for the pause)."""
+        if self._filter_timer.isActive():
+            self._apply_filters()
+
+    def _reload(self, filters: Filters | None = None) -> None:
+        expanded = self._expanded_refs()
+        self._syncing = True
+        try:
+            if filters is None:
+                self.model.reload()
+            else:
+                self.model.set_filters(filters)
+            for ref in expanded:
+                for index in self.model.indexes_for(ref):
+                    self.tree.expand(index)
+            if self.local_text() or self._state.filters.active:
+                self._expand_matches()
+        finally:
+            self._syncing = False
+        self._show_selection(self._state.selection, scroll=False)
+
+    def _expand_matches(self) -> None:
+        """Under a filter the few remaining branches open so the matches are visible."""
+
+        def walk(parent: QModelIndex, depth: int) -> None:
+            for row in range(self.model.rowCount(parent)):
+                index = self.model.index(row, 0, parent)
+                node = self.model.node(index)
+                if node is None or node.kind == "deal":
+                    continue
+                if self.model.hasChildren(index) and depth < 2:
+                    self.tree.expand(index)
+                    self.model.ensure_fetched(node)
+                    if node.kind == "sector":
+                        walk(index, depth + (0 if any(c.kind == "sector" for c in node.children) else 1))
+
+        walk(QModelIndex(), 0)
+
+    def _expanded_refs(self) -> list[RecordRef]:
+        refs: list[RecordRef] = []
+
+        def walk(parent: QModelIndex) -> None:
+            for row in range(self.model.rowCount(parent)):
+                index = self.model.index(row, 0, parent)
+                if self.tree.isExpanded(index):
+                    refs.append(index.data(REF_ROLE))
+                    walk(index)
+
+        walk(QModelIndex())
+        return refs
+
+    def _on_records_changed(self, changes: ChangeSet, _initiator: object) -> None:
+        if changes.types() & {"sector", "organisation", "deal", "country", "place"}:
+            self._reload()
+
+    def _on_store_replaced(self) -> None:
+        self.filter_edit.clear()
+        self.model.set_store(self._state.store)
+
+    # --- selection both ways ---------------------------------------------------------
+
+    def selected_refs(self) -> list[RecordRef]:
+        rows = self.tree.selectionModel().selectedRows(0)
+        return sorted({index.data(REF_ROLE) for index in rows})
+
+    def _on_tree_selection(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        if self._syncing:
+            return
+        refs = self.selected_refs()
+        if refs:
+            self._state.select(refs, initiator=self)
+
+    def _on_state_selection(self, refs: list[RecordRef], initiator: object) -> None:
+        if initiator is self:
+            return
+        self._show_selection(refs, scroll=True)
+
+    def _tree_refs_for(self, refs: list[RecordRef]) -> list[RecordRef]:
+        """The tree rows that stand for a selection: timeline items map to their deals,
+        organisations and sector."""
+        out: list[RecordRef] = []
+        for ref in refs:
+            if ref.record_type in ("sector", "organisation", "deal"):
+                out.append(ref)
+            elif ref.record_type in TIMELINE_TYPES or ref.record_type in ("person", "place", "country"):
+                try:
+                    links = self._state.store.detail(ref.record_type, ref.record_id).links
+                except Exception:
+                    continue
+                linked = [
+                    RecordRef(link.record_type, link.record_id)
+                    for link in links
+                    if link.record_type in ("deal", "organisation", "sector")
+                ]
+                out.extend(linked)
+        return list(dict.fromkeys(out))
+
+    def _show_selection(self, refs: list[RecordRef], *, scroll: bool) -> None:
+        self._syncing = True
+        try:
+            selection = QItemSelection()
+            first: QModelIndex | None = None
+            for ref in self._tree_refs_for(refs):
+                for index in self.model.indexes_for(ref):
+                    parent = index.parent()
+                    while parent.isValid():
+                        self.tree.expand(parent)
+                        parent = parent.parent()
+                    if ref.record_type != "deal":
+                        self.tree.expand(index)
+                    last = index.siblingAtColumn(self.model.columnCount() - 1)
+                    selection.select(index, last)
+                    first = first or index
+            flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+            self.tree.selectionModel().select(selection, flags)
+            if first is not None:
+                self.tree.selectionModel().setCurrentIndex(first, QItemSelectionModel.SelectionFlag.NoUpdate)
+                if scroll:
+                    self.tree.scrollTo(first, QAbstractItemView.ScrollHint.PositionAtCenter)
+        finally:
+            self._syncing = False
+
+    def _on_context_menu(self, pos: object) -> None:
+        index = self.tree.indexAt(pos)  # type: ignore[arg-type]
+        if index.isValid():
+            self.context_menu_requested.emit(index.data(REF_ROLE), self.tree.viewport().mapToGlobal(pos))
+
+    # --- helpers for tests and the window ---------------------------------------------
+
+    def index_of(self, ref: RecordRef) -> QModelIndex:
+        found = self.model.indexes_for(ref)
+        return found[0] if found else QModelIndex()

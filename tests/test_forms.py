@@ -1,0 +1,295 @@
+"""Analysts edit through forms: typed widgets, inline validation, undo/redo, history, conflicts."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog
+from sqlmodel import select
+
+from explorer import models as m
+from explorer.forms.record_form import ConflictDialog, RecordForm
+from explorer.state import AppState, RecordRef
+from explorer.store import Store, open_store
+from explorer.views.main_window import MainWindow
+
+
+@pytest.fixture
+def window(qtbot, store: Store) -> MainWindow:
+    win = MainWindow(AppState(store))
+    qtbot.addWidget(win)
+    win.resize(1500, 900)
+    win.show()
+    qtbot.waitExposed(win)
+    win.editing.modal = False
+    return win
+
+
+def type_into(qtbot, form: RecordForm, field: str, text: str) -> None:
+    editor = form.editors[field]
+    widget = editor.focus_widget()
+    if hasattr(widget, "setEditText"):  # editable combo box: type the name, completion picks it
+        widget.setEditText("")
+        qtbot.keyClicks(widget.lineEdit(), text)
+    else:
+        widget.clear()
+        qtbot.keyClicks(widget, text)
+
+
+def pick(form: RecordForm, field: str, text: str) -> None:
+    combo = form.editors[field].focus_widget()
+    index = combo.findText(text)
+    assert index >= 0, f"{text!r} not offered in {field}"
+    combo.setCurrentIndex(index)
+
+
+def save(qtbot, form: RecordForm) -> None:
+    assert form.save_button is not None and form.save_button.isEnabled(), form.error_texts()
+    qtbot.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
+    assert form.result() == QDialog.DialogCode.Accepted, form.general_error.text() or form.error_texts()
+
+
+def tree_node(win: MainWindow, ref: RecordRef):
+    index = win.tree_view.index_of(ref)
+    assert index.isValid(), ref
+    return win.tree_view.model.node(index)
+
+
+def test_new_deal_for_new_organisation_in_new_sector_shows_everywhere(qtbot, window: MainWindow,
+                                                                       store: Store) -> None:
+    editing = window.editing
+    form = editing.new_record("sector")
+    type_into(qtbot, form, "name", "Shipbuilding")
+    pick(form, "parent_id", "Manufacturing")
+    save(qtbot, form)
+    sector_ref = window.state.current
+    assert sector_ref.record_type == "sector"
+
+    form = editing.new_record("organisation")
+    type_into(qtbot, form, "name", "Kawasaki Heavy Industries")
+    pick(form, "kind", "company")
+    type_into(qtbot, form, "country_id", "Japan")
+    type_into(qtbot, form, "sector_id", "Shipbuilding")
+    save(qtbot, form)
+    org_ref = window.state.current
+
+    form = editing.new_record("deal")
+    type_into(qtbot, form, "title", "Kawasaki shipyard in Gujarat")
+    type_into(qtbot, form, "sector_id", "Shipbuilding")
+    type_into(qtbot, form, "place_id", "Gujarat")
+    type_into(qtbot, form, "amount", "1,250,000,000")
+    pick(form, "currency", "USD")
+    type_into(qtbot, form, "usd_rate", "1")
+    qtbot.mouseClick(form.compute_button, Qt.MouseButton.LeftButton)
+    type_into(qtbot, form, "start_date", "2025-09-15")
+    form.editors["organisations"].check(org_ref.record_id, "lead")
+    save(qtbot, form)
+    deal_ref = window.state.current
+    assert deal_ref.record_type == "deal"
+
+    sector = tree_node(window, sector_ref)
+    assert (sector.deal_count, sector.total_usd) == (1, pytest.approx(1.25e9))
+    org = tree_node(window, org_ref)
+    assert (org.deal_count, org.total_usd) == (1, pytest.approx(1.25e9))
+    parent = tree_node(window, RecordRef("sector", sector.sector_id))
+    assert parent is not None
+    assert deal_ref in window.timeline.shown_refs()
+    assert window.tree_view.selected_refs() == [deal_ref]
+    assert "US$1.25 bn" in window.detail.plain_text()
+    manufacturing = next(n for n in store.sector_tree() if n.name == "Manufacturing")
+    assert manufacturing.total_usd >= 1.25e9
+
+
+def test_edit_amounts_update_tree_and_detail_and_undo_redo_restore_both(qtbot, window: MainWindow,
+                                                                         store: Store) -> None:
+    with store.read() as s:
+        pledge = s.exec(select(m.Pledge).where(m.Pledge.amount == 10e12)).one()
+        deal = s.exec(select(m.Deal).where(m.Deal.amount_usd == 4.76e9)).one()
+        org_id = s.exec(select(m.Organisation.id).where(m.Organisation.name.contains("Sumitomo Realty"))).one()
+    org_ref = RecordRef("organisation", org_id)
+    total_before = tree_node(window, org_ref).total_usd
+
+    window.state.select(RecordRef("pledge", pledge.id))
+    form = window.editing.edit_current()
+    type_into(qtbot, form, "amount", "11000000000000")
+    qtbot.mouseClick(form.compute_button, Qt.MouseButton.LeftButton)
+    save(qtbot, form)
+    assert "¥11 tn" in window.detail.plain_text() and "US$74.8 bn" in window.detail.plain_text()
+
+    window.state.select(RecordRef("deal", deal.id))
+    form = window.editing.edit_current()
+    type_into(qtbot, form, "amount", "5000000000")
+    type_into(qtbot, form, "amount_usd", "5000000000")
+    save(qtbot, form)
+    assert tree_node(window, org_ref).total_usd == pytest.approx(total_before - 4.76e9 + 5e9)
+    assert "US$5 bn" in window.detail.plain_text()
+
+    window.editing.undo_action.trigger()  # the deal
+    window.editing.undo_action.trigger()  # the pledge
+    assert tree_node(window, org_ref).total_usd == pytest.approx(total_before)
+    assert store.get("pledge", pledge.id).amount == 10e12
+    window.state.select(RecordRef("pledge", pledge.id))
+    assert "¥10 tn" in window.detail.plain_text()
+
+    window.editing.redo_action.trigger()
+    window.editing.redo_action.trigger()
+    assert store.get("pledge", pledge.id).amount == 11e12
+    assert "¥11 tn" in window.detail.plain_text()
+    assert tree_node(window, org_ref).total_usd == pytest.approx(total_before - 4.76e9 + 5e9)
+    history = store.detail("pledge", pledge.id).history
+    changes = [(h.field, h.old_value, h.new_value) for h in history if h.action == "update"]
+    assert changes == [
+        ("amount", "10000000000000.0", "11000000000000.0"), ("amount_usd", "68000000000.0", "74800000000.0"),
+        ("amount", "11000000000000.0", "10000000000000.0"), ("amount_usd", "74800000000.0", "68000000000.0"),
+        ("amount", "10000000000000.0", "11000000000000.0"), ("amount_usd", "68000000000.0", "74800000000.0"),
+    ]
+
+
+def test_inline_validation_blocks_saving_and_names_the_fields(qtbot, window: MainWindow, store: Store) -> None:
+    form = window.editing.new_record("pledge")
+    assert not form.save_button.isEnabled()
+    assert "Title is required" in form.error_texts()["title"]
+    type_into(qtbot, form, "title", "Test pledge")
+    type_into(qtbot, form, "amount", "-5")
+    pick(form, "currency", "JPY")
+    type_into(qtbot, form, "start_date", "2025-01-10")
+    type_into(qtbot, form, "end_date", "2024-01-01")
+    errors = form.error_texts()
+    assert "cannot be negative" in errors["amount"]
+    assert "cannot be before" in errors["end_date"]
+    assert not form.save_button.isEnabled()
+    type_into(qtbot, form, "amount", "100")
+    type_into(qtbot, form, "end_date", "2026-01-01")
+    assert "required for an amount in JPY" in form.error_texts()["usd_rate"]
+    type_into(qtbot, form, "usd_rate", "abc")
+    assert "must be a number" in form.error_texts()["usd_rate"]
+    type_into(qtbot, form, "start_date", "2025-13-45")
+    assert "must be a date" in form.error_texts()["start_date"]
+    count = len(store.list_records("pledge"))
+    form.save()  # refused: nothing written
+    assert len(store.list_records("pledge")) == count
+
+
+def test_unique_name_is_checked_before_writing(qtbot, window: MainWindow, store: Store) -> None:
+    form = window.editing.new_record("organisation")
+    type_into(qtbot, form, "name", "Toyota")
+    existing = [n for _, n in store.list_records("organisation") if n == "Toyota"]
+    if not existing:
+        pytest.skip("demo names Toyota differently")
+    save_button = form.save_button
+    qtbot.mouseClick(save_button, Qt.MouseButton.LeftButton)
+    assert form.result() != QDialog.DialogCode.Accepted
+    assert "already used" in form.error_texts()["name"]
+
+
+def test_cascaded_delete_undo_restores_exactly(qtbot, window: MainWindow, store: Store) -> None:
+    with store.read() as s:
+        org = s.exec(select(m.Organisation).where(m.Organisation.name.contains("Sojitz"))).one()
+        deal = s.exec(select(m.Deal).where(m.Deal.title.contains("iogas"))).first()
+    before = store.snapshot("deal", deal.id)[1]
+    ref = RecordRef("organisation", org.id)
+    assert window.editing.delete(ref, confirm=False)
+    assert not window.tree_view.index_of(ref).isValid()
+    window.editing.undo_action.trigger()
+    assert store.snapshot("deal", deal.id)[1]["organisations"] == before["organisations"]
+    assert store.get("organisation", org.id).uuid == org.uuid
+    assert window.tree_view.index_of(ref).isValid()
+    window.editing.redo_action.trigger()
+    assert not window.tree_view.index_of(ref).isValid()
+
+
+def test_read_only_database_opens_forms_for_viewing_only(qtbot, demo_path: Path) -> None:
+    store = open_store(demo_path, read_only=True)
+    win = MainWindow(AppState(store))
+    qtbot.addWidget(win)
+    win.show()
+    assert win.notice_bar.isVisible() and "Read-only" in win.banner.text()
+    assert not win.editing.new_action.isEnabled()
+    win.editing.modal = False
+    pledge_id = store.list_records("pledge")[0][0]
+    win.state.select(RecordRef("pledge", pledge_id))
+    assert not win.editing.delete_action.isEnabled()
+    form = win.editing.edit_current()
+    assert form.save_button is None
+    assert "Read-only" in form.findChild(type(win.banner), "bannerLabel").text()
+    assert form.editors["title"].focus_widget().isReadOnly()
+    store.close()
+
+
+def test_conflicting_save_shows_both_versions_and_loses_nothing(qtbot, window: MainWindow, demo_path: Path,
+                                                                 store: Store, monkeypatch) -> None:
+    with store.read() as s:
+        deal = s.exec(select(m.Deal).where(m.Deal.amount_usd == 4.76e9)).one()
+    window.state.select(RecordRef("deal", deal.id))
+    form = window.editing.edit_current()
+    other = open_store(demo_path)  # another analyst saves first
+    other.update("deal", deal.id, {"status": "operational", "notes": "Theirs."}, expected_version=deal.version)
+    other.close()
+    type_into(qtbot, form, "notes", "Mine.")
+    pick(form, "status", "completed")
+    seen = {}
+
+    def choose(dialog: ConflictDialog) -> int:
+        seen["fields"] = sorted(dialog.choices)
+        dialog.choices["status"].button(0).setChecked(True)  # keep theirs for status, mine for notes
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(ConflictDialog, "exec", choose)
+    save(qtbot, form)
+    assert seen["fields"] == ["notes", "status"]
+    values = store.snapshot("deal", deal.id)[1]
+    assert values["status"] == "operational" and values["notes"] == "Mine."
+    history = [(h.field, h.new_value) for h in store.detail("deal", deal.id).history if h.action == "update"]
+    assert ("notes", "Theirs.") in history and ("notes", "Mine.") in history
+
+
+TWO_PROCESS = textwrap.dedent("""
+    import sys
+    from explorer.store import open_store, ConflictError
+    store = open_store(sys.argv[1])
+    deal_id, version = int(sys.argv[2]), int(sys.argv[3])
+    try:
+        store.update("deal", deal_id, {"notes": sys.argv[4]}, expected_version=version)
+        print("saved")
+    except ConflictError as exc:
+        print("conflict", ",".join(c.field for c in exc.conflicts))
+""")
+
+
+def test_two_processes_editing_the_same_record_conflict(demo_path: Path, store: Store) -> None:
+    with store.read() as s:
+        deal = s.exec(select(m.Deal).where(m.Deal.amount_usd == 4.76e9)).one()
+    args = [str(demo_path), str(deal.id), str(deal.version)]
+    first = subprocess.run([sys.executable, "-c", TWO_PROCESS, *args, "first"], capture_output=True, text=True)
+    second = subprocess.run([sys.executable, "-c", TWO_PROCESS, *args, "second"], capture_output=True, text=True)
+    assert first.stdout.strip() == "saved", first.stderr
+    assert second.stdout.strip() == "conflict notes", second.stderr
+    assert store.snapshot("deal", deal.id)[1]["notes"] == "first"
+
+
+def test_history_lists_every_change_in_order(store: Store) -> None:
+    ref = store.create("sector", {"name": "Textiles"}).changes[0]
+    for n, note in enumerate(("one", "two", "three")):
+        version = store.get("sector", ref.record_id).version
+        store.update("sector", ref.record_id, {"notes": note}, expected_version=version)
+        assert version == n + 1
+    history = store.detail("sector", ref.record_id).history
+    assert [(h.action, h.field, h.old_value, h.new_value) for h in history] == [
+        ("create", "name", None, "Textiles"),
+        ("update", "notes", None, "one"), ("update", "notes", "one", "two"), ("update", "notes", "two", "three")]
+    assert all(h.user for h in history) and history[0].at <= history[-1].at
+
+
+def test_every_record_type_has_a_form_that_opens(qtbot, window: MainWindow) -> None:
+    from explorer.forms.record_form import FORMS
+
+    for record_type in FORMS:
+        form = window.editing.new_record(record_type)
+        assert form.windowTitle().startswith("New")
+        assert form.editors, record_type
+        form.reject()
