@@ -49,6 +49,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--select", metavar="TYPE:ID_OR_NAME", help="with --screenshot: select this record first")
     parser.add_argument("--size", default="1920x1080", help="with --screenshot: window size, e.g. 1280x720")
     parser.add_argument("--theme", choices=("system", "light", "dark"), help="colour theme")
+    parser.add_argument("--self-test", nargs="?", const="", metavar="REPORT",
+                        help="check the app offscreen on the demo data (and a temporary database), "
+                             "write a report and exit non-zero on any failure")
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     return parser.parse_args(argv)
 
@@ -91,9 +94,25 @@ def install_excepthook() -> None:
     sys.excepthook = hook
 
 
+# Headless subcommands (explorer import …, explorer export …): no window, no Qt where avoidable.
+SUBCOMMANDS = ("import", "export", "merge", "backups", "synth")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in SUBCOMMANDS:
+        setup_logging()
+        from explorer.commands import run_command
+
+        return run_command(argv)
+    args = parse_args(argv)
     setup_logging()
+    if args.self_test is not None:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+        from explorer.selftest import run_self_test
+
+        return run_self_test(Path(args.self_test) if args.self_test else None)
     os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
     if args.screenshot:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

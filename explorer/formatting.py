@@ -18,6 +18,8 @@ KIND_LABEL = {
     "event": "Event",
     "pledge": "Pledge",
     "deal": "Deal / project",
+    "story": "Story",
+    "storystep": "Story step",
     "initiative": "Initiative",
     "target": "Target",
     "source": "Source",

@@ -15,7 +15,7 @@ import enum
 import uuid as uuid_mod
 from typing import Any, ClassVar
 
-from sqlalchemy import Column, Index, String, UniqueConstraint, event
+from sqlalchemy import Column, Index, String, event
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
@@ -263,6 +263,34 @@ class Citation(Record, table=True):
     note: str | None = None
 
 
+# --- workshops -----------------------------------------------------------------------
+
+
+class Story(Record, table=True):
+    """A guided walk through the partnership, played step by step in workshops."""
+
+    kind_label: ClassVar[str] = "Story"
+    title: str = Field(max_length=200)
+    notes: str | None = None
+
+
+class StoryStep(Record, table=True):
+    """One step: what to select, which stretch of time to show, which filters, and a caption.
+
+    Records are named by UUID (``selection``: JSON list of ``[type, uuid]``) so a story
+    survives export, import and merging between analysts' files.
+    """
+
+    kind_label: ClassVar[str] = "Story step"
+    story_id: int = Field(foreign_key="story.id", index=True, ondelete="CASCADE")
+    position: int = Field(default=0)
+    caption: str = Field(default="")
+    selection: str = Field(default="[]")
+    start_day: float | None = None
+    end_day: float | None = None
+    filters: str = Field(default="{}")
+
+
 class ChangeLog(SQLModel, table=True):
     """One row per field changed by a write: nothing an analyst writes is lost."""
 
@@ -302,6 +330,8 @@ RECORD_TYPES: dict[str, type[Record]] = {
         Target,
         Source,
         Citation,
+        Story,
+        StoryStep,
     )
 }
 
@@ -329,8 +359,9 @@ __all__ = [
     "Record",
     "Sector",
     "Source",
+    "Story",
+    "StoryStep",
     "Target",
-    "UniqueConstraint",
     "day_number",
     "day_to_date",
 ]

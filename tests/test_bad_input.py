@@ -43,6 +43,7 @@ def value_for(kind: str) -> st.SearchStrategy:
         "int": st.one_of(NASTY_NUMBER, st.integers(min_value=-(2**70), max_value=2**70)),
         "ref": st.one_of(st.integers(min_value=-5, max_value=10**9), st.just("abc"), st.just(-1)),
         "date": NASTY_DATE,
+        "json": st.one_of(NASTY_TEXT, st.just("[1, 2]"), st.just('[["deal", 3]]'), st.just("{not json")),
     }[kind]
 
 

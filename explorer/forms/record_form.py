@@ -311,10 +311,12 @@ InitiativeForm = _form_class("initiative", "InitiativeForm")
 TargetForm = _form_class("target", "TargetForm")
 SourceForm = _form_class("source", "SourceForm")
 CitationForm = _form_class("citation", "CitationForm")
+StoryForm = _form_class("story", "StoryForm")
+StoryStepForm = _form_class("storystep", "StoryStepForm")
 
 FORMS: dict[str, type[RecordForm]] = {cls.record_type: cls for cls in (
     EventForm, PledgeForm, DealForm, OrganisationForm, SectorForm, PersonForm, PlaceForm, CountryForm,
-    InitiativeForm, TargetForm, SourceForm, CitationForm)}
+    InitiativeForm, TargetForm, SourceForm, CitationForm, StoryForm, StoryStepForm)}
 
 
 def form_for(state: AppState, ops: Operations, record_type: str, record_id: int | None = None,

@@ -214,9 +214,9 @@ class Store:
     def list_records(self, record_type: str) -> list[tuple[int, str]]:
         """(id, label) of every record of a type, for pickers."""
         cls = m.RECORD_TYPES[record_type]
-        column = "title" if "title" in cls.model_fields else "name"
-        if record_type == "citation":
-            column = "section"
+        column = {"citation": "section", "storystep": "caption"}.get(
+            record_type, "title" if "title" in cls.model_fields else "name"
+        )
         table = cls.__table__  # type: ignore[attr-defined]
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(table.c.id, table.c[column]).order_by(table.c[column])).all()

@@ -23,6 +23,7 @@ INDEXED: dict[str, tuple[str, tuple[str, ...]]] = {
     "initiative": ("name", ("kind", "notes")),
     "target": ("name", ("unit", "notes")),
     "source": ("title", ("publisher", "notes")),
+    "story": ("title", ("notes",)),
 }
 
 MIN_TRIGRAM = 3

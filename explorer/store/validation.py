@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import unicodedata
 from dataclasses import dataclass
@@ -165,7 +166,20 @@ FIELDS: dict[str, list[FieldSpec]] = {
         FieldSpec("note", "Note", "notes"),
     ],
 }
-REQUIRED_REFS = {("citation", "source_id")}
+FIELDS["story"] = [
+    FieldSpec("title", "Title", "text", required=True),
+    FieldSpec("notes", "Notes", "notes"),
+]
+FIELDS["storystep"] = [
+    *_refs(("story_id", "Story", "story")),
+    FieldSpec("position", "Position", "int"),
+    FieldSpec("caption", "Caption", "notes"),
+    FieldSpec("selection", "Selected records", "json"),
+    FieldSpec("start_day", "Timeline from (day)", "float"),
+    FieldSpec("end_day", "Timeline to (day)", "float"),
+    FieldSpec("filters", "Filters", "json"),
+]
+REQUIRED_REFS = {("citation", "source_id"), ("storystep", "story_id")}
 
 # Names users pick records by must be unique (the database enforces it too).
 UNIQUE_FIELDS: dict[str, str] = {
@@ -258,6 +272,23 @@ def clean(record_type: str, values: dict[str, Any], *, partial: bool = False) ->
                     # a blank choice is left out, so the table's default applies
                 else:
                     out[name] = text or None
+            elif fs.kind == "json":
+                text = value if isinstance(value, str) else json.dumps(value if value is not None else (
+                    [] if name == "selection" else {}))
+                parsed = json.loads(text)
+                if name == "selection" and not (
+                    isinstance(parsed, list)
+                    and all(isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p) for p in parsed)
+                ):
+                    problems.append(FieldProblem(label, "must be a list of [record type, UUID] pairs."))
+                    continue
+                if name == "filters" and not isinstance(parsed, dict):
+                    problems.append(FieldProblem(label, "must be a JSON object."))
+                    continue
+                if len(text) > MAX_NOTES:
+                    problems.append(FieldProblem(label, "is too long."))
+                    continue
+                out[name] = text
             elif fs.kind == "date":
                 out[name] = _as_date(value)
                 if out[name] is not None and not (MIN_DATE <= out[name] <= MAX_DATE):
@@ -315,6 +346,7 @@ def _type_message(kind: str) -> str:
         "float": "must be a number.",
         "int": "must be a whole number.",
         "ref": "must be a record picked from the list.",
+        "json": "must be valid JSON.",
     }.get(kind, "must be text.")
 
 

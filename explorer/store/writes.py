@@ -293,7 +293,11 @@ REFERENCES: dict[str, list[tuple[str, str]]] = {
     "target": [],
     "source": [("citation", "source_id")],
     "citation": [],
+    "story": [("storystep", "story_id")],
+    "storystep": [],
 }
+# Records that belong to the one they point at: deleted with it, restored with it.
+OWNED = {"citation", "storystep"}
 
 
 @dataclass(frozen=True)
@@ -364,9 +368,9 @@ def delete(
             changes.changes += update(
                 session, "deal", ref.record_id, {"organisations": orgs}, expected_version=ref_record.version, user=user
             ).changes
-        elif ref.record_type == "citation":
+        elif ref.record_type in OWNED:
             changes.changes += delete(
-                session, "citation", ref.record_id, expected_version=ref_record.version, user=user
+                session, ref.record_type, ref.record_id, expected_version=ref_record.version, user=user
             ).changes
         else:
             changes.changes += update(
@@ -433,8 +437,8 @@ def capture_delete(session: Session, record_type: str, record_id: int) -> Delete
     ]
     detached: list[tuple[str, int, str, Any]] = []
     for ref in references_to(session, record_type, record_id):
-        if ref.record_type == "citation":
-            citations.append(image(session, "citation", ref.record_id))
+        if ref.record_type in OWNED:
+            citations.append(image(session, ref.record_type, ref.record_id))
         elif ref.column == "organisations":
             deal = get(session, "deal", ref.record_id)
             role = next(r for o, r in snapshot(session, "deal", deal)["organisations"] if o == record_id)
@@ -452,8 +456,8 @@ def restore(session: Session, bundle: DeleteBundle, *, user: str) -> ChangeSet:
     changes = create(session, main.record_type, main.values, user=user, record_id=main.record_id,
                      record_uuid=main.uuid)
     for c in bundle.citations:
-        if session.get(m.Citation, c.record_id) is None:
-            changes.changes += create(session, "citation", c.values, user=user, record_id=c.record_id,
+        if session.get(m.RECORD_TYPES[c.record_type], c.record_id) is None:
+            changes.changes += create(session, c.record_type, c.values, user=user, record_id=c.record_id,
                                       record_uuid=c.uuid).changes
     for rtype, rid, column, value in bundle.detached:
         record = session.get(m.RECORD_TYPES[rtype], rid)

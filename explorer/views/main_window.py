@@ -28,6 +28,7 @@ from explorer.formatting import day_text
 from explorer.forms.controller import EditController
 from explorer.state import AppState, RecordRef
 from explorer.store import Filters, StoreError, open_store
+from explorer.views import exchange
 from explorer.views.detail import DetailPane
 from explorer.views.theme import apply_theme
 from explorer.views.timeline import TimelineView
@@ -219,7 +220,10 @@ class MainWindow(QMainWindow):
         file_menu = bar.addMenu("&File")
         file_menu.addActions([self.open_action, self.open_demo_action])
         file_menu.addSeparator()
+        exchange.install(self, file_menu)
+        file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
+        self.file_menu = file_menu
         self.edit_menu = bar.addMenu("&Edit")
         for action in self.editing.actions():
             if action is None:
