@@ -48,6 +48,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--screenshot", metavar="PNG", help="render the main window offscreen to PNG and exit")
     parser.add_argument("--select", metavar="TYPE:ID_OR_NAME", help="with --screenshot: select this record first")
     parser.add_argument("--size", default="1920x1080", help="with --screenshot: window size, e.g. 1280x720")
+    parser.add_argument("--present", action="store_true", help="with --screenshot: in presentation mode")
+    parser.add_argument("--story-step", type=int, metavar="N", help="with --screenshot: play the story at step N")
     parser.add_argument("--theme", choices=("system", "light", "dark"), help="colour theme")
     parser.add_argument("--self-test", nargs="?", const="", metavar="REPORT",
                         help="check the app offscreen on the demo data (and a temporary database), "
@@ -60,7 +62,7 @@ def _show_fatal(title: str, message: str, detail: str = "") -> None:
     """A friendly dialog (never a raw traceback); falls back to stderr without a display."""
     from PySide6.QtWidgets import QApplication, QMessageBox
 
-    if QApplication.instance() is None or os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+    if QApplication.instance() is None or os.environ.get("QT_QPA_PLATFORM", "").startswith("offscreen"):
         print(f"{title}: {message}", file=sys.stderr)
         return
     box = QMessageBox(QMessageBox.Icon.Critical, title, message)
@@ -98,6 +100,24 @@ def install_excepthook() -> None:
 SUBCOMMANDS = ("import", "export", "merge", "backups", "synth")
 
 
+def _offscreen_screen(size: str) -> None:
+    """Headless screenshots: an offscreen "screen" of the requested size (full screen fills it)."""
+    import json
+    import tempfile
+
+    if os.environ.get("QT_QPA_PLATFORM", "offscreen") != "offscreen":
+        return
+    try:
+        width, height = (int(v) for v in size.lower().split("x"))
+    except ValueError:
+        width, height = 1920, 1080
+    config = Path(tempfile.mkdtemp(prefix="explorer-screen-")) / "screen.json"
+    config.write_text(json.dumps({"screens": [{"name": "screenshot", "x": 0, "y": 0, "width": width,
+                                               "height": height, "logicalDpi": 96, "logicalBaseDpi": 96,
+                                               "dpr": 1}]}))
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in SUBCOMMANDS:
@@ -115,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_self_test(Path(args.self_test) if args.self_test else None)
     os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
     if args.screenshot:
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        _offscreen_screen(args.size)
 
     from PySide6.QtWidgets import QApplication
 
@@ -151,6 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.screenshot:
         from explorer.cli import screenshot
 
-        return screenshot(window, state, Path(args.screenshot), args.select, args.size)
+        return screenshot(window, state, Path(args.screenshot), args.select, args.size,
+                          present=args.present, story_step=args.story_step)
     window.show()
     return app.exec()

@@ -32,13 +32,24 @@ def parse_size(text: str) -> tuple[int, int]:
     return int(width), int(height)
 
 
-def screenshot(window: MainWindow, state: AppState, out: Path, select: str | None, size: str) -> int:
+def screenshot(window: MainWindow, state: AppState, out: Path, select: str | None, size: str,
+               present: bool = False, story_step: int | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     width, height = parse_size(size)
     window.resize(width, height)
     window.show()
     QApplication.processEvents()
+    if present:
+        window.presentation.enter()
+        QApplication.processEvents()
+    if story_step is not None:
+        stories = state.store.list_stories()
+        if not stories:
+            print("this database has no story")
+            return 2
+        window.timeline.range_animation_ms = 0
+        window.story_player.play(stories[0][0], start=max(0, story_step - 1))
     if select:
         ref = find_record(state, select)
         if ref is None:

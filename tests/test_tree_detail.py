@@ -131,4 +131,4 @@ def test_pledge_shows_pledged_against_realised_without_double_counting(qtbot, st
         deal = store.get("deal", deal_id)
         assert deal.pledge_id in (None, pledge.id)
     assert progress.realised_usd == pytest.approx(sum(store.get("deal", d).amount_usd for d in progress.deal_ids))
-    assert "Realised" in pane.chart.caption.text()
+    assert "Pledged US$42 bn" in pane.chart.caption.text()

@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from explorer import models as m
 from explorer import paths
-from explorer.store import filtering, queries, search, writes
+from explorer.store import filtering, queries, search, stories, writes
 from explorer.store.database import OpenResult, open_database, url_for
 from explorer.store.errors import (
     ConflictError,
@@ -241,6 +241,24 @@ class Store:
             return writes.update(
                 session, record_type, record_id, values, expected_version=expected_version, user=self.user, base=base
             )
+
+    # --- stories -----------------------------------------------------------------------
+
+    def list_stories(self) -> list[tuple[int, str]]:
+        with self.read() as session:
+            return stories.list_stories(session)
+
+    def story_steps(self, story_id: int) -> list[stories.StepData]:
+        with self.read() as session:
+            return stories.steps(session, story_id)
+
+    def ids_for_uuids(self, pairs: list[tuple[str, str]]) -> list[tuple[str, int]]:
+        with self.read() as session:
+            return stories.ids_for_uuids(session, pairs)
+
+    def uuids_for_ids(self, refs: list[tuple[str, int]]) -> list[tuple[str, str]]:
+        with self.read() as session:
+            return stories.uuids_for_ids(session, refs)
 
     def capture_delete(self, record_type: str, record_id: int) -> writes.DeleteBundle:
         """Everything a delete of this record would remove or unlink (for undo)."""

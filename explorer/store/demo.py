@@ -93,6 +93,11 @@ class _Loader:
 
 def load_dataset(session: Session, data: dict[str, Any]) -> None:
     loader = _Loader(session)
+    _load_records(session, data, loader)
+    load_stories(session, data, loader.ids)
+
+
+def _load_records(session: Session, data: dict[str, Any], loader: _Loader) -> None:
     for row in data["sources"]:
         loader.add(
             "source",
@@ -220,7 +225,8 @@ def load_dataset(session: Session, data: dict[str, Any]) -> None:
                 "notes": row.get("notes"),
             },
         )
-    for row in data["targets"]:
+    targets = data["targets"]
+    for row in targets:
         loader.add(
             "target",
             row,
@@ -268,3 +274,39 @@ def build_demo_database(out: Path, source: Path | None = None) -> Path:
             Path(str(tmp) + suffix).unlink(missing_ok=True)
         raise
     return out
+
+
+def _day(value: Any) -> float | None:
+    date = _date(value)
+    return None if date is None else float((date - dt.date(1970, 1, 1)).days)
+
+
+def load_stories(session: Session, data: dict[str, Any], ids: dict[tuple[str, str], int]) -> None:
+    """Stories name records by dataset key; the database stores their UUIDs."""
+    import json
+
+    from explorer import models as m
+
+    def uuid_of(record_type: str, key: str) -> str:
+        record = session.get(m.RECORD_TYPES[record_type], ids[(record_type, key)])
+        assert record is not None
+        return record.uuid
+
+    for story in data.get("stories") or []:
+        change = writes.create(session, "story", {"title": story["title"], "notes": story.get("notes")},
+                               user=DEMO_USER)
+        story_id = change.changes[-1].record_id
+        for position, step in enumerate(story["steps"], start=1):
+            selection = [[t, uuid_of(t, k)] for item in step.get("select") or [] for t, k in item.items()]
+            filters_in = step.get("filters") or {}
+            filters = {
+                "sectors": [uuid_of("sector", k) for k in filters_in.get("sectors", [])],
+                "countries": [uuid_of("country", k) for k in filters_in.get("countries", [])],
+                "text": filters_in.get("text", ""),
+            }
+            start, end = (step.get("range") or [None, None])[:2]
+            writes.create(session, "storystep", {
+                "story_id": story_id, "position": position, "caption": step["caption"],
+                "selection": json.dumps(selection), "start_day": _day(start), "end_day": _day(end),
+                "filters": json.dumps(filters),
+            }, user=DEMO_USER)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -542,6 +543,13 @@ def citations_of(session: Session, record_type: str, record_id: int) -> list[Cit
     return [CitationView(s.id, s.title, s.kind, c.section, c.note) for c, s in rows]  # type: ignore[arg-type]
 
 
+def _local_time(value: Any) -> str:
+    """Change times are stored in UTC; people read them in their own time zone."""
+    if getattr(value, "tzinfo", None) is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
 def history_of(session: Session, record_type: str, record_id: int) -> list[HistoryEntry]:
     rows = session.exec(
         select(m.ChangeLog)
@@ -549,7 +557,7 @@ def history_of(session: Session, record_type: str, record_id: int) -> list[Histo
         .order_by(m.ChangeLog.id)
     ).all()
     return [
-        HistoryEntry(r.at.isoformat(sep=" ", timespec="seconds"), r.user, r.action, r.field, r.old_value, r.new_value)
+        HistoryEntry(_local_time(r.at), r.user, r.action, r.field, r.old_value, r.new_value)
         for r in rows
     ]
 

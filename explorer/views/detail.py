@@ -99,11 +99,16 @@ class PledgeChart(QWidget):
             top = max([progress.pledged_usd or 0.0, *progress.cumulative_usd, 1e9]) / 1e9
             self.plot.setYRange(0, top * 1.12, padding=0)
         pledged = usd(progress.pledged_usd)
-        text = f"Realised {usd(progress.realised_usd)} of {pledged} pledged, from {len(progress.deal_ids)} deal(s)"
+        if progress.deal_ids:
+            text = (f"Pledged {pledged}; deals recorded in its period add up to {usd(progress.realised_usd)} "
+                    f"({len(progress.deal_ids)} deal(s))")
+        else:
+            text = f"Pledged {pledged}; no deal with an amount is recorded in its period yet"
         if progress.overlapping:
             names = ", ".join(link.label for link in progress.overlapping)
-            text += (f". Its period overlaps {names}; a deal filed under another pledge counts only there "
-                     f"({len(progress.shared_deal_ids)} left out here)")
+            text += f". It overlaps {names}: a deal filed under another pledge counts only there"
+            if progress.shared_deal_ids:
+                text += f" ({len(progress.shared_deal_ids)} left out here)"
         self.caption.setText(text + ".")
 
 
@@ -201,7 +206,8 @@ class DetailPane(QWidget):
         rtype = detail.record_type
         parts: list[str] = [
             f"<style>a {{ color: {link}; text-decoration: none; }} td {{ padding: 2px 10px 2px 0; }} "
-            f".k {{ color: {muted}; }} h1 {{ margin: 0 0 4px 0; }} h3 {{ margin: 14px 0 4px 0; }}</style>",
+            f".k {{ color: {muted}; }} h1 {{ margin: 0 0 4px 0; font-size: x-large; }} "
+            "h3 { margin: 14px 0 4px 0; }</style>",
             f"<div class='k'>{esc(KIND_LABEL.get(rtype, rtype))}"
             + (f" · and {others} more selected" if others else "")
             + f" · <a href='edit:{rtype}:{rec.id}'>Edit…</a></div>",

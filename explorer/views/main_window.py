@@ -33,6 +33,7 @@ from explorer.views.detail import DetailPane
 from explorer.views.theme import apply_theme
 from explorer.views.timeline import TimelineView
 from explorer.views.tree import SectorTreeView
+from explorer.views.workshop import Workshop
 
 log = logging.getLogger("explorer.window")
 
@@ -73,6 +74,7 @@ class MainWindow(QMainWindow):
         state.store_replaced.connect(self._on_store_replaced)
         self.resize(1600, 960)
         self._restore_settings()
+        self.presentation.apply_saved_scale()
         self._update_banner()  # after restoreState, which would otherwise restore its visibility
         self._refresh_counts()
 
@@ -189,7 +191,7 @@ class MainWindow(QMainWindow):
         self.fit_action = self._action(
             "&Fit All",
             self.timeline.fit_all,
-            QKeySequence("Ctrl+0"),
+            QKeySequence("Ctrl+Shift+F"),
             "Show the whole timeline",
             sp.SP_TitleBarMaxButton,
         )
@@ -246,6 +248,11 @@ class MainWindow(QMainWindow):
         theme_menu.addActions(list(self.theme_actions.values()))
         help_menu = bar.addMenu("&Help")
         help_menu.addActions([self.shortcuts_action, self.about_action])
+        self.view_menu, self.help_menu = view_menu, help_menu
+        self.workshop = Workshop(self)
+        self.story_player = self.workshop.player
+        self.presentation = self.workshop.presentation
+        self.story_menu = self.workshop.install_menus(view_menu, file_menu, help_menu)
 
         tools = QToolBar("Navigation", self)
         tools.setObjectName("navigationBar")
@@ -441,6 +448,14 @@ class MainWindow(QMainWindow):
         QMessageBox.information(self, "Keyboard shortcuts", f"<table>{''.join(rows)}</table>")
 
     # --- settings --------------------------------------------------------------------
+
+    def settings(self) -> QSettings:
+        return app_settings()
+
+    def editing_chrome(self) -> list[QWidget]:
+        """What presentation mode hides: toolbars, the timeline's controls and the analysts' tree
+        (the room sees the timeline, the caption and the details)."""
+        return [self.nav_bar, self.filter_bar, self.notice_bar, self.tree_dock, *self.timeline.control_widgets()]
 
     def _restore_settings(self) -> None:
         settings = app_settings()

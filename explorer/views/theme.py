@@ -53,6 +53,15 @@ DARK = {
 }
 
 
+# For projectors: pure white and black, strong accents, nothing faint.
+CONTRAST = {
+    "window": "#ffffff", "base": "#ffffff", "alt": "#f0f0f0", "text": "#000000", "mid": "#000000",
+    "button": "#ffffff", "highlight": "#0039a6", "highlight_text": "#ffffff", "link": "#0039a6",
+    "tooltip": "#ffffcc", "muted": "#333333",
+}
+THEMES = {"light": LIGHT, "dark": DARK, "contrast": CONTRAST}
+
+
 def system_prefers_dark() -> bool:
     hints = QGuiApplication.styleHints()
     scheme = getattr(hints, "colorScheme", None)
@@ -103,8 +112,9 @@ def stylesheet(colours: dict[str, str], scale: float = 1.0) -> str:
 def apply_theme(app: QApplication, theme: str | None = None, *, scale: float = 1.0) -> str:
     """Apply 'light', 'dark' or 'system' (None); returns the theme actually used."""
     chosen = theme or "system"
-    dark = system_prefers_dark() if chosen == "system" else chosen == "dark"
-    colours = DARK if dark else LIGHT
+    if chosen == "system":
+        chosen = "dark" if system_prefers_dark() else "light"
+    colours = THEMES.get(chosen, LIGHT)
     app.setStyle("Fusion")
     app.setPalette(palette_for(colours))
     font = QFont()
@@ -115,13 +125,15 @@ def apply_theme(app: QApplication, theme: str | None = None, *, scale: float = 1
     icon = paths.resources_dir() / "icons" / "app.svg"
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))
-    app.setProperty("explorer_theme", "dark" if dark else "light")
-    return "dark" if dark else "light"
+    app.setProperty("explorer_theme", chosen)
+    app.setProperty("explorer_scale", scale)
+    return chosen
 
 
 def current_colours(app: QApplication | None = None) -> dict[str, str]:
     app = app or QApplication.instance()  # type: ignore[assignment]
-    return DARK if app is not None and app.property("explorer_theme") == "dark" else LIGHT
+    name = app.property("explorer_theme") if app is not None else "light"
+    return THEMES.get(str(name), LIGHT)
 
 
 def icon(name: str) -> QIcon:

@@ -36,6 +36,7 @@ from explorer import models as m
 from explorer.state import AppState, RecordRef
 from explorer.store import Filters, StoreError, TimelineData
 from explorer.store.queries import TIMELINE_TYPES, TYPE_CODE
+from explorer.views.theme import BASE_POINT_SIZE
 from explorer.views.timeline_items import (
     P_DAY,
     SECONDS_PER_DAY,
@@ -206,6 +207,7 @@ class TimelineView(QWidget):
         self.legend_label.setTextFormat(Qt.TextFormat.RichText)
         self.legend_label.setWordWrap(True)
         self.legend_label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self._control_labels = [lanes_label, colour_label]
         for w in (lanes_label, self.lane_combo, colour_label, self.colour_combo):
             bar.addWidget(w)
         bar.addSpacing(12)
@@ -262,6 +264,10 @@ class TimelineView(QWidget):
 
     # --- style ------------------------------------------------------------------------------
 
+    def _font_scale(self) -> float:
+        """The UI scale (presentation mode, Ctrl +/−): sizes follow the widget's font."""
+        return max(0.5, self.font().pointSizeF() / BASE_POINT_SIZE)
+
     def _make_style(self) -> Style:
         pal = self.palette()
         bg = pal.color(QPalette.ColorRole.Base)
@@ -270,10 +276,11 @@ class TimelineView(QWidget):
         muted.setAlpha(70)
         band = QColor(fg)
         band.setAlpha(14)
+        scale = self._font_scale()
         label_font = QFont(self.font())
-        label_font.setPointSizeF(9.5)
+        label_font.setPointSizeF(9.5 * scale)
         small_font = QFont(self.font())
-        small_font.setPointSizeF(8.5)
+        small_font.setPointSizeF(8.5 * scale)
         small_font.setItalic(True)
         colours = self._src.style.colours if hasattr(self, "_src") and hasattr(self._src, "style") else []
         return Style(bg, fg, muted, pal.color(QPalette.ColorRole.Highlight), band, colours, label_font, small_font)
@@ -286,10 +293,11 @@ class TimelineView(QWidget):
         self.plot.setBackground(style.background)
         axis_pen = QColor(style.foreground)
         axis_pen.setAlpha(160)
+        scale = self._font_scale()
         tick_font = QFont(self.font())
-        tick_font.setPointSizeF(10.5)
+        tick_font.setPointSizeF(10.5 * scale)
         lane_font = QFont(self.font())
-        lane_font.setPointSizeF(11)
+        lane_font.setPointSizeF(11 * scale)
         lane_font.setBold(True)
         for axis in (self.date_axis, self.lane_axis):
             axis.setPen(pg.mkPen(axis_pen))
@@ -671,6 +679,10 @@ class TimelineView(QWidget):
         today = float(_today_day())
         self.set_view_range(today - half, today + half)
 
+    def control_widgets(self) -> list[QWidget]:
+        """The lane/colour choosers and navigation buttons (presentation mode hides them)."""
+        return [*self._control_labels, self.lane_combo, self.colour_combo, self.fit_button, self.today_button]
+
     def lane_labels(self) -> list[str]:
         return list(self._lane_labels)
 
@@ -818,7 +830,29 @@ class TimelineView(QWidget):
     def export_svg(self, path: str | Path) -> None:
         from pyqtgraph.exporters import SVGExporter
 
-        SVGExporter(self.plot.plotItem).export(str(path))
+        try:
+            SVGExporter(self.plot.plotItem).export(str(path))
+        except ValueError:
+            # pyqtgraph's SVG clean-up cannot parse the path syntax Qt 6 writes for custom
+            # painted items; Qt's own SVG generator renders the same scene as vectors.
+            self._export_svg_with_qt(Path(path))
+
+    def _export_svg_with_qt(self, path: Path) -> None:
+        from PySide6.QtCore import QRect
+        from PySide6.QtGui import QPainter
+        from PySide6.QtSvg import QSvgGenerator
+
+        size = self.plot.size()
+        generator = QSvgGenerator()
+        generator.setFileName(str(path))
+        generator.setSize(size)
+        generator.setViewBox(QRect(0, 0, size.width(), size.height()))
+        generator.setTitle("Partnership Explorer timeline")
+        painter = QPainter(generator)
+        try:
+            self.plot.render(painter)
+        finally:
+            painter.end()
 
     # --- interaction --------------------------------------------------------------------------
 
@@ -1000,8 +1034,35 @@ class TimelineView(QWidget):
         self._on_selection_changed(self.state.selection, self)
         self._relayout()
 
+    # Requested ranges (story steps) glide there, so the audience sees where the view went.
+    range_animation_ms = 450
+
     def _on_range_requested(self, start_day: float, end_day: float) -> None:
-        self.set_view_range(start_day, end_day)
+        from PySide6.QtCore import QEasingCurve, QVariantAnimation
+
+        old = getattr(self, "_range_animation", None)
+        if old is not None:
+            old.stop()
+        if self.range_animation_ms <= 0 or not self.isVisible():
+            self.set_view_range(start_day, end_day)
+            return
+        a0, b0 = self.view_range()
+        animation = QVariantAnimation(self)
+        animation.setDuration(self.range_animation_ms)
+        animation.setStartValue(0.0)
+        animation.setEndValue(1.0)
+        animation.setEasingCurve(QEasingCurve.Type.InOutCubic)
+        animation.valueChanged.connect(
+            lambda t: self.set_view_range(a0 + (start_day - a0) * t, b0 + (end_day - b0) * t))
+        animation.finished.connect(lambda: self.set_view_range(start_day, end_day))
+        self._range_animation = animation
+        animation.start()
+
+    def range_animation_running(self) -> bool:
+        from PySide6.QtCore import QAbstractAnimation
+
+        animation = getattr(self, "_range_animation", None)
+        return animation is not None and animation.state() == QAbstractAnimation.State.Running
 
     def _on_store_replaced(self) -> None:
         self._highlight_refs, self._arrow_refs = set(), []

@@ -1,0 +1,157 @@
+"""Presentation mode and UI scale: full screen, large type, high contrast, no editing chrome."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QCursor
+from PySide6.QtWidgets import QApplication, QWidget
+
+from explorer.views.theme import apply_theme
+
+if TYPE_CHECKING:
+    from explorer.views.main_window import MainWindow
+
+MIN_SCALE, MAX_SCALE, STEP = 0.7, 3.5, 0.15
+PRESENTATION_DEFAULT_SCALE = 2.0  # body text twice the desk size: readable from the back of a room
+POINTER_IDLE_MS = 2500
+
+
+def clamp_scale(value: float) -> float:
+    return round(max(MIN_SCALE, min(MAX_SCALE, value)), 2)
+
+
+class PresentationController(QObject):
+    """Signals:
+    active_changed(bool): presentation mode entered or left.
+    scale_changed(float): the whole UI was scaled (Ctrl + / Ctrl − / Ctrl 0).
+    """
+
+    active_changed = Signal(bool)
+    scale_changed = Signal(float)
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.active = False
+        settings = window.settings()
+        self.desk_scale = clamp_scale(settings.value("uiScale", 1.0, float))
+        self.presentation_scale = clamp_scale(settings.value("presentationScale", PRESENTATION_DEFAULT_SCALE, float))
+        self._saved_theme = "system"
+        self._hidden: list[QWidget] = []
+        self._was_maximized = False
+        self._idle = QTimer(self, singleShot=True, interval=POINTER_IDLE_MS)
+        self._idle.timeout.connect(self._hide_pointer)
+        self._pointer_hidden = False
+        self._saved_layout: QByteArray | None = None
+
+    @property
+    def scale(self) -> float:
+        return self.presentation_scale if self.active else self.desk_scale
+
+    def _apply(self) -> None:
+        app = QApplication.instance()
+        if not isinstance(app, QApplication):
+            return
+        theme = "contrast" if self.active else self._saved_theme
+        apply_theme(app, theme, scale=self.scale)
+        self.scale_changed.emit(self.scale)
+
+    def set_scale(self, value: float) -> None:
+        value = clamp_scale(value)
+        key = "presentationScale" if self.active else "uiScale"
+        if self.active:
+            self.presentation_scale = value
+        else:
+            self.desk_scale = value
+        self.window.settings().setValue(key, value)
+        self._apply()
+
+    def zoom_in(self) -> None:
+        self.set_scale(self.scale + STEP)
+
+    def zoom_out(self) -> None:
+        self.set_scale(self.scale - STEP)
+
+    def zoom_reset(self) -> None:
+        self.set_scale(PRESENTATION_DEFAULT_SCALE if self.active else 1.0)
+
+    def apply_saved_scale(self) -> None:
+        if self.desk_scale != 1.0:
+            self._apply()
+
+    # --- presentation ----------------------------------------------------------------
+
+    def toggle(self) -> None:
+        self.leave() if self.active else self.enter()
+
+    def enter(self) -> None:
+        if self.active:
+            return
+        w = self.window
+        self._saved_theme = w.settings().value("theme", "system", str)
+        self._was_maximized = w.isMaximized()
+        self._saved_layout = w.saveState()  # before hiding anything, so leaving restores it all
+        chrome = [w.menuBar(), w.statusBar(), *w.editing_chrome()]
+        self._hidden = [c for c in chrome if c.isVisible()]
+        for widget in self._hidden:
+            widget.hide()
+        self.active = True
+        self._apply()
+        w.showFullScreen()
+        QApplication.processEvents()
+        # Large type needs the room: the details take a third, the timeline the rest.
+        w.resizeDocks([w.detail_dock], [int(w.width() * 0.33)], Qt.Orientation.Horizontal)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
+        self._idle.start()
+        self.active_changed.emit(True)
+
+    def leave(self) -> None:
+        if not self.active:
+            return
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
+        self._idle.stop()
+        self._show_pointer()
+        self.active = False
+        for widget in self._hidden:
+            widget.show()
+        self._hidden = []
+        self._apply()
+        if self._saved_layout is not None:
+            self.window.restoreState(self._saved_layout)
+            self._saved_layout = None
+        if self._was_maximized:
+            self.window.showMaximized()
+        else:
+            self.window.showNormal()
+        self.active_changed.emit(False)
+
+    def _hide_pointer(self) -> None:
+        if self.active and not self._pointer_hidden:
+            QApplication.setOverrideCursor(QCursor(Qt.CursorShape.BlankCursor))
+            self._pointer_hidden = True
+
+    def _show_pointer(self) -> None:
+        if self._pointer_hidden:
+            QApplication.restoreOverrideCursor()
+            self._pointer_hidden = False
+
+    @property
+    def pointer_hidden(self) -> bool:
+        return self._pointer_hidden
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind in (QEvent.Type.MouseMove, QEvent.Type.MouseButtonPress, QEvent.Type.Wheel):
+            self._show_pointer()
+            self._idle.start()
+        elif (kind == QEvent.Type.KeyPress and getattr(event, "key", lambda: None)() == Qt.Key.Key_Escape
+              and not self.window.story_player.playing and QApplication.activeModalWidget() is None):
+            self.leave()
+            return True
+        return False
