@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QMarginsF, QPointF, QRectF, QSizeF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter, QTextDocument
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from explorer.formatting import KIND_LABEL, money, period_text, usd
 from explorer.state import AppState, RecordRef
@@ -119,7 +119,7 @@ class PdfHandout:
         p.drawText(QRectF(0, y, width, 40), Qt.AlignmentFlag.AlignLeft, f"{self.title}  ·  {heading}")
         y += 45
         doc = QTextDocument()
-        doc.setDefaultFont(QFont(QApplication.font().family(), 16))
+        doc.setDefaultFont(QFont(QApplication.font().family(), 15))
         doc.setTextWidth(width)
         doc.setHtml(f"<p style='font-size:16pt'><b>{caption}</b></p>" if caption else "")
         p.save()
@@ -128,12 +128,12 @@ class PdfHandout:
         p.restore()
         y += doc.size().height() + 10
         if not image.isNull():
-            box = QSizeF(width, height * 0.5)
+            box = QSizeF(width, height * 0.56)
             scaled = image.size().toSizeF().scaled(box, Qt.AspectRatioMode.KeepAspectRatio)
             p.drawImage(QRectF(QPointF(0, y), scaled), image)
             y += scaled.height() + 12
         details = QTextDocument()
-        details.setDefaultFont(QFont(QApplication.font().family(), 9))
+        details.setDefaultFont(QFont(QApplication.font().family(), 10))
         details.setTextWidth(width)
         details.setHtml(records_html)
         p.save()
@@ -152,10 +152,33 @@ def timeline_image(timeline: TimelineView) -> QImage:
     return timeline.plot.grab().toImage()
 
 
+class WideTimeline:
+    """While pages are printed, the docks step aside so the timeline is page-shaped (wide)."""
+
+    def __init__(self, timeline: TimelineView) -> None:
+        self.window = timeline.window()
+        self.hidden: list[QWidget] = []
+
+    def __enter__(self) -> WideTimeline:
+        from PySide6.QtWidgets import QDockWidget
+
+        self.hidden = [d for d in self.window.findChildren(QDockWidget) if d.isVisible()]
+        for dock in self.hidden:
+            dock.hide()
+        QApplication.processEvents()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        for dock in self.hidden:
+            dock.show()
+        QApplication.processEvents()
+
+
 def export_view_pdf(state: AppState, timeline: TimelineView, path: Path, title: str = "Current view") -> int:
     handout = PdfHandout(path, "Partnership Explorer")
     records = "".join(record_html(state, ref) for ref in state.selection[:12])
-    handout.add_page(title, "", timeline_image(timeline), records)
+    with WideTimeline(timeline):
+        handout.add_page(title, "", timeline_image(timeline), records)
     return handout.finish()
 
 
@@ -169,17 +192,18 @@ def export_story_pdf(state: AppState, timeline: TimelineView, player: object, st
     handout = PdfHandout(path, titles.get(story_id, "Story"))
     animation = timeline.range_animation_ms
     timeline.range_animation_ms = 0  # pages show where each step lands, not the glide
-    try:
-        player.play(story_id)
-        for index in range(len(player.steps)):
-            player.go(index)
-            step = player.steps[index]
-            records = "".join(record_html(state, ref) for ref in player.step_refs(step))
-            handout.add_page(f"Step {index + 1} of {len(player.steps)}", step.caption, timeline_image(timeline),
-                             records)
-            if on_step:
-                on_step(index, len(player.steps))
-    finally:
-        timeline.range_animation_ms = animation
-        player.stop()
+    with WideTimeline(timeline):
+        try:
+            player.play(story_id)
+            for index in range(len(player.steps)):
+                player.go(index)
+                step = player.steps[index]
+                records = "".join(record_html(state, ref) for ref in player.step_refs(step))
+                heading = f"Step {index + 1} of {len(player.steps)}"
+                handout.add_page(heading, step.caption, timeline_image(timeline), records)
+                if on_step:
+                    on_step(index, len(player.steps))
+        finally:
+            timeline.range_animation_ms = animation
+            player.stop()
     return handout.finish()
