@@ -293,3 +293,29 @@ def test_every_record_type_has_a_form_that_opens(qtbot, window: MainWindow) -> N
         assert form.windowTitle().startswith("New")
         assert form.editors, record_type
         form.reject()
+
+
+def test_timeline_and_tree_context_menus_open_the_form(qtbot, window: MainWindow, store: Store) -> None:
+    with store.read() as s:
+        deal = s.exec(select(m.Deal).where(m.Deal.amount_usd == 4.76e9)).one()
+    ref = RecordRef("deal", deal.id)
+    window.timeline.set_view_range(deal.start_day - 300, deal.start_day + 300)
+    pos = window.timeline.item_view_pos(ref)
+    qtbot.mouseClick(window.timeline.plot.viewport(), Qt.MouseButton.RightButton, pos=pos)
+    assert window.state.current == ref
+    menu = window.editing.last_menu
+    edit = next(a for a in menu.actions() if a.text() == "Edit…")
+    edit.trigger()
+    form = window.editing.last_form
+    assert form.record_type == "deal" and form.record_id == deal.id
+    assert form.editors["title"].value() == deal.title
+    form.reject()
+    menu.close()
+
+    index = window.tree_view.index_of(ref)
+    window.tree_view.tree.scrollTo(index)
+    rect = window.tree_view.tree.visualRect(index)
+    window.tree_view.tree.customContextMenuRequested.emit(rect.center())
+    delete = next(a for a in window.editing.last_menu.actions() if a.text() == "Delete…")
+    assert delete.isEnabled()
+    window.editing.last_menu.close()

@@ -176,4 +176,5 @@ class EditController(QObject):
             menu.addSeparator()
             menu.addAction("New record…", lambda: self.new_record())
         menu.popup(global_pos)
+        self.last_menu = menu
         return menu

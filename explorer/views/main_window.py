@@ -61,6 +61,7 @@ class MainWindow(QMainWindow):
         self.detail_dock = self._dock("Details", "detailDock", self.detail, Qt.DockWidgetArea.RightDockWidgetArea)
         self.editing = EditController(state, self)
         self.tree_view.context_menu_requested.connect(self.editing.context_menu)
+        self.timeline.context_menu_requested.connect(self.editing.context_menu)
         self.detail.edit_requested.connect(self.editing.edit)
         self._build_filter_bar()
         self._build_actions()

@@ -19,7 +19,7 @@ import numpy as np
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
 import pyqtgraph as pg
-from PySide6.QtCore import QDate, QEvent, QObject, QPoint, QPointF, QRectF, Qt
+from PySide6.QtCore import QDate, QEvent, QObject, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QComboBox,
@@ -106,6 +106,9 @@ class _TimelineViewBox(pg.ViewBox):
         if ev.button() == Qt.MouseButton.LeftButton:
             ev.accept()
             self._owner._clicked(ev.scenePos())
+        elif ev.button() == Qt.MouseButton.RightButton and self._owner._context_clicked(ev.scenePos(),
+                                                                                        ev.screenPos()):
+            ev.accept()
         else:
             super().mouseClickEvent(ev)
 
@@ -124,7 +127,13 @@ class _TimelineViewBox(pg.ViewBox):
 
 
 class TimelineView(QWidget):
-    """Lanes of dated records; selection, filters and ranges go through AppState."""
+    """Lanes of dated records; selection, filters and ranges go through AppState.
+
+    Signals:
+        context_menu_requested(RecordRef, QPoint): right click on an item (forms hook in here).
+    """
+
+    context_menu_requested = Signal(object, object)
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -855,6 +864,16 @@ class TimelineView(QWidget):
             painter.end()
 
     # --- interaction --------------------------------------------------------------------------
+
+    def _context_clicked(self, scene_pos: QPointF, screen_pos: QPointF) -> bool:
+        """Right click on an item: select it and offer its actions (edit, duplicate, delete)."""
+        g, _agg = self._hit(self.plot.mapFromScene(scene_pos))
+        if g is None:
+            return False
+        ref = self._ref(g)
+        self.state.select(ref, initiator=self)
+        self.context_menu_requested.emit(ref, screen_pos.toPoint())
+        return True
 
     def _clicked(self, scene_pos: QPointF) -> None:
         self.plot.setFocus(Qt.FocusReason.MouseFocusReason)
