@@ -280,7 +280,10 @@ class DetailPane(QWidget):
 
     def _links_html(self, detail: RecordDetail) -> str:
         groups: dict[str, list[str]] = defaultdict(list)
+        shown = self._refs_in_table(detail)
         for lk in detail.links:
+            if (lk.record_type, lk.record_id) in shown:
+                continue  # already a link in the fields above
             kind = KIND_LABEL.get(lk.record_type, lk.record_type)
             groups[lk.relation].append(
                 f"<a href='record:{lk.record_type}:{lk.record_id}' title='{esc(kind)}'>{esc(lk.label)}</a>"
@@ -292,6 +295,14 @@ class DetailPane(QWidget):
             for relation, items in groups.items()
         )
         return f"<h3>Linked records</h3><table>{rows}</table>"
+
+    def _refs_in_table(self, detail: RecordDetail) -> set[tuple[str, int]]:
+        out = set()
+        for spec in validation.FIELDS.get(detail.record_type, []):
+            value = getattr(detail.record, spec.name, None)
+            if spec.kind == "ref" and spec.ref and value is not None:
+                out.add((spec.ref, value))
+        return out
 
     def _citations_html(self, detail: RecordDetail, muted: str) -> str:
         if not detail.citations:

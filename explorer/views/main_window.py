@@ -31,6 +31,7 @@ from explorer.store import Filters, StoreError, open_store
 from explorer.views import exchange
 from explorer.views.detail import DetailPane
 from explorer.views.theme import apply_theme
+from explorer.views.theme import icon as theme_icon
 from explorer.views.timeline import TimelineView
 from explorer.views.tree import SectorTreeView
 from explorer.views.workshop import Workshop
@@ -159,7 +160,7 @@ class MainWindow(QMainWindow):
         slot: Any,
         shortcut: QKeySequence | str | list[Any] | None = None,
         tip: str = "",
-        icon: QStyle.StandardPixmap | None = None,
+        icon: QStyle.StandardPixmap | str | None = None,
     ) -> QAction:
         action = QAction(text, self)
         if shortcut:
@@ -167,7 +168,9 @@ class MainWindow(QMainWindow):
                 action.setShortcuts(shortcut)
             else:
                 action.setShortcut(shortcut)
-        if icon is not None:
+        if isinstance(icon, str):
+            action.setIcon(theme_icon(icon))
+        elif icon is not None:
             action.setIcon(self.style().standardIcon(icon))
         action.setStatusTip(tip or text.replace("&", ""))
         action.triggered.connect(lambda _checked=False: slot())
@@ -182,10 +185,10 @@ class MainWindow(QMainWindow):
         self.open_demo_action = self._action("Open the &Demo Database", self.open_demo)
         self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
         self.back_action = self._action(
-            "&Back", self.state.back, QKeySequence("Alt+Left"), "Previous selection", sp.SP_ArrowBack
+            "&Back", self.state.back, QKeySequence("Alt+Left"), "Previous selection", "back"
         )
         self.forward_action = self._action(
-            "&Forward", self.state.forward, QKeySequence("Alt+Right"), "Next selection", sp.SP_ArrowForward
+            "&Forward", self.state.forward, QKeySequence("Alt+Right"), "Next selection", "forward"
         )
         self.find_action = self._action("&Find…", self.focus_search, QKeySequence.StandardKey.Find)
         self.clear_filters_action = self._action("&Clear All Filters", self.clear_filters, QKeySequence("Ctrl+Shift+L"))
@@ -194,10 +197,10 @@ class MainWindow(QMainWindow):
             self.timeline.fit_all,
             QKeySequence("Ctrl+Shift+F"),
             "Show the whole timeline",
-            sp.SP_TitleBarMaxButton,
+            "fit",
         )
         self.today_action = self._action(
-            "&Today", self.timeline.show_today, QKeySequence("Ctrl+T"), "Centre the timeline on today", sp.SP_ArrowDown
+            "&Today", self.timeline.show_today, QKeySequence("Ctrl+T"), "Centre the timeline on today", "today"
         )
         self.focus_timeline_action = self._action(
             "Focus &Timeline", lambda: self.timeline.plot.setFocus(), QKeySequence("Ctrl+1")
@@ -257,8 +260,22 @@ class MainWindow(QMainWindow):
 
         tools = QToolBar("Navigation", self)
         tools.setObjectName("navigationBar")
-        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)  # names are in the tooltips
         tools.addActions([self.back_action, self.forward_action])
+        tools.addSeparator()
+        editing = self.editing
+        for action, name in ((editing.undo_action, "undo"), (editing.redo_action, "redo"),
+                             (editing.new_action, "new"), (editing.edit_action, "edit"),
+                             (self.workshop.present_action, "present"), (self.workshop.play_action, "story")):
+            action.setIcon(theme_icon(name))
+        tools.addActions([editing.undo_action, editing.redo_action, editing.new_action, editing.edit_action])
+        for action in (editing.undo_action, editing.redo_action):
+            # Their text names the last edit ("Undo Edit pledge …"): icon only, the text as a tooltip.
+            button = tools.widgetForAction(action)
+            if isinstance(button, QToolButton):
+                button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        tools.addSeparator()
+        tools.addActions([self.workshop.present_action, self.workshop.play_action])
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tools)
         self.insertToolBar(self.filter_bar, tools)
         self.nav_bar = tools
@@ -323,7 +340,8 @@ class MainWindow(QMainWindow):
         if has_range:
             self.range_label.setText(f"Dates: {day_text(filters.start_day)} – {day_text(filters.end_day)}")
         else:
-            self.range_label.setText("Dates: all  (Shift+drag on the timeline to pick a range)")
+            self.range_label.setText("All dates")
+        self.range_label.setToolTip("Shift+drag on the timeline to pick a date range")
         self.clear_range_action.setVisible(has_range)
 
     def _refresh_counts(self) -> None:
@@ -415,7 +433,7 @@ class MainWindow(QMainWindow):
     def _apply_dock_sizes(self) -> None:
         # Docks share the width with the timeline: about a quarter each on any screen.
         width = max(self.width(), 960)
-        tree, detail = int(width * 0.26), int(width * 0.27)
+        tree, detail = int(width * 0.28), int(width * 0.25)
         self.resizeDocks([self.tree_dock, self.detail_dock], [tree, detail], Qt.Orientation.Horizontal)
         self._dock_sizes_pending = False
 

@@ -219,11 +219,12 @@ class TimelineView(QWidget):
         self._control_labels = [lanes_label, colour_label]
         for w in (lanes_label, self.lane_combo, colour_label, self.colour_combo):
             bar.addWidget(w)
-        bar.addSpacing(12)
-        bar.addWidget(self.legend_label, 1)
+        bar.addStretch(1)
         for w in (self.clear_range_button, self.fit_button, self.today_button):
             bar.addWidget(w)
         layout.addLayout(bar)
+        # The legend gets a row of its own: squeezed beside the controls it wraps into a column.
+        layout.addWidget(self.legend_label)
 
         self.viewbox = _TimelineViewBox(self)
         self.date_axis = DayAxis("bottom")

@@ -40,8 +40,13 @@ class SectorTreeView(QWidget):
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header = self.tree.header()
         header.setStretchLastSection(False)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in (1, 2, 3):
+        self.tree.setIndentation(14)
+        header.setMinimumSectionSize(40)
+        # Name takes what the numbers leave, but never less than a readable width (then scroll).
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(1, self.fontMetrics().horizontalAdvance("Country") + 16)
+        for column in (2, 3):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -58,6 +63,18 @@ class SectorTreeView(QWidget):
         state.filters_changed.connect(lambda _f: self._apply_filters())
         state.records_changed.connect(self._on_records_changed)
         state.store_replaced.connect(self._on_store_replaced)
+
+    MIN_NAME_WIDTH = 190
+
+    def resizeEvent(self, event: object) -> None:
+        super().resizeEvent(event)  # type: ignore[arg-type]
+        self._fit_name_column()
+
+    def _fit_name_column(self) -> None:
+        header = self.tree.header()
+        others = sum(header.sectionSize(c) for c in range(1, self.model.columnCount()))
+        available = self.tree.viewport().width() - others
+        header.resizeSection(0, max(self.MIN_NAME_WIDTH, available))
 
     # --- filters ---------------------------------------------------------------------
 
