@@ -134,7 +134,8 @@ def generate(out: Path, n: int, seed: int = 7, log: Callable[[str, float], None]
                 s,
                 "source",
                 (
-                    {"title": f"Synthetic tracker volume {k + 1}", "publisher": "Benchmark generator", "kind": "dataset"}
+                    {"title": f"Synthetic tracker volume {k + 1}", "publisher": "Benchmark generator",
+                     "kind": "dataset"}
                     for k in range(max(3, n // 20000))
                 ),
             )

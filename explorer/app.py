@@ -36,9 +36,37 @@ def setup_logging(level: int = logging.INFO) -> Path | None:
         log_file = None
     console = logging.StreamHandler()
     console.setLevel(logging.WARNING)
+    console.setFormatter(_BriefFormatter())
     console._explorer = True  # type: ignore[attr-defined]
     root.addHandler(console)
     return log_file
+
+
+class _BriefFormatter(logging.Formatter):
+    """The terminal gets the message; the traceback stays in the log file."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        saved = record.exc_info, record.exc_text, record.stack_info
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        try:
+            return super().format(record)
+        finally:
+            record.exc_info, record.exc_text, record.stack_info = saved
+
+
+# What a packaged app needs from the machine (Debian/Ubuntu names) when Qt cannot load.
+QT_SYSTEM_PACKAGES = "libgl1 libegl1 libxkbcommon-x11-0 libxcb-cursor0 libfontconfig1 libdbus-1-3"
+
+
+def _qt_missing() -> str | None:
+    """Why Qt cannot load (a bundle on a machine without its system libraries), or None."""
+    try:
+        import PySide6.QtWidgets  # noqa: F401
+    except ImportError as exc:
+        log.info("Qt could not load", exc_info=True)  # the traceback, for the log file only
+        return (f"{APP_NAME} could not start: Qt could not load ({exc}). On Debian or Ubuntu, install "
+                f"the libraries it needs with: sudo apt-get install {QT_SYSTEM_PACKAGES}")
+    return None
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -127,6 +155,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_command(argv)
     args = parse_args(argv)
     setup_logging()
+    problem = _qt_missing()
+    if problem:  # no toolkit to draw a dialog with: the terminal and the log get the reason
+        log.error(problem)
+        return 1
     if args.self_test is not None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
@@ -161,13 +193,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 1
 
-    from explorer.state import AppState
-    from explorer.views.main_window import MainWindow, app_settings
-    from explorer.views.theme import apply_theme
+    try:  # a part missing from a damaged install or bundle shows up here, as a dialog
+        from explorer.state import AppState
+        from explorer.views.main_window import MainWindow, app_settings
+        from explorer.views.theme import apply_theme
 
-    apply_theme(app, args.theme or app_settings().value("theme", "system", str))
-    state = AppState(store)
-    window = MainWindow(state)
+        apply_theme(app, args.theme or app_settings().value("theme", "system", str))
+        state = AppState(store)
+        window = MainWindow(state)
+    except Exception:
+        log.exception("start-up failed")
+        _show_fatal(
+            "Partnership Explorer could not start",
+            f"Part of the app could not be loaded. Details were written to the log in {paths.log_dir()}.",
+            traceback.format_exc(),
+        )
+        return 1
     if args.screenshot:
         from explorer.cli import screenshot
 

@@ -41,10 +41,115 @@ def demo_path(built_demo: Path, tmp_path: Path) -> Path:
     return dest
 
 
+# --- both backends -------------------------------------------------------------------------
+# With EXPLORER_TEST_PG_URL set (.ci/run starts a throw-away PostgreSQL cluster and sets it),
+# every `store` test in these modules runs twice: on a SQLite file and on a fresh PostgreSQL
+# database holding the same demo data. Without a server the PostgreSQL runs are skipped.
+PG_URL_ENV = "EXPLORER_TEST_PG_URL"
+BOTH_BACKEND_MODULES = {"test_store", "test_demo_data", "test_exchange", "test_merge", "test_postgres"}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    module = metafunc.module.__name__.rsplit(".", 1)[-1]
+    if "backend" in metafunc.fixturenames and module in BOTH_BACKEND_MODULES:
+        metafunc.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+
+
 @pytest.fixture
-def store(demo_path: Path) -> Iterator[object]:
+def backend(request: pytest.FixtureRequest) -> str:
+    name = getattr(request, "param", "sqlite")
+    if name == "postgresql" and not os.environ.get(PG_URL_ENV):
+        pytest.skip(f"no PostgreSQL server ({PG_URL_ENV} is not set; .ci/run starts one)")
+    return name
+
+
+def _pg_admin() -> object:
+    import sqlalchemy as sa
+
+    return sa.create_engine(os.environ[PG_URL_ENV], isolation_level="AUTOCOMMIT")
+
+
+def _pg_url(database: str) -> str:
+    import sqlalchemy as sa
+
+    return sa.engine.make_url(os.environ[PG_URL_ENV]).set(database=database).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def pg_demo_template() -> Iterator[str]:
+    """A PostgreSQL database holding the demo data, built once; tests get copies of it."""
+    import uuid
+
+    import sqlalchemy as sa
+    import yaml
+    from sqlmodel import Session
+
+    from explorer.store import demo, search
+    from explorer.store.database import open_database
+
+    name = f"explorer_demo_{uuid.uuid4().hex[:12]}"
+    admin = _pg_admin()
+    with admin.connect() as conn:  # type: ignore[attr-defined]
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    opened = open_database(_pg_url(name))
+    data = yaml.safe_load((ROOT / "data" / "demo.yaml").read_text(encoding="utf-8"))
+    with opened.engine.begin() as conn:
+        with Session(bind=conn) as session:
+            demo.load_dataset(session, data)
+            session.flush()
+        conn.execute(sa.text("INSERT INTO meta (key, value) VALUES ('demo', 'demo.yaml')"))
+        search.rebuild(conn)
+    opened.engine.dispose()
+    yield name
+    with admin.connect() as conn:  # type: ignore[attr-defined]
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def pg_database_factory() -> Iterator[object]:
+    """Makes fresh PostgreSQL databases (empty, or copies of a template); drops them afterwards."""
+    import uuid
+
+    admin = _pg_admin()
+    made: list[str] = []
+
+    def make(template: str | None = None) -> str:
+        name = f"explorer_test_{uuid.uuid4().hex[:12]}"
+        clause = f' TEMPLATE "{template}"' if template else ""
+        with admin.connect() as conn:  # type: ignore[attr-defined]
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"{clause}')
+        made.append(name)
+        return _pg_url(name)
+
+    yield make
+    with admin.connect() as conn:  # type: ignore[attr-defined]
+        for name in made:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def demo_target(backend: str, request: pytest.FixtureRequest) -> str | Path:
+    """Where a test's demo database lives: a SQLite file, or a PostgreSQL URL."""
+    if backend == "sqlite":
+        return request.getfixturevalue("demo_path")
+    template = request.getfixturevalue("pg_demo_template")
+    return request.getfixturevalue("pg_database_factory")(template)
+
+
+@pytest.fixture
+def empty_target(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
+    """A new, empty database on the test's backend."""
+    if backend == "sqlite":
+        return tmp_path / "empty.sqlite"
+    return request.getfixturevalue("pg_database_factory")()
+
+
+@pytest.fixture
+def store(demo_target: str | Path) -> Iterator[object]:
     from explorer.store import open_store
 
-    opened = open_store(demo_path)
+    opened = open_store(demo_target)
     yield opened
     opened.close()

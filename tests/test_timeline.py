@@ -226,7 +226,7 @@ def test_keys_and_today(qtbot, view, state):
     view.fit_all()
     assert view.view_range() == pytest.approx(fit)
     state.request_range(_day("2020-01-01"), _day("2021-01-01"))
-    qtbot.waitUntil(lambda: not view.range_animation_running(), timeout=3000)  # it glides there
+    qtbot.waitUntil(lambda: not view.range_animation_running(), timeout=10000)  # it glides there
     assert view.view_range() == pytest.approx((_day("2020-01-01"), _day("2021-01-01")), abs=1e-6)
 
 

@@ -32,7 +32,7 @@ def window(qtbot, store: Store) -> MainWindow:
 
 
 def settle(qtbot, win: MainWindow) -> None:
-    qtbot.waitUntil(lambda: not win.timeline.range_animation_running(), timeout=3000)
+    qtbot.waitUntil(lambda: not win.timeline.range_animation_running(), timeout=10000)
 
 
 def expected_step(store: Store, step) -> list[RecordRef]:

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
 from explorer import models as m
 from explorer import paths
-from explorer.store import filtering, queries, search, stories, writes
+from explorer.store import filtering, migrate, queries, search, stories, writes
 from explorer.store.database import OpenResult, open_database, url_for
 from explorer.store.errors import (
     ConflictError,
@@ -154,7 +156,34 @@ class Store:
 
     def sector_tree(self, filters: Filters | None = None) -> list[queries.SectorNode]:
         with self.engine.connect() as conn:
-            return queries.sector_tree(conn, filters)
+            if filters is not None and filters.active:
+                return queries.sector_tree(conn, filters)
+            # Unfiltered totals are asked for by several views at start-up and cost seconds at a
+            # million deals: kept until the change log (every write, from any process) moves on.
+            stamp = conn.execute(sa.text("SELECT max(id) FROM changelog")).scalar()
+            cached = getattr(self, "_sector_tree_cache", None)
+            if cached is None or cached[0] != stamp:
+                cached = (stamp, queries.sector_tree(conn, None))
+                self._sector_tree_cache = cached
+            return copy.deepcopy(cached[1])
+
+    def sector_hierarchy(self) -> list[tuple[int, str, int | None]]:
+        """(id, name, parent id) of every sector: cheap, for views that only need the hierarchy."""
+        with self.engine.connect() as conn:
+            return queries.sector_hierarchy(conn)
+
+    def timeline_ids(self, filters: Filters) -> dict[str, Any]:
+        """Sorted numpy id arrays per timeline type passing ``filters`` (views mask cached columns)."""
+        with self.engine.connect() as conn:
+            return queries.passing_ids(conn, filters)
+
+    def bulk_create(self, record_type: str, rows: Any) -> range:
+        """Many validated records in one transaction (generated or imported data); returns their ids."""
+        from explorer.store import bulk
+
+        self._sector_tree_cache = None  # bulk rows write no change log
+        with self.write() as session:
+            return bulk.create_many(session, record_type, rows)
 
     def organisations_in_sector(self, sector_id: int, filters: Filters | None = None) -> list[queries.OrganisationRow]:
         with self.engine.connect() as conn:
@@ -237,10 +266,14 @@ class Store:
         expected_version: int,
         base: dict[str, Any] | None = None,
     ) -> ChangeSet:
-        with self.write() as session:
-            return writes.update(
-                session, record_type, record_id, values, expected_version=expected_version, user=self.user, base=base
-            )
+        def attempt() -> ChangeSet:
+            with self.write() as session:
+                return writes.update(
+                    session, record_type, record_id, values, expected_version=expected_version, user=self.user,
+                    base=base,
+                )
+
+        return self._retry_if_overtaken(attempt)
 
     # --- stories -----------------------------------------------------------------------
 
@@ -270,10 +303,118 @@ class Store:
             return writes.restore(session, bundle, user=self.user)
 
     def delete(self, record_type: str, record_id: int, *, expected_version: int, detach: bool = False) -> ChangeSet:
+        def attempt() -> ChangeSet:
+            with self.write() as session:
+                return writes.delete(
+                    session, record_type, record_id, expected_version=expected_version, user=self.user, detach=detach
+                )
+
+        return self._retry_if_overtaken(attempt)
+
+    @staticmethod
+    def _retry_if_overtaken(attempt: Callable[[], ChangeSet]) -> ChangeSet:
+        """Run a version-checked write; if another writer committed between our read and our write.
+
+        SQLite's IMMEDIATE transactions rule that out; on a server (read committed) the UPDATE ...
+        WHERE version = ? then matches no row and SQLAlchemy raises StaleDataError. Nothing was
+        written; running the write once more re-reads the record, so the ordinary version check
+        raises the same ConflictError (with the fields changed on both sides) as on SQLite.
+        """
+        try:
+            return attempt()
+        except StaleDataError:
+            log.info("record changed by another writer during the write; re-checking its version")
+            return attempt()
+
+    # --- exchange, merge and backups (explorer/store/exchange.py, merge.py, backups.py) ------
+
+    def export(self, out: Path, *, fmt: str = "json", selection: list[tuple[str, int]] | None = None) -> list[Path]:
+        """Write the database (or a selection and what it needs) as JSON, or as a folder of CSV files;
+        ``fmt="sqlite"`` writes a whole copy as a database file (history included) to work on offline."""
+        from explorer.store import exchange
+
+        if fmt == "sqlite":
+            return [exchange.write_sqlite_copy(self.engine, self.path, out)]
+        with self.read() as session:
+            rows = exchange.export_rows(session, selection)
+            schema = migrate.current_revision(session.connection()) or ""
+        if fmt == "csv":
+            return exchange.write_csv(rows, out)
+        return [exchange.write_json(rows, out, schema=schema)]
+
+    def check_import(self, sources: list[Path]) -> Any:
+        """Validate every row of the files (an ImportReport); writes nothing."""
+        from explorer.store import exchange
+
+        with self.read() as session:
+            return exchange.check(session, sources)
+
+    def import_files(self, sources: list[Path]) -> Any:
+        """Validate, back up, then apply every row in one transaction (an ImportResult).
+
+        Raises ImportFailedError with the row-level report if any row is wrong: then nothing
+        was written.
+        """
+        from explorer.store import exchange
+
+        report = self.check_import(sources)
+        if not report.ok:
+            raise exchange.ImportFailedError(report)
+        backup = self.backup_now("before-import")
         with self.write() as session:
-            return writes.delete(
-                session, record_type, record_id, expected_version=expected_version, user=self.user, detach=detach
-            )
+            result = exchange.apply(session, sources, user=self.user)
+        result.backup = backup
+        return result
+
+    def undo_import(self, result: Any) -> ChangeSet:
+        """Take an import back (version-checked: refused if an imported record was edited since)."""
+        from explorer.store import exchange
+
+        with self.write() as session:
+            return exchange.undo(session, result, user=self.user)
+
+    def plan_merge(self, other: Path) -> Any:
+        """Compare with another analyst's file (a MergePlan); writes nothing."""
+        from explorer.store import merge
+
+        if self.path is not None and Path(other).resolve() == self.path.resolve():
+            raise StoreError("That is the database already open; choose the other analyst's file.")
+        with self.read() as session:
+            return merge.plan(session, Path(other))
+
+    def apply_merge(self, plan: Any, choices: dict[tuple[str, str], str]) -> Any:
+        """Back up, then write the reviewed merge in one transaction (a MergeResult)."""
+        from explorer.store import merge
+
+        backup = self.backup_now("before-merge")
+        with self.write() as session:
+            result = merge.apply(session, plan, choices, user=self.user)
+        result.backup = backup
+        return result
+
+    def backup_now(self, reason: str = "manual") -> Path | None:
+        """A backup of a SQLite database in the data folder (None for a server database)."""
+        if self.path is None or self.read_only:
+            return None
+        from explorer.store import backups
+
+        return backups.make_backup(self.path, reason)
+
+    def list_backups(self) -> list[Any]:
+        from explorer.store import backups
+
+        return backups.list_backups(self.path) if self.path is not None else []
+
+    def restore_backup(self, backup: Path) -> Path:
+        """Replace this database's contents with a backup; returns the backup of the state replaced."""
+        if self.path is None:
+            raise StoreError("Backups are restored into database files; a server is restored by its administrator.")
+        if self.read_only:
+            raise ReadOnlyError(self.read_only_reason or "The database is open read-only.")
+        from explorer.store import backups
+
+        self.engine.dispose()  # our pooled connections must not keep pages of the old contents
+        return backups.restore_backup(backup, self.path)
 
 
 def resolve_target(target: str | Path | None) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -66,6 +67,10 @@ class TimelineData:
             label=np.array(cols[8], dtype=object),
         )
 
+    def take(self, rows: np.ndarray) -> TimelineData:
+        """The records at positions ``rows`` (a mask's ``flatnonzero``), every column alike."""
+        return TimelineData(**{f.name: getattr(self, f.name)[rows] for f in fields(self)})
+
     def index_of(self, record_type: str, record_id: int) -> int | None:
         hits = np.flatnonzero((self.record_type == TYPE_CODE[record_type]) & (self.record_id == record_id))
         return int(hits[0]) if hits.size else None
@@ -76,6 +81,10 @@ def _precision_case(column: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
 
 
 def _timeline_selects() -> dict[str, sa.Select[Any]]:
+    """Per type: id, start, end (start when none), precision code, USD (-1 when none), sector, country, label.
+
+    NULLs become sentinels in SQL so the columns load straight into typed numpy arrays.
+    """
     ev, pl, de, ini, ta, pla = (
         m.Event.__table__,
         m.Pledge.__table__,
@@ -84,69 +93,83 @@ def _timeline_selects() -> dict[str, sa.Select[Any]]:
         m.Target.__table__,
         m.Place.__table__,  # type: ignore[attr-defined]
     )
-    null_int = sa.null().cast(sa.Integer)
-    null_float = sa.null().cast(sa.Float)
+    none = sa.literal(-1)
+    no_usd = sa.literal(-1.0)
+
+    def cols(table: sa.Table, usd: Any, sector: Any, country: Any, label: Any) -> list[Any]:
+        return [
+            table.c.id,
+            table.c.start_day,
+            sa.func.coalesce(table.c.end_day, table.c.start_day),
+            _precision_case(table.c.date_precision),
+            usd,
+            sector,
+            country,
+            label,
+        ]
+
+    c = sa.func.coalesce
     return {
-        "event": sa.select(
-            sa.literal(TYPE_CODE["event"]),
-            ev.c.id,
-            ev.c.start_day,
-            ev.c.end_day,
-            _precision_case(ev.c.date_precision),
-            null_float,
-            null_int,
-            pla.c.country_id,
-            ev.c.title,
-        ).select_from(ev.outerjoin(pla, pla.c.id == ev.c.place_id)),
-        "pledge": sa.select(
-            sa.literal(TYPE_CODE["pledge"]),
-            pl.c.id,
-            pl.c.start_day,
-            pl.c.end_day,
-            _precision_case(pl.c.date_precision),
-            pl.c.amount_usd,
-            null_int,
-            pl.c.pledger_id,
-            pl.c.title,
+        "event": sa.select(*cols(ev, no_usd, none, c(pla.c.country_id, -1), ev.c.title)).select_from(
+            ev.outerjoin(pla, pla.c.id == ev.c.place_id)
         ),
+        "pledge": sa.select(*cols(pl, c(pl.c.amount_usd, -1.0), none, c(pl.c.pledger_id, -1), pl.c.title)),
         "deal": sa.select(
-            sa.literal(TYPE_CODE["deal"]),
-            de.c.id,
-            de.c.start_day,
-            de.c.end_day,
-            _precision_case(de.c.date_precision),
-            de.c.amount_usd,
-            de.c.sector_id,
-            pla.c.country_id,
-            de.c.title,
+            *cols(de, c(de.c.amount_usd, -1.0), c(de.c.sector_id, -1), c(pla.c.country_id, -1), de.c.title)
         ).select_from(de.outerjoin(pla, pla.c.id == de.c.place_id)),
-        "initiative": sa.select(
-            sa.literal(TYPE_CODE["initiative"]),
-            ini.c.id,
-            ini.c.start_day,
-            ini.c.end_day,
-            _precision_case(ini.c.date_precision),
-            null_float,
-            ini.c.sector_id,
-            null_int,
-            ini.c.name,
-        ),
-        "target": sa.select(
-            sa.literal(TYPE_CODE["target"]),
-            ta.c.id,
-            ta.c.start_day,
-            ta.c.end_day,
-            _precision_case(ta.c.date_precision),
-            ta.c.amount_usd,
-            null_int,
-            null_int,
-            ta.c.name,
-        ),
+        "initiative": sa.select(*cols(ini, no_usd, c(ini.c.sector_id, -1), none, ini.c.name)),
+        "target": sa.select(*cols(ta, c(ta.c.amount_usd, -1.0), none, none, ta.c.name)),
     }
 
 
 def _table(record_type: str) -> sa.Table:
     return m.RECORD_TYPES[record_type].__table__  # type: ignore[attr-defined, return-value]
+
+
+def fetch_rows(conn: Connection, query: sa.Executable) -> list[tuple[Any, ...]]:
+    """Plain tuples for a query: on SQLite straight from the driver's cursor (no Row objects)."""
+    if conn.dialect.name != "sqlite":
+        return [tuple(r) for r in conn.execute(query)]
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.construct_params()
+    args = tuple(params[name] for name in (compiled.positiontup or ()))
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        return cursor.execute(str(compiled), args).fetchall()
+    finally:
+        cursor.close()
+
+
+def _columns(code: int, rows: list[tuple[Any, ...]]) -> TimelineData:
+    n = len(rows)
+
+    def col(k: int, dtype: Any) -> np.ndarray:
+        return np.fromiter(map(itemgetter(k), rows), dtype=dtype, count=n)
+
+    amount = col(4, np.float64)
+    amount[amount < 0] = np.nan
+    label = np.empty(n, dtype=object)
+    label[:] = list(map(itemgetter(7), rows))
+    return TimelineData(
+        record_type=np.full(n, code, dtype=np.int8),
+        record_id=col(0, np.int64),
+        start=col(1, np.float64),
+        end=col(2, np.float64),
+        precision=col(3, np.int8),
+        amount_usd=amount,
+        sector_id=col(5, np.int64),
+        country_id=col(6, np.int64),
+        label=label,
+    )
+
+
+def concat(parts: Sequence[TimelineData]) -> TimelineData:
+    if not parts:
+        return TimelineData.empty()
+    if len(parts) == 1:
+        return parts[0]
+    names = [f.name for f in fields(TimelineData)]
+    return TimelineData(**{name: np.concatenate([getattr(p, name) for p in parts]) for name in names})
 
 
 def timeline(
@@ -157,7 +180,7 @@ def timeline(
     filters: Filters | None = None,
 ) -> TimelineData:
     """Dated records overlapping [start_day, end_day] (open ends when None) that pass ``filters``."""
-    selects = []
+    parts = []
     t = tables()
     for name, query in _timeline_selects().items():
         if name not in types:
@@ -170,12 +193,22 @@ def timeline(
             query = query.where(sa.func.coalesce(table.c.end_day, table.c.start_day) >= start_day)
         if filters is not None:
             query = query.where(*record_conditions(name, filters, conn.dialect.name, t))
-        selects.append(query)
-    if not selects:
-        return TimelineData.empty()
-    union = sa.union_all(*selects)
-    rows = conn.execute(union).all()
-    return TimelineData.from_rows(rows)
+        parts.append(_columns(TYPE_CODE[name], fetch_rows(conn, query)))
+    return concat(parts)
+
+
+def passing_ids(conn: Connection, filters: Filters, types: Iterable[str] = TIMELINE_TYPES) -> dict[str, np.ndarray]:
+    """ids (sorted int64) of each record type passing ``filters``: views mask cached columns with them."""
+    out: dict[str, np.ndarray] = {}
+    t = tables()
+    for name in types:
+        table = _table(name)
+        query = sa.select(table.c.id).where(*record_conditions(name, filters, conn.dialect.name, t))
+        rows = fetch_rows(conn, query)
+        ids = np.fromiter(map(itemgetter(0), rows), dtype=np.int64, count=len(rows))
+        ids.sort()
+        out[name] = ids
+    return out
 
 
 # --- sector → organisation tree ---------------------------------------------------------
@@ -209,6 +242,12 @@ class DealRow:
     country: str
     amount_usd: float | None
     start_day: int | None
+
+
+def sector_hierarchy(conn: Connection) -> list[tuple[int, str, int | None]]:
+    sec = _table("sector")
+    rows = conn.execute(sa.select(sec.c.id, sec.c.name, sec.c.parent_id).order_by(sa.func.lower(sec.c.name)))
+    return [(int(i), str(n), None if p is None else int(p)) for i, n, p in rows]
 
 
 def sector_ids_with_descendants(conn: Connection, sector_ids: Iterable[int]) -> frozenset[int]:
@@ -433,6 +472,15 @@ def _label_of(session: Session, record_type: str, record_id: int | None) -> Link
     return None if record is None else Link("", record_type, record_id, record_label(record))
 
 
+# Per relation, the detail pane lists at most this many records (a sector at a million
+# deals would otherwise load tens of thousands of rows for one click).
+LINK_LIMIT = 1000
+
+
+def _limited(session: Session, query: Any) -> list[Any]:
+    return list(session.exec(query.limit(LINK_LIMIT)).all())
+
+
 def links_of(session: Session, record_type: str, record: Any) -> list[Link]:
     """Every record this one points at, and every record pointing at it, typed."""
     links: list[Link] = []
@@ -449,35 +497,35 @@ def links_of(session: Session, record_type: str, record: Any) -> list[Link]:
     rid = record.id
     if record_type == "event":
         add("place", "place", record.place_id)
-        participants = session.exec(
+        participants = _limited(session,
             select(m.Person)
             .join(m.EventParticipant, m.EventParticipant.person_id == m.Person.id)
             .where(m.EventParticipant.event_id == rid)
             .order_by(m.Person.name)
-        ).all()
+        )
         add_all("participant", "person", participants)
-        add_all("pledge announced", "pledge", session.exec(select(m.Pledge).where(m.Pledge.event_id == rid)).all())
-        add_all("deal signed", "deal", session.exec(select(m.Deal).where(m.Deal.event_id == rid)).all())
+        add_all("pledge announced", "pledge", _limited(session, select(m.Pledge).where(m.Pledge.event_id == rid)))
+        add_all("deal signed", "deal", _limited(session, select(m.Deal).where(m.Deal.event_id == rid)))
         add_all(
             "initiative launched",
             "initiative",
-            session.exec(select(m.Initiative).where(m.Initiative.event_id == rid)).all(),
+            _limited(session, select(m.Initiative).where(m.Initiative.event_id == rid)),
         )
-        add_all("target set", "target", session.exec(select(m.Target).where(m.Target.event_id == rid)).all())
+        add_all("target set", "target", _limited(session, select(m.Target).where(m.Target.event_id == rid)))
     elif record_type == "pledge":
         add("pledged by", "country", record.pledger_id)
         add("pledged to", "country", record.recipient_id)
         add("announced at", "event", record.event_id)
         add("supersedes", "pledge", record.supersedes_id)
-        add_all("superseded by", "pledge", session.exec(select(m.Pledge).where(m.Pledge.supersedes_id == rid)).all())
-        add_all("deal under it", "deal", session.exec(select(m.Deal).where(m.Deal.pledge_id == rid)).all())
+        add_all("superseded by", "pledge", _limited(session, select(m.Pledge).where(m.Pledge.supersedes_id == rid)))
+        add_all("deal under it", "deal", _limited(session, select(m.Deal).where(m.Deal.pledge_id == rid)))
     elif record_type == "deal":
-        rows = session.exec(
+        rows = _limited(session,
             select(m.Organisation, m.DealOrganisation.role)
             .join(m.DealOrganisation, m.DealOrganisation.organisation_id == m.Organisation.id)
             .where(m.DealOrganisation.deal_id == rid)
             .order_by(m.Organisation.name)
-        ).all()
+        )
         for org, role in rows:
             links.append(Link(role, "organisation", org.id, org.name))
         add("sector", "sector", record.sector_id)
@@ -487,49 +535,49 @@ def links_of(session: Session, record_type: str, record: Any) -> list[Link]:
     elif record_type == "organisation":
         add("country", "country", record.country_id)
         add("sector", "sector", record.sector_id)
-        deals = session.exec(
+        deals = _limited(session,
             select(m.Deal)
             .join(m.DealOrganisation, m.DealOrganisation.deal_id == m.Deal.id)
             .where(m.DealOrganisation.organisation_id == rid)
             .order_by(m.Deal.start_day)
-        ).all()
+        )
         add_all("deal", "deal", deals)
     elif record_type == "sector":
         add("parent sector", "sector", record.parent_id)
-        add_all("sub-sector", "sector", session.exec(select(m.Sector).where(m.Sector.parent_id == rid)).all())
+        add_all("sub-sector", "sector", _limited(session, select(m.Sector).where(m.Sector.parent_id == rid)))
         add_all(
             "organisation",
             "organisation",
-            session.exec(select(m.Organisation).where(m.Organisation.sector_id == rid)).all(),
+            _limited(session, select(m.Organisation).where(m.Organisation.sector_id == rid)),
         )
-        add_all("deal", "deal", session.exec(select(m.Deal).where(m.Deal.sector_id == rid)).all())
+        add_all("deal", "deal", _limited(session, select(m.Deal).where(m.Deal.sector_id == rid)))
     elif record_type == "initiative":
         add("launched at", "event", record.event_id)
         add("sector", "sector", record.sector_id)
-        add_all("target", "target", session.exec(select(m.Target).where(m.Target.initiative_id == rid)).all())
+        add_all("target", "target", _limited(session, select(m.Target).where(m.Target.initiative_id == rid)))
     elif record_type == "target":
         add("initiative", "initiative", record.initiative_id)
         add("set at", "event", record.event_id)
     elif record_type == "person":
         add("country", "country", record.country_id)
-        events = session.exec(
+        events = _limited(session,
             select(m.Event)
             .join(m.EventParticipant, m.EventParticipant.event_id == m.Event.id)
             .where(m.EventParticipant.person_id == rid)
             .order_by(m.Event.start_day)
-        ).all()
+        )
         add_all("took part in", "event", events)
     elif record_type == "place":
         add("country", "country", record.country_id)
-        add_all("event here", "event", session.exec(select(m.Event).where(m.Event.place_id == rid)).all())
-        add_all("deal here", "deal", session.exec(select(m.Deal).where(m.Deal.place_id == rid)).all())
+        add_all("event here", "event", _limited(session, select(m.Event).where(m.Event.place_id == rid)))
+        add_all("deal here", "deal", _limited(session, select(m.Deal).where(m.Deal.place_id == rid)))
     elif record_type == "country":
         add_all(
             "organisation",
             "organisation",
-            session.exec(select(m.Organisation).where(m.Organisation.country_id == rid)).all(),
+            _limited(session, select(m.Organisation).where(m.Organisation.country_id == rid)),
         )
-        add_all("place", "place", session.exec(select(m.Place).where(m.Place.country_id == rid)).all())
+        add_all("place", "place", _limited(session, select(m.Place).where(m.Place.country_id == rid)))
     return links
 
 

@@ -109,6 +109,22 @@ def search(conn: Connection, text: str, limit: int = 200) -> list[SearchHit]:
             "ORDER BY (title LIKE :first ESCAPE '\\') DESC, length(title) LIMIT :limit"
         )
         params["first"] = f"%{_escape_like(words[0])}%"
+    elif conn.dialect.name == "postgresql":
+        # Every word must appear inside the title or text (parts of names, as on SQLite's
+        # trigram index); PostgreSQL's own full-text ranking puts whole-word matches first.
+        clauses = []
+        for n, word in enumerate(words):
+            params[f"w{n}"] = f"%{_escape_like(word)}%"
+            clauses.append(f"(title ILIKE :w{n} OR body ILIKE :w{n})")
+        params["q"] = " ".join(words)
+        params["first"] = f"%{_escape_like(words[0])}%"
+        sql = (
+            "SELECT record_type, record_id, title FROM search_index WHERE "
+            + " AND ".join(clauses)
+            + " ORDER BY (title ILIKE :first) DESC, "
+            "ts_rank(to_tsvector('simple', title || ' ' || coalesce(body, '')), plainto_tsquery('simple', :q)) DESC, "
+            "length(title) LIMIT :limit"
+        )
     else:
         clauses = []
         for n, word in enumerate(words):

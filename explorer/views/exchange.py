@@ -1,9 +1,452 @@
-"""File-menu actions for teams and exchange (connect, import, export, merge, backups)."""
+"""File-menu actions for teams and exchange: Connect…, Import…, Export…, Merge…, Backups….
+
+Dialogs only ask and show; every read and write goes through Store methods (no sessions here).
+An import is an undoable command on the window's undo stack; a merge and a restore are undone
+from the backups they write first.
+"""
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
+
+from PySide6.QtCore import QSettings, Qt, QUrl
+from PySide6.QtGui import QAction, QDesktopServices
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from explorer import paths
+from explorer.forms.operations import Operations, _StoreCommand
+from explorer.store import ChangeSet, StoreError
+from explorer.store.exchange import ImportFailedError, ImportReport, ImportResult
+from explorer.store.merge import MINE, THEIRS, MergePlan, column_label
+
+log = logging.getLogger("explorer.exchange")
 
 
 def install(window: Any, file_menu: Any) -> None:
-    """Adds the exchange actions to the window's File menu (none yet)."""
+    """Adds Connect…, Import…, Export…, Merge… and Backups… to the window's File menu."""
+    actions = {
+        "connect": ("&Connect to a Team Server…", lambda: connect(window)),
+        "import": ("&Import…", lambda: import_files(window)),
+        "export": ("&Export…", lambda: export(window)),
+        "merge": ("&Merge Another Analyst's File…", lambda: merge(window)),
+        "backups": ("&Backups…", lambda: show_backups(window)),
+    }
+    window.exchange_actions = {}
+    for key, (text, slot) in actions.items():
+        action = QAction(text, window)
+        action.triggered.connect(slot)
+        file_menu.addAction(action)
+        window.exchange_actions[key] = action
+        if key == "connect":
+            file_menu.addSeparator()
+
+    def update_enabled() -> None:
+        store = window.state.store
+        window.exchange_actions["import"].setEnabled(not store.read_only)
+        window.exchange_actions["merge"].setEnabled(not store.read_only)
+
+    window.state.store_replaced.connect(update_enabled)
+    update_enabled()
+
+
+def _warn(parent: QWidget, exc: StoreError) -> None:
+    log.warning("%s: %s", exc.title, exc.message)
+    box = QMessageBox(QMessageBox.Icon.Warning, exc.title, exc.message, parent=parent)
+    if exc.detail:
+        box.setDetailedText(exc.detail)
+    box.exec()
+
+
+# --- connect --------------------------------------------------------------------------------
+
+
+class ConnectDialog(QDialog):
+    """Where the team's server is. The password is never stored."""
+
+    def __init__(self, parent: QWidget | None, last_url: str) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Connect to a team server")
+        self.url_edit = QLineEdit(last_url)
+        self.url_edit.setPlaceholderText("postgresql+psycopg://analyst@db.example.org:5432/partnership")
+        self.password_edit = QLineEdit()
+        self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        form = QFormLayout()
+        form.addRow("Server address", self.url_edit)
+        form.addRow("Password", self.password_edit)
+        hint = QLabel("Ask your administrator for the address. A file path opens a database file instead.")
+        hint.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Connect")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(hint)
+        layout.addWidget(buttons)
+
+    def url(self) -> str:
+        """The address with the password put in (quoted, so any character is allowed)."""
+        url, password = self.url_edit.text().strip(), self.password_edit.text()
+        if password and "://" in url:
+            scheme, rest = url.split("://", 1)
+            if "@" in rest:
+                user, host = rest.split("@", 1)
+                url = f"{scheme}://{user.split(':', 1)[0]}:{quote(password, safe='')}@{host}"
+        return url
+
+
+def connect(window: Any) -> bool:
+    settings = QSettings()
+    dialog = ConnectDialog(window, settings.value("exchange/last_server", "", str))
+    if dialog.exec() != QDialog.DialogCode.Accepted or not dialog.url():
+        return False
+    if window.open_path(dialog.url()):
+        settings.setValue("exchange/last_server", dialog.url_edit.text().strip())  # without the password
+        return True
+    return False
+
+
+# --- import -----------------------------------------------------------------------------------
+
+
+class ImportDialog(QDialog):
+    """Shows the check of every row; Import is offered only when there is no problem."""
+
+    def __init__(self, parent: QWidget | None, sources: list[Path], report: ImportReport) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Import")
+        self.resize(720, 420)
+        heading = QLabel(("Ready to import " if report.ok else "Cannot import ") + ", ".join(p.name for p in sources))
+        heading.setWordWrap(True)
+        self.report_view = QPlainTextEdit(report.text())
+        self.report_view.setReadOnly(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.import_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.import_button.setText("Import")
+        self.import_button.setEnabled(report.ok)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading)
+        layout.addWidget(self.report_view)
+        note = QLabel("All rows are applied or none. Edit ▸ Undo takes the import back.")
+        layout.addWidget(note)
+        layout.addWidget(buttons)
+
+
+class ImportCommand(_StoreCommand):
+    """An import on the undo stack: undo deletes what it created and restores what it changed."""
+
+    def __init__(self, ops: Operations, sources: list[Path]) -> None:
+        super().__init__(ops, f"Import {', '.join(p.name for p in sources)}")
+        self.sources = sources
+        self.result: ImportResult | None = None
+
+    def redo(self) -> None:
+        store = self.ops.state.store
+
+        def run() -> ChangeSet:
+            self.result = store.import_files(self.sources)
+            return self.result.changes
+
+        self._run(run)
+
+    def undo(self) -> None:
+        if self.result is not None:
+            result = self.result
+            self._run(lambda: self.ops.state.store.undo_import(result))
+
+
+def import_files(window: Any, sources: list[Path] | None = None) -> ImportResult | None:
+    if sources is None:
+        names, _ = QFileDialog.getOpenFileNames(window, "Import records", str(Path.home()),
+                                                "Exports (*.csv *.json);;All files (*)")
+        sources = [Path(n) for n in names]
+    if not sources:
+        return None
+    store = window.state.store
+    try:
+        report = store.check_import(sources)
+    except StoreError as exc:
+        _warn(window, exc)
+        return None
+    dialog = ImportDialog(window, sources, report)
+    if dialog.exec() != QDialog.DialogCode.Accepted or not report.ok:
+        return None
+    command = ImportCommand(window.editing.ops, sources)
+    window.editing.ops.undo_stack.push(command)  # runs the import; a refusal is reported by ops.failed
+    if isinstance(command.failed, ImportFailedError):
+        return None
+    return command.result
+
+
+# --- export -----------------------------------------------------------------------------------
+
+EXPORT_FORMATS = [("json", "JSON file (*.json)"), ("csv", "CSV files, one per record type (a folder)"),
+                  ("sqlite", "A copy of the database, to work offline (*.sqlite)")]
+
+
+class ExportDialog(QDialog):
+    def __init__(self, parent: QWidget | None, selected: int) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export")
+        self.format_box = QComboBox()
+        for key, label in EXPORT_FORMATS:
+            self.format_box.addItem(label, key)
+        self.selection_check = QCheckBox(f"Only the {selected} selected record(s) and what they need")
+        self.selection_check.setEnabled(selected > 0)
+        self.format_box.currentIndexChanged.connect(
+            lambda _i: self.selection_check.setEnabled(selected > 0 and self.fmt() != "sqlite"))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        form.addRow("Format", self.format_box)
+        layout.addLayout(form)
+        layout.addWidget(self.selection_check)
+        layout.addWidget(buttons)
+
+    def fmt(self) -> str:
+        return str(self.format_box.currentData())
+
+
+def export(window: Any, fmt: str | None = None, out: Path | None = None, selection_only: bool = False) -> list[Path]:
+    state = window.state
+    if fmt is None:
+        dialog = ExportDialog(window, len(state.selection))
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return []
+        fmt, selection_only = dialog.fmt(), dialog.selection_check.isChecked() and dialog.selection_check.isEnabled()
+    if out is None:
+        start = str(Path.home())
+        if fmt == "csv":
+            chosen = QFileDialog.getExistingDirectory(window, "Folder for the CSV files", start)
+        else:
+            suffix = ".json" if fmt == "json" else ".sqlite"
+            chosen, _ = QFileDialog.getSaveFileName(window, "Export to", str(Path(start) / f"partnership{suffix}"),
+                                                    dict(EXPORT_FORMATS)[fmt])
+        if not chosen:
+            return []
+        out = Path(chosen)
+    selection = [(r.record_type, r.record_id) for r in state.selection] if selection_only else None
+    try:
+        written = state.store.export(out, fmt=fmt, selection=selection)
+    except (StoreError, OSError) as exc:
+        _warn(window, exc if isinstance(exc, StoreError) else StoreError(f"Could not write {out}: {exc}"))
+        return []
+    window.statusBar().showMessage(f"Exported to {out}", 8000)
+    return written
+
+
+# --- merge ------------------------------------------------------------------------------------
+
+
+class MergeDialog(QDialog):
+    """What a merge would do; each field changed on both sides gets a Keep choice. Nothing is
+    written until Merge is pressed."""
+
+    def __init__(self, parent: QWidget | None, plan: MergePlan) -> None:
+        super().__init__(parent)
+        self.plan = plan
+        self.setWindowTitle(f"Merge {plan.other.name}")
+        self.resize(900, 560)
+        layout = QVBoxLayout(self)
+        summary = QLabel(plan.summary().split("\n    ")[0].replace("\n  ", "<br>• ").replace("\n", "<br>"))
+        summary.setTextFormat(Qt.TextFormat.RichText)
+        layout.addWidget(summary)
+        self.choices: dict[tuple[str, str], QComboBox] = {}
+        if plan.conflicts:
+            layout.addWidget(QLabel("<b>Changed on both sides</b> — choose what to keep:"))
+            self.conflict_table = self._table(["Record", "Field", "Here", "Theirs", "Keep"], len(plan.conflicts))
+            for row, c in enumerate(plan.conflicts):
+                self._fill(self.conflict_table, row, c)
+                box = QComboBox()
+                box.addItem("Mine (here)", MINE)
+                box.addItem("Theirs", THEIRS)
+                self.conflict_table.setCellWidget(row, 4, box)
+                self.choices[c.key] = box
+            layout.addWidget(self.conflict_table)
+        if plan.take_theirs:
+            layout.addWidget(QLabel("Changed only in their file (taken):"))
+            table = self._table(["Record", "Field", "Here", "Theirs"], len(plan.take_theirs))
+            for row, c in enumerate(plan.take_theirs):
+                self._fill(table, row, c)
+            layout.addWidget(table)
+        if plan.problems:
+            problems = QPlainTextEdit("\n".join(str(p) for p in plan.problems))
+            problems.setReadOnly(True)
+            layout.addWidget(QLabel("<b>Their file has records that cannot come in:</b>"))
+            layout.addWidget(problems)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.merge_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.merge_button.setText("Merge")
+        self.merge_button.setEnabled(not plan.problems and not plan.empty)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(QLabel("A backup is written first (File ▸ Backups… restores it)."))
+        layout.addWidget(buttons)
+
+    @staticmethod
+    def _table(headers: list[str], rows: int) -> QTableWidget:
+        table = QTableWidget(rows, len(headers))
+        table.setHorizontalHeaderLabels(headers)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        table.verticalHeader().hide()
+        return table
+
+    @staticmethod
+    def _fill(table: QTableWidget, row: int, change: Any) -> None:
+        for col, text in enumerate([f"{change.record_type}: {change.label}",
+                                    column_label(change.record_type, change.column),
+                                    _show(change.mine), _show(change.theirs)]):
+            item = QTableWidgetItem(text)
+            item.setToolTip(text)
+            table.setItem(row, col, item)
+
+    def chosen(self) -> dict[tuple[str, str], str]:
+        return {key: str(box.currentData()) for key, box in self.choices.items()}
+
+
+def _show(value: Any) -> str:
+    if value in (None, "", []):
+        return "(empty)"
+    if isinstance(value, list):
+        return ", ".join(":".join(map(str, v)) if isinstance(v, list | tuple) else str(v) for v in value)
+    return str(value)
+
+
+def merge(window: Any, other: Path | None = None) -> bool:
+    if other is None:
+        name, _ = QFileDialog.getOpenFileName(window, "Merge another analyst's database", str(Path.home()),
+                                              "Partnership databases (*.sqlite *.db);;All files (*)")
+        if not name:
+            return False
+        other = Path(name)
+    store = window.state.store
+    try:
+        plan = store.plan_merge(other)
+    except StoreError as exc:
+        _warn(window, exc)
+        return False
+    dialog = MergeDialog(window, plan)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return False
+    try:
+        result = store.apply_merge(plan, dialog.chosen())
+    except StoreError as exc:
+        _warn(window, exc)
+        return False
+    # Undo entries made before the merge would now meet changed records; start afresh.
+    window.editing.ops.undo_stack.clear()
+    window.state.notify_changed(result.changes, None)
+    window.statusBar().showMessage(f"Merged {other.name}: {result.created} new, {result.updated} updated", 8000)
+    return True
+
+
+# --- backups ----------------------------------------------------------------------------------
+
+
+class BackupsDialog(QDialog):
+    def __init__(self, window: Any) -> None:
+        super().__init__(window)
+        self.window_ = window
+        self.setWindowTitle("Backups")
+        self.resize(760, 380)
+        self.table = MergeDialog._table(["Made", "Why", "Size", "File"], 0)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.make_button = QPushButton("Back Up Now")
+        self.restore_button = QPushButton("Restore…")
+        folder_button = QPushButton("Show Folder")
+        self.make_button.clicked.connect(self.make)
+        self.restore_button.clicked.connect(self.restore)
+        folder_button.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(paths.backup_dir()))))
+        buttons = QHBoxLayout()
+        for b in (self.make_button, self.restore_button, folder_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(self.reject)
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.note)
+        layout.addWidget(self.table)
+        layout.addLayout(buttons)
+        layout.addWidget(close)
+        self.refresh()
+
+    def refresh(self) -> None:
+        store = self.window_.state.store
+        self.backups = store.list_backups()
+        file_db = store.path is not None
+        self.note.setText(f"Backups of {store.display_name()} in {paths.backup_dir()}, written before every import, "
+                          "merge, restore and upgrade." if file_db else
+                          "This is a server database: its backups are the administrator's (pg_dump).")
+        self.make_button.setEnabled(file_db and not store.read_only)
+        self.restore_button.setEnabled(file_db and not store.read_only and bool(self.backups))
+        self.table.setRowCount(len(self.backups))
+        for row, b in enumerate(self.backups):
+            for col, text in enumerate([f"{b.made:%Y-%m-%d %H:%M:%S}", b.describe(), f"{b.size / 1e6:.1f} MB",
+                                        b.path.name]):
+                self.table.setItem(row, col, QTableWidgetItem(text))
+        if self.backups:
+            self.table.selectRow(0)
+
+    def make(self) -> None:
+        try:
+            self.window_.state.store.backup_now("manual")
+        except (StoreError, OSError) as exc:
+            _warn(self, exc if isinstance(exc, StoreError) else StoreError(str(exc)))
+        self.refresh()
+
+    def restore(self, *, confirm: bool = True) -> bool:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return False
+        backup = self.backups[rows[0].row()]
+        store = self.window_.state.store
+        if confirm and QMessageBox.question(
+            self, "Restore backup",
+            f"Replace everything in {store.display_name()} with the backup made {backup.made:%d %B %Y %H:%M} "
+            f"({backup.describe()})? What is there now is backed up first.",
+        ) != QMessageBox.StandardButton.Yes:
+            return False
+        try:
+            store.restore_backup(backup.path)
+        except StoreError as exc:
+            _warn(self, exc)
+            return False
+        self.window_.open_path(str(store.path))  # every view reloads from the restored file
+        self.refresh()
+        return True
+
+
+def show_backups(window: Any) -> BackupsDialog:
+    dialog = BackupsDialog(window)
+    dialog.open()
+    return dialog

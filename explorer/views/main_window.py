@@ -345,7 +345,7 @@ class MainWindow(QMainWindow):
         self.clear_range_action.setVisible(has_range)
 
     def _refresh_counts(self) -> None:
-        shown = len(self.timeline.shown_refs())
+        shown = self.timeline.shown_count()
         filters = self.state.filters
         parts = [f"{shown:,} dated records shown"]
         if filters.active:

@@ -141,6 +141,7 @@ class TimelineView(QWidget):
         self._lane_mode = "kind"
         self._colour_mode = "sector"
         self._data = TimelineData.empty()
+        self._full = TimelineData.empty()  # every dated record, as loaded; _data is what passes the filters
         self._data_filters: Filters | None = None
         self._highlight_refs: set[RecordRef] = set()
         self._arrow_refs: list[tuple[RecordRef, RecordRef, str]] = []
@@ -339,27 +340,52 @@ class TimelineView(QWidget):
 
     def reload(self) -> None:
         """Read the timeline again from the store (under the current filters, date range aside)."""
-        filters = self.state.filters
-        self._data_filters = replace(filters, start_day=None, end_day=None)
         try:
-            data = self.state.store.timeline(filters=self._data_filters)
-            roots = self.state.store.sector_tree()
+            full = self.state.store.timeline()
+            hierarchy = self.state.store.sector_hierarchy()
             countries = self.state.store.list_records("country")
         except StoreError:
             log.exception("loading the timeline")
-            data, roots, countries = TimelineData.empty(), [], []
-        self._data = data
-        self._sector_roots = [(r.id, r.name) for r in roots]
+            full, hierarchy, countries = TimelineData.empty(), [], []
+        self._full = full
+        parents = {sid: parent for sid, _name, parent in hierarchy}
+        self._sector_roots = [(sid, name) for sid, name, parent in hierarchy if parent is None]
         self._sector_root = {}
-
-        def walk(node: Any, root_id: int) -> None:
-            self._sector_root[node.id] = root_id
-            for child in node.children:
-                walk(child, root_id)
-
-        for r in roots:
-            walk(r, r.id)
+        for sid in parents:
+            root, seen = sid, set()
+            while parents.get(root) is not None and root not in seen:
+                seen.add(root)
+                root = parents[root]  # type: ignore[assignment]
+            self._sector_root[sid] = root
         self._countries = countries
+        self._data_filters = None
+        self._apply_data_filters()
+
+    def _apply_data_filters(self) -> None:
+        """Keep the cached records passing the filters (date range aside): ids from SQL, a numpy mask here."""
+        filters = replace(self.state.filters, start_day=None, end_day=None)
+        self._data_filters = filters
+        full = self._full
+        if filters.active and len(full):
+            try:
+                ids = self.state.store.timeline_ids(filters)
+            except StoreError:
+                log.exception("filtering the timeline")
+                ids = {}
+            keep = np.zeros(len(full), dtype=bool)
+            for name, passing in ids.items():
+                of_type = np.flatnonzero(full.record_type == TYPE_CODE[name])
+                if passing.size == 0 or of_type.size == 0:
+                    continue
+                ids_here = full.record_id[of_type]
+                pos = np.minimum(np.searchsorted(passing, ids_here), passing.size - 1)
+                keep[of_type] = passing[pos] == ids_here
+            self._set_data(full.take(np.flatnonzero(keep)))
+        else:
+            self._set_data(full)
+
+    def _set_data(self, data: TimelineData) -> None:
+        self._data = data
         ext = uncertainty_extents(data.start, data.end, data.precision)
         self._lo, self._hi, self._core_lo, self._core_hi = ext.lo, ext.hi, ext.core_lo, ext.core_hi
         self._is_period = data.end > data.start
@@ -405,18 +431,17 @@ class TimelineView(QWidget):
                 for t in types:
                     lane[data.record_type == TYPE_CODE[t]] = k
         elif self._lane_mode == "sector":
-            order = {sid: k for k, (sid, _name) in enumerate(self._sector_roots)}
             none = len(self._sector_roots)
-            roots = np.array([order.get(self._sector_root.get(int(s), -1), none) for s in data.sector_id.tolist()])
+            roots = self._sector_codes(data.sector_id)
             used = sorted(set(roots.tolist())) if n else []
             names = [name for _sid, name in self._sector_roots] + [NO_SECTOR]
-            remap = {old: new for new, old in enumerate(used)}
-            lane = np.array([remap[r] for r in roots.tolist()], dtype=np.int64)
+            remap = np.zeros(none + 1, dtype=np.int64)
+            remap[np.array(used, dtype=np.int64)] = np.arange(len(used))
+            lane = remap[roots] if n else np.zeros(0, dtype=np.int64)
             labels = [names[u] for u in used] or [NO_SECTOR]
         else:
-            order = {cid: k for k, (cid, _name) in enumerate(self._countries)}
             none = len(self._countries)
-            lane = np.array([order.get(int(c), none) for c in data.country_id.tolist()], dtype=np.int64)
+            lane = self._country_codes(data.country_id)
             labels = [name for _cid, name in self._countries] + [NO_COUNTRY]
         self._lane = lane.astype(np.int64) if n else np.zeros(0, dtype=np.int64)
         self._lane_labels = labels
@@ -429,6 +454,28 @@ class TimelineView(QWidget):
             self._lane_max_len.append(float((self._hi[members] - self._lo[members]).max()) if members.size else 0.0)
         self._compute_lane_rows()
 
+    @staticmethod
+    def _lookup(keys: np.ndarray, table: dict[int, int], missing: int) -> np.ndarray:
+        """``table[key]`` for every key (``missing`` where absent), through a dense numpy array."""
+        if keys.size == 0:
+            return np.zeros(0, dtype=np.int64)
+        top = max(int(keys.max()), max(table, default=0)) + 2
+        dense = np.full(top, missing, dtype=np.int64)
+        for key, value in table.items():
+            if key >= 0:
+                dense[key] = value
+        return dense[np.where(keys >= 0, keys, top - 1)]
+
+    def _sector_codes(self, sector_ids: np.ndarray) -> np.ndarray:
+        """Index of each record's top-level sector in ``_sector_roots`` (their count when none)."""
+        order = {sid: k for k, (sid, _name) in enumerate(self._sector_roots)}
+        none = len(self._sector_roots)
+        return self._lookup(sector_ids, {s: order.get(r, none) for s, r in self._sector_root.items()}, none)
+
+    def _country_codes(self, country_ids: np.ndarray) -> np.ndarray:
+        none = len(self._countries)
+        return self._lookup(country_ids, {cid: k for k, (cid, _name) in enumerate(self._countries)}, none)
+
     def _assign_colours(self) -> None:
         data, n = self._data, len(self._data)
         if self._colour_mode == "kind":
@@ -436,17 +483,13 @@ class TimelineView(QWidget):
             colours = [QColor(QUALITATIVE[k]) for k in range(len(names))]
             codes = data.record_type.astype(np.int64)
         elif self._colour_mode == "sector":
-            order = {sid: k for k, (sid, _name) in enumerate(self._sector_roots)}
             none = len(self._sector_roots)
-            codes = np.array(
-                [order.get(self._sector_root.get(int(s), -1), none) for s in data.sector_id.tolist()], dtype=np.int64
-            )
+            codes = self._sector_codes(data.sector_id)
             names = [name for _sid, name in self._sector_roots] + [NO_SECTOR]
             colours = [QColor(QUALITATIVE[k % len(QUALITATIVE)]) for k in range(none)] + [QColor(NONE_COLOUR)]
         else:
-            order = {cid: k for k, (cid, _name) in enumerate(self._countries)}
             none = len(self._countries)
-            codes = np.array([order.get(int(c), none) for c in data.country_id.tolist()], dtype=np.int64)
+            codes = self._country_codes(data.country_id)
             names = [name for _cid, name in self._countries] + [NO_COUNTRY]
             # India saffron, Japan red read naturally; beyond that the qualitative palette.
             base = [QColor(c) for c in ("#F28E2B", "#E15759", "#4E79A7", "#59A14F", "#B07AA1")]
@@ -739,6 +782,10 @@ class TimelineView(QWidget):
         if pos < self._keys_sorted.size and int(self._keys_sorted[pos]) == key:
             return int(self._keys_order[pos])
         return None
+
+    def shown_count(self) -> int:
+        """How many records pass every filter (cheap: for status bars at any size)."""
+        return int(np.count_nonzero(self._passes))
 
     def shown_refs(self) -> list[RecordRef]:
         """Records passing every filter (the date range included), sorted."""
@@ -1046,7 +1093,7 @@ class TimelineView(QWidget):
             self._update_region()
             self._relayout()
             return
-        self.reload()
+        self._apply_data_filters()
         self._relayout()
 
     def _on_records_changed(self, _changes: Any, _initiator: Any) -> None:

@@ -12,6 +12,7 @@ from explorer.state import AppState, RecordRef
 from explorer.store import ChangeSet, Filters
 
 TIMELINE_TYPES = {"event", "pledge", "deal", "initiative", "target"}
+EXPAND_ORGANISATIONS = 40  # organisations opened by themselves under a filter
 
 
 class SectorTreeView(QWidget):
@@ -115,12 +116,20 @@ class SectorTreeView(QWidget):
     def _expand_matches(self) -> None:
         """Under a filter the few remaining branches open so the matches are visible."""
 
+        # Opening an organisation costs a query: past a few dozen, a broad filter at a million
+        # records would spend seconds opening rows nobody scrolls to (they open on a click).
+        budget = [EXPAND_ORGANISATIONS]
+
         def walk(parent: QModelIndex, depth: int) -> None:
             for row in range(self.model.rowCount(parent)):
                 index = self.model.index(row, 0, parent)
                 node = self.model.node(index)
                 if node is None or node.kind == "deal":
                     continue
+                if node.kind != "sector":
+                    if budget[0] <= 0:
+                        continue
+                    budget[0] -= 1
                 if self.model.hasChildren(index) and depth < 2:
                     self.tree.expand(index)
                     self.model.ensure_fetched(node)

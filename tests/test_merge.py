@@ -1,0 +1,176 @@
+"""Merging another analyst's file: matched by UUID, one-sided edits taken, both-sided edits reviewed."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from explorer import models as m
+from explorer.store import Store, StoreError, exchange, open_store
+from explorer.store.merge import MINE, THEIRS
+
+
+def records(store: Store) -> dict[str, dict[str, dict[str, Any]]]:
+    with store.read() as session:
+        rows = exchange.export_rows(session)
+    return {rt: {r["uuid"]: {k: v for k, v in r.items() if k not in exchange.INFO_COLUMNS} for r in rs}
+            for rt, rs in rows.items()}
+
+
+def find(store: Store, cls: type[m.Record], text: str) -> m.Record:
+    column = cls.title if hasattr(cls, "title") else cls.name  # type: ignore[attr-defined]
+    with store.read() as session:
+        return session.exec(sa.select(cls).where(column.contains(text))).scalars().one()
+
+
+def edit(store: Store, record: m.Record, **values: Any) -> None:
+    rt = type(record).__tablename__  # type: ignore[attr-defined]
+    current = store.get(rt, record.id)  # type: ignore[arg-type]
+    store.update(rt, record.id, values, expected_version=current.version)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def two_analysts(store: Store, tmp_path: Path) -> tuple[Store, Store, Path]:
+    """My database and a copy the other analyst took away (a file, also when mine is a server)."""
+    theirs_path = tmp_path / "priya.sqlite"
+    store.export(theirs_path, fmt="sqlite")
+    theirs = open_store(theirs_path)
+    yield store, theirs, theirs_path
+    theirs.close()
+
+
+def test_merge_takes_one_sided_edits_and_lists_exactly_the_conflicting_fields(
+    two_analysts: tuple[Store, Store, Path],
+) -> None:
+    mine, theirs, theirs_path = two_analysts
+    bullet = find(mine, m.Deal, "bullet train")
+    steel = find(mine, m.Deal, "Nippon Steel expansion in Gujarat")
+    pledge = find(mine, m.Pledge, "10 trillion")
+    sojitz = find(mine, m.Organisation, "Sojitz")
+    # Mine: the bullet train's notes and status; the pledge's notes.
+    edit(mine, bullet, notes="Mine: first section opens 2027.", status="operational")
+    edit(mine, pledge, notes="Mine: tracked yearly.")
+    # Theirs: the bullet train's notes and status too (conflicts), its title (theirs only), the
+    # steel deal's amount (theirs only), a new organisation and a new deal linking it to Sojitz.
+    edit(theirs, bullet, notes="Theirs: corridor extended.", status="completed",
+         title="Mumbai–Ahmedabad high-speed rail")
+    edit(theirs, steel, amount=1_000_000_000.0, currency="USD", usd_rate=1.0, amount_usd=1_000_000_000.0)
+    org = theirs.create("organisation", {"name": "Kyoto Photonics", "kind": "company"}).changes[-1].record_id
+    theirs.create("deal", {"title": "Kyoto Photonics lab in Pune", "kind": "project", "start_date": "2025-09-01",
+                           "organisations": [(org, "lead"), (sojitz.id, "partner")]})
+    before = records(mine)
+
+    plan = mine.plan_merge(theirs_path)
+    conflicts = {(c.uuid, c.column): (c.mine, c.theirs) for c in plan.conflicts}
+    assert conflicts == {
+        (bullet.uuid, "notes"): ("Mine: first section opens 2027.", "Theirs: corridor extended."),
+        (bullet.uuid, "status"): ("operational", "completed"),
+    }
+    assert {(c.uuid, c.column) for c in plan.take_theirs} == {
+        (bullet.uuid, "title"), *((steel.uuid, col) for col in ("amount", "currency", "usd_rate", "amount_usd"))}
+    assert {(c.uuid, c.column) for c in plan.kept_mine} == {(pledge.uuid, "notes")}
+    assert {rt: len(rows) for rt, rows in plan.new_records.items()} == {"organisation": 1, "deal": 1}
+    assert records(mine) == before  # reviewing writes nothing
+
+    with pytest.raises(StoreError, match="every field"):
+        mine.apply_merge(plan, {})
+    assert records(mine) == before
+
+    result = mine.apply_merge(plan, {(bullet.uuid, "notes"): THEIRS, (bullet.uuid, "status"): MINE})
+    assert result.created == 2
+    after = records(mine)
+    merged = after["deal"][bullet.uuid]
+    assert merged["title"] == "Mumbai–Ahmedabad high-speed rail"  # their edit
+    assert merged["notes"] == "Theirs: corridor extended."  # conflict, theirs chosen
+    assert merged["status"] == "operational"  # conflict, mine chosen
+    assert after["deal"][steel.uuid]["amount_usd"] == 1_000_000_000.0  # their edit
+    assert after["pledge"][pledge.uuid]["notes"] == "Mine: tracked yearly."  # my edit survives
+    new_deal = next(d for d in after["deal"].values() if d["title"] == "Kyoto Photonics lab in Pune")
+    kyoto = next(o for o in after["organisation"].values() if o["name"] == "Kyoto Photonics")
+    assert sorted(new_deal["organisations"]) == sorted([[kyoto["uuid"], "lead"], [sojitz.uuid, "partner"]])
+    if mine.path is not None:
+        assert result.backup is not None and result.backup.exists()
+
+    # Merging the same file again finds nothing new to take and nothing to ask.
+    again = mine.plan_merge(theirs_path)
+    assert again.empty, again.summary()
+
+
+def test_a_later_edit_after_a_merge_is_told_apart(two_analysts: tuple[Store, Store, Path]) -> None:
+    mine, theirs, theirs_path = two_analysts
+    deal = find(mine, m.Deal, "Sojitz")
+    edit(theirs, deal, notes="Theirs, first.")
+    mine.apply_merge(mine.plan_merge(theirs_path), {})
+    edit(theirs, deal, notes="Theirs, second.")
+    plan = mine.plan_merge(theirs_path)
+    assert [(c.uuid, c.column) for c in plan.take_theirs] == [(deal.uuid, "notes")] and not plan.conflicts
+    mine.apply_merge(plan, {})
+    edit(mine, deal, notes="Mine, third.")
+    edit(theirs, deal, notes="Theirs, third.")
+    plan = mine.plan_merge(theirs_path)
+    assert [(c.uuid, c.column) for c in plan.conflicts] == [(deal.uuid, "notes")]
+
+
+def test_a_merge_is_refused_if_my_database_changed_after_review(two_analysts: tuple[Store, Store, Path]) -> None:
+    mine, theirs, theirs_path = two_analysts
+    deal = find(mine, m.Deal, "Sojitz")
+    edit(theirs, deal, notes="Theirs.")
+    plan = mine.plan_merge(theirs_path)
+    edit(mine, deal, status="completed")
+    before = records(mine)
+    with pytest.raises(StoreError, match="changed after the merge was reviewed"):
+        mine.apply_merge(plan, {})
+    assert records(mine) == before
+
+
+def test_their_file_is_never_written_and_records_i_deleted_are_not_revived(
+    two_analysts: tuple[Store, Store, Path],
+) -> None:
+    mine, theirs, theirs_path = two_analysts
+    theirs.close()
+    with mine.read() as session:
+        person = session.exec(sa.select(m.Person).order_by(m.Person.id.desc())).scalars().first()
+    mine.delete("person", person.id, expected_version=person.version, detach=True)  # type: ignore[arg-type]
+    digest = theirs_path.read_bytes()
+    plan = mine.plan_merge(theirs_path)
+    deleted = {(rt, uid) for rt, uid, _label in plan.deleted_here}
+    assert ("person", person.uuid) in deleted and {rt for rt, _uid in deleted} <= {"person", "citation"}
+    assert not plan.new_records
+    assert theirs_path.read_bytes() == digest
+    assert not Path(f"{theirs_path}-wal").exists() or Path(f"{theirs_path}-wal").stat().st_size == 0
+
+
+def test_a_file_that_is_not_a_database_or_the_same_file_is_refused(store: Store, tmp_path: Path) -> None:
+    junk = tmp_path / "notes.sqlite"
+    junk.write_bytes(b"not a database at all" * 100)
+    with pytest.raises(StoreError):
+        store.plan_merge(junk)
+    other = tmp_path / "other.sqlite"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE t (x)")
+    conn.close()
+    with pytest.raises(StoreError, match="not a Partnership Explorer"):
+        store.plan_merge(other)
+    if store.path is not None:
+        with pytest.raises(StoreError, match="already open"):
+            store.plan_merge(store.path)
+
+
+def test_new_records_that_clash_with_mine_are_reported_before_anything_is_written(
+    two_analysts: tuple[Store, Store, Path],
+) -> None:
+    mine, theirs, theirs_path = two_analysts
+    theirs.create("sector", {"name": "Quantum computing"})
+    mine.create("sector", {"name": "Quantum computing"})  # same name, a different record (UUID)
+    plan = mine.plan_merge(theirs_path)
+    assert [p.column for p in plan.problems] == ["name"]
+    before = records(mine)
+    with pytest.raises(StoreError, match="cannot be merged"):
+        mine.apply_merge(plan, {})
+    assert records(mine) == before
+    assert uuid.UUID(plan.new_records["sector"][0]["uuid"])

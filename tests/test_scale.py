@@ -1,0 +1,227 @@
+"""Scale: a 100,000-record database (from benchmarks/synth.py) opens and every view still works.
+
+Nothing here is timed (benchmarks/run.py measures speed); these check that the engineering for
+speed — numpy columns, level of detail, filtering by id masks, lazy tree, capped links — shows
+the same records the plain queries give.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog
+
+from explorer.itemmodels.sector_tree import SectorTreeModel
+from explorer.state import AppState, RecordRef
+from explorer.store import Filters, Store, open_store
+from explorer.store.queries import LINK_LIMIT, TIMELINE_TYPES
+from explorer.views.main_window import MainWindow
+
+ROOT = Path(__file__).resolve().parent.parent
+N = 100_000
+
+
+def _synth():
+    spec = importlib.util.spec_from_file_location("synth", ROOT / "benchmarks" / "synth.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def large_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("scale") / "synth.sqlite"
+    return _synth().generate(out, N, seed=7, log=None)
+
+
+@pytest.fixture
+def large_store(large_db: Path, tmp_path: Path):
+    path = tmp_path / "large.sqlite"
+    shutil.copyfile(large_db, path)
+    opened = open_store(path)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def window(qtbot, large_store: Store) -> MainWindow:
+    win = MainWindow(AppState(large_store))
+    qtbot.addWidget(win)
+    win.resize(1600, 950)
+    win.show()
+    qtbot.waitExposed(win)
+    win.editing.modal = False
+    return win
+
+
+def _refs(data) -> set[tuple[str, int]]:
+    return {(TIMELINE_TYPES[int(t)], int(i)) for t, i in zip(data.record_type, data.record_id, strict=True)}
+
+
+def test_generator_is_deterministic_and_proportioned(tmp_path: Path) -> None:
+    synth = _synth()
+    a, b = synth.generate(tmp_path / "a.sqlite", 2000, seed=3, log=None), synth.generate(
+        tmp_path / "b.sqlite", 2000, seed=3, log=None
+    )
+    query = "SELECT title, start_date, date_precision, end_date, amount_usd, sector_id FROM deal ORDER BY id"
+    rows_a, rows_b = (sqlite3.connect(p).execute(query).fetchall() for p in (a, b))
+    assert rows_a == rows_b and len(rows_a) == synth.shares(2000)["deal"]
+    con = sqlite3.connect(a)
+    assert con.execute("SELECT count(*) FROM sector").fetchone()[0] == 40
+    years = [int(r[0][:4]) for r in con.execute("SELECT start_date FROM deal")]
+    assert min(years) >= 1950 and max(years) <= 2050
+    precisions = {r[0] for r in con.execute("SELECT DISTINCT date_precision FROM deal")}
+    assert precisions == {"day", "month", "year", "approximate"}
+    assert con.execute("SELECT count(*) FROM citation").fetchone()[0] > 0
+    # written through the store: the search index finds generated records
+    store = open_store(a)
+    try:
+        title = rows_a[0][0]
+        assert any(h.record_type == "deal" for h in store.search(title))
+    finally:
+        store.close()
+
+
+def test_timeline_columns_match_a_plain_query(large_store: Store, large_db: Path) -> None:
+    data = large_store.timeline()
+    con = sqlite3.connect(large_db)
+    query = "SELECT id, start_day, coalesce(end_day, start_day), amount_usd FROM deal ORDER BY id"
+    deals = con.execute(query).fetchall()
+    sel = np.flatnonzero(data.record_type == TIMELINE_TYPES.index("deal"))
+    order = sel[np.argsort(data.record_id[sel])]
+    assert data.record_id[order].tolist() == [r[0] for r in deals]
+    assert data.start[order].tolist() == [float(r[1]) for r in deals]
+    assert data.end[order].tolist() == [float(r[2]) for r in deals]
+    amounts = [np.nan if r[3] is None else r[3] for r in deals]
+    np.testing.assert_array_equal(data.amount_usd[order], np.array(amounts, dtype=float))
+    assert len(data) == sum(
+        con.execute(f"SELECT count(*) FROM {t} WHERE start_day IS NOT NULL").fetchone()[0] for t in TIMELINE_TYPES
+    )
+
+
+def test_level_of_detail_aggregates_everything_zoomed_out_and_draws_every_item_zoomed_in(window: MainWindow) -> None:
+    tl = window.timeline
+    tl.fit_all()
+    lay = tl._src.layout
+    a, b = tl.view_range()
+    in_view = (tl._lo <= b) & (tl._hi >= a)
+    drawn = sum(bins.total for _lane, bins in lay.bins) + lay.idx.size
+    assert lay.bins and drawn == int(in_view.sum())
+    # zoomed in to ten days, each lane shows exactly the items a plain loop finds in view
+    tl.set_view_range(19000, 19010)
+    lay = tl._src.layout
+    a, b = tl.view_range()
+    assert lay.bins == []
+    plain = np.flatnonzero((tl._lo <= b) & (tl._hi >= a))
+    assert sorted(lay.idx.tolist()) == plain.tolist() and plain.size > 0
+    # hit-testing answers with a record drawn under the point: the item itself when alone, else
+    # one it overlaps in its row (dense lanes stack same-day items)
+    body_l = np.minimum(lay.x0, lay.mx - 8.0)
+    body_r = np.maximum(lay.x1, lay.mx + 8.0)
+    pos_of = {int(g): k for k, g in enumerate(lay.idx.tolist())}
+    checked = 0
+    for k, g in enumerate(lay.idx.tolist()[:300]):
+        pos = tl.item_view_pos(tl._ref(g))
+        if pos is None or not tl.plot.viewport().rect().contains(pos):
+            continue
+        hit, _agg = tl._hit(pos)
+        assert hit is not None
+        h = pos_of[hit]
+        px = (lay.x0[k] + lay.x1[k]) / 2 if tl._is_span[g] else lay.mx[k]
+        px = min(max(px, 0.0), lay.width_px)
+        assert lay.y[h] == lay.y[k] and body_l[h] - 3 <= px <= body_r[h] + 3
+        if hit == g:
+            checked += 1
+    assert checked >= 5
+
+
+def test_tree_click_updates_timeline_and_detail(qtbot, window: MainWindow, large_store: Store) -> None:
+    model = window.tree_view.model
+    sector = model.index(0, 0, model.index(0, 0))  # a sub-sector of the first top-level sector
+    model.fetchMore(sector)
+    org_index = model.index(0, 0, sector)
+    model.fetchMore(org_index)
+    window.tree_view.tree.expand(sector)
+    window.tree_view.tree.expand(org_index)
+    deal_index = model.index(0, 0, org_index)
+    deal = model.node(deal_index)
+    assert deal is not None and deal.kind == "deal"
+    window.tree_view.tree.scrollTo(deal_index)
+    rect = window.tree_view.tree.visualRect(deal_index)
+    qtbot.mouseClick(window.tree_view.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    ref = RecordRef("deal", deal.record_id)
+    assert window.state.selection == [ref]
+    assert window.timeline.highlighted_refs() == [ref]
+    assert deal.name in window.detail.plain_text()
+    a, b = window.timeline.view_range()
+    assert a <= large_store.get("deal", deal.record_id).start_day <= b
+
+
+def test_filters_and_search_agree_with_the_store(window: MainWindow, large_store: Store) -> None:
+    tl = window.timeline
+    sector_id = window.sector_combo.itemData(3)
+    window.sector_combo.setCurrentIndex(3)
+    expected = _refs(large_store.timeline(filters=window.state.filters))
+    assert expected and _refs(tl._data) == expected
+    window.sector_combo.setCurrentIndex(0)
+    assert len(tl._data) == len(large_store.timeline())
+    assert sector_id is not None
+
+    name = large_store.list_records("organisation")[5][1]
+    window.search_edit.setText(name)
+    window.apply_search()
+    expected = _refs(large_store.timeline(filters=Filters(text=name)))
+    assert expected and _refs(tl._data) == expected
+    orgs = {r for r in window.tree_view.model.visible_refs() if r.record_type == "organisation"}
+    org_id = next(i for i, n in large_store.list_records("organisation") if n == name)
+    assert RecordRef("organisation", org_id) in orgs
+    hits = large_store.search(name)
+    assert hits and hits[0].title.startswith(name.split()[0])
+
+
+def test_detail_of_a_big_sector_lists_a_capped_number_of_links(large_store: Store) -> None:
+    counts = {n.id: n.deal_count for root in large_store.sector_tree() for n in root.children}
+    biggest = max(counts, key=counts.__getitem__)
+    assert counts[biggest] > LINK_LIMIT
+    deals = [ln for ln in large_store.detail("sector", biggest).links if ln.record_type == "deal"]
+    assert len(deals) == LINK_LIMIT
+
+
+def test_lazy_tree_passes_qtmodeltester_under_a_filter(qtmodeltester, large_store: Store) -> None:
+    name = large_store.list_records("organisation")[7][1]
+    filters = Filters(text=name)
+    model = SectorTreeModel(large_store)
+    model.set_filters(filters)
+    refs = model.visible_refs()  # fetches every level the filter leaves
+    orgs = {r.record_id for r in refs if r.record_type == "organisation"}
+    expected: set[int] = set()
+    for root in large_store.sector_tree(filters):
+        for node in [root, *root.children]:
+            expected |= {o.id for o in large_store.organisations_in_sector(node.id, filters)}
+    assert orgs == expected and orgs
+    qtmodeltester.check(model)
+
+
+def test_form_edit_on_a_large_database_shows_everywhere(qtbot, window: MainWindow, large_store: Store) -> None:
+    org_id, name = large_store.list_records("organisation")[1234]
+    ref = RecordRef("organisation", org_id)
+    window.state.select(ref)
+    form = window.editing.edit_current()
+    assert form is not None
+    editor = form.editors["name"].focus_widget()
+    editor.clear()
+    qtbot.keyClicks(editor, name + " (renamed)")
+    qtbot.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
+    assert form.result() == QDialog.DialogCode.Accepted, form.error_texts()
+    assert large_store.get("organisation", org_id).name == name + " (renamed)"
+    assert name + " (renamed)" in window.detail.plain_text()
+    index = window.tree_view.index_of(ref)
+    assert index.isValid() and window.tree_view.model.node(index).name == name + " (renamed)"
+    assert large_store.search(name + " (renamed)")[0].record_id == org_id
