@@ -250,6 +250,7 @@ class TimelineView(QWidget):
         self.highlight_layer = HighlightLayer(self._src)
         self.arrow_layer = ArrowLayer(self._src)
         self.highlight_layer.anchors = self._anchors
+        self.highlight_layer.label_of = self._label_text
         self.arrow_layer.anchors = self._anchors
         self.layer.setZValue(0)
         self.highlight_layer.setZValue(10)

@@ -591,12 +591,14 @@ class HighlightLayer(_Base):
         super().__init__(source)
         self.indices = np.zeros(0, dtype=np.int64)  # global indices
         self.anchors: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
+        self.label_of: Callable[[int], str] | None = None
 
     def paint(self, painter: QPainter, *_args) -> None:
         src, lay = self.source, self.source.layout
         if self.indices.size == 0:
             return
         mx, my, row_px = _device_mapper(painter, lay)
+        tags: list[tuple[float, float, float, int, int]] = []  # (x, y, right edge, k, g)
         painter.save()
         painter.resetTransform()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
@@ -616,15 +618,44 @@ class HighlightLayer(_Base):
                     x1 = min(float(mx(lay.x1[k])), x_right)
                     x0, x1 = min(x0, float(mx(lay.mx[k])) - half * 0.7), max(x1, float(mx(lay.mx[k])) + half * 0.7)
                     painter.drawRoundedRect(QRectF(x0 - 3, y - half, x1 - x0 + 6, 2 * half), 4, 4)
+                    tags.append((x1 + 8, y, x_right, k, int(g)))
                 else:
                     painter.drawEllipse(QPointF(float(mx(lay.mx[k])), y), half + 1, half + 1)
+                    tags.append((float(mx(lay.mx[k])) + half + 8, y, x_right, k, int(g)))
             elif self.anchors is not None:
                 xs, ys = self.anchors(np.array([g]))
                 x = float(mx(lay.to_px(xs[0])))
                 if x_left <= x <= x_right:
                     y = float(my(ys[0]))
                     painter.drawLine(QPointF(x, y - row_px), QPointF(x, y + row_px))
+        self._paint_tags(painter, tags, row_px)
         painter.restore()
+
+    def _paint_tags(self, painter: QPainter, tags: list[tuple[float, float, float, int, int]], row_px: float) -> None:
+        """Selected items always carry a readable name, even where rows are too tight for text
+        (large type in presentation mode, crowded lanes): on a pill above their neighbours."""
+        lay, st = self.source.layout, self.source.style
+        fm = QFontMetricsF(st.label_font)
+        rows_show_text = row_px >= fm.height() * 0.8
+        if self.label_of is None:
+            return
+        painter.setFont(st.label_font)
+        last_bottom = -1e9
+        for x, y, right, k, g in sorted(tags, key=lambda t: t[1]):
+            if rows_show_text and lay.labels[k]:
+                continue  # the row already shows it in full or shortened
+            text = fm.elidedText(self.label_of(g), Qt.TextElideMode.ElideRight, max(60.0, right - x - 12))
+            h = fm.height() + 4
+            top = max(y - h / 2, last_bottom + 2)
+            rect = QRectF(x - 4, top, fm.horizontalAdvance(text) + 8, h)
+            back = QColor(st.background)
+            back.setAlpha(235)
+            painter.setPen(QPen(st.highlight, 1.2))
+            painter.setBrush(back)
+            painter.drawRoundedRect(rect, 5, 5)
+            painter.setPen(st.foreground)
+            painter.drawText(rect.adjusted(4, 0, -4, 0), int(Qt.AlignmentFlag.AlignVCenter), text)
+            last_bottom = rect.bottom()
 
 
 class ArrowLayer(_Base):
