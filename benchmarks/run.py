@@ -494,6 +494,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         results[size] = json.loads(line[len("RESULT "):])
         cold[f"N={size:,}"] = measure_cold(db, args.cold_runs)
+        if args.json:  # written after each size, so a long run keeps what it measured
+            args.json.write_text(json.dumps({"results": results, "cold": cold, "machine": machine()}))
     text = print_table(args.sizes, results, cold)
     if args.json:
         args.json.write_text(json.dumps({"results": results, "cold": cold, "machine": machine(), "table": text}))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from operator import itemgetter
 from typing import Any
@@ -140,6 +140,28 @@ def fetch_rows(conn: Connection, query: sa.Executable) -> list[tuple[Any, ...]]:
         cursor.close()
 
 
+FETCH_CHUNK = 50_000  # rows turned into arrays at a time: a million tuples at once would double peak memory
+
+
+def fetch_chunks(conn: Connection, query: sa.Executable) -> Iterator[list[tuple[Any, ...]]]:
+    """Like :func:`fetch_rows`, in chunks of FETCH_CHUNK rows."""
+    if conn.dialect.name != "sqlite":
+        rows = fetch_rows(conn, query)
+        for start in range(0, len(rows), FETCH_CHUNK):
+            yield rows[start : start + FETCH_CHUNK]
+        return
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.construct_params()
+    args = tuple(params[name] for name in (compiled.positiontup or ()))
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(compiled), args)
+        while rows := cursor.fetchmany(FETCH_CHUNK):
+            yield rows
+    finally:
+        cursor.close()
+
+
 def _columns(code: int, rows: list[tuple[Any, ...]]) -> TimelineData:
     n = len(rows)
 
@@ -193,7 +215,7 @@ def timeline(
             query = query.where(sa.func.coalesce(table.c.end_day, table.c.start_day) >= start_day)
         if filters is not None:
             query = query.where(*record_conditions(name, filters, conn.dialect.name, t))
-        parts.append(_columns(TYPE_CODE[name], fetch_rows(conn, query)))
+        parts.extend(_columns(TYPE_CODE[name], rows) for rows in fetch_chunks(conn, query))
     return concat(parts)
 
 

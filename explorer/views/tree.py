@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLineEdit, QTreeVi
 from explorer.itemmodels.sector_tree import REF_ROLE, SectorTreeModel
 from explorer.state import AppState, RecordRef
 from explorer.store import ChangeSet, Filters
+from explorer.store.search import MIN_TRIGRAM
 
 TIMELINE_TYPES = {"event", "pledge", "deal", "initiative", "target"}
 EXPAND_ORGANISATIONS = 40  # organisations opened by themselves under a filter
@@ -27,7 +28,7 @@ class SectorTreeView(QWidget):
         self._state = state
         self._syncing = False
         self.filter_edit = QLineEdit(self)
-        self.filter_edit.setPlaceholderText("Filter sectors, organisations and deals…")
+        self.filter_edit.setPlaceholderText("Filter sectors, organisations and deals (3+ letters)…")
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.setAccessibleName("Filter the sector tree")
         self.model = SectorTreeModel(state.store, self)
@@ -80,7 +81,9 @@ class SectorTreeView(QWidget):
     # --- filters ---------------------------------------------------------------------
 
     def local_text(self) -> str:
-        return self.filter_edit.text().strip()
+        """The box's words of three letters or more: shorter ones match most of a large
+        database and cannot use the trigram index, so typing waits for the third letter."""
+        return " ".join(w for w in self.filter_edit.text().split() if len(w) >= MIN_TRIGRAM)
 
     def effective_filters(self) -> Filters:
         base = self._state.filters
