@@ -381,3 +381,22 @@ for _cls in DATED_TYPES:
     event.listen(_cls, "before_update", _sync_day_columns)
 for _cls in RECORD_TYPES.values():
     event.listen(_cls, "before_update", _touch)
+
+# Indexes for large databases (migration 0004), declared here too so that the models and the
+# migrations describe the same schema (a test compares them).
+for _name, _table, _columns in (
+    ("ix_deal_sector_amount", "deal", ("sector_id", "amount_usd")),
+    ("ix_deal_sector_start", "deal", ("sector_id", "start_day")),
+    ("ix_dealorganisation_org_deal", "dealorganisation", ("organisation_id", "deal_id")),
+    ("ix_organisation_sector_name", "organisation", ("sector_id", "name")),
+    ("ix_event_end_day", "event", ("end_day",)),
+    ("ix_pledge_end_day", "pledge", ("end_day",)),
+    ("ix_deal_end_day", "deal", ("end_day",)),
+    ("ix_initiative_end_day", "initiative", ("end_day",)),
+    ("ix_target_end_day", "target", ("end_day",)),
+    ("ix_country_name", "country", ("name",)),
+    ("ix_source_title", "source", ("title",)),
+    ("ix_story_title", "story", ("title",)),
+    ("ix_storystep_story_position", "storystep", ("story_id", "position")),
+):
+    Index(_name, *(SQLModel.metadata.tables[_table].c[c] for c in _columns))

@@ -153,3 +153,21 @@ def store(demo_target: str | Path) -> Iterator[object]:
     opened = open_store(demo_target)
     yield opened
     opened.close()
+
+
+@pytest.fixture
+def window(qtbot: object, store: object) -> Iterator[object]:
+    """The main window on a fresh demo database, shown offscreen; forms open non-modal so tests
+    can drive them."""
+    from explorer.state import AppState
+    from explorer.views.main_window import MainWindow
+
+    win = MainWindow(AppState(store))  # type: ignore[arg-type]
+    qtbot.addWidget(win)  # type: ignore[attr-defined]
+    win.resize(1600, 950)
+    win.show()
+    qtbot.waitExposed(win)  # type: ignore[attr-defined]
+    win.editing.modal = False
+    yield win
+    win.story_player.stop()
+    win.presentation.leave()

@@ -19,17 +19,6 @@ from explorer.store import Store, open_store
 from explorer.views.main_window import MainWindow
 
 
-@pytest.fixture
-def window(qtbot, store: Store) -> MainWindow:
-    win = MainWindow(AppState(store))
-    qtbot.addWidget(win)
-    win.resize(1500, 900)
-    win.show()
-    qtbot.waitExposed(win)
-    win.editing.modal = False
-    return win
-
-
 def type_into(qtbot, form: RecordForm, field: str, text: str) -> None:
     editor = form.editors[field]
     widget = editor.focus_widget()

@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import Qt
 from sqlmodel import select
 
@@ -20,14 +19,6 @@ ROOT = Path(__file__).resolve().parent.parent
 TIMELINE_TYPES = {"event", "pledge", "deal", "initiative", "target"}
 
 
-@pytest.fixture
-def window(qtbot, store: Store) -> MainWindow:
-    win = MainWindow(AppState(store))
-    qtbot.addWidget(win)
-    win.resize(1600, 950)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
 
 
 def first_id(store: Store, cls: type, *where) -> int:

@@ -353,3 +353,20 @@ def test_cascaded_delete_can_be_restored_exactly(store: Store) -> None:
     assert store.snapshot("deal", deal.id)[1]["organisations"] == before_deal["organisations"]
     after = [(c.source_id, c.section, c.note) for c in store.detail("organisation", org.id).citations]
     assert after == citations_before
+
+
+def test_migrations_build_exactly_the_schema_the_models_describe(tmp_path: Path) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'fresh.sqlite'}")
+    with engine.begin() as conn:
+        migrate.upgrade(conn)
+        context = MigrationContext.configure(conn, opts={
+            "compare_type": False,  # TEXT vs SQLModel's AutoString is the same column in SQLite
+            "include_object": lambda obj, name, type_, reflected, compare_to: not (
+                type_ == "table" and name is not None and name.startswith("search_index")),
+        })
+        diffs = compare_metadata(context, m.SQLModel.metadata)
+    engine.dispose()
+    assert diffs == []

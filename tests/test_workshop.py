@@ -18,19 +18,6 @@ from explorer.views.main_window import MainWindow
 from explorer.views.theme import BASE_POINT_SIZE
 
 
-@pytest.fixture
-def window(qtbot, store: Store) -> MainWindow:
-    win = MainWindow(AppState(store))
-    qtbot.addWidget(win)
-    win.resize(1600, 950)
-    win.show()
-    qtbot.waitExposed(win)
-    win.editing.modal = False
-    yield win
-    win.story_player.stop()
-    win.presentation.leave()
-
-
 def settle(qtbot, win: MainWindow) -> None:
     qtbot.waitUntil(lambda: not win.timeline.range_animation_running(), timeout=10000)
 

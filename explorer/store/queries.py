@@ -406,23 +406,32 @@ def organisations_in_sector(conn: Connection, sector_id: int, filters: Filters |
     return [OrganisationRow(int(i), n, c, sector_id, int(k), float(t)) for i, n, c, k, t in conn.execute(query)]
 
 
-def deals_of_organisation(
-    conn: Connection, organisation_id: int, sector_id: int | None, filters: Filters | None = None
-) -> list[DealRow]:
+def _deal_rows(conn: Connection, *where: sa.ColumnElement[bool], filters: Filters | None,
+               join_organisations: bool = False) -> list[DealRow]:
+    """Deal rows for the tree (id, title, country of its place, USD, day), in date order."""
     de, do, pla, cty = _table("deal"), m.DealOrganisation.__table__, _table("place"), _table("country")  # type: ignore[attr-defined]
+    source = de.join(do, do.c.deal_id == de.c.id) if join_organisations else de
     query = (
         sa.select(de.c.id, de.c.title, sa.func.coalesce(cty.c.name, ""), de.c.amount_usd, de.c.start_day)
-        .join(do, do.c.deal_id == de.c.id)
+        .select_from(source)
         .outerjoin(pla, pla.c.id == de.c.place_id)
         .outerjoin(cty, cty.c.id == pla.c.country_id)
-        .where(do.c.organisation_id == organisation_id)
+        .where(*where)
         .order_by(de.c.start_day, de.c.title)
     )
     if filters is not None:
         query = query.where(*deal_conditions(filters, conn.dialect.name))
-    if sector_id is not None:
-        query = query.where(de.c.sector_id == sector_id)
     return [DealRow(int(i), t, c, a, d) for i, t, c, a, d in conn.execute(query)]
+
+
+def deals_of_organisation(
+    conn: Connection, organisation_id: int, sector_id: int | None, filters: Filters | None = None
+) -> list[DealRow]:
+    de, do = _table("deal"), m.DealOrganisation.__table__  # type: ignore[attr-defined]
+    where = [do.c.organisation_id == organisation_id]
+    if sector_id is not None:
+        where.append(de.c.sector_id == sector_id)
+    return _deal_rows(conn, *where, filters=filters, join_organisations=True)
 
 
 # --- one record with everything linked to it --------------------------------------------
@@ -747,14 +756,6 @@ def organisation_sectors(conn: Connection, organisation_id: int) -> list[int]:
 
 def unattributed_deals(conn: Connection, sector_id: int, filters: Filters | None = None) -> list[DealRow]:
     """Deals in a sector with no organisation recorded (the tree lists them on their own)."""
-    de, do, pla, cty = _table("deal"), m.DealOrganisation.__table__, _table("place"), _table("country")  # type: ignore[attr-defined]
-    query = (
-        sa.select(de.c.id, de.c.title, sa.func.coalesce(cty.c.name, ""), de.c.amount_usd, de.c.start_day)
-        .outerjoin(pla, pla.c.id == de.c.place_id)
-        .outerjoin(cty, cty.c.id == pla.c.country_id)
-        .where(de.c.sector_id == sector_id, ~sa.exists().where(do.c.deal_id == de.c.id))
-        .order_by(de.c.start_day, de.c.title)
-    )
-    if filters is not None:
-        query = query.where(*deal_conditions(filters, conn.dialect.name))
-    return [DealRow(int(i), t, c, a, d) for i, t, c, a, d in conn.execute(query)]
+    de, do = _table("deal"), m.DealOrganisation.__table__  # type: ignore[attr-defined]
+    return _deal_rows(conn, de.c.sector_id == sector_id, ~sa.exists().where(do.c.deal_id == de.c.id),
+                      filters=filters)
