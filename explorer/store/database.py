@@ -207,18 +207,25 @@ def backup_sqlite(path: Path, dest_dir: Path, reason: str) -> Path:
     while dest.exists():
         n += 1
         dest = dest_dir / f"{path.stem}-{stamp}-{reason}-{n}{path.suffix or '.sqlite'}"
-    src = sqlite3.connect(_ro_uri(path), uri=True)
+    copy_sqlite(path, dest)
+    return dest
+
+
+def copy_sqlite(source: Path, dest: Path) -> None:
+    """A consistent copy of a live database (SQLite's online backup API), read-only on the source.
+
+    The copy is one self-contained file: no -wal/-shm appear beside it when it is read.
+    """
+    src = sqlite3.connect(_ro_uri(source), uri=True)
     try:
         out = sqlite3.connect(str(dest))
         try:
             src.backup(out)
-            # A backup is one self-contained file: no -wal/-shm appear beside it when it is read.
             out.execute("PRAGMA journal_mode = DELETE")
         finally:
             out.close()
     finally:
         src.close()
-    return dest
 
 
 @dataclass

@@ -19,7 +19,6 @@ import datetime as dt
 import io
 import json
 import os
-import sqlite3
 import tempfile
 import uuid as uuid_mod
 from collections import defaultdict
@@ -248,7 +247,7 @@ def write_sqlite_copy(engine: sa.Engine, source_path: Path | None, out: Path) ->
     """A complete copy as a database file, history included: what an analyst takes away to work
     offline (from a team server too) and later merges back with File ▸ Merge…."""
     from explorer.store import search
-    from explorer.store.database import open_database, url_for
+    from explorer.store.database import copy_sqlite, open_database, url_for
 
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.partial")
@@ -256,15 +255,7 @@ def write_sqlite_copy(engine: sa.Engine, source_path: Path | None, out: Path) ->
         leftover.unlink(missing_ok=True)
     try:
         if source_path is not None:
-            src = sqlite3.connect(f"file:{source_path.resolve()}?mode=ro", uri=True)
-            try:
-                dest = sqlite3.connect(tmp)
-                try:
-                    src.backup(dest)
-                finally:
-                    dest.close()
-            finally:
-                src.close()
+            copy_sqlite(source_path, tmp)
         else:
             opened = open_database(url_for(tmp))
             try:

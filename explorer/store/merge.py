@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import sqlite3
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -36,7 +35,7 @@ from sqlmodel import Session, select
 
 from explorer import models as m
 from explorer.store import exchange, validation, writes
-from explorer.store.database import inspect_sqlite_file, open_database, url_for
+from explorer.store.database import copy_sqlite, inspect_sqlite_file, open_database, url_for
 from explorer.store.errors import NotADatabaseError, StoreError
 
 COMPARE_SKIP = {"uuid", *exchange.INFO_COLUMNS}
@@ -175,15 +174,7 @@ def read_other(other: Path) -> tuple[dict[str, list[dict[str, Any]]], dict[tuple
         raise NotADatabaseError(f"{other.name} is not a Partnership Explorer database. Nothing was merged.")
     with tempfile.TemporaryDirectory(prefix="explorer-merge-") as tmp:
         copy = Path(tmp) / "theirs.sqlite"
-        src = sqlite3.connect(f"file:{other.resolve()}?mode=ro", uri=True)
-        try:
-            out = sqlite3.connect(copy)
-            try:
-                src.backup(out)
-            finally:
-                out.close()
-        finally:
-            src.close()
+        copy_sqlite(other, copy)
         opened = open_database(url_for(copy))  # upgrades the copy if their version was older
         try:
             with Session(opened.engine) as session:
