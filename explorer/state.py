@@ -57,6 +57,7 @@ class AppState(QObject):
         self._back: list[list[RecordRef]] = []
         self._forward: list[list[RecordRef]] = []
         self._sector_selection: tuple[int, ...] = ()
+        self._details: dict[RecordRef, Any] = {}
 
     # --- selection -------------------------------------------------------------------
 
@@ -80,7 +81,17 @@ class AppState(QObject):
 
     def _set_selection(self, refs: list[RecordRef], initiator: Any) -> None:
         self._selection = refs
+        self._details.clear()  # read afresh once per selection, then shared by every view
         self.selection_changed.emit(list(refs), initiator)
+
+    def detail(self, ref: RecordRef) -> Any:
+        """The record with its links, sources and history (store.detail), loaded once for all
+        the views that react to the same selection."""
+        found = self._details.get(ref)
+        if found is None:
+            found = self.store.detail(ref.record_type, ref.record_id)
+            self._details[ref] = found
+        return found
 
     def can_go_back(self) -> bool:
         return bool(self._back)
@@ -140,6 +151,7 @@ class AppState(QObject):
         """Every write reports here; views refresh what concerns them."""
         if not changes:
             return
+        self._details.clear()
         deleted = {(c.record_type, c.record_id) for c in changes.changes if c.action == "delete"}
         if deleted and any((r.record_type, r.record_id) in deleted for r in self._selection):
             self._selection = [r for r in self._selection if (r.record_type, r.record_id) not in deleted]
@@ -152,6 +164,7 @@ class AppState(QObject):
     def replace_store(self, store: Store) -> None:
         old = self.store
         self.store = store
+        self._details.clear()
         self._selection, self._back, self._forward = [], [], []
         self._sector_selection = ()
         self._filters = Filters()

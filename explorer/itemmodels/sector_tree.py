@@ -38,6 +38,7 @@ class Node:
     sector_id: int | None = None  # the sector this node is listed under
     children: list[Node] = field(default_factory=list)
     fetched: bool = False
+    row: int = 0  # position among its siblings: parent() is called often, a list search is O(n)
     has_more: bool = False
 
     @property
@@ -140,6 +141,8 @@ class SectorTreeModel(QAbstractItemModel):
         if not new:
             return
         first = len(node.children)
+        for row, child in enumerate(new, start=first):
+            child.row = row
         self.beginInsertRows(self._index_of(node), first, first + len(new) - 1)
         node.children.extend(new)
         self.endInsertRows()
@@ -158,13 +161,10 @@ class SectorTreeModel(QAbstractItemModel):
     def node(self, index: Index) -> Node | None:
         return self._node(index)
 
-    def _siblings(self, node: Node) -> list[Node]:
-        return node.parent.children if node.parent is not None else self._roots
-
     def _index_of(self, node: Node | None, column: int = 0) -> QModelIndex:
         if node is None:
             return QModelIndex()
-        return self.createIndex(self._siblings(node).index(node), column, node.key)
+        return self.createIndex(node.row, column, node.key)
 
     def index(self, row: int, column: int, parent: Index = QModelIndex()) -> QModelIndex:  # noqa: B008
         if column < 0 or column >= len(self.COLUMNS) or row < 0:
@@ -259,13 +259,15 @@ class SectorTreeModel(QAbstractItemModel):
         return node.total_usd or 0.0
 
     def _sort_nodes(self, nodes: list[Node]) -> None:
-        if self._sort is None:
-            return
-        column, order = self._sort
-        nodes.sort(
-            key=lambda n: (self._sort_key(n, column), n.name.lower()), reverse=order == Qt.SortOrder.DescendingOrder
-        )
-        for node in nodes:
+        """Sort siblings (and their loaded children) by the current sort, keeping rows numbered."""
+        if self._sort is not None:
+            column, order = self._sort
+            nodes.sort(
+                key=lambda n: (self._sort_key(n, column), n.name.lower()),
+                reverse=order == Qt.SortOrder.DescendingOrder,
+            )
+        for row, node in enumerate(nodes):
+            node.row = row
             if node.children:
                 self._sort_nodes(node.children)
 

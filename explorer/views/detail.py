@@ -167,7 +167,7 @@ class DetailPane(QWidget):
             self.browser.setHtml(self._placeholder())
             return
         try:
-            self.detail = self._state.store.detail(ref.record_type, ref.record_id)
+            self.detail = self._state.detail(ref)
         except RecordNotFoundError:
             self.browser.setHtml(self._message("This record no longer exists."))
             return

@@ -1035,7 +1035,7 @@ class TimelineView(QWidget):
 
     def _links(self, ref: RecordRef) -> list[Any]:
         try:
-            return list(self.state.store.detail(ref.record_type, ref.record_id).links)
+            return list(self.state.detail(ref).links)
         except StoreError:
             return []
 

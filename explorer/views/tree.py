@@ -189,7 +189,7 @@ class SectorTreeView(QWidget):
                 out.append(ref)
             elif ref.record_type in TIMELINE_TYPES or ref.record_type in ("person", "place", "country"):
                 try:
-                    links = self._state.store.detail(ref.record_type, ref.record_id).links
+                    links = self._state.detail(ref).links
                 except Exception:
                     continue
                 linked = [
