@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from explorer.jobs import BackgroundJob
 from explorer.store import ChangeSet, Filters, Store, StoreError
 
 log = logging.getLogger("explorer.state")
@@ -39,6 +41,7 @@ class AppState(QObject):
         records_changed(ChangeSet, object): a write happened, and who made it.
         range_requested(float, float): someone asks the timeline to show these days.
         store_replaced(): a different database is open now (every view reloads).
+        busy_changed(str): what is running in the background ("" when nothing is).
     """
 
     selection_changed = Signal(list, object)
@@ -46,8 +49,12 @@ class AppState(QObject):
     records_changed = Signal(object, object)
     range_requested = Signal(float, float)
     store_replaced = Signal()
+    busy_changed = Signal(str)
 
     HISTORY_LIMIT = 200
+    # Below this many records a filter's queries take less than a frame: run them in line.
+    BACKGROUND_FROM_RECORDS = 50_000
+    SCOPES_KEPT = 4
 
     def __init__(self, store: Store, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -57,7 +64,12 @@ class AppState(QObject):
         self._back: list[list[RecordRef]] = []
         self._forward: list[list[RecordRef]] = []
         self._sector_selection: tuple[int, ...] = ()
+        self._shown_sector_selection: tuple[int, ...] = ()
         self._details: dict[RecordRef, Any] = {}
+        self._wanted = self._filters  # the latest filters asked for (committed once their scope is ready)
+        self._scopes: dict[Filters, Any] = {}
+        self._jobs: dict[Any, BackgroundJob] = {}
+        self._size = store.size_estimate()
 
     # --- selection -------------------------------------------------------------------
 
@@ -121,6 +133,25 @@ class AppState(QObject):
         return self._sector_selection
 
     def set_filters(self, filters: Filters) -> None:
+        """Apply filters: views change together once what passes is known (at once on small
+        data; after a background query on large data, while the window stays responsive)."""
+        if filters == self._wanted:
+            return
+        self._wanted = filters
+        if filters == self._filters:
+            self._cancel_job("filters")
+            return
+        if not filters.active:
+            self._cancel_job("filters")
+            self._commit_filters(filters)
+            return
+        self.request_scope(filters, self._commit_scope, owner="filters", label="Filtering")
+
+    def _commit_scope(self, scope: Any) -> None:
+        self._commit_filters(scope.filters)
+
+    def _commit_filters(self, filters: Filters) -> None:
+        self._shown_sector_selection = self._sector_selection
         if filters != self._filters:
             self._filters = filters
             self.filters_changed.emit(filters)
@@ -128,22 +159,117 @@ class AppState(QObject):
     def set_sector_filter(self, sector_ids: list[int]) -> None:
         self._sector_selection = tuple(sector_ids)
         expanded = self.store.sector_ids_with_descendants(sector_ids) if sector_ids else frozenset()
-        self.set_filters(replace(self._filters, sector_ids=expanded))
+        self.set_filters(replace(self._wanted, sector_ids=expanded))
 
     def set_country_filter(self, country_ids: list[int]) -> None:
-        self.set_filters(replace(self._filters, country_ids=frozenset(country_ids)))
+        self.set_filters(replace(self._wanted, country_ids=frozenset(country_ids)))
 
     def set_date_range(self, start_day: int | None, end_day: int | None) -> None:
         if start_day is not None and end_day is not None and end_day < start_day:
             start_day, end_day = end_day, start_day
-        self.set_filters(replace(self._filters, start_day=start_day, end_day=end_day))
+        self.set_filters(replace(self._wanted, start_day=start_day, end_day=end_day))
 
     def set_search_text(self, text: str) -> None:
-        self.set_filters(replace(self._filters, text=text.strip()))
+        self.set_filters(replace(self._wanted, text=text.strip()))
 
     def clear_filters(self) -> None:
         self._sector_selection = ()
         self.set_filters(Filters())
+
+    # --- what passes the filters, worked out once for every view --------------------------
+
+    def scope(self, filters: Filters) -> Any | None:
+        """The FilterScope of ``filters`` if it has been worked out already."""
+        return self._scopes.get(filters)
+
+    def timeline_ids(self, filters: Filters) -> dict[str, Any]:
+        """Passing ids per timeline type, from a scope already worked out when there is one."""
+        for scope in self._scopes.values():
+            if scope.timeline_ids is not None and replace(scope.filters, start_day=None, end_day=None) == filters:
+                return scope.timeline_ids
+        return self.store.timeline_ids(filters)
+
+    def request_scope(self, filters: Filters, on_ready: Callable[[Any], None], owner: Any, label: str) -> None:
+        """Call ``on_ready(scope)`` with what passes ``filters``: now if known or cheap, else
+        from a background query (a newer request from the same owner replaces it)."""
+        self._cancel_job(owner)
+        found = self._scopes.get(filters)
+        if found is not None:
+            on_ready(found)
+            return
+        if self._size < self.BACKGROUND_FROM_RECORDS:
+            try:
+                scope = self.store.filter_scope(filters)
+            except StoreError:
+                log.exception("filtering")
+                return
+            self._keep_scope(scope)
+            on_ready(scope)
+            return
+        store = self.store
+        job = BackgroundJob(lambda cancelled: store.filter_scope(filters, cancelled), label, self)
+        self._jobs[owner] = job
+
+        def finished(scope: Any) -> None:
+            self._forget_job(owner, job)
+            if store is self.store:
+                self._keep_scope(scope)
+                on_ready(scope)
+
+        def failed(error: Any) -> None:
+            self._forget_job(owner, job)
+            log.error("filtering failed", exc_info=error)
+
+        job.finished.connect(finished)
+        job.failed.connect(failed)
+        job.start()
+        self._announce_busy()
+
+    def cancel_scope_request(self, owner: Any) -> None:
+        self._cancel_job(owner)
+
+    def _keep_scope(self, scope: Any) -> None:
+        self._scopes[scope.filters] = scope
+        while len(self._scopes) > self.SCOPES_KEPT:
+            del self._scopes[next(iter(self._scopes))]
+
+    def _forget_job(self, owner: Any, job: BackgroundJob) -> None:
+        if self._jobs.get(owner) is job:
+            del self._jobs[owner]
+        job.deleteLater()
+        self._announce_busy()
+
+    def _cancel_job(self, owner: Any) -> None:
+        job = self._jobs.pop(owner, None)
+        if job is not None:
+            job.cancel()
+            job.deleteLater()
+            self._announce_busy()
+
+    def _announce_busy(self) -> None:
+        self.busy_changed.emit(", ".join(dict.fromkeys(job.label for job in self._jobs.values())))
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._jobs)
+
+    def cancel_background(self) -> None:
+        """Stop what runs in the background; filters still being worked out are dropped."""
+        for owner in list(self._jobs):
+            self._cancel_job(owner)
+        if self._wanted != self._filters:
+            self._wanted = self._filters
+            self._sector_selection = self._shown_sector_selection
+            self.filters_changed.emit(self._filters)  # controls go back to what is shown
+
+    def wait_idle(self, timeout_ms: int = 120_000) -> None:
+        """Wait for background work and deliver it (tests and benchmarks)."""
+        from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QThreadPool
+
+        deadline = QDeadlineTimer(timeout_ms)
+        while self._jobs and not deadline.hasExpired():
+            QThreadPool.globalInstance().waitForDone(50)
+            QCoreApplication.processEvents()
 
     # --- changes ---------------------------------------------------------------------
 
@@ -152,6 +278,7 @@ class AppState(QObject):
         if not changes:
             return
         self._details.clear()
+        self._scopes.clear()
         deleted = {(c.record_type, c.record_id) for c in changes.changes if c.action == "delete"}
         if deleted and any((r.record_type, r.record_id) in deleted for r in self._selection):
             self._selection = [r for r in self._selection if (r.record_type, r.record_id) not in deleted]
@@ -163,11 +290,15 @@ class AppState(QObject):
 
     def replace_store(self, store: Store) -> None:
         old = self.store
+        for owner in list(self._jobs):
+            self._cancel_job(owner)
         self.store = store
+        self._size = store.size_estimate()
         self._details.clear()
+        self._scopes.clear()
         self._selection, self._back, self._forward = [], [], []
         self._sector_selection = ()
-        self._filters = Filters()
+        self._filters = self._wanted = Filters()
         self.store_replaced.emit()
         self.selection_changed.emit([], None)
         self.filters_changed.emit(self._filters)

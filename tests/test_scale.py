@@ -168,15 +168,18 @@ def test_filters_and_search_agree_with_the_store(window: MainWindow, large_store
     tl = window.timeline
     sector_id = window.sector_combo.itemData(3)
     window.sector_combo.setCurrentIndex(3)
+    window.state.wait_idle()  # on large data the filter's queries run in the background
     expected = _refs(large_store.timeline(filters=window.state.filters))
     assert expected and _refs(tl._data) == expected
     window.sector_combo.setCurrentIndex(0)
+    window.state.wait_idle()
     assert len(tl._data) == len(large_store.timeline())
     assert sector_id is not None
 
     name = large_store.list_records("organisation")[5][1]
     window.search_edit.setText(name)
     window.apply_search()
+    window.state.wait_idle()
     expected = _refs(large_store.timeline(filters=Filters(text=name)))
     assert expected and _refs(tl._data) == expected
     orgs = {r for r in window.tree_view.model.visible_refs() if r.record_type == "organisation"}
@@ -225,3 +228,64 @@ def test_form_edit_on_a_large_database_shows_everywhere(qtbot, window: MainWindo
     index = window.tree_view.index_of(ref)
     assert index.isValid() and window.tree_view.model.node(index).name == name + " (renamed)"
     assert large_store.search(name + " (renamed)")[0].record_id == org_id
+
+
+def _rows(model: SectorTreeModel) -> set[tuple]:
+    """Every row the tree shows, with its counts and totals, all levels loaded."""
+    out: set[tuple] = set()
+    stack = [model.index(r, 0) for r in range(model.rowCount())]
+    while stack:
+        index = stack.pop()
+        node = model.node(index)
+        model.ensure_fetched(node)
+        parent = model.node(index.parent())
+        total = None if node.total_usd is None else round(node.total_usd, 2)
+        out.add((node.kind, node.record_id, parent.ref if parent else None, node.deal_count, total, node.name))
+        stack += [model.index(r, 0, index) for r in range(model.rowCount(index))]
+    return out
+
+
+@pytest.mark.parametrize("kind", ["text", "sector and dates"])
+def test_tree_from_a_filter_scope_shows_the_rows_the_per_node_queries_give(
+    qtmodeltester, large_store: Store, kind: str
+) -> None:
+    if kind == "text":
+        filters = Filters(text=large_store.list_records("organisation")[11][1])
+    else:
+        sector = large_store.sector_tree()[2]
+        filters = Filters(sector_ids=large_store.sector_ids_with_descendants([sector.id]),
+                          start_day=18000, end_day=20000)
+    per_node = SectorTreeModel(large_store)
+    per_node.set_filters(filters)
+    scoped = SectorTreeModel(large_store)
+    scoped.set_filters(filters, large_store.filter_scope(filters))
+    assert scoped.scope is not None
+    rows = _rows(scoped)
+    assert rows == _rows(per_node) and len(rows) > 20
+    qtmodeltester.check(scoped)
+
+
+def test_typing_in_the_tree_filter_runs_in_the_background_and_can_be_cancelled(
+    qtbot, window: MainWindow, large_store: Store
+) -> None:
+    view = window.tree_view
+    name = large_store.list_records("organisation")[42][1]
+    view.filter_edit.setText(name)
+    view.apply_pending_filter()
+    assert window.state.busy  # large data: the window stays responsive while it runs
+    assert window.busy_indicator.isVisible()
+    qtbot.waitUntil(lambda: not window.state.busy, timeout=30_000)
+    assert not window.busy_indicator.isVisible()
+    shown = {r.record_id for r in view.model.visible_refs() if r.record_type == "organisation"}
+    org_id = next(i for i, n in large_store.list_records("organisation") if n == name)
+    assert org_id in shown
+
+    # a broad word, then Cancel: the tree keeps what it showed, the busy bar goes away
+    before = view.model.rowCount()
+    view.filter_edit.setText("the")
+    view.apply_pending_filter()
+    assert window.state.busy
+    qtbot.mouseClick(window.busy_indicator.cancel_button, Qt.MouseButton.LeftButton)
+    assert not window.state.busy and not window.busy_indicator.isVisible()
+    qtbot.wait(200)
+    assert view.model.rowCount() == before

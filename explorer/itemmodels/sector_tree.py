@@ -54,8 +54,11 @@ class SectorTreeModel(QAbstractItemModel):
         super().__init__(parent)
         self._store = store
         self._filters = Filters()
+        self._scope: Any = None  # FilterScope answering for the store under a filter
         self._keys = itertools.count(1)
         self._nodes: dict[int, Node] = {}
+        self._sectors: dict[int, Node] = {}
+        self._by_parent: dict[tuple[int, str, int], Node] = {}  # (parent key, kind, id) → child
         self._roots: list[Node] = []
         self._sort: tuple[int, Qt.SortOrder] | None = None
         self.reload()
@@ -64,11 +67,18 @@ class SectorTreeModel(QAbstractItemModel):
 
     def set_store(self, store: Store) -> None:
         self._store = store
+        self._filters, self._scope = Filters(), None
         self.reload()
 
-    def set_filters(self, filters: Filters) -> None:
+    def set_filters(self, filters: Filters, scope: Any = None) -> None:
+        """Show what passes ``filters``; a FilterScope for them answers without per-node SQL."""
         self._filters = filters
+        self._scope = scope if scope is not None and scope.filters == filters else None
         self.reload()
+
+    @property
+    def scope(self) -> Any:
+        return self._scope
 
     @property
     def filters(self) -> Filters:
@@ -77,13 +87,20 @@ class SectorTreeModel(QAbstractItemModel):
     def reload(self) -> None:
         self.beginResetModel()
         self._nodes.clear()
-        self._roots = [self._sector_node(s, None) for s in self._store.sector_tree(self._filters)]
+        self._sectors.clear()
+        self._by_parent.clear()
+        sectors = self._scope.sector_tree() if self._scope is not None else self._store.sector_tree(self._filters)
+        self._roots = [self._sector_node(s, None) for s in sectors]
         self._sort_nodes(self._roots)
         self.endResetModel()
 
     def _new(self, **kwargs: Any) -> Node:
         node = Node(key=next(self._keys), **kwargs)
         self._nodes[node.key] = node
+        if node.kind == "sector":
+            self._sectors[node.record_id] = node
+        if node.parent is not None:
+            self._by_parent[(node.parent.key, node.kind, node.record_id)] = node
         return node
 
     def _sector_node(self, sector: Any, parent: Node | None) -> Node:
@@ -102,14 +119,19 @@ class SectorTreeModel(QAbstractItemModel):
         return node
 
     def _fetch(self, node: Node) -> list[Node]:
+        scope = self._scope
         if node.kind == "sector":
-            rows = self._store.organisations_in_sector(node.record_id, self._filters)
+            if scope is not None:
+                rows = scope.organisations_in_sector(node.record_id)
+                loose = scope.unattributed_deals(node.record_id)
+            else:
+                rows = self._store.organisations_in_sector(node.record_id, self._filters)
+                loose = self._store.unattributed_deals(node.record_id, self._filters)
             out = [
                 self._new(kind="organisation", record_id=r.id, name=r.name, parent=node, country=r.country,
                           deal_count=r.deal_count, total_usd=r.total_usd, sector_id=node.record_id)
                 for r in rows
             ]
-            loose = self._store.unattributed_deals(node.record_id, self._filters)
             if loose:
                 group = self._new(kind=UNATTRIBUTED, record_id=node.record_id, name=UNATTRIBUTED_LABEL,
                                   parent=node, deal_count=len(loose),
@@ -119,9 +141,27 @@ class SectorTreeModel(QAbstractItemModel):
                 out.append(group)
             return out
         if node.kind == "organisation":
-            rows = self._store.deals_of_organisation(node.record_id, node.sector_id, self._filters)
+            if scope is not None:
+                rows = scope.deals_of_organisation(node.record_id, node.sector_id)
+            else:
+                rows = self._store.deals_of_organisation(node.record_id, node.sector_id, self._filters)
             return [self._deal_node(r, node) for r in rows]
         return []
+
+    def fetch_deals_of(self, organisations: list[Node]) -> None:
+        """Load the deals of several organisations with one read (opening matches under a filter)."""
+        todo = [n for n in organisations if n.kind == "organisation" and not n.fetched]
+        if not todo:
+            return
+        if self._scope is None:
+            for node in todo:
+                self.ensure_fetched(node)
+            return
+        found = self._scope.deals_of_organisations([(n.record_id, n.sector_id) for n in todo])
+        for node in todo:
+            node.fetched = True
+            new = [self._deal_node(r, node) for r in found.get((node.record_id, node.sector_id), [])]
+            self._insert(node, new)
 
     def _deal_node(self, row: Any, parent: Node) -> Node:
         return self._new(kind="deal", record_id=row.id, name=row.title, parent=parent, country=row.country,
@@ -136,7 +176,9 @@ class SectorTreeModel(QAbstractItemModel):
         if node is None or node.fetched:
             return
         node.fetched = True
-        new = self._fetch(node)
+        self._insert(node, self._fetch(node))
+
+    def _insert(self, node: Node, new: list[Node]) -> None:
         self._sort_nodes(new)
         if not new:
             return
@@ -284,18 +326,29 @@ class SectorTreeModel(QAbstractItemModel):
 
     # --- finding records -------------------------------------------------------------
 
-    def _find(self, nodes: list[Node], kind: str, record_id: int) -> Node | None:
-        return next((n for n in nodes if n.kind == kind and n.record_id == record_id), None)
+    def _find(self, parent: Node, kind: str, record_id: int) -> Node | None:
+        return self._by_parent.get((parent.key, kind, record_id))
 
     def _sector_path(self, sector_id: int) -> Node | None:
-        stack = list(self._roots)
+        return self._sectors.get(sector_id)
+
+    def sector_node(self, sector_id: int) -> Node | None:
+        return self._sectors.get(sector_id)
+
+    def index_of_node(self, node: Node) -> QModelIndex:
+        return self._index_of(node)
+
+    def loaded_nodes(self, kind: str) -> list[Node]:
+        """Nodes of one kind loaded so far, in tree order."""
+        out: list[Node] = []
+        stack = list(reversed(self._roots))
         while stack:
             node = stack.pop()
-            if node.kind == "sector":
-                if node.record_id == sector_id:
-                    return node
-                stack.extend(c for c in node.children if c.kind == "sector")
-        return None
+            if node.kind == kind:
+                out.append(node)
+            if kind != "sector" or node.kind == "sector":
+                stack.extend(reversed(node.children))
+        return out
 
     def indexes_for(self, ref: RecordRef) -> list[QModelIndex]:
         """Indexes showing a record (fetching what is needed); empty if the tree hides it."""
@@ -309,7 +362,7 @@ class SectorTreeModel(QAbstractItemModel):
                 if sector is None:
                     continue
                 self.ensure_fetched(sector)
-                found = self._find(sector.children, "organisation", ref.record_id)
+                found = self._find(sector, "organisation", ref.record_id)
                 if found:
                     nodes.append(found)
         elif ref.record_type == "deal":
@@ -317,13 +370,13 @@ class SectorTreeModel(QAbstractItemModel):
             sector = self._sector_path(sector_id) if sector_id is not None else None
             if sector is not None:
                 self.ensure_fetched(sector)
-                groups = [self._find(sector.children, "organisation", o) for o in org_ids] if org_ids else [
-                    self._find(sector.children, UNATTRIBUTED, sector.record_id)]
+                groups = [self._find(sector, "organisation", o) for o in org_ids] if org_ids else [
+                    self._find(sector, UNATTRIBUTED, sector.record_id)]
                 for group in groups:
                     if group is None:
                         continue
                     self.ensure_fetched(group)
-                    found = self._find(group.children, "deal", ref.record_id)
+                    found = self._find(group, "deal", ref.record_id)
                     if found:
                         nodes.append(found)
         return [self._index_of(n) for n in nodes]

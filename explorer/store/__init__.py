@@ -177,6 +177,33 @@ class Store:
         with self.engine.connect() as conn:
             return queries.passing_ids(conn, filters)
 
+    def size_estimate(self) -> int:
+        """Roughly how many records there are (highest ids): decides what runs in the background."""
+        try:
+            with self.engine.connect() as conn:
+                return sum(
+                    int(conn.execute(sa.text(f"SELECT coalesce(max(id), 0) FROM {name}")).scalar() or 0)
+                    for name in ("event", "pledge", "deal", "initiative", "target", "organisation")
+                )
+        except sa.exc.SQLAlchemyError:
+            log.exception("estimating the size of the database")
+            return 0
+
+    def filter_scope(self, filters: Filters, cancelled: Any = None) -> Any:
+        """What passes ``filters`` for every view at once (explorer.store.scope.FilterScope);
+        ``cancelled()`` is polled between queries so a superseded request stops early."""
+        from explorer.store.scope import build_scope
+
+        return build_scope(self, filters, cancelled or (lambda: False))
+
+    def deal_rows(self, deal_ids: list[int]) -> list[queries.DealRow]:
+        with self.engine.connect() as conn:
+            return queries.deal_rows_by_id(conn, deal_ids)
+
+    def organisation_names(self, organisation_ids: list[int]) -> dict[int, tuple[str, str]]:
+        with self.engine.connect() as conn:
+            return queries.organisation_names(conn, organisation_ids)
+
     def bulk_create(self, record_type: str, rows: Any) -> range:
         """Many validated records in one transaction (generated or imported data); returns their ids."""
         from explorer.store import bulk

@@ -298,18 +298,29 @@ def sector_tree(conn: Connection, filters: Filters | None = None) -> list[Sector
     dialect = conn.dialect.name
     sec, de, do = _table("sector"), _table("deal"), m.DealOrganisation.__table__  # type: ignore[attr-defined]
     org = _table("organisation")
-    nodes = {
-        sid: SectorNode(sid, name, parent)
-        for sid, name, parent in conn.execute(sa.select(sec.c.id, sec.c.name, sec.c.parent_id))
-    }
     direct = conn.execute(
         sa.select(de.c.sector_id, sa.func.count(de.c.id), sa.func.coalesce(sa.func.sum(de.c.amount_usd), 0.0))
         .where(de.c.sector_id.is_not(None), *deal_conditions(filters, dialect))
         .group_by(de.c.sector_id)
     ).all()
-    orgs_in_sector = _organisation_sector_pairs(conn, filters, de, do, org)
+    hierarchy = [(int(i), str(n), None if p is None else int(p))
+                 for i, n, p in conn.execute(sa.select(sec.c.id, sec.c.name, sec.c.parent_id))]
+    pairs = _organisation_sector_pairs(conn, filters, de, do, org)
+    return assemble_sector_tree(hierarchy, direct, pairs, prune=filters.active)
+
+
+def assemble_sector_tree(
+    hierarchy: Iterable[tuple[int, str, int | None]],
+    direct: Iterable[tuple[int, int, float]],
+    organisation_sectors: Iterable[tuple[int, int]],
+    *,
+    prune: bool,
+) -> list[SectorNode]:
+    """The sector tree from (sector, deal count, USD) per sector and (organisation, sector) pairs:
+    counts and totals roll up to parents; ``prune`` drops sectors left with nothing."""
+    nodes = {sid: SectorNode(sid, name, parent) for sid, name, parent in hierarchy}
     org_sets: dict[int, set[int]] = defaultdict(set)
-    for org_id, sid in orgs_in_sector:
+    for org_id, sid in organisation_sectors:
         org_sets[sid].add(org_id)
     for sid, count, total in direct:
         if sid in nodes:
@@ -332,7 +343,7 @@ def sector_tree(conn: Connection, filters: Filters | None = None) -> list[Sector
 
     for root in roots:
         roll_up(root)
-    if filters.active:
+    if prune:
         roots = _prune(roots)
     roots.sort(key=lambda n: n.name.lower())
     return roots
@@ -759,3 +770,30 @@ def unattributed_deals(conn: Connection, sector_id: int, filters: Filters | None
     de, do = _table("deal"), m.DealOrganisation.__table__  # type: ignore[attr-defined]
     return _deal_rows(conn, de.c.sector_id == sector_id, ~sa.exists().where(do.c.deal_id == de.c.id),
                       filters=filters)
+
+
+def _chunks(ids: Sequence[int], size: int = 5000) -> Iterator[list[int]]:
+    for k in range(0, len(ids), size):
+        yield [int(i) for i in ids[k:k + size]]
+
+
+def deal_rows_by_id(conn: Connection, deal_ids: Sequence[int]) -> list[DealRow]:
+    """Tree rows of these deals, in date order (no filter: the caller knows they pass)."""
+    de = _table("deal")
+    rows = [r for chunk in _chunks(deal_ids) for r in _deal_rows(conn, de.c.id.in_(chunk), filters=None)]
+    rows.sort(key=lambda r: (r.start_day is None, r.start_day or 0, r.title))
+    return rows
+
+
+def organisation_names(conn: Connection, organisation_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+    """id → (name, country name) for these organisations."""
+    org, cty = _table("organisation"), _table("country")
+    out: dict[int, tuple[str, str]] = {}
+    for chunk in _chunks(organisation_ids):
+        query = (
+            sa.select(org.c.id, org.c.name, sa.func.coalesce(cty.c.name, ""))
+            .outerjoin(cty, cty.c.id == org.c.country_id)
+            .where(org.c.id.in_(chunk))
+        )
+        out.update((int(i), (n, c)) for i, n, c in conn.execute(query))
+    return out

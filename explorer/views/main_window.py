@@ -29,6 +29,7 @@ from explorer.forms.controller import EditController
 from explorer.state import AppState, RecordRef
 from explorer.store import Filters, StoreError, open_store
 from explorer.views import exchange
+from explorer.views.busy import BusyIndicator
 from explorer.views.detail import DetailPane
 from explorer.views.theme import apply_theme
 from explorer.views.theme import icon as theme_icon
@@ -304,7 +305,9 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         self.count_label = QLabel(self)
         self.db_label = QLabel(self)
+        self.busy_indicator = BusyIndicator(self.state, self)
         self.statusBar().addWidget(self.count_label, 1)
+        self.statusBar().addPermanentWidget(self.busy_indicator)
         self.statusBar().addPermanentWidget(self.db_label)
 
     # --- reactions -------------------------------------------------------------------

@@ -14,6 +14,7 @@ from explorer.store.search import MIN_TRIGRAM
 
 TIMELINE_TYPES = {"event", "pledge", "deal", "initiative", "target"}
 EXPAND_ORGANISATIONS = 40  # organisations opened by themselves under a filter
+EXPAND_SECTORS_UP_TO = 2_000  # matching organisations up to which every matching sector opens
 
 
 class SectorTreeView(QWidget):
@@ -92,54 +93,88 @@ class SectorTreeView(QWidget):
 
     def _apply_filters(self) -> None:
         self._filter_timer.stop()
-        self._reload(self.effective_filters())
+        filters = self.effective_filters()
+        if not filters.active:
+            self._state.cancel_scope_request(self)  # unfiltered totals come from the store's cache
+            self._reload(filters)
+            return
+        # What passes is worked out once (in the background on large data) and shared with
+        # the other views when the filters are the global ones.
+        self._state.request_scope(filters, self._install_scope, owner=self, label="Filtering the tree")
+
+    def _install_scope(self, scope: object) -> None:
+        if scope.filters == self.effective_filters():  # type: ignore[attr-defined]
+            self._reload(scope.filters, scope)  # type: ignore[attr-defined]
 
     def apply_pending_filter(self) -> None:
         """Apply a typed filter now (tests and Enter don't wait for the pause)."""
         if self._filter_timer.isActive():
             self._apply_filters()
 
-    def _reload(self, filters: Filters | None = None) -> None:
+    def _reload(self, filters: Filters | None = None, scope: object = None) -> None:
         expanded = self._expanded_refs()
         self._syncing = True
         try:
             if filters is None:
+                if self.model.filters.active:
+                    # the scope of these filters is stale after a write: work it out again
+                    self._syncing = False
+                    self._apply_filters()
+                    return
                 self.model.reload()
             else:
-                self.model.set_filters(filters)
-            for ref in expanded:
-                for index in self.model.indexes_for(ref):
-                    self.tree.expand(index)
-            if self.local_text() or self._state.filters.active:
+                self.model.set_filters(filters, scope)
+            self._reopen(expanded)
+            if self.model.filters.active:
                 self._expand_matches()
         finally:
             self._syncing = False
         self._show_selection(self._state.selection, scroll=False)
 
+    def _reopen(self, refs: list[RecordRef]) -> None:
+        """Open again what was open, where it is still shown: sectors, and organisations of
+        sectors reopened (found in memory, no query per row)."""
+        for ref in refs:
+            if ref.record_type == "sector":
+                node = self.model.sector_node(ref.record_id)
+                if node is not None:
+                    self.tree.expand(self.model.index_of_node(node))
+        wanted = {ref for ref in refs if ref.record_type == "organisation"}
+        if not wanted:
+            return
+        opened = []
+        for node in self.model.loaded_nodes("organisation"):
+            if node.ref in wanted:
+                opened.append(node)
+        self.model.fetch_deals_of(opened)
+        for node in opened:
+            self.tree.expand(self.model.index_of_node(node))
+
     def _expand_matches(self) -> None:
-        """Under a filter the few remaining branches open so the matches are visible."""
-
-        # Opening an organisation costs a query: past a few dozen, a broad filter at a million
-        # records would spend seconds opening rows nobody scrolls to (they open on a click).
-        budget = [EXPAND_ORGANISATIONS]
-
-        def walk(parent: QModelIndex, depth: int) -> None:
-            for row in range(self.model.rowCount(parent)):
-                index = self.model.index(row, 0, parent)
-                node = self.model.node(index)
-                if node is None or node.kind == "deal":
-                    continue
-                if node.kind != "sector":
-                    if budget[0] <= 0:
-                        continue
-                    budget[0] -= 1
-                if self.model.hasChildren(index) and depth < 2:
-                    self.tree.expand(index)
-                    self.model.ensure_fetched(node)
-                    if node.kind == "sector":
-                        walk(index, depth + (0 if any(c.kind == "sector" for c in node.children) else 1))
-
-        walk(QModelIndex(), 0)
+        """Under a filter the remaining branches open so the matches are visible: every
+        sector when few organisations match, and the deals of the first organisations."""
+        scope = self.model.scope
+        matches = scope.organisation_count if scope is not None else 0
+        sectors = list(self.model.loaded_nodes("sector"))
+        if scope is not None and matches > EXPAND_SECTORS_UP_TO:
+            # broad filter: open only the top level; organisations load when a sector opens
+            for node in sectors:
+                if node.parent is None and any(c.kind == "sector" for c in node.children):
+                    self.tree.expand(self.model.index_of_node(node))
+            return
+        organisations = []
+        for node in sectors:
+            index = self.model.index_of_node(node)
+            if self.model.hasChildren(index):
+                self.tree.expand(index)
+                self.model.ensure_fetched(node)
+                if len(organisations) < EXPAND_ORGANISATIONS:
+                    organisations += [c for c in node.children if c.kind == "organisation"]
+        organisations = organisations[:EXPAND_ORGANISATIONS]
+        self.model.fetch_deals_of(organisations)
+        for node in organisations:
+            if node.children:
+                self.tree.expand(self.model.index_of_node(node))
 
     def _expanded_refs(self) -> list[RecordRef]:
         refs: list[RecordRef] = []

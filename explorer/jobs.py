@@ -1,0 +1,75 @@
+"""BackgroundJob: work that can take longer than a frame, run on Qt's thread pool.
+
+The GUI thread stays free while a query runs; the result (or the error) comes back as a
+signal on the GUI thread. Cancelling sets a flag the work polls between steps, and a
+cancelled job's result is dropped even if it finishes anyway.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QThreadPool, Signal
+
+log = logging.getLogger("explorer.jobs")
+
+Work = Callable[[Callable[[], bool]], Any]  # receives "am I cancelled?"
+
+
+class BackgroundJob(QObject):
+    """Signals:
+    finished(object): the work's result (never emitted once cancelled).
+    failed(object): the exception the work raised.
+    """
+
+    finished = Signal(object)
+    failed = Signal(object)
+    _done = Signal(object, object)  # from the worker thread, delivered queued on the GUI thread
+
+    def __init__(self, work: Work, label: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.label = label
+        self._work = work
+        self._cancel = threading.Event()
+        self.running = False
+        self._done.connect(self._deliver)
+
+    def start(self) -> None:
+        self.running = True
+        QThreadPool.globalInstance().start(self._run)
+
+    def cancel(self) -> None:
+        self._cancel.set()
+        self.running = False
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def _run(self) -> None:
+        try:
+            result = self._work(self._cancel.is_set)
+        except Exception as exc:  # delivered to the GUI thread, which reports it
+            self._done.emit(None, exc)
+        else:
+            self._done.emit(result, None)
+
+    def _deliver(self, result: Any, error: Any) -> None:
+        self.running = False
+        if self._cancel.is_set():
+            return
+        if error is not None:
+            self.failed.emit(error)
+        else:
+            self.finished.emit(result)
+
+    def wait(self, timeout_ms: int = 60_000) -> bool:
+        """Block until the pool is idle and deliver the result (tests, benchmarks, shutdown)."""
+        from PySide6.QtCore import QCoreApplication
+
+        ok = QThreadPool.globalInstance().waitForDone(timeout_ms)
+        QCoreApplication.processEvents()
+        return ok

@@ -1,0 +1,190 @@
+"""FilterScope: what passes a set of filters, worked out once and shared by every view.
+
+Under a filter the timeline needs the passing ids of each record type and the sector tree
+needs counts, totals and member lists per sector. Asking SQL per tree node re-evaluates the
+full-text match for every node (seconds at a million records); here the passing deals come
+back in one query with their sector, amount and organisations, and the tree's aggregates are
+numpy group-bys over those columns. Names and deal rows are read only for what is opened.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+import sqlalchemy as sa
+
+from explorer.store import queries
+from explorer.store.filtering import Filters, deal_conditions, record_conditions, tables
+
+if TYPE_CHECKING:
+    from explorer.store import Store
+
+
+class ScopeCancelledError(Exception):
+    """The scope was no longer wanted (a newer filter superseded it, or the user cancelled)."""
+
+
+@dataclass
+class FilterScope:
+    filters: Filters
+    ids: dict[str, np.ndarray]  # sorted passing ids per timeline type
+    timeline_ids: dict[str, np.ndarray] | None  # the same with the date range left out (None: all pass)
+    sectors: list[queries.SectorNode]
+    # per passing (organisation, sector) pair via deals: parallel arrays, sorted by (sector, org)
+    pair_org: np.ndarray
+    pair_sector: np.ndarray
+    pair_count: np.ndarray
+    pair_total: np.ndarray
+    # passing organisations listed under their own sector (maybe with no passing deal there)
+    own_org: np.ndarray
+    own_sector: np.ndarray
+    # one row per (deal, organisation) of passing deals; organisation -1 when it has none
+    link_deal: np.ndarray
+    link_sector: np.ndarray
+    link_org: np.ndarray
+    _store: Store | None = None
+    _names: dict[int, tuple[str, str]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # --- the sector tree's questions, answered like the store answers them unfiltered ------
+
+    def sector_tree(self) -> list[queries.SectorNode]:
+        return self.sectors
+
+    def organisation_ids_in_sector(self, sector_id: int) -> np.ndarray:
+        lo, hi = np.searchsorted(self.pair_sector, [sector_id, sector_id + 1])
+        via = self.pair_org[lo:hi]
+        own = self.own_org[self.own_sector == sector_id]
+        return np.union1d(via, own)
+
+    def organisations_in_sector(self, sector_id: int) -> list[queries.OrganisationRow]:
+        lo, hi = np.searchsorted(self.pair_sector, [sector_id, sector_id + 1])
+        stats = {int(o): (int(n), float(t)) for o, n, t in
+                 zip(self.pair_org[lo:hi], self.pair_count[lo:hi], self.pair_total[lo:hi], strict=True)}
+        ids = self.organisation_ids_in_sector(sector_id)
+        names = self.names(ids)
+        rows = []
+        for org_id in ids.tolist():
+            name, country = names.get(org_id, ("", ""))
+            count, total = stats.get(org_id, (0, 0.0))
+            rows.append(queries.OrganisationRow(org_id, name, country, sector_id, count, total))
+        rows.sort(key=lambda r: r.name.lower())
+        return rows
+
+    def names(self, organisation_ids: np.ndarray) -> dict[int, tuple[str, str]]:
+        with self._lock:
+            missing = [int(i) for i in organisation_ids.tolist() if int(i) not in self._names]
+        if missing and self._store is not None:
+            found = self._store.organisation_names(missing)
+            with self._lock:
+                self._names.update(found)
+        with self._lock:
+            return {int(i): self._names[int(i)] for i in organisation_ids.tolist() if int(i) in self._names}
+
+    def deal_ids(self, organisation_id: int, sector_id: int | None) -> np.ndarray:
+        mask = self.link_org == organisation_id
+        if sector_id is not None:
+            mask &= self.link_sector == sector_id
+        return np.unique(self.link_deal[mask])
+
+    def unattributed_deals(self, sector_id: int) -> list[queries.DealRow]:
+        ids = np.unique(self.link_deal[(self.link_sector == sector_id) & (self.link_org < 0)])
+        return self._rows(ids)
+
+    def deals_of_organisation(self, organisation_id: int, sector_id: int | None = None) -> list[queries.DealRow]:
+        return self._rows(self.deal_ids(organisation_id, sector_id))
+
+    def deals_of_organisations(self, pairs: list[tuple[int, int | None]]) -> dict[tuple[int, int | None], list]:
+        """Deal rows of several (organisation, sector) pairs with one read."""
+        wanted = {pair: self.deal_ids(*pair) for pair in pairs}
+        every = np.unique(np.concatenate(list(wanted.values()))) if wanted else np.zeros(0, np.int64)
+        by_id = {r.id: r for r in self._rows(every)}
+        return {pair: [by_id[int(i)] for i in ids.tolist() if int(i) in by_id] for pair, ids in wanted.items()}
+
+    def _rows(self, deal_ids: np.ndarray) -> list[queries.DealRow]:
+        if deal_ids.size == 0 or self._store is None:
+            return []
+        return self._store.deal_rows(deal_ids.tolist())
+
+    @property
+    def organisation_count(self) -> int:
+        return int(np.union1d(self.pair_org, self.own_org).size)
+
+
+def build_scope(store: Store, filters: Filters, cancelled: Callable[[], bool] = lambda: False) -> FilterScope:
+    """Everything the views need to show ``filters``: a handful of queries, no per-node SQL."""
+
+    def check() -> None:
+        if cancelled():
+            raise ScopeCancelledError
+
+    t = tables()
+    de, do, org = t["deal"], t["dealorganisation"], t["organisation"]
+    with store.engine.connect() as conn:
+        dialect = conn.dialect.name
+        links = queries.fetch_rows(
+            conn,
+            sa.select(de.c.id, sa.func.coalesce(de.c.sector_id, -1), sa.func.coalesce(de.c.amount_usd, 0.0),
+                      sa.func.coalesce(do.c.organisation_id, -1))
+            .select_from(de.outerjoin(do, do.c.deal_id == de.c.id))
+            .where(*deal_conditions(filters, dialect, t)),
+        )
+        check()
+        other = [name for name in queries.TIMELINE_TYPES if name != "deal"]
+        ids = queries.passing_ids(conn, filters, other)
+        check()
+        # The timeline masks dates itself (it draws the chosen range over everything else).
+        dateless = replace(filters, start_day=None, end_day=None)
+        timeline_ids = None
+        if dateless != filters and dateless.active:
+            timeline_ids = queries.passing_ids(conn, dateless)
+            check()
+        own = queries.fetch_rows(
+            conn,
+            sa.select(org.c.id, org.c.sector_id).where(
+                org.c.sector_id.is_not(None), *record_conditions("organisation", filters, dialect, t)),
+        )
+        check()
+        hierarchy = queries.sector_hierarchy(conn)
+
+    link = np.array(links, dtype=np.float64).reshape(-1, 4)
+    link_deal = link[:, 0].astype(np.int64)
+    link_sector = link[:, 1].astype(np.int64)
+    link_amount = link[:, 2]
+    link_org = link[:, 3].astype(np.int64)
+    deal_ids, first = np.unique(link_deal, return_index=True)
+    ids["deal"] = deal_ids
+
+    # one row per deal for sector counts and totals (a deal counts once however many partners)
+    deal_sector, deal_amount = link_sector[first], link_amount[first]
+    in_sector = deal_sector >= 0
+    sectors, inverse = np.unique(deal_sector[in_sector], return_inverse=True)
+    counts = np.bincount(inverse, minlength=sectors.size)
+    totals = np.bincount(inverse, weights=deal_amount[in_sector], minlength=sectors.size)
+    direct = [(int(s), int(n), float(v)) for s, n, v in zip(sectors, counts, totals, strict=True)]
+
+    # per (sector, organisation): deals and totals, for the organisation rows
+    has = (link_org >= 0) & (link_sector >= 0)
+    key = link_sector[has] << 32 | link_org[has]
+    pair_keys, pair_inverse = np.unique(key, return_inverse=True)
+    pair_count = np.bincount(pair_inverse, minlength=pair_keys.size)
+    pair_total = np.bincount(pair_inverse, weights=link_amount[has], minlength=pair_keys.size)
+    pair_sector = pair_keys >> 32
+    pair_org = pair_keys & 0xFFFFFFFF
+
+    own_arr = np.array(own, dtype=np.int64).reshape(-1, 2)
+    own_org, own_sector = own_arr[:, 0], own_arr[:, 1]
+    org_pairs = list(zip(pair_org.tolist(), pair_sector.tolist(), strict=True))
+    org_pairs += list(zip(own_org.tolist(), own_sector.tolist(), strict=True))
+    tree = queries.assemble_sector_tree(hierarchy, direct, org_pairs, prune=filters.active)
+    return FilterScope(
+        filters=filters, ids=ids, sectors=tree, timeline_ids=ids if dateless == filters else timeline_ids,
+        pair_org=pair_org, pair_sector=pair_sector, pair_count=pair_count.astype(np.int64), pair_total=pair_total,
+        own_org=own_org, own_sector=own_sector,
+        link_deal=link_deal, link_sector=link_sector, link_org=link_org,
+        _store=store,
+    )
