@@ -338,6 +338,18 @@ class SectorTreeModel(QAbstractItemModel):
     def index_of_node(self, node: Node) -> QModelIndex:
         return self._index_of(node)
 
+    def loaded_parents(self) -> list[Node]:
+        """Sectors, and organisations whose deals are loaded, in tree order."""
+        out: list[Node] = []
+        stack = list(reversed(self._roots))
+        while stack:
+            node = stack.pop()
+            if node.children:
+                out.append(node)
+                if node.kind == "sector":
+                    stack.extend(reversed(node.children))
+        return out
+
     def loaded_nodes(self, kind: str) -> list[Node]:
         """Nodes of one kind loaded so far, in tree order."""
         out: list[Node] = []

@@ -369,7 +369,7 @@ class TimelineView(QWidget):
         full = self._full
         if filters.active and len(full):
             try:
-                ids = self.state.store.timeline_ids(filters)
+                ids = self.state.timeline_ids(filters)  # shared with the tree when already worked out
             except StoreError:
                 log.exception("filtering the timeline")
                 ids = {}

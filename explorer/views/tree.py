@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLineEdit, QTreeView, QVBoxLayout, QWidget
 
 from explorer.itemmodels.sector_tree import REF_ROLE, SectorTreeModel
@@ -28,6 +28,7 @@ class SectorTreeView(QWidget):
         super().__init__(parent)
         self._state = state
         self._syncing = False
+        self._unfiltered_expansion: list[RecordRef] = []
         self.filter_edit = QLineEdit(self)
         self.filter_edit.setPlaceholderText("Filter sectors, organisations and deals (3+ letters)…")
         self.filter_edit.setClearButtonEnabled(True)
@@ -50,7 +51,9 @@ class SectorTreeView(QWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
         header.resizeSection(1, self.fontMetrics().horizontalAdvance("Country") + 16)
         for column in (2, 3):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+        self._fit_number_columns()
+        self.tree.viewport().installEventFilter(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.filter_edit)
@@ -69,9 +72,25 @@ class SectorTreeView(QWidget):
 
     MIN_NAME_WIDTH = 190
 
-    def resizeEvent(self, event: object) -> None:
-        super().resizeEvent(event)  # type: ignore[arg-type]
+    def _fit_number_columns(self) -> None:
+        # Widths from the widest figure: ResizeToContents asks every loaded row for its size
+        # hint on each change, which was most of a keystroke with thousands of rows open.
+        metrics = self.tree.fontMetrics()
+        header = self.tree.header()
+        header.resizeSection(2, metrics.horizontalAdvance("000,000") + 28)
+        header.resizeSection(3, metrics.horizontalAdvance("US$000.0 bn") + 28)
         self._fit_name_column()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit_number_columns()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # The viewport's own resize: the view's comes before its layout has resized the tree.
+        if watched is self.tree.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_name_column()
+        return super().eventFilter(watched, event)
 
     def _fit_name_column(self) -> None:
         header = self.tree.header()
@@ -112,11 +131,12 @@ class SectorTreeView(QWidget):
             self._apply_filters()
 
     def _reload(self, filters: Filters | None = None, scope: object = None) -> None:
+        was_filtered = self.model.filters.active
         expanded = self._expanded_refs()
         self._syncing = True
         try:
             if filters is None:
-                if self.model.filters.active:
+                if was_filtered:
                     # the scope of these filters is stale after a write: work it out again
                     self._syncing = False
                     self._apply_filters()
@@ -124,9 +144,14 @@ class SectorTreeView(QWidget):
                 self.model.reload()
             else:
                 self.model.set_filters(filters, scope)
-            self._reopen(expanded)
+            if not was_filtered and filters is not None and filters.active:
+                self._unfiltered_expansion = expanded  # what the user had open, for when filters clear
             if self.model.filters.active:
+                if filters is None or (filters == self.model.filters and not was_filtered):
+                    self._reopen(expanded)
                 self._expand_matches()
+            else:
+                self._reopen(self._unfiltered_expansion if was_filtered else expanded)
         finally:
             self._syncing = False
         self._show_selection(self._state.selection, scroll=False)
@@ -177,17 +202,9 @@ class SectorTreeView(QWidget):
                 self.tree.expand(self.model.index_of_node(node))
 
     def _expanded_refs(self) -> list[RecordRef]:
-        refs: list[RecordRef] = []
-
-        def walk(parent: QModelIndex) -> None:
-            for row in range(self.model.rowCount(parent)):
-                index = self.model.index(row, 0, parent)
-                if self.tree.isExpanded(index):
-                    refs.append(index.data(REF_ROLE))
-                    walk(index)
-
-        walk(QModelIndex())
-        return refs
+        # Only rows whose children are loaded can be open: no walk over every loaded row.
+        return [node.ref for node in self.model.loaded_parents()
+                if self.tree.isExpanded(self.model.index_of_node(node))]
 
     def _on_records_changed(self, changes: ChangeSet, _initiator: object) -> None:
         if changes.types() & {"sector", "organisation", "deal", "country", "place"}:
