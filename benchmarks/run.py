@@ -45,8 +45,8 @@ BUDGETS: dict[str, tuple[float, str]] = {
     "timeline zoom, zoomed in": (FRAME_BUDGET_MS, "ms"),
     "timeline repaint, zoomed in": (FRAME_BUDGET_MS, "ms"),
     "linked selection (tree click → all painted)": (50.0, "ms"),
-    "tree filter-as-you-type, per keystroke": (50.0, "ms"),
-    "search across all views": (50.0, "ms"),
+    "tree filter-as-you-type, per keystroke: longest GUI-thread hold": (50.0, "ms"),
+    "search across all views: longest GUI-thread hold": (50.0, "ms"),
     "load timeline columns / raw sqlite3": (2.0, "×"),
     "peak RSS": (600.0, "MB"),
 }
@@ -140,34 +140,42 @@ win = MainWindow(state)
 win.show()
 app.processEvents()
 tl = win.timeline
-if hasattr(tl, "wait_idle"):
-    tl.wait_idle()
+while not len(tl._data):  # large data arrives from the background: wait for its first part
+    app.processEvents()
+    time.sleep(0.002)
 win.repaint()
-assert len(tl._data) > 0, "no data painted"
 print("PAINTED", time.time(), flush=True)
+state.wait_idle()
+win.repaint()
+print("LOADED", time.time(), len(tl._data), flush=True)
 """
 
 
-def cold_start(script: str, env: dict[str, str]) -> float:
+def cold_start(script: str, env: dict[str, str]) -> tuple[float, float]:
+    """(ms to the first painted window with data, ms until every record is loaded)."""
     t0 = time.time()
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=600)
-    for line in proc.stdout.splitlines():
-        if line.startswith("PAINTED"):
-            return (float(line.split()[1]) - t0) * 1000
-    raise RuntimeError(f"cold start failed: {proc.stderr[-2000:]}")
+    marks = {line.split()[0]: float(line.split()[1]) for line in proc.stdout.splitlines()
+             if line.startswith(("PAINTED", "LOADED"))}
+    if "PAINTED" not in marks:
+        raise RuntimeError(f"cold start failed: {proc.stderr[-2000:]}")
+    return (marks["PAINTED"] - t0) * 1000, (marks.get("LOADED", marks["PAINTED"]) - t0) * 1000
 
 
-def measure_cold(db: Path, runs: int) -> tuple[float, float]:
-    """(median ms to the first painted window with data, median ms of the bare-window floor)."""
+def measure_cold(db: Path, runs: int) -> tuple[float, float, float]:
+    """Medians: ms to the first painted window with data, ms of the bare-window floor, ms until
+    everything is loaded (large data keeps loading in the background after the first paint)."""
     with tempfile.TemporaryDirectory() as data_dir:
         env = dict(os.environ, EXPLORER_DATA_DIR=data_dir)
         probe = STARTUP_PROBE.format(root=str(ROOT), db=str(db))
         cold_start(probe, env)  # first run warms the OS file cache and writes settings
-        floor, app = [], []
+        floor, app, loaded = [], [], []
         for _ in range(runs):
-            floor.append(cold_start(FLOOR_SCRIPT, env))
-            app.append(cold_start(probe, env))
-    return statistics.median(app), statistics.median(floor)
+            floor.append(cold_start(FLOOR_SCRIPT, env)[0])
+            painted, done = cold_start(probe, env)
+            app.append(painted)
+            loaded.append(done)
+    return statistics.median(app), statistics.median(floor), statistics.median(loaded)
 
 
 # --- in-process measurements (one child process per size) --------------------------------
@@ -230,14 +238,33 @@ def child(db: Path, runs: int) -> dict[str, Any]:
     win.show()
     app.processEvents()
     tl, tree_view = win.timeline, win.tree_view
-    if hasattr(tl, "wait_idle"):
-        tl.wait_idle()
+    state.wait_idle()  # large data loads in the background
+    app.processEvents()
 
     def settle() -> None:
         app.processEvents()
-        if hasattr(tl, "wait_idle"):
-            tl.wait_idle()
+        state.wait_idle()
         app.processEvents()
+
+    def responsive(action: Callable[[], Any], paint: Callable[[], Any]) -> tuple[float, float]:
+        """(ms until every view shows the result, longest ms the GUI thread was held at a
+        stretch: by the action itself, or by installing and painting what the background found)."""
+        t0 = time.perf_counter()
+        action()
+        longest = time.perf_counter() - t0
+        while True:
+            a = time.perf_counter()
+            app.processEvents()
+            held = time.perf_counter() - a
+            if not state.busy:
+                b = time.perf_counter()
+                paint()
+                held += time.perf_counter() - b
+                longest = max(longest, held)
+                break
+            longest = max(longest, held)
+            time.sleep(0.001)
+        return (time.perf_counter() - t0) * 1000, longest * 1000
 
     def paint_timeline() -> None:
         tl.plot.viewport().repaint()
@@ -335,55 +362,65 @@ def child(db: Path, runs: int) -> dict[str, Any]:
     settle()
 
     # filter-as-you-type in the tree box; search in the main search field (all views)
+    def paint_views() -> None:
+        tl.plot.viewport().repaint()
+        tree_view.tree.viewport().repaint()
+        win.detail.repaint()
+
+    def measure(name: str, actions: list[Callable[[], Any]], setup: Callable[[], Any] | None = None) -> None:
+        shown, held = [], []
+        for action in actions:
+            if setup is not None:
+                setup()
+            total, longest = responsive(action, paint_views)
+            shown.append(total)
+            held.append(longest)
+        res[f"{name}: longest GUI-thread hold"] = held
+        res[f"{name}: until all views show it"] = shown
+
     word = "Sumida Steel"
     edit = tree_view.filter_edit
-    per_key: list[float] = []
-    for _ in range(max(1, runs // 2)):
+
+    def type_prefix(k: int) -> Callable[[], None]:
+        return lambda: (edit.setText(word[:k]), tree_view.apply_pending_filter())
+
+    def clear_tree_filter() -> None:
         edit.clear()
         tree_view.apply_pending_filter()
         settle()
-        for k in range(1, len(word) + 1):
-            edit.setText(word[:k])
-            t0 = time.perf_counter()
-            tree_view.apply_pending_filter()
-            settle()
-            tree_view.tree.viewport().repaint()
-            per_key.append((time.perf_counter() - t0) * 1000)
-    res["tree filter-as-you-type, per keystroke"] = per_key
-    edit.clear()
-    tree_view.apply_pending_filter()
-    settle()
+
+    keystrokes = []
+    for _ in range(max(1, runs // 2)):
+        keystrokes += [type_prefix(k) for k in range(1, len(word) + 1)]
+    measure("tree filter-as-you-type, per keystroke", keystrokes,
+            setup=lambda: None)
+    clear_tree_filter()
 
     queries_ = ["Sumida Steel 12", "Kaveri Rail", "Hydrogen plant", "Osaka"]
-    q_iter = iter(queries_ * runs)
 
-    def search() -> None:
-        win.search_edit.setText(next(q_iter))
-        win.apply_search()
-        paint_all()
+    def search_for(text: str) -> Callable[[], None]:
+        return lambda: (win.search_edit.setText(text), win.apply_search())
 
     def clear_search() -> None:
         win.search_edit.clear()
         win.apply_search()
         settle()
 
-    res["search across all views"] = timed(search, runs, setup=clear_search)
+    measure("search across all views", [search_for(q) for q in (queries_ * runs)[:max(runs, 4)]],
+            setup=clear_search)
     clear_search()
+    q_iter = iter(queries_ * runs)
     res["search in the store only"] = timed(lambda: store.search(next(q_iter)), runs)
 
     # a sector filter from the combo (all views)
     combo = win.sector_combo
     target = combo.findData(big_id)
 
-    def sector_filter() -> None:
-        combo.setCurrentIndex(target)
-        paint_all()
-
     def clear_sector() -> None:
         combo.setCurrentIndex(0)
         settle()
 
-    res["sector filter across all views"] = timed(sector_filter, runs, setup=clear_sector)
+    measure("sector filter across all views", [lambda: combo.setCurrentIndex(target)] * runs, setup=clear_sector)
     clear_sector()
 
     out: dict[str, Any] = {k: statistics.median(v) for k, v in res.items()}
@@ -450,12 +487,15 @@ def print_table(sizes: list[int], results: dict[int, dict[str, Any]], cold: dict
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {verdict(name, results[sizes[-1]].get(name, 0))} |")
     lines += ["", "| cold start to first painted window with data | median | floor (bare window) | ratio | budget |",
               "|---|---|---|---|---|"]
-    for label, (app_ms, floor_ms) in cold.items():
+    lines[-2] = lines[-2].replace(" | budget |", " | budget | every record loaded |")
+    lines[-1] += "---|"
+    for label, (app_ms, floor_ms, *loaded) in cold.items():
         kind = "demo" if label == "demo" else "synthetic"
         ratio = app_ms / floor_ms
         ok = "met" if ratio <= COLD_BUDGET[kind] else "NOT met"
         budget = f"{ok} (≤ {COLD_BUDGET[kind]}×)"
-        lines.append(f"| {label} | {app_ms:.0f} ms | {floor_ms:.0f} ms | {ratio:.2f}× | {budget} |")
+        done = f"{loaded[0]:.0f} ms" if loaded else ""
+        lines.append(f"| {label} | {app_ms:.0f} ms | {floor_ms:.0f} ms | {ratio:.2f}× | {budget} | {done} |")
     text = "\n".join(lines)
     print(text)
     return text

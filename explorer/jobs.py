@@ -16,17 +16,20 @@ from PySide6.QtCore import QObject, QThreadPool, Signal
 
 log = logging.getLogger("explorer.jobs")
 
-Work = Callable[[Callable[[], bool]], Any]  # receives "am I cancelled?"
+Work = Callable[[Callable[[], bool], Callable[[Any], None]], Any]  # receives "am I cancelled?" and "report this"
 
 
 class BackgroundJob(QObject):
     """Signals:
     finished(object): the work's result (never emitted once cancelled).
     failed(object): the exception the work raised.
+    progress(object): whatever the work reported on the way (a part of the result, a count).
     """
 
     finished = Signal(object)
     failed = Signal(object)
+    progress = Signal(object)
+    _reported = Signal(object)
     _done = Signal(object, object)  # from the worker thread, delivered queued on the GUI thread
 
     def __init__(self, work: Work, label: str, parent: QObject | None = None) -> None:
@@ -36,6 +39,7 @@ class BackgroundJob(QObject):
         self._cancel = threading.Event()
         self.running = False
         self._done.connect(self._deliver)
+        self._reported.connect(self._relay_progress)
 
     def start(self) -> None:
         self.running = True
@@ -51,14 +55,31 @@ class BackgroundJob(QObject):
 
     def _run(self) -> None:
         try:
-            result = self._work(self._cancel.is_set)
+            result = self._work(self._cancel.is_set, self._report)
         except Exception as exc:  # delivered to the GUI thread, which reports it
-            self._done.emit(None, exc)
+            result, error = None, exc
         else:
-            self._done.emit(result, None)
+            error = None
+        try:
+            self._done.emit(result, error)
+        except RuntimeError:  # the application quit while this ran: nobody is waiting
+            pass
+
+    def _report(self, value: Any) -> None:
+        if self._cancel.is_set():
+            return
+        try:
+            self._reported.emit(value)
+        except RuntimeError:
+            self._cancel.set()
+
+    def _relay_progress(self, value: Any) -> None:
+        if not self._cancel.is_set():
+            self.progress.emit(value)
 
     def _deliver(self, result: Any, error: Any) -> None:
         self.running = False
+        self.deleteLater()  # only now: the worker thread may still emit until it has finished
         if self._cancel.is_set():
             return
         if error is not None:

@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, Signal
 
 from explorer.jobs import BackgroundJob
 from explorer.store import ChangeSet, Filters, Store, StoreError
+from explorer.store.queries import concat
 
 log = logging.getLogger("explorer.state")
 
@@ -42,6 +43,7 @@ class AppState(QObject):
         range_requested(float, float): someone asks the timeline to show these days.
         store_replaced(): a different database is open now (every view reloads).
         busy_changed(str): what is running in the background ("" when nothing is).
+        busy_progress(int): how far the background work is, in percent (-1: unknown).
     """
 
     selection_changed = Signal(list, object)
@@ -50,11 +52,13 @@ class AppState(QObject):
     range_requested = Signal(float, float)
     store_replaced = Signal()
     busy_changed = Signal(str)
+    busy_progress = Signal(int)
 
     HISTORY_LIMIT = 200
     # Below this many records a filter's queries take less than a frame: run them in line.
     BACKGROUND_FROM_RECORDS = 50_000
     SCOPES_KEPT = 4
+    TIMELINE_PART_ROWS = 300_000  # rows read between two paints of a timeline still loading
 
     def __init__(self, store: Store, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -207,7 +211,7 @@ class AppState(QObject):
             on_ready(scope)
             return
         store = self.store
-        job = BackgroundJob(lambda cancelled: store.filter_scope(filters, cancelled), label, self)
+        job = BackgroundJob(lambda cancelled, _report: store.filter_scope(filters, cancelled), label, self)
         self._jobs[owner] = job
 
         def finished(scope: Any) -> None:
@@ -225,6 +229,48 @@ class AppState(QObject):
         job.start()
         self._announce_busy()
 
+    def load_timeline(self, on_loaded: Callable[[Any, bool], None], *, show_parts: bool) -> None:
+        """Call ``on_loaded(columns, complete)`` with every dated record's timeline columns: at
+        once on small data; on large data from the background, in parts as they arrive when
+        ``show_parts`` (the first load), so the window paints before a million rows are read."""
+        if self._size < self.BACKGROUND_FROM_RECORDS:
+            try:
+                on_loaded(self.store.timeline(), True)
+            except StoreError:
+                log.exception("loading the timeline")
+                on_loaded(None, True)
+            return
+        store, expected = self.store, max(1, self._size)
+
+        def work(cancelled: Callable[[], bool], report: Callable[[Any], None]) -> Any:
+            parts, rows, shown = [], 0, 0
+            for part in store.timeline_parts():
+                if cancelled():
+                    return None
+                parts.append(part)
+                rows += len(part)
+                if show_parts and (shown == 0 or rows - shown >= self.TIMELINE_PART_ROWS):
+                    shown = rows
+                    report((concat(parts), rows))
+                else:
+                    report((None, rows))
+            return concat(parts)
+
+        def progress(value: Any) -> None:
+            data, rows = value
+            self.busy_progress.emit(min(99, int(100 * rows / expected)))
+            if data is not None:
+                on_loaded(data, False)
+
+        job = BackgroundJob(work, "Loading the timeline", self)
+        self._jobs["timeline"] = job
+        job.progress.connect(progress)
+        job.finished.connect(lambda data: (self._forget_job("timeline", job), on_loaded(data, True)))
+        job.failed.connect(lambda error: (self._forget_job("timeline", job),
+                                          log.error("loading the timeline failed", exc_info=error)))
+        job.start()
+        self._announce_busy()
+
     def cancel_scope_request(self, owner: Any) -> None:
         self._cancel_job(owner)
 
@@ -236,18 +282,20 @@ class AppState(QObject):
     def _forget_job(self, owner: Any, job: BackgroundJob) -> None:
         if self._jobs.get(owner) is job:
             del self._jobs[owner]
-        job.deleteLater()
         self._announce_busy()
 
     def _cancel_job(self, owner: Any) -> None:
         job = self._jobs.pop(owner, None)
         if job is not None:
-            job.cancel()
-            job.deleteLater()
+            job.cancel()  # it deletes itself once its thread is done
             self._announce_busy()
 
     def _announce_busy(self) -> None:
-        self.busy_changed.emit(", ".join(dict.fromkeys(job.label for job in self._jobs.values())))
+        self.busy_changed.emit(self.busy_text)
+
+    @property
+    def busy_text(self) -> str:
+        return ", ".join(dict.fromkeys(job.label for job in self._jobs.values()))
 
     @property
     def busy(self) -> bool:

@@ -57,6 +57,7 @@ def window(qtbot, large_store: Store) -> MainWindow:
     win.resize(1600, 950)
     win.show()
     qtbot.waitExposed(win)
+    win.state.wait_idle()  # the timeline loads in the background on large data
     win.editing.modal = False
     return win
 
@@ -289,3 +290,22 @@ def test_typing_in_the_tree_filter_runs_in_the_background_and_can_be_cancelled(
     assert not window.state.busy and not window.busy_indicator.isVisible()
     qtbot.wait(200)
     assert view.model.rowCount() == before
+
+
+def test_a_large_database_paints_at_once_and_fills_the_timeline_from_the_background(
+    qtbot, large_store: Store
+) -> None:
+    win = MainWindow(AppState(large_store))
+    qtbot.addWidget(win)
+    win.resize(1400, 900)
+    win.show()
+    qtbot.waitExposed(win)
+    # the window is up while the timeline is still being read, and says so with progress
+    assert win.state.busy and "Loading the timeline" in win.busy_indicator.label.text()
+    assert win.busy_indicator.isVisible()
+    assert win.tree_view.model.rowCount() > 0  # sectors and their totals are there already
+    qtbot.waitUntil(lambda: not win.state.busy, timeout=60_000)
+    assert not win.busy_indicator.isVisible()
+    assert len(win.timeline._data) == len(large_store.timeline())
+    a, b = win.timeline.view_range()
+    assert a <= float(win.timeline._data.start.min()) and float(win.timeline._data.start.max()) <= b

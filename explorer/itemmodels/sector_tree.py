@@ -25,7 +25,7 @@ UNATTRIBUTED_LABEL = "No organisation recorded"
 REF_ROLE = Qt.ItemDataRole.UserRole + 2
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Node:
     key: int
     kind: str  # sector / organisation / deal

@@ -202,7 +202,17 @@ def timeline(
     filters: Filters | None = None,
 ) -> TimelineData:
     """Dated records overlapping [start_day, end_day] (open ends when None) that pass ``filters``."""
-    parts = []
+    return concat(list(timeline_parts(conn, start_day, end_day, types, filters)))
+
+
+def timeline_parts(
+    conn: Connection,
+    start_day: int | None = None,
+    end_day: int | None = None,
+    types: Iterable[str] = TIMELINE_TYPES,
+    filters: Filters | None = None,
+) -> Iterator[TimelineData]:
+    """:func:`timeline` in parts of at most FETCH_CHUNK rows, as they are read."""
     t = tables()
     for name, query in _timeline_selects().items():
         if name not in types:
@@ -215,8 +225,8 @@ def timeline(
             query = query.where(sa.func.coalesce(table.c.end_day, table.c.start_day) >= start_day)
         if filters is not None:
             query = query.where(*record_conditions(name, filters, conn.dialect.name, t))
-        parts.extend(_columns(TYPE_CODE[name], rows) for rows in fetch_chunks(conn, query))
-    return concat(parts)
+        for rows in fetch_chunks(conn, query):
+            yield _columns(TYPE_CODE[name], rows)
 
 
 def passing_ids(conn: Connection, filters: Filters, types: Iterable[str] = TIMELINE_TYPES) -> dict[str, np.ndarray]:
@@ -243,6 +253,9 @@ class SectorNode:
     parent_id: int | None
     deal_count: int = 0  # deals in this sector and its sub-sectors
     total_usd: float = 0.0
+    # Organisations listed under it: exact under filters (they decide what is pruned); without
+    # filters only those whose own sector it is — partners of its deals show in deal_count, and
+    # counting them distinctly costs seconds at a million deals for a figure no view shows.
     organisation_count: int = 0
     children: list[SectorNode] = field(default_factory=list)
 
@@ -305,8 +318,14 @@ def sector_tree(conn: Connection, filters: Filters | None = None) -> list[Sector
     ).all()
     hierarchy = [(int(i), str(n), None if p is None else int(p))
                  for i, n, p in conn.execute(sa.select(sec.c.id, sec.c.name, sec.c.parent_id))]
-    pairs = _organisation_sector_pairs(conn, filters, de, do, org)
-    return assemble_sector_tree(hierarchy, direct, pairs, prune=filters.active)
+    if filters.active:
+        pairs = _organisation_sector_pairs(conn, filters, de, do, org)
+        return assemble_sector_tree(hierarchy, direct, pairs, prune=True)
+    own = conn.execute(
+        sa.select(org.c.sector_id, sa.func.count(org.c.id)).where(org.c.sector_id.is_not(None))
+        .group_by(org.c.sector_id)
+    ).all()
+    return assemble_sector_tree(hierarchy, direct, [], prune=False, own_counts={int(s): int(n) for s, n in own})
 
 
 def assemble_sector_tree(
@@ -315,8 +334,10 @@ def assemble_sector_tree(
     organisation_sectors: Iterable[tuple[int, int]],
     *,
     prune: bool,
+    own_counts: dict[int, int] | None = None,
 ) -> list[SectorNode]:
-    """The sector tree from (sector, deal count, USD) per sector and (organisation, sector) pairs:
+    """The sector tree from (sector, deal count, USD) per sector and (organisation, sector) pairs
+    (or, unfiltered, organisations per own sector — each has one, so they simply add up):
     counts and totals roll up to parents; ``prune`` drops sectors left with nothing."""
     nodes = {sid: SectorNode(sid, name, parent) for sid, name, parent in hierarchy}
     org_sets: dict[int, set[int]] = defaultdict(set)
@@ -333,12 +354,14 @@ def assemble_sector_tree(
 
     def roll_up(node: SectorNode) -> set[int]:
         orgs = set(org_sets.get(node.id, ()))
+        own = (own_counts or {}).get(node.id, 0)
         for child in node.children:
             orgs |= roll_up(child)
+            own += child.organisation_count if own_counts is not None else 0
             node.deal_count += child.deal_count
             node.total_usd += child.total_usd
         node.children.sort(key=lambda n: n.name.lower())
-        node.organisation_count = len(orgs)
+        node.organisation_count = len(orgs) + own
         return orgs
 
     for root in roots:

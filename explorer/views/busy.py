@@ -13,7 +13,7 @@ class BusyIndicator(QWidget):
         self._state = state
         self.label = QLabel(self)
         self.bar = QProgressBar(self)
-        self.bar.setRange(0, 0)  # queries report no steps: a moving bar says "working"
+        self.bar.setRange(0, 0)  # until a job reports how far it is, a moving bar says "working"
         self.bar.setTextVisible(False)
         self.bar.setFixedWidth(140)
         self.bar.setAccessibleName("Background work in progress")
@@ -27,8 +27,18 @@ class BusyIndicator(QWidget):
         layout.addWidget(self.bar)
         layout.addWidget(self.cancel_button)
         state.busy_changed.connect(self._show)
-        self.setVisible(False)
+        state.busy_progress.connect(self._progress)
+        self._show(state.busy_text)  # work may have started while the window was being built
 
     def _show(self, what: str) -> None:
         self.label.setText(f"{what}…" if what else "")
         self.setVisible(bool(what))
+        if not what:
+            self.bar.setRange(0, 0)
+
+    def _progress(self, percent: int) -> None:
+        if percent < 0:
+            self.bar.setRange(0, 0)
+        else:
+            self.bar.setRange(0, 100)
+            self.bar.setValue(percent)

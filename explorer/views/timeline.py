@@ -340,15 +340,16 @@ class TimelineView(QWidget):
     # --- loading ---------------------------------------------------------------------------
 
     def reload(self) -> None:
-        """Read the timeline again from the store (under the current filters, date range aside)."""
+        """Read the timeline again from the store (under the current filters, date range aside).
+
+        On large data the columns arrive from the background: the first load shows parts as they
+        come (fitting the view to them), a reload after a write swaps the whole set in at the end."""
         try:
-            full = self.state.store.timeline()
             hierarchy = self.state.store.sector_hierarchy()
             countries = self.state.store.list_records("country")
         except StoreError:
             log.exception("loading the timeline")
-            full, hierarchy, countries = TimelineData.empty(), [], []
-        self._full = full
+            hierarchy, countries = [], []
         parents = {sid: parent for sid, _name, parent in hierarchy}
         self._sector_roots = [(sid, name) for sid, name, parent in hierarchy if parent is None]
         self._sector_root = {}
@@ -359,8 +360,18 @@ class TimelineView(QWidget):
                 root = parents[root]  # type: ignore[assignment]
             self._sector_root[sid] = root
         self._countries = countries
+        first = len(self._full) == 0
+        self._fit_when_loaded = first
+        self.state.load_timeline(self._timeline_loaded, show_parts=first)
+
+    def _timeline_loaded(self, full: TimelineData | None, complete: bool) -> None:
+        self._full = TimelineData.empty() if full is None else full
         self._data_filters = None
         self._apply_data_filters()
+        if getattr(self, "_fit_when_loaded", False) and hasattr(self, "plot"):
+            self.fit_all()
+            self._fit_when_loaded = not complete
+        self._relayout()
 
     def _apply_data_filters(self) -> None:
         """Keep the cached records passing the filters (date range aside): ids from SQL, a numpy mask here."""
@@ -1134,5 +1145,6 @@ class TimelineView(QWidget):
 
     def _on_store_replaced(self) -> None:
         self._highlight_refs, self._arrow_refs = set(), []
+        self._full = TimelineData.empty()  # a new database loads (and fits the view) afresh
         self.reload()
         self.fit_all()

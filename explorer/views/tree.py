@@ -14,7 +14,8 @@ from explorer.store.search import MIN_TRIGRAM
 
 TIMELINE_TYPES = {"event", "pledge", "deal", "initiative", "target"}
 EXPAND_ORGANISATIONS = 40  # organisations opened by themselves under a filter
-EXPAND_SECTORS_UP_TO = 2_000  # matching organisations up to which every matching sector opens
+EXPAND_DEAL_ROWS = 120  # … while the deals they show stay about this many
+EXPAND_ROWS = 600  # rows that opening matching sectors may add, at most
 
 
 class SectorTreeView(QWidget):
@@ -176,26 +177,38 @@ class SectorTreeView(QWidget):
             self.tree.expand(self.model.index_of_node(node))
 
     def _expand_matches(self) -> None:
-        """Under a filter the remaining branches open so the matches are visible: every
-        sector when few organisations match, and the deals of the first organisations."""
+        """Under a filter the remaining branches open so the matches are visible: sectors
+        while the rows they open stay few (the view lays out every row of an open branch on
+        each change), and the deals of the first organisations."""
         scope = self.model.scope
-        matches = scope.organisation_count if scope is not None else 0
-        sectors = list(self.model.loaded_nodes("sector"))
-        if scope is not None and matches > EXPAND_SECTORS_UP_TO:
-            # broad filter: open only the top level; organisations load when a sector opens
-            for node in sectors:
-                if node.parent is None and any(c.kind == "sector" for c in node.children):
-                    self.tree.expand(self.model.index_of_node(node))
-            return
-        organisations = []
-        for node in sectors:
+        budget = EXPAND_ROWS
+        organisations: list = []
+        for node in self.model.loaded_nodes("sector"):
             index = self.model.index_of_node(node)
-            if self.model.hasChildren(index):
-                self.tree.expand(index)
+            if not self.model.hasChildren(index):
+                continue
+            subsectors = any(c.kind == "sector" for c in node.children)
+            if scope is None or node.fetched:
                 self.model.ensure_fetched(node)
-                if len(organisations) < EXPAND_ORGANISATIONS:
-                    organisations += [c for c in node.children if c.kind == "organisation"]
-        organisations = organisations[:EXPAND_ORGANISATIONS]
+                size = len(node.children)
+            else:
+                size = len(scope.organisation_ids_in_sector(node.record_id))
+            if not subsectors and size > budget:
+                continue
+            self.tree.expand(index)
+            if not subsectors:
+                self.model.ensure_fetched(node)
+                budget -= len(node.children)
+                organisations += [c for c in node.children if c.kind == "organisation"]
+        # Open organisations until about a screenful of deals shows: more rows than anyone
+        # reads cost the window a freeze on every keystroke.
+        chosen, rows = [], 0
+        for node in organisations[:EXPAND_ORGANISATIONS]:
+            if rows >= EXPAND_DEAL_ROWS:
+                break
+            chosen.append(node)
+            rows += node.deal_count or 0
+        organisations = chosen
         self.model.fetch_deals_of(organisations)
         for node in organisations:
             if node.children:
