@@ -309,3 +309,39 @@ def test_a_large_database_paints_at_once_and_fills_the_timeline_from_the_backgro
     assert len(win.timeline._data) == len(large_store.timeline())
     a, b = win.timeline.view_range()
     assert a <= float(win.timeline._data.start.min()) and float(win.timeline._data.start.max()) <= b
+
+
+def test_a_sector_with_thousands_of_organisations_shows_them_a_chunk_at_a_time(
+    qtbot, window: MainWindow, large_store: Store
+) -> None:
+    view, model = window.tree_view, window.tree_view.model
+    sectors = [n for n in model.loaded_nodes("sector") if n.parent is not None]
+    big = max(sectors, key=lambda n: n.deal_count or 0)
+    expected = [r.id for r in large_store.organisations_in_sector(big.record_id)]
+    assert len(expected) > model.CHUNK
+    view.tree.expand(model.index_of_node(big.parent))
+    index = model.index_of_node(big)
+    view.tree.expand(index)
+    qtbot.waitUntil(lambda: model.rowCount(index) > 0)
+    assert model.rowCount(index) < len(expected) + 1  # not every row laid out at once
+    # scrolling to the end shows the rest, chunk by chunk
+    for _ in range(len(expected) // model.CHUNK + 2):
+        view.tree.scrollToBottom()
+        qtbot.wait(20)
+    shown = {model.node(model.index(r, 0, index)).record_id for r in range(model.rowCount(index))
+             if model.node(model.index(r, 0, index)).kind == "organisation"}
+    assert shown == set(expected)
+
+
+def test_selecting_an_organisation_not_yet_shown_in_a_big_sector_reveals_it(
+    window: MainWindow, large_store: Store
+) -> None:
+    view, model = window.tree_view, window.tree_view.model
+    sectors = [n for n in model.loaded_nodes("sector") if n.parent is not None]
+    big = max(sectors, key=lambda n: n.deal_count or 0)
+    rows = large_store.organisations_in_sector(big.record_id)
+    last = min(rows, key=lambda r: r.total_usd)  # sorted by total, descending: the very end
+    window.state.select(RecordRef("organisation", last.id))
+    current = view.tree.currentIndex()
+    assert current.isValid() and model.node(current).record_id == last.id
+    assert view.tree.visualRect(current).intersects(view.tree.viewport().rect())

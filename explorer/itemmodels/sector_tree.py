@@ -38,8 +38,11 @@ class Node:
     sector_id: int | None = None  # the sector this node is listed under
     children: list[Node] = field(default_factory=list)
     fetched: bool = False
-    row: int = 0  # position among its siblings: parent() is called often, a list search is O(n)
+    row: int = 0  # position among its siblings (-1 while pending): a list search per parent() is O(n)
     has_more: bool = False
+    # Loaded but not yet shown: a sector with tens of thousands of organisations shows them a
+    # chunk at a time, as the view scrolls to the end (the view lays out every shown row).
+    pending: list[Node] = field(default_factory=list)
 
     @property
     def ref(self) -> RecordRef:
@@ -167,19 +170,37 @@ class SectorTreeModel(QAbstractItemModel):
         return self._new(kind="deal", record_id=row.id, name=row.title, parent=parent, country=row.country,
                          total_usd=row.amount_usd, sector_id=parent.sector_id)
 
+    CHUNK = 1_000  # rows shown per fetchMore of a big parent
+
     def canFetchMore(self, parent: Index) -> bool:
+        # Pending rows are not offered here: QTreeView fetches once per layout, not per scroll,
+        # so the view shows them when the user scrolls to the end (show_more).
         node = self._node(parent)
         return node is not None and not node.fetched
 
+    def show_more(self, node: Node) -> bool:
+        """Show the next chunk of a big parent's rows; False when all are shown."""
+        if not node.pending:
+            return False
+        self._show_pending(node, self.CHUNK)
+        return True
+
     def fetchMore(self, parent: Index) -> None:
         node = self._node(parent)
-        if node is None or node.fetched:
+        if node is None:
+            return
+        if node.fetched:
             return
         node.fetched = True
-        self._insert(node, self._fetch(node))
-
-    def _insert(self, node: Node, new: list[Node]) -> None:
+        new = self._fetch(node)
         self._sort_nodes(new)
+        for child in new:
+            child.row = -1
+        node.pending = new
+        self._show_pending(node, self.CHUNK)
+
+    def _show_pending(self, node: Node, count: int | None) -> None:
+        new, node.pending = (node.pending, []) if count is None else (node.pending[:count], node.pending[count:])
         if not new:
             return
         first = len(node.children)
@@ -189,9 +210,16 @@ class SectorTreeModel(QAbstractItemModel):
         node.children.extend(new)
         self.endInsertRows()
 
+    def _insert(self, node: Node, new: list[Node]) -> None:
+        self._sort_nodes(new)
+        node.pending = new + node.pending
+        self._show_pending(node, len(new))
+
     def ensure_fetched(self, node: Node) -> None:
+        """Load and show every child of ``node``."""
         if not node.fetched:
             self.fetchMore(self._index_of(node))
+        self._show_pending(node, None)
 
     # --- structure -------------------------------------------------------------------
 
@@ -242,14 +270,17 @@ class SectorTreeModel(QAbstractItemModel):
             return False
         return (
             bool(node.children)
+            or bool(node.pending)
             or (not node.fetched and node.has_more)
             or (node.kind == "organisation" and not node.fetched and bool(node.deal_count))
         )
 
+    _FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable  # asked for per row, per layout
+
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return self._FLAGS
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
@@ -310,7 +341,15 @@ class SectorTreeModel(QAbstractItemModel):
             )
         for row, node in enumerate(nodes):
             node.row = row
-            if node.children:
+            if node.pending:
+                # shown rows stay as many; which rows they are follows the new order
+                shown = len(node.children)
+                every = node.children + node.pending
+                self._sort_nodes(every)
+                node.children, node.pending = every[:shown], every[shown:]
+                for child in node.pending:
+                    child.row = -1
+            elif node.children:
                 self._sort_nodes(node.children)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
@@ -320,14 +359,18 @@ class SectorTreeModel(QAbstractItemModel):
         self._sort = (column, order)
         self._sort_nodes(self._roots)
         self.changePersistentIndexList(
-            persistent, [self._index_of(n, c) if n is not None else QModelIndex() for n, c in kept]
+            persistent, [self._index_of(n, c) if n is not None and n.row >= 0 else QModelIndex() for n, c in kept]
         )
         self.layoutChanged.emit()
 
     # --- finding records -------------------------------------------------------------
 
     def _find(self, parent: Node, kind: str, record_id: int) -> Node | None:
-        return self._by_parent.get((parent.key, kind, record_id))
+        found = self._by_parent.get((parent.key, kind, record_id))
+        if found is not None and found.row < 0:  # not shown yet: show the chunks up to it
+            while found.row < 0 and parent.pending:
+                self._show_pending(parent, self.CHUNK)
+        return found
 
     def _sector_path(self, sector_id: int) -> Node | None:
         return self._sectors.get(sector_id)

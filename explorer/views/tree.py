@@ -65,6 +65,7 @@ class SectorTreeView(QWidget):
         self._filter_timer.timeout.connect(self._apply_filters)
         self.filter_edit.textChanged.connect(lambda _t: self._filter_timer.start())
         self.tree.selectionModel().selectionChanged.connect(self._on_tree_selection)
+        self.tree.verticalScrollBar().valueChanged.connect(self._show_more_at_the_end)
         self.tree.customContextMenuRequested.connect(self._on_context_menu)
         state.selection_changed.connect(self._on_state_selection)
         state.filters_changed.connect(lambda _f: self._apply_filters())
@@ -213,6 +214,20 @@ class SectorTreeView(QWidget):
         for node in organisations:
             if node.children:
                 self.tree.expand(self.model.index_of_node(node))
+
+    def _show_more_at_the_end(self, value: int) -> None:
+        """Near the end of the list, big sectors show their next chunk of organisations."""
+        bar = self.tree.verticalScrollBar()
+        if value < bar.maximum() - bar.pageStep():
+            return
+        bottom = self.tree.viewport().height()
+        for node in self.model.loaded_parents():
+            if not node.pending or not node.children:
+                continue
+            if not self.tree.isExpanded(self.model.index_of_node(node)):
+                continue
+            if self.tree.visualRect(self.model.index_of_node(node.children[-1])).top() <= bottom:
+                self.model.show_more(node)
 
     def _expanded_refs(self) -> list[RecordRef]:
         # Only rows whose children are loaded can be open: no walk over every loaded row.
