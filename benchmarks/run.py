@@ -423,6 +423,40 @@ def child(db: Path, runs: int) -> dict[str, Any]:
     measure("sector filter across all views", [lambda: combo.setCurrentIndex(target)] * runs, setup=clear_sector)
     clear_sector()
 
+    # a form edit: open the selected organisation's form, rename it, save; every view updated
+    if not store.read_only:
+        win.editing.modal = False
+        orgs = store.list_records("organisation")
+        picks = iter(orgs[len(orgs) // 3 :: max(1, len(orgs) // 20)])
+        opened, saved, undone = [], [], []
+        for _ in range(runs):
+            org_id, name = next(picks)
+            state.select(RecordRef("organisation", org_id))
+            settle()
+            t0 = time.perf_counter()
+            form = win.editing.edit_current()
+            assert form is not None
+            form.show()
+            app.processEvents()
+            opened.append((time.perf_counter() - t0) * 1000)
+            editor = form.editors["name"].focus_widget()
+            editor.setText(name + " (renamed)")
+
+            def save(form: Any = form) -> None:
+                form.save_button.click()
+
+            total, _held = responsive(save, paint_views)
+            saved.append(total)
+            assert store.get("organisation", org_id).name == name + " (renamed)"
+            assert name + " (renamed)" in win.detail.plain_text()
+            # undo, so the cached database stays as generated
+            total, _held = responsive(win.editing.ops.undo_stack.undo, paint_views)
+            undone.append(total)
+            assert store.get("organisation", org_id).name == name
+        res["form edit: open the form"] = opened
+        res["form edit: save until all views show it"] = saved
+        res["form edit: undo until all views show it"] = undone
+
     out: dict[str, Any] = {k: statistics.median(v) for k, v in res.items()}
     out["records"] = n_records
     out["peak RSS"] = peak_rss_mb()
