@@ -6,6 +6,7 @@ import ast
 import datetime as dt
 import shutil
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from explorer.store import (
     ConflictError,
     CorruptDatabaseError,
     DatabaseLockedError,
+    Filters,
     NewerSchemaError,
     NotADatabaseError,
     ReadOnlyError,
@@ -370,3 +372,50 @@ def test_migrations_build_exactly_the_schema_the_models_describe(tmp_path: Path)
         diffs = compare_metadata(context, m.SQLModel.metadata)
     engine.dispose()
     assert diffs == []
+
+
+def _tree_rows(source, sectors) -> set[tuple]:
+    """Every sector, organisation and deal row the tree would list, with counts and totals."""
+    out: set[tuple] = set()
+    stack = list(sectors)
+    while stack:
+        sector = stack.pop()
+        out.add(("sector", sector.id, sector.deal_count, round(sector.total_usd, 2)))
+        stack += sector.children
+        for org in source.organisations_in_sector(sector.id):
+            out.add(("organisation", sector.id, org.id, org.name, org.deal_count, round(org.total_usd, 2)))
+            out |= {("deal", sector.id, org.id, d.id, d.title) for d in source.deals_of_organisation(org.id, sector.id)}
+        out |= {("loose", sector.id, d.id) for d in source.unattributed_deals(sector.id)}
+    return out
+
+
+def test_a_filter_scope_lists_what_the_per_row_queries_list(store: Store) -> None:
+    """The views' shared answer to a filter (one query, grouped in numpy) matches asking SQL row by row."""
+    manufacturing = next(s for s in store.sector_tree() if s.name == "Manufacturing")
+    india = next(i for i, name in store.list_records("country") if name == "India")
+    cases = [
+        Filters(text="steel"),
+        Filters(sector_ids=store.sector_ids_with_descendants([manufacturing.id])),
+        Filters(country_ids=frozenset({india})),
+        Filters(start_day=int(store.timeline().start.max()) - 400, end_day=int(store.timeline().start.max())),
+    ]
+    for filters in cases:
+        scope = store.filter_scope(filters)
+
+        class PerRow:
+            def organisations_in_sector(self, sid: int, f=filters):
+                return store.organisations_in_sector(sid, f)
+
+            def deals_of_organisation(self, oid: int, sid: int, f=filters):
+                return store.deals_of_organisation(oid, sid, f)
+
+            def unattributed_deals(self, sid: int, f=filters):
+                return store.unattributed_deals(sid, f)
+
+        expected = _tree_rows(PerRow(), store.sector_tree(filters))
+        assert _tree_rows(scope, scope.sector_tree()) == expected and len(expected) > 3, filters
+        dateless = replace(filters, start_day=None, end_day=None)
+        if dateless.active:
+            expected_ids = store.timeline_ids(dateless)
+            assert {k: v.tolist() for k, v in scope.timeline_ids.items()} == {
+                k: v.tolist() for k, v in expected_ids.items()}

@@ -130,11 +130,8 @@ class SectorTreeModel(QAbstractItemModel):
             else:
                 rows = self._store.organisations_in_sector(node.record_id, self._filters)
                 loose = self._store.unattributed_deals(node.record_id, self._filters)
-            out = [
-                self._new(kind="organisation", record_id=r.id, name=r.name, parent=node, country=r.country,
-                          deal_count=r.deal_count, total_usd=r.total_usd, sector_id=node.record_id)
-                for r in rows
-            ]
+            # Rows, not nodes: a node is made when its row is shown (thousands may never be).
+            out: list[Any] = list(rows)
             if loose:
                 group = self._new(kind=UNATTRIBUTED, record_id=node.record_id, name=UNATTRIBUTED_LABEL,
                                   parent=node, deal_count=len(loose),
@@ -170,7 +167,7 @@ class SectorTreeModel(QAbstractItemModel):
         return self._new(kind="deal", record_id=row.id, name=row.title, parent=parent, country=row.country,
                          total_usd=row.amount_usd, sector_id=parent.sector_id)
 
-    CHUNK = 1_000  # rows shown per fetchMore of a big parent
+    CHUNK = 300  # rows shown at a time by a big parent (a few screens; more scroll in)
 
     def canFetchMore(self, parent: Index) -> bool:
         # Pending rows are not offered here: QTreeView fetches once per layout, not per scroll,
@@ -194,15 +191,28 @@ class SectorTreeModel(QAbstractItemModel):
         node.fetched = True
         new = self._fetch(node)
         self._sort_nodes(new)
-        for child in new:
-            child.row = -1
+        self._hide(new)
         node.pending = new
         self._show_pending(node, self.CHUNK)
+
+    @staticmethod
+    def _hide(items: list[Any]) -> None:
+        for item in items:
+            if isinstance(item, Node):
+                item.row = -1
+
+    def _organisation_node(self, item: Any, parent: Node) -> Node:
+        if isinstance(item, Node):
+            return item
+        return self._new(kind="organisation", record_id=item.id, name=item.name, parent=parent,
+                         country=item.country, deal_count=item.deal_count, total_usd=item.total_usd,
+                         sector_id=parent.record_id)
 
     def _show_pending(self, node: Node, count: int | None) -> None:
         new, node.pending = (node.pending, []) if count is None else (node.pending[:count], node.pending[count:])
         if not new:
             return
+        new = [self._organisation_node(item, node) for item in new]
         first = len(node.children)
         for row, child in enumerate(new, start=first):
             child.row = row
@@ -340,15 +350,19 @@ class SectorTreeModel(QAbstractItemModel):
                 reverse=order == Qt.SortOrder.DescendingOrder,
             )
         for row, node in enumerate(nodes):
+            if not isinstance(node, Node):
+                continue  # a pending row: nothing below it yet
             node.row = row
             if node.pending:
                 # shown rows stay as many; which rows they are follows the new order
                 shown = len(node.children)
                 every = node.children + node.pending
                 self._sort_nodes(every)
-                node.children, node.pending = every[:shown], every[shown:]
-                for child in node.pending:
-                    child.row = -1
+                node.children = [self._organisation_node(item, node) for item in every[:shown]]
+                node.pending = every[shown:]
+                for k, child in enumerate(node.children):
+                    child.row = k
+                self._hide(node.pending)
             elif node.children:
                 self._sort_nodes(node.children)
 
@@ -367,9 +381,14 @@ class SectorTreeModel(QAbstractItemModel):
 
     def _find(self, parent: Node, kind: str, record_id: int) -> Node | None:
         found = self._by_parent.get((parent.key, kind, record_id))
-        if found is not None and found.row < 0:  # not shown yet: show the chunks up to it
-            while found.row < 0 and parent.pending:
-                self._show_pending(parent, self.CHUNK)
+        if (found is None or found.row < 0) and parent.pending:
+            # not shown yet: show the chunks up to it
+            position = next((k for k, item in enumerate(parent.pending)
+                             if (getattr(item, "id", None) == record_id and not isinstance(item, Node))
+                             or item is found), None)
+            if position is not None:
+                self._show_pending(parent, position + 1)
+                found = self._by_parent.get((parent.key, kind, record_id))
         return found
 
     def _sector_path(self, sector_id: int) -> Node | None:

@@ -48,6 +48,7 @@ class FilterScope:
     link_org: np.ndarray
     _store: Store | None = None
     _names: dict[int, tuple[str, str]] = field(default_factory=dict)
+    _organisations: dict[int, list[queries.OrganisationRow]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     # --- the sector tree's questions, answered like the store answers them unfiltered ------
@@ -62,6 +63,15 @@ class FilterScope:
         return np.union1d(via, own)
 
     def organisations_in_sector(self, sector_id: int) -> list[queries.OrganisationRow]:
+        with self._lock:
+            cached = self._organisations.get(sector_id)
+        if cached is None:
+            cached = self._organisation_rows(sector_id)
+            with self._lock:
+                self._organisations[sector_id] = cached
+        return list(cached)
+
+    def _organisation_rows(self, sector_id: int) -> list[queries.OrganisationRow]:
         lo, hi = np.searchsorted(self.pair_sector, [sector_id, sector_id + 1])
         stats = {int(o): (int(n), float(t)) for o, n, t in
                  zip(self.pair_org[lo:hi], self.pair_count[lo:hi], self.pair_total[lo:hi], strict=True)}
@@ -181,10 +191,22 @@ def build_scope(store: Store, filters: Filters, cancelled: Callable[[], bool] = 
     org_pairs = list(zip(pair_org.tolist(), pair_sector.tolist(), strict=True))
     org_pairs += list(zip(own_org.tolist(), own_sector.tolist(), strict=True))
     tree = queries.assemble_sector_tree(hierarchy, direct, org_pairs, prune=filters.active)
-    return FilterScope(
+    scope = FilterScope(
         filters=filters, ids=ids, sectors=tree, timeline_ids=ids if dateless == filters else timeline_ids,
         pair_org=pair_org, pair_sector=pair_sector, pair_count=pair_count.astype(np.int64), pair_total=pair_total,
         own_org=own_org, own_sector=own_sector,
         link_deal=link_deal, link_sector=link_sector, link_org=link_org,
         _store=store,
     )
+    check()
+    # Names of what the tree will list, read here (off the GUI thread) unless they are very many.
+    every = np.union1d(pair_org, own_org)
+    if every.size <= NAMES_PREFETCHED:
+        scope.names(every)
+        for sector_id in np.union1d(pair_sector, own_sector).tolist():
+            check()
+            scope.organisations_in_sector(int(sector_id))
+    return scope
+
+
+NAMES_PREFETCHED = 60_000
