@@ -11,7 +11,6 @@ from PySide6.QtCore import QObject, Signal
 
 from explorer.jobs import BackgroundJob
 from explorer.store import ChangeSet, Filters, Store, StoreError
-from explorer.store.queries import concat
 
 log = logging.getLogger("explorer.state")
 
@@ -243,18 +242,17 @@ class AppState(QObject):
         store, expected = self.store, max(1, self._size)
 
         def work(cancelled: Callable[[], bool], report: Callable[[Any], None]) -> Any:
-            parts, rows, shown = [], 0, 0
-            for part in store.timeline_parts():
+            data, shown = None, 0
+            for data in store.timeline_so_far():
                 if cancelled():
                     return None
-                parts.append(part)
-                rows += len(part)
+                rows = len(data)
                 if show_parts and (shown == 0 or rows - shown >= self.TIMELINE_PART_ROWS):
                     shown = rows
-                    report((concat(parts), rows))
+                    report((data, rows))
                 else:
                     report((None, rows))
-            return concat(parts)
+            return data
 
         def progress(value: Any) -> None:
             data, rows = value

@@ -150,10 +150,11 @@ class Store:
         with self.engine.connect() as conn:
             return queries.timeline(conn, start_day, end_day, filters=filters)
 
-    def timeline_parts(self) -> Iterator[queries.TimelineData]:
-        """Every dated record's timeline columns in parts, as they are read (background loading)."""
+    def timeline_so_far(self) -> Iterator[queries.TimelineData]:
+        """Every dated record's timeline columns as they are read: the records so far after each
+        chunk, the last one complete (background loading)."""
         with self.engine.connect() as conn:
-            yield from queries.timeline_parts(conn)
+            yield from queries.timeline_so_far(conn)
 
     def events_between(self, start_day: int, end_day: int) -> list[tuple[int, str]]:
         with self.engine.connect() as conn:

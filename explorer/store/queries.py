@@ -186,15 +186,6 @@ def _columns(code: int, rows: list[tuple[Any, ...]]) -> TimelineData:
     )
 
 
-def concat(parts: Sequence[TimelineData]) -> TimelineData:
-    if not parts:
-        return TimelineData.empty()
-    if len(parts) == 1:
-        return parts[0]
-    names = [f.name for f in fields(TimelineData)]
-    return TimelineData(**{name: np.concatenate([getattr(p, name) for p in parts]) for name in names})
-
-
 def timeline(
     conn: Connection,
     start_day: int | None = None,
@@ -203,18 +194,27 @@ def timeline(
     filters: Filters | None = None,
 ) -> TimelineData:
     """Dated records overlapping [start_day, end_day] (open ends when None) that pass ``filters``."""
-    return concat(list(timeline_parts(conn, start_day, end_day, types, filters)))
+    data = TimelineData.empty()
+    for data in timeline_so_far(conn, start_day, end_day, types, filters):  # noqa: B007
+        pass
+    return data
 
 
-def timeline_parts(
+def timeline_so_far(
     conn: Connection,
     start_day: int | None = None,
     end_day: int | None = None,
     types: Iterable[str] = TIMELINE_TYPES,
     filters: Filters | None = None,
 ) -> Iterator[TimelineData]:
-    """:func:`timeline` in parts of at most FETCH_CHUNK rows, as they are read."""
+    """:func:`timeline` as it is read: after each chunk of rows, the records read so far.
+
+    The columns are allocated once at their final size (counted first, in the same
+    transaction) and filled in place; what is yielded are views of them, so showing a
+    partly loaded timeline and finishing it copies nothing.
+    """
     t = tables()
+    queries: list[tuple[str, sa.Select[Any]]] = []
     for name, query in _timeline_selects().items():
         if name not in types:
             continue
@@ -226,8 +226,26 @@ def timeline_parts(
             query = query.where(sa.func.coalesce(table.c.end_day, table.c.start_day) >= start_day)
         if filters is not None:
             query = query.where(*record_conditions(name, filters, conn.dialect.name, t))
+        queries.append((name, query))
+    total = sum(int(conn.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar() or 0)
+                for _name, q in queries)
+    empty = TimelineData.empty()
+    columns = {f.name: np.empty(total, dtype=getattr(empty, f.name).dtype) for f in fields(TimelineData)}
+    filled = 0
+    yielded = False
+    for name, query in queries:
         for rows in fetch_chunks(conn, query):
-            yield _columns(TYPE_CODE[name], rows)
+            part = _columns(TYPE_CODE[name], rows)
+            n = len(part)
+            if filled + n > len(columns["record_id"]):  # rows added since the count (not on SQLite)
+                columns = {k: np.concatenate([v[:filled], np.empty(n, v.dtype)]) for k, v in columns.items()}
+            for key, column in columns.items():
+                column[filled : filled + n] = getattr(part, key)
+            filled += n
+            yielded = True
+            yield TimelineData(**{k: v[:filled] for k, v in columns.items()})
+    if not yielded:
+        yield TimelineData(**{k: v[:0] for k, v in columns.items()})
 
 
 def passing_ids(conn: Connection, filters: Filters, types: Iterable[str] = TIMELINE_TYPES) -> dict[str, np.ndarray]:
