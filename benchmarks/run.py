@@ -316,6 +316,7 @@ def child(db: Path, runs: int) -> dict[str, Any]:
     def expand() -> None:
         index = tree_view.index_of(RecordRef("sector", big_id))
         tree_view.tree.expand(index)
+        app.processEvents()  # the view lays out (and fetches) the opened branch here
         tree_view.tree.viewport().repaint()
 
     def collapse_and_reload() -> None:
