@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QDialog
 from sqlmodel import select
 
 from explorer import models as m
+from explorer.forms.editors import RecordPicker
 from explorer.forms.record_form import ConflictDialog, RecordForm
 from explorer.state import AppState, RecordRef
 from explorer.store import Store, open_store
@@ -37,6 +38,22 @@ def pick(form: RecordForm, field: str, text: str) -> None:
     combo.setCurrentIndex(index)
 
 
+def choose(qtbot, form: RecordForm, field: str, typed: str, label: str) -> None:
+    """Type into a record picker, then pick ``label`` from its list with the arrow keys and Enter."""
+    picker = form.editors[field].focus_widget()
+    assert isinstance(picker, RecordPicker)
+    picker.clear()
+    qtbot.keyClicks(picker, typed)
+    popup = picker.completer.popup()
+    assert popup.isVisible()
+    labels = [label for _id, label in picker.model.rows]
+    assert label in labels, f"{label!r} not offered in {field} for {typed!r}: {labels}"
+    for _ in range(labels.index(label)):
+        qtbot.keyClick(popup, Qt.Key.Key_Down)
+    qtbot.keyClick(popup, Qt.Key.Key_Return)
+    assert not popup.isVisible() and picker.text() == label
+
+
 def save(qtbot, form: RecordForm) -> None:
     assert form.save_button is not None and form.save_button.isEnabled(), form.error_texts()
     qtbot.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
@@ -54,7 +71,7 @@ def test_new_deal_for_new_organisation_in_new_sector_shows_everywhere(qtbot, win
     editing = window.editing
     form = editing.new_record("sector")
     type_into(qtbot, form, "name", "Shipbuilding")
-    pick(form, "parent_id", "Manufacturing")
+    choose(qtbot, form, "parent_id", "manu", "Manufacturing")
     save(qtbot, form)
     sector_ref = window.state.current
     assert sector_ref.record_type == "sector"

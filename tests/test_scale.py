@@ -345,3 +345,37 @@ def test_selecting_an_organisation_not_yet_shown_in_a_big_sector_reveals_it(
     current = view.tree.currentIndex()
     assert current.isValid() and model.node(current).record_id == last.id
     assert view.tree.visualRect(current).intersects(view.tree.viewport().rect())
+
+
+def test_pickers_find_a_partner_among_ten_thousand_and_the_link_shows_everywhere(
+    qtbot, window: MainWindow, large_store: Store
+) -> None:
+    from explorer.forms.editors import PickModel
+
+    deal_id = large_store.pick("deal", "", 1)[0][0]
+    before = large_store.snapshot("deal", deal_id)[1]["organisations"]
+    org_id = next(i for i in range(4321, 5000) if i not in {o for o, _r in before})
+    name = large_store.labels("organisation", [org_id])[org_id]
+    ref = RecordRef("deal", deal_id)
+    window.state.select(ref)
+    form = window.editing.edit_current()
+    assert form is not None
+    picker = form.editors["organisations"].picker
+    picker.setFocus()
+    qtbot.keyClicks(picker, name.split()[0])  # a common first word: the list is capped and says so
+    popup = picker.completer.popup()
+    assert popup.isVisible() and len(picker.model.rows) == PickModel.LIMIT
+    assert popup.model().index(PickModel.LIMIT, 0).data().startswith("More than")
+    picker.clear()
+    qtbot.keyClicks(picker, name)
+    labels = [label for _i, label in picker.model.rows]
+    for _ in range(labels.index(name)):
+        qtbot.keyClick(popup, Qt.Key.Key_Down)
+    qtbot.keyClick(popup, Qt.Key.Key_Return)
+    qtbot.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
+    assert form.result() == QDialog.DialogCode.Accepted, form.error_texts()
+
+    assert large_store.snapshot("deal", deal_id)[1]["organisations"] == sorted([*before, (org_id, "partner")])
+    assert RecordRef("organisation", org_id) in window.detail.link_targets()
+    window.editing.undo_action.trigger()
+    assert large_store.snapshot("deal", deal_id)[1]["organisations"] == before

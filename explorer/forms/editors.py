@@ -4,10 +4,13 @@ exactly what is wrong with it, and reports changes with one signal."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QDate, QSignalBlocker, QStringListModel, Qt, Signal
+from PySide6.QtCore import QAbstractListModel, QDate, QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QFont, QKeyEvent, QPalette
 from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
     QCalendarWidget,
     QComboBox,
     QCompleter,
@@ -17,6 +20,8 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMenu,
     QPlainTextEdit,
+    QPushButton,
+    QSizePolicy,
     QToolButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -25,8 +30,12 @@ from PySide6.QtWidgets import (
     QWidgetAction,
 )
 
+from explorer.formatting import KIND_LABEL
 from explorer.models import Currency, DatePrecision
 from explorer.store.validation import FieldSpec
+
+if TYPE_CHECKING:
+    from explorer.store import Store
 
 INVALID = object()  # a value the user typed that cannot be read: validation reports it
 
@@ -88,6 +97,8 @@ class NotesEditor(FieldEditor):
         self.edit.setTabChangesFocus(True)
         self.edit.setFixedHeight(self.fontMetrics().lineSpacing() * 4 + 12)
         self.setLayout(_row(self.edit))
+        # as tall as its box: spare height in a form goes below the fields, not above the box
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.edit.textChanged.connect(self.changed)
 
     def value(self) -> Any:
@@ -218,156 +229,375 @@ class NumberEditor(FieldEditor):
         return self.edit
 
 
-class RefEditor(FieldEditor):
-    """Pick a record from a searchable list (type to filter, completion by any part of the name)."""
+class PickSource:
+    """What a record picker asks the store: the records matching typed text, and the labels of
+    chosen ids. Never a whole table: at a million records that is 100,000 organisations."""
 
-    NONE = "(none)"
+    def __init__(self, store: Store, record_type: str, exclude: int | None = None) -> None:
+        self.store, self.record_type, self.exclude = store, record_type, exclude
+        self.kind = KIND_LABEL.get(record_type, record_type).lower()
+        self.a_kind = ("an " if self.kind[:1] in "aeiou" else "a ") + self.kind  # "an organisation"
 
-    def __init__(self, spec: FieldSpec, choices: list[tuple[int, str]], parent: QWidget | None = None) -> None:
+    def matches(self, text: str, limit: int) -> list[tuple[int, str]]:
+        return self.store.pick(self.record_type, text, limit, exclude=self.exclude)
+
+    def labels(self, ids: list[int]) -> dict[int, str]:
+        return self.store.labels(self.record_type, ids) if ids else {}
+
+
+class PickModel(QAbstractListModel):
+    """At most LIMIT records matching the text typed, and a last row saying when nothing matches
+    or more do (that row cannot be picked)."""
+
+    LIMIT = 50
+    IdRole = Qt.ItemDataRole.UserRole
+
+    def __init__(self, source: PickSource, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.combo = QComboBox(self)
-        self.combo.setEditable(True)
-        self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.combo.setAccessibleName(spec.label)
-        self.combo.setMaxVisibleItems(15)
-        self.combo.addItem(self.NONE, None)
-        for rid, label in choices:
-            self.combo.addItem(label, rid)
-        completer = QCompleter(QStringListModel([label for _, label in choices]), self.combo)
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.combo.setCompleter(completer)
-        self.setLayout(_row(self.combo))
-        self.combo.currentIndexChanged.connect(lambda _i: self.changed.emit())
-        # The line edit's own signal: the combo's editTextChanged misses keys the completer handles.
-        self.combo.lineEdit().textChanged.connect(lambda _t: self.changed.emit())
-        completer.activated.connect(lambda _t: self.changed.emit())
+        self.source = source
+        self.text: str | None = None  # what the rows match; None before the first query
+        self.rows: list[tuple[int, str]] = []
+        self.note = ""
 
-    def value(self) -> Any:
-        text = self.combo.currentText().strip()
-        if not text or text == self.NONE:
+    def refresh(self, text: str) -> None:
+        text = " ".join(text.split())
+        if text == self.text:
+            return
+        self.beginResetModel()
+        rows = self.source.matches(text, self.LIMIT + 1)
+        self.rows, self.text = rows[: self.LIMIT], text
+        if not rows:
+            self.note = f"No {self.source.kind} matches “{text}”." if text else f"There is no {self.source.kind} yet."
+        elif len(rows) > self.LIMIT:
+            self.note = f"More than {self.LIMIT} match: keep typing to narrow the list."
+        else:
+            self.note = ""
+        self.endResetModel()
+
+    def exact(self, text: str) -> tuple[int, str] | None:
+        """The first record named exactly ``text`` (case aside) among the rows."""
+        wanted = " ".join(text.split()).casefold()
+        return next((row for row in self.rows if row[1].casefold() == wanted), None)
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows) + (1 if self.note else 0)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
             return None
-        index = self.combo.findText(text, Qt.MatchFlag.MatchFixedString)
-        if index < 0:
-            return "?"  # typed something that is no record: validation says pick from the list
-        return self.combo.itemData(index)
+        if index.row() >= len(self.rows):
+            if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+                return self.note
+            if role == Qt.ItemDataRole.FontRole:
+                font = QFont()
+                font.setItalic(True)
+                return font
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return QApplication.palette().color(QPalette.ColorRole.PlaceholderText)
+            return None
+        rid, label = self.rows[index.row()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.EditRole):
+            return label
+        if role == self.IdRole:
+            return rid
+        return None
 
-    def set_value(self, value: Any) -> None:
-        index = self.combo.findData(value) if value is not None else 0
-        with QSignalBlocker(self.combo):
-            self.combo.setCurrentIndex(max(index, 0))
-            self.combo.setEditText(self.combo.itemText(max(index, 0)))
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        if index.isValid() and index.row() < len(self.rows):
+            return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return Qt.ItemFlag.NoItemFlags  # the note: arrow keys and clicks pass over it
+
+
+class RecordPicker(QLineEdit):
+    """Type part of a name, pick from the matches with the arrows and Enter (or a click).
+    Down (or Alt+Down) opens the list without typing.
+
+    Signals:
+        picked(int, str): a record was chosen from the list.
+    """
+
+    picked = Signal(int, str)
+
+    def __init__(self, source: PickSource, accessible_name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.source = source
+        self.setAccessibleName(accessible_name)
+        self.setPlaceholderText(f"Type to find {source.a_kind}…")
+        self.setClearButtonEnabled(True)
+        self.model = PickModel(source, self)
+        self.completer = QCompleter(self.model, self)
+        self.completer.setWidget(self)  # not setCompleter: the picker, not the line edit, handles a pick
+        self.completer.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
+        self.completer.setMaxVisibleItems(12)
+        self.completer.popup().setAccessibleName(f"{accessible_name}: matches")
+        self.completer.activated[QModelIndex].connect(self._activated)
+        # only typing asks the store (a value shown when a form opens costs no query)
+        self.textEdited.connect(lambda _text: self.show_list())
+
+    def show_list(self) -> None:
+        if self.isReadOnly() or not self.isEnabled():
+            return
+        self.model.refresh(self.text())
+        self.completer.complete()
+        popup = self.completer.popup()
+        if self.model.rows:
+            popup.setCurrentIndex(self.completer.completionModel().index(0, 0))
+
+    def browse(self) -> None:
+        """The list for what is typed; from the start when nothing is, or when the text names a
+        record already (to choose another), with that record highlighted."""
+        if self.isReadOnly() or not self.isEnabled():
+            return
+        text = self.text()
+        self.model.refresh(text)
+        current = self.model.exact(text)
+        if current is not None or not text.strip():
+            self.model.refresh("")
+        self.completer.complete()
+        rows = [rid for rid, _label in self.model.rows]
+        if rows:
+            row = rows.index(current[0]) if current is not None and current[0] in rows else 0
+            self.completer.popup().setCurrentIndex(self.completer.completionModel().index(row, 0))
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Down and not self.completer.popup().isVisible():
+            self.browse()
+            return
+        super().keyPressEvent(event)
+
+    def _activated(self, index: QModelIndex) -> None:
+        rid = index.data(PickModel.IdRole)
+        if rid is not None:
+            self.picked.emit(int(rid), str(index.data(Qt.ItemDataRole.DisplayRole)))
+
+
+class RefEditor(FieldEditor):
+    """One linked record (a deal's sector, a pledge's event…): a searchable picker that asks the
+    store for a few matches as the analyst types, so it opens at once on any database size."""
+
+    def __init__(self, spec: FieldSpec, source: PickSource, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.source = source
+        self.picker = RecordPicker(source, spec.label, self)
+        self.picker.setPlaceholderText(f"None: type to find {source.a_kind}")
+        self.browse_button = QToolButton(self)
+        self.browse_button.setArrowType(Qt.ArrowType.DownArrow)
+        self.browse_button.setToolTip(f"Show {source.kind} choices (Down)")
+        self.browse_button.setAccessibleName(f"Show {spec.label} choices")
+        self.browse_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the keyboard opens the list with Down
+        self.browse_button.clicked.connect(self._browse)
+        self.setLayout(_row(self.picker, self.browse_button))
+        self.setFocusProxy(self.picker)
+        self._chosen: tuple[int, str] | None = None
+        self._setting = False
+        self.picker.textChanged.connect(self._typed)
+        self.picker.picked.connect(self._picked)
+        self.picker.editingFinished.connect(self._tidy)
+
+    def _browse(self) -> None:
+        self.picker.setFocus()
+        self.picker.browse()
+
+    def _typed(self, text: str) -> None:
+        if self._setting:
+            return
+        # the picker's model already holds the matches of this text: is one named exactly so?
+        self.picker.model.refresh(text)
+        self._chosen = self.picker.model.exact(text) if text.strip() else None
         self.changed.emit()
 
+    def _picked(self, rid: int, label: str) -> None:
+        self._show(rid, label)
+        self.changed.emit()
+
+    def _show(self, rid: int | None, label: str) -> None:
+        self._chosen = None if rid is None else (rid, label)
+        self._setting = True
+        try:
+            self.picker.setText(label)
+        finally:
+            self._setting = False
+
+    def _tidy(self) -> None:
+        """Typed in other letter case: show the record's own spelling once the field is left."""
+        if self._chosen is not None and self.picker.text() != self._chosen[1]:
+            self._show(*self._chosen)
+
+    def value(self) -> Any:
+        text = " ".join(self.picker.text().split())
+        if not text:
+            return None
+        if self._chosen is None or self._chosen[1].casefold() != text.casefold():
+            return "?"  # typed something that is no record: validation says pick from the list
+        return self._chosen[0]
+
+    def set_value(self, value: Any) -> None:
+        if value is None or value == "":
+            self._show(None, "")
+        else:
+            rid = int(value)
+            label = self.source.labels([rid]).get(rid)
+            # a link to a record that is gone shows as such, and validation asks for another
+            self._show(rid, label) if label is not None else self._show(None, f"#{rid} (no longer exists)")
+        self.changed.emit()
+
+    def set_read_only(self, read_only: bool) -> None:
+        self.picker.setReadOnly(read_only)
+        self.picker.setClearButtonEnabled(not read_only)
+        self.browse_button.setEnabled(not read_only)
+
     def focus_widget(self) -> QWidget:
-        return self.combo
+        return self.picker
 
 
-class MultiRefEditor(FieldEditor):
-    """Several records ticked in a filterable list (an event's participants)."""
+class _LinkList(FieldEditor):
+    """Several linked records: the ones chosen in a short list, a picker to add more, a button
+    (or Delete) to take the selected ones out. Subclasses say how a row looks."""
 
-    def __init__(self, label: str, choices: list[tuple[int, str]], parent: QWidget | None = None) -> None:
+    def __init__(self, label: str, source: PickSource, view: QAbstractItemView, parent: QWidget | None) -> None:
         super().__init__(parent)
-        self.filter = QLineEdit(self)
-        self.filter.setPlaceholderText("Filter…")
-        self.filter.setClearButtonEnabled(True)
-        self.list = QListWidget(self)
-        self.list.setAccessibleName(label)
-        self.list.setMaximumHeight(150)
-        for rid, name in choices:
-            item = QListWidgetItem(name, self.list)
-            item.setData(Qt.ItemDataRole.UserRole, rid)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Unchecked)
+        self.source = source
+        self.view = view
+        view.setAccessibleName(label)
+        view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        view.setMaximumHeight(150)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)  # spare height goes below
+        self.picker = RecordPicker(source, f"Add to {label}", self)
+        self.picker.setPlaceholderText(f"Add {source.a_kind}: type a name…")
+        self.remove_button = QPushButton("Remove", self)
+        self.remove_button.setAccessibleName(f"Remove from {label}")
+        self.remove_button.setEnabled(False)
+        self.remove_button.clicked.connect(self.remove_selected)
+        view.installEventFilter(self)  # Delete or Backspace takes the selected rows out
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.filter)
-        layout.addWidget(self.list)
-        self.filter.textChanged.connect(self._filter)
-        self.list.itemChanged.connect(lambda _i: self.changed.emit())
+        layout.addLayout(_row(self.picker, self.remove_button))
+        layout.addWidget(view)
+        self.picker.picked.connect(self._picked)
+        self.read_only = False
 
-    def _filter(self, text: str) -> None:
-        for row in range(self.list.count()):
-            item = self.list.item(row)
-            item.setHidden(text.lower() not in item.text().lower())
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.view and event.type() in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress):
+            key = event.key()  # type: ignore[attr-defined]
+            if key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and not self.read_only:
+                # claimed before any window shortcut (the main window's Delete deletes a record)
+                event.accept()
+                if event.type() == QEvent.Type.KeyPress:
+                    self.remove_selected()
+                return True
+        return super().eventFilter(watched, event)
+
+    def _picked(self, rid: int, label: str) -> None:
+        if rid not in self.ids():
+            self.add_row(rid, label)
+            self.changed.emit()
+        self.picker.clear()
+
+    def _selection_changed(self) -> None:
+        self.remove_button.setEnabled(not self.read_only and bool(self.view.selectedIndexes()))
+
+    def ids(self) -> list[int]:
+        raise NotImplementedError
+
+    def add_row(self, rid: int, label: str, role: str = "") -> None:
+        raise NotImplementedError
+
+    def remove_selected(self) -> None:
+        raise NotImplementedError
+
+    def set_read_only(self, read_only: bool) -> None:
+        self.read_only = read_only
+        self.picker.setEnabled(not read_only)
+        self._selection_changed()
+
+
+class MultiRefEditor(_LinkList):
+    """Several records linked to this one (an event's participants)."""
+
+    def __init__(self, label: str, source: PickSource, parent: QWidget | None = None) -> None:
+        self.list = QListWidget()
+        super().__init__(label, source, self.list, parent)
+        self.list.itemSelectionChanged.connect(self._selection_changed)
 
     def items(self) -> list[QListWidgetItem]:
         return [self.list.item(r) for r in range(self.list.count())]
 
-    def value(self) -> Any:
-        return sorted(i.data(Qt.ItemDataRole.UserRole) for i in self.items() if i.checkState() == Qt.CheckState.Checked)
+    def ids(self) -> list[int]:
+        return [int(i.data(Qt.ItemDataRole.UserRole)) for i in self.items()]
 
-    def set_value(self, value: Any) -> None:
-        wanted = set(value or [])
-        with QSignalBlocker(self.list):
-            for item in self.items():
-                checked = item.data(Qt.ItemDataRole.UserRole) in wanted
-                item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+    def add_row(self, rid: int, label: str, role: str = "") -> None:
+        item = QListWidgetItem(label, self.list)
+        item.setData(Qt.ItemDataRole.UserRole, rid)
+
+    def remove_selected(self) -> None:
+        if self.read_only or not self.list.selectedItems():
+            return
+        for item in self.list.selectedItems():
+            self.list.takeItem(self.list.row(item))
         self.changed.emit()
 
-    def set_read_only(self, read_only: bool) -> None:
-        self.list.setEnabled(not read_only)
-        self.filter.setEnabled(not read_only)
+    def value(self) -> Any:
+        return sorted(self.ids())
+
+    def set_value(self, value: Any) -> None:
+        wanted = sorted({int(i) for i in value or []})
+        labels = self.source.labels(wanted)
+        self.list.clear()
+        for rid in wanted:
+            self.add_row(rid, labels.get(rid, f"#{rid} (no longer exists)"))
+        self.changed.emit()
 
 
-class PartnersEditor(FieldEditor):
+class PartnersEditor(_LinkList):
     """The organisations in a deal, each with its role (lead, partner, investor)."""
 
     ROLES = ("lead", "partner", "investor")
 
-    def __init__(self, label: str, choices: list[tuple[int, str]], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.filter = QLineEdit(self)
-        self.filter.setPlaceholderText("Filter organisations…")
-        self.filter.setClearButtonEnabled(True)
-        self.tree = QTreeWidget(self)
-        self.tree.setAccessibleName(label)
+    def __init__(self, label: str, source: PickSource, parent: QWidget | None = None) -> None:
+        self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Organisation", "Role"])
         self.tree.setRootIsDecorated(False)
-        self.tree.setMaximumHeight(170)
+        super().__init__(label, source, self.tree, parent)
+        self.tree.itemSelectionChanged.connect(self._selection_changed)
         self._roles: dict[int, QComboBox] = {}
-        for rid, name in choices:
-            item = QTreeWidgetItem(self.tree, [name])
-            item.setData(0, Qt.ItemDataRole.UserRole, rid)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(0, Qt.CheckState.Unchecked)
-            combo = QComboBox(self.tree)
-            combo.addItems(self.ROLES)
-            combo.setCurrentText("partner")
-            combo.currentIndexChanged.connect(lambda _i: self.changed.emit())
-            self.tree.setItemWidget(item, 1, combo)
-            self._roles[rid] = combo
-        self.tree.resizeColumnToContents(0)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.filter)
-        layout.addWidget(self.tree)
-        self.filter.textChanged.connect(self._filter)
-        self.tree.itemChanged.connect(lambda _i, _c: self.changed.emit())
-
-    def _filter(self, text: str) -> None:
-        for item in self.items():
-            item.setHidden(text.lower() not in item.text(0).lower())
 
     def items(self) -> list[QTreeWidgetItem]:
         return [self.tree.topLevelItem(r) for r in range(self.tree.topLevelItemCount())]
 
+    def ids(self) -> list[int]:
+        return [int(i.data(0, Qt.ItemDataRole.UserRole)) for i in self.items()]
+
+    def add_row(self, rid: int, label: str, role: str = "") -> None:
+        item = QTreeWidgetItem(self.tree, [label])
+        item.setData(0, Qt.ItemDataRole.UserRole, rid)
+        combo = QComboBox(self.tree)
+        combo.addItems(self.ROLES)
+        combo.setCurrentText(role or "partner")
+        combo.setAccessibleName(f"Role of {label}")
+        combo.setEnabled(not self.read_only)
+        combo.currentIndexChanged.connect(lambda _i: self.changed.emit())
+        self.tree.setItemWidget(item, 1, combo)
+        self._roles[rid] = combo
+        self.tree.resizeColumnToContents(0)
+
+    def remove_selected(self) -> None:
+        if self.read_only or not self.tree.selectedItems():
+            return
+        for item in self.tree.selectedItems():
+            self._roles.pop(int(item.data(0, Qt.ItemDataRole.UserRole)), None)
+            self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(item))
+        self.changed.emit()
+
     def value(self) -> Any:
-        out = []
-        for item in self.items():
-            if item.checkState(0) == Qt.CheckState.Checked:
-                rid = item.data(0, Qt.ItemDataRole.UserRole)
-                out.append((rid, self._roles[rid].currentText()))
-        return sorted(out)
+        return sorted((rid, self._roles[rid].currentText()) for rid in self.ids())
 
     def set_value(self, value: Any) -> None:
         roles = {int(o): r for o, r in (value or [])}
-        with QSignalBlocker(self.tree):
-            for item in self.items():
-                rid = item.data(0, Qt.ItemDataRole.UserRole)
-                item.setCheckState(0, Qt.CheckState.Checked if rid in roles else Qt.CheckState.Unchecked)
-                if rid in roles:
-                    self._roles[rid].setCurrentText(roles[rid])
+        labels = self.source.labels(list(roles))
+        self.tree.clear()
+        self._roles.clear()
+        for rid in sorted(roles, key=lambda i: labels.get(i, "").casefold()):
+            self.add_row(rid, labels.get(rid, f"#{rid} (no longer exists)"), roles[rid])
         self.changed.emit()
 
     def check(self, org_id: int, role: str = "partner") -> None:
@@ -376,12 +606,13 @@ class PartnersEditor(FieldEditor):
         self.set_value(sorted(current.items()))
 
     def set_read_only(self, read_only: bool) -> None:
-        self.tree.setEnabled(not read_only)
-        self.filter.setEnabled(not read_only)
+        super().set_read_only(read_only)
+        for combo in self._roles.values():
+            combo.setEnabled(not read_only)
 
 
-def editor_for(spec: FieldSpec, ref_choices: list[tuple[int, str]] | None = None,
-               parent: QWidget | None = None) -> FieldEditor:
+def editor_for(spec: FieldSpec, source: PickSource | None = None, parent: QWidget | None = None) -> FieldEditor:
+    """The editor for a field; a link (``ref``) needs the PickSource its picker asks for matches."""
     if spec.kind == "notes":
         return NotesEditor(spec, parent)
     if spec.kind == "choice":
@@ -396,6 +627,6 @@ def editor_for(spec: FieldSpec, ref_choices: list[tuple[int, str]] | None = None
         return NumberEditor(spec, parent)
     if spec.kind == "int":
         return NumberEditor(spec, parent, integer=True)
-    if spec.kind == "ref":
-        return RefEditor(spec, ref_choices or [], parent)
+    if spec.kind == "ref" and source is not None:
+        return RefEditor(spec, source, parent)
     return TextEditor(spec, parent)

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.formatting import KIND_LABEL
-from explorer.forms.editors import FieldEditor, MultiRefEditor, PartnersEditor, editor_for
+from explorer.forms.editors import FieldEditor, MultiRefEditor, PartnersEditor, PickSource, editor_for
 from explorer.forms.operations import Operations
 from explorer.state import AppState, RecordRef
 from explorer.store import ConflictError, StoreError, ValidationError, validation
@@ -116,20 +116,21 @@ class RecordForm(QDialog):
         self.form = QFormLayout(body)
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         for spec in validation.FIELDS[self.record_type]:
-            choices = state.store.list_records(spec.ref) if spec.kind == "ref" and spec.ref else None
-            if spec.kind == "ref" and spec.ref == self.record_type and record_id is not None and choices:
-                choices = [c for c in choices if c[0] != record_id]  # a record cannot point at itself
-            self._add(spec.name, spec.label + (" *" if spec.required else ""), editor_for(spec, choices, body))
+            source = None
+            if spec.kind == "ref" and spec.ref:
+                # a record cannot point at itself (a sector is not its own parent)
+                source = PickSource(state.store, spec.ref, record_id if spec.ref == self.record_type else None)
+            self._add(spec.name, spec.label + (" *" if spec.required else ""), editor_for(spec, source, body))
             if spec.name == "amount_usd" and "usd_rate" in {s.name for s in validation.FIELDS[self.record_type]}:
                 self.compute_button = QPushButton("Compute USD from amount × rate", body)
                 self.compute_button.clicked.connect(self.compute_usd)
                 self.form.addRow("", self.compute_button)
         if "participant_ids" in LINK_FIELDS.get(self.record_type, ()):
             self._add("participant_ids", "Participants",
-                      MultiRefEditor("Participants", state.store.list_records("person"), body))
+                      MultiRefEditor("Participants", PickSource(state.store, "person"), body))
         if "organisations" in LINK_FIELDS.get(self.record_type, ()):
             self._add("organisations", "Organisations",
-                      PartnersEditor("Organisations", state.store.list_records("organisation"), body))
+                      PartnersEditor("Organisations", PickSource(state.store, "organisation"), body))
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)

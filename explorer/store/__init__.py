@@ -284,6 +284,22 @@ class Store:
             rows = conn.execute(sa.select(table.c.id, table.c[column]).order_by(table.c[column])).all()
         return [(int(i), str(label or "")) for i, label in rows]
 
+    def pick(
+        self, record_type: str, text: str, limit: int = 50, *, exclude: int | None = None
+    ) -> list[tuple[int, str]]:
+        """(id, label) of at most ``limit`` records matching what was typed in a picker (see picking.py)."""
+        from explorer.store import picking
+
+        with self.engine.connect() as conn:
+            return picking.pick(conn, record_type, text, limit, exclude)
+
+    def labels(self, record_type: str, ids: list[int]) -> dict[int, str]:
+        """id → label of the given records that exist (a picker's current value)."""
+        from explorer.store import picking
+
+        with self.engine.connect() as conn:
+            return picking.labels(conn, record_type, ids)
+
     # --- writes ------------------------------------------------------------------------
 
     def create(self, record_type: str, values: dict[str, Any], **kwargs: Any) -> ChangeSet:
