@@ -215,4 +215,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return screenshot(window, state, Path(args.screenshot), args.select, args.size,
                           present=args.present, story_step=args.story_step)
     window.show()
-    return app.exec()
+    code = app.exec()
+    from explorer.jobs import BackgroundJob
+
+    BackgroundJob.stop_all()  # a query still running must not outlive the interpreter's Qt objects
+    return code

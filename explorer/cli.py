@@ -40,6 +40,8 @@ def screenshot(window: MainWindow, state: AppState, out: Path, select: str | Non
     window.resize(width, height)
     window.show()
     QApplication.processEvents()
+    state.wait_idle()  # a large database loads in the background: picture it loaded
+    QApplication.processEvents()
     if present:
         window.presentation.enter()
         QApplication.processEvents()

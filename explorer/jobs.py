@@ -16,6 +16,8 @@ from PySide6.QtCore import QObject, QThreadPool, Signal
 
 log = logging.getLogger("explorer.jobs")
 
+_RUNNING: set[BackgroundJob] = set()
+
 Work = Callable[[Callable[[], bool], Callable[[Any], None]], Any]  # receives "am I cancelled?" and "report this"
 
 
@@ -32,8 +34,10 @@ class BackgroundJob(QObject):
     _reported = Signal(object)
     _done = Signal(object, object)  # from the worker thread, delivered queued on the GUI thread
 
-    def __init__(self, work: Work, label: str, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+    def __init__(self, work: Work, label: str) -> None:
+        # No Qt parent: the job must outlive whoever started it until its thread is done, or
+        # the thread would signal a deleted object. It lets go of itself once delivered.
+        super().__init__(None)
         self.label = label
         self._work = work
         self._cancel = threading.Event()
@@ -43,6 +47,7 @@ class BackgroundJob(QObject):
 
     def start(self) -> None:
         self.running = True
+        _RUNNING.add(self)
         QThreadPool.globalInstance().start(self._run)
 
     def cancel(self) -> None:
@@ -79,13 +84,21 @@ class BackgroundJob(QObject):
 
     def _deliver(self, result: Any, error: Any) -> None:
         self.running = False
-        self.deleteLater()  # only now: the worker thread may still emit until it has finished
+        _RUNNING.discard(self)  # only now: the worker thread may still emit until it has finished
+        self.deleteLater()
         if self._cancel.is_set():
             return
         if error is not None:
             self.failed.emit(error)
         else:
             self.finished.emit(result)
+
+    @staticmethod
+    def stop_all(timeout_ms: int = 3_000) -> None:
+        """Cancel every job and give their threads a moment to finish (quitting)."""
+        for job in list(_RUNNING):
+            job.cancel()
+        QThreadPool.globalInstance().waitForDone(timeout_ms)
 
     def wait(self, timeout_ms: int = 60_000) -> bool:
         """Block until the pool is idle and deliver the result (tests, benchmarks, shutdown)."""

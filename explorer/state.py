@@ -210,7 +210,7 @@ class AppState(QObject):
             on_ready(scope)
             return
         store = self.store
-        job = BackgroundJob(lambda cancelled, _report: store.filter_scope(filters, cancelled), label, self)
+        job = BackgroundJob(lambda cancelled, _report: store.filter_scope(filters, cancelled), label)
         self._jobs[owner] = job
 
         def finished(scope: Any) -> None:
@@ -260,12 +260,42 @@ class AppState(QObject):
             if data is not None:
                 on_loaded(data, False)
 
-        job = BackgroundJob(work, "Loading the timeline", self)
+        job = BackgroundJob(work, "Loading the timeline")
         self._jobs["timeline"] = job
         job.progress.connect(progress)
         job.finished.connect(lambda data: (self._forget_job("timeline", job), on_loaded(data, True)))
         job.failed.connect(lambda error: (self._forget_job("timeline", job),
                                           log.error("loading the timeline failed", exc_info=error)))
+        job.start()
+        self._announce_busy()
+
+    def request_sector_tree(self, on_ready: Callable[[list[Any]], None], owner: Any) -> None:
+        """Call ``on_ready(sectors)`` with the unfiltered sector tree and its totals: now on
+        small data or when the store has them cached, else from the background."""
+        self._cancel_job(owner)
+        store = self.store
+        if self._size < self.BACKGROUND_FROM_RECORDS or store.sector_tree_cached():
+            try:
+                sectors = store.sector_tree()
+            except StoreError:
+                log.exception("reading the sector tree")
+                sectors = []
+            on_ready(sectors)
+            return
+        job = BackgroundJob(lambda _cancelled, _report: store.sector_tree(), "Adding up sector totals")
+        self._jobs[owner] = job
+
+        def finished(sectors: Any) -> None:
+            self._forget_job(owner, job)
+            if store is self.store:
+                on_ready(sectors)
+
+        def failed(error: Any) -> None:
+            self._forget_job(owner, job)
+            log.error("reading the sector tree failed", exc_info=error)
+
+        job.finished.connect(finished)
+        job.failed.connect(failed)
         job.start()
         self._announce_busy()
 
@@ -298,6 +328,11 @@ class AppState(QObject):
     @property
     def busy(self) -> bool:
         return bool(self._jobs)
+
+    def stop_background(self) -> None:
+        """Drop every background job without telling the views (the window is closing)."""
+        for owner in list(self._jobs):
+            self._cancel_job(owner)
 
     def cancel_background(self) -> None:
         """Stop what runs in the background; filters still being worked out are dropped."""

@@ -226,6 +226,7 @@ def test_form_edit_on_a_large_database_shows_everywhere(qtbot, window: MainWindo
     assert form.result() == QDialog.DialogCode.Accepted, form.error_texts()
     assert large_store.get("organisation", org_id).name == name + " (renamed)"
     assert name + " (renamed)" in window.detail.plain_text()
+    window.state.wait_idle()  # on large data the tree adds its totals up again in the background
     index = window.tree_view.index_of(ref)
     assert index.isValid() and window.tree_view.model.node(index).name == name + " (renamed)"
     assert large_store.search(name + " (renamed)")[0].record_id == org_id
@@ -303,8 +304,13 @@ def test_a_large_database_paints_at_once_and_fills_the_timeline_from_the_backgro
     # the window is up while the timeline is still being read, and says so with progress
     assert win.state.busy and "Loading the timeline" in win.busy_indicator.label.text()
     assert win.busy_indicator.isVisible()
-    assert win.tree_view.model.rowCount() > 0  # sectors and their totals are there already
+    model = win.tree_view.model
+    names = {model.index(r, 0).data() for r in range(model.rowCount())}
+    assert names == {s.name for s in large_store.sector_tree()}  # sectors are listed, totals to come
     qtbot.waitUntil(lambda: not win.state.busy, timeout=60_000)
+    biggest = max(large_store.sector_tree(), key=lambda s: s.deal_count)
+    row = next(r for r in range(model.rowCount()) if model.index(r, 0).data() == biggest.name)
+    assert model.index(row, 2).data() == f"{biggest.deal_count:,}"
     assert not win.busy_indicator.isVisible()
     assert len(win.timeline._data) == len(large_store.timeline())
     a, b = win.timeline.view_range()

@@ -53,7 +53,7 @@ class Node:
 class SectorTreeModel(QAbstractItemModel):
     COLUMNS = ("Name", "Country", "Deals", "Total (USD)")
 
-    def __init__(self, store: Store, parent: Any = None) -> None:
+    def __init__(self, store: Store, parent: Any = None, *, load: bool = True) -> None:
         super().__init__(parent)
         self._store = store
         self._filters = Filters()
@@ -64,20 +64,25 @@ class SectorTreeModel(QAbstractItemModel):
         self._by_parent: dict[tuple[int, str, int], Node] = {}  # (parent key, kind, id) → child
         self._roots: list[Node] = []
         self._sort: tuple[int, Qt.SortOrder] | None = None
-        self.reload()
+        if load:
+            self.reload()
 
     # --- loading ---------------------------------------------------------------------
 
-    def set_store(self, store: Store) -> None:
+    def set_store(self, store: Store, *, load: bool = True) -> None:
         self._store = store
         self._filters, self._scope = Filters(), None
-        self.reload()
+        if load:
+            self.reload()
+        else:
+            self.reload([])
 
-    def set_filters(self, filters: Filters, scope: Any = None) -> None:
-        """Show what passes ``filters``; a FilterScope for them answers without per-node SQL."""
+    def set_filters(self, filters: Filters, scope: Any = None, *, sectors: list[Any] | None = None) -> None:
+        """Show what passes ``filters``; a FilterScope for them answers without per-node SQL, and
+        unfiltered ``sectors`` (store.sector_tree(), read in the background) can be handed in."""
         self._filters = filters
         self._scope = scope if scope is not None and scope.filters == filters else None
-        self.reload()
+        self.reload(sectors if not filters.active else None)
 
     @property
     def scope(self) -> Any:
@@ -87,15 +92,25 @@ class SectorTreeModel(QAbstractItemModel):
     def filters(self) -> Filters:
         return self._filters
 
-    def reload(self) -> None:
+    def reload(self, sectors: list[Any] | None = None) -> None:
         self.beginResetModel()
         self._nodes.clear()
         self._sectors.clear()
         self._by_parent.clear()
-        sectors = self._scope.sector_tree() if self._scope is not None else self._store.sector_tree(self._filters)
+        if sectors is None:
+            sectors = self._scope.sector_tree() if self._scope is not None else self._store.sector_tree(self._filters)
         self._roots = [self._sector_node(s, None) for s in sectors]
         self._sort_nodes(self._roots)
         self.endResetModel()
+
+    def show_names_only(self, hierarchy: list[tuple[int, str, int | None]]) -> None:
+        """The sectors by name, totals blank, while the real tree is being added up."""
+        from explorer.store.queries import assemble_sector_tree
+
+        sectors = assemble_sector_tree(hierarchy, [], [], prune=False)
+        self.reload(sectors)
+        for node in self._sectors.values():
+            node.deal_count = node.total_usd = None
 
     def _new(self, **kwargs: Any) -> Node:
         node = Node(key=next(self._keys), **kwargs)

@@ -173,6 +173,14 @@ class Store:
                 self._sector_tree_cache = cached
             return copy.deepcopy(cached[1])
 
+    def sector_tree_cached(self) -> bool:
+        """Whether unfiltered totals are ready (no write since they were added up)."""
+        cached = getattr(self, "_sector_tree_cache", None)
+        if cached is None:
+            return False
+        with self.engine.connect() as conn:
+            return cached[0] == conn.execute(sa.text("SELECT max(id) FROM changelog")).scalar()
+
     def sector_hierarchy(self) -> list[tuple[int, str, int | None]]:
         """(id, name, parent id) of every sector: cheap, for views that only need the hierarchy."""
         with self.engine.connect() as conn:

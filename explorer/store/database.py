@@ -18,7 +18,7 @@ from urllib.parse import quote
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import QueuePool, StaticPool
 
 from explorer.store import migrate
 from explorer.store.errors import (
@@ -187,6 +187,9 @@ def make_sqlite_engine(path: Path | None, *, read_only: bool) -> Engine:
             "sqlite://",
             creator=lambda: _sqlite_connect(path, read_only),
             pool_pre_ping=False,
+            # "sqlite://" alone would get a SingletonThreadPool, which closes other threads'
+            # connections when many threads have used it: fatal while a background query runs.
+            poolclass=QueuePool,
         )
     _install_sqlite_begin(engine)
     return engine

@@ -73,6 +73,7 @@ class MainWindow(QMainWindow):
         self._update_title()
         state.selection_changed.connect(self._on_selection)
         state.filters_changed.connect(self._on_filters)
+        state.busy_changed.connect(self._on_busy)
         state.records_changed.connect(lambda *_: self._refresh_counts())
         state.store_replaced.connect(self._on_store_replaced)
         self.resize(1600, 960)
@@ -285,7 +286,9 @@ class MainWindow(QMainWindow):
         """Says why nothing can be changed when the database is read-only."""
         self.banner = QLabel(self)
         self.banner.setObjectName("bannerLabel")
-        self.banner.setWordWrap(True)
+        # One line across the window: a toolbar lays a wrapping label out at its narrowest,
+        # four lines tall.
+        self.banner.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar = QToolBar("Notice", self)
         bar.setObjectName("noticeBar")
         bar.setMovable(False)
@@ -346,6 +349,10 @@ class MainWindow(QMainWindow):
             self.range_label.setText("All dates")
         self.range_label.setToolTip("Shift+drag on the timeline to pick a date range")
         self.clear_range_action.setVisible(has_range)
+
+    def _on_busy(self, what: str) -> None:
+        if not what:  # background loading or filtering finished: the counts changed
+            self._refresh_counts()
 
     def _refresh_counts(self) -> None:
         shown = self.timeline.shown_count()
@@ -524,4 +531,5 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_settings()
+        self.state.stop_background()  # results of work still running would land on closed views
         super().closeEvent(event)

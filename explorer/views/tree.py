@@ -34,7 +34,7 @@ class SectorTreeView(QWidget):
         self.filter_edit.setPlaceholderText("Filter sectors, organisations and deals (3+ letters)…")
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.setAccessibleName("Filter the sector tree")
-        self.model = SectorTreeModel(state.store, self)
+        self.model = SectorTreeModel(state.store, self, load=False)
         self.tree = QTreeView(self)
         self.tree.setModel(self.model)
         self.tree.setUniformRowHeights(True)
@@ -71,6 +71,7 @@ class SectorTreeView(QWidget):
         state.filters_changed.connect(lambda _f: self._apply_filters())
         state.records_changed.connect(self._on_records_changed)
         state.store_replaced.connect(self._on_store_replaced)
+        self._reload(Filters())
 
     MIN_NAME_WIDTH = 190
 
@@ -116,7 +117,6 @@ class SectorTreeView(QWidget):
         self._filter_timer.stop()
         filters = self.effective_filters()
         if not filters.active:
-            self._state.cancel_scope_request(self)  # unfiltered totals come from the store's cache
             self._reload(filters)
             return
         # What passes is worked out once (in the background on large data) and shared with
@@ -135,21 +135,31 @@ class SectorTreeView(QWidget):
     def _reload(self, filters: Filters | None = None, scope: object = None) -> None:
         was_filtered = self.model.filters.active
         expanded = self._expanded_refs()
+        if filters is None:
+            if was_filtered:
+                # the scope of these filters is stale after a write: work it out again
+                self._apply_filters()
+                return
+            filters = Filters()
+        if not filters.active:
+            # Unfiltered totals take a moment on large data: the tree keeps what it shows
+            # meanwhile (the sectors by name when it shows nothing yet).
+            if not self.model.rowCount():
+                self.model.show_names_only(self._state.store.sector_hierarchy())
+            self._state.request_sector_tree(
+                lambda sectors: self._show(Filters(), None, sectors, expanded, was_filtered), owner=self)
+            return
+        self._show(filters, scope, None, expanded, was_filtered)
+
+    def _show(self, filters: Filters, scope: object, sectors: list | None, expanded: list[RecordRef],
+              was_filtered: bool) -> None:
         self._syncing = True
         try:
-            if filters is None:
-                if was_filtered:
-                    # the scope of these filters is stale after a write: work it out again
-                    self._syncing = False
-                    self._apply_filters()
-                    return
-                self.model.reload()
-            else:
-                self.model.set_filters(filters, scope)
-            if not was_filtered and filters is not None and filters.active:
+            self.model.set_filters(filters, scope, sectors=sectors)
+            if not was_filtered and filters.active:
                 self._unfiltered_expansion = expanded  # what the user had open, for when filters clear
-            if self.model.filters.active:
-                if filters is None or (filters == self.model.filters and not was_filtered):
+            if filters.active:
+                if not was_filtered:
                     self._reopen(expanded)
                 self._expand_matches()
             else:
@@ -240,7 +250,9 @@ class SectorTreeView(QWidget):
 
     def _on_store_replaced(self) -> None:
         self.filter_edit.clear()
-        self.model.set_store(self._state.store)
+        self._unfiltered_expansion = []
+        self.model.set_store(self._state.store, load=False)
+        self._reload(Filters())
 
     # --- selection both ways ---------------------------------------------------------
 
