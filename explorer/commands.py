@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -45,8 +47,33 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("action", nargs="?", choices=("list", "make", "restore"), default="list")
     p.add_argument("backup", nargs="?", help="with restore: the backup's file name (from the list) or path")
 
-    sub.add_parser("synth", help="generate a large synthetic database (benchmarks)")
+    p = sub.add_parser("synth", help="write a synthetic database of any size (to try the app at scale)")
+    p.add_argument("out", type=Path, help="the database file to write, e.g. synthetic.sqlite")
+    p.add_argument("--records", type=_record_count, default=100_000, metavar="N",
+                   help="about how many records: 100000, 1e6 … (default 100000)")
+    p.add_argument("--seed", type=_seed, default=7, help="the same seed always gives the same records (default 7)")
+    p.add_argument("--force", action="store_true", help="replace OUT if it already exists")
     return parser
+
+
+def _record_count(text: str) -> int:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of records (try 100000 or 1e6)") from None
+    if not value.is_integer() or value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number of records, at least 1 (try 100000 or 1e6)")
+    return int(value)
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: the seed cannot be negative")
+    return value
 
 
 def _open(db: str | None, *, read_only: bool = False) -> object:
@@ -151,10 +178,52 @@ def _backups(args: argparse.Namespace) -> int:
     return 0
 
 
-def _not_available(args: argparse.Namespace) -> int:
-    print(f"explorer {args.command}: not available in this version "
-          "(the synthetic-data generator lives in the source checkout's benchmarks/).", file=sys.stderr)
-    return 2
+def _remove_database(path: Path) -> None:
+    """A database file and the -wal/-shm files SQLite keeps beside it."""
+    for candidate in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        candidate.unlink(missing_ok=True)
+
+
+def _synth(args: argparse.Namespace) -> int:
+    from explorer.store.synth import generate, shares
+
+    out: Path = args.out.expanduser()
+    if out.is_dir():
+        print(f"explorer synth: {out} is a folder; name the file to write, e.g. {out / 'synthetic.sqlite'}",
+              file=sys.stderr)
+        return 2
+    if not out.parent.is_dir():
+        print(f"explorer synth: the folder {out.parent} does not exist; nothing was written.", file=sys.stderr)
+        return 2
+    if out.exists() and not args.force:
+        print(f"explorer synth: {out} already exists; nothing was written. Add --force to replace it.",
+              file=sys.stderr)
+        return 2
+    # Written beside the target and moved into place at the end: a failed or stopped run
+    # leaves any existing file as it was.
+    partial = out.with_name(out.name + ".partial")
+    _remove_database(partial)
+    total = sum(shares(args.records).values())
+    print(f"Writing {total:,} records (seed {args.seed}) to {out} …", flush=True)
+
+    def progress(stage: str, start: float) -> None:
+        print(f"  {stage:<26} {time.perf_counter() - start:7.1f} s", flush=True)
+
+    started = time.perf_counter()
+    try:
+        generate(partial, args.records, args.seed, log=progress)
+    except KeyboardInterrupt:
+        _remove_database(partial)
+        print(f"explorer synth: stopped; nothing was written to {out}.", file=sys.stderr)
+        return 1
+    except BaseException:
+        _remove_database(partial)
+        raise
+    _remove_database(out)  # with --force: the old file's -wal/-shm must not be replayed onto the new one
+    os.replace(partial, out)
+    size_mb = out.stat().st_size / 1e6
+    print(f"Done: {out} ({size_mb:,.1f} MB), {total:,} records in {time.perf_counter() - started:.1f} s.")
+    return 0
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
@@ -162,7 +231,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "import": _import,
     "merge": _merge,
     "backups": _backups,
-    "synth": _not_available,
+    "synth": _synth,
 }
 
 

@@ -268,7 +268,8 @@ def open_database(url: str, *, read_only: bool = False, backup_dir: Path | None 
         raise NotADatabaseError(
             f"{path.name} is a SQLite database, but not a Partnership Explorer one. It has not been changed."
         )
-    head = migrate.head_revision()
+    # A file already at the newest schema (the usual case) is recognised without loading Alembic.
+    head = migrate.HEAD if state.revision == migrate.HEAD else migrate.head_revision()
     if state.revision is not None and not migrate.is_known(state.revision):
         raise NewerSchemaError(
             f"{path.name} was made by a newer version of Partnership Explorer "
@@ -347,7 +348,7 @@ def _open_server(url: str, *, read_only: bool) -> OpenResult:
                     f"The database at {parsed.render_as_string()} was made by a newer "
                     f"version of Partnership Explorer (schema {current})."
                 )
-            if current != migrate.head_revision():
+            if current != migrate.HEAD and current != migrate.head_revision():
                 if read_only:
                     raise ReadOnlyError("The database needs upgrading, but is open read-only.")
                 if current is None and _has_foreign_tables(conn):

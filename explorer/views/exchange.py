@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from PySide6.QtCore import QSettings, Qt, QUrl
@@ -38,8 +38,10 @@ from PySide6.QtWidgets import (
 from explorer import paths
 from explorer.forms.operations import Operations, _StoreCommand
 from explorer.store import ChangeSet, StoreError
-from explorer.store.exchange import ImportFailedError, ImportReport, ImportResult
-from explorer.store.merge import MINE, THEIRS, MergePlan, column_label
+
+if TYPE_CHECKING:  # the exchange and merge code loads with the first dialog, not at start-up
+    from explorer.store.exchange import ImportReport, ImportResult
+    from explorer.store.merge import MergePlan
 
 log = logging.getLogger("explorer.exchange")
 
@@ -195,6 +197,8 @@ def import_files(window: Any, sources: list[Path] | None = None) -> ImportResult
     dialog = ImportDialog(window, sources, report)
     if dialog.exec() != QDialog.DialogCode.Accepted or not report.ok:
         return None
+    from explorer.store.exchange import ImportFailedError
+
     command = ImportCommand(window.editing.ops, sources)
     window.editing.ops.undo_stack.push(command)  # runs the import; a refusal is reported by ops.failed
     if isinstance(command.failed, ImportFailedError):
@@ -269,6 +273,8 @@ class MergeDialog(QDialog):
     written until Merge is pressed."""
 
     def __init__(self, parent: QWidget | None, plan: MergePlan) -> None:
+        from explorer.store.merge import MINE, THEIRS
+
         super().__init__(parent)
         self.plan = plan
         self.setWindowTitle(f"Merge {plan.other.name}")
@@ -320,6 +326,8 @@ class MergeDialog(QDialog):
 
     @staticmethod
     def _fill(table: QTableWidget, row: int, change: Any) -> None:
+        from explorer.store.merge import column_label
+
         for col, text in enumerate([f"{change.record_type}: {change.label}",
                                     column_label(change.record_type, change.column),
                                     _show(change.mine), _show(change.theirs)]):

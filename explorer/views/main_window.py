@@ -144,12 +144,19 @@ class MainWindow(QMainWindow):
             combo.clear()
         self.sector_combo.addItem("All sectors", None)
 
-        def add(nodes: list[Any], depth: int) -> None:
-            for node in sorted(nodes, key=lambda n: n.name.lower()):
-                self.sector_combo.addItem("    " * depth + node.name, node.id)
-                add(node.children, depth + 1)
+        # Names and nesting only (not sector_tree()): its counts and totals cost seconds at a million deals.
+        hierarchy = store.sector_hierarchy()
+        known = {sid for sid, _name, _parent in hierarchy}
+        children: dict[int | None, list[tuple[int, str]]] = {}
+        for sid, name, parent in sorted(hierarchy, key=lambda row: row[1].lower()):
+            children.setdefault(parent if parent in known else None, []).append((sid, name))
 
-        add(store.sector_tree(), 0)
+        def add(parent: int | None, depth: int) -> None:
+            for sid, name in children.get(parent, []):
+                self.sector_combo.addItem("    " * depth + name, sid)
+                add(sid, depth + 1)
+
+        add(None, 0)
         self.country_combo.addItem("All countries", None)
         for cid, name in store.list_records("country"):
             self.country_combo.addItem(name, cid)

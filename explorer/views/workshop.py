@@ -12,13 +12,12 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox
 
 from explorer import paths
-from explorer.forms.story_editor import StoryEditor
 from explorer.store import StoreError
-from explorer.views import exports
 from explorer.views.presentation import PresentationController
 from explorer.views.story import CaptionOverlay, StoryPlayer
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the story editor and the PDF/CSV exports load on first use, not at start-up
+    from explorer.forms.story_editor import StoryEditor
     from explorer.views.main_window import MainWindow
 
 log = logging.getLogger("explorer.workshop")
@@ -117,6 +116,8 @@ class Workshop:
 
     def edit_stories(self) -> StoryEditor:
         if self.editor is None:
+            from explorer.forms.story_editor import StoryEditor
+
             self.editor = StoryEditor(self.window.state, self.window.editing.ops, self.window.timeline.view_range,
                                       self.window)
         self.editor.reload_stories()
@@ -163,6 +164,8 @@ class Workshop:
         path = path or self._ask_path("Export current view as PDF", "pdf", "PDF (*.pdf)")
         if path is None:
             return False
+        from explorer.views import exports
+
         return self._report(lambda p: exports.export_view_pdf(self.window.state, self.window.timeline, p),
                             path, "the current view (PDF)")
 
@@ -173,6 +176,8 @@ class Workshop:
         path = path or self._ask_path("Export story as PDF handout", "pdf", "PDF (*.pdf)")
         if path is None:
             return False
+        from explorer.views import exports
+
         return self._report(lambda p: exports.export_story_pdf(self.window.state, self.window.timeline, self.player,
                                                                story_id, p), path, "the story handout (PDF)")
 
@@ -180,6 +185,8 @@ class Workshop:
         path = path or self._ask_path("Export selection as CSV", "csv", "CSV (*.csv)")
         if path is None:
             return False
+        from explorer.views import exports
+
         return self._report(lambda p: exports.export_selection_csv(self.window.state, p), path,
                             "the selection (CSV)")
 
