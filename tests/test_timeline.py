@@ -8,7 +8,7 @@ import itertools
 import numpy as np
 import pytest
 from PySide6.QtCore import QDate, QEvent, QPoint, QPointF, Qt
-from PySide6.QtGui import QMouseEvent
+from PySide6.QtGui import QFontMetrics, QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 from explorer import models as m
@@ -353,6 +353,66 @@ def test_level_of_detail_aggregates_when_zoomed_out():
     assert bins.column.tolist() == sorted(expected)
     assert bins.count.tolist() == [len(expected[c]) for c in sorted(expected)]
     assert bins.usd == pytest.approx([sum(expected[c]) for c in sorted(expected)])
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "width"), [(0.0, 20000.0, 1400.0), (5000.0, 5730.0, 561.5), (19000.0, 19010.0, 999.0)]
+)
+def test_lane_index_gives_the_plain_answer_per_frame(a, b, width):
+    """The per-frame fast path (binary searches into prefix sums) equals the plain reference,
+    item for item, with whole-day dates that sit exactly on column edges and long spans reaching
+    into the view from before it."""
+    rng = np.random.default_rng(3)
+    n = 30_000
+    lo = np.sort(rng.integers(0, 20000, n).astype(float))
+    hi = lo + np.where(rng.random(n) < 0.3, rng.integers(0, 4000, n), 0)
+    amount = np.where(rng.random(n) < 0.5, rng.uniform(1e6, 1e10, n), np.nan)
+    colour = rng.integers(0, 9, n)
+    index = ti.LaneIndex(lo, hi, amount, colour)
+    plain = ti.visible_indices(lo, hi, float((hi - lo).max()), a, b)
+    assert index.in_view(a, b).tolist() == plain.tolist()
+    assert plain.tolist() == np.flatnonzero((lo <= b) & (hi >= a)).tolist()
+    ref = ti.aggregate(lo[plain], amount[plain], colour[plain], a, b, width)
+    fast = index.bins(a, b, width)
+    assert fast.column.tolist() == ref.column.tolist()
+    assert fast.count.tolist() == ref.count.tolist() and fast.total == plain.size
+    assert fast.colour.tolist() == ref.colour.tolist()
+    assert fast.usd == pytest.approx(ref.usd, rel=1e-9)
+    lod = index.level_of_detail(a, b, width, detail_limit=plain.size)
+    assert lod.bins is None and lod.detail.tolist() == plain.tolist()
+
+
+def test_crowded_lanes_aggregate_but_long_periods_through_the_view_do_not_count():
+    lo = np.arange(1000, dtype=float)  # one item starting each day
+    hi = lo.copy()
+    hi[:400] += 5000  # the first 400 run on through any later view
+    index = ti.LaneIndex(lo, hi, np.full(1000, np.nan), np.zeros(1000, dtype=np.int64))
+    limit = ti.crowding_limit(3, 561.5)
+    assert 300 < limit < 1000  # three rows of a narrow plot: a few hundred starts
+    crowded = index.level_of_detail(0.0, 999.0, 561.5, starts_limit=limit)
+    assert crowded.bins is not None and crowded.bins.total == 1000
+    # ten days late in the range: 400 long periods pass through, 11 items start in it
+    calm = index.level_of_detail(900.0, 910.0, 561.5, starts_limit=limit)
+    assert calm.bins is None and calm.detail.size == 411
+
+
+def test_date_axis_ticks_while_panning_are_pyqtgraph_own(view):
+    """The axis caches ticks over a wider window; a pan must label exactly what pyqtgraph would."""
+    import pyqtgraph as pg
+
+    axis = view.date_axis
+    plain = pg.DateAxisItem("bottom", utcOffset=0)
+    plain.zoomLevels = axis.zoomLevels
+    plain.fontMetrics = axis.fontMetrics = QFontMetrics(view.font())
+    size = 800.0
+    for a, b in [(_day("2014-01-01"), _day("2016-01-01")), (_day("2020-03-01"), _day("2020-04-10"))]:
+        span = b - a
+        for shift in (0.0, 0.02, 0.04, -0.02):
+            lo, hi = (a + span * shift) * 86400.0, (b + span * shift) * 86400.0
+            expected = [(sp, list(vals)) for sp, vals in plain.tickValues(lo, hi, size)]
+            assert axis.tickValues(lo, hi, size) == expected
+            for spacing, vals in expected:
+                assert axis.tickStrings(vals, 1.0, spacing) == plain.tickStrings(vals, 1.0, spacing)
 
 
 def test_pack_rows_keeps_labels_apart():

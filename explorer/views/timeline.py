@@ -44,14 +44,15 @@ from explorer.views.timeline_items import (
     DayAxis,
     HighlightLayer,
     LaneGeometry,
+    LaneIndex,
     LaneLayer,
     Layout,
     PaintSource,
     Style,
     TextWidths,
+    crowding_limit,
     format_usd,
     label_room,
-    level_of_detail,
     pack_rows,
     uncertainty_extents,
 )
@@ -183,10 +184,12 @@ class TimelineView(QWidget):
         self._is_span = np.zeros(0, dtype=bool)
         self._thickness = z
         self._label_cache: dict[int, str] = {}
+        self._label_w = z  # full label width in px per item, NaN until first needed
+        self._elided: dict[tuple[int, int], str] = {}
         self._keys_sorted = zi
         self._keys_order = zi
         self._lane_order: list[np.ndarray] = []
-        self._lane_max_len: list[float] = []
+        self._lane_index: list[LaneIndex] = []
 
     def _build_ui(self) -> None:
         layout = QVBoxLayout(self)
@@ -231,12 +234,14 @@ class TimelineView(QWidget):
         self.date_axis = DayAxis("bottom")
         self.lane_axis = pg.AxisItem("left")
         self.plot = pg.PlotWidget(viewBox=self.viewbox, axisItems={"bottom": self.date_axis, "left": self.lane_axis})
-        self.plot.setAntialiasing(True)
+        # Off for the scene (axis-aligned axes, grid and bands gain nothing from it); the timeline
+        # layers switch it on for what they draw.
+        self.plot.setAntialiasing(False)
         self.plot.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         item = self.plot.plotItem
         item.hideButtons()
         item.setMenuEnabled(False)
-        item.showGrid(x=True, y=False, alpha=0.18)
+        # The grid is drawn by the lane layer, under the records, at the date axis's own ticks.
         self.viewbox.setMouseEnabled(x=True, y=False)
         self.viewbox.disableAutoRange()
         self.viewbox.invertY(True)
@@ -249,6 +254,7 @@ class TimelineView(QWidget):
         self.layer = LaneLayer(self._src)
         self.highlight_layer = HighlightLayer(self._src)
         self.arrow_layer = ArrowLayer(self._src)
+        self._src.grid = self.date_axis.grid_values
         self.highlight_layer.anchors = self._anchors
         self.highlight_layer.label_of = self._label_text
         self.arrow_layer.anchors = self._anchors
@@ -269,7 +275,7 @@ class TimelineView(QWidget):
         self.fit_button.clicked.connect(self.fit_all)
         self.today_button.clicked.connect(self.show_today)
         self.clear_range_button.clicked.connect(lambda: self.state.set_date_range(None, None))
-        self.viewbox.sigXRangeChanged.connect(lambda *_: self._relayout())
+        self.viewbox.sigXRangeChanged.connect(lambda *_: self._relayout(force=False))
         self.viewbox.sigResized.connect(lambda *_: self._on_resized())
         self.plot.installEventFilter(self)
         self.plot.viewport().installEventFilter(self)
@@ -302,6 +308,7 @@ class TimelineView(QWidget):
         style.colours = self._src.style.colours
         self._src.style = style
         self._widths = TextWidths(style.label_font)
+        self._reset_label_widths()
         self.plot.setBackground(style.background)
         axis_pen = QColor(style.foreground)
         axis_pen.setAlpha(160)
@@ -410,6 +417,7 @@ class TimelineView(QWidget):
             thick = np.clip((np.log10(np.where(amount > 0, amount, np.nan)) - 8.0) / 3.5, 0.0, 1.0)
         self._thickness = np.nan_to_num(thick, nan=0.0)
         self._label_cache = {}
+        self._reset_label_widths()
         keys = data.record_type.astype(np.int64) << KEY_BITS | data.record_id
         self._keys_order = np.argsort(keys, kind="stable")
         self._keys_sorted = keys[self._keys_order]
@@ -417,6 +425,7 @@ class TimelineView(QWidget):
         self._src.precision = data.precision
         self._src.is_period = self._is_period
         self._src.thickness = self._thickness
+        self._colour = np.zeros(0, dtype=np.int64)  # stale until _assign_colours
         self._update_passes()
         self._assign_lanes()
         self._assign_colours()
@@ -458,13 +467,20 @@ class TimelineView(QWidget):
         self._lane = lane.astype(np.int64) if n else np.zeros(0, dtype=np.int64)
         self._lane_labels = labels
         self._lane_order = []
-        self._lane_max_len = []
         for k in range(len(labels)):
             members = np.flatnonzero(self._lane == k)
             members = members[np.argsort(self._lo[members], kind="stable")]
             self._lane_order.append(members)
-            self._lane_max_len.append(float((self._hi[members] - self._lo[members]).max()) if members.size else 0.0)
+        self._index_lanes()
         self._compute_lane_rows()
+
+    def _index_lanes(self) -> None:
+        """Per lane, the items in start order with what a frame's level of detail needs (see LaneIndex)."""
+        if len(self._colour) != len(self._lo):
+            self._lane_index = []  # colours of the new data come next and index the lanes then
+            return
+        amount = self._data.amount_usd
+        self._lane_index = [LaneIndex(self._lo[g], self._hi[g], amount[g], self._colour[g]) for g in self._lane_order]
 
     @staticmethod
     def _lookup(keys: np.ndarray, table: dict[int, int], missing: int) -> np.ndarray:
@@ -508,6 +524,7 @@ class TimelineView(QWidget):
             colours = [base[k % len(base)] for k in range(none)] + [QColor(NONE_COLOUR)]
         self._colour = codes if n else np.zeros(0, dtype=np.int64)
         self._src.colour = self._colour
+        self._index_lanes()
         self._src.style.colours = colours
         used = set(self._colour.tolist())
         self._legend = [(names[k], colours[k]) for k in range(len(names)) if k in used]
@@ -594,6 +611,32 @@ class TimelineView(QWidget):
             self._label_cache[g] = text
         return text
 
+    def _reset_label_widths(self) -> None:
+        self._label_w = np.full(len(self._data), np.nan)
+        self._elided = {}
+
+    def _label_widths(self, g: np.ndarray) -> np.ndarray:
+        """Full label width in pixels of items ``g``, measured once per item (then a numpy gather)."""
+        w = self._label_w[g]
+        missing = np.isnan(w)
+        if missing.any():
+            for i in g[missing].tolist():
+                self._label_w[i] = self._widths.width(self._label_text(i))
+            w = self._label_w[g]
+        return w
+
+    def _shown_label(self, g: int, limit: float) -> str:
+        """The label of ``g`` shortened to ``limit`` pixels (cached: a pan keeps most limits)."""
+        if self._label_w[g] <= limit:
+            return self._label_text(g)
+        key = (g, int(limit))
+        text = self._elided.get(key)
+        if text is None:
+            if len(self._elided) > 20000:
+                self._elided.clear()
+            text = self._elided[key] = self._widths.elide(self._label_text(g), float(key[1]))
+        return text
+
     def _item_geometry(self, g: np.ndarray, a: float, b: float, width: float) -> dict[str, Any]:
         """Pixel geometry (x=0 at the view's left) of items ``g`` for the view [a, b]."""
         ppd = width / max(b - a, 1e-9)
@@ -604,16 +647,16 @@ class TimelineView(QWidget):
         m = (self._anchor_day[g] - a) * ppd
         period = self._is_span[g]
         r = 7.0
+        # labels run up to LABEL_MAX_PX, or along their whole bar (shortened with an ellipsis beyond)
         cap = np.maximum(LABEL_MAX_PX, np.where(period, x1 - np.maximum(x0, 0.0) - 10.0, 0.0))
-        pairs = zip(g.tolist(), cap.tolist(), strict=True)
-        texts = [self._widths.elide(self._label_text(int(i)), float(c)) for i, c in pairs]
-        tw = np.array([self._widths.width(t) for t in texts], dtype=np.float64) if texts else np.zeros(0)
+        tw = np.minimum(self._label_widths(g), cap)
         label_x = np.where(period, np.maximum(x0, 0.0) + 5.0, m + r + 4.0)
         label_end = label_x + tw
         start = np.where(period, x0, np.minimum(x0, m - r))
         bare = np.where(period, x1, np.maximum(x1, m + r))
         full = np.maximum(bare, label_end)
         return {
+            "g": g,
             "x0": start,
             "full": full,
             "bare": bare,
@@ -622,41 +665,36 @@ class TimelineView(QWidget):
             "c0": c0,
             "c1": c1,
             "m": m,
+            "cap": cap,
             "label_x": label_x,
             "label_end": label_end,
-            "texts": texts,
             "ppd": ppd,
         }
 
     # --- layout for the current view --------------------------------------------------------
 
-    def _relayout(self) -> None:
+    def _relayout(self, force: bool = True) -> None:
+        """Lay out what the current view shows. ``force=False`` skips it when the view range and
+        width are those of the current layout (a range change both signals and calls here)."""
         if not hasattr(self, "viewbox"):
             return
         a, b = self.view_range()
         width, _height = self._plot_px()
+        current = self._src.layout
+        if not force and (current.view_lo, current.view_hi, current.width_px) == (a, b, width):
+            return
         lay = Layout(view_lo=a, view_hi=b, width_px=width, ppd=width / max(b - a, 1e-9))
         parts: dict[str, list[Any]] = {k: [] for k in ("idx", "y", "x0", "x1", "c0", "c1", "mx", "lx", "le")}
         labels: list[str] = []
         for k, lane in enumerate(self._src.lanes):
-            order = self._lane_order[k] if k < len(self._lane_order) else np.zeros(0, dtype=np.int64)
-            if order.size == 0:
+            if k >= len(self._lane_index) or len(self._lane_index[k]) == 0:
                 continue
-            lod = level_of_detail(
-                self._lo[order],
-                self._hi[order],
-                self._data.amount_usd[order],
-                self._colour[order],
-                self._lane_max_len[k],
-                a,
-                b,
-                width,
-            )
+            lod = self._lane_index[k].level_of_detail(a, b, width, starts_limit=crowding_limit(lane.rows, width))
             if lod.bins is not None:
                 lay.bins.append((k, lod.bins))
                 continue
             assert lod.detail is not None
-            g = order[lod.detail]
+            g = self._lane_order[k][lod.detail]
             if g.size == 0:
                 continue
             geo = self._item_geometry(g, a, b, width)
@@ -684,21 +722,22 @@ class TimelineView(QWidget):
             it.update()
 
     def _fit_labels(self, geo: dict[str, Any], room: np.ndarray) -> tuple[list[str], np.ndarray]:
-        """Labels shortened to the room before the next item in their row; dropped below ~4 characters."""
-        texts: list[str] = []
-        ends = np.array(geo["bare"], dtype=np.float64, copy=True)
-        for k, text in enumerate(geo["texts"]):
-            width = geo["label_end"][k] - geo["label_x"][k]
-            allowed = float(room[k])
-            if allowed >= width:
-                texts.append(text)
-                ends[k] = max(ends[k], geo["label_end"][k])
-            elif allowed >= min(width, 48.0):
-                short = self._widths.elide(text, allowed)
-                texts.append(short)
-                ends[k] = max(ends[k], geo["label_x"][k] + self._widths.width(short))
+        """Labels shortened to the room before the next item in their row; dropped below ~4 characters.
+
+        Decided over numpy; Python only touches the labels actually shown."""
+        label_x, label_end = geo["label_x"], geo["label_end"]
+        width = label_end - label_x
+        fits = room >= width
+        short = ~fits & (room >= np.minimum(width, 48.0))
+        ends = np.where(fits, np.maximum(geo["bare"], label_end), geo["bare"])
+        texts = [""] * int(width.size)
+        g, cap = geo["g"], geo["cap"]
+        for k in np.flatnonzero(fits | short).tolist():
+            if fits[k]:
+                texts[k] = self._shown_label(int(g[k]), float(cap[k]))
             else:
-                texts.append("")
+                texts[k] = text = self._shown_label(int(g[k]), float(room[k]))
+                ends[k] = max(ends[k], label_x[k] + self._widths.width(text))
         return texts, ends
 
     def _on_resized(self) -> None:
@@ -733,7 +772,7 @@ class TimelineView(QWidget):
             a, b = mid - MIN_SPAN_DAYS / 2, mid + MIN_SPAN_DAYS / 2
         a, b = max(a, MIN_DAY), min(b, MAX_DAY)
         self.viewbox.setXRange(a * SECONDS_PER_DAY, b * SECONDS_PER_DAY, padding=0.0)
-        self._relayout()
+        self._relayout(force=False)  # the range signal has laid it out unless the range did not change
 
     def fit_all(self) -> None:
         self.set_view_range(*self._full_extent())

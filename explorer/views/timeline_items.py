@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+import shiboken6
 
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
@@ -26,8 +27,21 @@ from pyqtgraph.graphicsItems.DateAxisItem import (
     makeSStepper,
     makeYStepper,
 )
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QLinearGradient, QPainter, QPainterPath, QPen
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetrics,
+    QFontMetricsF,
+    QGradient,
+    QImage,
+    QLinearGradient,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QPixmap,
+)
 
 from explorer.store.queries import PRECISION_CODE
 
@@ -42,8 +56,14 @@ APPROX_DAYS = 90  # mirrors DatePrecision.bounds for "approximate"
 
 # Above this many items of one lane in view, the lane is drawn as per-pixel-column aggregates.
 DETAIL_LIMIT = 1500
+# ...or when more than one item *starts* per this many pixels of row length (rows × width): markers
+# are ~10 px wide, so denser than this they pile up several deep and per-column bins read better
+# (and cost no per-item work on a frame). Long periods merely passing through the view do not crowd it.
+DETAIL_MIN_PX = 4.0
 # Columns of this many pixels make one aggregate bin.
 BIN_PX = 2
+# Soft-edged bars share a gradient brush per colour and per certain part, quantised to 1/GRADIENT_STEPS.
+GRADIENT_STEPS = 32
 
 
 # --- extents -------------------------------------------------------------------------------
@@ -164,6 +184,18 @@ class LaneLOD:
     in_view: int
 
 
+def bin_edges(a: float, b: float, width_px: float, bin_px: int = BIN_PX) -> np.ndarray:
+    """Day numbers where each pixel column of bins starts (one more than the bins: the last end).
+
+    An item belongs to column k when ``edges[k] <= max(start, a) < edges[k + 1]`` (the last column
+    also takes whatever rounding leaves past its end); every aggregation path uses these edges, so
+    the fast per-lane index and the plain reference agree to the item.
+    """
+    n_bins = max(1, math.ceil(width_px / bin_px))
+    ppd = width_px / max(b - a, 1e-9)
+    return a + np.arange(n_bins + 1, dtype=np.float64) * (bin_px / ppd)
+
+
 def aggregate(
     lo: np.ndarray,
     amount: np.ndarray,
@@ -173,19 +205,98 @@ def aggregate(
     width_px: float,
     bin_px: int = BIN_PX,
 ) -> Bins:
-    """Bin items (already known to overlap [a, b]) by the pixel column of their visible start."""
-    n_bins = max(1, math.ceil(width_px / bin_px))
+    """Bin items (already known to overlap [a, b]) by the pixel column of their visible start.
+
+    The plain reference: O(items in view). ``LaneIndex.bins`` gives the same bins in O(columns).
+    """
+    edges = bin_edges(a, b, width_px, bin_px)
+    n_bins = edges.size - 1
     if lo.size == 0:
         e = np.zeros(0, dtype=np.int64)
         return Bins(e, e.copy(), np.zeros(0), e.copy(), bin_px)
-    ppd = width_px / max(b - a, 1e-9)
-    col = np.clip(((np.maximum(lo, a) - a) * ppd // bin_px).astype(np.int64), 0, n_bins - 1)
+    col = np.clip(np.searchsorted(edges, np.maximum(lo, a), side="right") - 1, 0, n_bins - 1)
     counts = np.bincount(col, minlength=n_bins)
     usd = np.bincount(col, weights=np.nan_to_num(amount, nan=0.0), minlength=n_bins)
     n_cat = int(colour.max()) + 1 if colour.size else 1
     per_cat = np.bincount(col * n_cat + colour, minlength=n_bins * n_cat).reshape(n_bins, n_cat)
     used = np.flatnonzero(counts)
     return Bins(used, counts[used], usd[used], per_cat[used].argmax(axis=1), bin_px)
+
+
+class LaneIndex:
+    """One lane's items sorted by start, indexed so a frame costs O(columns · log n), not O(items).
+
+    Built once per data/lane/colour change. Per frame: ``in_view`` finds the items overlapping the
+    view (binary search, plus a scan of the few that start earlier and reach into it), and ``bins``
+    aggregates per pixel column with binary searches into prefix sums: counts from start positions,
+    USD from a running sum, the dominant colour from per-colour position keys.
+    """
+
+    def __init__(self, lo: np.ndarray, hi: np.ndarray, amount: np.ndarray, colour: np.ndarray) -> None:
+        self.lo = np.ascontiguousarray(lo, dtype=np.float64)
+        self.hi = np.ascontiguousarray(hi, dtype=np.float64)
+        self.colour = np.ascontiguousarray(colour, dtype=np.int64)
+        n = self.lo.size
+        self.amount = np.nan_to_num(np.asarray(amount, dtype=np.float64), nan=0.0)
+        self.usd_cum = np.concatenate(([0.0], np.cumsum(self.amount)))
+        self.max_len = float((self.hi - self.lo).max()) if n else 0.0
+        self.cats = np.unique(self.colour)
+        # Positions grouped by colour (colour * (n + 1) + position, sorted): how many items of a
+        # colour start before a position is one binary search, exact in integers.
+        self._stride = n + 1
+        self._cat_keys = np.sort(self.colour * self._stride + np.arange(n, dtype=np.int64))
+
+    def __len__(self) -> int:
+        return int(self.lo.size)
+
+    def _split(self, a: float, b: float) -> tuple[np.ndarray, int, int]:
+        """(positions starting before ``a`` that reach into the view, first and end position starting in it)."""
+        first = int(np.searchsorted(self.lo, a - self.max_len, side="left"))
+        j0 = int(np.searchsorted(self.lo, a, side="left"))
+        end = int(np.searchsorted(self.lo, b, side="right"))
+        straddle = first + np.flatnonzero(self.hi[first:j0] >= a)
+        return straddle, j0, max(end, j0)
+
+    def in_view(self, a: float, b: float) -> np.ndarray:
+        """Positions (ascending) of items overlapping [a, b], as ``visible_indices`` finds them."""
+        straddle, j0, end = self._split(a, b)
+        return np.concatenate((straddle, np.arange(j0, end, dtype=np.int64)))
+
+    def bins(self, a: float, b: float, width_px: float, bin_px: int = BIN_PX) -> Bins:
+        """The same bins as ``aggregate`` over ``in_view(a, b)``, without touching every item."""
+        straddle, j0, end = self._split(a, b)
+        edges = bin_edges(a, b, width_px, bin_px)
+        # starts[k]: first position in column k (items starting before ``a`` are handled apart)
+        starts = np.minimum(np.searchsorted(self.lo, edges, side="left"), end)
+        starts[0], starts[-1] = j0, end
+        counts = np.diff(starts)
+        usd = self.usd_cum[starts[1:]] - self.usd_cum[starts[:-1]]
+        cats = self.cats
+        queries = cats[:, None] * self._stride + starts[None, :]
+        per_cat = np.diff(np.searchsorted(self._cat_keys, queries.ravel()).reshape(queries.shape), axis=1)
+        if straddle.size:
+            counts[0] += straddle.size
+            usd[0] += float(self.amount[straddle].sum())
+            per_cat[:, 0] += np.bincount(np.searchsorted(cats, self.colour[straddle]), minlength=cats.size)
+        used = np.flatnonzero(counts)
+        colour = cats[per_cat[:, used].argmax(axis=0)] if cats.size else np.zeros(used.size, dtype=np.int64)
+        return Bins(used, counts[used], usd[used], colour, bin_px)
+
+    def level_of_detail(
+        self, a: float, b: float, width_px: float, detail_limit: int = DETAIL_LIMIT, starts_limit: int | None = None
+    ) -> LaneLOD:
+        """Every item in view when at most ``detail_limit`` overlap it and at most ``starts_limit``
+        start in it (see ``crowding_limit``), else per-pixel-column bins."""
+        straddle, j0, end = self._split(a, b)
+        n_in = int(straddle.size) + end - j0
+        if n_in <= detail_limit and (starts_limit is None or end - j0 <= starts_limit):
+            return LaneLOD(np.concatenate((straddle, np.arange(j0, end, dtype=np.int64))), None, n_in)
+        return LaneLOD(None, self.bins(a, b, width_px), n_in)
+
+
+def crowding_limit(rows: int, width_px: float) -> int:
+    """How many items may start in the view of a lane of ``rows`` rows, ``width_px`` wide, before it aggregates."""
+    return int(max(rows, 1) * width_px / DETAIL_MIN_PX)
 
 
 def level_of_detail(
@@ -221,25 +332,42 @@ def pack_rows(x0: np.ndarray, x1_full: np.ndarray, x1_bare: np.ndarray, n_rows: 
     """
     n = int(x0.size)
     rows = np.zeros(n, dtype=np.int64)
-    ends_full: list[float] = []
-    ends_bare: list[float] = []
-    unlimited = n_rows <= 0
+    if n == 0:
+        return rows, 0
     order = np.argsort(x0, kind="stable")
-    for i in order.tolist():
-        start, full, bare = float(x0[i]), float(x1_full[i]), float(x1_bare[i])
-        row = next((r for r, e in enumerate(ends_full) if e + gap <= start), None)
-        if row is None and (unlimited or len(ends_full) < n_rows):
-            ends_full.append(-np.inf)
-            ends_bare.append(-np.inf)
-            row = len(ends_full) - 1
-        if row is None:
-            row = next((r for r, e in enumerate(ends_bare) if e + gap <= start), None)
-        if row is None:
-            row = int(np.argmin(ends_bare))
-        rows[i] = row
-        ends_full[row] = max(ends_full[row], full)
-        ends_bare[row] = max(ends_bare[row], bare)
-    return rows, len(ends_full)
+    # Plain Python floats in x0 order: this loop runs for every item in view on every frame.
+    starts = x0[order].tolist()
+    full_free = (x1_full[order] + gap).tolist()  # where a row is free again after the item, label included
+    bare_free = (x1_bare[order] + gap).tolist()
+    free_full: list[float] = []  # per row: the earliest start that fits after its labels
+    free_bare: list[float] = []  # per row: the earliest start that fits after its marks
+    cap = n if n_rows <= 0 else n_rows
+    out = [0] * n
+    for k, start in enumerate(starts):
+        row = -1
+        for r, free in enumerate(free_full):
+            if free <= start:
+                row = r
+                break
+        if row < 0:
+            if len(free_full) < cap:
+                free_full.append(-math.inf)
+                free_bare.append(-math.inf)
+                row = len(free_full) - 1
+            else:
+                for r, free in enumerate(free_bare):
+                    if free <= start:
+                        row = r
+                        break
+                if row < 0:
+                    row = free_bare.index(min(free_bare))
+        out[k] = row
+        if full_free[k] > free_full[row]:
+            free_full[row] = full_free[k]
+        if bare_free[k] > free_bare[row]:
+            free_bare[row] = bare_free[k]
+    rows[order] = out
+    return rows, len(free_full)
 
 
 def label_room(x0: np.ndarray, rows: np.ndarray, label_x: np.ndarray, gap: float = 8.0) -> np.ndarray:
@@ -320,7 +448,13 @@ def _month_day_level() -> ZoomLevel:
 
 
 class DayAxis(pg.DateAxisItem):
-    """A DateAxisItem in UTC that never drops below whole days (no hour ticks)."""
+    """A DateAxisItem in UTC that never drops below whole days (no hour ticks).
+
+    Tick values are cached: calendar ticks are anchored to whole years, months and days, so the
+    ticks of a window three times as wide, filtered, are the ticks of any view inside it at the
+    same density. A pan then costs no date arithmetic. ``grid_values`` gives the lane layer the
+    very ticks the axis labels, so it draws the grid under the records in one ``drawLines``.
+    """
 
     def __init__(self, orientation: str = "bottom", **kwargs) -> None:
         super().__init__(orientation, utcOffset=0, **kwargs)
@@ -333,6 +467,43 @@ class DayAxis(pg.DateAxisItem):
                 (0.5 * SECONDS_PER_DAY, _day_label_level()),
             ]
         )
+        self._tick_cache: dict[str, tuple[float, float, list[tuple[float, np.ndarray]]]] = {}
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N803 - pyqtgraph's signature
+        span = maxVal - minVal
+        if not (span > 0 and size > 0 and math.isfinite(span)):
+            return super().tickValues(minVal, maxVal, size)
+        density = span / size
+        self.setZoomLevelForDensity(density)  # tickStrings reads the zoom level it sets
+        key = f"{density:.9g}"
+        hit = self._tick_cache.get(key)
+        if hit is None or not (hit[0] <= minVal and maxVal <= hit[1]):
+            lo, hi = minVal - span, maxVal + span
+            levels = [(spacing, np.asarray(v, dtype=np.float64)) for spacing, v in super().tickValues(lo, hi, size * 3)]
+            self.setZoomLevelForDensity(density)
+            if len(self._tick_cache) >= 8:
+                self._tick_cache.clear()
+            hit = self._tick_cache[key] = (lo, hi, levels)
+        # pyqtgraph's steppers start strictly after minVal and stop at maxVal
+        return [(spacing, v[(v > minVal) & (v <= maxVal)].tolist()) for spacing, v in hit[2]]
+
+    def length_px(self) -> float:
+        """The axis length in device pixels, measured as AxisItem.generateDrawSpecs measures it."""
+        bounds = self.mapRectFromParent(self.geometry())
+        p1 = self.mapToDevice(bounds.topLeft() + QPointF(-1.0, 1.0))
+        p2 = self.mapToDevice(bounds.topRight() + QPointF(1.0, 1.0))
+        if p1 is None or p2 is None:
+            return 0.0
+        return math.hypot(p2.x() - p1.x(), p2.y() - p1.y())
+
+    def grid_values(self, min_s: float, max_s: float) -> list[np.ndarray]:
+        """Tick positions (seconds) per level, coarsest first, as the axis lays them out for this range."""
+        size = self.length_px()
+        if size <= 0:
+            return []
+        if not hasattr(self, "fontMetrics"):  # set by the axis's first paint; the grid may come first
+            self.fontMetrics = QFontMetrics(self.style["tickFont"] or self.font())
+        return [np.asarray(v, dtype=np.float64) for _spacing, v in self.tickValues(min_s, max_s, size)]
 
 
 # --- painting -----------------------------------------------------------------------------
@@ -408,6 +579,8 @@ class PaintSource:
     passes: np.ndarray
     is_period: np.ndarray
     thickness: np.ndarray  # span thickness factor 0..1 (log amount)
+    # tick positions (seconds) per level for a range in seconds: the date axis's, for the grid
+    grid: Callable[[float, float], list[np.ndarray]] | None = None
 
 
 def _device_mapper(painter: QPainter, layout: Layout) -> tuple[Callable, Callable, float]:
@@ -453,8 +626,119 @@ class _Base(pg.GraphicsObject):
         return None
 
 
+def _native(array: np.ndarray, klass: type) -> tuple[object, np.ndarray]:
+    """A C++ ``klass*`` over the rows of a float64 array, for QPainter's array overloads
+    (drawRects, drawPixmapFragments): no Python object per primitive. Keep the returned array
+    alive until the call returns."""
+    data = np.ascontiguousarray(array, dtype=np.float64)
+    return shiboken6.wrapInstance(data.ctypes.data, klass), data
+
+
+def draw_rects(painter: QPainter, rects: np.ndarray) -> None:
+    """``rects``: (n, 4) x, y, width, height in device pixels."""
+    if rects.shape[0]:
+        ptr, alive = _native(rects, QRectF)  # the array must outlive the call
+        painter.drawRects(ptr, int(alive.shape[0]))
+
+
+def draw_lines(painter: QPainter, lines: np.ndarray) -> None:
+    """``lines``: (n, 4) x1, y1, x2, y2 in device pixels."""
+    if lines.shape[0]:
+        ptr, alive = _native(lines, QLineF)  # the array must outlive the call
+        painter.drawLines(ptr, int(alive.shape[0]))
+
+
+GRID_ALPHA = 0.18
+
+
+def _grouped(keys: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """(key, positions) for each distinct key: one QPainter call per group instead of per item."""
+    if keys.size == 0:
+        return []
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    cuts = np.flatnonzero(np.diff(sorted_keys)) + 1
+    firsts = np.r_[0, cuts]
+    return [(int(sorted_keys[f]), part) for f, part in zip(firsts.tolist(), np.split(order, cuts), strict=True)]
+
+
+# Marker sprite variants (rows of the atlas): bit 0 faded, bit 1 approximate date, bit 2 summit/visit.
+_FADED, _APPROX, _EVENT = 1, 2, 4
+MARKER_ALPHA = (255, 70)  # plain, faded (outside the date range)
+
+
+class MarkerAtlas:
+    """Every marker look (colour × summit/other × approximate/exact × faded) pre-drawn once into one
+    pixmap, so a frame draws all markers with a single ``drawPixmapFragments``."""
+
+    def __init__(self) -> None:
+        self._key: tuple | None = None
+        self.pixmap = QPixmap()
+        self.cell = 0.0  # logical pixels
+        self.dpr = 1.0
+
+    def ensure(self, colours: list[QColor], r: float, dpr: float) -> None:
+        key = (tuple(c.rgba() for c in colours), round(r, 2), dpr)
+        if key == self._key:
+            return
+        self._key = key
+        self.cell = float(math.ceil(2 * r * 1.15 + 6))
+        self.dpr = dpr
+        size = self.cell * dpr
+        image = QImage(int(size * max(len(colours), 1)), int(size * 8), QImage.Format.Format_ARGB32_Premultiplied)
+        image.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.scale(dpr, dpr)
+        for variant in range(8):
+            alpha = MARKER_ALPHA[variant & _FADED]
+            for n, colour in enumerate(colours):
+                cx, cy = (n + 0.5) * self.cell, (variant + 0.5) * self.cell
+                c = QColor(colour)
+                c.setAlpha(alpha)
+                if variant & _APPROX:
+                    painter.setPen(QPen(c, 1.8, Qt.PenStyle.DashLine))
+                    painter.setBrush(Qt.BrushStyle.NoBrush)
+                else:
+                    edge = QColor(c).darker(140)
+                    edge.setAlpha(alpha)
+                    painter.setPen(QPen(edge, 1.0))
+                    painter.setBrush(c)
+                if variant & _EVENT:
+                    painter.drawPath(diamond(cx, cy, r * 1.15))
+                else:
+                    painter.drawEllipse(QPointF(cx, cy), r * 0.85, r * 0.85)
+        painter.end()
+        self.pixmap = QPixmap.fromImage(image)
+
+    def draw(self, painter: QPainter, x: np.ndarray, y: np.ndarray, colour: np.ndarray, variant: np.ndarray) -> None:
+        n = int(x.size)
+        if n == 0:
+            return
+        size = self.cell * self.dpr
+        frags = np.empty((n, 10), dtype=np.float64)
+        frags[:, 0], frags[:, 1] = x, y  # target centre
+        frags[:, 2], frags[:, 3] = colour * size, variant * size  # source top-left in the atlas
+        frags[:, 4:6] = size
+        frags[:, 6:8] = 1.0 / self.dpr
+        frags[:, 8], frags[:, 9] = 0.0, 1.0  # rotation, opacity
+        ptr, _alive = _native(frags, QPainter.PixmapFragment)  # the array must outlive the call
+        painter.drawPixmapFragments(ptr, n, self.pixmap)
+
+
 class LaneLayer(_Base):
-    """All lanes: zebra bands, aggregated bins, and the items in view (one item for everything)."""
+    """All lanes: zebra bands, aggregated bins, and the items in view (one item for everything).
+
+    Painting is vectorised: bins and bars go out as a few ``drawRects`` over numpy arrays (grouped
+    by colour and opacity), markers as one ``drawPixmapFragments`` from a sprite atlas, labels as
+    ``drawText``; no Python work per record except for the labels actually shown.
+    """
+
+    def __init__(self, source: PaintSource) -> None:
+        super().__init__(source)
+        self._atlas = MarkerAtlas()
+        self._gradients: dict[tuple[int, int, int, int], QBrush] = {}
+        self._gradient_colours: tuple = ()
 
     def paint(self, painter: QPainter, *_args) -> None:
         src = self.source
@@ -462,24 +746,45 @@ class LaneLayer(_Base):
         mx, my, row_px = _device_mapper(painter, lay)
         painter.save()
         painter.resetTransform()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         x_left, x_right = float(mx(0.0)), float(mx(lay.width_px))
-        # lanes: alternate soft bands and a separator line
+        # lanes: alternate soft bands and a separator line (axis-aligned: no antialiasing needed)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        painter.setPen(QPen(st.muted, 1))
         for n, lane in enumerate(src.lanes):
             y0, y1 = float(my(lane.top)), float(my(lane.bottom))
             if n % 2 == 1:
                 painter.fillRect(QRectF(x_left, y0, x_right - x_left, y1 - y0), st.band)
             if n:
-                painter.setPen(QPen(st.muted, 1))
                 painter.drawLine(QPointF(x_left, y0), QPointF(x_right, y0))
-        # aggregated lanes
+        self._paint_grid(painter, mx, my, x_left, x_right)
+        # Bins and bars are axis-aligned rectangles: without antialiasing they snap to whole pixels,
+        # which reads crisper and rasterises several times faster. Markers come antialiased from
+        # their atlas.
+        painter.setPen(Qt.PenStyle.NoPen)
         for lane_no, bins in lay.bins:
             self._paint_bins(painter, src.lanes[lane_no], bins, mx, my, row_px)
-        # detail items
-        n = lay.idx.size
-        if n:
-            self._paint_items(painter, mx, my, row_px)
+        if lay.idx.size:
+            self._paint_items(painter, mx, my, row_px, x_left, x_right)
         painter.restore()
+
+    def _paint_grid(self, painter: QPainter, mx, my, x_left: float, x_right: float) -> None:
+        """Vertical lines at the date axis's ticks, fainter per finer level (pyqtgraph's grid rule),
+        under the records; the view box clips them to the plot."""
+        src, lay = self.source, self.source.layout
+        if src.grid is None or not src.lanes:
+            return
+        levels = src.grid(lay.view_lo * SECONDS_PER_DAY, lay.view_hi * SECONDS_PER_DAY)
+        y0, y1 = float(my(src.lanes[0].top)) - 100.0, float(my(src.lanes[-1].bottom)) + 100.0
+        length = max(x_right - x_left, 1.0)
+        for level, ticks in enumerate(levels):
+            if ticks.size == 0:
+                continue
+            alpha = 255 / (level + 1) * GRID_ALPHA * min(max(0.05 * length / (ticks.size + 1), 0.0), 1.0)
+            colour = QColor(src.style.foreground)
+            colour.setAlpha(int(alpha))
+            painter.setPen(QPen(colour, 1))
+            xs = np.round(mx(lay.to_px(ticks / SECONDS_PER_DAY)))
+            draw_lines(painter, np.column_stack((xs, np.full(xs.size, y0), xs, np.full(xs.size, y1))))
 
     def _paint_bins(self, painter: QPainter, lane: LaneGeometry, bins: Bins, mx, my, row_px: float) -> None:
         st = self.source.style
@@ -489,99 +794,121 @@ class LaneLayer(_Base):
         full = max(4.0, row_px * lane.rows * 0.85)
         scale = np.log1p(bins.count) / math.log1p(max(int(bins.count.max()), 1))
         heights = np.maximum(2.0, full * scale)
-        xs = mx(bins.column * bins.bin_px)
-        w = max(1.0, float(mx(bins.bin_px) - mx(0)))
-        painter.setPen(Qt.PenStyle.NoPen)
-        for cat in np.unique(bins.colour).tolist():
-            sel = np.flatnonzero(bins.colour == cat)
-            base = QColor(st.colours[cat % len(st.colours)])
-            # opacity by count, in three steps so each colour is a handful of drawRects calls
-            for lo_s, hi_s, alpha in ((0.0, 0.34, 110), (0.34, 0.67, 180), (0.67, 1.01, 255)):
-                part = sel[(scale[sel] >= lo_s) & (scale[sel] < hi_s)]
-                if part.size == 0:
-                    continue
-                base.setAlpha(alpha)
-                painter.setBrush(base)
-                rects = [QRectF(float(xs[i]), y_mid - heights[i] / 2, w, float(heights[i])) for i in part.tolist()]
-                painter.drawRects(rects)
+        rects = np.empty((bins.count.size, 4))
+        rects[:, 0] = mx(bins.column * bins.bin_px)
+        rects[:, 1] = y_mid - heights / 2
+        rects[:, 2] = max(1.0, float(mx(bins.bin_px) - mx(0)))
+        rects[:, 3] = heights
+        # opacity by count, in three steps: each colour is a handful of drawRects calls
+        step = np.searchsorted(np.array([0.34, 0.67]), scale, side="right")
+        n_colours = max(len(st.colours), 1)
+        for key, part in _grouped((bins.colour % n_colours) * 3 + step):
+            colour = QColor(st.colours[key // 3])
+            colour.setAlpha((110, 180, 255)[key % 3])
+            painter.setBrush(colour)
+            draw_rects(painter, rects[part])
 
-    def _paint_items(self, painter: QPainter, mx, my, row_px: float) -> None:
+    def _gradient(self, colour_no: int, alpha: int, f0: int, f1: int) -> QBrush:
+        """A soft-edged bar brush in the bar's own coordinates (ObjectBoundingMode), so one brush
+        serves every bar of a colour with the same (quantised) certain part."""
+        key = (colour_no, alpha, f0, f1)
+        brush = self._gradients.get(key)
+        if brush is None:
+            solid = QColor(self.source.style.colours[colour_no])
+            solid.setAlpha(alpha)
+            clear = QColor(solid)
+            clear.setAlpha(0)
+            grad = QLinearGradient(0.0, 0.0, 1.0, 0.0)
+            grad.setCoordinateMode(QGradient.CoordinateMode.ObjectBoundingMode)
+            grad.setColorAt(0.0, clear)
+            grad.setColorAt(f0 / GRADIENT_STEPS, solid)
+            grad.setColorAt(f1 / GRADIENT_STEPS, solid)
+            grad.setColorAt(1.0, clear)
+            brush = self._gradients[key] = QBrush(grad)
+        return brush
+
+    def _paint_items(self, painter: QPainter, mx, my, row_px: float, x_left: float, x_right: float) -> None:
         src, lay, st = self.source, self.source.layout, self.source.style
-        xs0, xs1, cs0, cs1, ms = mx(lay.x0), mx(lay.x1), mx(lay.c0), mx(lay.c1), mx(lay.mx)
-        lxs = mx(lay.label_x)
+        idx = lay.idx
+        n_colours = max(len(st.colours), 1)
+        if self._gradient_colours != tuple(c.rgba() for c in st.colours):
+            self._gradients.clear()
+            self._gradient_colours = tuple(c.rgba() for c in st.colours)
+        colour = src.colour[idx] % n_colours
+        faded = ~src.passes[idx]
+        period = src.is_period[idx]
+        precision = src.precision[idx]
+        is_event = src.kind_code[idx] == 0
         ys = my(lay.y)
-        marker_r = max(3.0, min(6.5, row_px * 0.36))
+        # bars: periods, and points whose date is uncertain (soft edges over the possible days)
+        has_bar = period | (precision != P_DAY)
+        if has_bar.any():
+            b = np.flatnonzero(has_bar)
+            span = period[b] & ~is_event[b]
+            thick = np.where(
+                span,
+                np.maximum(4.0, np.minimum(row_px * 0.62, 4.0 + src.thickness[idx[b]] * row_px * 0.5)),
+                max(4.0, min(row_px * 0.5, 9.0)),
+            )
+            alpha = np.where(span, np.where(faded[b], 70, 204), np.where(faded[b], 38, 140))
+            x0, x1 = mx(lay.x0[b]), mx(lay.x1[b])
+            thin = x1 - x0 < 0.5
+            x0, x1 = np.where(thin, x0 - 0.5, x0), np.where(thin, x1 + 0.5, x1)
+            rects = np.column_stack((x0, ys[b] - thick / 2, x1 - x0, thick))
+            crisp = precision[b] == P_DAY
+            if crisp.any():
+                c = np.flatnonzero(crisp)
+                # crisp bars may run far off screen when zoomed in: clip them to the view
+                left = np.maximum(rects[c, 0], x_left - 4.0)
+                right = np.minimum(rects[c, 0] + rects[c, 2], x_right + 4.0)
+                clipped = np.column_stack((left, rects[c, 1], np.maximum(right - left, 0.0), rects[c, 3]))
+                for key, part in _grouped(colour[b][c] * 256 + alpha[c]):
+                    solid = QColor(st.colours[key // 256])
+                    solid.setAlpha(key % 256)
+                    painter.setBrush(solid)
+                    draw_rects(painter, clipped[part])
+            soft = np.flatnonzero(~crisp)
+            if soft.size:
+                width = np.maximum(rects[soft, 2], 1e-6)
+                f0 = np.clip((mx(lay.c0[b][soft]) - x0[soft]) / width, 0.0, 1.0)
+                f1 = np.clip((mx(lay.c1[b][soft]) - x0[soft]) / width, f0, 1.0)
+                q0 = np.floor(f0 * GRADIENT_STEPS).astype(np.int64)
+                q1 = np.maximum(np.ceil(f1 * GRADIENT_STEPS).astype(np.int64), q0)
+                keys = ((colour[b][soft] * 256 + alpha[soft]) * (GRADIENT_STEPS + 1) + q0) * (GRADIENT_STEPS + 1) + q1
+                for key, part in _grouped(keys):
+                    rest, q1_ = divmod(key, GRADIENT_STEPS + 1)
+                    rest, q0_ = divmod(rest, GRADIENT_STEPS + 1)
+                    painter.setBrush(self._gradient(rest // 256, rest % 256, q0_, q1_))
+                    draw_rects(painter, rects[soft][part])
+        # markers: points, and summits/visits (a period visit carries its diamond too)
+        has_marker = ~period | is_event
+        if has_marker.any():
+            k = np.flatnonzero(has_marker)
+            marker_r = max(3.0, min(6.5, row_px * 0.36))
+            self._atlas.ensure(st.colours, marker_r, painter.device().devicePixelRatioF())
+            variant = faded[k] * _FADED + (precision[k] == P_APPROX) * _APPROX + is_event[k] * _EVENT
+            self._atlas.draw(painter, mx(lay.mx[k]), ys[k], colour[k], variant.astype(np.int64))
+        self._paint_labels(painter, mx, ys, faded, row_px)
+
+    def _paint_labels(self, painter: QPainter, mx, ys: np.ndarray, faded: np.ndarray, row_px: float) -> None:
+        """Only the labels the layout kept (bounded by the room on screen, not by the record count).
+        Plain drawText: QStaticText lands in the wrong place when the window is rendered through a
+        redirected painter (QWidget.grab, used for screenshots)."""
+        lay, st = self.source.layout, self.source.style
         fm = QFontMetricsF(st.label_font)
-        text_dy = (fm.ascent() - fm.descent()) / 2.0
-        show_text = row_px >= fm.height() * 0.8
-        painter.setFont(st.label_font)
-        for k in range(lay.idx.size):
-            i = int(lay.idx[k])
-            colour = QColor(st.colours[int(src.colour[i]) % len(st.colours)])
-            faded = not bool(src.passes[i])
-            alpha = 70 if faded else 255
-            y = float(ys[k])
-            prec = int(src.precision[i])
-            x0, x1, c0, c1, m = float(xs0[k]), float(xs1[k]), float(cs0[k]), float(cs1[k]), float(ms[k])
-            if src.is_period[i] or prec != P_DAY:
-                if src.is_period[i] and int(src.kind_code[i]) != 0:
-                    thick = max(4.0, min(row_px * 0.62, 4.0 + float(src.thickness[i]) * row_px * 0.5))
-                    a_full = int(alpha * (0.8 if not faded else 1))
-                else:
-                    thick = max(4.0, min(row_px * 0.5, 9.0))
-                    a_full = int(alpha * 0.55)
-                self._soft_bar(painter, x0, x1, c0, c1, y, thick, colour, a_full, prec == P_DAY)
-            if not src.is_period[i] or int(src.kind_code[i]) == 0:
-                self._marker(painter, m, y, marker_r, colour, alpha, int(src.kind_code[i]) == 0, prec)
-            if show_text and lay.labels[k]:
-                fg = QColor(st.foreground)
-                fg.setAlpha(110 if faded else 255)
-                painter.setPen(fg)
-                painter.drawText(QPointF(float(lxs[k]), y + text_dy), lay.labels[k])
-
-    @staticmethod
-    def _soft_bar(painter, x0, x1, c0, c1, y, thick, colour: QColor, alpha: int, crisp: bool) -> None:
-        if x1 - x0 < 0.5:
-            x0, x1 = x0 - 0.5, x1 + 0.5
-        rect = QRectF(x0, y - thick / 2, x1 - x0, thick)
-        solid = QColor(colour)
-        solid.setAlpha(alpha)
-        if crisp:
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(solid)
-            painter.drawRoundedRect(rect, 2, 2)
+        if row_px < fm.height() * 0.8 or not lay.labels:
             return
-        clear = QColor(colour)
-        clear.setAlpha(0)
-        grad = QLinearGradient(x0, 0, x1, 0)
-        span = max(x1 - x0, 1e-6)
-        f0 = min(max((c0 - x0) / span, 0.0), 1.0)
-        f1 = min(max((c1 - x0) / span, f0), 1.0)
-        grad.setColorAt(0.0, clear)
-        grad.setColorAt(f0, solid)
-        grad.setColorAt(f1, solid)
-        grad.setColorAt(1.0, clear)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QBrush(grad))
-        painter.drawRect(rect)
-
-    @staticmethod
-    def _marker(painter, x, y, r, colour: QColor, alpha: int, is_event: bool, prec: int) -> None:
-        c = QColor(colour)
-        c.setAlpha(alpha)
-        if prec == P_APPROX:
-            pen = QPen(c, 1.8, Qt.PenStyle.DashLine)
-            painter.setPen(pen)
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-        else:
-            edge = QColor(c).darker(140)
-            edge.setAlpha(alpha)
-            painter.setPen(QPen(edge, 1.0))
-            painter.setBrush(c)
-        if is_event:
-            painter.drawPath(diamond(x, y, r * 1.15))
-        else:
-            painter.drawEllipse(QPointF(x, y), r * 0.85, r * 0.85)
+        text_dy = (fm.ascent() - fm.descent()) / 2.0  # baseline that centres the text on the row
+        lxs = mx(lay.label_x)
+        painter.setFont(st.label_font)
+        shown = [k for k, text in enumerate(lay.labels) if text]
+        for fade in (False, True):
+            fg = QColor(st.foreground)
+            fg.setAlpha(110 if fade else 255)
+            painter.setPen(fg)
+            for k in shown:
+                if bool(faded[k]) == fade:
+                    painter.drawText(QPointF(float(lxs[k]), float(ys[k]) + text_dy), lay.labels[k])
 
 
 class HighlightLayer(_Base):
