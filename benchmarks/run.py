@@ -424,6 +424,12 @@ def child(db: Path, runs: int) -> dict[str, Any]:
     measure("sector filter across all views", [lambda: combo.setCurrentIndex(target)] * runs, setup=clear_sector)
     clear_sector()
 
+    def set_sector() -> None:
+        combo.setCurrentIndex(target)
+        settle()
+
+    measure("clearing the sector filter (all views)", [lambda: combo.setCurrentIndex(0)] * runs, setup=set_sector)
+
     # a form edit: open the selected organisation's form, rename it, save; every view updated
     if not store.read_only:
         win.editing.modal = False
