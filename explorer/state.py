@@ -15,6 +15,12 @@ from explorer.store import ChangeSet, Filters, Store, StoreError
 log = logging.getLogger("explorer.state")
 
 
+def error_message(error: BaseException) -> str:
+    """The first line of what went wrong, for the status bar (the log has the rest)."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return text if text.endswith(".") else text + "."
+
+
 @dataclass(frozen=True, order=True)
 class RecordRef:
     record_type: str
@@ -43,6 +49,7 @@ class AppState(QObject):
         store_replaced(): a different database is open now (every view reloads).
         busy_changed(str): what is running in the background ("" when nothing is).
         busy_progress(int): how far the background work is, in percent (-1: unknown).
+        background_failed(str): background work failed; a sentence for the user.
     """
 
     selection_changed = Signal(list, object)
@@ -52,6 +59,7 @@ class AppState(QObject):
     store_replaced = Signal()
     busy_changed = Signal(str)
     busy_progress = Signal(int)
+    background_failed = Signal(str)
 
     HISTORY_LIMIT = 200
     # Below this many records a filter's queries take less than a frame: run them in line.
@@ -221,7 +229,7 @@ class AppState(QObject):
 
         def failed(error: Any) -> None:
             self._forget_job(owner, job)
-            log.error("filtering failed", exc_info=error)
+            self._report_failure("Filtering", error)
 
         job.finished.connect(finished)
         job.failed.connect(failed)
@@ -265,7 +273,7 @@ class AppState(QObject):
         job.progress.connect(progress)
         job.finished.connect(lambda data: (self._forget_job("timeline", job), on_loaded(data, True)))
         job.failed.connect(lambda error: (self._forget_job("timeline", job),
-                                          log.error("loading the timeline failed", exc_info=error)))
+                                          self._report_failure("Loading the timeline", error)))
         job.start()
         self._announce_busy()
 
@@ -292,7 +300,7 @@ class AppState(QObject):
 
         def failed(error: Any) -> None:
             self._forget_job(owner, job)
-            log.error("reading the sector tree failed", exc_info=error)
+            self._report_failure("Adding up sector totals", error)
 
         job.finished.connect(finished)
         job.failed.connect(failed)
@@ -301,6 +309,10 @@ class AppState(QObject):
 
     def cancel_scope_request(self, owner: Any) -> None:
         self._cancel_job(owner)
+
+    def _report_failure(self, what: str, error: BaseException) -> None:
+        log.error("%s failed", what, exc_info=error)
+        self.background_failed.emit(f"{what} did not finish: {error_message(error)} Details are in the log.")
 
     def _keep_scope(self, scope: Any) -> None:
         self._scopes[scope.filters] = scope

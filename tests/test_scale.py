@@ -385,3 +385,22 @@ def test_pickers_find_a_partner_among_ten_thousand_and_the_link_shows_everywhere
     assert RecordRef("organisation", org_id) in window.detail.link_targets()
     window.editing.undo_action.trigger()
     assert large_store.snapshot("deal", deal_id)[1]["organisations"] == before
+
+
+def test_a_failing_background_query_is_reported_and_changes_nothing(
+    qtbot, window: MainWindow, large_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from explorer.store import StoreError
+
+    def broken(*_args, **_kwargs):
+        raise StoreError("The database file could not be read")
+
+    view = window.tree_view
+    before = view.model.rowCount()
+    monkeypatch.setattr(large_store, "filter_scope", broken)
+    view.filter_edit.setText("Sumida")
+    view.apply_pending_filter()
+    qtbot.waitUntil(lambda: not window.state.busy, timeout=30_000)
+    message = window.statusBar().currentMessage()
+    assert "did not finish: The database file could not be read." in message and "log" in message
+    assert view.model.rowCount() == before and not view.model.filters.active

@@ -74,6 +74,7 @@ class MainWindow(QMainWindow):
         state.selection_changed.connect(self._on_selection)
         state.filters_changed.connect(self._on_filters)
         state.busy_changed.connect(self._on_busy)
+        state.background_failed.connect(lambda text: self.statusBar().showMessage(text, 15_000))
         state.records_changed.connect(lambda *_: self._refresh_counts())
         state.store_replaced.connect(self._on_store_replaced)
         self.resize(1600, 960)
