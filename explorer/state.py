@@ -271,7 +271,8 @@ class AppState(QObject):
         job = BackgroundJob(work, "Loading the timeline")
         self._jobs["timeline"] = job
         job.progress.connect(progress)
-        job.finished.connect(lambda data: (self._forget_job("timeline", job), on_loaded(data, True)))
+        # shown first, then announced as done (the status bar counts what is shown)
+        job.finished.connect(lambda data: (on_loaded(data, True), self._forget_job("timeline", job)))
         job.failed.connect(lambda error: (self._forget_job("timeline", job),
                                           self._report_failure("Loading the timeline", error)))
         job.start()

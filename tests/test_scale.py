@@ -313,6 +313,7 @@ def test_a_large_database_paints_at_once_and_fills_the_timeline_from_the_backgro
     assert model.index(row, 2).data() == f"{biggest.deal_count:,}"
     assert not win.busy_indicator.isVisible()
     assert len(win.timeline._data) == len(large_store.timeline())
+    assert win.count_label.text().startswith(f"{len(win.timeline._data):,} dated records shown")
     a, b = win.timeline.view_range()
     assert a <= float(win.timeline._data.start.min()) and float(win.timeline._data.start.max()) <= b
 
