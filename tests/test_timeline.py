@@ -488,3 +488,24 @@ def test_many_records_are_aggregated_per_pixel_column(qtbot, state, monkeypatch)
     assert ti.format_usd(68e9) == "US$68.0 bn"
     assert ti.format_usd(1.2e12) == "US$1.2 tn"
     assert ti.format_usd(float("nan")) == ""
+
+
+def test_clearing_a_filter_shows_every_record_again_in_the_current_lanes(view, state):
+    everything = (view.shown_refs(), view.lane_labels(), view.legend_entries())
+    state.set_search_text("steel")
+    assert 0 < len(view.shown_refs()) < len(everything[0])
+    state.set_search_text("")
+    assert (view.shown_refs(), view.lane_labels(), view.legend_entries()) == everything
+
+    # lanes changed while filtered: clearing shows the new lanes, not the ones from before
+    state.set_search_text("steel")
+    view.set_lane_mode("sector")
+    view.set_colour_mode("kind")
+    state.set_search_text("")
+    by_sector = (view.lane_labels(), view.legend_entries())
+    view.set_lane_mode("kind")
+    view.set_colour_mode("sector")
+    view.set_lane_mode("sector")
+    view.set_colour_mode("kind")
+    assert (view.lane_labels(), view.legend_entries()) == by_sector
+    assert len(by_sector[0]) > 2 and view.shown_refs() == everything[0]

@@ -372,6 +372,7 @@ class TimelineView(QWidget):
         self.state.load_timeline(self._timeline_loaded, show_parts=first)
 
     def _timeline_loaded(self, full: TimelineData | None, complete: bool) -> None:
+        self._full_lanes = None  # what was kept for the previous load
         self._full = TimelineData.empty() if full is None else full
         self._data_filters = None
         self._apply_data_filters()
@@ -399,27 +400,51 @@ class TimelineView(QWidget):
                 ids_here = full.record_id[of_type]
                 pos = np.minimum(np.searchsorted(passing, ids_here), passing.size - 1)
                 keep[of_type] = passing[pos] == ids_here
-            self._set_data(full.take(np.flatnonzero(keep)))
+            rows = np.flatnonzero(keep)
+            derived = {name: column[rows] for name, column in self._full_derived().items() if name != "keys_order"}
+            self._set_data(full.take(rows), derived)
         else:
-            self._set_data(full)
+            self._set_data(full, self._full_derived())
 
-    def _set_data(self, data: TimelineData) -> None:
-        self._data = data
+    def _full_derived(self) -> dict[str, np.ndarray]:
+        """Per-record geometry of every loaded record, worked out once per load: a filter takes
+        its rows from it, and clearing the filter reuses it (seconds' worth of date arithmetic
+        at a million records otherwise)."""
+        if getattr(self, "_derived_of", None) is not self._full:
+            self._derived = self._derive(self._full)
+            keys = self._derived["keys"]
+            self._derived["keys_order"] = np.argsort(keys, kind="stable")
+            self._derived_of = self._full
+        return self._derived
+
+    @staticmethod
+    def _derive(data: TimelineData) -> dict[str, np.ndarray]:
         ext = uncertainty_extents(data.start, data.end, data.precision)
-        self._lo, self._hi, self._core_lo, self._core_hi = ext.lo, ext.hi, ext.core_lo, ext.core_hi
-        self._is_period = data.end > data.start
+        is_period = data.end > data.start
         is_event = data.record_type == TYPE_CODE["event"]
-        self._is_span = self._is_period & ~is_event
+        is_span = is_period & ~is_event
         crisp_mid = np.where(is_event, (data.start + data.end) / 2.0, data.start)
-        self._anchor_day = np.where(self._is_span, ext.lo, np.where(data.precision == P_DAY, crisp_mid, ext.centre))
+        anchor = np.where(is_span, ext.lo, np.where(data.precision == P_DAY, crisp_mid, ext.centre))
         amount = data.amount_usd
         with np.errstate(invalid="ignore", divide="ignore"):
             thick = np.clip((np.log10(np.where(amount > 0, amount, np.nan)) - 8.0) / 3.5, 0.0, 1.0)
-        self._thickness = np.nan_to_num(thick, nan=0.0)
+        return {
+            "lo": ext.lo, "hi": ext.hi, "core_lo": ext.core_lo, "core_hi": ext.core_hi,
+            "is_period": is_period, "is_span": is_span, "anchor": anchor,
+            "thickness": np.nan_to_num(thick, nan=0.0),
+            "keys": data.record_type.astype(np.int64) << KEY_BITS | data.record_id,
+        }
+
+    def _set_data(self, data: TimelineData, derived: dict[str, np.ndarray] | None = None) -> None:
+        self._data = data
+        d = derived if derived is not None else self._derive(data)
+        self._lo, self._hi, self._core_lo, self._core_hi = d["lo"], d["hi"], d["core_lo"], d["core_hi"]
+        self._is_period, self._is_span, self._anchor_day = d["is_period"], d["is_span"], d["anchor"]
+        self._thickness = d["thickness"]
         self._label_cache = {}
         self._reset_label_widths()
-        keys = data.record_type.astype(np.int64) << KEY_BITS | data.record_id
-        self._keys_order = np.argsort(keys, kind="stable")
+        keys = d["keys"]
+        self._keys_order = d["keys_order"] if "keys_order" in d else np.argsort(keys, kind="stable")
         self._keys_sorted = keys[self._keys_order]
         self._src.kind_code = data.record_type
         self._src.precision = data.precision
@@ -427,8 +452,23 @@ class TimelineView(QWidget):
         self._src.thickness = self._thickness
         self._colour = np.zeros(0, dtype=np.int64)  # stale until _assign_colours
         self._update_passes()
-        self._assign_lanes()
-        self._assign_colours()
+        # Lanes and colours of every loaded record are kept per mode while a filter shows a
+        # subset, so clearing the filter does not sort a million records into lanes again.
+        key = (self._lane_mode, self._colour_mode) if data is self._full else None
+        kept = getattr(self, "_full_lanes", None)
+        if key is not None and kept is not None and kept[0] == key and kept[3] is self._full:
+            for name, value in kept[1].items():
+                setattr(self, name, value)
+            self._src.colour = self._colour
+            self._src.style.colours = kept[2]
+            self._compute_lane_rows()
+            self._update_legend()
+        else:
+            self._assign_lanes()
+            self._assign_colours()
+            if key is not None:
+                names = ("_lane", "_lane_labels", "_lane_order", "_lane_index", "_colour", "_legend")
+                self._full_lanes = (key, {n: getattr(self, n) for n in names}, self._src.style.colours, self._full)
         self._map_selection_to_data()
         self._update_region()
 
