@@ -182,7 +182,7 @@ class SectorTreeModel(QAbstractItemModel):
         return self._new(kind="deal", record_id=row.id, name=row.title, parent=parent, country=row.country,
                          total_usd=row.amount_usd, sector_id=parent.sector_id)
 
-    CHUNK = 300  # rows shown at a time by a big parent (a few screens; more scroll in)
+    CHUNK = 100  # rows shown at a time by a big parent (two screens or so; more scroll in)
 
     def canFetchMore(self, parent: Index) -> bool:
         # Pending rows are not offered here: QTreeView fetches once per layout, not per scroll,
