@@ -82,7 +82,8 @@ class FilterScope:
             name, country = names.get(org_id, ("", ""))
             count, total = stats.get(org_id, (0, 0.0))
             rows.append(queries.OrganisationRow(org_id, name, country, sector_id, count, total))
-        rows.sort(key=lambda r: r.name.lower())
+        # in the tree's default order (largest total first): its own sort then has little to do
+        rows.sort(key=lambda r: (r.total_usd, r.name.lower()), reverse=True)
         return rows
 
     def names(self, organisation_ids: np.ndarray) -> dict[int, tuple[str, str]]:
