@@ -6,15 +6,18 @@ import os
 import sys
 from pathlib import Path
 
-import platformdirs
-
 APP_NAME = "PartnershipExplorer"
 APP_AUTHOR = "PartnershipExplorer"
 
 
 def user_data_dir() -> Path:
     override = os.environ.get("EXPLORER_DATA_DIR")
-    path = Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR))
+    if override:
+        path = Path(override)
+    else:  # imported here: with the folder set (tests, portable copies) start-up skips it
+        import platformdirs
+
+        path = Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR))
     path.mkdir(parents=True, exist_ok=True)
     return path
 

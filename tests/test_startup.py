@@ -8,12 +8,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-from explorer.store import migrate
+from explorer.state import AppState, RecordRef
+from explorer.store import Store, migrate
+from explorer.views.detail import DetailPane, PledgeChart
 
 ROOT = Path(__file__).resolve().parent.parent
 
 # What the app's start path imports, as benchmarks/run.py's probe does; then which of the modules
-# only needed later (schema upgrades, import/export, merge, story editing, PDF exports) it loaded.
+# only needed later (schema upgrades, import/export, merge, story editing, PDF exports, record forms,
+# the platform's folder lookup when EXPLORER_DATA_DIR names the folder) it loaded, and how many plots
+# it built (the timeline's; the detail pane's pledge chart waits for a pledge).
 PROBE = """
 import json, os, sys
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
@@ -28,8 +32,11 @@ window = MainWindow(AppState(store))
 window.show()
 app.processEvents()
 later = ["alembic", "explorer.store.exchange", "explorer.store.merge", "explorer.store.synth",
-         "explorer.forms.story_editor", "explorer.views.exports"]
-print(json.dumps({"loaded": [m for m in later if m in sys.modules], "title": window.windowTitle()}))
+         "explorer.forms.story_editor", "explorer.views.exports", "explorer.forms.record_form",
+         "explorer.forms.editors", "platformdirs"]
+import pyqtgraph as pg
+print(json.dumps({"loaded": [m for m in later if m in sys.modules], "title": window.windowTitle(),
+                  "plots": len(window.findChildren(pg.PlotWidget))}))
 """
 
 
@@ -49,3 +56,21 @@ def test_opening_a_current_database_loads_no_migration_or_exchange_code(demo_pat
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["title"].startswith(demo_path.name)  # the window opened on that database
     assert result["loaded"] == []
+    assert result["plots"] == 1
+
+
+def test_the_pledge_chart_is_built_when_a_pledge_is_first_shown(qtbot, store: Store) -> None:
+    state = AppState(store)
+    pane = DetailPane(state)
+    qtbot.addWidget(pane)
+    pane.show()
+    state.select(RecordRef("event", store.list_records("event")[0][0]))
+    assert not pane.findChildren(PledgeChart)  # nothing to chart yet
+    pledge_id = store.list_records("pledge")[0][0]
+    state.select(RecordRef("pledge", pledge_id))
+    assert pane.chart.isVisible() and pane.chart.progress is not None
+    assert len(pane.findChildren(PledgeChart)) == 1
+    state.select(RecordRef("event", store.list_records("event")[0][0]))
+    assert not pane.chart.isVisible()
+    state.select(RecordRef("pledge", pledge_id))
+    assert pane.chart.isVisible() and len(pane.findChildren(PledgeChart)) == 1  # built once, reused

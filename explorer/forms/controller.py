@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QPoint
 from PySide6.QtGui import QAction, QKeySequence
@@ -11,10 +11,12 @@ from PySide6.QtWidgets import QDialog, QInputDialog, QMenu, QMessageBox, QUndoVi
 
 from explorer.formatting import KIND_LABEL
 from explorer.forms.operations import Operations
-from explorer.forms.record_form import FORMS, RecordForm, form_for
 from explorer.state import AppState, RecordRef
 from explorer.store import StoreError
 from explorer.store.queries import record_label
+
+if TYPE_CHECKING:  # the forms and their editors load on the first form opened, not at start-up
+    from explorer.forms.record_form import RecordForm
 
 log = logging.getLogger("explorer.edit")
 
@@ -76,6 +78,8 @@ class EditController(QObject):
 
     def open_form(self, record_type: str, record_id: int | None = None,
                   initial: dict[str, Any] | None = None) -> RecordForm:
+        from explorer.forms.record_form import form_for
+
         form = form_for(self.state, self.ops, record_type, record_id, initial, self.window)
         self.last_form = form
         if self.modal:
@@ -96,6 +100,8 @@ class EditController(QObject):
         return self.open_form(record_type)
 
     def edit(self, ref: RecordRef) -> RecordForm | None:
+        from explorer.forms.record_form import FORMS
+
         if ref.record_type not in FORMS:
             return None
         return self.open_form(ref.record_type, ref.record_id)
@@ -105,6 +111,8 @@ class EditController(QObject):
         return self.edit(current) if current else None
 
     def duplicate_current(self) -> RecordForm | None:
+        from explorer.forms.record_form import FORMS
+
         current = self.state.current
         if current is None or current.record_type not in FORMS:
             return None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import logging
 import math
 from collections import defaultdict
@@ -35,6 +34,8 @@ SKIP_IN_TABLE = {
 
 
 def esc(value: Any) -> str:
+    import html  # with the first record shown: start-up shows only the placeholder
+
     return html.escape(str(value), quote=True)
 
 
@@ -127,17 +128,25 @@ class DetailPane(QWidget):
         self.browser.setOpenExternalLinks(False)
         self.browser.anchorClicked.connect(self._on_anchor)
         self.browser.setAccessibleName("Details of the selected record")
-        self.chart = PledgeChart(self)
-        self.chart.hide()
+        self._chart: PledgeChart | None = None  # a second PlotWidget: built when a pledge is first shown
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.browser, 5)
-        layout.addWidget(self.chart, 2)
+        self._layout = layout
         self.detail: RecordDetail | None = None
         state.selection_changed.connect(self._on_selection)
         state.records_changed.connect(self._on_records_changed)
         state.store_replaced.connect(lambda: self.show_ref(None))
         self.show_ref(None)
+
+    @property
+    def chart(self) -> PledgeChart:
+        """The pledged-against-realised chart under the text (hidden until a pledge is shown)."""
+        if self._chart is None:
+            self._chart = PledgeChart(self)
+            self._chart.hide()  # explicitly: the layout would otherwise show it once added
+            self._layout.addWidget(self._chart, 2)
+        return self._chart
 
     # --- state -----------------------------------------------------------------------
 
@@ -162,7 +171,8 @@ class DetailPane(QWidget):
 
     def show_ref(self, ref: RecordRef | None, others: int = 0) -> None:
         self.detail = None
-        self.chart.hide()
+        if self._chart is not None:
+            self._chart.hide()
         if ref is None:
             self.browser.setHtml(self._placeholder())
             return
