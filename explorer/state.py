@@ -278,9 +278,11 @@ class AppState(QObject):
         job.start()
         self._announce_busy()
 
-    def request_sector_tree(self, on_ready: Callable[[list[Any]], None], owner: Any) -> None:
+    def request_sector_tree(self, on_ready: Callable[[list[Any]], None], owner: Any,
+                            meanwhile: Callable[[], None] | None = None) -> None:
         """Call ``on_ready(sectors)`` with the unfiltered sector tree and its totals: now on
-        small data or when the store has them cached, else from the background."""
+        small data or when the store has them cached, else from the background (after calling
+        ``meanwhile()``, so the view can show something in the moment)."""
         self._cancel_job(owner)
         store = self.store
         if self._size < self.BACKGROUND_FROM_RECORDS or store.sector_tree_cached():
@@ -291,6 +293,8 @@ class AppState(QObject):
                 sectors = []
             on_ready(sectors)
             return
+        if meanwhile is not None:
+            meanwhile()
         job = BackgroundJob(lambda _cancelled, _report: store.sector_tree(), "Adding up sector totals")
         self._jobs[owner] = job
 

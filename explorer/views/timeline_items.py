@@ -240,7 +240,7 @@ class LaneIndex:
         self.amount = np.nan_to_num(np.asarray(amount, dtype=np.float64), nan=0.0)
         self.usd_cum = np.concatenate(([0.0], np.cumsum(self.amount)))
         self.max_len = float((self.hi - self.lo).max()) if n else 0.0
-        self.cats = np.unique(self.colour)
+        self.cats = np.unique(self.colour, return_counts=True)[0]  # plain np.unique imports numpy.ma (~10 ms at start)
         # Positions grouped by colour (colour * (n + 1) + position, sorted): how many items of a
         # colour start before a position is one binary search, exact in integers.
         self._stride = n + 1

@@ -144,10 +144,13 @@ class SectorTreeView(QWidget):
         if not filters.active:
             # Unfiltered totals take a moment on large data: the tree keeps what it shows
             # meanwhile (the sectors by name when it shows nothing yet).
-            if not self.model.rowCount():
-                self.model.show_names_only(self._state.store.sector_hierarchy())
+            def meanwhile() -> None:
+                if not self.model.rowCount():
+                    self.model.show_names_only(self._state.store.sector_hierarchy())
+
             self._state.request_sector_tree(
-                lambda sectors: self._show(Filters(), None, sectors, expanded, was_filtered), owner=self)
+                lambda sectors: self._show(Filters(), None, sectors, expanded, was_filtered), owner=self,
+                meanwhile=meanwhile)
             return
         self._show(filters, scope, None, expanded, was_filtered)
 
