@@ -222,13 +222,29 @@ class Store:
         """Many validated records in one transaction (generated or imported data); returns their ids."""
         from explorer.store import bulk
 
-        self._sector_tree_cache = None  # bulk rows write no change log
+        self._sector_tree_cache = self._unchanged_cache = None  # bulk rows write no change log
         with self.write() as session:
             return bulk.create_many(session, record_type, rows)
 
     def organisations_in_sector(self, sector_id: int, filters: Filters | None = None) -> list[queries.OrganisationRow]:
         with self.engine.connect() as conn:
-            return queries.organisations_in_sector(conn, sector_id, filters)
+            if filters is not None and filters.active:
+                return queries.organisations_in_sector(conn, sector_id, filters)
+            # A big sector's rows take a third of a second at a million deals, and the tree asks
+            # again whenever it reloads (filters cleared, selection revealed): kept like the totals.
+            return list(self._unchanged(conn, ("organisations", sector_id),
+                                        lambda: queries.organisations_in_sector(conn, sector_id, None)))
+
+    def _unchanged(self, conn: sa.Connection, key: Any, compute: Callable[[], Any]) -> Any:
+        """``compute()``, remembered until the change log moves on (a write from any process)."""
+        stamp = conn.execute(sa.text("SELECT max(id) FROM changelog")).scalar()
+        cache = getattr(self, "_unchanged_cache", None)
+        if cache is None or cache[0] != stamp:
+            cache = (stamp, {})
+            self._unchanged_cache = cache
+        if key not in cache[1]:
+            cache[1][key] = compute()
+        return cache[1][key]
 
     def deals_of_organisation(
         self, organisation_id: int, sector_id: int | None = None, filters: Filters | None = None
