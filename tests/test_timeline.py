@@ -509,3 +509,30 @@ def test_clearing_a_filter_shows_every_record_again_in_the_current_lanes(view, s
     view.set_colour_mode("kind")
     assert (view.lane_labels(), view.legend_entries()) == by_sector
     assert len(by_sector[0]) > 2 and view.shown_refs() == everything[0]
+
+
+def test_editing_a_record_moves_and_renames_it_without_reading_the_timeline_again(view, state, store, monkeypatch):
+    earlier = _ref_titled(store, "5 trillion yen investment pledge (2022)")
+    reads: list[int] = []
+    real = store.timeline
+    monkeypatch.setattr(store, "timeline", lambda *a, **k: reads.append(1) or real(*a, **k))
+    record = store.get("pledge", earlier.record_id)
+    changes = store.update("pledge", earlier.record_id,
+                           {"title": "5 trillion yen pledge, renamed", "start_date": dt.date(2019, 3, 1),
+                            "date_precision": "month"},
+                           expected_version=record.version)
+    state.notify_changed(changes)
+    assert reads == []  # patched in place
+    g = view._index(earlier)
+    assert g is not None and view._data.label[g] == "5 trillion yen pledge, renamed"
+    assert view._data.start[g] == m.day_number(dt.date(2019, 3, 1))
+    assert m.day_number(dt.date(2019, 2, 1)) < view._lo[g] <= m.day_number(dt.date(2019, 3, 1))  # moved from 2022
+    pos = view.item_view_pos(earlier)
+    assert pos is not None and view.tooltip_at(pos).split("\n")[0] == "5 trillion yen pledge, renamed"
+
+    # a new record changes which rows there are: the timeline is read again
+    changes = store.create("pledge", {"title": "A new pledge", "start_date": dt.date(2024, 1, 1),
+                                      "date_precision": "year", "pledger_id": record.pledger_id,
+                                      "recipient_id": record.recipient_id})
+    state.notify_changed(changes)
+    assert reads and RecordRef("pledge", changes.changes[0].record_id) in view.shown_refs()

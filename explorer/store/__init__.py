@@ -150,6 +150,11 @@ class Store:
         with self.engine.connect() as conn:
             return queries.timeline(conn, start_day, end_day, filters=filters)
 
+    def timeline_rows(self, record_type: str, record_ids: list[int]) -> queries.TimelineData:
+        """Timeline columns of a few records (a view patching what changed)."""
+        with self.engine.connect() as conn:
+            return queries.timeline_rows(conn, record_type, record_ids)
+
     def timeline_so_far(self) -> Iterator[queries.TimelineData]:
         """Every dated record's timeline columns as they are read: the records so far after each
         chunk, the last one complete (background loading)."""

@@ -248,6 +248,14 @@ def timeline_so_far(
         yield TimelineData(**{k: v[:0] for k, v in columns.items()})
 
 
+def timeline_rows(conn: Connection, record_type: str, record_ids: Sequence[int]) -> TimelineData:
+    """The timeline columns of these records of one type (those that exist and are dated)."""
+    table = _table(record_type)
+    query = _timeline_selects()[record_type].where(table.c.start_day.is_not(None),
+                                                   _id_in(conn, table.c.id, record_ids))
+    return _columns(TYPE_CODE[record_type], fetch_rows(conn, query))
+
+
 def passing_ids(conn: Connection, filters: Filters, types: Iterable[str] = TIMELINE_TYPES) -> dict[str, np.ndarray]:
     """ids (sorted int64) of each record type passing ``filters``: views mask cached columns with them."""
     out: dict[str, np.ndarray] = {}

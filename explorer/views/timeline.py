@@ -1187,10 +1187,52 @@ class TimelineView(QWidget):
         self._apply_data_filters()
         self._relayout()
 
-    def _on_records_changed(self, _changes: Any, _initiator: Any) -> None:
-        self.reload()
+    # Writes to these change what the timeline draws; others (people, organisations, sources…) don't.
+    DRAWN_FROM = frozenset(TIMELINE_TYPES) | {"place", "sector", "country"}
+    PATCH_AT_MOST = 500  # records updated by one write that are patched in place, not reloaded
+
+    def _on_records_changed(self, changes: Any, _initiator: Any) -> None:
+        kinds = changes.types() if hasattr(changes, "types") else set(self.DRAWN_FROM)
+        if kinds & self.DRAWN_FROM and not self._patch(changes):
+            self.reload()
         self._on_selection_changed(self.state.selection, self)
         self._relayout()
+
+    def _patch(self, changes: Any) -> bool:
+        """Update the loaded columns in place for records that were edited (not created or
+        deleted, nothing else drawn from changed): a million records are not read again for one
+        edit. False when a reload is needed."""
+        edits = getattr(changes, "changes", [])
+        if (not edits or len(edits) > self.PATCH_AT_MOST or len(self._full) == 0
+                or any(c.action != "update" or c.record_type not in TIMELINE_TYPES for c in edits)):
+            return False
+        derived = self._full_derived()
+        keys, order = derived["keys"], derived["keys_order"]
+        sorted_keys = keys[order]
+        by_type: dict[str, list[int]] = {}
+        for c in edits:
+            by_type.setdefault(c.record_type, []).append(c.record_id)
+        try:
+            fresh = {name: self.state.store.timeline_rows(name, ids) for name, ids in by_type.items()}
+        except StoreError:
+            log.exception("reading edited records")
+            return False
+        for name, rows in fresh.items():
+            if len(rows) != len(set(by_type[name])):
+                return False  # a record became undated (or dated): its row comes or goes
+            want = TYPE_CODE[name] << KEY_BITS | rows.record_id
+            pos = np.searchsorted(sorted_keys, want)
+            if np.any(pos >= sorted_keys.size) or np.any(sorted_keys[np.minimum(pos, sorted_keys.size - 1)] != want):
+                return False
+            at = order[pos]
+            for column in ("start", "end", "precision", "amount_usd", "sector_id", "country_id", "label"):
+                getattr(self._full, column)[at] = getattr(rows, column)
+            for column, values in self._derive(rows).items():
+                derived[column][at] = values
+        self._full_lanes = None  # dates, sectors or countries may have moved records between rows
+        self._data_filters = None
+        self._apply_data_filters()
+        return True
 
     # Requested ranges (story steps) glide there, so the audience sees where the view went.
     range_animation_ms = 450
