@@ -7,7 +7,9 @@ cancelled job's result is dropped even if it finishes anyway.
 
 from __future__ import annotations
 
+import ctypes
 import logging
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +19,17 @@ from PySide6.QtCore import QObject, QThreadPool, Signal
 log = logging.getLogger("explorer.jobs")
 
 _RUNNING: set[BackgroundJob] = set()
+
+
+def release_free_memory() -> None:
+    """Hand memory freed after a big read back to the system (glibc keeps it otherwise, and
+    the next big read then stacks on top: tens of MB at a million records)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (musl, …): nothing to do
+        pass
 
 Work = Callable[[Callable[[], bool], Callable[[Any], None]], Any]  # receives "am I cancelled?" and "report this"
 

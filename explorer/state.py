@@ -7,9 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
-from explorer.jobs import BackgroundJob
+from explorer.jobs import BackgroundJob, release_free_memory
 from explorer.store import ChangeSet, Filters, Store, StoreError
 
 log = logging.getLogger("explorer.state")
@@ -64,7 +64,7 @@ class AppState(QObject):
     HISTORY_LIMIT = 200
     # Below this many records a filter's queries take less than a frame: run them in line.
     BACKGROUND_FROM_RECORDS = 50_000
-    SCOPES_KEPT = 4
+    SCOPES_KEPT = 2  # the global filters and the tree box: a broad scope at 1e6 holds tens of MB
     TIMELINE_PART_ROWS = 300_000  # rows read between two paints of a timeline still loading
 
     def __init__(self, store: Store, parent: QObject | None = None) -> None:
@@ -328,6 +328,8 @@ class AppState(QObject):
         if self._jobs.get(owner) is job:
             del self._jobs[owner]
         self._announce_busy()
+        if not self._jobs:  # once the result is shown (a millisecond or so)
+            QTimer.singleShot(0, release_free_memory)
 
     def _cancel_job(self, owner: Any) -> None:
         job = self._jobs.pop(owner, None)
