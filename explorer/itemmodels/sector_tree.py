@@ -141,20 +141,26 @@ class SectorTreeModel(QAbstractItemModel):
         if node.kind == "sector":
             if scope is not None:
                 rows = scope.organisations_in_sector(node.record_id)
-                loose = scope.unattributed_deals(node.record_id)
+                count, total = scope.unattributed_summary(node.record_id)
+                loose = None  # read when the group is opened
             else:
                 rows = self._store.organisations_in_sector(node.record_id, self._filters)
                 loose = self._store.unattributed_deals(node.record_id, self._filters)
+                count, total = len(loose), sum(d.amount_usd or 0.0 for d in loose)
             # Rows, not nodes: a node is made when its row is shown (thousands may never be).
             out: list[Any] = list(rows)
-            if loose:
+            if count:
                 group = self._new(kind=UNATTRIBUTED, record_id=node.record_id, name=UNATTRIBUTED_LABEL,
-                                  parent=node, deal_count=len(loose),
-                                  total_usd=sum(d.amount_usd or 0.0 for d in loose), sector_id=node.record_id)
-                group.children = [self._deal_node(d, group) for d in loose]
-                group.fetched = True
+                                  parent=node, deal_count=count, total_usd=total, sector_id=node.record_id)
+                if loose is not None:
+                    group.children = [self._deal_node(d, group) for d in loose]
+                    group.fetched = True
+                else:
+                    group.has_more = True
                 out.append(group)
             return out
+        if node.kind == UNATTRIBUTED and scope is not None:
+            return [self._deal_node(r, node) for r in scope.unattributed_deals(node.record_id)]
         if node.kind == "organisation":
             if scope is not None:
                 rows = scope.deals_of_organisation(node.record_id, node.sector_id)

@@ -46,9 +46,11 @@ class FilterScope:
     link_deal: np.ndarray
     link_sector: np.ndarray
     link_org: np.ndarray
+    link_amount: np.ndarray
     _store: Store | None = None
     _names: dict[int, tuple[str, str]] = field(default_factory=dict)
     _organisations: dict[int, list[queries.OrganisationRow]] = field(default_factory=dict)
+    _deals: dict[int, queries.DealRow] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     # --- the sector tree's questions, answered like the store answers them unfiltered ------
@@ -102,6 +104,11 @@ class FilterScope:
             mask &= self.link_sector == sector_id
         return np.unique(self.link_deal[mask])
 
+    def unattributed_summary(self, sector_id: int) -> tuple[int, float]:
+        """How many deals of a sector have no organisation, and their USD total."""
+        mask = (self.link_sector == sector_id) & (self.link_org < 0)
+        return int(np.count_nonzero(mask)), float(self.link_amount[mask].sum())
+
     def unattributed_deals(self, sector_id: int) -> list[queries.DealRow]:
         ids = np.unique(self.link_deal[(self.link_sector == sector_id) & (self.link_org < 0)])
         return self._rows(ids)
@@ -119,7 +126,16 @@ class FilterScope:
     def _rows(self, deal_ids: np.ndarray) -> list[queries.DealRow]:
         if deal_ids.size == 0 or self._store is None:
             return []
-        return self._store.deal_rows(deal_ids.tolist())
+        with self._lock:
+            known = {i: self._deals[i] for i in deal_ids.tolist() if i in self._deals}
+        missing = [i for i in deal_ids.tolist() if i not in known]
+        if missing:
+            fetched = self._store.deal_rows(missing)
+            with self._lock:
+                self._deals.update((r.id, r) for r in fetched)
+            known.update((r.id, r) for r in fetched)
+        # the store's order: by date (undated first), then title
+        return sorted(known.values(), key=lambda r: (r.start_day is not None, r.start_day or 0, r.title))
 
     @property
     def organisation_count(self) -> int:
@@ -196,7 +212,7 @@ def build_scope(store: Store, filters: Filters, cancelled: Callable[[], bool] = 
         filters=filters, ids=ids, sectors=tree, timeline_ids=ids if dateless == filters else timeline_ids,
         pair_org=pair_org, pair_sector=pair_sector, pair_count=pair_count.astype(np.int64), pair_total=pair_total,
         own_org=own_org, own_sector=own_sector,
-        link_deal=link_deal, link_sector=link_sector, link_org=link_org,
+        link_deal=link_deal, link_sector=link_sector, link_org=link_org, link_amount=link_amount,
         _store=store,
     )
     check()
@@ -204,10 +220,20 @@ def build_scope(store: Store, filters: Filters, cancelled: Callable[[], bool] = 
     every = np.union1d(pair_org, own_org)
     if every.size <= NAMES_PREFETCHED:
         scope.names(every)
+        # … and the deals the tree opens by itself: those of each sector's first organisations
+        wanted = [np.zeros(0, dtype=np.int64)]
         for sector_id in np.union1d(pair_sector, own_sector).tolist():
             check()
-            scope.organisations_in_sector(int(sector_id))
+            rows = scope.organisations_in_sector(int(sector_id))
+            wanted += [scope.deal_ids(r.id, int(sector_id)) for r in rows[:DEALS_OF_FIRST]]
+        deals = np.unique(np.concatenate(wanted))
+        if deals.size <= DEALS_PREFETCHED:
+            scope._rows(deals)
     return scope
+
+
+DEALS_OF_FIRST = 3  # organisations per sector whose deals are read ahead
+DEALS_PREFETCHED = 5_000
 
 
 NAMES_PREFETCHED = 60_000

@@ -392,16 +392,20 @@ class TimelineView(QWidget):
             except StoreError:
                 log.exception("filtering the timeline")
                 ids = {}
-            keep = np.zeros(len(full), dtype=bool)
+            # Look the (few) passing ids up among the loaded records' sorted keys, rather than
+            # every loaded record up among the passing ids: cost follows the result, not the load.
+            full_derived = self._full_derived()
+            sorted_keys, order = full_derived["keys_sorted"], full_derived["keys_order"]
+            found = []
             for name, passing in ids.items():
-                of_type = np.flatnonzero(full.record_type == TYPE_CODE[name])
-                if passing.size == 0 or of_type.size == 0:
+                if passing.size == 0:
                     continue
-                ids_here = full.record_id[of_type]
-                pos = np.minimum(np.searchsorted(passing, ids_here), passing.size - 1)
-                keep[of_type] = passing[pos] == ids_here
-            rows = np.flatnonzero(keep)
-            derived = {name: column[rows] for name, column in self._full_derived().items() if name != "keys_order"}
+                want = (np.int64(TYPE_CODE[name]) << KEY_BITS) | passing
+                pos = np.minimum(np.searchsorted(sorted_keys, want), max(sorted_keys.size - 1, 0))
+                found.append(order[pos[sorted_keys[pos] == want]] if sorted_keys.size else pos[:0])
+            rows = np.sort(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+            derived = {name: column[rows] for name, column in full_derived.items()
+                       if name not in ("keys_order", "keys_sorted")}
             self._set_data(full.take(rows), derived)
         else:
             self._set_data(full, self._full_derived())
@@ -413,7 +417,8 @@ class TimelineView(QWidget):
         if getattr(self, "_derived_of", None) is not self._full:
             self._derived = self._derive(self._full)
             keys = self._derived["keys"]
-            self._derived["keys_order"] = np.argsort(keys, kind="stable")
+            self._derived["keys_order"] = order = np.argsort(keys, kind="stable")
+            self._derived["keys_sorted"] = keys[order]
             self._derived_of = self._full
         return self._derived
 
@@ -445,7 +450,7 @@ class TimelineView(QWidget):
         self._reset_label_widths()
         keys = d["keys"]
         self._keys_order = d["keys_order"] if "keys_order" in d else np.argsort(keys, kind="stable")
-        self._keys_sorted = keys[self._keys_order]
+        self._keys_sorted = d["keys_sorted"] if "keys_sorted" in d else keys[self._keys_order]
         self._src.kind_code = data.record_type
         self._src.precision = data.precision
         self._src.is_period = self._is_period
@@ -1207,8 +1212,7 @@ class TimelineView(QWidget):
                 or any(c.action != "update" or c.record_type not in TIMELINE_TYPES for c in edits)):
             return False
         derived = self._full_derived()
-        keys, order = derived["keys"], derived["keys_order"]
-        sorted_keys = keys[order]
+        sorted_keys, order = derived["keys_sorted"], derived["keys_order"]
         by_type: dict[str, list[int]] = {}
         for c in edits:
             by_type.setdefault(c.record_type, []).append(c.record_id)
