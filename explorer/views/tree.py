@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QModelIndex, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLineEdit, QTreeView, QVBoxLayout, QWidget
 
 from explorer.itemmodels.sector_tree import REF_ROLE, SectorTreeModel
@@ -73,15 +74,22 @@ class SectorTreeView(QWidget):
         state.store_replaced.connect(self._on_store_replaced)
         self._reload(Filters())
 
-    MIN_NAME_WIDTH = 190
+    MIN_NAME_WIDTH = 150
+    COUNTRY_WIDTH = 80
 
     def _fit_number_columns(self) -> None:
-        # Widths from the widest figure: ResizeToContents asks every loaded row for its size
-        # hint on each change, which was most of a keystroke with thousands of rows open.
+        # Widths from the top-level rows, whose figures are the largest (totals roll up), and the
+        # header: ResizeToContents asks every loaded row for its size hint on each change, which
+        # was most of a keystroke with thousands of rows open.
         metrics = self.tree.fontMetrics()
+        bold = QFontMetrics(self.model.data(self.model.index(0, 0), Qt.ItemDataRole.FontRole) or self.tree.font())
         header = self.tree.header()
-        header.resizeSection(2, metrics.horizontalAdvance("000,000") + 28)
-        header.resizeSection(3, metrics.horizontalAdvance("US$000.0 bn") + 28)
+        for column in (2, 3):
+            texts = [str(self.model.index(r, column).data() or "") for r in range(self.model.rowCount())]
+            widest = max([bold.horizontalAdvance(t) for t in texts] + [
+                header.fontMetrics().horizontalAdvance(self.model.COLUMNS[column]) + 14,
+                metrics.horizontalAdvance("0,000")])
+            header.resizeSection(column, widest + 14)
         self._fit_name_column()
 
     def changeEvent(self, event: QEvent) -> None:
@@ -97,9 +105,15 @@ class SectorTreeView(QWidget):
 
     def _fit_name_column(self) -> None:
         header = self.tree.header()
-        others = sum(header.sectionSize(c) for c in range(1, self.model.columnCount()))
-        available = self.tree.viewport().width() - others
-        header.resizeSection(0, max(self.MIN_NAME_WIDTH, available))
+        figures = header.sectionSize(2) + header.sectionSize(3)
+        width = self.tree.viewport().width()
+        # A narrow tree drops the country column before the names or the totals get cut (the
+        # detail pane still says where each record is).
+        narrow = width - figures - self.COUNTRY_WIDTH < self.MIN_NAME_WIDTH
+        if narrow != header.isSectionHidden(1):
+            header.setSectionHidden(1, narrow)
+        others = figures + (0 if narrow else header.sectionSize(1))
+        header.resizeSection(0, max(self.MIN_NAME_WIDTH, width - others))
 
     # --- filters ---------------------------------------------------------------------
 
@@ -159,6 +173,7 @@ class SectorTreeView(QWidget):
         self._syncing = True
         try:
             self.model.set_filters(filters, scope, sectors=sectors)
+            self._fit_number_columns()
             if not was_filtered and filters.active:
                 self._unfiltered_expansion = expanded  # what the user had open, for when filters clear
             if filters.active:
