@@ -218,19 +218,33 @@ class AppState(QObject):
             on_ready(scope)
             return
         store = self.store
-        job = BackgroundJob(lambda cancelled, _report: store.filter_scope(filters, cancelled), label)
+
+        def ready(scope: Any) -> None:
+            self._keep_scope(scope)
+            on_ready(scope)
+
+        self._start_job(owner, label, lambda cancelled, _report: store.filter_scope(filters, cancelled), ready)
+
+    def _start_job(self, owner: Any, label: str, work: Any, on_result: Callable[[Any], None],
+                   on_progress: Callable[[Any], None] | None = None) -> None:
+        """Run ``work`` as ``owner``'s background job. Its result goes to ``on_result`` on the GUI
+        thread (unless another database was opened meanwhile) before the job is announced as
+        done, so the status bar counts what the views then show."""
+        store = self.store
+        job = BackgroundJob(work, label)
         self._jobs[owner] = job
 
-        def finished(scope: Any) -> None:
-            self._forget_job(owner, job)
+        def finished(result: Any) -> None:
             if store is self.store:
-                self._keep_scope(scope)
-                on_ready(scope)
+                on_result(result)
+            self._forget_job(owner, job)
 
         def failed(error: Any) -> None:
             self._forget_job(owner, job)
-            self._report_failure("Filtering", error)
+            self._report_failure(label, error)
 
+        if on_progress is not None:
+            job.progress.connect(on_progress)
         job.finished.connect(finished)
         job.failed.connect(failed)
         job.start()
@@ -268,15 +282,7 @@ class AppState(QObject):
             if data is not None:
                 on_loaded(data, False)
 
-        job = BackgroundJob(work, "Loading the timeline")
-        self._jobs["timeline"] = job
-        job.progress.connect(progress)
-        # shown first, then announced as done (the status bar counts what is shown)
-        job.finished.connect(lambda data: (on_loaded(data, True), self._forget_job("timeline", job)))
-        job.failed.connect(lambda error: (self._forget_job("timeline", job),
-                                          self._report_failure("Loading the timeline", error)))
-        job.start()
-        self._announce_busy()
+        self._start_job("timeline", "Loading the timeline", work, lambda data: on_loaded(data, True), progress)
 
     def request_sector_tree(self, on_ready: Callable[[list[Any]], None], owner: Any,
                             meanwhile: Callable[[], None] | None = None) -> None:
@@ -295,22 +301,7 @@ class AppState(QObject):
             return
         if meanwhile is not None:
             meanwhile()
-        job = BackgroundJob(lambda _cancelled, _report: store.sector_tree(), "Adding up sector totals")
-        self._jobs[owner] = job
-
-        def finished(sectors: Any) -> None:
-            self._forget_job(owner, job)
-            if store is self.store:
-                on_ready(sectors)
-
-        def failed(error: Any) -> None:
-            self._forget_job(owner, job)
-            self._report_failure("Adding up sector totals", error)
-
-        job.finished.connect(finished)
-        job.failed.connect(failed)
-        job.start()
-        self._announce_busy()
+        self._start_job(owner, "Adding up sector totals", lambda _cancelled, _report: store.sector_tree(), on_ready)
 
     def cancel_scope_request(self, owner: Any) -> None:
         self._cancel_job(owner)
