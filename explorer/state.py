@@ -64,7 +64,7 @@ class AppState(QObject):
     HISTORY_LIMIT = 200
     # Below this many records a filter's queries take less than a frame: run them in line.
     BACKGROUND_FROM_RECORDS = 50_000
-    SCOPES_KEPT = 2  # the global filters and the tree box: a broad scope at 1e6 holds tens of MB
+    SCOPES_KEPT = 2  # the global filters and the tree box: a broad scope at 1e6 holds ~30 MB
     TIMELINE_PART_ROWS = 300_000  # rows read between two paints of a timeline still loading
 
     def __init__(self, store: Store, parent: QObject | None = None) -> None:
