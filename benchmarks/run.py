@@ -473,6 +473,10 @@ def child(db: Path, runs: int) -> dict[str, Any]:
         [a / b for a, b in zip(load_ms, raw_ms, strict=True)]
     )
     win.close()
+    # Closing checkpoints the write-ahead log the form edits left: the cached database is then
+    # one self-contained file again (copying it without its -wal would give a corrupt copy).
+    state.wait_idle()
+    store.close()
     shutil.rmtree(tmp_data, ignore_errors=True)
     return out
 
