@@ -291,20 +291,19 @@ class AppState(QObject):
         ``meanwhile()``, so the view can show something in the moment)."""
         self._cancel_job(owner)
         store = self.store
-        if self._size < self.BACKGROUND_FROM_RECORDS or store.sector_tree_cached():
-            try:
+        try:
+            sectors = store.cached_sector_tree()
+            if sectors is None and self._size < self.BACKGROUND_FROM_RECORDS:
                 sectors = store.sector_tree()
-            except StoreError:
-                log.exception("reading the sector tree")
-                sectors = []
+        except StoreError:
+            log.exception("reading the sector tree")
+            sectors = []
+        if sectors is not None:
             on_ready(sectors)
             return
         if meanwhile is not None:
             meanwhile()
         self._start_job(owner, "Adding up sector totals", lambda _cancelled, _report: store.sector_tree(), on_ready)
-
-    def cancel_scope_request(self, owner: Any) -> None:
-        self._cancel_job(owner)
 
     def _report_failure(self, what: str, error: BaseException) -> None:
         log.error("%s failed", what, exc_info=error)

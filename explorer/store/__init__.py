@@ -170,21 +170,14 @@ class Store:
             if filters is not None and filters.active:
                 return queries.sector_tree(conn, filters)
             # Unfiltered totals are asked for by several views at start-up and cost seconds at a
-            # million deals: kept until the change log (every write, from any process) moves on.
-            stamp = conn.execute(sa.text("SELECT max(id) FROM changelog")).scalar()
-            cached = getattr(self, "_sector_tree_cache", None)
-            if cached is None or cached[0] != stamp:
-                cached = (stamp, queries.sector_tree(conn, None))
-                self._sector_tree_cache = cached
-            return copy.deepcopy(cached[1])
+            # million deals: kept until the change log moves on.
+            return copy.deepcopy(self._unchanged(conn, ("sector_tree",), lambda: queries.sector_tree(conn, None)))
 
-    def sector_tree_cached(self) -> bool:
-        """Whether unfiltered totals are ready (no write since they were added up)."""
-        cached = getattr(self, "_sector_tree_cache", None)
-        if cached is None:
-            return False
+    def cached_sector_tree(self) -> list[queries.SectorNode] | None:
+        """The unfiltered sector tree if its totals are still current (no write since), else None."""
         with self.engine.connect() as conn:
-            return cached[0] == conn.execute(sa.text("SELECT max(id) FROM changelog")).scalar()
+            found = self._unchanged(conn, ("sector_tree",), lambda: None)
+        return None if found is None else copy.deepcopy(found)
 
     def sector_hierarchy(self) -> list[tuple[int, str, int | None]]:
         """(id, name, parent id) of every sector: cheap, for views that only need the hierarchy."""
@@ -227,7 +220,7 @@ class Store:
         """Many validated records in one transaction (generated or imported data); returns their ids."""
         from explorer.store import bulk
 
-        self._sector_tree_cache = self._unchanged_cache = None  # bulk rows write no change log
+        self._unchanged_cache = None  # bulk rows write no change log
         with self.write() as session:
             return bulk.create_many(session, record_type, rows)
 
@@ -241,13 +234,14 @@ class Store:
                                         lambda: queries.organisations_in_sector(conn, sector_id, None)))
 
     def _unchanged(self, conn: sa.Connection, key: Any, compute: Callable[[], Any]) -> Any:
-        """``compute()``, remembered until the change log moves on (a write from any process)."""
+        """``compute()``, remembered until the change log moves on (a write from any process);
+        a ``compute`` giving None only asks whether something is remembered."""
         stamp = conn.execute(sa.text("SELECT max(id) FROM changelog")).scalar()
         cache = getattr(self, "_unchanged_cache", None)
         if cache is None or cache[0] != stamp:
             cache = (stamp, {})
             self._unchanged_cache = cache
-        if key not in cache[1]:
+        if cache[1].get(key) is None:
             cache[1][key] = compute()
         return cache[1][key]
 
