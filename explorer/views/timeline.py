@@ -744,7 +744,8 @@ class TimelineView(QWidget):
                 continue
             geo = self._item_geometry(g, a, b, width)
             rows, _used = pack_rows(geo["x0"], geo["full"], geo["bare"], lane.rows)
-            room = label_room(geo["x0"], rows, geo["label_x"])
+            # … and before the plot's right edge: a label cut there mid-word looks broken.
+            room = np.minimum(label_room(geo["x0"], rows, geo["label_x"]), width - 4.0 - geo["label_x"])
             texts, label_end = self._fit_labels(geo, room)
             parts["idx"].append(g)
             parts["y"].append(lane.top + rows + 0.5)
