@@ -64,7 +64,7 @@ class AppState(QObject):
     HISTORY_LIMIT = 200
     # Below this many records a filter's queries take less than a frame: run them in line.
     BACKGROUND_FROM_RECORDS = 50_000
-    SCOPES_KEPT = 2  # the global filters and the tree box: a broad scope at 1e6 holds ~30 MB
+    SCOPES_KEPT = 2  # the global filters' and the newest (the tree box's): see _keep_scope
     TIMELINE_PART_ROWS = 300_000  # rows read between two paints of a timeline still loading
 
     def __init__(self, store: Store, parent: QObject | None = None) -> None:
@@ -310,9 +310,14 @@ class AppState(QObject):
         self.background_failed.emit(f"{what} did not finish: {error_message(error)} Details are in the log.")
 
     def _keep_scope(self, scope: Any) -> None:
+        """Keep the newest scope and the global filters' one: a scope the tree box superseded
+        (each keystroke makes one) would only hold memory, ~30 MB for a broad one at 1e6."""
         self._scopes[scope.filters] = scope
+        keep = {scope.filters, self._filters, self._wanted}
+        for filters in [f for f in self._scopes if f not in keep]:
+            del self._scopes[filters]
         while len(self._scopes) > self.SCOPES_KEPT:
-            del self._scopes[next(iter(self._scopes))]
+            del self._scopes[next(f for f in self._scopes if f != scope.filters)]
 
     def _forget_job(self, owner: Any, job: BackgroundJob) -> None:
         if self._jobs.get(owner) is job:

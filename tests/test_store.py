@@ -26,6 +26,7 @@ from explorer.store import (
     ValidationError,
     migrate,
     open_store,
+    queries,
 )
 from explorer.store.queries import TIMELINE_TYPES
 
@@ -389,8 +390,14 @@ def _tree_rows(source, sectors) -> set[tuple]:
     return out
 
 
-def test_a_filter_scope_lists_what_the_per_row_queries_list(store: Store) -> None:
-    """The views' shared answer to a filter (one query, grouped in numpy) matches asking SQL row by row."""
+@pytest.mark.parametrize("chunk_rows", [None, 3], ids=["one-read", "many-chunks"])
+def test_a_filter_scope_lists_what_the_per_row_queries_list(
+    store: Store, chunk_rows: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The views' shared answer to a filter (one query, grouped in numpy) matches asking SQL row
+    by row, also when the passing deals are read in many chunks (as on large databases)."""
+    if chunk_rows is not None:
+        monkeypatch.setattr(queries, "FETCH_CHUNK", chunk_rows)
     manufacturing = next(s for s in store.sector_tree() if s.name == "Manufacturing")
     india = next(i for i, name in store.list_records("country") if name == "India")
     cases = [

@@ -153,14 +153,21 @@ def build_scope(store: Store, filters: Filters, cancelled: Callable[[], bool] = 
     de, do, org = t["deal"], t["dealorganisation"], t["organisation"]
     with store.engine.connect() as conn:
         dialect = conn.dialect.name
-        links = queries.fetch_rows(
+        # In chunks straight into arrays: a broad filter passes a million links, and as Python
+        # tuples all at once they would take several hundred MB.
+        parts = [np.zeros((0, 4))]
+        for chunk in queries.fetch_chunks(
             conn,
             sa.select(de.c.id, sa.func.coalesce(de.c.sector_id, -1), sa.func.coalesce(de.c.amount_usd, 0.0),
                       sa.func.coalesce(do.c.organisation_id, -1))
             .select_from(de.outerjoin(do, do.c.deal_id == de.c.id))
             .where(*deal_conditions(filters, dialect, t)),
-        )
-        check()
+        ):
+            parts.append(np.array(chunk, dtype=np.float64).reshape(-1, 4))
+            del chunk
+            check()
+        link = np.concatenate(parts)
+        del parts
         other = [name for name in queries.TIMELINE_TYPES if name != "deal"]
         ids = queries.passing_ids(conn, filters, other)
         check()
@@ -178,7 +185,6 @@ def build_scope(store: Store, filters: Filters, cancelled: Callable[[], bool] = 
         check()
         hierarchy = queries.sector_hierarchy(conn)
 
-    link = np.array(links, dtype=np.float64).reshape(-1, 4)
     link_deal = link[:, 0].astype(np.int64)
     link_sector = link[:, 1].astype(np.int64)
     link_amount = link[:, 2]

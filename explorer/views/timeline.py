@@ -91,6 +91,17 @@ LABEL_MAX_PX = 300.0
 KEY_BITS = 40
 
 
+def _record_keys(data: TimelineData) -> np.ndarray:
+    """(type, id) of each record as one sortable int64: looked up with a binary search."""
+    return data.record_type.astype(np.int64) << KEY_BITS | data.record_id
+
+
+def _positions(rows: np.ndarray) -> np.ndarray:
+    """Row positions in the narrowest integer type that holds them: a million-record timeline
+    keeps several such arrays, and int32 halves them."""
+    return rows.astype(np.int32) if rows.size < 2**31 - 1 else rows
+
+
 def _today_day() -> int:
     return QDate(1970, 1, 1).daysTo(QDate.currentDate())
 
@@ -405,7 +416,7 @@ class TimelineView(QWidget):
                 found.append(order[pos[sorted_keys[pos] == want]] if sorted_keys.size else pos[:0])
             rows = np.sort(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
             derived = {name: column[rows] for name, column in full_derived.items()
-                       if name not in ("keys_order", "keys_sorted")}
+                       if name not in ("keys", "keys_order", "keys_sorted")}
             self._set_data(full.take(rows), derived)
         else:
             self._set_data(full, self._full_derived())
@@ -416,8 +427,8 @@ class TimelineView(QWidget):
         at a million records otherwise)."""
         if getattr(self, "_derived_of", None) is not self._full:
             self._derived = self._derive(self._full)
-            keys = self._derived["keys"]
-            self._derived["keys_order"] = order = np.argsort(keys, kind="stable")
+            keys = self._derived.pop("keys")  # only the sorted copy is kept: 7 MB a million
+            self._derived["keys_order"] = order = _positions(np.argsort(keys, kind="stable"))
             self._derived["keys_sorted"] = keys[order]
             self._derived_of = self._full
         return self._derived
@@ -436,8 +447,8 @@ class TimelineView(QWidget):
         return {
             "lo": ext.lo, "hi": ext.hi, "core_lo": ext.core_lo, "core_hi": ext.core_hi,
             "is_period": is_period, "is_span": is_span, "anchor": anchor,
-            "thickness": np.nan_to_num(thick, nan=0.0),
-            "keys": data.record_type.astype(np.int64) << KEY_BITS | data.record_id,
+            "thickness": np.nan_to_num(thick, nan=0.0).astype(np.float32),
+            "keys": _record_keys(data),
         }
 
     def _set_data(self, data: TimelineData, derived: dict[str, np.ndarray] | None = None) -> None:
@@ -448,9 +459,12 @@ class TimelineView(QWidget):
         self._thickness = d["thickness"]
         self._label_cache = {}
         self._reset_label_widths()
-        keys = d["keys"]
-        self._keys_order = d["keys_order"] if "keys_order" in d else np.argsort(keys, kind="stable")
-        self._keys_sorted = d["keys_sorted"] if "keys_sorted" in d else keys[self._keys_order]
+        if "keys_sorted" in d:
+            self._keys_order, self._keys_sorted = d["keys_order"], d["keys_sorted"]
+        else:
+            keys = _record_keys(data)
+            self._keys_order = _positions(np.argsort(keys, kind="stable"))
+            self._keys_sorted = keys[self._keys_order]
         self._src.kind_code = data.record_type
         self._src.precision = data.precision
         self._src.is_period = self._is_period
@@ -509,11 +523,11 @@ class TimelineView(QWidget):
             none = len(self._countries)
             lane = self._country_codes(data.country_id)
             labels = [name for _cid, name in self._countries] + [NO_COUNTRY]
-        self._lane = lane.astype(np.int64) if n else np.zeros(0, dtype=np.int64)
+        self._lane = lane.astype(np.int16) if n else np.zeros(0, dtype=np.int16)
         self._lane_labels = labels
         self._lane_order = []
         for k in range(len(labels)):
-            members = np.flatnonzero(self._lane == k)
+            members = _positions(np.flatnonzero(self._lane == k))
             members = members[np.argsort(self._lo[members], kind="stable")]
             self._lane_order.append(members)
         self._index_lanes()
@@ -567,7 +581,7 @@ class TimelineView(QWidget):
             # India saffron, Japan red read naturally; beyond that the qualitative palette.
             base = [QColor(c) for c in ("#F28E2B", "#E15759", "#4E79A7", "#59A14F", "#B07AA1")]
             colours = [base[k % len(base)] for k in range(none)] + [QColor(NONE_COLOUR)]
-        self._colour = codes if n else np.zeros(0, dtype=np.int64)
+        self._colour = codes.astype(np.int16) if n else np.zeros(0, dtype=np.int16)
         self._src.colour = self._colour
         self._index_lanes()
         self._src.style.colours = colours
@@ -657,7 +671,7 @@ class TimelineView(QWidget):
         return text
 
     def _reset_label_widths(self) -> None:
-        self._label_w = np.full(len(self._data), np.nan)
+        self._label_w = np.full(len(self._data), np.nan, dtype=np.float32)
         self._elided = {}
 
     def _label_widths(self, g: np.ndarray) -> np.ndarray:
@@ -1233,7 +1247,8 @@ class TimelineView(QWidget):
             for column in ("start", "end", "precision", "amount_usd", "sector_id", "country_id", "label"):
                 getattr(self._full, column)[at] = getattr(rows, column)
             for column, values in self._derive(rows).items():
-                derived[column][at] = values
+                if column in derived:  # keys (type, id) do not change
+                    derived[column][at] = values
         self._full_lanes = None  # dates, sectors or countries may have moved records between rows
         self._data_filters = None
         self._apply_data_filters()
