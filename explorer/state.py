@@ -348,6 +348,10 @@ class AppState(QObject):
         for owner in list(self._jobs):
             self._cancel_job(owner)
 
+    def working_for(self, owner: Any) -> bool:
+        """Whether background work asked for by ``owner`` is still under way."""
+        return owner in self._jobs
+
     def cancel_background(self) -> None:
         """Stop what runs in the background; filters still being worked out are dropped."""
         for owner in list(self._jobs):

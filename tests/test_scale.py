@@ -267,6 +267,39 @@ def test_tree_from_a_filter_scope_shows_the_rows_the_per_node_queries_give(
     qtmodeltester.check(scoped)
 
 
+def _sector_listings(model: SectorTreeModel) -> list[list[tuple[str, int]]]:
+    """Each sector's rows in the order the tree shows them, every row of every sector loaded."""
+    out = []
+    stack = [model.index(r, 0) for r in range(model.rowCount())]
+    while stack:
+        index = stack.pop()
+        node = model.node(index)
+        if node.kind != "sector":
+            continue
+        model.ensure_fetched(node)
+        children = [model.index(r, 0, index) for r in range(model.rowCount(index))]
+        out.append([(model.node(c).kind, model.node(c).record_id) for c in children])
+        stack += children
+    return out
+
+
+def test_a_filtered_tree_lists_each_sector_largest_total_first_as_a_full_sort_would(large_store: Store) -> None:
+    """Under a filter the tree keeps the scope's order instead of sorting thousands of rows
+    again; the rows and the group of deals without an organisation land where a sort puts them."""
+    filters = Filters(text="steel")
+    scoped = SectorTreeModel(large_store)
+    scoped.sort(3, Qt.SortOrder.DescendingOrder)
+    scoped.set_filters(filters, large_store.filter_scope(filters))
+    per_node = SectorTreeModel(large_store)
+    per_node.sort(3, Qt.SortOrder.DescendingOrder)
+    per_node.set_filters(filters)
+    listings = _sector_listings(scoped)
+    assert listings == _sector_listings(per_node)
+    places = [[kind for kind, _id in rows].index("unattributed") for rows in listings
+              if any(kind == "unattributed" for kind, _id in rows)]
+    assert any(place > 0 for place in places)  # some groups land among the organisations
+
+
 def test_typing_in_the_tree_filter_runs_in_the_background_and_can_be_cancelled(
     qtbot, window: MainWindow, large_store: Store
 ) -> None:

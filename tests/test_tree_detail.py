@@ -57,6 +57,26 @@ def test_typing_in_the_filter_box_narrows_the_tree(qtbot, store: Store) -> None:
     assert RecordRef("organisation", org_id(store, "Sumitomo Realty")) in view.model.visible_refs()
 
 
+def test_a_space_or_a_short_word_in_the_filter_box_leaves_the_tree_as_the_user_arranged_it(qtbot, store: Store) -> None:
+    """Words under three letters do not filter: typing one must not rebuild the tree and undo
+    what the user opened or closed meanwhile."""
+    state = AppState(store)
+    view = SectorTreeView(state)
+    qtbot.addWidget(view)
+    qtbot.keyClicks(view.filter_edit, "steel")
+    view.apply_pending_filter()
+    opened = [view.model.index(r, 0) for r in range(view.model.rowCount())
+              if view.tree.isExpanded(view.model.index(r, 0))]
+    assert opened
+    view.tree.collapse(opened[0])
+    qtbot.keyClicks(view.filter_edit, " x")
+    view.apply_pending_filter()
+    assert not view.tree.isExpanded(view.model.index(opened[0].row(), 0))
+    qtbot.keyClicks(view.filter_edit, "yz")  # now a third letter: the tree filters again
+    view.apply_pending_filter()
+    assert view.model.filters.text == "steel xyz" and view.model.rowCount() == 0
+
+
 def test_clicking_an_organisation_selects_it_and_the_detail_pane_names_it(qtbot, store: Store) -> None:
     state = AppState(store)
     view, pane = SectorTreeView(state), DetailPane(state)

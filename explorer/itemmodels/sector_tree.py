@@ -11,7 +11,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QModelRoleDataSpan, QPersistentModelIndex, Qt
 
 from explorer.formatting import usd
 from explorer.state import RecordRef
@@ -23,6 +23,26 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 UNATTRIBUTED = "unattributed"  # the group of a sector's deals with no organisation recorded
 UNATTRIBUTED_LABEL = "No organisation recorded"
 REF_ROLE = Qt.ItemDataRole.UserRole + 2
+# Plain ints: roles arrive as ints, and an enum attribute lookup per call shows in a repaint.
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
+_ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole.value)
+_FONT = int(Qt.ItemDataRole.FontRole.value)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
+_RIGHT = int((Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value)
+_BOLD: list[Any] = []
+# The order a FilterScope lists a sector's organisations in (largest total first, then name:
+# see FilterScope._organisation_rows), which is the tree's default sort.
+SCOPE_ORDER = (3, Qt.SortOrder.DescendingOrder)
+
+
+def _bold_font() -> Any:
+    if not _BOLD:
+        from PySide6.QtGui import QFont
+
+        font = QFont()
+        font.setBold(True)
+        _BOLD.append(font)
+    return _BOLD[0]
 
 
 @dataclass(eq=False, slots=True)
@@ -211,7 +231,10 @@ class SectorTreeModel(QAbstractItemModel):
             return
         node.fetched = True
         new = self._fetch(node)
-        self._sort_nodes(new)
+        if node.kind == "sector" and self._scope is not None and self._sort == SCOPE_ORDER:
+            self._sort_into_place(new)
+        else:
+            self._sort_nodes(new)
         self._hide(new)
         node.pending = new
         self._show_pending(node, self.CHUNK)
@@ -322,10 +345,22 @@ class SectorTreeModel(QAbstractItemModel):
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         node = self._node(index)
-        if node is None:
-            return None
+        return None if node is None else self._value(node, index.column(), role)
+
+    def multiData(self, index: Index, roles: QModelRoleDataSpan) -> None:
+        # A delegate asks seven roles per cell at once: one call here instead of seven data()
+        # calls from C++ into Python (most of a repaint's cost).
+        node = self._node(index)
         column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
+        for item in roles:
+            value = None if node is None else self._value(node, column, item.role())
+            if value is None:
+                item.clearData()
+            else:
+                item.setData(value)
+
+    def _value(self, node: Node, column: int, role: int) -> Any:
+        if role == _DISPLAY:
             if column == 0:
                 return node.name
             if column == 1:
@@ -334,20 +369,17 @@ class SectorTreeModel(QAbstractItemModel):
                 return "" if node.deal_count is None else f"{node.deal_count:,}"
             if column == 3:
                 return "" if node.total_usd is None else usd(node.total_usd) if node.total_usd else "—"
+            return None
+        if role == _ALIGNMENT:
+            return _RIGHT if column >= 2 else None
+        if role == _FONT:
+            return _bold_font() if node.kind == "sector" and node.parent is None else None
         if role == SORT_ROLE:
             return self._sort_key(node, column)
         if role == REF_ROLE:
             return node.ref
-        if role == Qt.ItemDataRole.ToolTipRole and column == 0:
+        if role == _TOOLTIP and column == 0:
             return f"{node.kind.capitalize()}: {node.name}"
-        if role == Qt.ItemDataRole.TextAlignmentRole and column >= 2:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.FontRole and node.kind == "sector" and node.parent is None:
-            from PySide6.QtGui import QFont
-
-            font = QFont()
-            font.setBold(True)
-            return font
         return None
 
     # --- sorting ---------------------------------------------------------------------
@@ -386,6 +418,28 @@ class SectorTreeModel(QAbstractItemModel):
                 self._hide(node.pending)
             elif node.children:
                 self._sort_nodes(node.children)
+
+    def _sort_into_place(self, items: list[Any]) -> None:
+        """Sort a scope's rows of a sector (already in SCOPE_ORDER) with the group of deals
+        without an organisation after them: the group is placed by binary search, where a
+        full sort would call the sort key for each of thousands of rows on every keystroke."""
+        rows = [item for item in items if not isinstance(item, Node)]
+        extra = [item for item in items if isinstance(item, Node)]
+        column, order = SCOPE_ORDER
+
+        def key(item: Any) -> tuple[Any, str]:
+            return self._sort_key(item, column), item.name.lower()
+
+        for item in extra:
+            k, lo, hi = key(item), 0, len(rows)
+            while lo < hi:  # after every row sorting before it or equal (a stable sort's place)
+                mid = (lo + hi) // 2
+                if (key(rows[mid]) >= k) if order == Qt.SortOrder.DescendingOrder else (key(rows[mid]) <= k):
+                    lo = mid + 1
+                else:
+                    hi = mid
+            rows.insert(lo, item)
+        items[:] = rows
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         self.layoutAboutToBeChanged.emit()

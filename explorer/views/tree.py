@@ -63,7 +63,8 @@ class SectorTreeView(QWidget):
 
         # Filtering on every keystroke would query per letter; a short pause batches typing.
         self._filter_timer = QTimer(self, singleShot=True, interval=120)
-        self._filter_timer.timeout.connect(self._apply_filters)
+        self._requested_filters = Filters()
+        self._filter_timer.timeout.connect(self._apply_typed_filter)
         self.filter_edit.textChanged.connect(lambda _t: self._filter_timer.start())
         self.tree.selectionModel().selectionChanged.connect(self._on_tree_selection)
         self.tree.verticalScrollBar().valueChanged.connect(self._show_more_at_the_end)
@@ -135,7 +136,18 @@ class SectorTreeView(QWidget):
             return
         # What passes is worked out once (in the background on large data) and shared with
         # the other views when the filters are the global ones.
+        self._requested_filters = filters
         self._state.request_scope(filters, self._install_scope, owner=self, label="Filtering the tree")
+
+    def _apply_typed_filter(self) -> None:
+        # A space or a word still under three letters leaves the filter as it is: the tree
+        # stays as shown (and a query under way for it goes on) instead of being rebuilt.
+        filters = self.effective_filters()
+        if filters == self.model.filters or (
+                filters == self._requested_filters and self._state.working_for(self)):
+            self._filter_timer.stop()
+            return
+        self._apply_filters()
 
     def _install_scope(self, scope: object) -> None:
         if scope.filters == self.effective_filters():  # type: ignore[attr-defined]
@@ -144,7 +156,7 @@ class SectorTreeView(QWidget):
     def apply_pending_filter(self) -> None:
         """Apply a typed filter now (tests and Enter don't wait for the pause)."""
         if self._filter_timer.isActive():
-            self._apply_filters()
+            self._apply_typed_filter()
 
     def _reload(self, filters: Filters | None = None, scope: object = None) -> None:
         was_filtered = self.model.filters.active
