@@ -74,3 +74,30 @@ def test_the_pledge_chart_is_built_when_a_pledge_is_first_shown(qtbot, store: St
     assert not pane.chart.isVisible()
     state.select(RecordRef("pledge", pledge_id))
     assert pane.chart.isVisible() and len(pane.findChildren(PledgeChart)) == 1  # built once, reused
+
+
+def test_garbage_collection_is_back_on_once_the_window_is_up(demo_path: Path, user_data_dir: Path) -> None:
+    """Start-up pauses the collector (a seventh of start-up otherwise); the running app must
+    collect again, or a long session would keep every cycle it ever made."""
+    script = """
+import gc, json, sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from explorer.app import main
+app = QApplication(sys.argv[:1])
+seen = {}
+def look():
+    seen.update(enabled=gc.isenabled(), frozen=gc.get_freeze_count(), windows=len(app.topLevelWidgets()))
+    app.closeAllWindows()
+    app.quit()
+QTimer.singleShot(500, look)
+code = main(["--db", sys.argv[1]])
+print(json.dumps(dict(seen, code=code)))
+"""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    out = subprocess.run([sys.executable, "-c", script, str(demo_path)], capture_output=True, text=True,
+                         env=env, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert seen["code"] == 0 and seen["windows"] >= 1
+    assert seen["enabled"] and seen["frozen"] > 10_000  # start-up's objects are kept out of collections

@@ -250,6 +250,10 @@ class TimelineView(QWidget):
         self.plot.setAntialiasing(False)
         self.plot.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         item = self.plot.plotItem
+        for side in ("bottom", "left", "top", "right"):
+            # Dates and lanes take no SI prefix: without this every range change re-renders
+            # each axis label's HTML (~50 times before the first paint).
+            item.getAxis(side).enableAutoSIPrefix(False)
         item.hideButtons()
         item.setMenuEnabled(False)
         # The grid is drawn by the lane layer, under the records, at the date axis's own ticks.

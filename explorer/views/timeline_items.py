@@ -19,6 +19,7 @@ os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 import pyqtgraph as pg
 from pyqtgraph.graphicsItems.DateAxisItem import (
     DAY_SPACING,
+    HOUR_SPACING,
     MONTH_SPACING,
     YEAR_SPACING,
     TickSpec,
@@ -423,9 +424,19 @@ class TextWidths:
 # --- date axis ----------------------------------------------------------------------------
 
 
+class _UtcZoomLevel(ZoomLevel):
+    """A ZoomLevel of an axis with a fixed UTC offset: pyqtgraph would work out each tick's
+    local-time offset (loading the system time zone) and then use the fixed one anyway."""
+
+    def moveTicksToLocalTimeCoords(self, ticks: np.ndarray, spacing: int, skipFactor: int) -> np.ndarray:  # noqa: N803
+        if self.utcOffset is not None and spacing > HOUR_SPACING:
+            return ticks + self.utcOffset
+        return super().moveTicksToLocalTimeCoords(ticks, spacing, skipFactor)
+
+
 def _year_month_level() -> ZoomLevel:
     # months carry their year: a view from August to November still says which year it is
-    return ZoomLevel(
+    return _UtcZoomLevel(
         [
             TickSpec(YEAR_SPACING, makeYStepper(1), "%Y", autoSkip=[1, 2, 5, 10, 25]),
             TickSpec(MONTH_SPACING, makeMStepper(1), "%b %Y"),
@@ -435,11 +446,13 @@ def _year_month_level() -> ZoomLevel:
 
 
 def _day_label_level() -> ZoomLevel:
-    return ZoomLevel([TickSpec(DAY_SPACING, makeSStepper(DAY_SPACING), "%d %b %Y", autoSkip=[1, 2, 7])], "99 Mmm 9999")
+    return _UtcZoomLevel(
+        [TickSpec(DAY_SPACING, makeSStepper(DAY_SPACING), "%d %b %Y", autoSkip=[1, 2, 7])], "99 Mmm 9999"
+    )
 
 
 def _month_day_level() -> ZoomLevel:
-    return ZoomLevel(
+    return _UtcZoomLevel(
         [
             TickSpec(MONTH_SPACING, makeMStepper(1), "%b %Y"),
             TickSpec(DAY_SPACING, makeSStepper(DAY_SPACING), "%d", autoSkip=[1, 5, 10]),
