@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import FLOOR_SCRIPT, ROOT, STARTUP_PROBE, demo_database
+from run import FLOOR_SCRIPT, ROOT, demo_database, startup_probe
 
 IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|\s*(\S+)")
 
@@ -118,7 +118,7 @@ def import_self_times(script: str, env: dict[str, str]) -> dict[str, int]:
 
 def explain(db: Path, env: dict[str, str]) -> None:
     floor = import_self_times(FLOOR_SCRIPT, env)
-    app = import_self_times(STARTUP_PROBE.format(root=str(ROOT), db=str(db)), env)
+    app = import_self_times(startup_probe(db), env)
     by_package: dict[str, int] = {}
     for module, us in app.items():
         if module not in floor:
@@ -140,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "explorer-bench",
                         help="where the demo database is built (as in run.py)")
     parser.add_argument("--explain", action="store_true", help="also show imports, phases and store calls")
+    parser.add_argument("--like-for-like", action="store_true",
+                        help="start the app with the collector on throughout, as the floor runs")
     args = parser.parse_args(argv)
     if not args.databases:
         args.cache.mkdir(parents=True, exist_ok=True)
@@ -155,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
             # while the floor's site-packages come precompiled.
             env.pop("PYTHONDONTWRITEBYTECODE", None)
             db = copy_database(source, Path(work))
-            probe = STARTUP_PROBE.format(root=str(ROOT), db=str(db))
+            probe = startup_probe(db, like_for_like=args.like_for_like)
             run_once(probe, env)  # warms the OS file cache and writes the bytecode caches
             run_once(FLOOR_SCRIPT, env)
             floor: list[tuple[float, float]] = []
