@@ -107,6 +107,26 @@ def test_sector_filter_and_date_range_make_all_views_agree(qtbot, window: MainWi
     assert store.get("deal", sorted(tree_deals)[0].record_id).title in window.detail.plain_text()
 
 
+def test_filtering_leaves_the_timeline_plot_where_it_is(qtbot, window: MainWindow) -> None:
+    """A filter that leaves fewer colours in the legend must not move the plot under it (on a
+    projector the whole chart jumped, and jumped back when the filter was cleared)."""
+    plot = window.timeline.plot
+
+    def placed() -> tuple[int, int]:
+        qtbot.wait(10)  # let the layout settle
+        return plot.mapTo(window, plot.rect().topLeft()).y(), plot.height()
+
+    before = placed()
+    combo = window.sector_combo
+    combo.setCurrentIndex(next(i for i in range(combo.count()) if combo.itemText(i).strip() == "Aerospace and space"))
+    assert window.state.filters.sector_ids and placed() == before
+    qtbot.keyClicks(window.search_edit, "zzzz nothing matches this")
+    qtbot.keyClick(window.search_edit, Qt.Key.Key_Return)
+    assert window.timeline.shown_refs() == [] and placed() == before
+    window.state.clear_filters()
+    assert placed() == before
+
+
 def test_search_field_filters_all_views(qtbot, window: MainWindow, store: Store) -> None:
     qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     assert window.search_edit.hasFocus()

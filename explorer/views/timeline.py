@@ -138,6 +138,36 @@ class _TimelineViewBox(pg.ViewBox):
         super().mouseDragEvent(ev, axis)
 
 
+class _LegendLabel(QLabel):
+    """The colour legend above the plot. It keeps the height the legend of every record needs
+    (its reference), so a filter that leaves fewer colours does not make the plot jump up, and
+    back down when the filter is cleared."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setWordWrap(True)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self._reference = QLabel()  # never shown: measures the reference legend at this width
+        self._reference.setTextFormat(Qt.TextFormat.RichText)
+        self._reference.setWordWrap(True)
+
+    def set_legend(self, text: str, reference: str) -> None:
+        self._reference.setText(reference)
+        self.setText(text)
+        self._reserve()
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self._reserve()
+
+    def _reserve(self) -> None:
+        width = self.width()
+        tallest = max(self.heightForWidth(width), self._reference.heightForWidth(width))
+        if tallest != self.minimumHeight():
+            self.setMinimumHeight(tallest)
+
+
 class TimelineView(QWidget):
     """Lanes of dated records; selection, filters and ranges go through AppState.
 
@@ -201,6 +231,7 @@ class TimelineView(QWidget):
         self._keys_order = zi
         self._lane_order: list[np.ndarray] = []
         self._lane_index: list[LaneIndex] = []
+        self._legend_references: dict[str, str] = {}  # colour mode → legend of every record
 
     def _build_ui(self) -> None:
         layout = QVBoxLayout(self)
@@ -227,10 +258,7 @@ class TimelineView(QWidget):
         self.fit_button.setToolTip("Show every record (Home)")
         self.today_button = QPushButton("Today")
         self.today_button.setToolTip("Centre on today, keeping the zoom (T)")
-        self.legend_label = QLabel()
-        self.legend_label.setTextFormat(Qt.TextFormat.RichText)
-        self.legend_label.setWordWrap(True)
-        self.legend_label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.legend_label = _LegendLabel()
         self._control_labels = [lanes_label, colour_label]
         for w in (lanes_label, self.lane_combo, colour_label, self.colour_combo):
             bar.addWidget(w)
@@ -602,7 +630,10 @@ class TimelineView(QWidget):
             for name, c in self._legend
         ]
         mode = COLOUR_MODES[self._colour_mode]
-        self.legend_label.setText(f"<b>{mode}:</b>&nbsp; " + " &nbsp;&nbsp; ".join(parts))
+        text = f"<b>{mode}:</b>&nbsp; " + " &nbsp;&nbsp; ".join(parts)
+        if self._data is self._full:  # the legend of every record: what a filter's must fit in
+            self._legend_references[self._colour_mode] = text
+        self.legend_label.set_legend(text, self._legend_references.get(self._colour_mode, text))
 
     # --- lanes and rows ---------------------------------------------------------------------
 
