@@ -426,3 +426,17 @@ def test_a_filter_scope_lists_what_the_per_row_queries_list(
             expected_ids = store.timeline_ids(dateless)
             assert {k: v.tolist() for k, v in scope.timeline_ids.items()} == {
                 k: v.tolist() for k, v in expected_ids.items()}
+
+
+def test_the_tree_group_of_deals_without_an_organisation_sums_what_it_lists(store: Store) -> None:
+    """The group row's count and total (read without its deals) match the deals it opens to."""
+    steel = Filters(text="steel")
+    checked = 0
+    for sector_id, _name in store.list_records("sector"):
+        for filters in (None, steel):
+            deals = store.unattributed_deals(sector_id, filters)
+            count, total = store.unattributed_summary(sector_id, filters)
+            assert count == len(deals)
+            assert total == pytest.approx(sum(d.amount_usd or 0.0 for d in deals))
+            checked += bool(deals)
+    assert checked, "some sector has deals with no organisation"

@@ -30,9 +30,9 @@ _FONT = int(Qt.ItemDataRole.FontRole.value)
 _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
 _RIGHT = int((Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value)
 _BOLD: list[Any] = []
-# The order a FilterScope lists a sector's organisations in (largest total first, then name:
-# see FilterScope._organisation_rows), which is the tree's default sort.
-SCOPE_ORDER = (3, Qt.SortOrder.DescendingOrder)
+# The order the store and a FilterScope list a sector's organisations in (largest total first,
+# then name: queries.in_tree_order), which is the tree's default sort.
+ROWS_ORDER = (3, Qt.SortOrder.DescendingOrder)
 
 
 def _bold_font() -> Any:
@@ -162,25 +162,21 @@ class SectorTreeModel(QAbstractItemModel):
             if scope is not None:
                 rows = scope.organisations_in_sector(node.record_id)
                 count, total = scope.unattributed_summary(node.record_id)
-                loose = None  # read when the group is opened
             else:
                 rows = self._store.organisations_in_sector(node.record_id, self._filters)
-                loose = self._store.unattributed_deals(node.record_id, self._filters)
-                count, total = len(loose), sum(d.amount_usd or 0.0 for d in loose)
+                count, total = self._store.unattributed_summary(node.record_id, self._filters)
             # Rows, not nodes: a node is made when its row is shown (thousands may never be).
             out: list[Any] = list(rows)
-            if count:
+            if count:  # the group's deals are read when it is opened
                 group = self._new(kind=UNATTRIBUTED, record_id=node.record_id, name=UNATTRIBUTED_LABEL,
                                   parent=node, deal_count=count, total_usd=total, sector_id=node.record_id)
-                if loose is not None:
-                    group.children = [self._deal_node(d, group) for d in loose]
-                    group.fetched = True
-                else:
-                    group.has_more = True
+                group.has_more = True
                 out.append(group)
             return out
-        if node.kind == UNATTRIBUTED and scope is not None:
-            return [self._deal_node(r, node) for r in scope.unattributed_deals(node.record_id)]
+        if node.kind == UNATTRIBUTED:
+            rows = (scope.unattributed_deals(node.record_id) if scope is not None
+                    else self._store.unattributed_deals(node.record_id, self._filters))
+            return [self._deal_node(r, node) for r in rows]
         if node.kind == "organisation":
             if scope is not None:
                 rows = scope.deals_of_organisation(node.record_id, node.sector_id)
@@ -231,7 +227,7 @@ class SectorTreeModel(QAbstractItemModel):
             return
         node.fetched = True
         new = self._fetch(node)
-        if node.kind == "sector" and self._scope is not None and self._sort == SCOPE_ORDER:
+        if node.kind == "sector" and self._sort == ROWS_ORDER:
             self._sort_into_place(new)
         else:
             self._sort_nodes(new)
@@ -420,12 +416,12 @@ class SectorTreeModel(QAbstractItemModel):
                 self._sort_nodes(node.children)
 
     def _sort_into_place(self, items: list[Any]) -> None:
-        """Sort a scope's rows of a sector (already in SCOPE_ORDER) with the group of deals
-        without an organisation after them: the group is placed by binary search, where a
-        full sort would call the sort key for each of thousands of rows on every keystroke."""
+        """Keep a sector's organisation rows in the order they came (ROWS_ORDER) and place the
+        group of deals without an organisation among them by binary search: a full sort would
+        call the sort key for each of thousands of rows whenever a sector opens."""
         rows = [item for item in items if not isinstance(item, Node)]
         extra = [item for item in items if isinstance(item, Node)]
-        column, order = SCOPE_ORDER
+        column, order = ROWS_ORDER
 
         def key(item: Any) -> tuple[Any, str]:
             return self._sort_key(item, column), item.name.lower()

@@ -255,6 +255,15 @@ class Store:
         with self.engine.connect() as conn:
             return queries.unattributed_deals(conn, sector_id, filters)
 
+    def unattributed_summary(self, sector_id: int, filters: Filters | None = None) -> tuple[int, float]:
+        """(count, USD total) of a sector's deals with no organisation; unfiltered ones are kept
+        like the sector rows (the tree asks again whenever it reopens a sector)."""
+        with self.engine.connect() as conn:
+            if filters is not None and filters.active:
+                return queries.unattributed_summary(conn, sector_id, filters)
+            return self._unchanged(conn, ("unattributed", sector_id),
+                                   lambda: queries.unattributed_summary(conn, sector_id, None))
+
     def deal_placement(self, deal_id: int) -> tuple[int | None, list[int]]:
         with self.engine.connect() as conn:
             return queries.deal_placement(conn, deal_id)

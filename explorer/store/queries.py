@@ -481,7 +481,16 @@ def organisations_in_sector(conn: Connection, sector_id: int, filters: Filters |
         )
         .order_by(sa.func.lower(org.c.name))
     )
-    return [OrganisationRow(int(i), n, c, sector_id, int(k), float(t)) for i, n, c, k, t in conn.execute(query)]
+    return in_tree_order([OrganisationRow(int(i), n, c, sector_id, int(k), float(t))
+                          for i, n, c, k, t in conn.execute(query)])
+
+
+def in_tree_order(rows: list[OrganisationRow]) -> list[OrganisationRow]:
+    """A sector's organisations in the tree's default order, largest total first, then by name
+    (descending, as a descending sort on (total, name) gives): the tree keeps this order
+    without sorting thousands of rows again (sector_tree.ROWS_ORDER)."""
+    rows.sort(key=lambda r: (r.total_usd, r.name.lower()), reverse=True)
+    return rows
 
 
 def _deal_rows(conn: Connection, *where: sa.ColumnElement[bool], filters: Filters | None,
@@ -837,6 +846,18 @@ def unattributed_deals(conn: Connection, sector_id: int, filters: Filters | None
     de, do = _table("deal"), m.DealOrganisation.__table__  # type: ignore[attr-defined]
     return _deal_rows(conn, de.c.sector_id == sector_id, ~sa.exists().where(do.c.deal_id == de.c.id),
                       filters=filters)
+
+
+def unattributed_summary(conn: Connection, sector_id: int, filters: Filters | None = None) -> tuple[int, float]:
+    """How many deals of a sector have no organisation, and their USD total (the tree's group
+    row shows these; the deals themselves are read when the group is opened)."""
+    de, do = _table("deal"), m.DealOrganisation.__table__  # type: ignore[attr-defined]
+    query = sa.select(sa.func.count(de.c.id), sa.func.coalesce(sa.func.sum(de.c.amount_usd), 0.0)).where(
+        de.c.sector_id == sector_id, ~sa.exists().where(do.c.deal_id == de.c.id))
+    if filters is not None:
+        query = query.where(*deal_conditions(filters, conn.dialect.name))
+    count, total = conn.execute(query).one()
+    return int(count or 0), float(total or 0.0)
 
 
 def _id_in(conn: Connection, column: sa.ColumnElement[Any], ids: Sequence[int]) -> sa.ColumnElement[bool]:

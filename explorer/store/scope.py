@@ -84,10 +84,7 @@ class FilterScope:
             name, country = names.get(org_id, ("", ""))
             count, total = stats.get(org_id, (0, 0.0))
             rows.append(queries.OrganisationRow(org_id, name, country, sector_id, count, total))
-        # in the tree's default order (largest total first, then name: SCOPE_ORDER in
-        # itemmodels/sector_tree.py), which the tree then keeps without sorting again
-        rows.sort(key=lambda r: (r.total_usd, r.name.lower()), reverse=True)
-        return rows
+        return queries.in_tree_order(rows)
 
     def names(self, organisation_ids: np.ndarray) -> dict[int, tuple[str, str]]:
         with self._lock:
