@@ -147,6 +147,7 @@ class _LegendLabel(QLabel):
         super().__init__()
         self.setTextFormat(Qt.TextFormat.RichText)
         self.setWordWrap(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)  # spare height goes below
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self._reference = QLabel()  # never shown: measures the reference legend at this width
         self._reference.setTextFormat(Qt.TextFormat.RichText)
