@@ -440,3 +440,50 @@ def test_the_tree_group_of_deals_without_an_organisation_sums_what_it_lists(stor
             assert total == pytest.approx(sum(d.amount_usd or 0.0 for d in deals))
             checked += bool(deals)
     assert checked, "some sector has deals with no organisation"
+
+
+def _sector_figures(store: Store) -> dict[int, tuple[int, float]]:
+    out, stack = {}, list(store.sector_tree())
+    while stack:
+        node = stack.pop()
+        out[node.id] = (node.deal_count, round(node.total_usd, 2))
+        stack += node.children
+    return out
+
+
+def test_the_trees_remembered_answers_follow_every_kind_of_write(store: Store) -> None:
+    """Sector totals and listings are kept between writes that cannot change them (a rename
+    must not add up a million deals again); every write that can change them is seen."""
+
+    def answers() -> tuple[dict[int, tuple[int, float]], dict[int, list[tuple[int, str, str, int, float]]]]:
+        listings = {sid: [(r.id, r.name, r.country, r.deal_count, round(r.total_usd, 2))
+                          for r in store.organisations_in_sector(sid)] for sid in sectors}
+        return _sector_figures(store), listings
+
+    def remembered_answers_are_current() -> bool:
+        kept = answers()  # what the store kept across the write
+        store._unchanged_cache = None
+        return kept == answers()  # worked out anew (and kept again for the next write)
+
+    sectors = [sid for sid, _name in store.list_records("sector") if store.organisations_in_sector(sid)]
+    answers()
+    sid = sectors[0]
+    org = store.organisations_in_sector(sid)[0]
+    version = store.get("organisation", org.id).version
+    store.update("organisation", org.id, {"name": org.name + " Holdings"}, expected_version=version)
+    assert store.cached_sector_tree() is not None  # a rename leaves the totals as they were
+    assert remembered_answers_are_current()
+    assert any(r.name == org.name + " Holdings" for r in store.organisations_in_sector(sid))
+    record = next(store.get("deal", d.id) for s in sectors for o in store.organisations_in_sector(s)
+                  for d in store.deals_of_organisation(o.id, s) if store.get("deal", d.id).amount)
+    store.update("deal", record.id, {"amount": record.amount * 3}, expected_version=record.version)
+    assert store.cached_sector_tree() is None
+    assert remembered_answers_are_current()
+    other = next(s for s in sectors if s != sid)
+    version = store.get("organisation", org.id).version
+    store.update("organisation", org.id, {"sector_id": other}, expected_version=version)
+    assert remembered_answers_are_current()
+    country_id, country = store.list_records("country")[0]
+    version = store.get("country", country_id).version
+    store.update("country", country_id, {"name": country + " (renamed)"}, expected_version=version)
+    assert remembered_answers_are_current()

@@ -234,16 +234,38 @@ class Store:
                                         lambda: queries.organisations_in_sector(conn, sector_id, None)))
 
     def _unchanged(self, conn: sa.Connection, key: Any, compute: Callable[[], Any]) -> Any:
-        """``compute()``, remembered until the change log moves on (a write from any process);
-        a ``compute`` giving None only asks whether something is remembered."""
+        """``compute()``, remembered until the change log says a write (from any process) may
+        have changed it; a ``compute`` giving None only asks whether something is remembered."""
         stamp = conn.execute(sa.text("SELECT max(id) FROM changelog")).scalar()
         cache = getattr(self, "_unchanged_cache", None)
         if cache is None or cache[0] != stamp:
-            cache = (stamp, {})
+            kept = self._surviving(conn, cache, stamp) if cache is not None else {}
+            cache = (stamp, kept)
             self._unchanged_cache = cache
         if cache[1].get(key) is None:
             cache[1][key] = compute()
         return cache[1][key]
+
+    CHANGES_LOOKED_AT = 2_000  # more rows than this since the last look: everything is read again
+
+    def _surviving(self, conn: sa.Connection, cache: tuple[Any, dict[Any, Any]], stamp: Any) -> dict[Any, Any]:
+        """What of the cache the writes logged since it was made cannot have changed: renaming an
+        organisation leaves every sector's totals as they were (at a million deals adding them
+        up again takes seconds) and only the listings that show it are read again."""
+        old, values = cache
+        if old is None or stamp is None or not values:
+            return {}
+        rows = conn.execute(
+            sa.text("SELECT action, record_type, record_id, field FROM changelog WHERE id > :old LIMIT :n"),
+            {"old": old, "n": self.CHANGES_LOOKED_AT + 1},
+        ).all()
+        if len(rows) > self.CHANGES_LOOKED_AT:
+            return {}
+        kept = {}
+        for key, value in values.items():
+            if value is not None and all(_keeps(key, value, *row) for row in rows):
+                kept[key] = value
+        return kept
 
     def deals_of_organisation(
         self, organisation_id: int, sector_id: int | None = None, filters: Filters | None = None
@@ -516,6 +538,25 @@ def ensure_demo_copy() -> Path:
 
         build_demo_database(path)
     return path
+
+
+# Record types whose writes never change the sector tree's totals or listings.
+_TREE_UNTOUCHED = frozenset({"event", "pledge", "initiative", "target", "person", "place", "source",
+                             "citation", "story", "storystep"})
+
+
+def _keeps(key: tuple[Any, ...], value: Any, action: str, record_type: str, record_id: int, field: str | None) -> bool:
+    """Whether one logged change leaves a cached tree answer (see Store._surviving) as it was."""
+    if record_type in _TREE_UNTOUCHED:
+        return True
+    kind = key[0]
+    if record_type == "organisation" and action == "update" and field != "sector_id":
+        if kind == "organisations":  # names and countries are listed: only listings without it stay
+            return all(row.id != record_id for row in value)
+        return True  # totals and the loose deals do not depend on an organisation's other fields
+    if record_type == "country" and action == "update":
+        return kind != "organisations"  # listings show country names
+    return False
 
 
 def open_store(target: str | Path | None = None, *, read_only: bool = False) -> Store:
