@@ -15,8 +15,8 @@ from explorer.store.search import MIN_TRIGRAM
 
 TIMELINE_TYPES = {"event", "pledge", "deal", "initiative", "target"}
 EXPAND_ORGANISATIONS = 40  # organisations opened by themselves under a filter
-EXPAND_DEAL_ROWS = 120  # … while the deals they show stay about this many
-EXPAND_ROWS = 300  # rows that opening matching sectors may add, at most (a few screens)
+EXPAND_DEAL_ROWS = 60  # … while the deals they show stay about this many (two screens)
+EXPAND_ROWS = 150  # rows that opening matching sectors may add, at most (a few screens)
 
 
 class SectorTreeView(QWidget):
