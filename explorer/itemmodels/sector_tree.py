@@ -343,12 +343,23 @@ class SectorTreeModel(QAbstractItemModel):
         node = self._node(index)
         return None if node is None else self._value(node, index.column(), role)
 
+    _span_iterable = True  # False once a PySide6 build cannot iterate a role span
+
     def multiData(self, index: Index, roles: QModelRoleDataSpan) -> None:
         # A delegate asks seven roles per cell at once: one call here instead of seven data()
         # calls from C++ into Python (most of a repaint's cost).
+        if not SectorTreeModel._span_iterable:
+            super().multiData(index, roles)  # asks data() role by role
+            return
         node = self._node(index)
         column = index.column()
-        for item in roles:
+        try:
+            items = list(roles)
+        except TypeError:
+            SectorTreeModel._span_iterable = False
+            super().multiData(index, roles)
+            return
+        for item in items:
             value = None if node is None else self._value(node, column, item.role())
             if value is None:
                 item.clearData()
