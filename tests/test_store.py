@@ -487,3 +487,28 @@ def test_the_trees_remembered_answers_follow_every_kind_of_write(store: Store) -
     version = store.get("country", country_id).version
     store.update("country", country_id, {"name": country + " (renamed)"}, expected_version=version)
     assert remembered_answers_are_current()
+
+
+def test_every_write_leaves_exactly_one_search_entry_per_record(store: Store) -> None:
+    """Creating, renaming and deleting keep one index entry per record, under its current name
+    (the entry is found through its title, not a scan of the whole index)."""
+
+    def entries(record_id: int) -> list[str]:
+        with store.engine.connect() as conn:
+            return [t for (t,) in conn.execute(
+                sa.text("SELECT title FROM search_index WHERE record_type = 'organisation' AND record_id = :i"),
+                {"i": record_id})]
+
+    store.create("organisation", {"name": "Quillon Robotics", "kind": "company"})
+    oid = next(h.record_id for h in store.search("Quillon"))
+    assert entries(oid) == ["Quillon Robotics"]
+    version = store.get("organisation", oid).version
+    store.update("organisation", oid, {"name": 'Quillon "Q" Robotics (Japan)'}, expected_version=version)
+    assert entries(oid) == ['Quillon "Q" Robotics (Japan)']
+    assert [h.record_id for h in store.search("Quillon")] == [oid]
+    version = store.get("organisation", oid).version
+    store.update("organisation", oid, {"name": "QR"}, expected_version=version)  # too short to match on
+    assert entries(oid) == ["QR"]
+    version = store.get("organisation", oid).version
+    store.delete("organisation", oid, expected_version=version)
+    assert entries(oid) == [] and store.search("Quillon") == []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -50,14 +50,32 @@ def _rows_for(conn: Connection, record_type: str, ids: Iterable[int] | None) -> 
     return [tuple(r) for r in conn.execute(query)]
 
 
-def reindex(conn: Connection, record_type: str, ids: Iterable[int] | None = None) -> None:
-    """Replace the index rows of the given records (all of the type when ``ids`` is None)."""
+def reindex(
+    conn: Connection, record_type: str, ids: Iterable[int] | None = None, *, titles: Mapping[int, str] | None = None
+) -> None:
+    """Replace the index rows of the given records (all of the type when ``ids`` is None).
+
+    ``titles``: the title each record is indexed under now (before an edit, or the new one for
+    a record just made), so its row is found through the index instead of a scan of it all.
+    """
     if record_type not in INDEXED:
         return
     id_list = None if ids is None else list(ids)
     delete = sa.text("DELETE FROM search_index WHERE record_type = :t")
     if id_list is None:
         conn.execute(delete, {"t": record_type})
+    elif _is_fts(conn) and titles is not None and all(len(titles.get(i) or "") >= MIN_TRIGRAM for i in id_list):
+        # FTS5 cannot index its UNINDEXED columns: matching on those alone reads every row
+        # (a third of a second at a million records, on every save). The title narrows it first.
+        for record_id in id_list:
+            phrase = '"' + titles[record_id].replace('"', '""') + '"'
+            conn.execute(
+                sa.text(
+                    "DELETE FROM search_index WHERE rowid IN (SELECT rowid FROM search_index "
+                    "WHERE search_index MATCH :q AND record_type = :t AND record_id = :i)"
+                ),
+                {"q": "title : " + phrase, "t": record_type, "i": int(record_id)},
+            )
     else:
         for chunk_start in range(0, len(id_list), 500):
             chunk = id_list[chunk_start : chunk_start + 500]
@@ -82,6 +100,15 @@ def reindex(conn: Connection, record_type: str, ids: Iterable[int] | None = None
                 for r in rows
             ],
         )
+
+
+def indexed_title(record_type: str, values: Mapping[str, object] | object) -> str:
+    """The title a record (or a snapshot of its values) is indexed under (see ``reindex``)."""
+    if record_type not in INDEXED:
+        return ""
+    name = INDEXED[record_type][0]
+    title = values.get(name) if isinstance(values, Mapping) else getattr(values, name, None)
+    return str(title or "")
 
 
 def rebuild(conn: Connection) -> None:

@@ -222,7 +222,8 @@ def create(
         [(k, None, v) for k, v in {**cleaned, **link_values}.items() if v not in (None, "", [])],
     )
     session.flush()
-    search.reindex(session.connection(), record_type, [record.id])
+    search.reindex(session.connection(), record_type, [record.id],
+                   titles={record.id: search.indexed_title(record_type, record)})
     return ChangeSet([Change("create", record_type, record.id)])
 
 
@@ -264,7 +265,8 @@ def update(
         session.add(record)
     session.flush()
     _log(session, "update", record_type, record, user, changed)
-    search.reindex(session.connection(), record_type, [record_id])
+    search.reindex(session.connection(), record_type, [record_id],
+                   titles={record_id: search.indexed_title(record_type, current)})
     return ChangeSet([Change("update", record_type, record_id)])
 
 
@@ -398,7 +400,8 @@ def delete(
     )
     session.delete(record)
     session.flush()
-    search.reindex(session.connection(), record_type, [record_id])
+    search.reindex(session.connection(), record_type, [record_id],
+                   titles={record_id: search.indexed_title(record_type, old)})
     changes.changes.append(Change("delete", record_type, record_id))
     return changes
 
