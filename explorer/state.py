@@ -79,6 +79,7 @@ class AppState(QObject):
         self._details: dict[RecordRef, Any] = {}
         self._wanted = self._filters  # the latest filters asked for (committed once their scope is ready)
         self._scopes: dict[Filters, Any] = {}
+        self._scope_companions: dict[str, Callable[[Any], Any]] = {}
         self._jobs: dict[Any, BackgroundJob] = {}
         self._size = store.size_estimate()
 
@@ -156,7 +157,7 @@ class AppState(QObject):
             self._cancel_job("filters")
             self._commit_filters(filters)
             return
-        self.request_scope(filters, self._commit_scope, owner="filters", label="Filtering")
+        self.request_scope(filters, self._commit_scope, owner="filters", label="Filtering", companions=True)
 
     def _commit_scope(self, scope: Any) -> None:
         self._commit_filters(scope.filters)
@@ -200,7 +201,15 @@ class AppState(QObject):
                 return scope.timeline_ids
         return self.store.timeline_ids(filters)
 
-    def request_scope(self, filters: Filters, on_ready: Callable[[Any], None], owner: Any, label: str) -> None:
+    def add_scope_companion(self, key: str, work: Callable[[Any], Any]) -> None:
+        """Have ``work(scope)`` run on the background thread after the scope of new global
+        filters is worked out, its result kept as ``scope.extras[key]``: a view prepares what it
+        will show there instead of on the GUI thread. ``work`` may only read what nobody changes
+        meanwhile (the timeline reads a snapshot it replaces, never edits)."""
+        self._scope_companions[key] = work
+
+    def request_scope(self, filters: Filters, on_ready: Callable[[Any], None], owner: Any, label: str,
+                      *, companions: bool = False) -> None:
         """Call ``on_ready(scope)`` with what passes ``filters``: now if known or cheap, else
         from a background query (a newer request from the same owner replaces it)."""
         self._cancel_job(owner)
@@ -223,7 +232,20 @@ class AppState(QObject):
             self._keep_scope(scope)
             on_ready(scope)
 
-        self._start_job(owner, label, lambda cancelled, _report: store.filter_scope(filters, cancelled), ready)
+        extras = dict(self._scope_companions) if companions else {}
+
+        def work(cancelled: Callable[[], bool], _report: Any) -> Any:
+            scope = store.filter_scope(filters, cancelled)
+            for key, companion in extras.items():
+                if cancelled():
+                    break
+                try:
+                    scope.extras[key] = companion(scope)
+                except Exception:  # the view works it out itself then
+                    log.exception("preparing %s for new filters", key)
+            return scope
+
+        self._start_job(owner, label, work, ready)
 
     def _start_job(self, owner: Any, label: str, work: Any, on_result: Callable[[Any], None],
                    on_progress: Callable[[Any], None] | None = None) -> None:

@@ -172,6 +172,8 @@ def test_filters_and_search_agree_with_the_store(window: MainWindow, large_store
     window.state.wait_idle()  # on large data the filter's queries run in the background
     expected = _refs(large_store.timeline(filters=window.state.filters))
     assert expected and _refs(tl._data) == expected
+    # … shown from the subset the background job took along with the filter's query
+    assert window.state.scope(window.state.filters).extras.get("timeline") is not None
     window.sector_combo.setCurrentIndex(0)
     window.state.wait_idle()
     assert len(tl._data) == len(large_store.timeline())

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -48,6 +48,7 @@ class FilterScope:
     link_org: np.ndarray
     link_amount: np.ndarray
     _store: Store | None = None
+    extras: dict[str, Any] = field(default_factory=dict)  # what views prepared with it (AppState)
     _names: dict[int, tuple[str, str]] = field(default_factory=dict)
     _organisations: dict[int, list[queries.OrganisationRow]] = field(default_factory=dict)
     _deals: dict[int, queries.DealRow] = field(default_factory=dict)

@@ -102,6 +102,26 @@ def _positions(rows: np.ndarray) -> np.ndarray:
     return rows.astype(np.int32) if rows.size < 2**31 - 1 else rows
 
 
+def _subset(snapshot: Any, ids: dict[str, np.ndarray]) -> tuple[TimelineData, dict[str, np.ndarray]]:
+    """The records of ``snapshot`` (loaded columns, their geometry) whose ids pass, per type.
+
+    The (few) passing ids are looked up among the loaded records' sorted keys, rather than every
+    loaded record among the passing ids: the cost follows the result, not the load."""
+    full, full_derived = snapshot
+    sorted_keys, order = full_derived["keys_sorted"], full_derived["keys_order"]
+    found = []
+    for name, passing in ids.items():
+        if passing.size == 0:
+            continue
+        want = (np.int64(TYPE_CODE[name]) << KEY_BITS) | passing
+        pos = np.minimum(np.searchsorted(sorted_keys, want), max(sorted_keys.size - 1, 0))
+        found.append(order[pos[sorted_keys[pos] == want]] if sorted_keys.size else pos[:0])
+    rows = np.sort(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+    derived = {name: column[rows] for name, column in full_derived.items()
+               if name not in ("keys", "keys_order", "keys_sorted")}
+    return full.take(rows), derived
+
+
 def _today_day() -> int:
     return QDate(1970, 1, 1).daysTo(QDate.currentDate())
 
@@ -194,6 +214,9 @@ class TimelineView(QWidget):
         self._lane_labels: list[str] = []
         self._legend: list[tuple[str, QColor]] = []
         self._applying_region = False
+        # (loaded records, their geometry) as one object: swapped, never edited, so the
+        # background job of new filters can take this view's subset from it (_subset_for_scope)
+        self._snapshot: tuple[TimelineData, dict[str, np.ndarray]] | None = None
         self._empty_arrays()
 
         self._src = PaintSource()
@@ -203,6 +226,7 @@ class TimelineView(QWidget):
         self._widths = TextWidths(self._src.style.label_font)
 
         self._build_ui()
+        state.add_scope_companion("timeline", self._subset_for_scope)
         self._apply_palette()
         state.selection_changed.connect(self._on_selection_changed)
         state.filters_changed.connect(self._on_filters_changed)
@@ -436,23 +460,34 @@ class TimelineView(QWidget):
             except StoreError:
                 log.exception("filtering the timeline")
                 ids = {}
-            # Look the (few) passing ids up among the loaded records' sorted keys, rather than
-            # every loaded record up among the passing ids: cost follows the result, not the load.
-            full_derived = self._full_derived()
-            sorted_keys, order = full_derived["keys_sorted"], full_derived["keys_order"]
-            found = []
-            for name, passing in ids.items():
-                if passing.size == 0:
-                    continue
-                want = (np.int64(TYPE_CODE[name]) << KEY_BITS) | passing
-                pos = np.minimum(np.searchsorted(sorted_keys, want), max(sorted_keys.size - 1, 0))
-                found.append(order[pos[sorted_keys[pos] == want]] if sorted_keys.size else pos[:0])
-            rows = np.sort(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
-            derived = {name: column[rows] for name, column in full_derived.items()
-                       if name not in ("keys", "keys_order", "keys_sorted")}
-            self._set_data(full.take(rows), derived)
+            prepared = self._prepared_subset(filters)
+            if prepared is not None:
+                self._set_data(*prepared)
+                return
+            self._full_derived()
+            self._set_data(*_subset(self._snapshot, ids))
         else:
             self._set_data(full, self._full_derived())
+
+    def _prepared_subset(self, filters: Filters) -> tuple[TimelineData, dict[str, np.ndarray]] | None:
+        """The subset the background job took along with the scope of these filters, if it was
+        taken from the records as they are now."""
+        scope = self.state.scope(self.state.filters)
+        found = scope.extras.get("timeline") if scope is not None else None
+        if found is None or found[0] is not self._snapshot or found[1] != filters:
+            return None
+        return found[2], found[3]
+
+    def _subset_for_scope(self, scope: Any) -> Any:
+        """On the background thread, with a scope of new filters: this view's subset of its
+        loaded records (a search matching tens of thousands of a million records took tens of
+        milliseconds of the GUI thread). Reads only the snapshot, which the GUI thread replaces
+        and never edits, so a result from a stale one is simply not used."""
+        snapshot = self._snapshot
+        if snapshot is None or scope.timeline_ids is None:
+            return None
+        filters = replace(scope.filters, start_day=None, end_day=None)
+        return (snapshot, filters, *_subset(snapshot, scope.timeline_ids))
 
     def _full_derived(self) -> dict[str, np.ndarray]:
         """Per-record geometry of every loaded record, worked out once per load: a filter takes
@@ -464,6 +499,7 @@ class TimelineView(QWidget):
             self._derived["keys_order"] = order = _positions(np.argsort(keys, kind="stable"))
             self._derived["keys_sorted"] = keys[order]
             self._derived_of = self._full
+            self._snapshot = (self._full, self._derived)
         return self._derived
 
     @staticmethod
@@ -1286,6 +1322,7 @@ class TimelineView(QWidget):
                 if column in derived:  # keys (type, id) do not change
                     derived[column][at] = values
         self._full_lanes = None  # dates, sectors or countries may have moved records between rows
+        self._snapshot = (self._full, derived)  # a subset taken from the old one is not used
         self._data_filters = None
         self._apply_data_filters()
         return True
