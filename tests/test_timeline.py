@@ -8,7 +8,7 @@ import itertools
 import numpy as np
 import pytest
 from PySide6.QtCore import QDate, QEvent, QPoint, QPointF, Qt
-from PySide6.QtGui import QFontMetrics, QMouseEvent
+from PySide6.QtGui import QFontMetrics, QMouseEvent, QTextDocument
 from PySide6.QtWidgets import QApplication
 
 from explorer import models as m
@@ -536,3 +536,18 @@ def test_editing_a_record_moves_and_renames_it_without_reading_the_timeline_agai
                                       "recipient_id": record.recipient_id})
     state.notify_changed(changes)
     assert reads and RecordRef("pledge", changes.changes[0].record_id) in view.shown_refs()
+
+
+def test_the_legend_shows_sector_names_as_written_and_keeps_each_entry_whole(view, state, store):
+    """Names are text, not markup ("R&D <core>" stays as typed), and an entry never wraps
+    inside its name ("No sector" on two lines read as two entries)."""
+    sector_id = next(s.id for s in store.sector_tree() if s.deal_count)  # a top-level sector with deals
+    version = store.get("sector", sector_id).version
+    changes = store.update("sector", sector_id, {"name": "R&D <core> labs"}, expected_version=version)
+    state.notify_changed(changes)
+    shown = view.legend_label.text()  # coloured by sector, the default
+    assert "R&amp;D&nbsp;&lt;core&gt;&nbsp;labs" in shown
+    assert "<core>" not in shown
+    doc = QTextDocument()
+    doc.setHtml(shown)
+    assert "R&D <core> labs" in doc.toPlainText().replace("\xa0", " ")

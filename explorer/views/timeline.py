@@ -7,6 +7,7 @@ highlight, arrows) painting from numpy arrays, whatever the number of records.
 
 from __future__ import annotations
 
+import html
 import logging
 import math
 import os
@@ -663,7 +664,9 @@ class TimelineView(QWidget):
             return
         fg = self._src.style.foreground.name()
         parts = [
-            f'<span style="color:{c.name()}; font-size:14pt;">■</span>&nbsp;<span style="color:{fg}">{name}</span>'
+            # an entry wraps as a whole ("No sector" not over two lines); names are text, not markup
+            f'<span style="color:{c.name()}; font-size:14pt;">■</span>&nbsp;<span style="color:{fg}">'
+            f'{html.escape(name).replace(" ", "&nbsp;")}</span>'
             for name, c in self._legend
         ]
         mode = COLOUR_MODES[self._colour_mode]
