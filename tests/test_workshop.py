@@ -206,3 +206,22 @@ def test_reset_demo_keeps_a_backup_and_shows_pristine_data(qtbot, user_data_dir:
     assert restored.notes != "Changed in the workshop."
     assert "Workshop scribbles" not in {win.tree_view.model.node(win.tree_view.model.index(r, 0)).name
                                         for r in range(win.tree_view.model.rowCount())}
+
+
+def test_hand_outs_print_what_analysts_typed_as_text(window: MainWindow, store: Store) -> None:
+    """A record called "R&D <Labs>" with notes "<b>not bold</b>" prints as typed in a PDF
+    hand-out (it was read as markup), and so does a story caption on screen."""
+    from PySide6.QtGui import QTextDocument
+
+    from explorer.views.exports import record_html
+
+    changes = store.create("organisation", {"name": "R&D <Labs> Pvt", "kind": "company",
+                                            "notes": "<b>not bold</b> & more"})
+    window.state.notify_changed(changes)
+    ref = RecordRef("organisation", changes.changes[0].record_id)
+    doc = QTextDocument()
+    doc.setHtml(record_html(window.state, ref))
+    printed = doc.toPlainText()
+    assert "R&D <Labs> Pvt" in printed and "<b>not bold</b> & more" in printed
+    window.workshop.overlay.show_step(0, 1, "<i>Pledges</i> & deals")
+    assert window.workshop.overlay.caption.textFormat() == Qt.TextFormat.PlainText

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -66,7 +67,8 @@ def record_html(state: AppState, ref: RecordRef) -> str:
     except StoreError:
         return ""
     rec = detail.record
-    bits = [f"<b>{KIND_LABEL.get(ref.record_type, ref.record_type)}: {detail.title}</b>"]
+    esc = html.escape  # records hold what analysts typed: text, not markup
+    bits = [f"<b>{esc(KIND_LABEL.get(ref.record_type, ref.record_type))}: {esc(detail.title)}</b>"]
     if hasattr(rec, "start_date"):
         bits.append(period_text(rec.start_date, rec.end_date, rec.date_precision))  # type: ignore[attr-defined]
     amount = getattr(rec, "amount", None)
@@ -79,12 +81,12 @@ def record_html(state: AppState, ref: RecordRef) -> str:
     elif getattr(rec, "amount_usd", None):
         bits.append(usd(rec.amount_usd))  # type: ignore[attr-defined]
     notes = getattr(rec, "notes", None)
-    html = " · ".join(bits) + (f"<br>{notes}" if notes else "")
+    body = " · ".join(esc(b) if i else b for i, b in enumerate(bits)) + (f"<br>{esc(notes)}" if notes else "")
     if detail.citations:
-        sources = "; ".join(f"<i>{c.source_title}</i>" + (f", “{c.section}”" if c.section else "")
+        sources = "; ".join(f"<i>{esc(c.source_title)}</i>" + (f", “{esc(c.section)}”" if c.section else "")
                             for c in detail.citations)
-        html += f"<br><span style='color:#555'>Sources: {sources}</span>"
-    return f"<p>{html}</p>"
+        body += f"<br><span style='color:#555'>Sources: {sources}</span>"
+    return f"<p>{body}</p>"
 
 
 class PdfHandout:
@@ -121,7 +123,7 @@ class PdfHandout:
         doc = QTextDocument()
         doc.setDefaultFont(QFont(QApplication.font().family(), 15))
         doc.setTextWidth(width)
-        doc.setHtml(f"<p style='font-size:16pt'><b>{caption}</b></p>" if caption else "")
+        doc.setHtml(f"<p style='font-size:16pt'><b>{html.escape(caption)}</b></p>" if caption else "")
         p.save()
         p.translate(0, y)
         doc.drawContents(p)

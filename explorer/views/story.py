@@ -142,6 +142,7 @@ class CaptionOverlay(QWidget):
         self.counter.setObjectName("captionCounter")
         self.caption = QLabel(self)
         self.caption.setObjectName("captionText")
+        self.caption.setTextFormat(Qt.TextFormat.PlainText)  # captions are what the author typed
         self.caption.setWordWrap(True)
         self.hint = QLabel("PgDn / → next   ·   PgUp / ← back   ·   Home / End   ·   Esc stops", self)
         self.hint.setObjectName("captionHint")
