@@ -36,6 +36,7 @@ os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
 SEED = 7
 FRAME_BUDGET_MS = 16.7
+ZOOMED_IN = (19000.0, 19730.0)  # days: about two years around the densest period of the synthetic data
 # name: (budget, unit) — checked at every size, required at 1e6
 BUDGETS: dict[str, tuple[float, str]] = {
     "timeline pan, full view": (FRAME_BUDGET_MS, "ms"),
@@ -292,7 +293,7 @@ def child(db: Path, runs: int) -> dict[str, Any]:
         win.detail.repaint()
 
     # timeline frames: full view, then about two years around the densest period
-    for label, setup in (("full view", tl.fit_all), ("zoomed in", lambda: tl.set_view_range(19000, 19730))):
+    for label, setup in (("full view", tl.fit_all), ("zoomed in", lambda: tl.set_view_range(*ZOOMED_IN))):
         setup()
         paint_timeline()
         a, b = tl.view_range()

@@ -494,14 +494,13 @@ class TimelineView(QWidget):
         """Per-record geometry of every loaded record, worked out once per load: a filter takes
         its rows from it, and clearing the filter reuses it (seconds' worth of date arithmetic
         at a million records otherwise)."""
-        if getattr(self, "_derived_of", None) is not self._full:
-            self._derived = self._derive(self._full)
-            keys = self._derived.pop("keys")  # only the sorted copy is kept: 7 MB a million
-            self._derived["keys_order"] = order = _positions(np.argsort(keys, kind="stable"))
-            self._derived["keys_sorted"] = keys[order]
-            self._derived_of = self._full
-            self._snapshot = (self._full, self._derived)
-        return self._derived
+        if self._snapshot is None or self._snapshot[0] is not self._full:
+            derived = self._derive(self._full)
+            keys = derived.pop("keys")  # only the sorted copy is kept: 7 MB a million
+            derived["keys_order"] = order = _positions(np.argsort(keys, kind="stable"))
+            derived["keys_sorted"] = keys[order]
+            self._snapshot = (self._full, derived)
+        return self._snapshot[1]
 
     @staticmethod
     def _derive(data: TimelineData) -> dict[str, np.ndarray]:
