@@ -65,6 +65,7 @@ class AppState(QObject):
     # Below this many records a filter's queries take less than a frame: run them in line.
     BACKGROUND_FROM_RECORDS = 50_000
     SCOPES_KEPT = 2  # the global filters' and the newest (the tree box's): see _keep_scope
+    FREE_STALE_MS = 300
     TIMELINE_PART_ROWS = 300_000  # rows read between two paints of a timeline still loading
 
     def __init__(self, store: Store, parent: QObject | None = None) -> None:
@@ -79,6 +80,11 @@ class AppState(QObject):
         self._details: dict[RecordRef, Any] = {}
         self._wanted = self._filters  # the latest filters asked for (committed once their scope is ready)
         self._scopes: dict[Filters, Any] = {}
+        # Scopes no longer kept, freed a moment after the result they gave way to is painted:
+        # freeing a broad one at 1e6 (arrays, cached rows) takes up to ~30 ms.
+        self._stale: list[Any] = []
+        self._free_stale = QTimer(self, singleShot=True, interval=self.FREE_STALE_MS)
+        self._free_stale.timeout.connect(self._stale.clear)
         self._scope_companions: dict[str, Callable[[Any], Any]] = {}
         self._jobs: dict[Any, BackgroundJob] = {}
         self._size = store.size_estimate()
@@ -337,9 +343,11 @@ class AppState(QObject):
         self._scopes[scope.filters] = scope
         keep = {scope.filters, self._filters, self._wanted}
         for filters in [f for f in self._scopes if f not in keep]:
-            del self._scopes[filters]
+            self._stale.append(self._scopes.pop(filters))
         while len(self._scopes) > self.SCOPES_KEPT:
-            del self._scopes[next(f for f in self._scopes if f != scope.filters)]
+            self._stale.append(self._scopes.pop(next(f for f in self._scopes if f != scope.filters)))
+        if self._stale:
+            self._free_stale.start()
 
     def _forget_job(self, owner: Any, job: BackgroundJob) -> None:
         if self._jobs.get(owner) is job:

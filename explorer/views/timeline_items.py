@@ -665,6 +665,13 @@ def draw_lines(painter: QPainter, lines: np.ndarray) -> None:
 GRID_ALPHA = 0.18
 
 
+def _over(top: QColor, below: QColor) -> QColor:
+    """The opaque colour ``top`` shows when painted over opaque ``below``."""
+    a = top.alphaF()
+    mixed = (a * t + (1.0 - a) * b for t, b in zip(top.getRgbF()[:3], below.getRgbF()[:3], strict=True))
+    return QColor.fromRgbF(*mixed)
+
+
 def _grouped(keys: np.ndarray) -> list[tuple[int, np.ndarray]]:
     """(key, positions) for each distinct key: one QPainter call per group instead of per item."""
     if keys.size == 0:
@@ -776,7 +783,8 @@ class LaneLayer(_Base):
         # their atlas.
         painter.setPen(Qt.PenStyle.NoPen)
         for lane_no, bins in lay.bins:
-            self._paint_bins(painter, src.lanes[lane_no], bins, mx, my, row_px)
+            under = _over(st.band, st.background) if lane_no % 2 == 1 else st.background
+            self._paint_bins(painter, src.lanes[lane_no], bins, mx, my, row_px, under)
         if lay.idx.size:
             self._paint_items(painter, mx, my, row_px, x_left, x_right)
         painter.restore()
@@ -800,7 +808,8 @@ class LaneLayer(_Base):
             xs = np.round(mx(lay.to_px(ticks / SECONDS_PER_DAY)))
             draw_lines(painter, np.column_stack((xs, np.full(xs.size, y0), xs, np.full(xs.size, y1))))
 
-    def _paint_bins(self, painter: QPainter, lane: LaneGeometry, bins: Bins, mx, my, row_px: float) -> None:
+    def _paint_bins(self, painter: QPainter, lane: LaneGeometry, bins: Bins, mx, my, row_px: float,
+                    under: QColor) -> None:
         st = self.source.style
         if bins.count.size == 0:
             return
@@ -819,7 +828,9 @@ class LaneLayer(_Base):
         for key, part in _grouped((bins.colour.astype(np.int64) % n_colours) * 3 + step):
             colour = QColor(st.colours[key // 3])
             colour.setAlpha((110, 180, 255)[key % 3])
-            painter.setBrush(colour)
+            # the same colour made opaque over the lane: Qt's raster engine blends tall
+            # translucent bars pixel by pixel, ~50x slower than filling opaque ones
+            painter.setBrush(_over(colour, under))
             draw_rects(painter, rects[part])
 
     def _gradient(self, colour_no: int, alpha: int, f0: int, f1: int) -> QBrush:
