@@ -172,8 +172,9 @@ def test_filters_and_search_agree_with_the_store(window: MainWindow, large_store
     window.state.wait_idle()  # on large data the filter's queries run in the background
     expected = _refs(large_store.timeline(filters=window.state.filters))
     assert expected and _refs(tl._data) == expected
-    # … shown from the subset the background job took along with the filter's query
-    assert window.state.scope(window.state.filters).extras.get("timeline") is not None
+    # … shown from the subset and lanes the background job worked out with the filter's query
+    prepared = window.state.scope(window.state.filters).extras.get("timeline")
+    assert prepared is not None and tl._arrangement is prepared[-1]
     window.sector_combo.setCurrentIndex(0)
     window.state.wait_idle()
     assert len(tl._data) == len(large_store.timeline())
@@ -190,6 +191,29 @@ def test_filters_and_search_agree_with_the_store(window: MainWindow, large_store
     assert RecordRef("organisation", org_id) in orgs
     hits = large_store.search(name)
     assert hits and hits[0].title.startswith(name.split()[0])
+
+
+def test_lanes_chosen_while_a_search_runs_are_the_lanes_its_result_shows(
+        window: MainWindow, large_store: Store) -> None:
+    """The background job arranges its subset in the lanes and colours of when it started; a
+    choice made meanwhile wins once the result arrives."""
+    tl = window.timeline
+    name = large_store.list_records("organisation")[7][1]
+    window.search_edit.setText(name)
+    window.apply_search()
+    assert window.state.busy  # the search runs in the background …
+    tl.set_lane_mode("sector")  # … while the user picks other lanes and colours
+    tl.set_colour_mode("country")
+    window.state.wait_idle()
+    expected = _refs(large_store.timeline(filters=Filters(text=name)))
+    assert expected and _refs(tl._data) == expected
+    sector_names = {n for _i, n in large_store.list_records("sector")} | {"No sector"}
+    assert tl.lane_labels() and set(tl.lane_labels()) <= sector_names
+    country_names = {n for _i, n in large_store.list_records("country")} | {"Both / none"}
+    assert tl.legend_entries() and set(tl.legend_entries()) <= country_names
+    in_lanes = [tl._ref(g) for k in range(len(tl.lane_labels())) for g in tl._lane_order[k].tolist()]
+    assert len(in_lanes) == len(expected)  # every record in one lane
+    assert {(r.record_type, r.record_id) for r in in_lanes} == expected
 
 
 def test_detail_of_a_big_sector_lists_a_capped_number_of_links(large_store: Store) -> None:

@@ -52,6 +52,7 @@ class FilterScope:
     _names: dict[int, tuple[str, str]] = field(default_factory=dict)
     _organisations: dict[int, list[queries.OrganisationRow]] = field(default_factory=dict)
     _deals: dict[int, queries.DealRow] = field(default_factory=dict)
+    _organisation_ids: dict[int, np.ndarray] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     # --- the sector tree's questions, answered like the store answers them unfiltered ------
@@ -60,10 +61,16 @@ class FilterScope:
         return self.sectors
 
     def organisation_ids_in_sector(self, sector_id: int) -> np.ndarray:
-        lo, hi = np.searchsorted(self.pair_sector, [sector_id, sector_id + 1])
-        via = self.pair_org[lo:hi]
-        own = self.own_org[self.own_sector == sector_id]
-        return np.union1d(via, own)
+        # kept: the tree asks for every sector's on each change of filters (40 set unions)
+        with self._lock:
+            found = self._organisation_ids.get(sector_id)
+        if found is None:
+            lo, hi = np.searchsorted(self.pair_sector, [sector_id, sector_id + 1])
+            found = np.union1d(self.pair_org[lo:hi], self.own_org[self.own_sector == sector_id])
+            found.flags.writeable = False  # shared by every caller
+            with self._lock:
+                self._organisation_ids[sector_id] = found
+        return found
 
     def organisations_in_sector(self, sector_id: int) -> list[queries.OrganisationRow]:
         with self._lock:
@@ -221,6 +228,8 @@ def build_scope(store: Store, filters: Filters, cancelled: Callable[[], bool] = 
         _store=store,
     )
     check()
+    for sector_id, _name, _parent in hierarchy:  # the tree sizes every sector's listing on showing these
+        scope.organisation_ids_in_sector(sector_id)
     # Names of what the tree will list, read here (off the GUI thread) unless they are very many.
     every = np.union1d(pair_org, own_org)
     if every.size <= NAMES_PREFETCHED:

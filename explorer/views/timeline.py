@@ -57,30 +57,13 @@ from explorer.views.timeline_items import (
     pack_rows,
     uncertainty_extents,
 )
+from explorer.views.timeline_lanes import KIND_NAMES, Arrangement, Groupings, arrange, positions
 
 log = logging.getLogger("explorer.views.timeline")
 
 LANE_MODES = {"kind": "By kind", "sector": "By sector", "country": "By country"}
 COLOUR_MODES = {"kind": "Kind", "sector": "Sector", "country": "Country"}
 
-KIND_LANES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Summits & visits", ("event",)),
-    ("Pledges", ("pledge",)),
-    ("Deals & MoUs", ("deal",)),
-    ("Initiatives & targets", ("initiative", "target")),
-)
-KIND_NAMES = {
-    "event": "Summit / visit",
-    "pledge": "Pledge",
-    "deal": "Deal / MoU",
-    "initiative": "Initiative",
-    "target": "Target",
-}
-# Tableau 10 without its grey: mid-tones that hold up on light and dark backgrounds.
-QUALITATIVE = ("#4E79A7", "#F28E2B", "#59A14F", "#B07AA1", "#76B7B2", "#E15759", "#EDC948", "#FF9DA7", "#9C755F")
-NONE_COLOUR = "#9A9A9A"
-NO_SECTOR = "No sector"
-NO_COUNTRY = "Both / none"
 
 MIN_DAY = float((np.datetime64("1950-01-01") - np.datetime64("1970-01-01")).astype(int))
 MAX_DAY = float((np.datetime64("2060-12-31") - np.datetime64("1970-01-01")).astype(int))
@@ -95,12 +78,6 @@ KEY_BITS = 40
 def _record_keys(data: TimelineData) -> np.ndarray:
     """(type, id) of each record as one sortable int64: looked up with a binary search."""
     return data.record_type.astype(np.int64) << KEY_BITS | data.record_id
-
-
-def _positions(rows: np.ndarray) -> np.ndarray:
-    """Row positions in the narrowest integer type that holds them: a million-record timeline
-    keeps several such arrays, and int32 halves them."""
-    return rows.astype(np.int32) if rows.size < 2**31 - 1 else rows
 
 
 def _subset(snapshot: Any, ids: dict[str, np.ndarray]) -> tuple[TimelineData, dict[str, np.ndarray]]:
@@ -118,8 +95,9 @@ def _subset(snapshot: Any, ids: dict[str, np.ndarray]) -> tuple[TimelineData, di
         pos = np.minimum(np.searchsorted(sorted_keys, want), max(sorted_keys.size - 1, 0))
         found.append(order[pos[sorted_keys[pos] == want]] if sorted_keys.size else pos[:0])
     rows = np.sort(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
-    derived = {name: column[rows] for name, column in full_derived.items()
-               if name not in ("keys", "keys_order", "keys_sorted")}
+    derived = {
+        name: column[rows] for name, column in full_derived.items() if name not in ("keys", "keys_order", "keys_sorted")
+    }
     return full.take(rows), derived
 
 
@@ -139,8 +117,7 @@ class _TimelineViewBox(pg.ViewBox):
         if ev.button() == Qt.MouseButton.LeftButton:
             ev.accept()
             self._owner._clicked(ev.scenePos())
-        elif ev.button() == Qt.MouseButton.RightButton and self._owner._context_clicked(ev.scenePos(),
-                                                                                        ev.screenPos()):
+        elif ev.button() == Qt.MouseButton.RightButton and self._owner._context_clicked(ev.scenePos(), ev.screenPos()):
             ev.accept()
         else:
             super().mouseClickEvent(ev)
@@ -209,11 +186,11 @@ class TimelineView(QWidget):
         self._data_filters: Filters | None = None
         self._highlight_refs: set[RecordRef] = set()
         self._arrow_refs: list[tuple[RecordRef, RecordRef, str]] = []
-        self._sector_root: dict[int, int] = {}
-        self._sector_roots: list[tuple[int, str]] = []
-        self._countries: list[tuple[int, str]] = []
+        self._groupings = Groupings()
         self._lane_labels: list[str] = []
         self._legend: list[tuple[str, QColor]] = []
+        self._arrangement: Arrangement | None = None  # of what is shown
+        self._full_arrangement: Arrangement | None = None  # of every loaded record, while a filter shows fewer
         self._applying_region = False
         # (loaded records, their geometry) as one object: swapped, never edited, so the
         # background job of new filters can take this view's subset from it (_subset_for_scope)
@@ -426,22 +403,13 @@ class TimelineView(QWidget):
         except StoreError:
             log.exception("loading the timeline")
             hierarchy, countries = [], []
-        parents = {sid: parent for sid, _name, parent in hierarchy}
-        self._sector_roots = [(sid, name) for sid, name, parent in hierarchy if parent is None]
-        self._sector_root = {}
-        for sid in parents:
-            root, seen = sid, set()
-            while parents.get(root) is not None and root not in seen:
-                seen.add(root)
-                root = parents[root]  # type: ignore[assignment]
-            self._sector_root[sid] = root
-        self._countries = countries
+        self._groupings = Groupings.of(hierarchy, countries)
         first = len(self._full) == 0
         self._fit_when_loaded = first
         self.state.load_timeline(self._timeline_loaded, show_parts=first)
 
     def _timeline_loaded(self, full: TimelineData | None, complete: bool) -> None:
-        self._full_lanes = None  # what was kept for the previous load
+        self._full_arrangement = None  # of the previous load
         self._full = TimelineData.empty() if full is None else full
         self._data_filters = None
         self._apply_data_filters()
@@ -470,25 +438,28 @@ class TimelineView(QWidget):
         else:
             self._set_data(full, self._full_derived())
 
-    def _prepared_subset(self, filters: Filters) -> tuple[TimelineData, dict[str, np.ndarray]] | None:
-        """The subset the background job took along with the scope of these filters, if it was
-        taken from the records as they are now."""
+    def _prepared_subset(self, filters: Filters) -> tuple[TimelineData, dict[str, np.ndarray], Arrangement] | None:
+        """The subset (and its arrangement) the background job took along with the scope of
+        these filters, if it was taken from the records as they are now."""
         scope = self.state.scope(self.state.filters)
         found = scope.extras.get("timeline") if scope is not None else None
         if found is None or found[0] is not self._snapshot or found[1] != filters:
             return None
-        return found[2], found[3]
+        return found[2], found[3], found[4]
 
     def _subset_for_scope(self, scope: Any) -> Any:
         """On the background thread, with a scope of new filters: this view's subset of its
         loaded records (a search matching tens of thousands of a million records took tens of
         milliseconds of the GUI thread). Reads only the snapshot, which the GUI thread replaces
         and never edits, so a result from a stale one is simply not used."""
-        snapshot = self._snapshot
+        snapshot, groupings, modes = self._snapshot, self._groupings, (self._lane_mode, self._colour_mode)
         if snapshot is None or scope.timeline_ids is None:
             return None
         filters = replace(scope.filters, start_day=None, end_day=None)
-        return (snapshot, filters, *_subset(snapshot, scope.timeline_ids))
+        data, derived = _subset(snapshot, scope.timeline_ids)
+        # a mode or grouping changed meanwhile: the GUI thread sees it does not fit and redoes it
+        arranged = arrange(data, derived["lo"], derived["hi"], *modes, groupings)
+        return snapshot, filters, data, derived, arranged
 
     def _full_derived(self) -> dict[str, np.ndarray]:
         """Per-record geometry of every loaded record, worked out once per load: a filter takes
@@ -497,7 +468,7 @@ class TimelineView(QWidget):
         if self._snapshot is None or self._snapshot[0] is not self._full:
             derived = self._derive(self._full)
             keys = derived.pop("keys")  # only the sorted copy is kept: 7 MB a million
-            derived["keys_order"] = order = _positions(np.argsort(keys, kind="stable"))
+            derived["keys_order"] = order = positions(np.argsort(keys, kind="stable"))
             derived["keys_sorted"] = keys[order]
             self._snapshot = (self._full, derived)
         return self._snapshot[1]
@@ -514,13 +485,20 @@ class TimelineView(QWidget):
         with np.errstate(invalid="ignore", divide="ignore"):
             thick = np.clip((np.log10(np.where(amount > 0, amount, np.nan)) - 8.0) / 3.5, 0.0, 1.0)
         return {
-            "lo": ext.lo, "hi": ext.hi, "core_lo": ext.core_lo, "core_hi": ext.core_hi,
-            "is_period": is_period, "is_span": is_span, "anchor": anchor,
+            "lo": ext.lo,
+            "hi": ext.hi,
+            "core_lo": ext.core_lo,
+            "core_hi": ext.core_hi,
+            "is_period": is_period,
+            "is_span": is_span,
+            "anchor": anchor,
             "thickness": np.nan_to_num(thick, nan=0.0).astype(np.float32),
             "keys": _record_keys(data),
         }
 
-    def _set_data(self, data: TimelineData, derived: dict[str, np.ndarray] | None = None) -> None:
+    def _set_data(
+        self, data: TimelineData, derived: dict[str, np.ndarray] | None = None, arranged: Arrangement | None = None
+    ) -> None:
         self._data = data
         d = derived if derived is not None else self._derive(data)
         self._lo, self._hi, self._core_lo, self._core_hi = d["lo"], d["hi"], d["core_lo"], d["core_hi"]
@@ -532,33 +510,50 @@ class TimelineView(QWidget):
             self._keys_order, self._keys_sorted = d["keys_order"], d["keys_sorted"]
         else:
             keys = _record_keys(data)
-            self._keys_order = _positions(np.argsort(keys, kind="stable"))
+            self._keys_order = positions(np.argsort(keys, kind="stable"))
             self._keys_sorted = keys[self._keys_order]
         self._src.kind_code = data.record_type
         self._src.precision = data.precision
         self._src.is_period = self._is_period
         self._src.thickness = self._thickness
-        self._colour = np.zeros(0, dtype=np.int64)  # stale until _assign_colours
         self._update_passes()
-        # Lanes and colours of every loaded record are kept per mode while a filter shows a
-        # subset, so clearing the filter does not sort a million records into lanes again.
-        key = (self._lane_mode, self._colour_mode) if data is self._full else None
-        kept = getattr(self, "_full_lanes", None)
-        if key is not None and kept is not None and kept[0] == key and kept[3] is self._full:
-            for name, value in kept[1].items():
-                setattr(self, name, value)
-            self._src.colour = self._colour
-            self._src.style.colours = kept[2]
-            self._compute_lane_rows()
-            self._update_legend()
+        # Every loaded record's arrangement is kept while a filter shows a subset, so clearing
+        # the filter does not sort a million records into lanes again.
+        modes = (self._lane_mode, self._colour_mode)
+        for candidate in (arranged, self._full_arrangement):
+            if candidate is not None and candidate.fits(data, self._groupings, *modes):
+                self._arrange(candidate)
+                break
         else:
-            self._assign_lanes()
-            self._assign_colours()
-            if key is not None:
-                names = ("_lane", "_lane_labels", "_lane_order", "_lane_index", "_colour", "_legend")
-                self._full_lanes = (key, {n: getattr(self, n) for n in names}, self._src.style.colours, self._full)
+            self._arrange()
         self._map_selection_to_data()
         self._update_region()
+
+    def _arrange(self, arranged: Arrangement | None = None) -> None:
+        """Show the records in ``arranged`` lanes and colours (worked out now when not given,
+        keeping what the current arrangement has for the same records)."""
+        if arranged is None:
+            arranged = arrange(
+                self._data,
+                self._lo,
+                self._hi,
+                self._lane_mode,
+                self._colour_mode,
+                self._groupings,
+                reuse=self._arrangement,
+            )
+        self._arrangement = arranged
+        if arranged.data is self._full:
+            self._full_arrangement = arranged
+        self._lane = arranged.lanes.lane
+        self._lane_labels = arranged.lanes.labels
+        self._lane_order = arranged.lanes.order
+        self._lane_index = arranged.index
+        self._colour = self._src.colour = arranged.colours.code
+        self._src.style.colours = arranged.colours.colours
+        self._legend = arranged.colours.legend
+        self._compute_lane_rows()
+        self._update_legend()
 
     def _update_passes(self) -> None:
         f = self.state.filters
@@ -571,93 +566,6 @@ class TimelineView(QWidget):
         self._passes = passes
         self._src.passes = passes
 
-    def _assign_lanes(self) -> None:
-        data, n = self._data, len(self._data)
-        lane = np.zeros(n, dtype=np.int64)
-        if self._lane_mode == "kind":
-            labels = [name for name, _ in KIND_LANES]
-            for k, (_name, types) in enumerate(KIND_LANES):
-                for t in types:
-                    lane[data.record_type == TYPE_CODE[t]] = k
-        elif self._lane_mode == "sector":
-            none = len(self._sector_roots)
-            roots = self._sector_codes(data.sector_id)
-            used = sorted(set(roots.tolist())) if n else []
-            names = [name for _sid, name in self._sector_roots] + [NO_SECTOR]
-            remap = np.zeros(none + 1, dtype=np.int64)
-            remap[np.array(used, dtype=np.int64)] = np.arange(len(used))
-            lane = remap[roots] if n else np.zeros(0, dtype=np.int64)
-            labels = [names[u] for u in used] or [NO_SECTOR]
-        else:
-            none = len(self._countries)
-            lane = self._country_codes(data.country_id)
-            labels = [name for _cid, name in self._countries] + [NO_COUNTRY]
-        self._lane = lane.astype(np.int16) if n else np.zeros(0, dtype=np.int16)
-        self._lane_labels = labels
-        self._lane_order = []
-        for k in range(len(labels)):
-            members = _positions(np.flatnonzero(self._lane == k))
-            members = members[np.argsort(self._lo[members], kind="stable")]
-            self._lane_order.append(members)
-        self._index_lanes()
-        self._compute_lane_rows()
-
-    def _index_lanes(self) -> None:
-        """Per lane, the items in start order with what a frame's level of detail needs (see LaneIndex)."""
-        if len(self._colour) != len(self._lo):
-            self._lane_index = []  # colours of the new data come next and index the lanes then
-            return
-        amount = self._data.amount_usd
-        self._lane_index = [LaneIndex(self._lo[g], self._hi[g], amount[g], self._colour[g]) for g in self._lane_order]
-
-    @staticmethod
-    def _lookup(keys: np.ndarray, table: dict[int, int], missing: int) -> np.ndarray:
-        """``table[key]`` for every key (``missing`` where absent), through a dense numpy array."""
-        if keys.size == 0:
-            return np.zeros(0, dtype=np.int64)
-        top = max(int(keys.max()), max(table, default=0)) + 2
-        dense = np.full(top, missing, dtype=np.int64)
-        for key, value in table.items():
-            if key >= 0:
-                dense[key] = value
-        return dense[np.where(keys >= 0, keys, top - 1)]
-
-    def _sector_codes(self, sector_ids: np.ndarray) -> np.ndarray:
-        """Index of each record's top-level sector in ``_sector_roots`` (their count when none)."""
-        order = {sid: k for k, (sid, _name) in enumerate(self._sector_roots)}
-        none = len(self._sector_roots)
-        return self._lookup(sector_ids, {s: order.get(r, none) for s, r in self._sector_root.items()}, none)
-
-    def _country_codes(self, country_ids: np.ndarray) -> np.ndarray:
-        none = len(self._countries)
-        return self._lookup(country_ids, {cid: k for k, (cid, _name) in enumerate(self._countries)}, none)
-
-    def _assign_colours(self) -> None:
-        data, n = self._data, len(self._data)
-        if self._colour_mode == "kind":
-            names = [KIND_NAMES[t] for t in TIMELINE_TYPES]
-            colours = [QColor(QUALITATIVE[k]) for k in range(len(names))]
-            codes = data.record_type.astype(np.int64)
-        elif self._colour_mode == "sector":
-            none = len(self._sector_roots)
-            codes = self._sector_codes(data.sector_id)
-            names = [name for _sid, name in self._sector_roots] + [NO_SECTOR]
-            colours = [QColor(QUALITATIVE[k % len(QUALITATIVE)]) for k in range(none)] + [QColor(NONE_COLOUR)]
-        else:
-            none = len(self._countries)
-            codes = self._country_codes(data.country_id)
-            names = [name for _cid, name in self._countries] + [NO_COUNTRY]
-            # India saffron, Japan red read naturally; beyond that the qualitative palette.
-            base = [QColor(c) for c in ("#F28E2B", "#E15759", "#4E79A7", "#59A14F", "#B07AA1")]
-            colours = [base[k % len(base)] for k in range(none)] + [QColor(NONE_COLOUR)]
-        self._colour = codes.astype(np.int16) if n else np.zeros(0, dtype=np.int16)
-        self._src.colour = self._colour
-        self._index_lanes()
-        self._src.style.colours = colours
-        used = set(self._colour.tolist())
-        self._legend = [(names[k], colours[k]) for k in range(len(names)) if k in used]
-        self._update_legend()
-
     def _update_legend(self) -> None:
         if not hasattr(self, "legend_label"):
             return
@@ -665,7 +573,7 @@ class TimelineView(QWidget):
         parts = [
             # an entry wraps as a whole ("No sector" not over two lines); names are text, not markup
             f'<span style="color:{c.name()}; font-size:14pt;">■</span>&nbsp;<span style="color:{fg}">'
-            f'{html.escape(name).replace(" ", "&nbsp;")}</span>'
+            f"{html.escape(name).replace(' ', '&nbsp;')}</span>"
             for name, c in self._legend
         ]
         mode = COLOUR_MODES[self._colour_mode]
@@ -929,7 +837,7 @@ class TimelineView(QWidget):
             raise ValueError(f"unknown lane mode {mode!r}")
         if mode != self._lane_mode:
             self._lane_mode = mode
-            self._assign_lanes()
+            self._arrange()
             self._relayout()
         idx = list(LANE_MODES).index(mode)
         if self.lane_combo.currentIndex() != idx:
@@ -940,7 +848,7 @@ class TimelineView(QWidget):
             raise ValueError(f"unknown colour mode {mode!r}")
         if mode != self._colour_mode:
             self._colour_mode = mode
-            self._assign_colours()
+            self._arrange()
             self._relayout()
         idx = list(COLOUR_MODES).index(mode)
         if self.colour_combo.currentIndex() != idx:
@@ -1297,8 +1205,12 @@ class TimelineView(QWidget):
         deleted, nothing else drawn from changed): a million records are not read again for one
         edit. False when a reload is needed."""
         edits = getattr(changes, "changes", [])
-        if (not edits or len(edits) > self.PATCH_AT_MOST or len(self._full) == 0
-                or any(c.action != "update" or c.record_type not in TIMELINE_TYPES for c in edits)):
+        if (
+            not edits
+            or len(edits) > self.PATCH_AT_MOST
+            or len(self._full) == 0
+            or any(c.action != "update" or c.record_type not in TIMELINE_TYPES for c in edits)
+        ):
             return False
         derived = self._full_derived()
         sorted_keys, order = derived["keys_sorted"], derived["keys_order"]
@@ -1323,7 +1235,7 @@ class TimelineView(QWidget):
             for column, values in self._derive(rows).items():
                 if column in derived:  # keys (type, id) do not change
                     derived[column][at] = values
-        self._full_lanes = None  # dates, sectors or countries may have moved records between rows
+        self._full_arrangement = None  # dates, sectors or countries may have moved records between rows
         self._snapshot = (self._full, derived)  # a subset taken from the old one is not used
         self._data_filters = None
         self._apply_data_filters()
@@ -1348,7 +1260,8 @@ class TimelineView(QWidget):
         animation.setEndValue(1.0)
         animation.setEasingCurve(QEasingCurve.Type.InOutCubic)
         animation.valueChanged.connect(
-            lambda t: self.set_view_range(a0 + (start_day - a0) * t, b0 + (end_day - b0) * t))
+            lambda t: self.set_view_range(a0 + (start_day - a0) * t, b0 + (end_day - b0) * t)
+        )
         animation.finished.connect(lambda: self.set_view_range(start_day, end_day))
         self._range_animation = animation
         animation.start()
