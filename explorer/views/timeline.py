@@ -95,9 +95,8 @@ def _subset(snapshot: Any, ids: dict[str, np.ndarray]) -> tuple[TimelineData, di
         pos = np.minimum(np.searchsorted(sorted_keys, want), max(sorted_keys.size - 1, 0))
         found.append(order[pos[sorted_keys[pos] == want]] if sorted_keys.size else pos[:0])
     rows = np.sort(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
-    derived = {
-        name: column[rows] for name, column in full_derived.items() if name not in ("keys", "keys_order", "keys_sorted")
-    }
+    derived = {name: column[rows] for name, column in full_derived.items()
+               if name not in ("keys", "keys_order", "keys_sorted")}
     return full.take(rows), derived
 
 
@@ -117,7 +116,8 @@ class _TimelineViewBox(pg.ViewBox):
         if ev.button() == Qt.MouseButton.LeftButton:
             ev.accept()
             self._owner._clicked(ev.scenePos())
-        elif ev.button() == Qt.MouseButton.RightButton and self._owner._context_clicked(ev.scenePos(), ev.screenPos()):
+        elif ev.button() == Qt.MouseButton.RightButton and self._owner._context_clicked(ev.scenePos(),
+                                                                                        ev.screenPos()):
             ev.accept()
         else:
             super().mouseClickEvent(ev)
@@ -485,20 +485,14 @@ class TimelineView(QWidget):
         with np.errstate(invalid="ignore", divide="ignore"):
             thick = np.clip((np.log10(np.where(amount > 0, amount, np.nan)) - 8.0) / 3.5, 0.0, 1.0)
         return {
-            "lo": ext.lo,
-            "hi": ext.hi,
-            "core_lo": ext.core_lo,
-            "core_hi": ext.core_hi,
-            "is_period": is_period,
-            "is_span": is_span,
-            "anchor": anchor,
+            "lo": ext.lo, "hi": ext.hi, "core_lo": ext.core_lo, "core_hi": ext.core_hi,
+            "is_period": is_period, "is_span": is_span, "anchor": anchor,
             "thickness": np.nan_to_num(thick, nan=0.0).astype(np.float32),
             "keys": _record_keys(data),
         }
 
-    def _set_data(
-        self, data: TimelineData, derived: dict[str, np.ndarray] | None = None, arranged: Arrangement | None = None
-    ) -> None:
+    def _set_data(self, data: TimelineData, derived: dict[str, np.ndarray] | None = None,
+                  arranged: Arrangement | None = None) -> None:
         self._data = data
         d = derived if derived is not None else self._derive(data)
         self._lo, self._hi, self._core_lo, self._core_hi = d["lo"], d["hi"], d["core_lo"], d["core_hi"]
@@ -533,15 +527,8 @@ class TimelineView(QWidget):
         """Show the records in ``arranged`` lanes and colours (worked out now when not given,
         keeping what the current arrangement has for the same records)."""
         if arranged is None:
-            arranged = arrange(
-                self._data,
-                self._lo,
-                self._hi,
-                self._lane_mode,
-                self._colour_mode,
-                self._groupings,
-                reuse=self._arrangement,
-            )
+            arranged = arrange(self._data, self._lo, self._hi, self._lane_mode, self._colour_mode,
+                               self._groupings, reuse=self._arrangement)
         self._arrangement = arranged
         if arranged.data is self._full:
             self._full_arrangement = arranged
@@ -573,7 +560,7 @@ class TimelineView(QWidget):
         parts = [
             # an entry wraps as a whole ("No sector" not over two lines); names are text, not markup
             f'<span style="color:{c.name()}; font-size:14pt;">■</span>&nbsp;<span style="color:{fg}">'
-            f"{html.escape(name).replace(' ', '&nbsp;')}</span>"
+            f'{html.escape(name).replace(" ", "&nbsp;")}</span>'
             for name, c in self._legend
         ]
         mode = COLOUR_MODES[self._colour_mode]
@@ -1205,12 +1192,8 @@ class TimelineView(QWidget):
         deleted, nothing else drawn from changed): a million records are not read again for one
         edit. False when a reload is needed."""
         edits = getattr(changes, "changes", [])
-        if (
-            not edits
-            or len(edits) > self.PATCH_AT_MOST
-            or len(self._full) == 0
-            or any(c.action != "update" or c.record_type not in TIMELINE_TYPES for c in edits)
-        ):
+        if (not edits or len(edits) > self.PATCH_AT_MOST or len(self._full) == 0
+                or any(c.action != "update" or c.record_type not in TIMELINE_TYPES for c in edits)):
             return False
         derived = self._full_derived()
         sorted_keys, order = derived["keys_sorted"], derived["keys_order"]
@@ -1260,8 +1243,7 @@ class TimelineView(QWidget):
         animation.setEndValue(1.0)
         animation.setEasingCurve(QEasingCurve.Type.InOutCubic)
         animation.valueChanged.connect(
-            lambda t: self.set_view_range(a0 + (start_day - a0) * t, b0 + (end_day - b0) * t)
-        )
+            lambda t: self.set_view_range(a0 + (start_day - a0) * t, b0 + (end_day - b0) * t))
         animation.finished.connect(lambda: self.set_view_range(start_day, end_day))
         self._range_animation = animation
         animation.start()
