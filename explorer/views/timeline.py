@@ -597,8 +597,10 @@ class TimelineView(QWidget):
                 floors.append(3)
             else:
                 geo = self._item_geometry(members, a, b, width)
-                _rows, used = pack_rows(geo["x0"], geo["full"], geo["bare"], 0)
-                _rows, bare_used = pack_rows(geo["x0"], geo["bare"], geo["bare"], 0)
+                # packed into at most the rows a lane may get: unbounded, a thousand items on
+                # one spot would open a thousand rows, each tried by every later item
+                _rows, used = pack_rows(geo["x0"], geo["full"], geo["bare"], MAX_ROWS_PER_LANE)
+                _rows, bare_used = pack_rows(geo["x0"], geo["bare"], geo["bare"], MAX_ROWS_PER_LANE)
                 needed.append(int(min(max(used, 1), MAX_ROWS_PER_LANE)))
                 floors.append(int(min(max(bare_used, 1), needed[-1])))
         budget = max(len(needed), int(height // MIN_ROW_PX))
