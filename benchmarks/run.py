@@ -125,34 +125,52 @@ win.repaint()
 print("PAINTED", time.time(), flush=True)
 """
 
-# The app's start as explorer.app.main does it: with the collector paused until the window is up
-# ({collector} is that line, or nothing for the like-for-like figure against the floor, which
-# runs with the collector on).
+# The app's own start: explorer.app.main with a database, up to its first painted window with
+# data (QApplication.exec is replaced, when the app imports Qt, by "wait for data, paint, report,
+# return"; the app's import order and everything main does before its event loop are kept).
+# {collector} is empty, or for the like-for-like figure against the floor (which runs with
+# Python's collector on) a line keeping main from pausing the collector during start-up.
 STARTUP_PROBE = """
-import os, sys, time
+import importlib.abc, importlib.util, os, sys, time
 {collector}
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 sys.path.insert(0, {root!r})
-from PySide6.QtWidgets import QApplication
-from explorer.state import AppState
-from explorer.store import open_store
-from explorer.views.main_window import MainWindow
-app = QApplication(sys.argv)
-store = open_store({db!r})
-state = AppState(store)
-win = MainWindow(state)
-win.show()
-app.processEvents()
-tl = win.timeline
-while not len(tl._data):  # large data arrives from the background: wait for its first part
+
+
+def first_paint_then_quit(*_args):
+    from PySide6.QtWidgets import QApplication
+    app = QApplication.instance()
     app.processEvents()
-    time.sleep(0.002)
-win.repaint()
-print("PAINTED", time.time(), flush=True)
-state.wait_idle()
-win.repaint()
-print("LOADED", time.time(), len(tl._data), flush=True)
+    win = next(w for w in app.topLevelWidgets() if type(w).__name__ == "MainWindow")
+    while not len(win.timeline._data):  # large data arrives from the background: its first part
+        app.processEvents()
+        time.sleep(0.002)
+    win.repaint()
+    print("PAINTED", time.time(), flush=True)
+    win.state.wait_idle()
+    win.repaint()
+    print("LOADED", time.time(), len(win.timeline._data), flush=True)
+    return 0
+
+
+class ExecStopsAtFirstPaint(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name != "PySide6.QtWidgets":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        load = spec.loader.exec_module
+
+        def exec_module(module):
+            load(module)
+            module.QApplication.exec = first_paint_then_quit
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+sys.meta_path.insert(0, ExecStopsAtFirstPaint())
+from explorer.app import main
+sys.exit(main(["--db", {db!r}]))
 """
 
 
@@ -167,11 +185,11 @@ def cold_start(script: str, env: dict[str, str]) -> tuple[float, float]:
     return (marks["PAINTED"] - t0) * 1000, (marks.get("LOADED", marks["PAINTED"]) - t0) * 1000
 
 
-APP_COLLECTOR = "import gc; gc.disable()  # as explorer.app.main, until the window is up"
+COLLECTOR_KEPT_ON = "import gc; gc.disable = lambda: None  # the floor runs with the collector on"
 
 
 def startup_probe(db: Path, *, like_for_like: bool = False) -> str:
-    return STARTUP_PROBE.format(root=str(ROOT), db=str(db), collector="" if like_for_like else APP_COLLECTOR)
+    return STARTUP_PROBE.format(root=str(ROOT), db=str(db), collector=COLLECTOR_KEPT_ON if like_for_like else "")
 
 
 def measure_cold(db: Path, runs: int) -> tuple[float, float, float, float]:

@@ -14,7 +14,7 @@ from explorer.views.detail import DetailPane, PledgeChart
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# What the app's start path imports, as benchmarks/run.py's probe does; then which of the modules
+# What the app's start path imports; then which of the modules
 # only needed later (schema upgrades, import/export, merge, story editing, PDF exports, record forms,
 # the platform's folder lookup when EXPLORER_DATA_DIR names the folder) it loaded, and how many plots
 # it built (the timeline's; the detail pane's pledge chart waits for a pledge).
@@ -101,3 +101,30 @@ print(json.dumps(dict(seen, code=code)))
     seen = json.loads(out.stdout.strip().splitlines()[-1])
     assert seen["code"] == 0 and seen["windows"] >= 1
     assert seen["enabled"] and seen["frozen"] > 10_000  # start-up's objects are kept out of collections
+
+
+def test_the_app_imports_its_store_before_qt(demo_path: Path, user_data_dir: Path) -> None:
+    """Once PySide6 is loaded its import hook reads the source of every later module (about
+    60 ms of start-up for SQLAlchemy, SQLModel, the tables and numpy): the app loads those first."""
+    script = """
+import importlib.abc, json, sys
+order = []
+class Record(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        order.append(name)
+sys.meta_path.insert(0, Record())
+from explorer.app import main
+code = main(["--db", sys.argv[1], "--screenshot", sys.argv[2], "--size", "800x500"])
+print(json.dumps({"code": code, "order": order}))
+"""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", EXPLORER_DATA_DIR=str(user_data_dir))
+    shot = user_data_dir / "window.png"
+    out = subprocess.run([sys.executable, "-c", script, str(demo_path), str(shot)], capture_output=True, text=True,
+                         env=env, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert seen["code"] == 0 and shot.stat().st_size > 0  # the window was drawn
+    order = seen["order"]
+    qt = order.index("PySide6")
+    for module in ("numpy", "sqlalchemy", "sqlmodel", "pydantic", "explorer.models", "sqlalchemy.dialects.sqlite"):
+        assert order.index(module) < qt, module
