@@ -41,6 +41,8 @@ os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 sys.path.insert(0, {root!r})
 T = time.perf_counter
 t0 = T()
+from explorer.app import _import_before_qt
+_import_before_qt()  # as explorer.app.main
 from PySide6.QtWidgets import QApplication
 from explorer.state import AppState
 from explorer.store import Store, open_store
