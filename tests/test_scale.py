@@ -211,7 +211,7 @@ def test_lanes_chosen_while_a_search_runs_are_the_lanes_its_result_shows(
     assert tl.lane_labels() and set(tl.lane_labels()) <= sector_names
     country_names = {n for _i, n in large_store.list_records("country")} | {"Both / none"}
     assert tl.legend_entries() and set(tl.legend_entries()) <= country_names
-    in_lanes = [tl._ref(g) for k in range(len(tl.lane_labels())) for g in tl._lane_order[k].tolist()]
+    in_lanes = [tl._ref(g) for k in range(len(tl.lane_labels())) for g in tl._arrangement.lanes.order[k].tolist()]
     assert len(in_lanes) == len(expected)  # every record in one lane
     assert {(r.record_type, r.record_id) for r in in_lanes} == expected
 

@@ -45,7 +45,6 @@ from explorer.views.timeline_items import (
     DayAxis,
     HighlightLayer,
     LaneGeometry,
-    LaneIndex,
     LaneLayer,
     Layout,
     PaintSource,
@@ -187,9 +186,9 @@ class TimelineView(QWidget):
         self._highlight_refs: set[RecordRef] = set()
         self._arrow_refs: list[tuple[RecordRef, RecordRef, str]] = []
         self._groupings = Groupings()
-        self._lane_labels: list[str] = []
-        self._legend: list[tuple[str, QColor]] = []
-        self._arrangement: Arrangement | None = None  # of what is shown
+        # lanes and colours of what is shown: what the lane axis, the legend and every frame read
+        self._arrangement = arrange(self._data, np.zeros(0), np.zeros(0), self._lane_mode, self._colour_mode,
+                                    self._groupings)
         self._full_arrangement: Arrangement | None = None  # of every loaded record, while a filter shows fewer
         self._applying_region = False
         # (loaded records, their geometry) as one object: swapped, never edited, so the
@@ -222,7 +221,6 @@ class TimelineView(QWidget):
         z = np.zeros(0)
         zi = np.zeros(0, dtype=np.int64)
         self._lo = self._hi = self._core_lo = self._core_hi = self._anchor_day = z
-        self._lane = self._colour = zi
         self._passes = np.zeros(0, dtype=bool)
         self._is_period = np.zeros(0, dtype=bool)
         self._is_span = np.zeros(0, dtype=bool)
@@ -232,8 +230,6 @@ class TimelineView(QWidget):
         self._elided: dict[tuple[int, int], str] = {}
         self._keys_sorted = zi
         self._keys_order = zi
-        self._lane_order: list[np.ndarray] = []
-        self._lane_index: list[LaneIndex] = []
         self._legend_references: dict[str, str] = {}  # colour mode → legend of every record
 
     def _build_ui(self) -> None:
@@ -532,13 +528,8 @@ class TimelineView(QWidget):
         self._arrangement = arranged
         if arranged.data is self._full:
             self._full_arrangement = arranged
-        self._lane = arranged.lanes.lane
-        self._lane_labels = arranged.lanes.labels
-        self._lane_order = arranged.lanes.order
-        self._lane_index = arranged.index
-        self._colour = self._src.colour = arranged.colours.code
+        self._src.colour = arranged.colours.code
         self._src.style.colours = arranged.colours.colours
-        self._legend = arranged.colours.legend
         self._compute_lane_rows()
         self._update_legend()
 
@@ -561,7 +552,7 @@ class TimelineView(QWidget):
             # an entry wraps as a whole ("No sector" not over two lines); names are text, not markup
             f'<span style="color:{c.name()}; font-size:14pt;">■</span>&nbsp;<span style="color:{fg}">'
             f'{html.escape(name).replace(" ", "&nbsp;")}</span>'
-            for name, c in self._legend
+            for name, c in self._arrangement.colours.legend
         ]
         mode = COLOUR_MODES[self._colour_mode]
         text = f"<b>{mode}:</b>&nbsp; " + " &nbsp;&nbsp; ".join(parts)
@@ -587,8 +578,8 @@ class TimelineView(QWidget):
         width, height = self._plot_px()
         a, b = self._full_extent()
         needed, floors = [], []
-        for k in range(len(self._lane_labels)):
-            members = self._lane_order[k] if k < len(self._lane_order) else np.zeros(0, dtype=np.int64)
+        lanes_shown = self._arrangement.lanes
+        for members in lanes_shown.order:
             if members.size == 0:
                 needed.append(1)
                 floors.append(1)
@@ -610,7 +601,7 @@ class TimelineView(QWidget):
             k = int(np.argmax(slack)) if max(slack) > 0 else int(np.argmax(needed))
             needed[k] -= 1
         lanes, top = [], 0.0
-        for label, rows in zip(self._lane_labels, needed, strict=True):
+        for label, rows in zip(lanes_shown.labels, needed, strict=True):
             lanes.append(LaneGeometry(top, rows, label))
             top += rows
         self._src.lanes = lanes
@@ -629,7 +620,7 @@ class TimelineView(QWidget):
         self.lane_axis.setTicks([ticks, []])
         font = getattr(self, "_lane_font", self.font())
         fm = QFontMetricsF(font)
-        widest = max((fm.horizontalAdvance(lab) for lab in self._lane_labels), default=60.0)
+        widest = max((fm.horizontalAdvance(lab) for lab in self._arrangement.lanes.labels), default=60.0)
         self.lane_axis.setWidth(int(widest + 22))
 
     def _label_text(self, g: int) -> str:
@@ -716,15 +707,16 @@ class TimelineView(QWidget):
         lay = Layout(view_lo=a, view_hi=b, width_px=width, ppd=width / max(b - a, 1e-9))
         parts: dict[str, list[Any]] = {k: [] for k in ("idx", "y", "x0", "x1", "c0", "c1", "mx", "lx", "le")}
         labels: list[str] = []
+        index, order = self._arrangement.index, self._arrangement.lanes.order
         for k, lane in enumerate(self._src.lanes):
-            if k >= len(self._lane_index) or len(self._lane_index[k]) == 0:
+            if k >= len(index) or len(index[k]) == 0:
                 continue
-            lod = self._lane_index[k].level_of_detail(a, b, width, starts_limit=crowding_limit(lane.rows, width))
+            lod = index[k].level_of_detail(a, b, width, starts_limit=crowding_limit(lane.rows, width))
             if lod.bins is not None:
                 lay.bins.append((k, lod.bins))
                 continue
             assert lod.detail is not None
-            g = self._lane_order[k][lod.detail]
+            g = order[k][lod.detail]
             if g.size == 0:
                 continue
             geo = self._item_geometry(g, a, b, width)
@@ -779,7 +771,8 @@ class TimelineView(QWidget):
         """(day, y) where arrows and highlight ticks attach to items ``g`` (global indices)."""
         lay = self._src.layout
         days = self._anchor_day[g].astype(np.float64)
-        ys = np.array([self._src.lanes[int(lane)].centre for lane in self._lane[g].tolist()], dtype=np.float64)
+        centres = [self._src.lanes[int(lane)].centre for lane in self._arrangement.lanes.lane[g].tolist()]
+        ys = np.array(centres, dtype=np.float64)
         if lay.idx.size:
             pos = {int(v): k for k, v in enumerate(lay.idx.tolist())}
             for n, gi in enumerate(g.tolist()):
@@ -819,7 +812,7 @@ class TimelineView(QWidget):
         return [*self._control_labels, self.lane_combo, self.colour_combo, self.fit_button, self.today_button]
 
     def lane_labels(self) -> list[str]:
-        return list(self._lane_labels)
+        return list(self._arrangement.lanes.labels)
 
     def set_lane_mode(self, mode: str) -> None:
         if mode not in LANE_MODES:
@@ -850,7 +843,7 @@ class TimelineView(QWidget):
         return self._colour_mode
 
     def legend_entries(self) -> list[str]:
-        return [name for name, _c in self._legend]
+        return [name for name, _c in self._arrangement.colours.legend]
 
     def _ref(self, g: int) -> RecordRef:
         return RecordRef(TIMELINE_TYPES[int(self._data.record_type[g])], int(self._data.record_id[g]))
