@@ -34,9 +34,11 @@ def parse_size(text: str) -> tuple[int, int]:
 
 def screenshot(window: MainWindow, state: AppState, out: Path, select: str | None, size: str,
                present: bool = False, story_step: int | None = None) -> int:
+    from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
 
     width, height = parse_size(size)
+    window.setWindowState(Qt.WindowState.WindowNoState)  # a picture of the size asked for
     window.resize(width, height)
     window.show()
     QApplication.processEvents()

@@ -164,6 +164,7 @@ def window(qtbot: object, store: object) -> Iterator[object]:
 
     win = MainWindow(AppState(store))  # type: ignore[arg-type]
     qtbot.addWidget(win)  # type: ignore[attr-defined]
+    win.showNormal()  # the first start maximises to the small offscreen screen
     win.resize(1600, 950)
     win.show()
     qtbot.waitExposed(win)  # type: ignore[attr-defined]

@@ -20,6 +20,7 @@ from explorer.views.main_window import MainWindow
 def window(qtbot, demo_path: Path) -> MainWindow:
     win = MainWindow(AppState(open_store(demo_path)))
     qtbot.addWidget(win)
+    win.showNormal()  # the first start maximises to the small offscreen screen
     win.resize(1400, 900)
     win.show()
     qtbot.waitExposed(win)

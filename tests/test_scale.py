@@ -54,6 +54,7 @@ def large_store(large_db: Path, tmp_path: Path):
 def window(qtbot, large_store: Store) -> MainWindow:
     win = MainWindow(AppState(large_store))
     qtbot.addWidget(win)
+    win.showNormal()  # the first start maximises to the small offscreen screen
     win.resize(1600, 950)
     win.show()
     qtbot.waitExposed(win)
@@ -357,6 +358,7 @@ def test_a_large_database_paints_at_once_and_fills_the_timeline_from_the_backgro
 ) -> None:
     win = MainWindow(AppState(large_store))
     qtbot.addWidget(win)
+    win.showNormal()  # the first start maximises to the small offscreen screen
     win.resize(1400, 900)
     win.show()
     qtbot.waitExposed(win)

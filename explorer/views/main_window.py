@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence, QScreen
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -28,7 +28,7 @@ from explorer.formatting import day_text
 from explorer.forms.controller import EditController
 from explorer.state import AppState, RecordRef
 from explorer.store import Filters, StoreError, open_store
-from explorer.views import exchange
+from explorer.views import exchange, window_geometry
 from explorer.views.busy import BusyIndicator
 from explorer.views.detail import DetailPane
 from explorer.views.theme import apply_theme
@@ -52,7 +52,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.state = state
         self.setObjectName("MainWindow")
-        self.setMinimumSize(960, 600)
+        self.setMinimumSize(window_geometry.MINIMUM)
         self.timeline = TimelineView(state, self)
         self.tree_view = SectorTreeView(state, self)
         self.detail = DetailPane(state, self)
@@ -77,7 +77,6 @@ class MainWindow(QMainWindow):
         state.background_failed.connect(lambda text: self.statusBar().showMessage(text, 15_000))
         state.records_changed.connect(lambda *_: self._refresh_counts())
         state.store_replaced.connect(self._on_store_replaced)
-        self.resize(1600, 960)
         self._restore_settings()
         self.presentation.apply_saved_scale()
         self._update_banner()  # after restoreState, which would otherwise restore its visibility
@@ -497,11 +496,12 @@ class MainWindow(QMainWindow):
     def _restore_settings(self) -> None:
         settings = app_settings()
         if settings.value("version", 0, int) != SETTINGS_VERSION:
+            self.fit_to_screen()
             self.reset_layout()
             return
         geometry = settings.value("geometry")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
+        if not (isinstance(geometry, QByteArray) and self._restore_fitting_geometry(geometry)):
+            self.fit_to_screen()
         window_state = settings.value("windowState")
         if isinstance(window_state, QByteArray):
             self.restoreState(window_state)
@@ -526,6 +526,27 @@ class MainWindow(QMainWindow):
                 self.timeline.set_view_range(float(view[0]), float(view[1]))
             except (TypeError, ValueError):
                 pass
+
+    def _screen(self) -> QScreen:
+        return self.screen() or QGuiApplication.primaryScreen()
+
+    def fit_to_screen(self) -> None:
+        """First start (or a saved size that no longer fits): fill a small screen, centre on a big one."""
+        rect, maximise = window_geometry.first_start_geometry(self._screen().availableGeometry())
+        self.setWindowState(self.windowState() & ~Qt.WindowState.WindowMaximized)
+        self.setGeometry(rect)
+        if maximise:
+            self.setWindowState(self.windowState() | Qt.WindowState.WindowMaximized)
+
+    def _restore_fitting_geometry(self, geometry: QByteArray) -> bool:
+        """Restore the saved geometry only if it lies on one of today's screens (a laptop taken off
+        its big monitor, or a 2× scale that halves the room, would otherwise open it off-screen)."""
+        if not self.restoreGeometry(geometry):
+            return False
+        if self.windowState() & (Qt.WindowState.WindowMaximized | Qt.WindowState.WindowFullScreen):
+            return True
+        screens = [s.availableGeometry() for s in QGuiApplication.screens()]
+        return window_geometry.fits(self.frameGeometry(), screens) or window_geometry.fits(self.geometry(), screens)
 
     def save_settings(self) -> None:
         settings = app_settings()

@@ -1,0 +1,80 @@
+"""The main window opens inside the screen it is on, and a saved size that no longer fits is dropped."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, QRect, Qt
+from PySide6.QtGui import QGuiApplication
+
+from explorer.views import window_geometry
+from explorer.views.main_window import MainWindow, app_settings
+
+
+def test_small_screens_open_maximised_and_big_ones_centred() -> None:
+    laptop = QRect(0, 0, 1366, 768)
+    rect, maximise = window_geometry.first_start_geometry(laptop)
+    assert maximise and laptop.contains(rect)
+    scaled = QRect(0, 0, 960, 540)  # 1920×1080 at 2×
+    rect, maximise = window_geometry.first_start_geometry(scaled)
+    assert maximise and scaled.contains(rect)
+    big = QRect(0, 0, 2560, 1440)
+    rect, maximise = window_geometry.first_start_geometry(big)
+    assert not maximise and big.contains(rect) and rect.center() == big.center()
+
+
+def test_minimum_size_fits_the_smallest_supported_screens() -> None:
+    for w, h in ((1366, 768), (960, 540)):
+        assert window_geometry.MINIMUM.width() <= w and window_geometry.MINIMUM.height() <= h - 40
+
+
+def test_fits_needs_one_screen_to_hold_the_whole_frame() -> None:
+    screens = [QRect(0, 0, 1920, 1080), QRect(1920, 0, 1366, 768)]
+    assert window_geometry.fits(QRect(100, 100, 1600, 900), screens)
+    assert window_geometry.fits(QRect(2000, 10, 1200, 700), screens)
+    assert not window_geometry.fits(QRect(1800, 0, 600, 600), screens)  # straddles
+    assert not window_geometry.fits(QRect(0, 0, 3200, 1920), screens)
+
+
+def test_first_window_and_a_too_big_saved_one_both_open_inside_the_screen(qtbot, store) -> None:
+    from explorer.state import AppState
+
+    available = QGuiApplication.primaryScreen().availableGeometry()
+    first = MainWindow(AppState(store))
+    qtbot.addWidget(first)
+    first.show()
+    qtbot.waitExposed(first)
+    assert window_geometry.fits(first.frameGeometry(), [available])
+    assert first.minimumSize().width() <= available.width()
+    # A window saved on a bigger monitor, or before a 2× scale: not restored as it was.
+    first.showNormal()
+    first.setGeometry(QRect(50, 50, 3200, 1900))
+    first.save_settings()
+    saved = app_settings().value("geometry")
+    assert isinstance(saved, QByteArray)
+    first.close()
+
+    second = MainWindow(AppState(store))
+    qtbot.addWidget(second)
+    second.show()
+    qtbot.waitExposed(second)
+    assert window_geometry.fits(second.frameGeometry(), [available])
+    assert second.width() < 3200
+
+
+def test_a_saved_geometry_that_fits_is_kept(qtbot, store) -> None:
+    from explorer.state import AppState
+
+    first = MainWindow(AppState(store))
+    qtbot.addWidget(first)
+    first.show()
+    first.showNormal()
+    first.setWindowState(Qt.WindowState.WindowNoState)
+    first.setGeometry(QRect(40, 40, 730, 500))
+    qtbot.wait(50)
+    first.save_settings()
+    first.close()
+    second = MainWindow(AppState(store))
+    qtbot.addWidget(second)
+    second.show()
+    qtbot.waitExposed(second)
+    assert not second.isMaximized()
+    assert (second.width(), second.height()) == (730, 500)
