@@ -46,6 +46,8 @@ class AppState(QObject):
         filters_changed(Filters): the global filters changed.
         records_changed(ChangeSet, object): a write happened, and who made it.
         range_requested(float, float): someone asks the timeline to show these days.
+        reveal_requested(list[RecordRef]): someone picked these records (find anything): views
+            bring them into sight, the timeline zoomed in on them.
         store_replaced(): a different database is open now (every view reloads).
         busy_changed(str): what is running in the background ("" when nothing is).
         busy_progress(int): how far the background work is, in percent (-1: unknown).
@@ -56,6 +58,7 @@ class AppState(QObject):
     filters_changed = Signal(object)
     records_changed = Signal(object, object)
     range_requested = Signal(float, float)
+    reveal_requested = Signal(list)
     store_replaced = Signal()
     busy_changed = Signal(str)
     busy_progress = Signal(int)
@@ -416,6 +419,9 @@ class AppState(QObject):
 
     def request_range(self, start_day: float, end_day: float) -> None:
         self.range_requested.emit(float(start_day), float(end_day))
+
+    def reveal(self, refs: list[RecordRef]) -> None:
+        self.reveal_requested.emit(list(refs))
 
     def replace_store(self, store: Store) -> None:
         old = self.store

@@ -57,8 +57,13 @@ def _country_csv(tmp_path: Path, rows: list[tuple[str, str]]) -> Path:
 
 def test_file_menu_has_the_exchange_actions(window: MainWindow) -> None:
     texts = [a.text().replace("&", "") for a in window.file_menu.actions()]
-    for wanted in ("Connect to a Team Server…", "Import…", "Export…", "Merge Another Analyst's File…", "Backups…"):
+    for wanted in ("Connect to a Team Server…", "Import…", "Merge Another Analyst's File…", "Backups…"):
         assert wanted in texts
+    # One Export entry: a submenu with the pictures, hand-outs and the records themselves
+    exports = [a for a in window.file_menu.actions() if a.text().replace("&", "").startswith("Export")]
+    assert len(exports) == 1 and exports[0].menu() is not None
+    inside = [a.text().replace("&", "") for a in exports[0].menu().actions()]
+    assert "Records as JSON, CSV or a Database Copy…" in inside and any("PNG" in t for t in inside)
 
 
 def test_import_from_the_menu_shows_the_report_and_edit_undo_takes_it_back(

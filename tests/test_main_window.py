@@ -121,7 +121,7 @@ def test_filtering_leaves_the_timeline_plot_where_it_is(qtbot, window: MainWindo
     combo.setCurrentIndex(next(i for i in range(combo.count()) if combo.itemText(i).strip() == "Aerospace and space"))
     assert window.state.filters.sector_ids and placed() == before
     qtbot.keyClicks(window.search_edit, "zzzz nothing matches this")
-    qtbot.keyClick(window.search_edit, Qt.Key.Key_Return)
+    qtbot.keyClick(window.search_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.AltModifier)
     assert window.timeline.shown_refs() == [] and placed() == before
     window.state.clear_filters()
     assert placed() == before
@@ -131,7 +131,7 @@ def test_search_field_filters_all_views(qtbot, window: MainWindow, store: Store)
     qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     assert window.search_edit.hasFocus()
     qtbot.keyClicks(window.search_edit, "Astroscale")
-    qtbot.keyClick(window.search_edit, Qt.Key.Key_Return)
+    qtbot.keyClick(window.search_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.AltModifier)  # filter, not pick
     shown = window.timeline.shown_refs()
     assert shown and all(store.get(r.record_type, r.record_id) for r in shown)
     titles = [store.get(r.record_type, r.record_id).title for r in shown if r.record_type == "deal"]

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QPoint
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDialog, QInputDialog, QMenu, QMessageBox, QUndoView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QInputDialog, QMenu, QMessageBox, QWidget
 
 from explorer.formatting import KIND_LABEL
+from explorer.forms.history import EditHistoryDialog
 from explorer.forms.operations import Operations
 from explorer.state import AppState, RecordRef
 from explorer.store import StoreError
@@ -163,15 +164,12 @@ class EditController(QObject):
     # --- history and menus -----------------------------------------------------------
 
     def show_history(self) -> QDialog:
-        dialog = QDialog(self.window)
-        dialog.setWindowTitle("Edit history")
-        view = QUndoView(self.ops.undo_stack, dialog)
-        view.setEmptyLabel("Opened the database")
-        layout = QVBoxLayout(dialog)
-        layout.addWidget(view)
-        dialog.resize(520, 420)
+        dialog = getattr(self, "history_dialog", None)
+        if not isinstance(dialog, EditHistoryDialog):
+            dialog = EditHistoryDialog(self.ops.undo_stack, self.window)
+            self.history_dialog = dialog
         dialog.show()
-        self.history_dialog = dialog
+        dialog.raise_()
         return dialog
 
     def context_menu(self, ref: RecordRef, global_pos: QPoint) -> QMenu:

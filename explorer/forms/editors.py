@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from explorer.formatting import KIND_LABEL
 from explorer.models import Currency, DatePrecision
 from explorer.store.validation import FieldSpec
+from explorer.views.theme import icon as theme_icon
 
 if TYPE_CHECKING:
     from explorer.store import Store
@@ -151,8 +152,9 @@ class DateEditor(FieldEditor):
         self.edit.setAccessibleName(spec.label)
         self.edit.setMaxLength(10)
         self.pick = QToolButton(self)
-        self.pick.setText("📅")
-        self.pick.setToolTip("Pick a date")
+        self.pick.setIcon(theme_icon("calendar"))  # a drawn icon: no font has the calendar glyph everywhere
+        self.pick.setToolTip("Pick a date from a calendar")
+        self.pick.setAccessibleName(f"Pick {spec.label.lower()} from a calendar")
         self.pick.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.pick)
         self.calendar = QCalendarWidget(menu)

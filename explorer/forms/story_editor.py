@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
+    QDialogButtonBox,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -66,6 +67,10 @@ class StoryEditor(QDialog):
         layout.addWidget(QLabel("Caption", self))
         layout.addLayout(caption_row)
         layout.addWidget(self.message)
+        close_box = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        close_box.rejected.connect(self.reject)
+        self.close_button = close_box.button(QDialogButtonBox.StandardButton.Close)
+        layout.addWidget(close_box)
         self.new_story_button.clicked.connect(self.new_story)
         self.add_button.clicked.connect(self.add_current_view)
         self.up_button.clicked.connect(lambda: self.move(-1))
@@ -206,6 +211,12 @@ class StoryEditor(QDialog):
             step = steps[row]
             if self._run(lambda: self.ops.delete("storystep", step.id, step.version, step.caption[:30])):
                 self.reload_steps()
+
+    def reject(self) -> None:
+        """Closing keeps a caption typed but not yet saved (every other change is saved at once)."""
+        if not self.state.store.read_only:
+            self.save_caption()
+        super().reject()
 
     def save_caption(self) -> None:
         row = self.steps.currentRow()

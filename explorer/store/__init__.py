@@ -133,9 +133,13 @@ class Store:
         return self._opened.backup
 
     def display_name(self) -> str:
+        """How people name the database: the file's name, or "partnership on db.example" for a
+        team server (never the connection URL, which is a technical detail and may hold a user)."""
         if self.path is not None:
             return self.path.name
-        return sa.engine.make_url(self.url).render_as_string(hide_password=True)
+        url = sa.engine.make_url(self.url)
+        where = url.host or "this computer"
+        return f"{url.database or url.get_backend_name()} on {where}"
 
     def _refresh_search_index_if_stale(self) -> None:
         if self.meta("search_index_dirty") is None:
@@ -322,6 +326,11 @@ class Store:
     def search(self, text: str, limit: int = 200) -> list[search.SearchHit]:
         with self.engine.connect() as conn:
             return search.search(conn, text, limit)
+
+    def find(self, text: str, limit: int = 50) -> list[search.FoundRecord]:
+        """Records of every type matching ``text``, best first, with kind and date (find anything)."""
+        with self.engine.connect() as conn:
+            return search.find(conn, text, limit)
 
     def get(self, record_type: str, record_id: int) -> m.Record:
         with self.read() as session:

@@ -163,3 +163,127 @@ def search(conn: Connection, text: str, limit: int = 200) -> list[SearchHit]:
             + " ORDER BY length(title) LIMIT :limit"
         )
     return [SearchHit(r[0], int(r[1]), r[2]) for r in conn.execute(sa.text(sql), params)]
+
+
+# --- find anything (the quick-open list) --------------------------------------------------
+
+# Candidates read from the index before ranking: enough that the best titles are among them
+# without sorting every match of a common word.
+CANDIDATES = 400
+DATED = ("event", "pledge", "deal", "initiative", "target")
+SHORT_SCAN_ROWS = 20_000  # one- and two-letter finds read tables up to this size
+
+
+@dataclass(frozen=True)
+class FoundRecord:
+    """One line of the find list: the record, its title, its kind and when it happened."""
+
+    record_type: str
+    record_id: int
+    title: str
+    kind: str | None = None
+    start_day: int | None = None
+    precision: str | None = None
+
+
+def _rank(record_type: str, title: str, query: str, words: list[str]) -> tuple[int, int, int, int, str]:
+    """Exact title, then titles starting with the query, then every word starting a title word
+    (earlier words first: "Ishiba" finds Shigeru Ishiba before "Modi and Ishiba visit …"), then
+    every word inside the title, then matches in the notes only. Ties go to what the timeline
+    shows (typing a company's name picks its deal), then to shorter titles."""
+    low = title.lower()
+    at = 0
+    if low == query:
+        bucket = 0
+    elif low.startswith(query):
+        bucket = 1
+    else:
+        title_words = low.replace("–", " ").replace("-", " ").split()
+        starts = [next((i for i, t in enumerate(title_words) if t.startswith(w)), -1) for w in words]
+        if all(i >= 0 for i in starts):
+            bucket, at = 2, min(starts)
+        elif all(w in low for w in words):
+            bucket = 3
+        else:
+            bucket = 4
+    return bucket, at, 0 if record_type in DATED else 1, len(title), low
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _candidates(conn: Connection, query: str, words: list[str]) -> list[SearchHit]:
+    """Up to CANDIDATES matches, the likeliest first, without ranking every match in SQL: at a
+    million records a common word matches half of them, and sorting those takes a second."""
+    long = [w for w in words if len(w) >= MIN_TRIGRAM]
+    if not _is_fts(conn):
+        return search(conn, query, CANDIDATES)
+    if not long:
+        return _short_prefix(conn, query)
+    stages = []
+    if len(query) >= MIN_TRIGRAM:
+        stages.append("title : " + _quoted(query))  # the query as typed, inside a title
+    stages.append("title : (" + " ".join(_quoted(w) for w in long) + ")")  # every word in the title
+    stages.append(" ".join(_quoted(w) for w in long))  # … or in the notes
+    seen: dict[tuple[str, int], SearchHit] = {}
+    short = [w for w in words if len(w) < MIN_TRIGRAM]
+    for match in stages:
+        rows = conn.execute(
+            sa.text("SELECT record_type, record_id, title, body FROM search_index "
+                    "WHERE search_index MATCH :q LIMIT :n"),
+            {"q": match, "n": CANDIDATES},
+        )
+        for record_type, record_id, title, body in rows:
+            text = f"{title or ''} {body or ''}".lower()
+            if all(w in text for w in short):
+                seen.setdefault((record_type, int(record_id)), SearchHit(record_type, int(record_id), title or ""))
+        if len(seen) >= CANDIDATES // 2:
+            break
+    return list(seen.values())
+
+
+def _short_prefix(conn: Connection, query: str) -> list[SearchHit]:
+    """One or two letters: titles with a word starting with them, in the tables small enough to read at every
+    keystroke (a million deals wait for a third letter)."""
+    hits: list[SearchHit] = []
+    pattern = _escape_like(query) + "%"
+    for record_type, (title_col, _extra) in INDEXED.items():
+        table = m.RECORD_TYPES[record_type].__table__  # type: ignore[attr-defined]
+        if int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar() or 0) > SHORT_SCAN_ROWS:
+            continue
+        col = table.c[title_col]
+        low = sa.func.lower(col)
+        starts = sa.or_(low.like(pattern, escape="\\"), low.like("% " + pattern, escape="\\"))  # any word
+        query_ = sa.select(table.c.id, col).where(starts).limit(CANDIDATES)
+        hits += [SearchHit(record_type, int(i), t or "") for i, t in conn.execute(query_)]
+    return hits
+
+
+def find(conn: Connection, text: str, limit: int = 50) -> list[FoundRecord]:
+    """The records best matching ``text`` across every type, ranked for picking one."""
+    words = [w.lower() for w in text.split() if w]
+    if not words:
+        return []
+    query = " ".join(words)
+    hits = _candidates(conn, query, words)
+    hits.sort(key=lambda h: _rank(h.record_type, h.title or "", query, words))
+    hits = hits[:limit]
+    extra: dict[tuple[str, int], tuple[str | None, int | None, str | None]] = {}
+    by_type: dict[str, list[int]] = {}
+    for hit in hits:
+        by_type.setdefault(hit.record_type, []).append(hit.record_id)
+    for record_type, ids in by_type.items():
+        table = m.RECORD_TYPES[record_type].__table__  # type: ignore[attr-defined]
+        cols = [table.c.id, table.c.kind if "kind" in table.c else sa.null()]
+        if record_type in DATED:
+            cols += [table.c.start_day, table.c.date_precision]
+        for row in conn.execute(sa.select(*cols).where(table.c.id.in_(ids))):
+            day = row[2] if record_type in DATED else None
+            precision = row[3] if record_type in DATED else None
+            extra[(record_type, int(row[0]))] = (row[1], day, precision)
+    out = []
+    for hit in hits:
+        kind, day, precision = extra.get((hit.record_type, hit.record_id), (None, None, None))
+        out.append(FoundRecord(hit.record_type, hit.record_id, hit.title or "", kind, day, precision))
+    return out

@@ -51,7 +51,7 @@ def install(window: Any, file_menu: Any) -> None:
     actions = {
         "connect": ("&Connect to a Team Server…", lambda: connect(window)),
         "import": ("&Import…", lambda: import_files(window)),
-        "export": ("&Export…", lambda: export(window)),
+        "export": ("&Records as JSON, CSV or a Database Copy…", lambda: export(window)),
         "merge": ("&Merge Another Analyst's File…", lambda: merge(window)),
         "backups": ("&Backups…", lambda: show_backups(window)),
     }
@@ -61,6 +61,8 @@ def install(window: Any, file_menu: Any) -> None:
         action.triggered.connect(slot)
         file_menu.addAction(action)
         window.exchange_actions[key] = action
+        if key == "export":
+            file_menu.removeAction(action)  # one Export menu: the workshop's submenu holds it
         if key == "connect":
             file_menu.addSeparator()
 

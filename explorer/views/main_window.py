@@ -31,6 +31,8 @@ from explorer.store import Filters, StoreError, open_store
 from explorer.views import exchange, window_geometry
 from explorer.views.busy import BusyIndicator
 from explorer.views.detail import DetailPane
+from explorer.views.empty_state import EmptyStateNotice
+from explorer.views.find import FindController
 from explorer.views.theme import apply_theme
 from explorer.views.theme import icon as theme_icon
 from explorer.views.timeline import TimelineView
@@ -70,6 +72,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_status_bar()
         self._build_banner()
+        self.empty_notice = EmptyStateNotice(self.timeline)
         self._update_title()
         state.selection_changed.connect(self._on_selection)
         state.filters_changed.connect(self._on_filters)
@@ -81,6 +84,7 @@ class MainWindow(QMainWindow):
         self.presentation.apply_saved_scale()
         self._update_banner()  # after restoreState, which would otherwise restore its visibility
         self._refresh_counts()
+        self._on_selection(self.state.selection, None)  # Back/Forward: nothing to go back to yet
 
     # --- construction ----------------------------------------------------------------
 
@@ -113,14 +117,18 @@ class MainWindow(QMainWindow):
         self.clear_range_button.setText("Clear dates")
         self.clear_range_button.clicked.connect(lambda: self.state.set_date_range(None, None))
         self.search_edit = QLineEdit(self)
-        self.search_edit.setPlaceholderText("Search everything (Ctrl+F)")
+        self.search_edit.setObjectName("findField")
+        self.search_edit.setPlaceholderText("Find anything (Ctrl+K)")
         self.search_edit.setClearButtonEnabled(True)
         self.search_edit.setMinimumWidth(260)
-        self.search_edit.setAccessibleName("Search all views")
+        self.search_edit.setAccessibleName("Find anything")
+        self.find = FindController(self.state, self.search_edit, self, self.apply_search)
+        self.find.filter_action.setIcon(theme_icon("filter"))
+        self.search_edit.addAction(self.find.filter_action, QLineEdit.ActionPosition.TrailingPosition)
         self._search_timer = QTimer(self, singleShot=True, interval=200)
         self._search_timer.timeout.connect(self.apply_search)
-        self.search_edit.textChanged.connect(lambda _t: self._search_timer.start())
-        self.search_edit.returnPressed.connect(self.apply_search)
+        self.search_edit.textChanged.connect(self._on_search_text)
+        self.find.filter_action.toggled.connect(self._on_filter_toggled)
         bar.addWidget(QLabel(" Sector ", self))
         bar.addWidget(self.sector_combo)
         bar.addWidget(QLabel("  Country ", self))
@@ -128,10 +136,6 @@ class MainWindow(QMainWindow):
         bar.addWidget(QLabel("  ", self))
         bar.addWidget(self.range_label)
         self.clear_range_action = bar.addWidget(self.clear_range_button)
-        spacer = QWidget(self)
-        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        bar.addWidget(spacer)
-        bar.addWidget(self.search_edit)
         self._fill_filter_combos()
         self.sector_combo.currentIndexChanged.connect(self._on_sector_combo)
         self.country_combo.currentIndexChanged.connect(self._on_country_combo)
@@ -199,7 +203,8 @@ class MainWindow(QMainWindow):
         self.forward_action = self._action(
             "&Forward", self.state.forward, QKeySequence("Alt+Right"), "Next selection", "forward"
         )
-        self.find_action = self._action("&Find…", self.focus_search, QKeySequence.StandardKey.Find)
+        self.find_action = self._action("&Find Anything…", self.focus_search, QKeySequence.StandardKey.Find)
+        self.find_action.setShortcuts([QKeySequence(QKeySequence.StandardKey.Find), QKeySequence("Ctrl+K")])
         self.clear_filters_action = self._action("&Clear All Filters", self.clear_filters, QKeySequence("Ctrl+Shift+L"))
         self.fit_action = self._action(
             "&Fit All",
@@ -285,6 +290,10 @@ class MainWindow(QMainWindow):
                 button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
         tools.addSeparator()
         tools.addActions([self.workshop.present_action, self.workshop.play_action])
+        spacer = QWidget(self)
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        tools.addWidget(spacer)
+        tools.addWidget(self.search_edit)  # on the first bar: never folded away on a narrow screen
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tools)
         self.insertToolBar(self.filter_bar, tools)
         self.nav_bar = tools
@@ -368,8 +377,31 @@ class MainWindow(QMainWindow):
         if filters.active:
             parts.append("filtered")
         self.count_label.setText(" · ".join(parts))
+        self._update_empty_state(shown)
         ro = "  ·  read-only" if self.state.store.read_only else ""
         self.db_label.setText(f"{self.state.store.display_name()}{ro}")
+
+    def _update_empty_state(self, shown: int) -> None:
+        """Blank views say why, and what to do next."""
+        if self.state.busy or shown:
+            self.empty_notice.hide()
+        elif self.timeline.total_count() == 0 and not self.state.filters.active:
+            actions = [self.exchange_actions["import"], self.exchange_actions["connect"], self.open_demo_action]
+            if self.state.store.read_only:
+                actions = actions[1:]
+            self.empty_notice.say(
+                "Start here: this database is empty",
+                "Bring records in from a spreadsheet or another timeline tool, connect to your team's "
+                "server, or open the demo database to look around first.",
+                actions,
+            )
+        elif self.state.filters.active:
+            text = self.state.filters.text
+            what = f"the search “{text}”" if text else "the filters chosen"
+            self.empty_notice.say("Nothing to show", f"No dated record matches {what}.",
+                                  [self.clear_filters_action])
+        else:
+            self.empty_notice.hide()
 
     def _on_sector_combo(self, _index: int) -> None:
         sid = self.sector_combo.currentData()
@@ -379,7 +411,17 @@ class MainWindow(QMainWindow):
         cid = self.country_combo.currentData()
         self.state.set_country_filter([] if cid is None else [int(cid)])
 
+    def _on_search_text(self, _text: str) -> None:
+        if self.find.filtering:
+            self._search_timer.start()
+
+    def _on_filter_toggled(self, on: bool) -> None:
+        app_settings().setValue("filterAsYouType", on)
+        if on:
+            self.apply_search()
+
     def apply_search(self) -> None:
+        """Filter every view by the search field's text (Alt+Enter, or as you type when toggled)."""
         self._search_timer.stop()
         self.state.set_search_text(self.search_edit.text())
 
@@ -508,6 +550,9 @@ class MainWindow(QMainWindow):
         theme = settings.value("theme", "system", str)
         if theme in self.theme_actions:
             self.theme_actions[theme].setChecked(True)
+        self.find.filter_action.blockSignals(True)
+        self.find.filter_action.setChecked(settings.value("filterAsYouType", False, bool))
+        self.find.filter_action.blockSignals(False)
         selection = settings.value("selection", "", str)
         refs = [r for r in (RecordRef.parse(t) for t in selection.split(",") if t) if r is not None]
         valid = []

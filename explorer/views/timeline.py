@@ -67,6 +67,7 @@ COLOUR_MODES = {"kind": "Kind", "sector": "Sector", "country": "Country"}
 MIN_DAY = float((np.datetime64("1950-01-01") - np.datetime64("1970-01-01")).astype(int))
 MAX_DAY = float((np.datetime64("2060-12-31") - np.datetime64("1970-01-01")).astype(int))
 MIN_SPAN_DAYS = 3.0
+REVEAL_MIN_SPAN_DAYS = 120.0  # a picked item is shown with about four months around it
 MIN_ROW_PX = 15.0
 MAX_ROWS_PER_LANE = 16
 TOP_PAD = 0.35  # rows of air above the first lane, for highlight outlines
@@ -209,6 +210,7 @@ class TimelineView(QWidget):
         state.filters_changed.connect(self._on_filters_changed)
         state.records_changed.connect(self._on_records_changed)
         state.range_requested.connect(self._on_range_requested)
+        state.reveal_requested.connect(self._on_reveal_requested)
         state.store_replaced.connect(self._on_store_replaced)
         self.reload()
         self.fit_all()
@@ -858,6 +860,10 @@ class TimelineView(QWidget):
             return int(self._keys_order[pos])
         return None
 
+    def total_count(self) -> int:
+        """How many dated records the database holds, filtered or not."""
+        return len(self._full)
+
     def shown_count(self) -> int:
         """How many records pass every filter (cheap: for status bars at any size)."""
         return int(np.count_nonzero(self._passes))
@@ -1161,6 +1167,16 @@ class TimelineView(QWidget):
         else:
             margin = max((last - first) * 0.08, 15.0)
             self.set_view_range(first - margin, last + margin)
+
+    def _on_reveal_requested(self, _refs: list[RecordRef]) -> None:
+        """Glide to the picked records (or, for a person or place, to what they are linked to),
+        zoomed in: a deal fills a few months of the view, not a pixel of thirty years."""
+        g = self.highlight_layer.indices
+        if g.size == 0:
+            return
+        first, last = float(self._lo[g].min()), float(self._hi[g].max())
+        margin = max((last - first) * 0.12, REVEAL_MIN_SPAN_DAYS / 2)
+        self._on_range_requested(first - margin, last + margin)
 
     def _on_filters_changed(self, filters: Filters) -> None:
         if replace(filters, start_day=None, end_day=None) == self._data_filters:

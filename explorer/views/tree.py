@@ -54,6 +54,7 @@ class SectorTreeView(QWidget):
         header.resizeSection(1, self.fontMetrics().horizontalAdvance("Country") + 16)
         for column in (2, 3):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+        self._name_min = self.MIN_NAME_WIDTH
         self._fit_number_columns()
         self.tree.viewport().installEventFilter(self)
         layout = QVBoxLayout(self)
@@ -91,6 +92,11 @@ class SectorTreeView(QWidget):
                 header.fontMetrics().horizontalAdvance(self.model.COLUMNS[column]) + 14,
                 metrics.horizontalAdvance("0,000")])
             header.resizeSection(column, widest + 14)
+        # The sector names are the tree's headings: never cut ("Human capital and …"); a
+        # narrow dock scrolls sideways instead. Deeper rows keep their full name as a tooltip.
+        names = [str(self.model.index(r, 0).data() or "") for r in range(self.model.rowCount())]
+        widest_name = max([bold.horizontalAdvance(n) for n in names] + [0])
+        self._name_min = max(self.MIN_NAME_WIDTH, min(widest_name + self.tree.indentation() + 24, 360))
         self._fit_name_column()
 
     def changeEvent(self, event: QEvent) -> None:
@@ -110,11 +116,12 @@ class SectorTreeView(QWidget):
         width = self.tree.viewport().width()
         # A narrow tree drops the country column before the names or the totals get cut (the
         # detail pane still says where each record is).
-        narrow = width - figures - self.COUNTRY_WIDTH < self.MIN_NAME_WIDTH
+        name_min = self._name_min
+        narrow = width - figures - self.COUNTRY_WIDTH < name_min
         if narrow != header.isSectionHidden(1):
             header.setSectionHidden(1, narrow)
         others = figures + (0 if narrow else header.sectionSize(1))
-        header.resizeSection(0, max(self.MIN_NAME_WIDTH, width - others))
+        header.resizeSection(0, max(name_min, width - others))
 
     # --- filters ---------------------------------------------------------------------
 

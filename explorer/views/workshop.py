@@ -76,6 +76,10 @@ class Workshop:
         export_menu = QMenu("E&xport", self.window)
         export_menu.addActions([self.export_png_action, self.export_svg_action, self.export_view_pdf_action,
                                 self.export_story_pdf_action, self.export_csv_action])
+        records_export = getattr(self.window, "exchange_actions", {}).get("export")
+        if records_export is not None:
+            export_menu.addSeparator()
+            export_menu.addAction(records_export)
         first = file_menu.actions()[2] if len(file_menu.actions()) > 2 else None
         file_menu.insertMenu(first, export_menu) if first else file_menu.addMenu(export_menu)
         story_menu = QMenu("&Story", self.window)
