@@ -206,9 +206,10 @@ def test_fit_all_covers_every_item_and_view_range_round_trips(view, store):
 def test_keys_and_today(qtbot, view, state):
     view.set_view_range(10000, 11000)
     view.plot.setFocus()
-    qtbot.keyClick(view.plot, Qt.Key.Key_Right)
+    ctrl = Qt.KeyboardModifier.ControlModifier  # plain arrows move between items
+    qtbot.keyClick(view.plot, Qt.Key.Key_Right, ctrl)
     assert view.view_range() == pytest.approx((10100, 11100), abs=1e-6)
-    qtbot.keyClick(view.plot, Qt.Key.Key_Left)
+    qtbot.keyClick(view.plot, Qt.Key.Key_Left, ctrl)
     assert view.view_range() == pytest.approx((10000, 11000), abs=1e-6)
     qtbot.keyClick(view.plot, Qt.Key.Key_Plus)
     a, b = view.view_range()
@@ -220,7 +221,7 @@ def test_keys_and_today(qtbot, view, state):
     today = QDate(1970, 1, 1).daysTo(QDate.currentDate())
     a, b = view.view_range()
     assert (a + b) / 2 == pytest.approx(today) and b - a == pytest.approx(1000)
-    qtbot.keyClick(view.plot, Qt.Key.Key_Home)
+    qtbot.keyClick(view.plot, Qt.Key.Key_0)
     fit = view.view_range()
     view.set_view_range(0, 100)
     view.fit_all()
@@ -551,3 +552,63 @@ def test_the_legend_shows_sector_names_as_written_and_keeps_each_entry_whole(vie
     doc = QTextDocument()
     doc.setHtml(shown)
     assert "R&D <core> labs" in doc.toPlainText().replace("\xa0", " ")
+
+
+def _order_in_time(view) -> list[RecordRef]:
+    data = view._data
+    order = sorted(range(len(data)), key=lambda g: (float(data.start[g]), g))
+    return [view._ref(g) for g in order]
+
+
+def test_the_timeline_can_be_driven_from_first_to_last_item_by_keys(qtbot, view, state):
+    view.plot.setFocus()
+    qtbot.keyClick(view.plot, Qt.Key.Key_Home)
+    expected = _order_in_time(view)
+    assert state.current == expected[0]
+    visited = [state.current]
+    for _ in range(len(expected) - 1):
+        qtbot.keyClick(view.plot, Qt.Key.Key_Tab)
+        visited.append(state.current)
+        pos = view.item_view_pos(state.current)  # the view follows the keyboard
+        assert pos is not None and view.plot.viewport().rect().adjusted(-2, -2, 2, 2).contains(pos)
+    assert visited == expected
+    assert view.plot.hasFocus()
+    qtbot.keyClick(view.plot, Qt.Key.Key_Tab)  # past the last item Tab leaves the timeline
+    assert state.current == expected[-1] and not view.plot.hasFocus()
+    view.plot.setFocus()
+    qtbot.keyClick(view.plot, Qt.Key.Key_Home)
+    qtbot.keyClick(view.plot, Qt.Key.Key_End)
+    assert state.current == expected[-1]
+    qtbot.keyClick(view.plot, Qt.Key.Key_Backtab)
+    assert state.current == expected[-2]
+
+
+def test_arrows_move_within_a_lane_and_between_lanes(qtbot, view, state):
+    view.plot.setFocus()
+    qtbot.keyClick(view.plot, Qt.Key.Key_Home)
+    lanes = view._arrangement.lanes
+    first = view._index(state.current)
+    lane = int(lanes.lane[first])
+    qtbot.keyClick(view.plot, Qt.Key.Key_Right)
+    second = view._index(state.current)
+    assert int(lanes.lane[second]) == lane and view._data.start[second] >= view._data.start[first]
+    qtbot.keyClick(view.plot, Qt.Key.Key_Left)
+    assert view._index(state.current) == first
+    qtbot.keyClick(view.plot, Qt.Key.Key_Down)
+    below = view._index(state.current)
+    assert int(lanes.lane[below]) > lane
+    qtbot.keyClick(view.plot, Qt.Key.Key_Up)
+    assert int(lanes.lane[view._index(state.current)]) == lane
+
+
+def test_enter_asks_for_the_details_and_screen_readers_hear_the_item(qtbot, view, state):
+    view.plot.setFocus()
+    qtbot.keyClick(view.plot, Qt.Key.Key_End)
+    title = state.store.get(state.current.record_type, state.current.record_id)
+    name = getattr(title, "title", None) or getattr(title, "name", "")
+    description = view.plot.accessibleDescription()
+    assert name in description and any(ch.isdigit() for ch in description)  # name and date
+    with qtbot.waitSignal(view.activated) as blocker:
+        qtbot.keyClick(view.plot, Qt.Key.Key_Return)
+    assert blocker.args == [state.current]
+    assert view.plot.accessibleName() == "Timeline"

@@ -67,6 +67,7 @@ class MainWindow(QMainWindow):
         self.tree_view.context_menu_requested.connect(self.editing.context_menu)
         self.timeline.context_menu_requested.connect(self.editing.context_menu)
         self.detail.edit_requested.connect(self.editing.edit)
+        self.timeline.activated.connect(lambda _ref: self._focus_detail())
         self._build_filter_bar()
         self._build_actions()
         self._build_menus()
@@ -220,9 +221,7 @@ class MainWindow(QMainWindow):
             "Focus &Timeline", lambda: self.timeline.plot.setFocus(), QKeySequence("Ctrl+1")
         )
         self.focus_tree_action = self._action("Focus &Sector Tree", self._focus_tree, QKeySequence("Ctrl+2"))
-        self.focus_detail_action = self._action(
-            "Focus &Details", lambda: self.detail.browser.setFocus(), QKeySequence("Ctrl+3")
-        )
+        self.focus_detail_action = self._action("Focus &Details", self._focus_detail, QKeySequence("Ctrl+3"))
         self.reset_layout_action = self._action("&Reset Layout", self.reset_layout)
         self.about_action = self._action("&About Partnership Explorer", self.show_about)
         self.shortcuts_action = self._action("&Keyboard Shortcuts", self.show_shortcuts, QKeySequence("F1"))
@@ -429,6 +428,11 @@ class MainWindow(QMainWindow):
         self.search_edit.setFocus()
         self.search_edit.selectAll()
 
+    def _focus_detail(self) -> None:
+        self.detail_dock.show()
+        self.detail_dock.raise_()
+        self.detail.browser.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
     def _focus_tree(self) -> None:
         self.tree_dock.show()
         self.tree_view.tree.setFocus()
@@ -521,7 +525,11 @@ class MainWindow(QMainWindow):
         rows += [
             "<tr><td><b>Wheel / drag</b></td><td>Zoom / pan the timeline</td></tr>",
             "<tr><td><b>Shift+drag</b></td><td>Pick a date range on the timeline</td></tr>",
-            "<tr><td><b>← → + −</b></td><td>Pan and zoom the focused timeline</td></tr>",
+            "<tr><td><b>← → / ↑ ↓</b></td><td>Timeline: previous/next item in its lane / lane above, below</td></tr>",
+            "<tr><td><b>Tab / Shift+Tab</b></td><td>Timeline: next/previous item in time</td></tr>",
+            "<tr><td><b>Home / End</b></td><td>Timeline: first/last item</td></tr>",
+            "<tr><td><b>Enter</b></td><td>Timeline: show the item's details</td></tr>",
+            "<tr><td><b>+ − / Ctrl+← → / 0</b></td><td>Timeline: zoom / pan / fit all</td></tr>",
         ]
         QMessageBox.information(self, "Keyboard shortcuts", f"<table>{''.join(rows)}</table>")
 

@@ -21,7 +21,7 @@ os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
 import pyqtgraph as pg
 from PySide6.QtCore import QDate, QEvent, QObject, QPoint, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QKeyEvent, QPalette
+from PySide6.QtGui import QAccessible, QAccessibleEvent, QColor, QFont, QFontMetricsF, QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -37,6 +37,7 @@ from explorer import models as m
 from explorer.state import AppState, RecordRef
 from explorer.store import Filters, StoreError, TimelineData
 from explorer.store.queries import TIMELINE_TYPES, TYPE_CODE
+from explorer.views import timeline_keys
 from explorer.views.theme import BASE_POINT_SIZE
 from explorer.views.timeline_items import (
     P_DAY,
@@ -175,6 +176,8 @@ class TimelineView(QWidget):
     """
 
     context_menu_requested = Signal(object, object)
+    # Enter on the keyboard's current item: the window shows its details.
+    activated = Signal(object)
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -278,6 +281,12 @@ class TimelineView(QWidget):
         # layers switch it on for what they draw.
         self.plot.setAntialiasing(False)
         self.plot.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.plot.setObjectName("timelinePlot")
+        self.plot.setAccessibleName("Timeline")
+        self.plot.setAccessibleDescription("Nothing selected. Arrow keys move between items, Enter shows details.")
+        # A focus ring that does not move the plot: the border is always there, coloured when focused.
+        self.plot.setStyleSheet("#timelinePlot { border: 2px solid transparent; }"
+                                "#timelinePlot:focus { border: 2px solid palette(highlight); }")
         item = self.plot.plotItem
         for side in ("bottom", "left", "top", "right"):
             # Dates and lanes take no SI prefix: without this every range change re-renders
@@ -1062,18 +1071,33 @@ class TimelineView(QWidget):
             super().keyPressEvent(event)
 
     def _key(self, event: QKeyEvent) -> bool:
-        key = event.key()
+        key, mods = event.key(), event.modifiers()
         a, b = self.view_range()
         span = b - a
-        if key == Qt.Key.Key_Left:
-            self.set_view_range(a - span * 0.1, b - span * 0.1)
-        elif key == Qt.Key.Key_Right:
-            self.set_view_range(a + span * 0.1, b + span * 0.1)
+        ctrl = bool(mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier))
+        if key in (Qt.Key.Key_Left, Qt.Key.Key_Right) and ctrl:
+            shift = span * 0.1 * (1 if key == Qt.Key.Key_Right else -1)
+            self.set_view_range(a + shift, b + shift)
+        elif key in (Qt.Key.Key_Left, Qt.Key.Key_Right):
+            self._move_in_lane(forward=key == Qt.Key.Key_Right)
+        elif key in (Qt.Key.Key_Up, Qt.Key.Key_Down) and not mods & Qt.KeyboardModifier.AltModifier:
+            self._move_between_lanes(down=key == Qt.Key.Key_Down)
+        elif key in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab) and not mods & Qt.KeyboardModifier.ControlModifier:
+            # At either end Tab leaves the timeline, as everywhere else (no keyboard trap).
+            return self._move_in_time(forward=key == Qt.Key.Key_Tab and not mods & Qt.KeyboardModifier.ShiftModifier)
+        elif key in (Qt.Key.Key_Home, Qt.Key.Key_End):
+            first = key == Qt.Key.Key_Home
+            self._go_to(timeline_keys.step_in_time(self._data.start, self._passes, None, forward=first))
+        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            current = self._keyboard_current()
+            if current is None:
+                return False
+            self.activated.emit(self._ref(current))
         elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
             self._zoom(0.8)
         elif key in (Qt.Key.Key_Minus, Qt.Key.Key_Underscore):
             self._zoom(1.25)
-        elif key == Qt.Key.Key_Home:
+        elif key in (Qt.Key.Key_0, Qt.Key.Key_F) and not mods:
             self.fit_all()
         elif key == Qt.Key.Key_T:
             self.show_today()
@@ -1082,6 +1106,54 @@ class TimelineView(QWidget):
         else:
             return False
         return True
+
+    # --- keyboard cursor: the current selection, when it is on the timeline -------------------
+
+    def _keyboard_current(self) -> int | None:
+        current = self.state.current
+        return None if current is None else self._index(current)
+
+    def _go_to(self, g: int | None) -> bool:
+        if g is None:
+            return False
+        self.state.select(self._ref(g), initiator=self)
+        self._bring_highlight_into_view()
+        return True
+
+    def _move_in_time(self, forward: bool) -> bool:
+        starts = self._data.start
+        return self._go_to(timeline_keys.step_in_time(starts, self._passes, self._keyboard_current(), forward))
+
+    def _first_in_view(self, forward: bool) -> int | None:
+        a, b = self.view_range()
+        in_view = self._passes & (self._hi >= a) & (self._lo <= b)
+        return timeline_keys.step_in_time(self._data.start, in_view if in_view.any() else self._passes, None, forward)
+
+    def _move_in_lane(self, forward: bool) -> bool:
+        g = self._keyboard_current()
+        if g is None:
+            return self._go_to(self._first_in_view(forward))
+        lanes = self._arrangement.lanes
+        return self._go_to(timeline_keys.step_in_lane(lanes.order[int(lanes.lane[g])], self._passes, g, forward))
+
+    def _move_between_lanes(self, down: bool) -> bool:
+        g = self._keyboard_current()
+        if g is None:
+            return self._go_to(self._first_in_view(True))
+        lanes = self._arrangement.lanes
+        lane = timeline_keys.lane_step(lanes.order, self._passes, int(lanes.lane[g]), down)
+        if lane is None:
+            return False
+        starts = self._data.start
+        return self._go_to(timeline_keys.nearest_in_lane(lanes.order[lane], starts, self._passes, float(starts[g])))
+
+    def _announce(self) -> None:
+        """Screen readers hear the selected item's name and date."""
+        g = self._keyboard_current()
+        text = self._describe(g).replace("\n", ", ") if g is not None else "Nothing selected on the timeline."
+        self.plot.setAccessibleDescription(text)
+        if self.plot.hasFocus():
+            QAccessible.updateAccessibility(QAccessibleEvent(self.plot, QAccessible.Event.DescriptionChanged))
 
     def _zoom(self, factor: float) -> None:
         a, b = self.view_range()
@@ -1110,6 +1182,7 @@ class TimelineView(QWidget):
         self._highlight_refs = highlight
         self._arrow_refs = arrows
         self._map_selection_to_data()
+        self._announce()
         if initiator is not self:
             self._bring_highlight_into_view()
 
