@@ -6,16 +6,20 @@ import logging
 from typing import Any, ClassVar
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QFrame,
     QGridLayout,
+    QHBoxLayout,
     QLabel,
     QPushButton,
     QRadioButton,
     QScrollArea,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -47,23 +51,30 @@ class ConflictDialog(QDialog):
             f"{conflict.current_version}). Nothing has been overwritten. Choose, for each field below, which "
             "value to keep.", self)
         intro.setWordWrap(True)
-        grid = QGridLayout()
+        body = QWidget(self)
+        grid = QGridLayout(body)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(2, 1)
         for col, head in enumerate(("Field", "Saved meanwhile", "Yours")):
             label = QLabel(f"<b>{head}</b>", self)
             grid.addWidget(label, 0, col)
         self.choices: dict[str, QButtonGroup] = {}
         fields = [k for k in mine if conflict.current.get(k) != mine[k]]
         for row, name in enumerate(fields, start=1):
-            grid.addWidget(QLabel(labels.get(name, name), self), row, 0)
-            theirs = QRadioButton(as_text(conflict.current.get(name)) or "—", self)
-            yours = QRadioButton(as_text(mine[name]) or "—", self)
-            yours.setChecked(True)
+            grid.addWidget(QLabel(labels.get(name, name), self), row, 0, Qt.AlignmentFlag.AlignTop)
             group = QButtonGroup(self)
-            group.addButton(theirs, 0)
-            group.addButton(yours, 1)
+            for column, value in ((1, conflict.current.get(name)), (2, mine[name])):
+                # Long notes wrap in a label beside the button (a radio button's text never wraps).
+                choice, button = self._choice(as_text(value) or "—")
+                group.addButton(button, column - 1)
+                grid.addWidget(choice, row, column, Qt.AlignmentFlag.AlignTop)
+            group.button(1).setChecked(True)
             self.choices[name] = group
-            grid.addWidget(theirs, row, 1)
-            grid.addWidget(yours, row, 2)
+        grid.setRowStretch(len(fields) + 1, 1)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(body)
         buttons = QDialogButtonBox(self)
         buttons.addButton("Save my choices", QDialogButtonBox.ButtonRole.AcceptRole)
         buttons.addButton("Discard my changes", QDialogButtonBox.ButtonRole.RejectRole)
@@ -71,8 +82,25 @@ class ConflictDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
-        layout.addLayout(grid)
+        layout.addWidget(scroll, 1)
         layout.addWidget(buttons)
+        self.resize(760, min(640, 200 + 70 * len(fields)))
+
+    def _choice(self, text: str) -> tuple[QWidget, QRadioButton]:
+        holder = QWidget(self)
+        row = QHBoxLayout(holder)
+        row.setContentsMargins(0, 0, 0, 0)
+        button = QRadioButton(holder)
+        button.setAccessibleName(text[:200])
+        label = QLabel(text, holder)
+        label.setWordWrap(True)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        label.setMinimumWidth(120)
+        label.mousePressEvent = lambda _e, b=button: b.setChecked(True)  # type: ignore[method-assign]
+        row.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
+        row.addWidget(label, 1)
+        return holder, button
 
     def resolved(self) -> dict[str, Any]:
         """Values to write on top of what is saved now."""
@@ -147,6 +175,8 @@ class RecordForm(QDialog):
         else:
             self.save_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Save)
             self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+            self.save_button.setToolTip("Save (Ctrl+S)")
+            QShortcut(QKeySequence(QKeySequence.StandardKey.Save), self, self.save)
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
         outer.addWidget(self.buttons)

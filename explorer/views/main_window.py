@@ -28,7 +28,7 @@ from explorer.formatting import day_text
 from explorer.forms.controller import EditController
 from explorer.state import AppState, RecordRef
 from explorer.store import Filters, StoreError, open_store
-from explorer.views import exchange, window_geometry
+from explorer.views import exchange, screen_fit, window_geometry
 from explorer.views.busy import BusyIndicator
 from explorer.views.detail import DetailPane
 from explorer.views.empty_state import EmptyStateNotice
@@ -54,6 +54,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.state = state
         self.setObjectName("MainWindow")
+        screen_fit.install()
         self.setMinimumSize(window_geometry.MINIMUM)
         self.timeline = TimelineView(state, self)
         self.tree_view = SectorTreeView(state, self)
