@@ -33,6 +33,7 @@ def test_a_person_is_found_and_enter_selects_them_everywhere(qtbot, window: Main
     assert current is not None and current.record_type == "person"
     assert not window.find.popup.isVisible()
     assert "Shigeru Ishiba" in window.detail.browser.toPlainText()
+    assert window.detail.browser.hasFocus()  # a person is read in the details
 
 
 def test_places_and_sources_are_found_too(qtbot, window: MainWindow) -> None:
@@ -73,6 +74,7 @@ def test_enter_on_a_company_selects_its_deal_and_the_timeline_zooms_in(qtbot, wi
     assert pos is not None and timeline.plot.viewport().rect().contains(pos)
     assert current in timeline.highlighted_refs()
     assert window.tree_view.selected_refs() == [current]
+    assert timeline.plot.hasFocus()  # the keyboard goes on from the picked item
 
 
 def test_zero_hits_says_so(qtbot, window: MainWindow) -> None:

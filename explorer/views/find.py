@@ -8,6 +8,7 @@ every view by the text instead, as the search field always did.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import (
@@ -187,12 +188,14 @@ class FindPopup(QFrame):
 class FindController(QObject):
     """Wires the search field to the result list and the shared state."""
 
-    def __init__(self, state: AppState, edit: QLineEdit, window: QWidget, filter_views: Any) -> None:
+    def __init__(self, state: AppState, edit: QLineEdit, window: QWidget, filter_views: Callable[[], None],
+                 picked: Callable[[RecordRef], None]) -> None:
         super().__init__(window)
         self.state = state
         self.edit = edit
         self.window = window
         self._filter_views = filter_views  # filters every view by the field's text
+        self._picked = picked  # where the keyboard goes next (the timeline, or the details)
         self.popup = FindPopup(window)
         self.popup.activated.connect(self.choose)
         self.filter_action = QAction("Filter every view as you type", edit, checkable=True)
@@ -233,6 +236,7 @@ class FindController(QObject):
         self.popup.hide()
         self.state.select([ref], self)
         self.state.reveal([ref])
+        self._picked(ref)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         kind = event.type()

@@ -124,7 +124,7 @@ class MainWindow(QMainWindow):
         self.search_edit.setClearButtonEnabled(True)
         self.search_edit.setMinimumWidth(260)
         self.search_edit.setAccessibleName("Find anything")
-        self.find = FindController(self.state, self.search_edit, self, self.apply_search)
+        self.find = FindController(self.state, self.search_edit, self, self.apply_search, self._after_find)
         self.find.filter_action.setIcon(theme_icon("filter"))
         self.search_edit.addAction(self.find.filter_action, QLineEdit.ActionPosition.TrailingPosition)
         self._search_timer = QTimer(self, singleShot=True, interval=200)
@@ -428,6 +428,14 @@ class MainWindow(QMainWindow):
     def focus_search(self) -> None:
         self.search_edit.setFocus()
         self.search_edit.selectAll()
+
+    def _after_find(self, ref: RecordRef) -> None:
+        """A picked record on the timeline keeps the keyboard there (arrows go on from it, Enter
+        shows its details); a person or a place is read in the details."""
+        if self.timeline.shows(ref):
+            self.timeline.plot.setFocus(Qt.FocusReason.OtherFocusReason)
+        else:
+            self._focus_detail()
 
     def _focus_detail(self) -> None:
         self.detail_dock.show()

@@ -33,14 +33,17 @@ class DialogFitter(QObject):
 
 
 def fit_to_screen(widget: QWidget) -> None:
+    """Shrink to the work area. Only the size: QDialog centres itself on its window after this
+    (a move here would pin it to the corner), and Qt keeps a centred dialog on the screen."""
     parent = widget.parentWidget()
     screen = (parent.screen() if parent is not None else None) or widget.screen() or QGuiApplication.primaryScreen()
     available = screen.availableGeometry()
-    rect = widget.geometry()
+    size = widget.size()
     hint = widget.minimumSizeHint()
-    new = fitted(rect, max(hint.width(), widget.minimumWidth()), max(hint.height(), widget.minimumHeight()), available)
-    if new != rect:
-        widget.setGeometry(new)
+    new = fitted(QRect(available.topLeft(), size), max(hint.width(), widget.minimumWidth()),
+                 max(hint.height(), widget.minimumHeight()), available).size()
+    if new != size:
+        widget.resize(new)
 
 
 _installed: DialogFitter | None = None

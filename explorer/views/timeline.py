@@ -869,6 +869,11 @@ class TimelineView(QWidget):
             return int(self._keys_order[pos])
         return None
 
+    def shows(self, ref: RecordRef) -> bool:
+        """Whether the record is on the timeline as it is filtered now."""
+        g = self._index(ref)
+        return g is not None and bool(self._passes[g])
+
     def total_count(self) -> int:
         """How many dated records the database holds, filtered or not."""
         return len(self._full)

@@ -1,0 +1,138 @@
+"""Runs inside the app on a real X display (see test_real_screen.py): opens the main window as a
+first start would, then every dialog in turn, and writes where each one and its buttons landed,
+in Qt's logical pixels, with the screen they are on.
+
+Usage: python tests/screen_probe.py DB OUT.json
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEventLoop, QPoint, QRect, QTimer
+from PySide6.QtWidgets import QAbstractButton, QApplication, QDialog, QDialogButtonBox, QDockWidget, QWidget
+
+
+def settle(ms: int) -> None:
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
+def box(rect: QRect) -> list[int]:
+    return [rect.x(), rect.y(), rect.width(), rect.height()]
+
+
+def global_rect(widget: QWidget) -> QRect:
+    return QRect(widget.mapToGlobal(QPoint(0, 0)), widget.size())
+
+
+def action_buttons(window: QWidget) -> list[dict[str, Any]]:
+    """The buttons a person must reach to finish with the window: those of its button boxes,
+    and its own push buttons outside scrolled lists."""
+    found = []
+    for button_box in window.findChildren(QDialogButtonBox):
+        for button in button_box.buttons():
+            if button.isVisible():
+                found.append({"text": button.text(), "rect": box(global_rect(button))})
+    if not found:
+        for button in window.findChildren(QAbstractButton):
+            if button.isVisible() and button.window() is window and button.text():
+                found.append({"text": button.text(), "rect": box(global_rect(button))})
+    return found
+
+
+def describe(name: str, window: QWidget) -> dict[str, Any]:
+    screen = window.screen().geometry()
+    available = window.screen().availableGeometry()
+    return {"name": name, "frame": box(window.frameGeometry()), "screen": box(screen),
+            "available": box(available), "buttons": action_buttons(window)}
+
+
+def main(db: Path, out: Path) -> int:
+    from explorer.views.theme import apply_theme
+
+    app = QApplication(sys.argv[:1])
+    from explorer import models as m
+    from explorer.forms.record_form import ConflictDialog
+    from explorer.state import AppState, RecordRef
+    from explorer.store import ConflictError, open_store
+    from explorer.views import exchange
+    from explorer.views.main_window import MainWindow
+
+    apply_theme(app, "light")
+    store = open_store(db)
+    window = MainWindow(AppState(store))
+    window.editing.modal = False
+    window.show()
+    settle(1500)
+    report: list[dict[str, Any]] = [describe("main window", window)]
+    for dock in window.findChildren(QDockWidget):
+        if dock.isVisible():
+            report.append({"name": f"dock {dock.windowTitle()}", "frame": box(global_rect(dock)),
+                           "screen": report[0]["screen"], "available": report[0]["available"], "buttons": []})
+
+    with store.read() as session:
+        from sqlmodel import select
+
+        deal = session.exec(select(m.Deal).where(m.Deal.amount_usd == 4.76e9)).one()
+    deal_ref = RecordRef("deal", int(deal.id or 0))
+    other_db = out.parent / "other.sqlite"
+    shutil.copy(db, other_db)
+    other = open_store(other_db)
+    other.update("deal", deal_ref.record_id, {"notes": "Changed in the other copy."},
+                 expected_version=deal.version)
+    other.close()
+    bad_csv = out.parent / "countries.csv"
+    bad_csv.write_text("uuid,code,name\n,XX,\n,IN,India\n", encoding="utf-8")
+    long_text = "A long note saved meanwhile by another analyst, " * 40
+    conflict = ConflictError(record_type="deal", record_id=deal_ref.record_id, expected_version=1,
+                             current_version=2, current={"notes": long_text, "status": "operational"})
+
+    openers: list[tuple[str, Callable[[], QWidget | None]]] = [
+        ("edit deal form", lambda: window.editing.edit(deal_ref)),
+        ("new event form", lambda: window.editing.new_record("event")),
+        ("conflict dialog", lambda: ConflictDialog(conflict, {"notes": "Mine " * 300, "status": "completed"},
+                                                   {"notes": "Notes", "status": "Status"}, window)),
+        ("import report", lambda: exchange.ImportDialog(window, [bad_csv], store.check_import([bad_csv]))),
+        ("merge review", lambda: exchange.MergeDialog(window, store.plan_merge(other_db))),
+        ("story editor", lambda: window.workshop.edit_stories()),
+        ("backups", lambda: exchange.show_backups(window)),
+        ("edit history", lambda: window.editing.show_history()),
+        ("export", lambda: exchange.ExportDialog(window, 1)),
+        ("connect", lambda: exchange.ConnectDialog(window, "")),
+    ]
+    for name, opener in openers:
+        try:
+            dialog = opener()
+        except Exception as exc:  # reported, so the test names what could not open
+            report.append({"name": name, "error": repr(exc)})
+            continue
+        if dialog is None:
+            report.append({"name": name, "error": "nothing opened"})
+            continue
+        dialog.show()
+        settle(300)
+        for _ in range(40):  # until the window manager has mapped and framed it
+            handle = dialog.windowHandle()
+            if handle is not None and handle.isExposed() and dialog.frameGeometry().width() > dialog.width():
+                break
+            settle(100)
+        settle(200)
+        report.append(describe(name, dialog))
+        if isinstance(dialog, QDialog):
+            dialog.reject()
+        dialog.close()
+        settle(100)
+    out.write_text(json.dumps(report, indent=1), encoding="utf-8")
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1]), Path(sys.argv[2])))
