@@ -213,3 +213,17 @@ def test_presentation_mode_axis_reads_in_large_type(qtbot, window):
         app.setStyleSheet(sheet)
         app.setPalette(palette)
         app.setFont(font)
+
+
+@pytest.mark.parametrize(("step", "expected"), [
+    (2, [1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 1]),  # no 29 squeezed against 1 March
+    (5, [1, 5, 10, 15, 20, 25, 1]),
+    (10, [1, 10, 20, 1]),
+])
+def test_day_labels_follow_the_calendar_and_keep_clear_of_the_next_month(step, expected):
+    gap = dict(ti._DAY_STEPS)[step]
+    days = ti._day_ticks(_day("2024-02-01"), _day("2024-03-01"), step, gap)
+    assert [dt.date(1970, 1, 1) + dt.timedelta(days=int(d)) for d in days][-1] == dt.date(2024, 3, 1)
+    labels = [(dt.date(1970, 1, 1) + dt.timedelta(days=int(d))).day for d in days]
+    assert labels == expected
+    assert np.diff(days).min() >= gap
