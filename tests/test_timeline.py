@@ -8,7 +8,7 @@ import itertools
 import numpy as np
 import pytest
 from PySide6.QtCore import QDate, QEvent, QPoint, QPointF, Qt
-from PySide6.QtGui import QFontMetrics, QMouseEvent, QTextDocument
+from PySide6.QtGui import QMouseEvent, QTextDocument
 from PySide6.QtWidgets import QApplication
 
 from explorer import models as m
@@ -395,25 +395,6 @@ def test_crowded_lanes_aggregate_but_long_periods_through_the_view_do_not_count(
     # ten days late in the range: 400 long periods pass through, 11 items start in it
     calm = index.level_of_detail(900.0, 910.0, 561.5, starts_limit=limit)
     assert calm.bins is None and calm.detail.size == 411
-
-
-def test_date_axis_ticks_while_panning_are_pyqtgraph_own(view):
-    """The axis caches ticks over a wider window; a pan must label exactly what pyqtgraph would."""
-    import pyqtgraph as pg
-
-    axis = view.date_axis
-    plain = pg.DateAxisItem("bottom", utcOffset=0)
-    plain.zoomLevels = axis.zoomLevels
-    plain.fontMetrics = axis.fontMetrics = QFontMetrics(view.font())
-    size = 800.0
-    for a, b in [(_day("2014-01-01"), _day("2016-01-01")), (_day("2020-03-01"), _day("2020-04-10"))]:
-        span = b - a
-        for shift in (0.0, 0.02, 0.04, -0.02):
-            lo, hi = (a + span * shift) * 86400.0, (b + span * shift) * 86400.0
-            expected = [(sp, list(vals)) for sp, vals in plain.tickValues(lo, hi, size)]
-            assert axis.tickValues(lo, hi, size) == expected
-            for spacing, vals in expected:
-                assert axis.tickStrings(vals, 1.0, spacing) == plain.tickStrings(vals, 1.0, spacing)
 
 
 def test_pack_rows_keeps_labels_apart():

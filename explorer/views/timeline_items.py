@@ -1,7 +1,7 @@
 """Pure helpers and graphics items behind the timeline: extents, level of detail, row packing, painting.
 
 Nothing here talks to the store or to AppState. Day numbers are float days since 1970-01-01;
-the plot's x axis is in seconds (day * 86400) so pyqtgraph's DateAxisItem can read it.
+the plot's x axis is in seconds (day * 86400), as pyqtgraph's date axes count.
 """
 
 from __future__ import annotations
@@ -17,23 +17,11 @@ import shiboken6
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
 import pyqtgraph as pg
-from pyqtgraph.graphicsItems.DateAxisItem import (
-    DAY_SPACING,
-    HOUR_SPACING,
-    MONTH_SPACING,
-    YEAR_SPACING,
-    TickSpec,
-    ZoomLevel,
-    makeMStepper,
-    makeSStepper,
-    makeYStepper,
-)
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import (
     QBrush,
     QColor,
     QFont,
-    QFontMetrics,
     QFontMetricsF,
     QGradient,
     QImage,
@@ -423,83 +411,270 @@ class TextWidths:
 
 # --- date axis ----------------------------------------------------------------------------
 
-
-class _UtcZoomLevel(ZoomLevel):
-    """A ZoomLevel of an axis with a fixed UTC offset: pyqtgraph would work out each tick's
-    local-time offset (loading the system time zone) and then use the fixed one anyway."""
-
-    def moveTicksToLocalTimeCoords(self, ticks: np.ndarray, spacing: int, skipFactor: int) -> np.ndarray:  # noqa: N803
-        if self.utcOffset is not None and spacing > HOUR_SPACING:
-            return ticks + self.utcOffset
-        return super().moveTicksToLocalTimeCoords(ticks, spacing, skipFactor)
-
-
-def _year_month_level() -> ZoomLevel:
-    # months carry their year: a view from August to November still says which year it is
-    return _UtcZoomLevel(
-        [
-            TickSpec(YEAR_SPACING, makeYStepper(1), "%Y", autoSkip=[1, 2, 5, 10, 25]),
-            TickSpec(MONTH_SPACING, makeMStepper(1), "%b %Y"),
-        ],
-        "Mmm 9999",
-    )
+MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MONTH_NAMES = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)
+# Label steps per unit with the shortest gap (days) between two labelled ticks they give.
+# Day ticks follow the month (1, 3, 5 ... or 1, 5, 10 ... 25) so a month always starts at a
+# labelled "1"; a tick too close to the next month's 1st is left out.
+_DAY_STEPS = ((1, 1), (2, 2), (5, 4), (10, 9))
+_MONTH_STEPS = ((1, 28), (2, 59), (3, 89))
+# Days at the 1st, 10th and 20th only while months alone would label fewer than four ticks
+# (large type on a narrow window); over a longer view the months read better.
+_SPARSE_DAYS_SPAN = 120.0
+_YEAR_STEPS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+_MIN_MINOR_PX = 6.0  # unlabelled ticks closer than this are not drawn
 
 
-def _day_label_level() -> ZoomLevel:
-    return _UtcZoomLevel(
-        [TickSpec(DAY_SPACING, makeSStepper(DAY_SPACING), "%d %b %Y", autoSkip=[1, 2, 7])], "99 Mmm 9999"
-    )
+def _day_to_month(days: np.ndarray) -> np.ndarray:
+    """Months since 1970-01 of day numbers."""
+    return days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
 
 
-def _month_day_level() -> ZoomLevel:
-    return _UtcZoomLevel(
-        [
-            TickSpec(MONTH_SPACING, makeMStepper(1), "%b %Y"),
-            TickSpec(DAY_SPACING, makeSStepper(DAY_SPACING), "%d", autoSkip=[1, 5, 10]),
-        ],
-        "Mmm 99",
-    )
+def _month_to_day(months: np.ndarray) -> np.ndarray:
+    """Day number of the 1st of each month (months since 1970-01)."""
+    return months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
 
 
-class DayAxis(pg.DateAxisItem):
-    """A DateAxisItem in UTC that never drops below whole days (no hour ticks).
+def _year_to_day(years: np.ndarray) -> np.ndarray:
+    return (years - 1970).astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
 
-    Tick values are cached: calendar ticks are anchored to whole years, months and days, so the
-    ticks of a window three times as wide, filtered, are the ticks of any view inside it at the
-    same density. A pan then costs no date arithmetic. ``grid_values`` gives the lane layer the
-    very ticks the axis labels, so it draws the grid under the records in one ``drawLines``.
+
+def _day_ticks(lo: float, hi: float, step: int, min_gap: int) -> np.ndarray:
+    """Day numbers in [lo, hi] labelled at this step: the 1st of each month, then every
+    ``step``-th day of the month (3, 5 ... for 2; 5, 10 ... for 5), none closer than ``min_gap``
+    days to the next month's 1st."""
+    days = np.arange(math.ceil(lo), math.floor(hi) + 1, dtype=np.int64)
+    if step == 1 or days.size == 0:
+        return days
+    month = _day_to_month(days)
+    first = _month_to_day(month)
+    dom = days - first + 1
+    to_next = _month_to_day(month + 1) - days
+    on_step = (dom % step == 0) if step in (5, 10) else ((dom - 1) % step == 0)
+    return days[(dom == 1) | (on_step & (to_next >= min_gap))]
+
+
+def _month_range(lo: float, hi: float) -> np.ndarray:
+    """Months since 1970-01 whose 1st lies in [lo, hi]."""
+    m0, m1 = _day_to_month(np.array([math.ceil(lo), math.floor(hi)], dtype=np.int64))
+    months = np.arange(m0, m1 + 1, dtype=np.int64)
+    return months[_month_to_day(months) >= lo]
+
+
+def _year_range(lo: float, hi: float) -> np.ndarray:
+    """Years whose 1 January lies in [lo, hi]."""
+    y0, y1 = _day_to_month(np.array([math.ceil(lo), math.floor(hi)], dtype=np.int64)) // 12 + 1970
+    years = np.arange(y0, y1 + 1, dtype=np.int64)
+    return years[_year_to_day(years) >= lo]
+
+
+@dataclass(frozen=True)
+class AxisScale:
+    """What the date axis labels at one zoom: the unit and step of the labelled (major) ticks,
+    the unit and step of the unlabelled (minor) ones, and the form of the context row."""
+
+    unit: str  # "day" | "month" | "year"
+    step: int
+    min_gap: int  # shortest gap in days between two labelled ticks
+    minor_unit: str | None = None
+    minor_step: int = 1
+    long_context: bool = False  # "August 2025" rather than "Aug 2025"
+
+
+@dataclass
+class AxisPlan:
+    """The ticks and labels of one view range, in days."""
+
+    scale: AxisScale
+    major: np.ndarray  # day numbers of the labelled ticks
+    labels: list[str]
+    minor: np.ndarray
+    # the periods (months over days, years over months) the view overlaps: start, end, label
+    context: list[tuple[float, float, str]]
+    bounds: np.ndarray  # period starts inside the view: they get a separator in the context row
+
+
+def choose_scale(ppd: float, span_days: float, width: Callable[[str], float],
+                 context_width: Callable[[str], float], gap: float) -> AxisScale:
+    """The finest labelling whose widest label fits between two ticks with ``gap`` pixels to
+    spare, at ``ppd`` pixels a day: days under their month, months under their year, or years."""
+    digit = max("0123456789", key=width)
+    day_w = width(digit * 2)
+    month_w = max(width(m) for m in MONTH_ABBR)
+    year_w = width(digit * 4)
+    cdigit = max("0123456789", key=context_width)
+    short_ctx = max(context_width(f"{m} {cdigit * 4}") for m in MONTH_ABBR)
+    long_ctx = max(context_width(f"{m} {cdigit * 4}") for m in MONTH_NAMES)
+    month_px = 28 * ppd
+    # days only while each month also has room for its name: no day numbers without context
+    if month_px >= short_ctx + gap:
+        for step, min_gap in _DAY_STEPS:
+            if step == 10 and span_days > _SPARSE_DAYS_SPAN:
+                break
+            if min_gap * ppd >= day_w + gap:
+                minor = "day" if step > 1 and ppd >= _MIN_MINOR_PX else None
+                return AxisScale("day", step, min_gap, minor, 1, month_px >= long_ctx + gap)
+    for step, min_gap in _MONTH_STEPS:
+        if min_gap * ppd >= month_w + gap:
+            return AxisScale("month", step, min_gap, "month" if step > 1 else None, 1)
+    for step in _YEAR_STEPS:
+        if 365 * step * ppd >= year_w + gap:
+            break
+    # the finest year step dividing the label step that still leaves room between ticks
+    minor_unit, minor_step = None, 1
+    if step == 1:
+        if month_px >= _MIN_MINOR_PX:
+            minor_unit = "month"
+    else:
+        for sub in _YEAR_STEPS:
+            if sub < step and step % sub == 0 and 365 * sub * ppd >= _MIN_MINOR_PX:
+                minor_unit, minor_step = "year", sub
+                break
+    return AxisScale("year", step, 365 * step, minor_unit, minor_step)
+
+
+def _unit_ticks(unit: str, step: int, lo: float, hi: float, min_gap: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Tick day numbers of a unit in [lo, hi] and the numbers they label (day of month,
+    month 0-11, year)."""
+    if unit == "day":
+        days = _day_ticks(lo, hi, step, min_gap)
+        return days, days - _month_to_day(_day_to_month(days)) + 1
+    if unit == "month":
+        months = _month_range(lo, hi)
+        months = months[(months % 12) % step == 0]
+        return _month_to_day(months), months % 12
+    years = _year_range(lo, hi)
+    years = years[years % step == 0]
+    return _year_to_day(years), years
+
+
+def plan_axis(lo: float, hi: float, scale: AxisScale) -> AxisPlan:
+    """Ticks, labels and context periods for the days [lo, hi] at this scale."""
+    major, numbers = _unit_ticks(scale.unit, scale.step, lo, hi, scale.min_gap)
+    if scale.unit == "day":
+        labels = [str(n) for n in numbers.tolist()]
+    elif scale.unit == "month":
+        labels = [MONTH_ABBR[n] for n in numbers.tolist()]
+    else:
+        labels = [str(n) for n in numbers.tolist()]
+    if scale.minor_unit is None:
+        minor = np.zeros(0, dtype=np.int64)
+    else:
+        minor, _ = _unit_ticks(scale.minor_unit, scale.minor_step, lo, hi)
+        minor = minor[~np.isin(minor, major)]
+    context: list[tuple[float, float, str]] = []
+    bounds = np.zeros(0, dtype=np.int64)
+    if scale.unit in ("day", "month"):
+        first_month, last_month = _day_to_month(np.array([math.floor(lo), math.floor(hi)], dtype=np.int64))
+        if scale.unit == "day":
+            months = np.arange(first_month, last_month + 1, dtype=np.int64)
+            starts, ends = _month_to_day(months), _month_to_day(months + 1)
+            names = MONTH_NAMES if scale.long_context else MONTH_ABBR
+            texts = [f"{names[m % 12]} {m // 12 + 1970}" for m in months.tolist()]
+        else:
+            years = np.arange(first_month // 12, last_month // 12 + 1, dtype=np.int64) + 1970
+            starts, ends = _year_to_day(years), _year_to_day(years + 1)
+            texts = [str(y) for y in years.tolist()]
+        context = list(zip(starts.tolist(), ends.tolist(), texts, strict=True))
+        bounds = starts[(starts >= lo) & (starts <= hi)]
+    return AxisPlan(scale, major, labels, minor, context, bounds)
+
+
+class DayAxis(pg.AxisItem):
+    """The timeline's date axis (UTC, x in seconds): two rows of labels so every zoom reads.
+
+    The upper row labels the major ticks (years; months; days); the lower row names the period
+    they belong to (the year over months, the month and year over days), at each period's start
+    and, for the period the view starts in, at the left edge. Labels are placed from measured
+    widths, so they never touch. ``grid_values`` gives the lane layer the very ticks the axis
+    draws, so it draws the grid under the records in one ``drawLines``.
     """
 
     def __init__(self, orientation: str = "bottom", **kwargs) -> None:
-        super().__init__(orientation, utcOffset=0, **kwargs)
-        from collections import OrderedDict
+        super().__init__(orientation, **kwargs)
+        self.autoSIPrefix = False
+        self._widths: TextWidths | None = None
+        self._context_widths: TextWidths | None = None
+        self._plan_key: tuple[float, float, float] | None = None
+        self._plan: AxisPlan | None = None
+        self._fit_height()
 
-        self.zoomLevels = OrderedDict(
-            [
-                (np.inf, _year_month_level()),
-                (5 * SECONDS_PER_DAY, _month_day_level()),
-                (0.5 * SECONDS_PER_DAY, _day_label_level()),
-            ]
-        )
-        self._tick_cache: dict[str, tuple[float, float, list[tuple[float, np.ndarray]]]] = {}
+    # --- fonts and size ---------------------------------------------------------------------
+
+    def tick_font(self) -> QFont:
+        return QFont(self.style["tickFont"] or self.font())
+
+    def context_font(self) -> QFont:
+        """The lower row's font: the tick font in bold, so the period reads as a heading."""
+        font = self.tick_font()
+        font.setBold(True)
+        return font
+
+    def _metrics(self) -> tuple[TextWidths, TextWidths]:
+        if self._widths is None or self._context_widths is None:
+            self._widths = TextWidths(self.tick_font())
+            self._context_widths = TextWidths(self.context_font())
+        return self._widths, self._context_widths
+
+    def _gap(self) -> float:
+        """Least room between two labels of a row: enough that neighbours never read as one."""
+        return max(6.0, self._metrics()[0].width("0") * 0.8)
+
+    def _rows(self) -> tuple[float, float, float, float]:
+        """Top and height of the two label rows, from the axis line down."""
+        widths, context = self._metrics()
+        top = max(0, self.style["tickLength"]) + self.style["tickTextOffset"][1]
+        h1 = widths.metrics.height()
+        h2 = context.metrics.height()
+        return top, h1, top + h1 + max(2.0, h1 * 0.15), h2
+
+    def _fit_height(self) -> None:
+        _top, _h1, top2, h2 = self._rows()
+        self.setHeight(math.ceil(top2 + h2 + 3))
+
+    def setStyle(self, **kwargs) -> None:
+        super().setStyle(**kwargs)
+        if hasattr(self, "_plan_key"):  # AxisItem.__init__ may style the axis before ours runs
+            self._widths = self._context_widths = None
+            self._plan_key = None
+            self._fit_height()
+
+    # --- ticks ------------------------------------------------------------------------------
+
+    def plan(self, min_s: float, max_s: float, size: float) -> AxisPlan | None:
+        """The ticks and labels for a range in seconds on an axis ``size`` pixels long; the last
+        one is kept, as the axis and the grid ask for the same range in one frame."""
+        span = max_s - min_s
+        if not (span > 0 and size > 0 and math.isfinite(span)):
+            return None
+        key = (min_s, max_s, size)
+        if key != self._plan_key or self._plan is None:
+            widths, context = self._metrics()
+            lo, hi = min_s / SECONDS_PER_DAY, max_s / SECONDS_PER_DAY
+            scale = choose_scale(size / (hi - lo), hi - lo, widths.width, context.width, self._gap())
+            self._plan, self._plan_key = plan_axis(lo, hi, scale), key
+        return self._plan
 
     def tickValues(self, minVal, maxVal, size):  # noqa: N803 - pyqtgraph's signature
-        span = maxVal - minVal
-        if not (span > 0 and size > 0 and math.isfinite(span)):
-            return super().tickValues(minVal, maxVal, size)
-        density = span / size
-        self.setZoomLevelForDensity(density)  # tickStrings reads the zoom level it sets
-        key = f"{density:.9g}"
-        hit = self._tick_cache.get(key)
-        if hit is None or not (hit[0] <= minVal and maxVal <= hit[1]):
-            lo, hi = minVal - span, maxVal + span
-            levels = [(spacing, np.asarray(v, dtype=np.float64)) for spacing, v in super().tickValues(lo, hi, size * 3)]
-            self.setZoomLevelForDensity(density)
-            if len(self._tick_cache) >= 8:
-                self._tick_cache.clear()
-            hit = self._tick_cache[key] = (lo, hi, levels)
-        # pyqtgraph's steppers start strictly after minVal and stop at maxVal
-        return [(spacing, v[(v > minVal) & (v <= maxVal)].tolist()) for spacing, v in hit[2]]
+        plan = self.plan(minVal, maxVal, size)
+        if plan is None:
+            return []
+        levels = [(plan.scale.min_gap * SECONDS_PER_DAY, (plan.major * SECONDS_PER_DAY).tolist())]
+        if plan.minor.size:
+            levels.append((SECONDS_PER_DAY, (plan.minor * SECONDS_PER_DAY).tolist()))
+        return levels
+
+    def tickStrings(self, values, scale, spacing):
+        """Labels of tick positions (seconds) as the axis writes them at its last zoom."""
+        plan = self._plan
+        if plan is None:
+            return ["" for _ in values]
+        days = np.floor(np.asarray(values, dtype=np.float64) / SECONDS_PER_DAY + 0.5).astype(np.int64)
+        text = dict(zip(plan.major.tolist(), plan.labels, strict=True))
+        return [text.get(d, "") for d in days.tolist()]
 
     def length_px(self) -> float:
         """The axis length in device pixels, measured as AxisItem.generateDrawSpecs measures it."""
@@ -511,13 +686,119 @@ class DayAxis(pg.DateAxisItem):
         return math.hypot(p2.x() - p1.x(), p2.y() - p1.y())
 
     def grid_values(self, min_s: float, max_s: float) -> list[np.ndarray]:
-        """Tick positions (seconds) per level, coarsest first, as the axis lays them out for this range."""
-        size = self.length_px()
-        if size <= 0:
+        """Tick positions (seconds) per level, coarsest first, as the axis lays them out for this
+        range: period starts (months over days, years over months), the other labelled ticks,
+        the unlabelled ones."""
+        plan = self.plan(min_s, max_s, self.length_px())
+        if plan is None:
             return []
-        if not hasattr(self, "fontMetrics"):  # set by the axis's first paint; the grid may come first
-            self.fontMetrics = QFontMetrics(self.style["tickFont"] or self.font())
-        return [np.asarray(v, dtype=np.float64) for _spacing, v in self.tickValues(min_s, max_s, size)]
+        levels = [plan.bounds, plan.major[~np.isin(plan.major, plan.bounds)], plan.minor]
+        return [level * SECONDS_PER_DAY for level in levels if level.size]
+
+    # --- drawing ----------------------------------------------------------------------------
+
+    def generateDrawSpecs(self, p):
+        """Axis line, ticks and both label rows, in the axis's own coordinates.
+
+        Text specs are (rect, flags, text) as pyqtgraph's; the context row's are left-aligned,
+        which is how ``drawPicture`` tells them apart."""
+        if self.orientation not in ("top", "bottom"):
+            return super().generateDrawSpecs(p)
+        bounds = self.mapRectFromParent(self.geometry())
+        length = self.length_px()
+        lo_s, hi_s = float(self.range[0]), float(self.range[1])
+        plan = self.plan(lo_s, hi_s, length)
+        if plan is None or bounds.width() <= 0:
+            return None
+        widths, context = self._metrics()
+        left, right = bounds.left(), bounds.right()
+        lo, hi = lo_s / SECONDS_PER_DAY, hi_s / SECONDS_PER_DAY
+        scale_px = bounds.width() / (hi - lo)
+
+        def px(days: np.ndarray) -> np.ndarray:
+            return left + (days - lo) * scale_px
+
+        axis_y = bounds.top()
+        axis_spec = (self.pen(), QPointF(left - 1.0, axis_y + 1.0), QPointF(right + 1.0, axis_y + 1.0))
+        tick_len = float(self.style["tickLength"])
+        tick_specs = []
+        for level, (days, alpha) in enumerate(((plan.major, 255), (plan.minor, 110))):
+            pen = QPen(self.tickPen())
+            colour = QColor(pen.color())
+            colour.setAlpha(alpha)
+            pen.setColor(colour)
+            tip = axis_y + tick_len / (1.0 + 0.5 * level)
+            for x in px(days).tolist():
+                if left <= x <= right:
+                    tick_specs.append((pen, QPointF(x, axis_y), QPointF(x, tip)))
+
+        row1, h1, row2, h2 = self._rows()
+        row1 += axis_y
+        row2 += axis_y
+        text_specs: list[tuple[QRectF, Qt.AlignmentFlag, str]] = []
+        centre = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextDontClip
+        gap = self._gap()
+        last_end = -math.inf
+        for x, text in zip(px(plan.major).tolist(), plan.labels, strict=True):
+            w = widths.width(text)
+            x0 = x - w / 2
+            # a label cut by the edge is left out, as is one that would touch its neighbour
+            if x0 < left or x0 + w > right or x0 < last_end + gap:
+                continue
+            text_specs.append((QRectF(x0, row1, w, h1), centre, text))
+            last_end = x0 + w
+
+        if plan.context:
+            flush = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextDontClip
+            sep_pen = QPen(self.tickPen())
+            sep_colour = QColor(sep_pen.color())
+            sep_colour.setAlpha(140)
+            sep_pen.setColor(sep_colour)
+            inset = max(3.0, widths.width("0") * 0.5)
+            last_end = -math.inf
+            for n, (start, end, text) in enumerate(plan.context):
+                a = max(float(px(np.float64(max(start, lo)))), left)
+                b = min(float(px(np.float64(min(end, hi)))), right)
+                if start >= lo:  # the period starts in view: a separator before its name
+                    tick_specs.append((sep_pen, QPointF(a, row2 - 1.0), QPointF(a, row2 + h2)))
+                for candidate in self._context_forms(text, plan.scale, first=n == 0 and start < lo):
+                    w = context.width(candidate)
+                    x0 = a + inset
+                    if x0 + w <= b - inset and x0 >= last_end + gap:
+                        text_specs.append((QRectF(x0, row2, w, h2), flush, candidate))
+                        last_end = x0 + w
+                        break
+        return axis_spec, tick_specs, text_specs
+
+    @staticmethod
+    def _context_forms(text: str, scale: AxisScale, first: bool) -> tuple[str, ...]:
+        """The context label and shorter forms to fall back on where it does not fit: a month
+        named in full gets its short form, and the view's first, partly shown month its bare
+        name (the next month's label carries the year)."""
+        if scale.unit != "day":
+            return (text,)
+        name, year = text.rsplit(" ", 1)
+        short = name if name in MONTH_ABBR else MONTH_ABBR[MONTH_NAMES.index(name)]
+        forms = (text, f"{short} {year}") if scale.long_context else (text,)
+        return (*forms, short) if first else forms
+
+    def drawPicture(self, p, axisSpec, tickSpecs, textSpecs):  # noqa: N803 - pyqtgraph's
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        p.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
+        pen, p1, p2 = axisSpec
+        p.setPen(pen)
+        p.drawLine(p1, p2)
+        for pen, p1, p2 in tickSpecs:
+            p.setPen(pen)
+            p.drawLine(p1, p2)
+        p.setPen(self.textPen())
+        p.setClipRect(self.boundingRect().toAlignedRect())
+        flush = Qt.AlignmentFlag.AlignLeft
+        for bold in (False, True):
+            p.setFont(self.context_font() if bold else self.tick_font())
+            for rect, flags, text in textSpecs:
+                if bool(flags & flush) == bold:
+                    p.drawText(rect, int(flags), text)
 
 
 # --- painting -----------------------------------------------------------------------------
