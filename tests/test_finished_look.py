@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QPushButton, QToolButton
 
 from explorer.forms.editors import DateEditor
@@ -112,3 +113,27 @@ def test_the_title_names_the_database_not_its_url(qtbot, window: MainWindow) -> 
     title = window.windowTitle()
     assert "://" not in title and "sqlite:" not in title
     assert title.endswith("Partnership Explorer")
+
+
+def test_no_two_actions_share_a_key_and_redo_answers_ctrl_y_and_ctrl_shift_z(qtbot, window: MainWindow) -> None:
+    owners: dict[str, list[str]] = {}
+    for action in window.findChildren(QAction):
+        for sequence in action.shortcuts():
+            owners.setdefault(sequence.toString(), []).append(action.text())
+    shared = {k: v for k, v in owners.items() if len(v) > 1}
+    assert not shared, shared  # Qt ignores an ambiguous shortcut: the key would do nothing
+    redo_keys = {s.toString() for s in window.editing.redo_action.shortcuts()}
+    assert {"Ctrl+Y", "Ctrl+Shift+Z"} <= redo_keys
+    stack = window.editing.ops.undo_stack
+    deal = next(r for r in window.timeline.shown_refs() if r.record_type == "deal")
+    values = window.state.store.snapshot("deal", deal.record_id)[1]
+    window.editing.ops.edit("deal", deal.record_id, {"notes": values.get("notes")}, {"notes": "Changed."},
+                            window.state.store.snapshot("deal", deal.record_id)[0], "notes")
+    assert stack.canUndo()
+    for key, mods in ((Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier),
+                      (Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)):
+        qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+        assert stack.canRedo()
+        qtbot.keyClick(window, key, mods)
+        assert not stack.canRedo()
+        assert window.state.store.snapshot("deal", deal.record_id)[1]["notes"] == "Changed."

@@ -9,6 +9,7 @@ from PySide6.QtCore import QObject, QPoint
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QInputDialog, QMenu, QMessageBox, QWidget
 
+from explorer import shortcuts
 from explorer.formatting import KIND_LABEL
 from explorer.forms.history import EditHistoryDialog
 from explorer.forms.operations import Operations
@@ -39,7 +40,7 @@ class EditController(QObject):
 
         def act(text: str, slot: Any, *keys: QKeySequence | QKeySequence.StandardKey | str) -> QAction:
             action = QAction(text, parent_widget)
-            action.setShortcuts([QKeySequence(k) for k in keys])
+            action.setShortcuts(shortcuts.keys(*keys))
             action.triggered.connect(lambda _c=False: slot())
             parent_widget.addAction(action)
             return action
@@ -49,9 +50,9 @@ class EditController(QObject):
         self.duplicate_action = act("D&uplicate Selected…", self.duplicate_current, "Ctrl+D")
         self.delete_action = act("&Delete Selected…", self.delete_current, QKeySequence.StandardKey.Delete)
         self.undo_action = self.ops.undo_stack.createUndoAction(parent_widget, "&Undo")
-        self.undo_action.setShortcuts([QKeySequence(QKeySequence.StandardKey.Undo)])
+        self.undo_action.setShortcuts(shortcuts.keys(QKeySequence.StandardKey.Undo))
         self.redo_action = self.ops.undo_stack.createRedoAction(parent_widget, "&Redo")
-        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence(QKeySequence.StandardKey.Redo)])
+        self.redo_action.setShortcuts(shortcuts.keys(QKeySequence.StandardKey.Redo))
         parent_widget.addAction(self.undo_action)
         parent_widget.addAction(self.redo_action)
         self.history_action = act("Edit &History…", self.show_history, "Ctrl+H")

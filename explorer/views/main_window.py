@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer import APP_NAME, __version__, paths
+from explorer import APP_NAME, __version__, paths, shortcuts
 from explorer.formatting import day_text
 from explorer.forms.controller import EditController
 from explorer.state import AppState, RecordRef
@@ -179,10 +179,7 @@ class MainWindow(QMainWindow):
     ) -> QAction:
         action = QAction(text, self)
         if shortcut:
-            if isinstance(shortcut, list):
-                action.setShortcuts(shortcut)
-            else:
-                action.setShortcut(shortcut)
+            action.setShortcuts(shortcuts.keys(*(shortcut if isinstance(shortcut, list) else [shortcut])))
         if isinstance(icon, str):
             action.setIcon(theme_icon(icon))
         elif icon is not None:
@@ -206,7 +203,7 @@ class MainWindow(QMainWindow):
             "&Forward", self.state.forward, QKeySequence("Alt+Right"), "Next selection", "forward"
         )
         self.find_action = self._action("&Find Anything…", self.focus_search, QKeySequence.StandardKey.Find)
-        self.find_action.setShortcuts([QKeySequence(QKeySequence.StandardKey.Find), QKeySequence("Ctrl+K")])
+        self.find_action.setShortcuts(shortcuts.keys(QKeySequence.StandardKey.Find, "Ctrl+K"))
         self.clear_filters_action = self._action("&Clear All Filters", self.clear_filters, QKeySequence("Ctrl+Shift+L"))
         self.fit_action = self._action(
             "&Fit All",

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox
 
-from explorer import paths
+from explorer import paths, shortcuts
 from explorer.store import StoreError
 from explorer.views.presentation import PresentationController
 from explorer.views.story import CaptionOverlay, StoryPlayer
@@ -41,7 +41,7 @@ class Workshop:
         def act(text: str, slot: Any, *keys: str | QKeySequence.StandardKey) -> QAction:
             action = QAction(text, window)
             if keys:
-                action.setShortcuts([QKeySequence(k) for k in keys])
+                action.setShortcuts(shortcuts.keys(*keys))
             action.triggered.connect(lambda _c=False: slot())
             window.addAction(action)
             return action
