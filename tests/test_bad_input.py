@@ -162,10 +162,10 @@ def test_every_form_shows_messages_and_writes_nothing_for_bad_input(qtbot, demo_
         accepted = form.result() == form.DialogCode.Accepted
         if not ok:
             assert not accepted
-            assert form.error_texts() or form.general_error.text()
+            assert form.error_texts() or form.general_messages()
         if not accepted:
             assert fingerprint(demo_path) == before
-            assert form.error_texts() or form.general_error.text()
+            assert form.error_texts() or form.general_messages()
         form.close()
     finally:
         store.close()

@@ -57,7 +57,7 @@ def choose(qtbot, form: RecordForm, field: str, typed: str, label: str) -> None:
 def save(qtbot, form: RecordForm) -> None:
     assert form.save_button is not None and form.save_button.isEnabled(), form.error_texts()
     qtbot.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
-    assert form.result() == QDialog.DialogCode.Accepted, form.general_error.text() or form.error_texts()
+    assert form.result() == QDialog.DialogCode.Accepted, form.general_messages() or form.error_texts()
 
 
 def tree_node(win: MainWindow, ref: RecordRef):
@@ -325,3 +325,38 @@ def test_timeline_and_tree_context_menus_open_the_form(qtbot, window: MainWindow
     delete = next(a for a in window.editing.last_menu.actions() if a.text() == "Delete…")
     assert delete.isEnabled()
     window.editing.last_menu.close()
+
+
+def test_a_new_deal_shows_the_kind_and_status_it_is_saved_with(qtbot, window: MainWindow, store: Store) -> None:
+    window.state.select([])
+    form = window.editing.new_record("deal")
+    shown = {name: form.editors[name].focus_widget().currentText() for name in ("kind", "status")}
+    assert shown == {"kind": "project", "status": "announced"}
+    type_into(qtbot, form, "title", "Defaults check deal")
+    save(qtbot, form)
+    with store.read() as s:
+        deal = s.exec(select(m.Deal).where(m.Deal.title == "Defaults check deal")).one()
+    assert (deal.kind, deal.status) == (shown["kind"], shown["status"])
+
+
+def test_an_error_message_does_not_move_the_fields(qtbot, window: MainWindow) -> None:
+    window.state.select([])
+    form = window.editing.new_record("deal")
+    qtbot.waitExposed(form)
+    watched = [form.editors[n].focus_widget() for n in ("title", "amount", "currency", "usd_rate", "start_date")]
+
+    def places() -> list[int]:
+        qtbot.wait(20)
+        return [w.mapTo(form, w.rect().topLeft()).y() for w in watched]
+
+    type_into(qtbot, form, "title", "Moves nothing")
+    before = places()
+    type_into(qtbot, form, "amount", "-5")
+    type_into(qtbot, form, "start_date", "not a date")
+    errors = form.error_texts()
+    assert "amount" in errors and "start_date" in errors
+    assert places() == before
+    assert "Amount" in form.general_error.text()  # listed under the fields, the field's name a link
+    form.general_error.linkActivated.emit("amount")
+    assert form.editors["amount"].focus_widget().hasFocus()
+    form.close()

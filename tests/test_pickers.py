@@ -41,7 +41,7 @@ def type_and_pick(qtbot, picker: RecordPicker, typed: str, label: str) -> None:
 def save(qtbot, form: RecordForm) -> None:
     assert form.save_button is not None and form.save_button.isEnabled(), form.error_texts()
     qtbot.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
-    assert form.result() == QDialog.DialogCode.Accepted, form.general_error.text() or form.error_texts()
+    assert form.result() == QDialog.DialogCode.Accepted, form.general_messages() or form.error_texts()
 
 
 def ids_named(store: Store, record_type: str, *names: str) -> list[int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from html import escape as esc
 from typing import Any, ClassVar
 
 from PySide6.QtCore import Qt
@@ -132,8 +133,10 @@ class RecordForm(QDialog):
         self.setWindowTitle(("View " if self.read_only else "Edit " if record_id else "New ") + kind.lower())
         self.setObjectName(f"{type(self).__name__}")
         self.editors: dict[str, FieldEditor] = {}
-        self.errors: dict[str, QLabel] = {}
+        self.field_errors: dict[str, str] = {}
+        self.row_labels: dict[str, QLabel] = {}
         self.labels: dict[str, str] = {}
+        self._general: list[str] = []
         outer = QVBoxLayout(self)
         if self.read_only:
             banner = QLabel(f"Read-only: {state.store.read_only_reason or 'this database cannot be changed.'}", self)
@@ -163,11 +166,21 @@ class RecordForm(QDialog):
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
         outer.addWidget(scroll)
+        # Problems are listed here, in a panel of fixed height under the fields: a message
+        # appearing never moves a field from under the pointer. Each names its field as a link.
         self.general_error = QLabel(self)
+        self.general_error.setObjectName("formProblems")
         self.general_error.setWordWrap(True)
-        self.general_error.setStyleSheet("color: #c0392b;")
-        self.general_error.hide()
-        outer.addWidget(self.general_error)
+        self.general_error.setTextFormat(Qt.TextFormat.RichText)
+        self.general_error.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.general_error.linkActivated.connect(self._focus_field)
+        problems_box = QScrollArea(self)
+        problems_box.setObjectName("formProblemsBox")
+        problems_box.setWidgetResizable(True)
+        problems_box.setFrameShape(QFrame.Shape.NoFrame)
+        problems_box.setWidget(self.general_error)
+        problems_box.setFixedHeight(self.fontMetrics().lineSpacing() * 3 + 8)
+        outer.addWidget(problems_box)
         self.buttons = QDialogButtonBox(self)
         if self.read_only:
             self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
@@ -180,7 +193,9 @@ class RecordForm(QDialog):
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
         outer.addWidget(self.buttons)
-        values = dict(self.opened) if record_id is not None else {}
+        # A new record shows the values it would be saved with (Kind "project", Status
+        # "announced"), not blanks that the table's defaults fill in silently.
+        values = dict(self.opened) if record_id is not None else validation.defaults(self.record_type)
         values.update(initial or {})
         for name, editor in self.editors.items():
             if name in values:
@@ -191,19 +206,11 @@ class RecordForm(QDialog):
         self.validate()
 
     def _add(self, name: str, label: str, editor: FieldEditor) -> None:
-        error = QLabel(self)
-        error.setStyleSheet("color: #c0392b;")
-        error.setWordWrap(True)
-        error.hide()
-        holder = QWidget(self)
-        box = QVBoxLayout(holder)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.setSpacing(2)
-        box.addWidget(editor)
-        box.addWidget(error)
-        self.form.addRow(label, holder)
+        row_label = QLabel(label, self)
+        row_label.setBuddy(editor.focus_widget())
+        self.form.addRow(row_label, editor)
         self.editors[name] = editor
-        self.errors[name] = error
+        self.row_labels[name] = row_label
         self.labels[name] = label.rstrip(" *")
 
     # --- values and validation -------------------------------------------------------
@@ -237,25 +244,52 @@ class RecordForm(QDialog):
 
     def validate(self) -> bool:
         problems = self.problems()
-        by_label: dict[str, list[str]] = {}
-        general: list[str] = []
-        for p in problems:
-            (by_label.setdefault(p.field, []) if p.field else general).append(p.message)
-        for name, label in self.labels.items():
-            messages = by_label.get(label, [])
-            self.errors[name].setText(f"{label} " + " ".join(messages) if messages else "")
-            self.errors[name].setVisible(bool(messages))
-        self._show_general(general)
+        self._general = []
+        self.field_errors = {}
+        self._set_problems(problems)
         if self.save_button is not None:
             self.save_button.setEnabled(not problems)
         return not problems
 
+    def _set_problems(self, problems: list[FieldProblem]) -> None:
+        by_label: dict[str, list[str]] = {}
+        for p in problems:
+            name = next((n for n, label in self.labels.items() if label == p.field), None) if p.field else None
+            if name is None:
+                self._general.append(p.message if not p.field else f"{p.field}: {p.message}")
+            else:
+                by_label.setdefault(name, []).append(p.message)
+        for name, messages in by_label.items():
+            self.field_errors[name] = f"{self.labels[name]} " + " ".join(messages)
+        for name, row_label in self.row_labels.items():
+            row_label.setStyleSheet("color: #c0392b;" if name in self.field_errors else "")
+        self._render_problems()
+
+    def _render_problems(self) -> None:
+        lines = [f"<a href='{name}' style='color:#c0392b'><b>{esc(self.labels[name])}</b></a>: "
+                 f"{esc(text[len(self.labels[name]) + 1:])}" for name, text in self.field_errors.items()]
+        lines += [f"<span style='color:#c0392b'>{esc(text)}</span>" for text in self._general]
+        if lines:
+            self.general_error.setText("<br>".join(lines))
+        else:
+            hint = "Fields marked * are required." if not self.read_only else ""
+            self.general_error.setText(f"<span style='color:palette(mid)'>{hint}</span>")
+
+    def _focus_field(self, name: str) -> None:
+        editor = self.editors.get(name)
+        if editor is not None:
+            editor.focus_widget().setFocus(Qt.FocusReason.OtherFocusReason)
+
     def _show_general(self, messages: list[str]) -> None:
-        self.general_error.setText("\n".join(messages))
-        self.general_error.setVisible(bool(messages))
+        self._general = list(messages)
+        self._render_problems()
 
     def error_texts(self) -> dict[str, str]:
-        return {name: label.text() for name, label in self.errors.items() if label.isVisibleTo(self)}
+        return dict(self.field_errors)
+
+    def general_messages(self) -> list[str]:
+        """Problems of the record as a whole (or from the store), not of one field."""
+        return list(self._general)
 
     def compute_usd(self) -> None:
         values = self.values()
@@ -315,15 +349,8 @@ class RecordForm(QDialog):
         return True
 
     def _show_store_problems(self, problems: list[FieldProblem]) -> None:
-        general = []
-        for p in problems:
-            name = next((n for n, label in self.labels.items() if label == p.field), None)
-            if name is None:
-                general.append(p.message if not p.field else f"{p.field}: {p.message}")
-            else:
-                self.errors[name].setText(f"{p.field} {p.message}")
-                self.errors[name].show()
-        self._show_general(general)
+        self._general = []
+        self._set_problems(problems)
 
 
 def _form_class(record_type: str, name: str) -> type[RecordForm]:

@@ -194,6 +194,21 @@ def spec(record_type: str, name: str) -> FieldSpec | None:
     return next((f for f in FIELDS.get(record_type, []) if f.name == name), None)
 
 
+def defaults(record_type: str) -> dict[str, Any]:
+    """The values a new record gets for fields left alone (the table's column defaults), so a
+    form can show them instead of a blank that saves as something else."""
+    model = m.RECORD_TYPES.get(record_type)
+    if model is None:
+        return {}
+    out: dict[str, Any] = {}
+    for fs in FIELDS.get(record_type, []):
+        info = model.model_fields.get(fs.name)
+        default = None if info is None else info.default
+        if isinstance(default, str | int | float) and not isinstance(default, bool) and default != "":
+            out[fs.name] = getattr(default, "value", default)
+    return out
+
+
 def _bad_chars(text: str) -> bool:
     """Control characters (other than tab/newline) hide text and break exports."""
     return any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r" for ch in text)
