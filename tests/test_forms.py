@@ -91,7 +91,7 @@ def test_new_deal_for_new_organisation_in_new_sector_shows_everywhere(qtbot, win
     type_into(qtbot, form, "amount", "1,250,000,000")
     pick(form, "currency", "USD")
     type_into(qtbot, form, "usd_rate", "1")
-    qtbot.mouseClick(form.compute_button, Qt.MouseButton.LeftButton)
+    assert form.editors["amount_usd"].value() == pytest.approx(1.25e9)  # follows the amount
     type_into(qtbot, form, "start_date", "2025-09-15")
     form.editors["organisations"].check(org_ref.record_id, "lead")
     save(qtbot, form)
@@ -122,15 +122,13 @@ def test_edit_amounts_update_tree_and_detail_and_undo_redo_restore_both(qtbot, w
 
     window.state.select(RecordRef("pledge", pledge.id))
     form = window.editing.edit_current()
-    type_into(qtbot, form, "amount", "11000000000000")
-    qtbot.mouseClick(form.compute_button, Qt.MouseButton.LeftButton)
+    type_into(qtbot, form, "amount", "11000000000000")  # the USD figure follows: ¥11 tn × 0.0068
     save(qtbot, form)
     assert "¥11 tn" in window.detail.plain_text() and "US$74.8 bn" in window.detail.plain_text()
 
     window.state.select(RecordRef("deal", deal.id))
     form = window.editing.edit_current()
     type_into(qtbot, form, "amount", "5000000000")
-    type_into(qtbot, form, "amount_usd", "5000000000")
     save(qtbot, form)
     assert tree_node(window, org_ref).total_usd == pytest.approx(total_before - 4.76e9 + 5e9)
     assert "US$5 bn" in window.detail.plain_text()
@@ -360,3 +358,29 @@ def test_an_error_message_does_not_move_the_fields(qtbot, window: MainWindow) ->
     form.general_error.linkActivated.emit("amount")
     assert form.editors["amount"].focus_widget().hasFocus()
     form.close()
+
+
+def test_usd_follows_the_amount_and_rate_unless_stated_by_the_source(qtbot, window: MainWindow,
+                                                                      store: Store) -> None:
+    with store.read() as s:
+        pledge = s.exec(select(m.Pledge).where(m.Pledge.amount == 10e12)).one()
+    window.state.select(RecordRef("pledge", pledge.id))
+    form = window.editing.edit_current()
+    assert not form.usd_stated.isChecked()  # ¥10 tn × 0.0068 = US$68 bn: computed
+    usd_field = form.editors["amount_usd"].focus_widget()
+    assert usd_field.isReadOnly()
+    type_into(qtbot, form, "amount", "20000000000000")
+    assert form.editors["amount_usd"].value() == pytest.approx(136e9)
+    type_into(qtbot, form, "usd_rate", "0.007")
+    assert form.editors["amount_usd"].value() == pytest.approx(140e9)
+    assert "Computed" in form.usd_note.text()
+    # A figure the source states is kept, and says what the rate would give
+    form.usd_stated.setChecked(True)
+    assert not usd_field.isReadOnly()
+    type_into(qtbot, form, "amount_usd", "135000000000")
+    type_into(qtbot, form, "amount", "21000000000000")
+    assert form.editors["amount_usd"].value() == pytest.approx(135e9)
+    assert "US$147 bn" in form.usd_note.text()
+    save(qtbot, form)
+    text = window.detail.plain_text()
+    assert "US$135 bn" in text and "as stated in the source" in text

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -17,7 +18,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QPushButton,
     QRadioButton,
     QScrollArea,
     QSizePolicy,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from explorer import formatting, money
 from explorer.formatting import KIND_LABEL
 from explorer.forms.editors import FieldEditor, MultiRefEditor, PartnersEditor, PickSource, editor_for
 from explorer.forms.operations import Operations
@@ -134,6 +135,8 @@ class RecordForm(QDialog):
         self.setObjectName(f"{type(self).__name__}")
         self.editors: dict[str, FieldEditor] = {}
         self.field_errors: dict[str, str] = {}
+        self.usd_stated: QCheckBox | None = None  # forms with money: amount, currency, rate, USD
+        self.usd_note = QLabel(self)
         self.row_labels: dict[str, QLabel] = {}
         self.labels: dict[str, str] = {}
         self._general: list[str] = []
@@ -153,9 +156,14 @@ class RecordForm(QDialog):
                 source = PickSource(state.store, spec.ref, record_id if spec.ref == self.record_type else None)
             self._add(spec.name, spec.label + (" *" if spec.required else ""), editor_for(spec, source, body))
             if spec.name == "amount_usd" and "usd_rate" in {s.name for s in validation.FIELDS[self.record_type]}:
-                self.compute_button = QPushButton("Compute USD from amount × rate", body)
-                self.compute_button.clicked.connect(self.compute_usd)
-                self.form.addRow("", self.compute_button)
+                # Amount, currency and rate make the USD figure, unless the source states its own.
+                self.usd_stated = QCheckBox("As stated in the source (not computed from the rate)", body)
+                self.usd_stated.setToolTip("Keep the USD figure the source gives; otherwise it follows "
+                                           "the amount and the rate as you type")
+                self.usd_note.setParent(body)
+                self.usd_note.setWordWrap(True)
+                self.form.addRow("", self.usd_stated)
+                self.form.addRow("", self.usd_note)
         if "participant_ids" in LINK_FIELDS.get(self.record_type, ()):
             self._add("participant_ids", "Participants",
                       MultiRefEditor("Participants", PickSource(state.store, "person"), body))
@@ -202,6 +210,7 @@ class RecordForm(QDialog):
                 editor.set_value(values[name])
             editor.set_read_only(self.read_only)
             editor.changed.connect(self.validate)
+        self._init_money(values)
         self.resize(640, min(860, 120 + 44 * len(self.editors)))
         self.validate()
 
@@ -291,14 +300,52 @@ class RecordForm(QDialog):
         """Problems of the record as a whole (or from the store), not of one field."""
         return list(self._general)
 
-    def compute_usd(self) -> None:
+    # --- money: the USD figure follows the amount and rate, or is kept as stated -------------
+
+    def _init_money(self, values: dict[str, Any]) -> None:
+        if self.usd_stated is None:
+            return
+        stated = money.is_stated(values.get("amount"), values.get("currency"), values.get("usd_rate"),
+                                 values.get("amount_usd"))
+        self.usd_stated.setChecked(stated)
+        self.usd_stated.setEnabled(not self.read_only)
+        self.usd_stated.toggled.connect(lambda _on: self.follow_money())
+        for name in ("amount", "usd_rate"):
+            self.editors[name].changed.connect(self.follow_money)
+        self.editors["currency"].changed.connect(self._currency_changed)
+        self.follow_money()
+
+    def follow_money(self) -> None:
+        """Computed: the USD field shows amount × rate, read-only, as the numbers are typed.
+        Stated: the analyst's figure stays, with what the rate would give beside it."""
+        if self.usd_stated is None:
+            return
         values = self.values()
-        amount, rate, currency = values.get("amount"), values.get("usd_rate"), values.get("currency")
-        if currency == "USD" and isinstance(amount, float):
-            self.editors["usd_rate"].set_value(1.0)
-            self.editors["amount_usd"].set_value(amount)
-        elif isinstance(amount, float) and isinstance(rate, float):
-            self.editors["amount_usd"].set_value(round(amount * rate, 2))
+        amount, currency, rate = values.get("amount"), values.get("currency"), values.get("usd_rate")
+        expected = money.computed_usd(amount if isinstance(amount, float) else None, currency,
+                                      rate if isinstance(rate, float) else None)
+        usd_editor = self.editors["amount_usd"]
+        if self.usd_stated.isChecked():
+            usd_editor.set_read_only(self.read_only)
+            self.usd_note.setText("" if expected is None else
+                                  f"Amount × rate would give {formatting.usd(expected)}.")
+        else:
+            usd_editor.set_read_only(True)
+            if values.get("amount_usd") != expected:
+                usd_editor.set_value(expected)
+            self.usd_note.setText("Computed from the amount and the rate." if expected is not None else
+                                  "Give the rate (USD per unit) to compute the USD figure.")
+
+    def _currency_changed(self) -> None:
+        if self.values().get("currency") == "USD":
+            self.editors["usd_rate"].set_value(1.0)  # a dollar is worth a dollar
+        self.follow_money()
+
+    def compute_usd(self) -> None:
+        """Switch the USD figure back to the one computed from amount and rate."""
+        if self.usd_stated is not None:
+            self.usd_stated.setChecked(False)
+            self.follow_money()
 
     def label_of(self) -> str:
         values = self.values()

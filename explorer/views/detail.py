@@ -11,6 +11,7 @@ import numpy as np
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtWidgets import QLabel, QTextBrowser, QVBoxLayout, QWidget
 
+from explorer import money as money_basis
 from explorer.formatting import KIND_LABEL, PRECISION_NOTE, date_text, full_amount, money, period_text, usd
 from explorer.state import AppState, RecordRef
 from explorer.store import ChangeSet, RecordNotFoundError, StoreError, validation
@@ -257,14 +258,20 @@ class DetailPane(QWidget):
         if currency and currency != "USD" and usd_amount is not None:
             line += f" ≈ <b>{esc(usd(usd_amount))}</b>"
         line += "</p>"
+        stated = money_basis.is_stated(amount, currency, rate, usd_amount)
         if currency and currency != "USD" and rate:
             per_usd = 1 / rate if rate else math.nan
-            line += (
-                f"<p class='k'>{esc(full_amount(amount, currency))} at {rate:g} USD per {esc(currency)} "
-                f"({per_usd:,.2f} {esc(currency)} per USD)"
-                + (f", rate of {esc(date_text(rate_date))}" if rate_date else "")
-                + ". The USD figure is stored as recorded, not recomputed.</p>"
-            )
+            basis = (f"{esc(full_amount(amount, currency))} at {rate:g} USD per {esc(currency)} "
+                     f"({per_usd:,.2f} {esc(currency)} per USD)"
+                     + (f", rate of {esc(date_text(rate_date))}" if rate_date else ""))
+            if stated:
+                would = money_basis.computed_usd(amount, currency, rate)
+                line += (f"<p class='k'>The USD figure is as stated in the source; {basis} would give "
+                         f"{esc(usd(would))}.</p>")
+            else:
+                line += f"<p class='k'>USD computed from {basis}.</p>"
+        elif currency and currency != "USD" and usd_amount is not None:
+            line += "<p class='k'>The USD figure is as stated in the source (no rate recorded).</p>"
         return line
 
     def _fields_html(self, detail: RecordDetail) -> str:
