@@ -6,6 +6,7 @@ the plot's x axis is in seconds (day * 86400) so pyqtgraph's DateAxisItem can re
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from collections.abc import Callable
@@ -385,6 +386,93 @@ def label_room(x0: np.ndarray, rows: np.ndarray, label_x: np.ndarray, gap: float
     return room
 
 
+# --- label placement ----------------------------------------------------------------------
+
+
+def place_labels(rects: np.ndarray, priority: np.ndarray, group: np.ndarray | None = None) -> np.ndarray:
+    """Which label rectangles to draw so that no two drawn ones overlap: greedy by priority.
+
+    ``rects``: (n, 4) x0, y0, x1, y1 (touching edges do not count as overlap). Highest
+    ``priority`` first, ties in the given order. A ``group`` of rows stands for one label's
+    candidate places or sizes (in order of preference, same priority): at most one of a group is
+    kept. Returns a boolean mask of the kept rows.
+
+    A grid of buckets keeps each test to the few labels placed near the candidate, so a frame's
+    few hundred labels cost well under a millisecond.
+    """
+    rects = np.asarray(rects, dtype=np.float64).reshape(-1, 4)
+    n = int(rects.shape[0])
+    kept = np.zeros(n, dtype=bool)
+    if n == 0:
+        return kept
+    order = np.lexsort((np.arange(n), -np.asarray(priority, dtype=np.float64)))
+    groups = np.arange(n) if group is None else np.asarray(group)
+    cell_w = max(float(np.median(rects[:, 2] - rects[:, 0])), 16.0)
+    cell_h = max(float(np.median(rects[:, 3] - rects[:, 1])), 8.0)
+    cx0 = np.floor(rects[:, 0] / cell_w).astype(np.int64).tolist()
+    cx1 = np.floor(rects[:, 2] / cell_w).astype(np.int64).tolist()
+    cy0 = np.floor(rects[:, 1] / cell_h).astype(np.int64).tolist()
+    cy1 = np.floor(rects[:, 3] / cell_h).astype(np.int64).tolist()
+    box = rects.tolist()
+    gid = groups.tolist()
+    done: set = set()
+    grid: dict[tuple[int, int], list[int]] = {}
+    for i in order.tolist():
+        if gid[i] in done:
+            continue
+        x0, y0, x1, y1 = box[i]
+        if x1 <= x0 or y1 <= y0:
+            continue
+        cells = [(cx, cy) for cx in range(cx0[i], cx1[i] + 1) for cy in range(cy0[i], cy1[i] + 1)]
+        clash = False
+        for cell in cells:
+            for j in grid.get(cell, ()):
+                a0, b0, a1, b1 = box[j]
+                if x0 < a1 and a0 < x1 and y0 < b1 and b0 < y1:
+                    clash = True
+                    break
+            if clash:
+                break
+        if clash:
+            continue
+        kept[i] = True
+        done.add(gid[i])
+        for cell in cells:
+            grid.setdefault(cell, []).append(i)
+    return kept
+
+
+def label_priority(highlighted: np.ndarray, amount: np.ndarray) -> np.ndarray:
+    """Placement priority: highlighted (selected) items first, then larger USD amounts, then the rest."""
+    amount = np.asarray(amount, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        size = np.where(np.isfinite(amount) & (amount > 0), 100.0 + np.log10(np.where(amount > 0, amount, 1.0)), 0.0)
+    return np.where(np.asarray(highlighted, dtype=bool), 1e6, 0.0) + size
+
+
+def distinguishing_tails(titles: list[str], min_shared: int = 8) -> list[str]:
+    """For titles that begin like another in ``titles`` ("Automaker plant capacity in Gujarat",
+    "… in Karnataka"), the words that tell them apart ("Gujarat"); "" for the rest and for exact
+    duplicates (nothing in the title tells those apart)."""
+    tails = [""] * len(titles)
+    if len(titles) < 2:
+        return tails
+    order = sorted(range(len(titles)), key=titles.__getitem__)
+    shared = [0] * len(titles)
+    for p, q in itertools.pairwise(order):
+        a, b = titles[p], titles[q]
+        if a == b:
+            continue
+        n = next((k for k, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+        shared[p], shared[q] = max(shared[p], n), max(shared[q], n)
+    for i, n in enumerate(shared):
+        title = titles[i]
+        if n >= min_shared and n < len(title):
+            start = title.rfind(" ", 0, n + 1) + 1  # from the start of the word where they part
+            tails[i] = title[start:].strip()
+    return tails
+
+
 # --- text ---------------------------------------------------------------------------------
 
 
@@ -415,9 +503,20 @@ class TextWidths:
             self._cache[text] = w
         return w
 
-    def elide(self, text: str, max_px: float) -> str:
+    def elide(self, text: str, max_px: float, keep: str = "") -> str:
+        """``text`` shortened with an ellipsis to at most ``max_px``; a ``keep`` part of it (the
+        words that tell it from a similar title) survives the cut: "Automaker plant… Gujarat"."""
         if self.width(text) <= max_px:
             return text
+        if keep and keep in text:
+            head = text[: text.rfind(keep)].rstrip()
+            room = max_px - self.width(" " + keep) - 1.0  # a pixel for kerning across the join
+            if head and room >= self.width("Wwww…"):
+                short = self.metrics.elidedText(head, Qt.TextElideMode.ElideRight, room)
+                if short:
+                    return f"{short} {keep}"
+            if self.width("…" + keep) <= max_px:
+                return "…" + keep
         return self.metrics.elidedText(text, Qt.TextElideMode.ElideRight, max_px)
 
 
