@@ -156,6 +156,11 @@ class Store:
         with self.engine.connect() as conn:
             return queries.timeline_rows(conn, record_type, record_ids)
 
+    def label_qualifiers(self, record_type: str, record_ids: list[int]) -> dict[int, str]:
+        """Place, company or country telling apart records that share a title (timeline labels)."""
+        with self.engine.connect() as conn:
+            return queries.label_qualifiers(conn, record_type, record_ids)
+
     def timeline_so_far(self) -> Iterator[queries.TimelineData]:
         """Every dated record's timeline columns as they are read: the records so far after each
         chunk, the last one complete (background loading)."""
