@@ -24,6 +24,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QDate, QEvent, QObject, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QKeyEvent, QPalette
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -337,9 +338,22 @@ class TimelineView(QWidget):
 
     # --- style ------------------------------------------------------------------------------
 
+    def _ui_font(self) -> QFont:
+        """The font the UI scale sets: the application's, unless this widget was given its own
+        (an application font set after the widgets exist does not always reach them)."""
+        if self.testAttribute(Qt.WidgetAttribute.WA_SetFont):
+            return self.font()
+        return QApplication.font()
+
     def _font_scale(self) -> float:
-        """The UI scale (presentation mode, Ctrl +/−): sizes follow the widget's font."""
-        return max(0.5, self.font().pointSizeF() / BASE_POINT_SIZE)
+        """The UI scale (presentation mode, Ctrl +/−): sizes follow the UI font."""
+        return max(0.5, self._ui_font().pointSizeF() / BASE_POINT_SIZE)
+
+    def apply_ui_scale(self, _scale: float = 1.0) -> None:
+        """The UI was scaled (presentation mode, Ctrl +/−): fonts, row heights and labels follow."""
+        self._apply_palette()
+        self._compute_lane_rows()
+        self._relayout()
 
     def _make_style(self) -> Style:
         pal = self.palette()
@@ -350,9 +364,9 @@ class TimelineView(QWidget):
         band = QColor(fg)
         band.setAlpha(14)
         scale = self._font_scale()
-        label_font = QFont(self.font())
+        label_font = QFont(self._ui_font())
         label_font.setPointSizeF(9.5 * scale)
-        small_font = QFont(self.font())
+        small_font = QFont(self._ui_font())
         small_font.setPointSizeF(8.5 * scale)
         small_font.setItalic(True)
         colours = self._src.style.colours if hasattr(self, "_src") and hasattr(self._src, "style") else []
@@ -368,9 +382,9 @@ class TimelineView(QWidget):
         axis_pen = QColor(style.foreground)
         axis_pen.setAlpha(160)
         scale = self._font_scale()
-        tick_font = QFont(self.font())
+        tick_font = QFont(self._ui_font())
         tick_font.setPointSizeF(10.5 * scale)
-        lane_font = QFont(self.font())
+        lane_font = QFont(self._ui_font())
         lane_font.setPointSizeF(11 * scale)
         lane_font.setBold(True)
         for axis in (self.date_axis, self.lane_axis):
@@ -833,8 +847,11 @@ class TimelineView(QWidget):
         pills: list[tuple[int, float, float, str]] = []  # (k, x, y, text)
         for k in np.flatnonzero(highlighted & ~fits).tolist():
             gi = int(g[k])
-            x = float(lay.label_x[k])  # where its row label starts: the pill hides what it covers
-            text = self._widths.elide(self._label_text(gi), max(60.0, lay.width_px - x - 12.0))
+            # where its row label starts (the pill hides what it covers), moved left as far as
+            # its whole name needs near the plot's right edge
+            full = self._label_text(gi)
+            x = max(4.0, min(float(lay.label_x[k]), lay.width_px - 12.0 - self._widths.width(full)))
+            text = self._widths.elide(full, max(60.0, lay.width_px - x - 12.0))
             pills.append((k, x, float(y_px[k]), text))
         pill_rects = self._candidates(
             [(x - 4.0, y, self._widths.width(text) + 8.0, fm.height() + 4.0) for _k, x, y, text in pills])
