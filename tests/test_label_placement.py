@@ -69,3 +69,18 @@ def test_eliding_keeps_the_distinguishing_words(qapp):
     assert widths.width(short) <= widths.width(text) * 0.7
     plain = widths.elide(text, widths.width(text) * 0.7)
     assert plain.endswith("…") and "Karnataka" not in plain
+
+
+def test_density_profile_fills_the_gaps_of_a_barcode():
+    # every third column holds a record, the rest none: drawn per column that is a barcode
+    column = np.arange(0, 300, 3)
+    bins = ti.Bins(column, np.full(column.size, 5), np.zeros(column.size), np.zeros(column.size, dtype=np.int64))
+    xs, share = ti.density_profile(bins, 600.0)
+    assert np.all(np.diff(xs) == bins.bin_px)  # one shape, no gaps
+    inner = share[10:-10]
+    assert inner.max() - inner.min() < 0.05 and share.max() == 1.0  # an even density reads even
+    # a busier stretch stands higher, and sparse stretches stay visible beside it
+    counts = np.where(column < 150, 50, 2)
+    xs, share = ti.density_profile(ti.Bins(column, counts, np.zeros(column.size), np.zeros(column.size, dtype=int)),
+                                   600.0)
+    assert share[xs < 200].mean() > 3 * share[(xs > 400) & (xs < 550)].mean() > 0.3

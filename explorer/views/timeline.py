@@ -861,9 +861,12 @@ class TimelineView(QWidget):
         # arrow chips, one per (source, relation)
         chips = self._arrow_chips(lay)
         small = QFontMetricsF(self._src.style.small_font)
-        chip_rects = self._candidates([(x - (small.horizontalAdvance(t) + 8) / 2, y,
-                                           small.horizontalAdvance(t) + 8.0, small.height() + 2.0)
-                                          for x, y, t in chips])
+        chip_boxes = []
+        for x, y, t in chips:
+            w = small.horizontalAdvance(t) + 8.0
+            # centred on the curve, but inside the plot: a chip cut at its edge reads as nothing
+            chip_boxes.append((min(max(x - w / 2, 2.0), lay.width_px - w - 2.0), y, w, small.height() + 2.0))
+        chip_rects = self._candidates(chip_boxes)
         rects.append(chip_rects)
         prio.append(np.full(7 * len(chips), ARROW_CHIP_PRIORITY))
         group.append(np.repeat(-1 - len(pills) - np.arange(len(chips)), 7))
