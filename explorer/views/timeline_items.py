@@ -529,7 +529,7 @@ class TextWidths:
         if keep and keep in text:
             head = text[: text.rfind(keep)].rstrip()
             room = max_px - self.width(" " + keep) - 1.0  # a pixel for kerning across the join
-            if head and room >= self.width("Wwww…"):
+            if head and room >= self.width(head[:4] + "…"):  # a hint of the head is worth its pixels
                 short = self.metrics.elidedText(head, Qt.TextElideMode.ElideRight, room)
                 if short:
                     return f"{short} {keep}"
