@@ -138,8 +138,8 @@ def timeline_target(app, db: Path) -> tuple[FrameTarget, object]:
     win.show()
     app.processEvents()
     tl = win.timeline
-    if hasattr(tl, "wait_idle"):
-        tl.wait_idle()
+    win.state.wait_idle()  # a large database loads in the background: time frames of it loaded
+    app.processEvents()
     target = FrameTarget(tl.view_range, tl.set_view_range, tl._zoom, lambda: tl.plot.viewport().repaint(), tl.fit_all)
     return target, win
 

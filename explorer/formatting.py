@@ -88,3 +88,33 @@ PRECISION_NOTE = {
     "year": "known to the year",
     "approximate": "approximate",
 }
+
+
+def history_value(text: str | None, kind: str, *, currency: str | None = None, field: str = "",
+                  labels: dict[int, str] | None = None) -> str:
+    """A value from the change log (stored as text: "10000000000000.0", "2025-08-29", "17")
+    written as the detail pane writes it: ¥10 tn, 29 Aug 2025, the linked record's name."""
+    if text is None or text == "":
+        return "—"
+    try:
+        if kind in ("money", "float", "int") or field == "amount_usd":
+            number = float(text)
+            if field == "amount_usd":
+                return usd(number)
+            if kind == "money" and field == "amount":
+                return money(number, currency)
+            if kind == "int" or number.is_integer():
+                return f"{number:,.0f}"
+            return f"{number:,.6g}"
+        if kind == "rate":
+            return f"{float(text):g} USD per unit"
+        if kind == "date":
+            return date_text(dt.date.fromisoformat(text[:10]))
+        if kind == "ref":
+            key = int(float(text))
+            return (labels or {}).get(key, f"record {key}")
+    except ValueError:
+        pass
+    if kind in ("choice", "precision"):
+        return text.replace("_", " ")
+    return text if len(text) <= 120 else text[:117] + "…"

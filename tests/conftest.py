@@ -41,6 +41,19 @@ def demo_path(built_demo: Path, tmp_path: Path) -> Path:
     return dest
 
 
+@pytest.fixture(scope="session")
+def large_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 100,000-record synthetic database (benchmarks/synth.py, seed 7), built once per session."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("synth", ROOT / "benchmarks" / "synth.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = tmp_path_factory.mktemp("scale") / "synth.sqlite"
+    return module.generate(out, 100_000, seed=7, log=None)
+
+
 # --- both backends -------------------------------------------------------------------------
 # With EXPLORER_TEST_PG_URL set (.ci/run starts a throw-away PostgreSQL cluster and sets it),
 # every `store` test in these modules runs twice: on a SQLite file and on a fresh PostgreSQL

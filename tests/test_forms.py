@@ -384,3 +384,30 @@ def test_usd_follows_the_amount_and_rate_unless_stated_by_the_source(qtbot, wind
     save(qtbot, form)
     text = window.detail.plain_text()
     assert "US$135 bn" in text and "as stated in the source" in text
+
+
+def test_history_reads_like_the_detail_pane_and_names_the_analyst(qtbot, window: MainWindow, store: Store) -> None:
+    from explorer.settings import analyst_name
+
+    with store.read() as s:
+        pledge = s.exec(select(m.Pledge).where(m.Pledge.amount == 10e12)).one()
+        place = s.exec(select(m.Place).where(m.Place.name == "Gujarat")).one()
+        deal = s.exec(select(m.Deal).where(m.Deal.amount_usd == 4.76e9)).one()
+    assert analyst_name() is None
+    window.state.select(RecordRef("pledge", pledge.id))
+    form = window.editing.edit_current()
+    assert form.author_edit is not None  # the first edit asks for the name, in the form
+    form.author_edit.setText("Asha Rao")
+    type_into(qtbot, form, "amount", "12000000000000")
+    save(qtbot, form)
+    assert analyst_name() == "Asha Rao"
+    text = window.detail.plain_text()
+    assert "Amount: ¥10 tn → ¥12 tn" in text
+    assert "10000000000000.0" not in text and "Asha Rao" in text
+    window.state.select(RecordRef("deal", deal.id))
+    form = window.editing.edit_current()
+    assert form.author_edit is None  # asked once
+    type_into(qtbot, form, "place_id", "Gujarat")
+    save(qtbot, form)
+    assert store.get("deal", deal.id).place_id == place.id
+    assert "Place: — → Gujarat" in window.detail.plain_text()

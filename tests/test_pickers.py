@@ -72,7 +72,10 @@ def test_changing_a_deals_sector_with_the_keyboard_shows_in_every_view_and_undoe
     save(qtbot, form)
 
     assert store.get("deal", deal_id).sector_id == infrastructure
-    assert "Infrastructure" in window.detail.plain_text() and "Real estate" not in window.detail.plain_text()
+    shown = window.detail.plain_text()
+    before_history = shown.split("\nHistory\n")[0]  # the history names the old sector, by name
+    assert "Infrastructure" in before_history and "Real estate" not in before_history
+    assert "Sector: Real estate → Infrastructure" in shown
     index = window.tree_view.index_of(ref)
     ancestors = []
     while index.isValid():

@@ -35,12 +35,6 @@ def _synth():
     return module
 
 
-@pytest.fixture(scope="session")
-def large_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("scale") / "synth.sqlite"
-    return _synth().generate(out, N, seed=7, log=None)
-
-
 @pytest.fixture
 def large_store(large_db: Path, tmp_path: Path):
     path = tmp_path / "large.sqlite"

@@ -13,6 +13,7 @@ from explorer import shortcuts
 from explorer.formatting import KIND_LABEL
 from explorer.forms.history import EditHistoryDialog
 from explorer.forms.operations import Operations
+from explorer.settings import analyst_name, set_analyst_name
 from explorer.state import AppState, RecordRef
 from explorer.store import StoreError
 from explorer.store.queries import record_label
@@ -83,6 +84,8 @@ class EditController(QObject):
         from explorer.forms.record_form import form_for
 
         form = form_for(self.state, self.ops, record_type, record_id, initial, self.window)
+        if not form.read_only and analyst_name() is None:
+            form.ask_author(self.state.store.user, set_analyst_name)  # the first edit asks, once
         self.last_form = form
         if self.modal:
             form.exec()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from html import escape as esc
 from typing import Any, ClassVar
 
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QRadioButton,
     QScrollArea,
     QSizePolicy,
@@ -136,6 +138,8 @@ class RecordForm(QDialog):
         self.editors: dict[str, FieldEditor] = {}
         self.field_errors: dict[str, str] = {}
         self.usd_stated: QCheckBox | None = None  # forms with money: amount, currency, rate, USD
+        self.author_edit: QLineEdit | None = None
+        self._remember_author: Callable[[str], None] = lambda _name: None
         self.usd_note = QLabel(self)
         self.row_labels: dict[str, QLabel] = {}
         self.labels: dict[str, str] = {}
@@ -353,9 +357,21 @@ class RecordForm(QDialog):
 
     # --- saving ----------------------------------------------------------------------
 
+    def ask_author(self, default: str, remember: Callable[[str], None]) -> None:
+        """The analyst's name for the history, asked in the first form (not in a dialog of its own)."""
+        self.author_edit = QLineEdit(default, self)
+        self.author_edit.setAccessibleName("Your name in the history")
+        self.author_edit.setToolTip("Shown beside every change you make; asked once, kept in the settings")
+        self.form.insertRow(0, "Your name (history)", self.author_edit)
+        self._remember_author = remember
+
     def save(self) -> None:
         if self.read_only or not self.validate():
             return
+        if self.author_edit is not None and self.author_edit.text().strip():
+            name = self.author_edit.text().strip()
+            self.state.store.user = name
+            self._remember_author(name)
         try:
             if self.record_id is None:
                 self.saved_ref = self.ops.create(self.record_type, self.values(), self.label_of())

@@ -83,7 +83,10 @@ class Store:
         self.path: Path | None = opened.path
         self.read_only = opened.read_only
         self.read_only_reason = opened.read_only_reason
-        self.user = user or writes.os_user()
+        # Who the history names: given by the app (the analyst's name), else the database role
+        # on a team server, else the login name.
+        self.user = user or (None if self.path is not None else sa.engine.make_url(self.url).username) \
+            or writes.os_user()
         if not self.read_only:
             self._refresh_search_index_if_stale()
 
@@ -159,6 +162,11 @@ class Store:
         """Timeline columns of a few records (a view patching what changed)."""
         with self.engine.connect() as conn:
             return queries.timeline_rows(conn, record_type, record_ids)
+
+    def label_qualifiers(self, record_type: str, record_ids: list[int]) -> dict[int, str]:
+        """Place, company or country telling apart records that share a title (timeline labels)."""
+        with self.engine.connect() as conn:
+            return queries.label_qualifiers(conn, record_type, record_ids)
 
     def timeline_so_far(self) -> Iterator[queries.TimelineData]:
         """Every dated record's timeline columns as they are read: the records so far after each

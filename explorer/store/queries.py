@@ -273,6 +273,27 @@ def timeline_rows(conn: Connection, record_type: str, record_ids: Sequence[int])
     return _columns(TYPE_CODE[record_type], fetch_rows(conn, query))
 
 
+def label_qualifiers(conn: Connection, record_type: str, record_ids: Sequence[int]) -> dict[int, str]:
+    """What tells records of the same title apart on the timeline: a deal's place (else its
+    first organisation), an event's place, a pledge's pledging country. Records with none are left out."""
+    table = _table(record_type)
+    pla, cty = _table("place"), _table("country")
+    if record_type == "deal":
+        org, do = _table("organisation"), m.DealOrganisation.__table__  # type: ignore[attr-defined]
+        first_org = (sa.select(sa.func.min(org.c.name)).select_from(do.join(org, org.c.id == do.c.organisation_id))
+                     .where(do.c.deal_id == table.c.id).scalar_subquery())
+        query = sa.select(table.c.id, sa.func.coalesce(pla.c.name, first_org)).select_from(
+            table.outerjoin(pla, pla.c.id == table.c.place_id))
+    elif record_type == "event":
+        query = sa.select(table.c.id, pla.c.name).select_from(table.join(pla, pla.c.id == table.c.place_id))
+    elif record_type == "pledge":
+        query = sa.select(table.c.id, cty.c.name).select_from(table.join(cty, cty.c.id == table.c.pledger_id))
+    else:
+        return {}
+    rows = fetch_rows(conn, query.where(_id_in(conn, table.c.id, record_ids)))
+    return {int(rid): str(name) for rid, name in rows if name}
+
+
 def passing_ids(conn: Connection, filters: Filters, types: Iterable[str] = TIMELINE_TYPES) -> dict[str, np.ndarray]:
     """ids (sorted int64) of each record type passing ``filters``: views mask cached columns with them."""
     out: dict[str, np.ndarray] = {}

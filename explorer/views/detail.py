@@ -12,7 +12,16 @@ from PySide6.QtCore import QUrl, Signal
 from PySide6.QtWidgets import QLabel, QTextBrowser, QVBoxLayout, QWidget
 
 from explorer import money as money_basis
-from explorer.formatting import KIND_LABEL, PRECISION_NOTE, date_text, full_amount, money, period_text, usd
+from explorer.formatting import (
+    KIND_LABEL,
+    PRECISION_NOTE,
+    date_text,
+    full_amount,
+    history_value,
+    money,
+    period_text,
+    usd,
+)
 from explorer.state import AppState, RecordRef
 from explorer.store import ChangeSet, RecordNotFoundError, StoreError, validation
 from explorer.store.queries import PledgeProgress, RecordDetail
@@ -331,11 +340,44 @@ class DetailPane(QWidget):
             items.append(f"<li><a href='record:source:{c.source_id}'>{esc(c.source_title)}</a>{section}{note}</li>")
         return f"<h3>Sources</h3><ul style='margin-left:-20px'>{''.join(items)}</ul>"
 
+    def _history_labels(self, detail: RecordDetail) -> dict[str, dict[int, str]]:
+        """Names of the records the log's ids point at, one query per linked type."""
+        wanted: dict[str, set[int]] = {}
+        for h in detail.history[-40:]:
+            spec = validation.spec(detail.record_type, h.field or "")
+            if spec is not None and spec.kind == "ref" and spec.ref:
+                for value in (h.old_value, h.new_value):
+                    try:
+                        wanted.setdefault(spec.ref, set()).add(int(float(value or "")))
+                    except ValueError:
+                        continue
+        out: dict[str, dict[int, str]] = {}
+        for record_type, ids in wanted.items():
+            try:
+                out[record_type] = self._state.store.labels(record_type, sorted(ids))
+            except StoreError:
+                out[record_type] = {}
+        return out
+
+    def _history_change(self, detail: RecordDetail, field: str, old: str | None, new: str | None,
+                        labels: dict[str, dict[int, str]]) -> str:
+        spec = validation.spec(detail.record_type, field)
+        if spec is None:
+            return f"{esc(field.replace('_', ' '))}: {esc(old or '—')} → {esc(new or '—')}"
+        currency = getattr(detail.record, "currency", None)
+        links = labels.get(spec.ref or "", {})
+
+        def show(value: str | None) -> str:
+            return esc(history_value(value, spec.kind, currency=currency, field=field, labels=links))
+
+        return f"{esc(spec.label)}: {show(old)} → {show(new)}"
+
     def _history_html(self, detail: RecordDetail, muted: str) -> str:
         if not detail.history:
             return ""
         rows = []
         seen_create = False
+        labels = self._history_labels(detail)
         for h in detail.history[-40:]:
             if h.action == "create":
                 if seen_create:
@@ -343,7 +385,7 @@ class DetailPane(QWidget):
                 seen_create = True
                 what = "created"
             elif h.action == "update":
-                what = f"{esc(h.field)}: {esc(h.old_value or '—')} → {esc(h.new_value or '—')}"
+                what = self._history_change(detail, h.field or "", h.old_value, h.new_value, labels)
             else:
                 what = f"{esc(h.action)} {esc(h.field or '')}"
             rows.append(f"<tr><td class='k'>{esc(h.at)}</td><td class='k'>{esc(h.user)}</td><td>{what}</td></tr>")

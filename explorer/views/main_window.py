@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from explorer import APP_NAME, __version__, paths, shortcuts
 from explorer.formatting import day_text
 from explorer.forms.controller import EditController
+from explorer.settings import analyst_name, app_settings
 from explorer.state import AppState, RecordRef
 from explorer.store import Filters, StoreError, open_store
 from explorer.views import exchange, screen_fit, window_geometry
@@ -42,11 +43,6 @@ from explorer.views.workshop import Workshop
 log = logging.getLogger("explorer.window")
 
 SETTINGS_VERSION = 1
-
-
-def app_settings() -> QSettings:
-    """Settings live in the user's data folder (so tests and portable copies stay separate)."""
-    return QSettings(str(paths.user_data_dir() / "settings.ini"), QSettings.Format.IniFormat)
 
 
 class MainWindow(QMainWindow):
@@ -83,6 +79,7 @@ class MainWindow(QMainWindow):
         state.records_changed.connect(lambda *_: self._refresh_counts())
         state.store_replaced.connect(self._on_store_replaced)
         self._restore_settings()
+        self._use_analyst_name()
         self.presentation.apply_saved_scale()
         self._update_banner()  # after restoreState, which would otherwise restore its visibility
         self._refresh_counts()
@@ -447,7 +444,13 @@ class MainWindow(QMainWindow):
         self.tree_view.filter_edit.clear()
         self.state.clear_filters()
 
+    def _use_analyst_name(self) -> None:
+        name = analyst_name()
+        if name:
+            self.state.store.user = name
+
     def _on_store_replaced(self) -> None:
+        self._use_analyst_name()
         self._update_banner()
         self._fill_filter_combos()
         self._update_title()

@@ -11,6 +11,7 @@ import html
 import logging
 import math
 import os
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QDate, QEvent, QObject, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QAccessible, QAccessibleEvent, QColor, QFont, QFontMetricsF, QKeyEvent, QPalette
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -51,10 +53,15 @@ from explorer.views.timeline_items import (
     PaintSource,
     Style,
     TextWidths,
+    arrow_control,
     crowding_limit,
+    distinguishing_tails,
     format_usd,
+    label_box,
+    label_priority,
     label_room,
     pack_rows,
+    place_labels,
     uncertainty_extents,
 )
 from explorer.views.timeline_lanes import KIND_NAMES, Arrangement, Groupings, arrange, positions
@@ -73,6 +80,12 @@ MIN_ROW_PX = 15.0
 MAX_ROWS_PER_LANE = 16
 TOP_PAD = 0.35  # rows of air above the first lane, for highlight outlines
 LABEL_MAX_PX = 300.0
+LABEL_MIN_PX = 48.0  # a label shortened below this (× the UI scale) says nothing: dropped instead
+# Presentation mode shows fewer labels, each readable from the back: one cut below this share of
+# its length is dropped instead (the selection keeps its whole name on a pill).
+PRESENTATION_MIN_SHARE = 0.6
+LABEL_GAP_PX = 4.0  # air after a label before the next one may start
+ARROW_CHIP_PRIORITY = 5e5  # relation chips: after the selection's own names, before any other label
 KEY_BITS = 40
 
 
@@ -232,7 +245,9 @@ class TimelineView(QWidget):
         self._thickness = z
         self._label_cache: dict[int, str] = {}
         self._label_w = z  # full label width in px per item, NaN until first needed
-        self._elided: dict[tuple[int, int], str] = {}
+        self._elided: dict[tuple[int, int, str], str] = {}
+        self._qualifier: dict[int, str] = {}  # place or company of items whose title another shares
+        self._presenting = False
         self._keys_sorted = zi
         self._keys_order = zi
         self._legend_references: dict[str, str] = {}  # colour mode → legend of every record
@@ -309,7 +324,6 @@ class TimelineView(QWidget):
         self.arrow_layer = ArrowLayer(self._src)
         self._src.grid = self.date_axis.grid_values
         self.highlight_layer.anchors = self._anchors
-        self.highlight_layer.label_of = self._label_text
         self.arrow_layer.anchors = self._anchors
         self.layer.setZValue(0)
         self.highlight_layer.setZValue(10)
@@ -335,9 +349,22 @@ class TimelineView(QWidget):
 
     # --- style ------------------------------------------------------------------------------
 
+    def _ui_font(self) -> QFont:
+        """The font the UI scale sets: the application's, unless this widget was given its own
+        (an application font set after the widgets exist does not always reach them)."""
+        if self.testAttribute(Qt.WidgetAttribute.WA_SetFont):
+            return self.font()
+        return QApplication.font()
+
     def _font_scale(self) -> float:
-        """The UI scale (presentation mode, Ctrl +/−): sizes follow the widget's font."""
-        return max(0.5, self.font().pointSizeF() / BASE_POINT_SIZE)
+        """The UI scale (presentation mode, Ctrl +/−): sizes follow the UI font."""
+        return max(0.5, self._ui_font().pointSizeF() / BASE_POINT_SIZE)
+
+    def apply_ui_scale(self, _scale: float = 1.0) -> None:
+        """The UI was scaled (presentation mode, Ctrl +/−): fonts, row heights and labels follow."""
+        self._apply_palette()
+        self._compute_lane_rows()
+        self._relayout()
 
     def _make_style(self) -> Style:
         pal = self.palette()
@@ -348,9 +375,9 @@ class TimelineView(QWidget):
         band = QColor(fg)
         band.setAlpha(14)
         scale = self._font_scale()
-        label_font = QFont(self.font())
+        label_font = QFont(self._ui_font())
         label_font.setPointSizeF(9.5 * scale)
-        small_font = QFont(self.font())
+        small_font = QFont(self._ui_font())
         small_font.setPointSizeF(8.5 * scale)
         small_font.setItalic(True)
         colours = self._src.style.colours if hasattr(self, "_src") and hasattr(self._src, "style") else []
@@ -366,9 +393,9 @@ class TimelineView(QWidget):
         axis_pen = QColor(style.foreground)
         axis_pen.setAlpha(160)
         scale = self._font_scale()
-        tick_font = QFont(self.font())
+        tick_font = QFont(self._ui_font())
         tick_font.setPointSizeF(10.5 * scale)
-        lane_font = QFont(self.font())
+        lane_font = QFont(self._ui_font())
         lane_font.setPointSizeF(11 * scale)
         lane_font.setBold(True)
         for axis in (self.date_axis, self.lane_axis):
@@ -506,6 +533,7 @@ class TimelineView(QWidget):
         self._is_period, self._is_span, self._anchor_day = d["is_period"], d["is_span"], d["anchor"]
         self._thickness = d["thickness"]
         self._label_cache = {}
+        self._qualifier = {}
         self._reset_label_widths()
         if "keys_sorted" in d:
             self._keys_order, self._keys_sorted = d["keys_order"], d["keys_sorted"]
@@ -605,7 +633,7 @@ class TimelineView(QWidget):
                 _rows, bare_used = pack_rows(geo["x0"], geo["bare"], geo["bare"], MAX_ROWS_PER_LANE)
                 needed.append(int(min(max(used, 1), MAX_ROWS_PER_LANE)))
                 floors.append(int(min(max(bare_used, 1), needed[-1])))
-        budget = max(len(needed), int(height // MIN_ROW_PX))
+        budget = max(len(needed), int(height // self._min_row_px()))
         # Give up label rows first (labels get shortened), then rows that keep same-day items apart.
         while sum(needed) > budget and max(needed) > 1:
             slack = [n - f for n, f in zip(needed, floors, strict=True)]
@@ -624,6 +652,10 @@ class TimelineView(QWidget):
             it.set_bounds(rect)
         self._update_lane_axis()
 
+    def _min_row_px(self) -> float:
+        """Rows are never lower than a label's glyphs (large type in presentation mode gets fewer, taller rows)."""
+        return max(MIN_ROW_PX, label_box(QFontMetricsF(self._src.style.label_font))[1] + 2.0)
+
     def _update_lane_axis(self) -> None:
         if not hasattr(self, "lane_axis"):
             return
@@ -634,11 +666,17 @@ class TimelineView(QWidget):
         widest = max((fm.horizontalAdvance(lab) for lab in self._arrangement.lanes.labels), default=60.0)
         self.lane_axis.setWidth(int(widest + 22))
 
+    def _title_text(self, g: int) -> str:
+        """The title, with the place or company when another record in view shares it."""
+        title = str(self._data.label[g])
+        qualifier = self._qualifier.get(g)
+        return f"{title} · {qualifier}" if qualifier else title
+
     def _label_text(self, g: int) -> str:
         """Title and, when known, the amount in USD (built on demand: only items in view need one)."""
         text = self._label_cache.get(g)
         if text is None:
-            title, amount = str(self._data.label[g]), float(self._data.amount_usd[g])
+            title, amount = self._title_text(g), float(self._data.amount_usd[g])
             text = f"{title} · {format_usd(amount)}" if np.isfinite(amount) else title
             self._label_cache[g] = text
         return text
@@ -657,17 +695,48 @@ class TimelineView(QWidget):
             w = self._label_w[g]
         return w
 
-    def _shown_label(self, g: int, limit: float) -> str:
-        """The label of ``g`` shortened to ``limit`` pixels (cached: a pan keeps most limits)."""
+    def _shown_label(self, g: int, limit: float, keep: str = "") -> str:
+        """The label of ``g`` shortened to ``limit`` pixels, keeping the words ``keep`` that tell
+        it from a similar title in view (cached: a pan keeps most limits)."""
         if self._label_w[g] <= limit:
             return self._label_text(g)
-        key = (g, int(limit))
+        key = (g, int(limit), keep)
         text = self._elided.get(key)
         if text is None:
             if len(self._elided) > 20000:
                 self._elided.clear()
-            text = self._elided[key] = self._widths.elide(self._label_text(g), float(key[1]))
+            text = self._elided[key] = self._widths.elide(self._label_text(g), float(key[1]), keep)
         return text
+
+    def _qualify_duplicates(self, g: np.ndarray) -> None:
+        """Items among ``g`` whose title another of them has too get their place or company (their
+        date's year when they have none) after the title, from then on. Only new duplicates ask
+        the store: a frame of labels seen before costs one count of its titles."""
+        if g.size < 2:
+            return
+        titles = self._data.label[g].tolist()
+        counts = Counter(titles)
+        if len(counts) == len(titles):
+            return
+        new = [int(i) for i, t in zip(g.tolist(), titles, strict=True)
+               if counts[t] > 1 and int(i) not in self._qualifier]
+        if not new:
+            return
+        by_type: dict[str, list[int]] = {}
+        for i in new:
+            by_type.setdefault(TIMELINE_TYPES[int(self._data.record_type[i])], []).append(i)
+        for name, items in by_type.items():
+            try:
+                found = self.state.store.label_qualifiers(name, [int(self._data.record_id[i]) for i in items])
+            except StoreError:
+                log.exception("reading what tells same-titled records apart")
+                found = {}
+            for i in items:
+                year = str(m.day_to_date(int(self._data.start[i])).year)
+                self._qualifier[i] = found.get(int(self._data.record_id[i]), year)
+                self._label_cache.pop(i, None)
+                self._label_w[i] = np.nan
+        self._elided.clear()
 
     def _item_geometry(self, g: np.ndarray, a: float, b: float, width: float) -> dict[str, Any]:
         """Pixel geometry (x=0 at the view's left) of items ``g`` for the view [a, b]."""
@@ -711,13 +780,15 @@ class TimelineView(QWidget):
         if not hasattr(self, "viewbox"):
             return
         a, b = self.view_range()
-        width, _height = self._plot_px()
+        width, height = self._plot_px()
         current = self._src.layout
         if not force and (current.view_lo, current.view_hi, current.width_px) == (a, b, width):
             return
         lay = Layout(view_lo=a, view_hi=b, width_px=width, ppd=width / max(b - a, 1e-9))
-        parts: dict[str, list[Any]] = {k: [] for k in ("idx", "y", "x0", "x1", "c0", "c1", "mx", "lx", "le")}
-        labels: list[str] = []
+        total = self._src.lanes[-1].bottom if self._src.lanes else 1.0
+        lay.row_px, lay.y_origin = height / (max(total, 1.0) + TOP_PAD), -TOP_PAD
+        keys = ("idx", "y", "x0", "x1", "c0", "c1", "mx", "lx", "room", "cap", "bare")
+        parts: dict[str, list[Any]] = {k: [] for k in keys}
         index, order = self._arrangement.index, self._arrangement.lanes.order
         for k, lane in enumerate(self._src.lanes):
             if k >= len(index) or len(index[k]) == 0:
@@ -734,45 +805,140 @@ class TimelineView(QWidget):
             rows, _used = pack_rows(geo["x0"], geo["full"], geo["bare"], lane.rows)
             # … and before the plot's right edge: a label cut there mid-word looks broken.
             room = np.minimum(label_room(geo["x0"], rows, geo["label_x"]), width - 4.0 - geo["label_x"])
-            texts, label_end = self._fit_labels(geo, room)
-            parts["idx"].append(g)
-            parts["y"].append(lane.top + rows + 0.5)
-            parts["x0"].append(geo["ex0"])
-            parts["x1"].append(geo["ex1"])
-            parts["c0"].append(geo["c0"])
-            parts["c1"].append(geo["c1"])
-            parts["mx"].append(geo["m"])
-            parts["lx"].append(geo["label_x"])
-            parts["le"].append(label_end)
-            labels.extend(texts)
+            for key, values in (("idx", g), ("y", lane.top + rows + 0.5), ("x0", geo["ex0"]), ("x1", geo["ex1"]),
+                                ("c0", geo["c0"]), ("c1", geo["c1"]), ("mx", geo["m"]), ("lx", geo["label_x"]),
+                                ("room", room), ("cap", geo["cap"]), ("bare", geo["bare"])):
+                parts[key].append(values)
+        room = cap = bare = np.zeros(0)
         if parts["idx"]:
             lay.idx = np.concatenate(parts["idx"]).astype(np.int64)
             lay.y, lay.x0, lay.x1 = (np.concatenate(parts[k]) for k in ("y", "x0", "x1"))
             lay.c0, lay.c1, lay.mx = (np.concatenate(parts[k]) for k in ("c0", "c1", "mx"))
-            lay.label_x, lay.label_end = np.concatenate(parts["lx"]), np.concatenate(parts["le"])
-        lay.labels = labels
-        self._src.layout = lay
+            lay.label_x = np.concatenate(parts["lx"])
+            room, cap, bare = (np.concatenate(parts[k]) for k in ("room", "cap", "bare"))
+        lay.label_end = bare
+        lay.labels = [""] * int(lay.idx.size)
+        self._src.layout = lay  # arrow anchors are read from it
+        self._place_labels(lay, room, cap, bare)
         for it in (self.layer, self.highlight_layer, self.arrow_layer):
             it.update()
 
-    def _fit_labels(self, geo: dict[str, Any], room: np.ndarray) -> tuple[list[str], np.ndarray]:
-        """Labels shortened to the room before the next item in their row; dropped below ~4 characters.
+    def _place_labels(self, lay: Layout, room: np.ndarray, cap: np.ndarray, bare: np.ndarray) -> None:
+        """Every label of the view placed at once so that none overlaps another: row labels
+        (shortened to the room before the next item in their row, or shorter still, or dropped),
+        name pills of highlighted items whose row label would be cut, and the arrows' relation
+        chips; greedy by priority: the selection, then arrow chips, then larger amounts, then
+        the rest. Decided over numpy; Python only touches the labels that may be shown."""
+        g = lay.idx
+        fm = QFontMetricsF(self._src.style.label_font)
+        above, box_h = label_box(fm)
+        min_px = LABEL_MIN_PX * self._font_scale()
+        share = PRESENTATION_MIN_SHARE if self._presenting else 0.0
+        w_full = np.minimum(self._label_widths(g), cap)
+        cand = np.flatnonzero(room >= np.minimum(w_full, np.maximum(min_px, w_full * share)))
+        self._qualify_duplicates(g[cand])
+        w_full = np.minimum(self._label_widths(g), cap)  # qualified titles are longer
+        highlighted = np.isin(g, self.highlight_layer.indices)
+        fits = room >= w_full
+        cand = cand[fits[cand] | ~highlighted[cand]]  # a highlighted name is never cut: it gets a pill
+        floor = np.maximum(min_px, w_full * share)[cand]
+        priority = label_priority(highlighted, self._data.amount_usd[g])
+        y_px = lay.y_px(lay.y)
+        # row labels: as long as the room allows, else shorter, else shortest, should they collide
+        w1 = np.where(fits, w_full, room)[cand]
+        w2 = np.maximum(floor, w1 * 0.55)
+        second = (w2 < w1 - 8.0) & ~highlighted[cand]
+        third = second & (floor < w2 - 8.0)
+        ks = np.concatenate((cand, cand[second], cand[third]))
+        widths = np.concatenate((w1, w2[second], floor[third]))
+        rects = [np.column_stack((lay.label_x[ks], y_px[ks] - above, lay.label_x[ks] + widths + LABEL_GAP_PX,
+                                  y_px[ks] - above + box_h))]
+        prio, group = [priority[ks]], [ks]
+        # pills: a highlighted item's whole name when its row cannot show it
+        pills: list[tuple[int, float, float, str]] = []  # (k, x, y, text)
+        for k in np.flatnonzero(highlighted & ~fits).tolist():
+            gi = int(g[k])
+            # where its row label starts (the pill hides what it covers), moved left as far as
+            # its whole name needs near the plot's right edge
+            full = self._label_text(gi)
+            x = max(4.0, min(float(lay.label_x[k]), lay.width_px - 12.0 - self._widths.width(full)))
+            text = self._widths.elide(full, max(60.0, lay.width_px - x - 12.0))
+            pills.append((k, x, float(y_px[k]), text))
+        pill_rects = self._candidates(
+            [(x - 4.0, y, self._widths.width(text) + 8.0, fm.height() + 4.0) for _k, x, y, text in pills])
+        rects.append(pill_rects)
+        prio.append(np.repeat(priority[[k for k, *_ in pills]], 7) if pills else np.zeros(0))
+        group.append(np.repeat(-1 - np.arange(len(pills)), 7))
+        # arrow chips, one per (source, relation)
+        chips = self._arrow_chips(lay)
+        small = QFontMetricsF(self._src.style.small_font)
+        chip_boxes = []
+        for x, y, t in chips:
+            w = small.horizontalAdvance(t) + 8.0
+            # centred on the curve, but inside the plot: a chip cut at its edge reads as nothing
+            chip_boxes.append((min(max(x - w / 2, 2.0), lay.width_px - w - 2.0), y, w, small.height() + 2.0))
+        chip_rects = self._candidates(chip_boxes)
+        rects.append(chip_rects)
+        prio.append(np.full(7 * len(chips), ARROW_CHIP_PRIORITY))
+        group.append(np.repeat(-1 - len(pills) - np.arange(len(chips)), 7))
+        all_rects = np.concatenate([r.reshape(-1, 4) for r in rects])
+        kept = place_labels(all_rects, np.concatenate(prio), np.concatenate(group))
+        n_rows = ks.size
+        # row labels' text: the words telling similar titles apart survive the shortening
+        row_kept = np.flatnonzero(kept[:n_rows])
+        tails = distinguishing_tails([self._title_text(int(g[k])) for k in ks[row_kept].tolist()])
+        ends = bare.copy()
+        for r, tail in zip(row_kept.tolist(), tails, strict=True):
+            k, limit = int(ks[r]), float(widths[r])
+            gi = int(g[k])
+            text = self._shown_label(gi, float(cap[k]) if (fits[k] and r < cand.size) else limit, tail)
+            lay.labels[k] = text
+            ends[k] = max(ends[k], lay.label_x[k] + self._widths.width(text))
+        lay.label_end = ends
+        n_pill = len(pills) * 7
+        for c in np.flatnonzero(kept[n_rows:n_rows + n_pill]).tolist():
+            x0, y0, x1, y1 = all_rects[n_rows + c].tolist()
+            lay.tags.append((x0, y0, x1 - x0, y1 - y0, pills[c // 7][3]))
+        for c in np.flatnonzero(kept[n_rows + n_pill:]).tolist():
+            x0, y0, x1, y1 = all_rects[n_rows + n_pill + c].tolist()
+            lay.chips.append((x0, y0, x1 - x0, y1 - y0, chips[c // 7][2]))
 
-        Decided over numpy; Python only touches the labels actually shown."""
-        label_x, label_end = geo["label_x"], geo["label_end"]
-        width = label_end - label_x
-        fits = room >= width
-        short = ~fits & (room >= np.minimum(width, 48.0))
-        ends = np.where(fits, np.maximum(geo["bare"], label_end), geo["bare"])
-        texts = [""] * int(width.size)
-        g, cap = geo["g"], geo["cap"]
-        for k in np.flatnonzero(fits | short).tolist():
-            if fits[k]:
-                texts[k] = self._shown_label(int(g[k]), float(cap[k]))
-            else:
-                texts[k] = text = self._shown_label(int(g[k]), float(room[k]))
-                ends[k] = max(ends[k], label_x[k] + self._widths.width(text))
-        return texts, ends
+    @staticmethod
+    def _candidates(boxes: list[tuple[float, float, float, float]]) -> np.ndarray:
+        """Seven candidate rectangles (x0, y0, x1, y1) per box centred on its y: there, then one,
+        two, three heights lower and higher, alternately."""
+        if not boxes:
+            return np.zeros((0, 4))
+        out = []
+        for x, y, w, h in boxes:
+            for step in (0, 1, -1, 2, -2, 3, -3):
+                top = y - h / 2 + step * (h + 2.0)
+                out.append((x, top, x + w, top + h))
+        return np.array(out, dtype=np.float64)
+
+    def _arrow_chips(self, lay: Layout) -> list[tuple[float, float, str]]:
+        """(x, y, text) at the middle of the arrow curve of each (source, relation) in the label
+        pixel frame: the curves the arrow layer draws, from the same anchors."""
+        arrows = self.arrow_layer.arrows
+        if not arrows:
+            return []
+        ends = np.array([[a_, b_] for a_, b_, _ in arrows], dtype=np.int64)
+        days, ys = self._anchors(ends.ravel())
+        px = lay.to_px(days).reshape(-1, 2)
+        py = lay.y_px(ys).reshape(-1, 2)
+        count: dict[tuple[int, str], int] = {}
+        for a_, _b, rel in arrows:
+            count[(a_, rel)] = count.get((a_, rel), 0) + 1
+        out, seen = [], set()
+        for n, (src_i, _b, rel) in enumerate(arrows):
+            (x0, x1), (y0, y1) = px[n].tolist(), py[n].tolist()
+            if (abs(x1 - x0) < 1 and abs(y1 - y0) < 1) or (src_i, rel) in seen:
+                continue
+            seen.add((src_i, rel))
+            cx, cy = arrow_control(x0, y0, x1, y1)
+            text = f"{rel} ×{count[(src_i, rel)]}" if count[(src_i, rel)] > 1 else rel
+            out.append((0.25 * x0 + 0.5 * cx + 0.25 * x1, 0.25 * y0 + 0.5 * cy + 0.25 * y1, text))
+        return out
 
     def _on_resized(self) -> None:
         self._compute_lane_rows()
@@ -817,6 +983,12 @@ class TimelineView(QWidget):
         half = (b - a) / 2
         today = float(_today_day())
         self.set_view_range(today - half, today + half)
+
+    def set_presentation(self, on: bool) -> None:
+        """Presentation mode: labels are few and whole (large type comes from the UI scale)."""
+        if on != self._presenting:
+            self._presenting = on
+            self._relayout()
 
     def control_widgets(self) -> list[QWidget]:
         """The lane/colour choosers and navigation buttons (presentation mode hides them)."""
@@ -1187,6 +1359,7 @@ class TimelineView(QWidget):
         self._highlight_refs = highlight
         self._arrow_refs = arrows
         self._map_selection_to_data()
+        self._relayout()  # the selection's names and the arrows' chips come first in placement
         self._announce()
         if initiator is not self:
             self._bring_highlight_into_view()

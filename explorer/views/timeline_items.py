@@ -6,6 +6,7 @@ the plot's x axis is in seconds (day * 86400), as pyqtgraph's date axes count.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from collections.abc import Callable
@@ -284,6 +285,24 @@ class LaneIndex:
         return LaneLOD(None, self.bins(a, b, width_px), n_in)
 
 
+def density_profile(bins: Bins, width_px: float, smooth_px: float = 10.0) -> tuple[np.ndarray, np.ndarray]:
+    """A zoomed-out lane as a density: (pixel x of each column, height share 0..1) over every
+    column the items reach, counts smoothed over about ``smooth_px`` either side (a triangular
+    kernel) so neighbouring columns read as one shape, not as a barcode of lone bars. The
+    square root keeps sparse decades visible beside the densest years."""
+    n_cols = max(1, math.ceil(width_px / bins.bin_px))
+    if bins.count.size == 0:
+        return np.zeros(0), np.zeros(0)
+    counts = np.zeros(n_cols)
+    counts[np.clip(bins.column, 0, n_cols - 1)] = bins.count
+    half = max(1, round(smooth_px / bins.bin_px))
+    kernel = (half + 1.0) - np.abs(np.arange(-half, half + 1))
+    smooth = np.convolve(counts, kernel / kernel.sum(), mode="same")
+    used = np.flatnonzero(smooth > 1e-9)
+    share = np.sqrt(smooth[used] / smooth[used].max())
+    return used * float(bins.bin_px), share
+
+
 def crowding_limit(rows: int, width_px: float) -> int:
     """How many items may start in the view of a lane of ``rows`` rows, ``width_px`` wide, before it aggregates."""
     return int(max(rows, 1) * width_px / DETAIL_MIN_PX)
@@ -373,6 +392,93 @@ def label_room(x0: np.ndarray, rows: np.ndarray, label_x: np.ndarray, gap: float
     return room
 
 
+# --- label placement ----------------------------------------------------------------------
+
+
+def place_labels(rects: np.ndarray, priority: np.ndarray, group: np.ndarray | None = None) -> np.ndarray:
+    """Which label rectangles to draw so that no two drawn ones overlap: greedy by priority.
+
+    ``rects``: (n, 4) x0, y0, x1, y1 (touching edges do not count as overlap). Highest
+    ``priority`` first, ties in the given order. A ``group`` of rows stands for one label's
+    candidate places or sizes (in order of preference, same priority): at most one of a group is
+    kept. Returns a boolean mask of the kept rows.
+
+    A grid of buckets keeps each test to the few labels placed near the candidate, so a frame's
+    few hundred labels cost well under a millisecond.
+    """
+    rects = np.asarray(rects, dtype=np.float64).reshape(-1, 4)
+    n = int(rects.shape[0])
+    kept = np.zeros(n, dtype=bool)
+    if n == 0:
+        return kept
+    order = np.lexsort((np.arange(n), -np.asarray(priority, dtype=np.float64)))
+    groups = np.arange(n) if group is None else np.asarray(group)
+    cell_w = max(float(np.median(rects[:, 2] - rects[:, 0])), 16.0)
+    cell_h = max(float(np.median(rects[:, 3] - rects[:, 1])), 8.0)
+    cx0 = np.floor(rects[:, 0] / cell_w).astype(np.int64).tolist()
+    cx1 = np.floor(rects[:, 2] / cell_w).astype(np.int64).tolist()
+    cy0 = np.floor(rects[:, 1] / cell_h).astype(np.int64).tolist()
+    cy1 = np.floor(rects[:, 3] / cell_h).astype(np.int64).tolist()
+    box = rects.tolist()
+    gid = groups.tolist()
+    done: set = set()
+    grid: dict[tuple[int, int], list[int]] = {}
+    for i in order.tolist():
+        if gid[i] in done:
+            continue
+        x0, y0, x1, y1 = box[i]
+        if x1 <= x0 or y1 <= y0:
+            continue
+        cells = [(cx, cy) for cx in range(cx0[i], cx1[i] + 1) for cy in range(cy0[i], cy1[i] + 1)]
+        clash = False
+        for cell in cells:
+            for j in grid.get(cell, ()):
+                a0, b0, a1, b1 = box[j]
+                if x0 < a1 and a0 < x1 and y0 < b1 and b0 < y1:
+                    clash = True
+                    break
+            if clash:
+                break
+        if clash:
+            continue
+        kept[i] = True
+        done.add(gid[i])
+        for cell in cells:
+            grid.setdefault(cell, []).append(i)
+    return kept
+
+
+def label_priority(highlighted: np.ndarray, amount: np.ndarray) -> np.ndarray:
+    """Placement priority: highlighted (selected) items first, then larger USD amounts, then the rest."""
+    amount = np.asarray(amount, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        size = np.where(np.isfinite(amount) & (amount > 0), 100.0 + np.log10(np.where(amount > 0, amount, 1.0)), 0.0)
+    return np.where(np.asarray(highlighted, dtype=bool), 1e6, 0.0) + size
+
+
+def distinguishing_tails(titles: list[str], min_shared: int = 8) -> list[str]:
+    """For titles that begin like another in ``titles`` ("Automaker plant capacity in Gujarat",
+    "… in Karnataka"), the words that tell them apart ("Gujarat"); "" for the rest and for exact
+    duplicates (nothing in the title tells those apart)."""
+    tails = [""] * len(titles)
+    if len(titles) < 2:
+        return tails
+    order = sorted(range(len(titles)), key=titles.__getitem__)
+    shared = [0] * len(titles)
+    for p, q in itertools.pairwise(order):
+        a, b = titles[p], titles[q]
+        if a == b:
+            continue
+        n = next((k for k, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+        shared[p], shared[q] = max(shared[p], n), max(shared[q], n)
+    for i, n in enumerate(shared):
+        title = titles[i]
+        if n >= min_shared and n < len(title):
+            start = title.rfind(" ", 0, n + 1) + 1  # from the start of the word where they part
+            tails[i] = title[start:].strip()
+    return tails
+
+
 # --- text ---------------------------------------------------------------------------------
 
 
@@ -403,9 +509,20 @@ class TextWidths:
             self._cache[text] = w
         return w
 
-    def elide(self, text: str, max_px: float) -> str:
+    def elide(self, text: str, max_px: float, keep: str = "") -> str:
+        """``text`` shortened with an ellipsis to at most ``max_px``; a ``keep`` part of it (the
+        words that tell it from a similar title) survives the cut: "Automaker plant… Gujarat"."""
         if self.width(text) <= max_px:
             return text
+        if keep and keep in text:
+            head = text[: text.rfind(keep)].rstrip()
+            room = max_px - self.width(" " + keep) - 1.0  # a pixel for kerning across the join
+            if head and room >= self.width(head[:4] + "…"):  # a hint of the head is worth its pixels
+                short = self.metrics.elidedText(head, Qt.TextElideMode.ElideRight, room)
+                if short:
+                    return f"{short} {keep}"
+            if self.width("…" + keep) <= max_px:
+                return "…" + keep
         return self.metrics.elidedText(text, Qt.TextElideMode.ElideRight, max_px)
 
 
@@ -838,6 +955,13 @@ class Layout:
     label_x: np.ndarray = field(default_factory=lambda: np.zeros(0))
     label_end: np.ndarray = field(default_factory=lambda: np.zeros(0))
     labels: list[str] = field(default_factory=list)  # "" when not shown
+    # the label pixel frame: x as above, y = (row y - y_origin) * row_px from the plot's top
+    row_px: float = 1.0
+    y_origin: float = 0.0
+    # placed beside the row labels, never over them: name pills of highlighted items whose row
+    # label would be cut, and the relation chips of the selection's arrows (x, y, w, h, text)
+    tags: list[tuple[float, float, float, float, str]] = field(default_factory=list)
+    chips: list[tuple[float, float, float, float, str]] = field(default_factory=list)
     # aggregated lanes: (lane index, bins)
     bins: list[tuple[int, Bins]] = field(default_factory=list)
 
@@ -846,6 +970,10 @@ class Layout:
 
     def to_day(self, px: float) -> float:
         return self.view_lo + px / self.ppd
+
+    def y_px(self, y: float | np.ndarray):
+        """Row y (data units) in the label pixel frame."""
+        return (np.asarray(y, dtype=np.float64) - self.y_origin) * self.row_px
 
 
 @dataclass
@@ -878,6 +1006,29 @@ class PaintSource:
     grid: Callable[[float, float], list[np.ndarray]] | None = None
 
 
+def label_box(metrics: QFontMetricsF) -> tuple[float, float]:
+    """(how far above its row's centre, height) of the box a row label's glyphs fill: capitals
+    and ascenders down to descenders, drawn on the baseline that centres the text on the row.
+    Placement keeps these boxes apart; the font's line spacing above the capitals is air."""
+    ascent, descent = metrics.ascent(), metrics.descent()
+    baseline = (ascent - descent) / 2.0
+    top = baseline - 0.85 * ascent
+    return -top, 0.85 * ascent + descent
+
+
+def arrow_control(x0: float, y0: float, x1: float, y1: float) -> tuple[float, float]:
+    """Control point of a link arrow's quadratic curve: bowed sideways (upwards) so arrows
+    between neighbours stay readable. The curve is symmetric, so its middle is at t = 0.5."""
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    dxv, dyv = x1 - x0, y1 - y0
+    length = math.hypot(dxv, dyv) or 1.0
+    bow = min(60.0, 0.2 * length + 12)
+    nx, ny = -dyv / length, dxv / length
+    if ny > 0:
+        nx, ny = -nx, -ny
+    return cx + nx * bow, cy + ny * bow
+
+
 def _device_mapper(painter: QPainter, layout: Layout) -> tuple[Callable, Callable, float]:
     tr = painter.transform()
     sx, dx, sy, dy = tr.m11(), tr.dx(), tr.m22(), tr.dy()
@@ -908,6 +1059,16 @@ class _Base(pg.GraphicsObject):
         super().__init__()
         self.source = source
         self._rect = QRectF()
+        # when a list: the device rectangles of the text boxes painted since it was set (tests)
+        self.painted: list[QRectF] | None = None
+
+    @staticmethod
+    def _frame_rect(lay: Layout, mx, my, x: float, y: float, w: float, h: float) -> QRectF:
+        """A rectangle of the layout's label pixel frame in device pixels."""
+        left, right = float(mx(x)), float(mx(x + w))
+        top = float(my(y / lay.row_px + lay.y_origin))
+        bottom = float(my((y + h) / lay.row_px + lay.y_origin))
+        return QRectF(left, top, right - left, bottom - top)
 
     def set_bounds(self, rect: QRectF) -> None:
         if rect != self._rect:
@@ -1039,6 +1200,8 @@ class LaneLayer(_Base):
     def __init__(self, source: PaintSource) -> None:
         super().__init__(source)
         self._atlas = MarkerAtlas()
+        # when a list: (lane, device rectangles) of each density painted since it was set (tests)
+        self.painted_density: list[tuple[LaneGeometry, np.ndarray]] | None = None
         self._gradients: dict[tuple[int, int, int, int], QBrush] = {}
         self._gradient_colours: tuple = ()
 
@@ -1091,28 +1254,31 @@ class LaneLayer(_Base):
 
     def _paint_bins(self, painter: QPainter, lane: LaneGeometry, bins: Bins, mx, my, row_px: float,
                     under: QColor) -> None:
+        """A density of the lane's items: a smoothed histogram rising from the lane's floor, in the
+        colour most of them have."""
         st = self.source.style
-        if bins.count.size == 0:
+        xs, share = density_profile(bins, self.source.layout.width_px)
+        if xs.size == 0:
             return
-        y_mid = float(my(lane.centre))
-        full = max(4.0, row_px * lane.rows * 0.85)
-        scale = np.log1p(bins.count) / math.log1p(max(int(bins.count.max()), 1))
-        heights = np.maximum(2.0, full * scale)
-        rects = np.empty((bins.count.size, 4))
-        rects[:, 0] = mx(bins.column * bins.bin_px)
-        rects[:, 1] = y_mid - heights / 2
-        rects[:, 2] = max(1.0, float(mx(bins.bin_px) - mx(0)))
-        rects[:, 3] = heights
-        # opacity by count, in three steps: each colour is a handful of drawRects calls
-        step = np.searchsorted(np.array([0.34, 0.67]), scale, side="right")
+        bottom = float(my(lane.bottom)) - 2.0
+        full = max(4.0, row_px * lane.rows - 6.0)
+        heights = np.maximum(1.0, full * share)
         n_colours = max(len(st.colours), 1)
-        for key, part in _grouped((bins.colour.astype(np.int64) % n_colours) * 3 + step):
-            colour = QColor(st.colours[key // 3])
-            colour.setAlpha((110, 180, 255)[key % 3])
-            # the same colour made opaque over the lane: Qt's raster engine blends tall
-            # translucent bars pixel by pixel, ~50x slower than filling opaque ones
-            painter.setBrush(_over(colour, under))
-            draw_rects(painter, rects[part])
+        per_colour = np.bincount(bins.colour.astype(np.int64) % n_colours, weights=bins.count)
+        main = int(per_colour.argmax())
+        rects = np.empty((xs.size, 4))
+        rects[:, 0] = mx(xs)
+        rects[:, 2] = max(1.0, float(mx(bins.bin_px) - mx(0)))
+        # the colour made opaque over the lane: Qt's raster engine blends tall translucent bars
+        # pixel by pixel, ~50x slower than filling opaque ones
+        # a mix of colours (no colour has most of the lane) is drawn neutral: one colour would lie
+        solid = QColor(st.colours[main]) if per_colour[main] >= 0.5 * per_colour.sum() else QColor(st.foreground)
+        solid.setAlpha(200 if per_colour[main] >= 0.5 * per_colour.sum() else 90)
+        painter.setBrush(_over(solid, under))
+        rects[:, 1], rects[:, 3] = bottom - heights, heights
+        draw_rects(painter, rects)
+        if self.painted_density is not None:
+            self.painted_density.append((lane, rects.copy()))
 
     def _gradient(self, colour_no: int, alpha: int, f0: int, f1: int) -> QBrush:
         """A soft-edged bar brush in the bar's own coordinates (ObjectBoundingMode), so one brush
@@ -1197,14 +1363,15 @@ class LaneLayer(_Base):
         self._paint_labels(painter, mx, ys, faded, row_px)
 
     def _paint_labels(self, painter: QPainter, mx, ys: np.ndarray, faded: np.ndarray, row_px: float) -> None:
-        """Only the labels the layout kept (bounded by the room on screen, not by the record count).
-        Plain drawText: QStaticText lands in the wrong place when the window is rendered through a
-        redirected painter (QWidget.grab, used for screenshots)."""
+        """Only the labels the layout placed (bounded by the room on screen, not by the record
+        count; placement keeps them apart). Plain drawText: QStaticText lands in the wrong place
+        when the window is rendered through a redirected painter (QWidget.grab, used for screenshots)."""
         lay, st = self.source.layout, self.source.style
-        fm = QFontMetricsF(st.label_font)
-        if row_px < fm.height() * 0.8 or not lay.labels:
+        if not lay.labels:
             return
+        fm = QFontMetricsF(st.label_font)
         text_dy = (fm.ascent() - fm.descent()) / 2.0  # baseline that centres the text on the row
+        above, box_h = label_box(fm)
         lxs = mx(lay.label_x)
         painter.setFont(st.label_font)
         shown = [k for k, text in enumerate(lay.labels) if text]
@@ -1214,24 +1381,26 @@ class LaneLayer(_Base):
             painter.setPen(fg)
             for k in shown:
                 if bool(faded[k]) == fade:
-                    painter.drawText(QPointF(float(lxs[k]), float(ys[k]) + text_dy), lay.labels[k])
+                    x, y = float(lxs[k]), float(ys[k])
+                    painter.drawText(QPointF(x, y + text_dy), lay.labels[k])
+                    if self.painted is not None:
+                        self.painted.append(QRectF(x, y - above, fm.horizontalAdvance(lay.labels[k]), box_h))
 
 
 class HighlightLayer(_Base):
-    """Outlines of the highlighted items, drawn above everything else."""
+    """Outlines of the highlighted items, drawn above everything else, and the name pills the
+    layout placed for those whose row label would be cut."""
 
     def __init__(self, source: PaintSource) -> None:
         super().__init__(source)
         self.indices = np.zeros(0, dtype=np.int64)  # global indices
         self.anchors: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
-        self.label_of: Callable[[int], str] | None = None
 
     def paint(self, painter: QPainter, *_args) -> None:
         src, lay = self.source, self.source.layout
         if self.indices.size == 0:
             return
         mx, my, row_px = _device_mapper(painter, lay)
-        tags: list[tuple[float, float, float, int, int]] = []  # (x, y, right edge, k, g)
         painter.save()
         painter.resetTransform()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
@@ -1241,7 +1410,7 @@ class HighlightLayer(_Base):
         painter.setBrush(Qt.BrushStyle.NoBrush)
         pos = {int(g): k for k, g in enumerate(lay.idx.tolist())}
         x_left, x_right = float(mx(0.0)) - 20, float(mx(lay.width_px)) + 20
-        half = max(6.0, min(11.0, row_px * 0.5))
+        half = highlight_half(row_px)
         for g in self.indices.tolist():
             k = pos.get(int(g))
             if k is not None:
@@ -1251,36 +1420,24 @@ class HighlightLayer(_Base):
                     x1 = min(float(mx(lay.x1[k])), x_right)
                     x0, x1 = min(x0, float(mx(lay.mx[k])) - half * 0.7), max(x1, float(mx(lay.mx[k])) + half * 0.7)
                     painter.drawRoundedRect(QRectF(x0 - 3, y - half, x1 - x0 + 6, 2 * half), 4, 4)
-                    tags.append((x1 + 8, y, x_right, k, int(g)))
                 else:
                     painter.drawEllipse(QPointF(float(mx(lay.mx[k])), y), half + 1, half + 1)
-                    tags.append((float(mx(lay.mx[k])) + half + 8, y, x_right, k, int(g)))
             elif self.anchors is not None:
                 xs, ys = self.anchors(np.array([g]))
                 x = float(mx(lay.to_px(xs[0])))
                 if x_left <= x <= x_right:
                     y = float(my(ys[0]))
                     painter.drawLine(QPointF(x, y - row_px), QPointF(x, y + row_px))
-        self._paint_tags(painter, tags, row_px)
+        self._paint_tags(painter, mx, my)
         painter.restore()
 
-    def _paint_tags(self, painter: QPainter, tags: list[tuple[float, float, float, int, int]], row_px: float) -> None:
-        """Selected items always carry a readable name, even where rows are too tight for text
-        (large type in presentation mode, crowded lanes): on a pill above their neighbours."""
+    def _paint_tags(self, painter: QPainter, mx, my) -> None:
+        """Selected items always carry a readable name, even where rows are too tight for it
+        (large type in presentation mode, crowded lanes): on a pill the layout placed."""
         lay, st = self.source.layout, self.source.style
-        fm = QFontMetricsF(st.label_font)
-        rows_show_text = row_px >= fm.height() * 0.8
-        if self.label_of is None:
-            return
         painter.setFont(st.label_font)
-        last_bottom = -1e9
-        for x, y, right, k, g in sorted(tags, key=lambda t: t[1]):
-            if rows_show_text and lay.labels[k]:
-                continue  # the row already shows it in full or shortened
-            text = fm.elidedText(self.label_of(g), Qt.TextElideMode.ElideRight, max(60.0, right - x - 12))
-            h = fm.height() + 4
-            top = max(y - h / 2, last_bottom + 2)
-            rect = QRectF(x - 4, top, fm.horizontalAdvance(text) + 8, h)
+        for x, y, w, h, text in lay.tags:
+            rect = self._frame_rect(lay, mx, my, x, y, w, h)
             back = QColor(st.background)
             back.setAlpha(235)
             painter.setPen(QPen(st.highlight, 1.2))
@@ -1288,11 +1445,18 @@ class HighlightLayer(_Base):
             painter.drawRoundedRect(rect, 5, 5)
             painter.setPen(st.foreground)
             painter.drawText(rect.adjusted(4, 0, -4, 0), int(Qt.AlignmentFlag.AlignVCenter), text)
-            last_bottom = rect.bottom()
+            if self.painted is not None:
+                self.painted.append(rect)
+
+
+def highlight_half(row_px: float) -> float:
+    """Half the height of a highlight outline in a row ``row_px`` tall."""
+    return max(6.0, min(11.0, row_px * 0.5))
 
 
 class ArrowLayer(_Base):
-    """Typed links from the selected item to its linked timeline items, as labelled arrows."""
+    """Typed links from the selected item to its linked timeline items, as labelled arrows
+    (the relation chips are placed by the layout with every other label)."""
 
     def __init__(self, source: PaintSource) -> None:
         super().__init__(source)
@@ -1314,26 +1478,12 @@ class ArrowLayer(_Base):
         colour = QColor(st.foreground)
         colour.setAlpha(200)
         pen = QPen(colour, 1.6)
-        painter.setFont(st.small_font)
-        fm = QFontMetricsF(st.small_font)
-        placed: list[QRectF] = []
-        group_size: dict[tuple[int, str], int] = {}
-        for a_, _b, rel in self.arrows:
-            group_size[(a_, rel)] = group_size.get((a_, rel), 0) + 1
-        labelled: set[tuple[int, str]] = set()
-        for n, (src_i, _b, relation) in enumerate(self.arrows):
+        for n in range(len(self.arrows)):
             (x0, x1), (y0, y1) = px[n], py[n]
             if abs(x1 - x0) < 1 and abs(y1 - y0) < 1:
                 continue
-            # bow the curve sideways so arrows between neighbours stay readable
-            cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-            dxv, dyv = x1 - x0, y1 - y0
-            length = math.hypot(dxv, dyv)
-            bow = min(60.0, 0.2 * length + 12)
-            nx, ny = -dyv / length, dxv / length
-            if ny > 0:
-                nx, ny = -nx, -ny
-            ctrl = QPointF(cx + nx * bow, cy + ny * bow)
+            cx, cy = arrow_control(float(x0), float(y0), float(x1), float(y1))
+            ctrl = QPointF(cx, cy)
             path = QPainterPath(QPointF(x0, y0))
             path.quadTo(ctrl, QPointF(x1, y1))
             painter.setPen(pen)
@@ -1350,26 +1500,17 @@ class ArrowLayer(_Base):
             head.closeSubpath()
             painter.setBrush(colour)
             painter.drawPath(head)
-            # one label per (source, relation), at the curve's middle on a chip, nudged when it would overlap
-            if (src_i, relation) in labelled:
-                continue
-            labelled.add((src_i, relation))
-            count = group_size[(src_i, relation)]
-            if count > 1:
-                relation = f"{relation} ×{count}"
-            mid = path.pointAtPercent(0.5)
-            w, h = fm.horizontalAdvance(relation) + 8, fm.height() + 2
-            rect = QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
-            for _ in range(6):
-                if not any(rect.intersects(r) for r in placed):
-                    break
-                rect.translate(0, h + 1)
-            placed.append(rect)
-            chip = QColor(st.background)
-            chip.setAlpha(225)
+        # one chip per (source, relation), where the layout placed it clear of every label
+        painter.setFont(st.small_font)
+        chip = QColor(st.background)
+        chip.setAlpha(225)
+        for x, y, w, h, text in lay.chips:
+            rect = self._frame_rect(lay, mx, my, x, y, w, h)
             painter.setPen(QPen(colour, 0.8))
             painter.setBrush(chip)
             painter.drawRoundedRect(rect, 3, 3)
             painter.setPen(st.foreground)
-            painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), relation)
+            painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), text)
+            if self.painted is not None:
+                self.painted.append(rect)
         painter.restore()

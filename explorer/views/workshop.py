@@ -50,6 +50,8 @@ class Workshop:
         self.present_action = act("&Presentation Mode", p.toggle, "F5")
         self.present_action.setCheckable(True)
         p.active_changed.connect(self.present_action.setChecked)
+        p.active_changed.connect(window.timeline.set_presentation)  # fewer, larger labels
+        p.scale_changed.connect(window.timeline.apply_ui_scale)
         self.zoom_in_action = act("&Larger Text", p.zoom_in, QKeySequence.StandardKey.ZoomIn, "Ctrl+=")
         self.zoom_out_action = act("&Smaller Text", p.zoom_out, QKeySequence.StandardKey.ZoomOut)
         self.zoom_reset_action = act("&Normal Text Size", p.zoom_reset, "Ctrl+0")
