@@ -12,6 +12,9 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from explorer.jobs import BackgroundJob, release_free_memory
 from explorer.store import ChangeSet, Filters, Store, StoreError
 
+# The initiator of changes read from the change log: another window, process or user wrote them.
+EXTERNAL = "external"
+
 log = logging.getLogger("explorer.state")
 
 
@@ -48,7 +51,8 @@ class AppState(QObject):
         range_requested(float, float): someone asks the timeline to show these days.
         reveal_requested(list[RecordRef]): someone picked these records (find anything): views
             bring them into sight, the timeline zoomed in on them.
-        store_replaced(): a different database is open now (every view reloads).
+        store_replaced(): a different database is open now, or everything is read again.
+        offline_changed(str): the database cannot be read (a sentence why), or again can ("").
         busy_changed(str): what is running in the background ("" when nothing is).
         busy_progress(int): how far the background work is, in percent (-1: unknown).
         background_failed(str): background work failed; a sentence for the user.
@@ -59,6 +63,7 @@ class AppState(QObject):
     records_changed = Signal(object, object)
     range_requested = Signal(float, float)
     reveal_requested = Signal(list)
+    offline_changed = Signal(str)
     store_replaced = Signal()
     busy_changed = Signal(str)
     busy_progress = Signal(int)
@@ -91,6 +96,60 @@ class AppState(QObject):
         self._scope_companions: dict[str, Callable[[Any], Any]] = {}
         self._jobs: dict[Any, BackgroundJob] = {}
         self._size = store.size_estimate()
+        # Writes by other windows, processes and users: the change log is looked at while idle.
+        self._stamp = 0
+        self._stamp = self._read_stamp()
+        self.offline = False
+        self._watch = QTimer(self, interval=self.WATCH_MS)
+        self._watch.timeout.connect(self.check_for_changes)
+        self._watch.start()
+
+    WATCH_MS = 1500  # others' saves show within two seconds
+
+    # --- other people's writes ---------------------------------------------------------
+
+    def _read_stamp(self) -> int:
+        try:
+            return self.store.change_stamp()
+        except StoreError:
+            return self._stamp
+
+    def check_for_changes(self) -> bool:
+        """Show what others saved since the last look; True when there was something."""
+        if self._jobs:
+            return False  # a background load or filter is reading: look again next time
+        try:
+            stamp = self.store.change_stamp()
+            if stamp == self._stamp:
+                self._set_offline(False)
+                return False
+            newest, changes = self.store.changes_since(self._stamp)
+        except StoreError as exc:
+            self._set_offline(True, exc.message)
+            return False
+        self._set_offline(False)
+        self._stamp = newest
+        if changes is None:
+            self.reload()
+        elif changes:
+            self._apply_changes(changes, EXTERNAL)
+        return True
+
+    def _set_offline(self, offline: bool, message: str = "") -> None:
+        if offline != self.offline:
+            self.offline = offline
+            self.offline_changed.emit(message if offline else "")
+
+    def reload(self) -> None:
+        """Read everything again (View ▸ Reload, or after a large import elsewhere), keeping the
+        selection and filters."""
+        self._stamp = self._read_stamp()
+        self._details.clear()
+        self._scopes.clear()
+        selection, filters = list(self._selection), self._filters
+        self.store_replaced.emit()
+        self.selection_changed.emit(selection, None)
+        self.filters_changed.emit(filters)
 
     # --- selection -------------------------------------------------------------------
 
@@ -409,6 +468,10 @@ class AppState(QObject):
         """Every write reports here; views refresh what concerns them."""
         if not changes:
             return
+        self._stamp = self._read_stamp()  # our own write: not to be shown again as someone else's
+        self._apply_changes(changes, initiator)
+
+    def _apply_changes(self, changes: ChangeSet, initiator: Any) -> None:
         self._details.clear()
         self._scopes.clear()
         deleted = {(c.record_type, c.record_id) for c in changes.changes if c.action == "delete"}
@@ -429,6 +492,7 @@ class AppState(QObject):
             self._cancel_job(owner)
         self.store = store
         self._size = store.size_estimate()
+        self._stamp = self._read_stamp()
         self._details.clear()
         self._scopes.clear()
         self._selection, self._back, self._forward = [], [], []

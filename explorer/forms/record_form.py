@@ -31,7 +31,7 @@ from explorer import formatting, money
 from explorer.formatting import KIND_LABEL
 from explorer.forms.editors import FieldEditor, MultiRefEditor, PartnersEditor, PickSource, editor_for
 from explorer.forms.operations import Operations
-from explorer.state import AppState, RecordRef
+from explorer.state import EXTERNAL, AppState, RecordRef
 from explorer.store import ConflictError, StoreError, ValidationError, validation
 from explorer.store.errors import FieldProblem
 from explorer.store.writes import LINK_FIELDS, as_text
@@ -139,6 +139,7 @@ class RecordForm(QDialog):
         self.field_errors: dict[str, str] = {}
         self.usd_stated: QCheckBox | None = None  # forms with money: amount, currency, rate, USD
         self.author_edit: QLineEdit | None = None
+        self.changed_elsewhere = False
         self._remember_author: Callable[[str], None] = lambda _name: None
         self.usd_note = QLabel(self)
         self.row_labels: dict[str, QLabel] = {}
@@ -215,6 +216,7 @@ class RecordForm(QDialog):
             editor.set_read_only(self.read_only)
             editor.changed.connect(self.validate)
         self._init_money(values)
+        state.records_changed.connect(self._on_records_changed)
         self.resize(640, min(860, 120 + 44 * len(self.editors)))
         self.validate()
 
@@ -282,6 +284,9 @@ class RecordForm(QDialog):
         lines = [f"<a href='{name}' style='color:#c0392b'><b>{esc(self.labels[name])}</b></a>: "
                  f"{esc(text[len(self.labels[name]) + 1:])}" for name, text in self.field_errors.items()]
         lines += [f"<span style='color:#c0392b'>{esc(text)}</span>" for text in self._general]
+        if self.changed_elsewhere:
+            lines.insert(0, "<b>Someone else saved this record while you were editing it.</b> Save shows both "
+                            "versions, field by field, to choose what to keep.")
         if lines:
             self.general_error.setText("<br>".join(lines))
         else:
@@ -356,6 +361,14 @@ class RecordForm(QDialog):
         return str(values.get("title") or values.get("name") or values.get("section") or self.record_type)
 
     # --- saving ----------------------------------------------------------------------
+
+    def _on_records_changed(self, changes: Any, initiator: object) -> None:
+        """Someone else saved this record while the form is open: say so before Save."""
+        if initiator != EXTERNAL or self.record_id is None:
+            return
+        if any(c.record_type == self.record_type and c.record_id == self.record_id for c in changes.changes):
+            self.changed_elsewhere = True
+            self._render_problems()
 
     def ask_author(self, default: str, remember: Callable[[str], None]) -> None:
         """The analyst's name for the history, asked in the first form (not in a dialog of its own)."""

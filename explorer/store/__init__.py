@@ -25,6 +25,7 @@ from explorer.store.errors import (
     CorruptDatabaseError,
     DatabaseLockedError,
     DatabaseMissingError,
+    DatabaseUnavailableError,
     NewerSchemaError,
     NotADatabaseError,
     ReadOnlyError,
@@ -44,6 +45,7 @@ __all__ = [
     "CorruptDatabaseError",
     "DatabaseLockedError",
     "DatabaseMissingError",
+    "DatabaseUnavailableError",
     "Filters",
     "NewerSchemaError",
     "NotADatabaseError",
@@ -71,6 +73,11 @@ def _translate_operational(exc: sa.exc.OperationalError) -> StoreError:
     if "disk" in text and "full" in text:
         return StoreError("The disk is full; nothing was saved.", detail=str(exc.orig))
     return StoreError(f"The database reported a problem; nothing was saved. ({exc.orig})", detail=str(exc.orig))
+
+
+def _unavailable(exc: sa.exc.SQLAlchemyError) -> StoreError:
+    return DatabaseUnavailableError(
+        "The database cannot be read just now; what is on screen may be out of date.", detail=str(exc))
 
 
 class Store:
@@ -260,6 +267,39 @@ class Store:
         return cache[1][key]
 
     CHANGES_LOOKED_AT = 2_000  # more rows than this since the last look: everything is read again
+
+    def change_stamp(self) -> int:
+        """The newest change log row: it moves whenever anyone (any process, any user) writes."""
+        try:
+            with self.engine.connect() as conn:
+                return int(conn.execute(sa.text("SELECT coalesce(max(id), 0) FROM changelog")).scalar() or 0)
+        except sa.exc.SQLAlchemyError as exc:
+            raise _unavailable(exc) from exc
+
+    def changes_since(self, stamp: int) -> tuple[int, ChangeSet | None]:
+        """(newest stamp, what was written after ``stamp``) — None when so much changed that
+        reading everything again is the quicker way."""
+        try:
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    sa.text("SELECT id, action, record_type, record_id FROM changelog WHERE id > :s "
+                            "ORDER BY id LIMIT :n"),
+                    {"s": stamp, "n": self.CHANGES_LOOKED_AT + 1},
+                ).all()
+        except sa.exc.SQLAlchemyError as exc:
+            raise _unavailable(exc) from exc
+        if not rows:
+            return stamp, ChangeSet()
+        newest = int(rows[-1][0])
+        if len(rows) > self.CHANGES_LOOKED_AT:
+            return self.change_stamp(), None
+        last: dict[tuple[str, int], str] = {}
+        for _id, action, record_type, record_id in rows:
+            key = (str(record_type), int(record_id))
+            before = last.get(key)
+            # made and changed since: still new here; deleted at any point: gone
+            last[key] = "delete" if action == "delete" else (before if before == "create" else action)
+        return newest, ChangeSet([Change(action, t, i) for (t, i), action in last.items()])
 
     def _surviving(self, conn: sa.Connection, cache: tuple[Any, dict[Any, Any]], stamp: Any) -> dict[Any, Any]:
         """What of the cache the writes logged since it was made cannot have changed: renaming an

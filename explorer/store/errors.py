@@ -41,6 +41,12 @@ class ReadOnlyError(StoreError):
     title = "Read-only database"
 
 
+class DatabaseUnavailableError(StoreError):
+    """The database could not be read just now (a team server stopped, the network gone)."""
+
+    title = "Database unavailable"
+
+
 class RecordNotFoundError(StoreError):
     title = "Record not found"
 

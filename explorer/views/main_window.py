@@ -27,7 +27,7 @@ from explorer import APP_NAME, __version__, paths, shortcuts
 from explorer.formatting import day_text
 from explorer.forms.controller import EditController
 from explorer.settings import analyst_name, app_settings
-from explorer.state import AppState, RecordRef
+from explorer.state import EXTERNAL, AppState, RecordRef
 from explorer.store import Filters, StoreError, open_store
 from explorer.views import exchange, screen_fit, window_geometry
 from explorer.views.busy import BusyIndicator
@@ -78,6 +78,8 @@ class MainWindow(QMainWindow):
         state.background_failed.connect(lambda text: self.statusBar().showMessage(text, 15_000))
         state.records_changed.connect(lambda *_: self._refresh_counts())
         state.store_replaced.connect(self._on_store_replaced)
+        state.offline_changed.connect(lambda _text: self._update_banner())
+        state.records_changed.connect(self._on_records_changed)
         self._restore_settings()
         self._use_analyst_name()
         self.presentation.apply_saved_scale()
@@ -218,6 +220,8 @@ class MainWindow(QMainWindow):
         self.focus_tree_action = self._action("Focus &Sector Tree", self._focus_tree, QKeySequence("Ctrl+2"))
         self.focus_detail_action = self._action("Focus &Details", self._focus_detail, QKeySequence("Ctrl+3"))
         self.reset_layout_action = self._action("&Reset Layout", self.reset_layout)
+        self.reload_action = self._action("Re&load", self.state.reload, QKeySequence("Ctrl+R"),
+                                          "Read the database again (others' saves show by themselves too)")
         self.about_action = self._action("&About Partnership Explorer", self.show_about)
         self.shortcuts_action = self._action("&Keyboard Shortcuts", self.show_shortcuts, QKeySequence("F1"))
         self.theme_group = QActionGroup(self)
@@ -249,6 +253,7 @@ class MainWindow(QMainWindow):
         view_menu = bar.addMenu("&View")
         view_menu.addActions([self.back_action, self.forward_action])
         view_menu.addSeparator()
+        view_menu.addAction(self.reload_action)
         view_menu.addActions([self.fit_action, self.today_action])
         view_menu.addSeparator()
         view_menu.addActions([self.focus_timeline_action, self.focus_tree_action, self.focus_detail_action])
@@ -310,10 +315,19 @@ class MainWindow(QMainWindow):
 
     def _update_banner(self) -> None:
         store = self.state.store
-        if store.read_only:
+        if self.state.offline:
+            self.banner.setText(f"Offline — {store.display_name()} cannot be reached just now; what you see may "
+                                "be out of date. The app tries again every few seconds (View ▸ Reload).")
+        elif store.read_only:
             self.banner.setText(f"Read-only — {store.read_only_reason or 'this database cannot be changed.'} "
                                 "You can look at everything; forms open for viewing only.")
-        self.notice_bar.setVisible(store.read_only)
+        self.notice_bar.setVisible(store.read_only or self.state.offline)
+
+    def _on_records_changed(self, changes: Any, initiator: object) -> None:
+        if initiator == EXTERNAL:
+            count = len(changes.changes)
+            self.statusBar().showMessage(
+                f"Updated: {count} record{'s' * (count != 1)} saved meanwhile by someone else", 8000)
 
     def _build_status_bar(self) -> None:
         self.count_label = QLabel(self)
