@@ -9,7 +9,7 @@ import logging.handlers
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -100,6 +100,11 @@ def _show_fatal(title: str, message: str, detail: str = "") -> None:
     box.exec()
 
 
+# Set once the window is up: a team server that stops answering turns into the Offline banner
+# (AppState.mark_offline), not a dialog per click.
+unavailable_handler: Callable[[str], bool] | None = None
+
+
 def install_excepthook() -> None:
     """Unexpected errors are logged with their traceback and shown as a short dialog."""
 
@@ -108,6 +113,10 @@ def install_excepthook() -> None:
             sys.__excepthook__(exc_type, exc, tb)
             return
         from explorer.store import StoreError
+
+        if unavailable_handler is not None and unavailable_handler_accepts(exc):
+            log.warning("database unavailable: %s", exc)
+            return
 
         if isinstance(exc, StoreError):
             log.warning("%s: %s", exc.title, exc.message)
@@ -125,8 +134,19 @@ def install_excepthook() -> None:
     sys.excepthook = hook
 
 
+def unavailable_handler_accepts(exc: BaseException) -> bool:
+    """Lost connections to a server (read or write outside a form) go to the banner."""
+    import sqlalchemy as sa
+
+    from explorer.store import DatabaseUnavailableError
+
+    if isinstance(exc, DatabaseUnavailableError | sa.exc.OperationalError | sa.exc.InterfaceError):
+        return unavailable_handler is not None and unavailable_handler(str(exc))
+    return False
+
+
 # Headless subcommands (explorer import …, explorer export …): no window, no Qt where avoidable.
-SUBCOMMANDS = ("import", "export", "merge", "backups", "synth")
+SUBCOMMANDS = ("import", "export", "merge", "backups", "migrate", "synth")
 
 
 def _offscreen_screen(size: str) -> None:
@@ -224,6 +244,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         apply_theme(app, args.theme or app_settings().value("theme", "system", str))
         state = AppState(store)
         window = MainWindow(state)
+        global unavailable_handler
+        unavailable_handler = state.mark_offline
     except Exception:
         log.exception("start-up failed")
         _show_fatal(

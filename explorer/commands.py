@@ -1,4 +1,4 @@
-"""Headless subcommands: explorer import|export|merge|backups|synth …
+"""Headless subcommands: explorer import|export|merge|backups|migrate|synth …
 
 Each prints what it did (or a row-level report) and exits 0 on success, 1 when the input had
 problems (nothing written), 2 when the database could not be used. Never a traceback: errors are
@@ -46,6 +46,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--db", metavar="PATH", help="database file (default: your copy of the demo)")
     p.add_argument("action", nargs="?", choices=("list", "make", "restore"), default="list")
     p.add_argument("backup", nargs="?", help="with restore: the backup's file name (from the list) or path")
+
+    p = sub.add_parser("migrate", help="upgrade a database's schema to this version (for a team server's "
+                                       "administrator: analysts then need no rights to change tables)")
+    p.add_argument("--db", metavar="PATH_OR_URL", help=db_help)
 
     p = sub.add_parser("synth", help="write a synthetic database of any size (to try the app at scale)")
     p.add_argument("out", type=Path, help="the database file to write, e.g. synthetic.sqlite")
@@ -226,7 +230,24 @@ def _synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _migrate(args: argparse.Namespace) -> int:
+    from explorer.store import migrate
+
+    store = _open(args.db)  # opening for writing upgrades the schema (a backup first, for a file)
+    try:
+        before = store.upgraded_from  # type: ignore[attr-defined]
+        name = store.display_name()  # type: ignore[attr-defined]
+    finally:
+        store.close()  # type: ignore[attr-defined]
+    if before is None:
+        print(f"{name} is already at schema {migrate.head_revision()}: nothing to do.")
+    else:
+        print(f"Upgraded {name} from schema {before} to {migrate.head_revision()}.")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "migrate": _migrate,
     "export": _export,
     "import": _import,
     "merge": _merge,

@@ -135,6 +135,15 @@ class AppState(QObject):
             self._apply_changes(changes, EXTERNAL)
         return True
 
+    def mark_offline(self, message: str) -> bool:
+        """A read failed because a team server stopped answering: one banner, not a dialog per
+        click (the change watcher clears it once the server answers). False for a file, whose
+        errors are not about being offline."""
+        if self.store.path is not None:
+            return False
+        self._set_offline(True, message)
+        return True
+
     def _set_offline(self, offline: bool, message: str = "") -> None:
         if offline != self.offline:
             self.offline = offline

@@ -118,9 +118,11 @@ def main(db: Path, out: Path) -> int:
             continue
         dialog.show()
         settle(300)
-        for _ in range(40):  # until the window manager has mapped and framed it
+        for _ in range(120):  # until the window manager has mapped and framed it (slow on a busy machine)
             handle = dialog.windowHandle()
-            if handle is not None and handle.isExposed() and dialog.frameGeometry().width() > dialog.width():
+            frame = dialog.frameGeometry()
+            if (handle is not None and handle.isExposed() and frame.width() > dialog.width()
+                    and frame.contains(dialog.geometry())):
                 break
             settle(100)
         settle(200)

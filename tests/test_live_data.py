@@ -74,3 +74,23 @@ def test_an_unreachable_database_shows_one_offline_banner(qtbot, window: MainWin
     monkeypatch.undo()
     window.state.check_for_changes()
     assert not window.state.offline and not window.notice_bar.isVisible()
+
+
+def test_a_lost_server_connection_in_a_click_gives_the_banner_not_a_dialog(qtbot, window: MainWindow,
+                                                                           monkeypatch) -> None:
+    import sqlalchemy as sa
+
+    from explorer import app
+
+    shown: list[str] = []
+    monkeypatch.setattr(app, "_show_fatal", lambda title, *_a: shown.append(title))
+    monkeypatch.setattr(app, "unavailable_handler", window.state.mark_offline)
+    monkeypatch.setattr(window.state.store, "path", None)  # as on a team server
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # put back after the test
+    app.install_excepthook()
+    lost = sa.exc.OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"))
+    sys.excepthook(type(lost), lost, None)
+    assert shown == [] and window.state.offline and "Offline" in window.banner.text()
+    other = RuntimeError("a bug")
+    sys.excepthook(type(other), other, None)
+    assert shown == ["Something went wrong"]  # everything else still says so

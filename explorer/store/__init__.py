@@ -123,6 +123,11 @@ class Store:
             raise StoreError(
                 f"The change breaks a database rule and was not saved. ({exc.orig})", detail=str(exc.orig)
             ) from exc
+        except sa.exc.ProgrammingError as exc:
+            if "permission denied" in str(exc.orig).lower() or "read-only transaction" in str(exc.orig).lower():
+                raise ReadOnlyError("Your database role may not change this database; nothing was saved.",
+                                    detail=str(exc.orig)) from exc
+            raise
 
     def close(self) -> None:
         self.engine.dispose()

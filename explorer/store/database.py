@@ -338,6 +338,7 @@ def _open_server(url: str, *, read_only: bool) -> OpenResult:
             connect_args["options"] = "-c default_transaction_read_only=on"
     engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
     upgraded_from: str | None = None
+    forced_reason = ""
     try:
         with engine.begin() as conn:
             if conn.dialect.name == "postgresql" and not read_only:
@@ -348,9 +349,15 @@ def _open_server(url: str, *, read_only: bool) -> OpenResult:
                     f"The database at {parsed.render_as_string()} was made by a newer "
                     f"version of Partnership Explorer (schema {current})."
                 )
+            if conn.dialect.name == "postgresql" and not read_only and current is not None:
+                role_reason = _role_cannot_write(conn)
+                if role_reason:
+                    read_only, forced_reason = True, role_reason
             if current != migrate.HEAD and current != migrate.head_revision():
                 if read_only:
-                    raise ReadOnlyError("The database needs upgrading, but is open read-only.")
+                    raise ReadOnlyError(
+                        "The database needs upgrading to this version's schema, which this connection "
+                        "may not do. Ask the database's administrator to run: explorer migrate --db URL")
                 if current is None and _has_foreign_tables(conn):
                     raise NotADatabaseError(
                         f"The database at {parsed.render_as_string()} holds tables that are not Partnership "
@@ -365,8 +372,26 @@ def _open_server(url: str, *, read_only: bool) -> OpenResult:
     except sa.exc.DBAPIError as exc:
         engine.dispose()
         raise _server_error(url, exc) from exc
+    if forced_reason:
+        # Every session read-only on the server too: a write is refused there, not half-done.
+        engine.dispose()
+        connect_args["options"] = "-c default_transaction_read_only=on"
+        engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+        return OpenResult(engine, url, None, True, forced_reason, upgraded_from=upgraded_from)
     reason = "Opened read-only as requested (--read-only)." if read_only else ""
     return OpenResult(engine, url, None, read_only, reason, upgraded_from=upgraded_from)
+
+
+def _role_cannot_write(conn: sa.Connection) -> str:
+    """Why this role may only read (no INSERT/UPDATE on the record tables), or ""."""
+    row = conn.execute(sa.text(
+        "SELECT current_user, "
+        "has_table_privilege(current_user, 'deal', 'INSERT') AND has_table_privilege(current_user, 'deal', 'UPDATE') "
+        "AND has_table_privilege(current_user, 'changelog', 'INSERT')")).one()
+    if row[1]:
+        return ""
+    return (f"your database role “{row[0]}” may read this team database but not change it "
+            "(ask its administrator for write access).")
 
 
 def _has_foreign_tables(conn: sa.Connection) -> bool:
