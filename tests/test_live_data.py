@@ -28,14 +28,15 @@ OTHER_COPY = textwrap.dedent("""
 
 
 def test_a_save_in_another_process_shows_within_two_seconds(qtbot, window: MainWindow, store: Store,
-                                                              demo_path: Path) -> None:
+                                                              demo_target: str | Path) -> None:
+    """On one SQLite file and on a PostgreSQL server alike."""
     with store.read() as s:
         deal = s.exec(select(m.Deal).where(m.Deal.amount_usd == 4.76e9)).one()
     ref = RecordRef("deal", deal.id)
     window.state.select(ref)
     form = window.editing.edit_current()  # an analyst is editing it here meanwhile
     shown_before = window.timeline.shown_count()
-    done = subprocess.run([sys.executable, "-c", OTHER_COPY, str(demo_path), str(deal.id), str(deal.version),
+    done = subprocess.run([sys.executable, "-c", OTHER_COPY, str(demo_target), str(deal.id), str(deal.version),
                            "Sumitomo Realty office towers"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     qtbot.waitUntil(lambda: "Sumitomo Realty office towers" in window.detail.plain_text(), timeout=2500)
