@@ -411,3 +411,52 @@ def test_history_reads_like_the_detail_pane_and_names_the_analyst(qtbot, window:
     save(qtbot, form)
     assert store.get("deal", deal.id).place_id == place.id
     assert "Place: — → Gujarat" in window.detail.plain_text()
+
+
+def cite(qtbot, form: RecordForm, typed: str, title: str) -> None:
+    """Type part of a source's title in the Sources picker and pick it with the keyboard."""
+    editor = form.citations_editor
+    rows = editor.tree.topLevelItemCount()
+    picker = editor.picker
+    qtbot.keyClicks(picker, typed)
+    popup = picker.completer.popup()
+    labels = [label for _id, label in picker.model.rows]
+    assert popup.isVisible() and title in labels, labels
+    for _ in range(labels.index(title)):
+        qtbot.keyClick(popup, Qt.Key.Key_Down)
+    qtbot.keyClick(popup, Qt.Key.Key_Return)
+    assert editor.tree.topLevelItemCount() == rows + 1 and editor.tree.topLevelItem(rows).text(0) == title
+
+
+def test_sources_are_cited_in_the_form_in_one_undoable_write(qtbot, window: MainWindow, store: Store) -> None:
+    window.state.select([])
+    form = window.editing.new_record("deal")
+    type_into(qtbot, form, "title", "Cited deal")
+    cite(qtbot, form, "New Era", "India-Japan Partnership: A New Era of Strategic and Economic Synergy")
+    row = form.citations_editor.tree.topLevelItem(0)
+    row.setText(1, "A $68 Billion Commitment")
+    row.setText(2, "The pledge the deal answers.")
+    save(qtbot, form)
+    deal = window.state.current
+    assert store.citations_of("deal", deal.record_id) == [
+        (1, "A $68 Billion Commitment", "The pledge the deal answers.")]
+    text = window.detail.plain_text()
+    assert "A $68 Billion Commitment" in text and "No source cited yet" not in text
+    undo = window.editing.ops.undo_stack
+    count = undo.count()
+
+    form = window.editing.edit_current()
+    form.citations_editor.tree.topLevelItem(0).setText(1, "Expanding Trade, Industry, and Rural Empowerment")
+    cite(qtbot, form, "joint statements", "Public record: joint statements of the India–Japan Annual Summits")
+    save(qtbot, form)
+    assert undo.count() == count + 1  # one step for the record and its sources
+    after = store.citations_of("deal", deal.record_id)
+    assert [(s, sec) for s, sec, _n in after] == [(1, "Expanding Trade, Industry, and Rural Empowerment"), (2, None)]
+    undo.undo()
+    assert store.citations_of("deal", deal.record_id) == [
+        (1, "A $68 Billion Commitment", "The pledge the deal answers.")]
+    undo.redo()
+    assert [(s, sec) for s, sec, _n in store.citations_of("deal", deal.record_id)] == [
+        (1, "Expanding Trade, Industry, and Rural Empowerment"), (2, None)]
+    window.state.select(RecordRef("source", 2))
+    assert "Cited deal" in window.detail.plain_text()  # a source's page lists what cites it

@@ -205,7 +205,9 @@ def test_forms_open_without_listing_any_table(qtbot, store: Store, monkeypatch) 
     assert asked == []  # a new record links to nothing yet
     form = form_for(state, ops, "deal", deal_id)
     qtbot.addWidget(form)
-    assert sorted(asked) == [("organisation", [5]), ("sector", [store.get("deal", deal_id).sector_id])]
+    cited = sorted({source_id for source_id, _s, _n in store.citations_of("deal", deal_id)})
+    assert sorted(asked) == [("organisation", [5]), ("sector", [store.get("deal", deal_id).sector_id]),
+                             ("source", cited)]  # the names of what it links to, by id
     assert form.editors["sector_id"].focus_widget().text() == "Real estate"
     assert [i.text(0) for i in form.editors["organisations"].items()] == ["Sumitomo Realty"]
 

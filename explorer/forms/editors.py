@@ -512,6 +512,9 @@ class _LinkList(FieldEditor):
         self.picker.setEnabled(not read_only)
         self._selection_changed()
 
+    def focus_widget(self) -> QWidget:
+        return self.picker  # where typing adds a record
+
 
 class MultiRefEditor(_LinkList):
     """Several records linked to this one (an event's participants)."""
@@ -632,3 +635,77 @@ def editor_for(spec: FieldSpec, source: PickSource | None = None, parent: QWidge
     if spec.kind == "ref" and source is not None:
         return RefEditor(spec, source, parent)
     return TextEditor(spec, parent)
+
+
+class CitationsEditor(_LinkList):
+    """Where the record's facts come from: each source with the section relied on and a note in
+    our own words. The same source may be cited for several sections."""
+
+    new_source_requested = Signal()
+
+    def __init__(self, label: str, source: PickSource, parent: QWidget | None = None) -> None:
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(["Source", "Section", "Note"])
+        self.tree.setRootIsDecorated(False)
+        self.tree.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
+                                  | QAbstractItemView.EditTrigger.EditKeyPressed
+                                  | QAbstractItemView.EditTrigger.SelectedClicked)
+        super().__init__(label, source, self.tree, parent)
+        self.picker.setPlaceholderText("Cite a source: type its title…")
+        self.new_button = QPushButton("New Source…", self)
+        self.new_button.setToolTip("Add a source that is not in the database yet, then cite it here")
+        self.new_button.clicked.connect(self.new_source_requested.emit)
+        row = self.layout().itemAt(0).layout()  # the picker's row
+        row.addWidget(self.new_button)
+        self.tree.itemSelectionChanged.connect(self._selection_changed)
+        self.tree.itemChanged.connect(lambda *_: self.changed.emit())
+
+    def items(self) -> list[QTreeWidgetItem]:
+        return [self.tree.topLevelItem(r) for r in range(self.tree.topLevelItemCount())]
+
+    def ids(self) -> list[int]:
+        return []  # citing a source again (another section) is allowed
+
+    def add_row(self, rid: int, label: str, role: str = "", note: str = "") -> None:
+        item = QTreeWidgetItem([label, role, note])
+        item.setData(0, Qt.ItemDataRole.UserRole, rid)
+        item.setToolTip(0, label)
+        flags = item.flags() | Qt.ItemFlag.ItemIsEditable if not self.read_only else item.flags()
+        item.setFlags(flags)
+        self.tree.blockSignals(True)
+        self.tree.addTopLevelItem(item)
+        self.tree.blockSignals(False)
+        self.tree.resizeColumnToContents(0)
+        if self.tree.columnWidth(0) > 320:
+            self.tree.setColumnWidth(0, 320)
+
+    def remove_selected(self) -> None:
+        if self.read_only or not self.tree.selectedItems():
+            return
+        for item in self.tree.selectedItems():
+            self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(item))
+        self.changed.emit()
+
+    def value(self) -> Any:
+        return [(int(i.data(0, Qt.ItemDataRole.UserRole)), i.text(1).strip() or None, i.text(2).strip() or None)
+                for i in self.items()]
+
+    def set_value(self, value: Any) -> None:
+        cites = [tuple(c) for c in (value or [])]
+        labels = self.source.labels(sorted({int(c[0]) for c in cites}))
+        self.tree.clear()
+        for source_id, section, note in cites:
+            self.add_row(int(source_id), labels.get(int(source_id), f"#{source_id} (no longer exists)"),
+                         section or "", note or "")
+        self.changed.emit()
+
+    def cite(self, source_id: int, section: str = "", note: str = "") -> None:
+        self.add_row(source_id, self.source.labels([source_id]).get(source_id, f"#{source_id}"), section, note)
+        self.changed.emit()
+
+    def set_read_only(self, read_only: bool) -> None:
+        super().set_read_only(read_only)
+        self.new_button.setEnabled(not read_only)
+        for item in self.items():
+            editable = item.flags() | Qt.ItemFlag.ItemIsEditable
+            item.setFlags(editable & ~Qt.ItemFlag.ItemIsEditable if read_only else editable)

@@ -29,14 +29,25 @@ from PySide6.QtWidgets import (
 
 from explorer import formatting, money
 from explorer.formatting import KIND_LABEL
-from explorer.forms.editors import FieldEditor, MultiRefEditor, PartnersEditor, PickSource, editor_for
+from explorer.forms.editors import (
+    CitationsEditor,
+    FieldEditor,
+    MultiRefEditor,
+    PartnersEditor,
+    PickSource,
+    editor_for,
+)
 from explorer.forms.operations import Operations
 from explorer.state import EXTERNAL, AppState, RecordRef
 from explorer.store import ConflictError, StoreError, ValidationError, validation
 from explorer.store.errors import FieldProblem
-from explorer.store.writes import LINK_FIELDS, as_text
+from explorer.store.validation import CITEABLE
+from explorer.store.writes import CITATIONS, LINK_FIELDS, as_text
 
 log = logging.getLogger("explorer.forms")
+
+# Forms with a Sources list: every citeable type but sources themselves.
+CITED_IN_FORMS = tuple(t for t in CITEABLE if t != "source")
 
 LINK_LABELS = {"participant_ids": "Participants", "organisations": "Organisations"}
 
@@ -139,6 +150,7 @@ class RecordForm(QDialog):
         self.field_errors: dict[str, str] = {}
         self.usd_stated: QCheckBox | None = None  # forms with money: amount, currency, rate, USD
         self.author_edit: QLineEdit | None = None
+        self.citations_editor: CitationsEditor | None = None
         self.changed_elsewhere = False
         self._remember_author: Callable[[str], None] = lambda _name: None
         self.usd_note = QLabel(self)
@@ -175,6 +187,12 @@ class RecordForm(QDialog):
         if "organisations" in LINK_FIELDS.get(self.record_type, ()):
             self._add("organisations", "Organisations",
                       PartnersEditor("Organisations", PickSource(state.store, "organisation"), body))
+        if self.record_type in CITED_IN_FORMS:
+            self.citations_editor = CitationsEditor("Sources", PickSource(state.store, "source"), body)
+            self.citations_editor.new_source_requested.connect(self.new_source)
+            self._add(CITATIONS, "Sources", self.citations_editor)
+            if record_id is not None:
+                self.opened[CITATIONS] = state.store.citations_of(self.record_type, record_id)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
@@ -239,18 +257,30 @@ class RecordForm(QDialog):
         if self.record_id is None:
             return values
         try:
-            cleaned = validation.clean(self.record_type, {k: v for k, v in values.items() if k not in LINK_FIELDS.get(
-                self.record_type, ())})
+            cleaned = validation.clean(self.record_type, {k: v for k, v in values.items() if k not in self._links})
         except ValidationError:
             cleaned = values
         out = {k: v for k, v in cleaned.items() if self.opened.get(k) != v}
-        for link in LINK_FIELDS.get(self.record_type, ()):
-            if link in values and list(values[link]) != list(self.opened.get(link, [])):
+        for link in self._links:
+            if link in values and [tuple(v) if isinstance(v, list) else v for v in values[link]] != [
+                    tuple(v) if isinstance(v, list) else v for v in self.opened.get(link, [])]:
                 out[link] = values[link]
         return out
 
+    @property
+    def _links(self) -> tuple[str, ...]:
+        """Fields that are lists of linked records, written beside the record's own columns."""
+        return (*LINK_FIELDS.get(self.record_type, ()), *((CITATIONS,) if self.record_type in CITED_IN_FORMS else ()))
+
+    def new_source(self) -> None:
+        """Make a source without leaving the form, then cite it."""
+        form = form_for(self.state, self.ops, "source", None, None, self)
+        form.exec()
+        if form.saved_ref is not None and self.citations_editor is not None:
+            self.citations_editor.cite(form.saved_ref.record_id)
+
     def problems(self) -> list[FieldProblem]:
-        plain = {k: v for k, v in self.values().items() if k not in LINK_FIELDS.get(self.record_type, ())}
+        plain = {k: v for k, v in self.values().items() if k not in self._links}
         try:
             validation.clean(self.record_type, plain)
         except ValidationError as exc:

@@ -395,6 +395,11 @@ class Store:
             record = queries.get(session, record_type, record_id)
             return record.version, writes.snapshot(session, record_type, record)
 
+    def citations_of(self, record_type: str, record_id: int) -> list[writes.Cite]:
+        """The record's sources as (source id, section, note), in the order they were added."""
+        with self.read() as session:
+            return writes.citations_of(session, record_type, record_id)
+
     def references_to(self, record_type: str, record_id: int) -> list[writes.Reference]:
         with self.read() as session:
             return writes.references_to(session, record_type, record_id)

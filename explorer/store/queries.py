@@ -717,6 +717,14 @@ def links_of(session: Session, record_type: str, record: Any) -> list[Link]:
             _limited(session, select(m.Organisation).where(m.Organisation.country_id == rid)),
         )
         add_all("place", "place", _limited(session, select(m.Place).where(m.Place.country_id == rid)))
+    elif record_type == "source":
+        # What rests on this source: every record citing it (one line per record).
+        seen: set[tuple[str, int]] = set()
+        for cite in _limited(session, select(m.Citation).where(m.Citation.source_id == rid).order_by(m.Citation.id)):
+            key = (cite.record_type, cite.record_id)
+            if key not in seen and cite.record_type in m.RECORD_TYPES:
+                seen.add(key)
+                add("cited by", cite.record_type, cite.record_id)
     return links
 
 

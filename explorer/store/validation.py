@@ -190,6 +190,10 @@ UNIQUE_FIELDS: dict[str, str] = {
 }
 
 
+# The record types a citation may point at: the ones whose forms list their sources.
+CITEABLE: tuple[str, ...] = next(f.choices for f in FIELDS["citation"] if f.name == "record_type")
+
+
 def spec(record_type: str, name: str) -> FieldSpec | None:
     return next((f for f in FIELDS.get(record_type, []) if f.name == name), None)
 

@@ -199,7 +199,10 @@ def create(
     record_id: int | None = None,
     record_uuid: str | None = None,
 ) -> ChangeSet:
-    """Insert a record. ``record_id``/``record_uuid`` restore a deleted one exactly (undo)."""
+    """Insert a record. ``record_id``/``record_uuid`` restore a deleted one exactly (undo).
+    ``values["citations"]``, if given, are its sources, written in the same transaction."""
+    values = dict(values)
+    citations = values.pop(CITATIONS, None)
     plain, links = _split(record_type, values)
     cleaned = validation.clean(record_type, plain)
     link_values = _clean_links(session, record_type, links)
@@ -224,7 +227,8 @@ def create(
     session.flush()
     search.reindex(session.connection(), record_type, [record.id],
                    titles={record.id: search.indexed_title(record_type, record)})
-    return ChangeSet([Change("create", record_type, record.id)])
+    cited = set_citations(session, record_type, record.id, citations, user=user) if citations else ChangeSet()
+    return ChangeSet([*cited.changes, Change("create", record_type, record.id)])  # the record's own change last
 
 
 def update(
@@ -237,7 +241,10 @@ def update(
     user: str,
     base: dict[str, Any] | None = None,
 ) -> ChangeSet:
-    """Change the given fields, refusing if the record moved on since ``expected_version``."""
+    """Change the given fields, refusing if the record moved on since ``expected_version``.
+    ``values["citations"]`` replaces the record's sources, in the same transaction."""
+    values = dict(values)
+    citations = values.pop(CITATIONS, None)
     record = get(session, record_type, record_id)
     plain, links = _split(record_type, values)
     cleaned = validation.clean(record_type, plain, partial=True)
@@ -255,19 +262,75 @@ def update(
     validation.clean(record_type, {k: v for k, v in merged.items() if k not in LINK_FIELDS.get(record_type, ())})
     _check_refs(session, record_type, cleaned, record_id)
     changed = [(k, current.get(k), v) for k, v in {**cleaned, **link_values}.items() if current.get(k) != v]
+    cited = ChangeSet()
+    if citations is not None:
+        before = citations_of(session, record_type, record_id)
+        cited = set_citations(session, record_type, record_id, citations, user=user)
+        if cited:
+            changed.append((CITATIONS, _citations_text(session, before),
+                            _citations_text(session, citations_of(session, record_type, record_id))))
     if not changed:
         return ChangeSet()
     for name, v in cleaned.items():
         setattr(record, name, v)
-    if link_values:
-        _apply_links(session, record_type, record_id, link_values)
+    if link_values or cited:
+        if link_values:
+            _apply_links(session, record_type, record_id, link_values)
         record.updated_at = m.utcnow()  # a link-only change must still bump the version
         session.add(record)
     session.flush()
     _log(session, "update", record_type, record, user, changed)
     search.reindex(session.connection(), record_type, [record_id],
                    titles={record_id: search.indexed_title(record_type, current)})
-    return ChangeSet([Change("update", record_type, record_id)])
+    return ChangeSet([*cited.changes, Change("update", record_type, record_id)])
+
+
+# --- citations: where a record's facts come from -----------------------------------------
+
+CITATIONS = "citations"  # in create/update values: [(source_id, section, note), …]
+Cite = tuple[int, str | None, str | None]
+
+
+def citations_of(session: Session, record_type: str, record_id: int) -> list[Cite]:
+    rows = session.exec(select(m.Citation).where(m.Citation.record_type == record_type,
+                                                 m.Citation.record_id == record_id).order_by(m.Citation.id)).all()
+    return [(int(c.source_id), c.section or None, c.note or None) for c in rows]
+
+
+def _citations_text(session: Session, cites: list[Cite]) -> str:
+    names = {}
+    for source_id, _s, _n in cites:
+        source = session.get(m.Source, source_id)
+        names[source_id] = source.title if source is not None else f"source {source_id}"
+    return "; ".join(names[s] + (f" § {sec}" if sec else "") for s, sec, _n in cites)
+
+
+def set_citations(session: Session, record_type: str, record_id: int, wanted: Iterable[Any], *,
+                  user: str) -> ChangeSet:
+    """Make the record's citations exactly ``wanted``: a citation of the same source and section
+    is kept (its note updated), the others are added or deleted, each as a logged write."""
+    cleaned: list[Cite] = []
+    for item in wanted:
+        source_id, section, note = [*list(item), None, None][:3]
+        cleaned.append((int(source_id), (section or "").strip() or None, (note or "").strip() or None))
+    remaining = list(session.exec(select(m.Citation).where(m.Citation.record_type == record_type,
+                                                           m.Citation.record_id == record_id)).all())
+    changes = ChangeSet()
+    for source_id, section, note in cleaned:
+        match = next((c for c in remaining if c.source_id == source_id and (c.section or None) == section), None)
+        if match is not None:
+            remaining.remove(match)
+            if (match.note or None) != note:
+                changes.changes += update(session, "citation", int(match.id or 0), {"note": note},
+                                          expected_version=match.version, user=user).changes
+        else:
+            changes.changes += create(session, "citation", {
+                "source_id": source_id, "record_type": record_type, "record_id": record_id,
+                "section": section, "note": note}, user=user).changes
+    for gone in remaining:
+        changes.changes += delete(session, "citation", int(gone.id or 0), expected_version=gone.version,
+                                  user=user).changes
+    return changes
 
 
 # Who points at whom: (referencing type, column) for each referenced type.

@@ -332,7 +332,10 @@ class DetailPane(QWidget):
 
     def _citations_html(self, detail: RecordDetail, muted: str) -> str:
         if not detail.citations:
-            return "<h3>Sources</h3><p class='k'>No source cited yet.</p>"
+            if detail.record_type == "source":
+                return ""
+            return ("<h3>Sources</h3><p style='color:#b35c00'><b>⚠ No source cited yet.</b> "
+                    "Edit the record to say where its facts come from.</p>")
         items = []
         for c in detail.citations:
             section = f" — <i>{esc(c.section)}</i>" if c.section else ""
