@@ -118,14 +118,16 @@ def main(db: Path, out: Path) -> int:
             continue
         dialog.show()
         settle(300)
-        for _ in range(120):  # until the window manager has mapped and framed it (slow on a busy machine)
-            handle = dialog.windowHandle()
+        last = None
+        for _ in range(120):  # until the window manager has mapped, framed and placed it, and it
+            handle = dialog.windowHandle()  # stays put (slow on a busy machine)
             frame = dialog.frameGeometry()
-            if (handle is not None and handle.isExposed() and frame.width() > dialog.width()
-                    and frame.contains(dialog.geometry())):
+            framed = (handle is not None and handle.isExposed() and frame.width() > dialog.width()
+                      and frame.contains(dialog.geometry()))
+            if framed and frame == last:
                 break
-            settle(100)
-        settle(200)
+            last = frame if framed else None
+            settle(150)
         report.append(describe(name, dialog))
         if isinstance(dialog, QDialog):
             dialog.reject()

@@ -119,7 +119,8 @@ def test_every_window_dock_and_dialog_lies_inside_the_screen(display: Display, t
             problems.append(f"{item['name']} at {item['frame']} is not inside the screen {item['screen']}")
         for button in item["buttons"]:
             if not (_inside(button["rect"], item["screen"]) and _inside(button["rect"], item["frame"])):
-                problems.append(f"{item['name']}: button {button['text']!r} at {button['rect']} is off-screen")
+                problems.append(f"{item['name']} (frame {item['frame']}): button {button['text']!r} at "
+                                f"{button['rect']} is off-screen")
         if item["name"] != "main window" and not item["name"].startswith("dock") and not item["buttons"]:
             problems.append(f"{item['name']}: no button to finish with it")
     main = report[0]
