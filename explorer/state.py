@@ -123,6 +123,10 @@ class AppState(QObject):
             if stamp == self._stamp:
                 self._set_offline(False)
                 return False
+            if stamp < self._stamp:  # log rows taken back (a merge undone elsewhere): read it all again
+                self._set_offline(False)
+                self.reload()
+                return True
             newest, changes = self.store.changes_since(self._stamp)
         except StoreError as exc:
             self._set_offline(True, exc.message)

@@ -116,6 +116,12 @@ def test_merge_dialog_lists_conflicts_and_applies_the_chosen_side(
     _answer(monkeypatch, exchange_views.MergeDialog, choose_theirs)
     assert exchange_views.merge(window, theirs_path)
     assert store.get("deal", deal_id).notes == "theirs"
+    undo = window.editing.ops.undo_stack
+    assert undo.undoText().startswith("Merge theirs.sqlite")
+    undo.undo()  # Edit ▸ Undo takes the merge back
+    assert store.get("deal", deal_id).notes == "mine"
+    undo.redo()
+    assert store.get("deal", deal_id).notes == "theirs"
 
 
 def test_export_and_backups_dialog_restore(window: MainWindow, tmp_path: Path, qtbot) -> None:

@@ -174,3 +174,39 @@ def test_new_records_that_clash_with_mine_are_reported_before_anything_is_writte
         mine.apply_merge(plan, {})
     assert records(mine) == before
     assert uuid.UUID(plan.new_records["sector"][0]["uuid"])
+
+
+def _export_bytes(store: Store, path: Path) -> bytes:
+    """The JSON export without its one line that always differs (when it was made)."""
+    store.export(path, fmt="json")
+    return b"\n".join(line for line in path.read_bytes().splitlines() if b'"exported_at"' not in line)
+
+
+def test_a_merge_is_undone_exactly_and_redone(two_analysts: tuple[Store, Store, Path], tmp_path: Path) -> None:
+    mine, theirs, theirs_path = two_analysts
+    bullet = find(mine, m.Deal, "bullet train")
+    sojitz = find(mine, m.Organisation, "Sojitz")
+    edit(theirs, bullet, notes="Theirs: corridor extended.", title="Mumbai–Ahmedabad high-speed rail")
+    org = theirs.create("organisation", {"name": "Kyoto Photonics", "kind": "company"}).changes[-1].record_id
+    theirs.create("deal", {"title": "Kyoto Photonics lab in Pune", "kind": "project", "start_date": "2025-09-01",
+                           "organisations": [(org, "lead"), (sojitz.id, "partner")]})
+    before = _export_bytes(mine, tmp_path / "before.json")
+    history_before = len(mine.detail("deal", bullet.id).history)
+    result = mine.apply_merge(mine.plan_merge(theirs_path), {})
+    assert _export_bytes(mine, tmp_path / "merged.json") != before
+    mine.undo_merge(result)
+    assert _export_bytes(mine, tmp_path / "undone.json") == before  # byte for byte
+    assert len(mine.detail("deal", bullet.id).history) == history_before
+    assert not mine.search("Kyoto Photonics")
+
+
+def test_undoing_a_merge_is_refused_once_a_merged_record_was_edited(two_analysts: tuple[Store, Store, Path]) -> None:
+    mine, theirs, theirs_path = two_analysts
+    bullet = find(mine, m.Deal, "bullet train")
+    edit(theirs, bullet, notes="Theirs.")
+    result = mine.apply_merge(mine.plan_merge(theirs_path), {})
+    edit(mine, find(mine, m.Deal, "bullet train"), status="completed")  # someone works on it since
+    with pytest.raises(StoreError, match="changed since"):
+        mine.undo_merge(result)
+    assert find(mine, m.Deal, "bullet train").status == "completed"  # nothing undone
+    assert find(mine, m.Deal, "bullet train").notes == "Theirs."

@@ -572,6 +572,15 @@ class Store:
         result.backup = backup
         return result
 
+    def undo_merge(self, result: Any) -> ChangeSet:
+        """Take a merge back exactly (refused if a merged record was edited since)."""
+        from explorer.store import merge
+
+        if result.undo is None:
+            raise StoreError("This merge cannot be undone.")
+        with self.write() as session:
+            return merge.undo(session, result.undo)
+
     def backup_now(self, reason: str = "manual") -> Path | None:
         """A backup of a SQLite database in the data folder (None for a server database)."""
         if self.path is None or self.read_only:

@@ -34,9 +34,10 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from explorer import models as m
-from explorer.store import exchange, validation, writes
+from explorer.store import exchange, search, validation, writes
 from explorer.store.database import copy_sqlite, inspect_sqlite_file, open_database, url_for
 from explorer.store.errors import NotADatabaseError, StoreError
+from explorer.store.queries import record_label as queries_label
 
 COMPARE_SKIP = {"uuid", *exchange.INFO_COLUMNS}
 MINE, THEIRS = "mine", "theirs"
@@ -103,6 +104,23 @@ class MergeResult:
     updated: int
     backup: Path | None
     changes: writes.ChangeSet
+    undo: MergeUndo | None = None
+
+
+# Link tables of a record, restored with it: (record type, table, column naming the record).
+LINK_TABLES = (("deal", "dealorganisation", "deal_id"), ("event", "eventparticipant", "event_id"))
+
+
+@dataclass
+class MergeUndo:
+    """Enough to put the database back exactly as before a merge: the rows it changed as they
+    were (versions and times included), what it created, and the log rows it wrote."""
+
+    images: list[tuple[str, dict[str, Any]]]  # (type, the whole row before)
+    links: dict[tuple[str, int], list[dict[str, Any]]]  # link rows of each changed deal or event
+    created: list[tuple[str, int]]
+    versions: dict[tuple[str, int], int]  # every touched record's version right after the merge
+    log_ids: tuple[int, int]  # the change log rows the merge wrote: first < id <= last
 
 
 def _show(value: Any) -> str:
@@ -305,6 +323,18 @@ def apply(session: Session, the_plan: MergePlan, choices: dict[tuple[str, str], 
     by_record: dict[tuple[str, str], list[FieldChange]] = defaultdict(list)
     for change in taken:
         by_record[(change.record_type, change.uuid)].append(change)
+    images: list[tuple[str, dict[str, Any]]] = []
+    links: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    conn = session.connection()
+    for rt, uid in by_record:
+        table = m.RECORD_TYPES[rt].__table__  # type: ignore[attr-defined]
+        row = conn.execute(sa.select(table).where(table.c.uuid == uid)).mappings().one()
+        images.append((rt, dict(row)))
+        for link_type, link_table, column in LINK_TABLES:
+            if link_type == rt:
+                lt = m.SQLModel.metadata.tables[link_table]
+                links[(rt, int(row["id"]))] = [dict(r) for r in conn.execute(
+                    sa.select(lt).where(lt.c[column] == row["id"])).mappings()]
     updated = 0
     for (rt, uid), fields in by_record.items():
         values = _model_values(session, rt, fields, {c.key: THEIRS for c in fields}, ids)
@@ -318,7 +348,59 @@ def apply(session: Session, the_plan: MergePlan, choices: dict[tuple[str, str], 
     _adopt_history(session, the_plan, taken, first_new_log, user)
     kept = [c for c in the_plan.conflicts if choices.get(c.key) == MINE]
     _adopt_kept(session, the_plan, kept, user)
-    return MergeResult(sum(imported.report.new.values()), updated, None, changes)
+    session.flush()
+    touched = [*imported.created, *((rt, int(image["id"])) for rt, image in images)]
+    versions = {}
+    for rt, rid in touched:
+        record = session.get(m.RECORD_TYPES[rt], rid)
+        if record is not None:
+            versions[(rt, rid)] = record.version
+    last_log = int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(log_table.c.id), 0))).scalar_one())
+    undo = MergeUndo(images, links, list(imported.created), versions, (first_new_log, last_log))
+    return MergeResult(sum(imported.report.new.values()), updated, None, changes, undo)
+
+
+def undo(session: Session, undo_info: MergeUndo) -> writes.ChangeSet:
+    """Put back what a merge changed, exactly (rows, links, history); refused, with nothing
+    undone, when someone edited a merged record since."""
+    moved = []
+    for (rt, rid), version in undo_info.versions.items():
+        record = session.get(m.RECORD_TYPES[rt], rid)
+        if record is None or record.version != version:
+            moved.append(f"{rt} “{queries_label(record) if record is not None else rid}”")
+    if moved:
+        raise StoreError("Records this merge brought in were changed since: " + ", ".join(moved[:8])
+                         + (" …" if len(moved) > 8 else "") + ". Nothing was undone; restore the backup made "
+                         "before the merge (File ▸ Backups…) to go back anyway.")
+    conn = session.connection()
+    changes = writes.ChangeSet()
+    for (rt, rid), rows in undo_info.links.items():
+        link_type, link_table, column = next(t for t in LINK_TABLES if t[0] == rt)
+        lt = m.SQLModel.metadata.tables[link_table]
+        conn.execute(sa.delete(lt).where(lt.c[column] == rid))
+        if rows:
+            conn.execute(sa.insert(lt), rows)
+    for rt, row in undo_info.images:
+        table = m.RECORD_TYPES[rt].__table__  # type: ignore[attr-defined]
+        conn.execute(sa.update(table).where(table.c.id == row["id"]).values(**row))
+        changes.changes.append(writes.Change("update", rt, int(row["id"])))
+    for rt, rid in reversed(undo_info.created):
+        table = m.RECORD_TYPES[rt].__table__  # type: ignore[attr-defined]
+        for link_type, link_table, column in LINK_TABLES:
+            if link_type == rt:
+                lt = m.SQLModel.metadata.tables[link_table]
+                conn.execute(sa.delete(lt).where(lt.c[column] == rid))
+        conn.execute(sa.delete(table).where(table.c.id == rid))
+        changes.changes.append(writes.Change("delete", rt, rid))
+    log_table = m.ChangeLog.__table__  # type: ignore[attr-defined]
+    first, last = undo_info.log_ids
+    conn.execute(sa.delete(log_table).where(log_table.c.id > first, log_table.c.id <= last))
+    by_type: dict[str, list[int]] = defaultdict(list)
+    for change in changes.changes:
+        by_type[change.record_type].append(change.record_id)
+    for rt, ids in by_type.items():
+        search.reindex(conn, rt, ids)
+    return changes
 
 
 def _adopt_history(session: Session, the_plan: MergePlan, taken: list[FieldChange], first_new_log: int,

@@ -365,16 +365,38 @@ def merge(window: Any, other: Path | None = None) -> bool:
     dialog = MergeDialog(window, plan)
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return False
-    try:
-        result = store.apply_merge(plan, dialog.chosen())
-    except StoreError as exc:
-        _warn(window, exc)
+    command = MergeCommand(window.editing.ops, plan, dialog.chosen(), other.name)
+    window.editing.ops.undo_stack.push(command)  # runs the merge; a refusal is reported by ops.failed
+    result = command.result
+    if command.failed is not None or result is None:
         return False
-    # Undo entries made before the merge would now meet changed records; start afresh.
-    window.editing.ops.undo_stack.clear()
-    window.state.notify_changed(result.changes, None)
-    window.statusBar().showMessage(f"Merged {other.name}: {result.created} new, {result.updated} updated", 8000)
+    window.statusBar().showMessage(f"Merged {other.name}: {result.created} new, {result.updated} updated. "
+                                   "Edit ▸ Undo takes it back.", 8000)
     return True
+
+
+class MergeCommand(_StoreCommand):
+    """A merge on the undo stack: undo puts every row it changed back exactly (history too),
+    refused when a merged record was edited since; redo merges the reviewed plan again."""
+
+    def __init__(self, ops: Operations, plan: Any, choices: dict[tuple[str, str], str], name: str) -> None:
+        super().__init__(ops, f"Merge {name}")
+        self.plan, self.choices = plan, choices
+        self.result: Any = None
+
+    def redo(self) -> None:
+        store = self.ops.state.store
+
+        def run() -> ChangeSet:
+            self.result = store.apply_merge(self.plan, self.choices)
+            return self.result.changes
+
+        self._run(run)
+
+    def undo(self) -> None:
+        if self.result is not None:
+            result = self.result
+            self._run(lambda: self.ops.state.store.undo_merge(result))
 
 
 # --- backups ----------------------------------------------------------------------------------
