@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
+from explorer.state import RecordRef
 from explorer.store import Store
 from explorer.views.main_window import MainWindow
 
@@ -117,3 +118,18 @@ def test_clicking_a_row_picks_it(qtbot, window: MainWindow) -> None:
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert window.state.current is not None and window.state.current.record_type == "place"
     assert "New Delhi" in window.detail.browser.toPlainText()
+
+
+def test_uncited_records_are_flagged_and_findable(qtbot, window: MainWindow) -> None:
+    store = window.state.store
+    made = store.create("person", {"name": "Uncited Person", "role": "Envoy"}).changes[-1].record_id
+    window.state.notify_changed(store.create("deal", {"title": "Uncited deal", "kind": "project"}))
+    type_query(qtbot, window, "uncited")
+    listed = rows(window)
+    assert any(t == "Uncited deal" for t, *_ in listed)
+    assert any(t == "Uncited Person" for t, *_ in listed)
+    cited_titles = {store.get(r.record_type, r.record_id).title for r in window.timeline.shown_refs()
+                    if r.record_type == "deal" and store.citations_of("deal", r.record_id)}
+    assert not cited_titles & {t for t, *_ in listed}  # only records without a source
+    window.state.select(RecordRef("person", made))
+    assert "No source cited yet" in window.detail.browser.toPlainText()

@@ -260,15 +260,39 @@ def _short_prefix(conn: Connection, query: str) -> list[SearchHit]:
     return hits
 
 
+# Typed into Find anything, these list the records that cite no source yet.
+UNCITED_WORDS = {"uncited", "no source", "not cited", "without source"}
+UNCITED_TYPES = ("event", "pledge", "deal", "initiative", "target", "organisation", "person", "place", "sector",
+                 "country")
+
+
+def _uncited(conn: Connection, limit: int) -> list[SearchHit]:
+    hits: list[SearchHit] = []
+    cite = m.Citation.__table__  # type: ignore[attr-defined]
+    for record_type in UNCITED_TYPES:
+        if len(hits) >= limit:
+            break
+        table = m.RECORD_TYPES[record_type].__table__  # type: ignore[attr-defined]
+        title = table.c[INDEXED[record_type][0]]
+        cited = sa.select(cite.c.id).where(cite.c.record_type == record_type, cite.c.record_id == table.c.id)
+        rows = conn.execute(sa.select(table.c.id, title).where(~sa.exists(cited)).limit(limit - len(hits)))
+        hits += [SearchHit(record_type, int(i), t or "") for i, t in rows]
+    return hits
+
+
 def find(conn: Connection, text: str, limit: int = 50) -> list[FoundRecord]:
-    """The records best matching ``text`` across every type, ranked for picking one."""
+    """The records best matching ``text`` across every type, ranked for picking one ("uncited":
+    the records that cite no source yet)."""
     words = [w.lower() for w in text.split() if w]
     if not words:
         return []
     query = " ".join(words)
-    hits = _candidates(conn, query, words)
-    hits.sort(key=lambda h: _rank(h.record_type, h.title or "", query, words))
-    hits = hits[:limit]
+    if query in UNCITED_WORDS:
+        hits = _uncited(conn, limit)
+    else:
+        hits = _candidates(conn, query, words)
+        hits.sort(key=lambda h: _rank(h.record_type, h.title or "", query, words))
+        hits = hits[:limit]
     extra: dict[tuple[str, int], tuple[str | None, int | None, str | None]] = {}
     by_type: dict[str, list[int]] = {}
     for hit in hits:

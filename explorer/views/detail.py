@@ -335,7 +335,8 @@ class DetailPane(QWidget):
             if detail.record_type == "source":
                 return ""
             return ("<h3>Sources</h3><p style='color:#b35c00'><b>⚠ No source cited yet.</b> "
-                    "Edit the record to say where its facts come from.</p>")
+                    "Edit the record to say where its facts come from (type “uncited” in Find anything "
+                    "to list every such record).</p>")
         items = []
         for c in detail.citations:
             section = f" — <i>{esc(c.section)}</i>" if c.section else ""
