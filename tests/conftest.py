@@ -186,3 +186,25 @@ def window(qtbot: object, store: object) -> Iterator[object]:
     yield win
     win.story_player.stop()
     win.presentation.leave()
+
+
+@pytest.fixture
+def state(store: object) -> object:
+    """The shared state on a fresh demo database, without a window."""
+    from explorer.state import AppState
+
+    return AppState(store)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def view(qtbot: object, state: object) -> object:
+    """A timeline alone (no main window), 1400×600, fitted to all records."""
+    from explorer.views.timeline import TimelineView
+
+    widget = TimelineView(state)  # type: ignore[arg-type]
+    qtbot.addWidget(widget)  # type: ignore[attr-defined]
+    widget.resize(1400, 600)
+    widget.show()
+    qtbot.waitExposed(widget)  # type: ignore[attr-defined]
+    widget.fit_all()
+    return widget

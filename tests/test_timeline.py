@@ -12,7 +12,7 @@ from PySide6.QtGui import QMouseEvent, QTextDocument
 from PySide6.QtWidgets import QApplication
 
 from explorer import models as m
-from explorer.state import AppState, RecordRef
+from explorer.state import RecordRef
 from explorer.store.queries import PRECISION_CODE, TIMELINE_TYPES
 from explorer.views import timeline_items as ti
 from explorer.views.timeline import TimelineView
@@ -21,21 +21,6 @@ from explorer.views.timeline import TimelineView
 def _day(text: str) -> int:
     return m.day_number(dt.date.fromisoformat(text))
 
-
-@pytest.fixture
-def state(store):
-    return AppState(store)
-
-
-@pytest.fixture
-def view(qtbot, state):
-    widget = TimelineView(state)
-    qtbot.addWidget(widget)
-    widget.resize(1400, 600)
-    widget.show()
-    qtbot.waitExposed(widget)
-    widget.fit_all()
-    return widget
 
 
 def _ref_titled(store, title: str) -> RecordRef:

@@ -21,21 +21,6 @@ AUTOMAKER = ("Automaker plant capacity in Gujarat", "Automaker plant capacity in
              "Automaker plant capacity in Maharashtra")
 
 
-@pytest.fixture
-def state(store):
-    return AppState(store)
-
-
-@pytest.fixture
-def view(qtbot, state):
-    widget = TimelineView(state)
-    qtbot.addWidget(widget)
-    widget.resize(1400, 600)
-    widget.show()
-    qtbot.waitExposed(widget)
-    widget.fit_all()
-    return widget
-
 
 def _ref_titled(view, title: str) -> RecordRef:
     hits = [i for i, label in enumerate(view._data.label.tolist()) if label == title]

@@ -160,19 +160,22 @@ class ImportDialog(QDialog):
         layout.addWidget(buttons)
 
 
-class ImportCommand(_StoreCommand):
-    """An import on the undo stack: undo deletes what it created and restores what it changed."""
+class _ResultCommand(_StoreCommand):
+    """A bulk write on the undo stack: ``apply`` returns a result that ``take_back`` reverses."""
 
-    def __init__(self, ops: Operations, sources: list[Path]) -> None:
-        super().__init__(ops, f"Import {', '.join(p.name for p in sources)}")
-        self.sources = sources
-        self.result: ImportResult | None = None
+    def __init__(self, ops: Operations, text: str) -> None:
+        super().__init__(ops, text)
+        self.result: Any = None
+
+    def apply(self) -> Any:
+        raise NotImplementedError
+
+    def take_back(self, result: Any) -> ChangeSet:
+        raise NotImplementedError
 
     def redo(self) -> None:
-        store = self.ops.state.store
-
         def run() -> ChangeSet:
-            self.result = store.import_files(self.sources)
+            self.result = self.apply()
             return self.result.changes
 
         self._run(run)
@@ -180,7 +183,21 @@ class ImportCommand(_StoreCommand):
     def undo(self) -> None:
         if self.result is not None:
             result = self.result
-            self._run(lambda: self.ops.state.store.undo_import(result))
+            self._run(lambda: self.take_back(result))
+
+
+class ImportCommand(_ResultCommand):
+    """An import on the undo stack: undo deletes what it created and restores what it changed."""
+
+    def __init__(self, ops: Operations, sources: list[Path]) -> None:
+        super().__init__(ops, f"Import {', '.join(p.name for p in sources)}")
+        self.sources = sources
+
+    def apply(self) -> ImportResult:
+        return self.ops.state.store.import_files(self.sources)
+
+    def take_back(self, result: Any) -> ChangeSet:
+        return self.ops.state.store.undo_import(result)
 
 
 def import_files(window: Any, sources: list[Path] | None = None) -> ImportResult | None:
@@ -375,28 +392,19 @@ def merge(window: Any, other: Path | None = None) -> bool:
     return True
 
 
-class MergeCommand(_StoreCommand):
+class MergeCommand(_ResultCommand):
     """A merge on the undo stack: undo puts every row it changed back exactly (history too),
     refused when a merged record was edited since; redo merges the reviewed plan again."""
 
     def __init__(self, ops: Operations, plan: Any, choices: dict[tuple[str, str], str], name: str) -> None:
         super().__init__(ops, f"Merge {name}")
         self.plan, self.choices = plan, choices
-        self.result: Any = None
 
-    def redo(self) -> None:
-        store = self.ops.state.store
+    def apply(self) -> Any:
+        return self.ops.state.store.apply_merge(self.plan, self.choices)
 
-        def run() -> ChangeSet:
-            self.result = store.apply_merge(self.plan, self.choices)
-            return self.result.changes
-
-        self._run(run)
-
-    def undo(self) -> None:
-        if self.result is not None:
-            result = self.result
-            self._run(lambda: self.ops.state.store.undo_merge(result))
+    def take_back(self, result: Any) -> ChangeSet:
+        return self.ops.state.store.undo_merge(result)
 
 
 # --- backups ----------------------------------------------------------------------------------
