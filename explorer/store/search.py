@@ -171,7 +171,7 @@ def search(conn: Connection, text: str, limit: int = 200) -> list[SearchHit]:
 # without sorting every match of a common word.
 CANDIDATES = 400
 DATED = ("event", "pledge", "deal", "initiative", "target")
-SHORT_SCAN_ROWS = 20_000  # one- and two-letter finds read tables up to this size
+SHORT_SCAN_ROWS = 5_000  # one- and two-letter finds read tables up to this size (a few ms each)
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,8 @@ from explorer.store.search import FoundRecord
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 RESULTS = 50
+KEYS_HINT = "↑ ↓ choose · Enter select · Alt+Enter filter every view · Esc close"
+SHORT_HINT = "Names starting with these letters · a third letter searches every record"
 VISIBLE_ROWS = 12
 
 
@@ -130,7 +132,7 @@ class FindPopup(QFrame):
         self.message.setObjectName("findMessage")
         self.message.setWordWrap(True)
         self.message.setMargin(8)
-        self.hint = QLabel("↑ ↓ choose · Enter select · Alt+Enter filter every view · Esc close", self)
+        self.hint = QLabel(KEYS_HINT, self)
         self.hint.setObjectName("findHint")
         self.hint.setMargin(4)
         self.hint.setEnabled(False)
@@ -144,14 +146,18 @@ class FindPopup(QFrame):
 
     def show_results(self, rows: list[FoundRecord], text: str) -> None:
         self.model.set_results(rows)
+        short = all(len(w) < 3 for w in text.split())
         if rows:
             self.message.hide()
             self.view.show()
             self.set_current(0)
         else:
-            self.message.setText(f"Nothing matches “{text}”. Check the spelling, or try fewer or shorter words.")
+            self.message.setText(f"Nothing matches “{text}”. " + (
+                "Type a third letter to search every record." if short else
+                "Check the spelling, or try fewer or shorter words."))
             self.message.show()
             self.view.hide()
+        self.hint.setText(SHORT_HINT if short else KEYS_HINT)
         self.hint.setVisible(bool(rows))
 
     def current_row(self) -> int:
