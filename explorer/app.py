@@ -204,11 +204,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.self_test is not None:
         gc.enable()
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
         from explorer.selftest import run_self_test
 
         return run_self_test(Path(args.self_test) if args.self_test else None)
-    os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
     if args.screenshot:
         _offscreen_screen(args.size)
 

@@ -54,18 +54,15 @@ class BackgroundJob(QObject):
         self.label = label
         self._work = work
         self._cancel = threading.Event()
-        self.running = False
         self._done.connect(self._deliver)
         self._reported.connect(self._relay_progress)
 
     def start(self) -> None:
-        self.running = True
         _RUNNING.add(self)
         QThreadPool.globalInstance().start(self._run)
 
     def cancel(self) -> None:
         self._cancel.set()
-        self.running = False
 
     @property
     def cancelled(self) -> bool:
@@ -96,7 +93,6 @@ class BackgroundJob(QObject):
             self.progress.emit(value)
 
     def _deliver(self, result: Any, error: Any) -> None:
-        self.running = False
         _RUNNING.discard(self)  # only now: the worker thread may still emit until it has finished
         self.deleteLater()
         if self._cancel.is_set():

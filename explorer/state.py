@@ -449,7 +449,9 @@ class AppState(QObject):
         return bool(self._jobs)
 
     def stop_background(self) -> None:
-        """Drop every background job without telling the views (the window is closing)."""
+        """Drop every background job and stop looking for others' writes, without telling the
+        views (the window is closing)."""
+        self._watch.stop()
         for owner in list(self._jobs):
             self._cancel_job(owner)
 

@@ -186,14 +186,17 @@ def window(qtbot: object, store: object) -> Iterator[object]:
     yield win
     win.story_player.stop()
     win.presentation.leave()
+    win.state.stop_background()  # no change watching on a database the next test has dropped
 
 
 @pytest.fixture
-def state(store: object) -> object:
+def state(store: object) -> Iterator[object]:
     """The shared state on a fresh demo database, without a window."""
     from explorer.state import AppState
 
-    return AppState(store)  # type: ignore[arg-type]
+    shared = AppState(store)  # type: ignore[arg-type]
+    yield shared
+    shared.stop_background()
 
 
 @pytest.fixture

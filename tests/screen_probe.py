@@ -47,10 +47,25 @@ def action_buttons(window: QWidget) -> list[dict[str, Any]]:
     return found
 
 
+def outer_frame(window: QWidget) -> QRect | None:
+    """The window with the window manager's frame, once it has one: from the native window's
+    own geometry and frame margins (QWidget.frameGeometry() sometimes reads 1×1 while the frame
+    is being made)."""
+    handle = window.windowHandle()
+    if handle is None or not handle.isExposed():
+        return None
+    margins = handle.frameMargins()
+    if margins.top() <= 0:
+        return None
+    inner = handle.geometry()
+    return inner.adjusted(-margins.left(), -margins.top(), margins.right(), margins.bottom())
+
+
 def describe(name: str, window: QWidget) -> dict[str, Any]:
     screen = window.screen().geometry()
     available = window.screen().availableGeometry()
-    return {"name": name, "frame": box(window.frameGeometry()), "screen": box(screen),
+    frame = outer_frame(window) or window.frameGeometry()
+    return {"name": name, "frame": box(frame), "screen": box(screen),
             "available": box(available), "buttons": action_buttons(window)}
 
 
@@ -120,13 +135,10 @@ def main(db: Path, out: Path) -> int:
         settle(300)
         last = None
         for _ in range(120):  # until the window manager has mapped, framed and placed it, and it
-            handle = dialog.windowHandle()  # stays put (slow on a busy machine)
-            frame = dialog.frameGeometry()
-            framed = (handle is not None and handle.isExposed() and frame.width() > dialog.width()
-                      and frame.contains(dialog.geometry()))
-            if framed and frame == last:
+            framed = outer_frame(dialog)  # stays put (slow on a busy machine)
+            if framed is not None and framed == last:
                 break
-            last = frame if framed else None
+            last = framed
             settle(150)
         report.append(describe(name, dialog))
         if isinstance(dialog, QDialog):

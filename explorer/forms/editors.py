@@ -38,7 +38,6 @@ from explorer.views.theme import icon as theme_icon
 if TYPE_CHECKING:
     from explorer.store import Store
 
-INVALID = object()  # a value the user typed that cannot be read: validation reports it
 
 
 class FieldEditor(QWidget):

@@ -49,7 +49,6 @@ log = logging.getLogger("explorer.forms")
 # Forms with a Sources list: every citeable type but sources themselves.
 CITED_IN_FORMS = tuple(t for t in CITEABLE if t != "source")
 
-LINK_LABELS = {"participant_ids": "Participants", "organisations": "Organisations"}
 
 
 class ConflictDialog(QDialog):

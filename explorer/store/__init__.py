@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from explorer import models as m
 from explorer import paths
-from explorer.store import filtering, migrate, queries, search, stories, writes
+from explorer.store import migrate, queries, search, stories, writes
 from explorer.store.database import OpenResult, open_database, url_for
 from explorer.store.errors import (
     ConflictError,
@@ -360,13 +360,6 @@ class Store:
     def organisation_sectors(self, organisation_id: int) -> list[int]:
         with self.engine.connect() as conn:
             return queries.organisation_sectors(conn, organisation_id)
-
-    def matching_ids(self, record_type: str, filters: Filters) -> set[int]:
-        """ids of one record type passing the filters (for views that hold few records)."""
-        table = m.RECORD_TYPES[record_type].__table__  # type: ignore[attr-defined]
-        with self.engine.connect() as conn:
-            conds = filtering.record_conditions(record_type, filters, conn.dialect.name)
-            return {int(r[0]) for r in conn.execute(sa.select(table.c.id).where(*conds))}
 
     def sector_ids_with_descendants(self, sector_ids: list[int]) -> frozenset[int]:
         with self.engine.connect() as conn:

@@ -456,13 +456,9 @@ def _organisation_sector_pairs(
         .where(de.c.sector_id.is_not(None), *deal_conditions(filters, dialect))
     )
     own = sa.select(org.c.id, org.c.sector_id).where(
-        org.c.sector_id.is_not(None), *_own_sector_conditions(filters, dialect, org)
+        org.c.sector_id.is_not(None), *record_conditions("organisation", filters, dialect)
     )
     return [(int(a), int(b)) for a, b in conn.execute(sa.union(via_deals, own))]
-
-
-def _own_sector_conditions(filters: Filters, dialect: str, org: sa.Table) -> list[sa.ColumnElement[bool]]:
-    return record_conditions("organisation", filters, dialect)
 
 
 def organisations_in_sector(conn: Connection, sector_id: int, filters: Filters | None = None) -> list[OrganisationRow]:
@@ -497,7 +493,7 @@ def organisations_in_sector(conn: Connection, sector_id: int, filters: Filters |
         .where(
             sa.or_(
                 deal_stats.c.org_id.is_not(None),
-                sa.and_(org.c.sector_id == sector_id, *_own_sector_conditions(filters, dialect, org)),
+                sa.and_(org.c.sector_id == sector_id, *record_conditions("organisation", filters, dialect)),
             )
         )
         .order_by(sa.func.lower(org.c.name))

@@ -78,7 +78,7 @@ class MainWindow(QMainWindow):
         state.background_failed.connect(lambda text: self.statusBar().showMessage(text, 15_000))
         state.records_changed.connect(lambda *_: self._refresh_counts())
         state.store_replaced.connect(self._on_store_replaced)
-        state.offline_changed.connect(lambda _text: self._update_banner())
+        state.offline_changed.connect(self._on_offline_changed)  # a method: let go of when the window goes
         state.records_changed.connect(self._on_records_changed)
         self._restore_settings()
         self._use_analyst_name()
@@ -322,6 +322,9 @@ class MainWindow(QMainWindow):
             self.banner.setText(f"Read-only — {store.read_only_reason or 'this database cannot be changed.'} "
                                 "You can look at everything; forms open for viewing only.")
         self.notice_bar.setVisible(store.read_only or self.state.offline)
+
+    def _on_offline_changed(self, _text: str) -> None:
+        self._update_banner()
 
     def _on_records_changed(self, changes: Any, initiator: object) -> None:
         if initiator == EXTERNAL:

@@ -10,16 +10,12 @@ from __future__ import annotations
 import html
 import logging
 import math
-import os
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
-
 import pyqtgraph as pg
 from PySide6.QtCore import QDate, QEvent, QObject, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QAccessible, QAccessibleEvent, QColor, QFont, QFontMetricsF, QKeyEvent, QPalette

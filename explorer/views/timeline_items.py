@@ -8,16 +8,12 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-import shiboken6
-
-os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
-
 import pyqtgraph as pg
+import shiboken6
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import (
     QBrush,
