@@ -29,9 +29,21 @@ MIB = 1024 * 1024
 def build(dist: Path, work: Path) -> float:
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN", "--distpath", str(dist),
-         "--workpath", str(work), str(ROOT / "explorer.spec")],
-        cwd=ROOT, check=True,
+        [
+            sys.executable,
+            "-m",
+            "PyInstaller",
+            "--noconfirm",
+            "--log-level",
+            "WARN",
+            "--distpath",
+            str(dist),
+            "--workpath",
+            str(work),
+            str(ROOT / "explorer.spec"),
+        ],
+        cwd=ROOT,
+        check=True,
     )
     return time.perf_counter() - started
 
@@ -61,8 +73,14 @@ def archive_size(folder: Path) -> int:
 
 def time_to_first_paint(command: list[str], env: dict[str, str], cwd: Path, shot: Path) -> float:
     started = time.perf_counter()
-    process = subprocess.Popen([*command, "--screenshot", str(shot), "--size", "1280x800"], cwd=cwd, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    process = subprocess.Popen(
+        [*command, "--screenshot", str(shot), "--size", "1280x800"],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     assert process.stdout is not None
     elapsed = None
     for line in process.stdout:
@@ -91,13 +109,23 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="explorer-bench-") as tmp_name:
         tmp = Path(tmp_name)
-        base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C.UTF-8", "QT_QPA_PLATFORM": "offscreen",
-                "HOME": str(tmp / "home")}
+        base = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LC_ALL": "C.UTF-8",
+            "QT_QPA_PLATFORM": "offscreen",
+            "HOME": str(tmp / "home"),
+        }
         apps = {
-            "installed (python -m explorer)": ([sys.executable, "-m", "explorer"], ROOT, base | {
-                "EXPLORER_DATA_DIR": str(tmp / "data-installed"), "PYTHONPATH": str(ROOT)}),
-            "bundle (dist/explorer)": ([str(bundle / "explorer")], tmp, base | {
-                "EXPLORER_DATA_DIR": str(tmp / "data-bundle")}),
+            "installed (python -m explorer)": (
+                [sys.executable, "-m", "explorer"],
+                ROOT,
+                base | {"EXPLORER_DATA_DIR": str(tmp / "data-installed"), "PYTHONPATH": str(ROOT)},
+            ),
+            "bundle (dist/explorer)": (
+                [str(bundle / "explorer")],
+                tmp,
+                base | {"EXPLORER_DATA_DIR": str(tmp / "data-bundle")},
+            ),
         }
         times: dict[str, list[float]] = {name: [] for name in apps}
         for command, cwd, env in apps.values():  # first run builds the demo copy; then a warm-up
@@ -113,8 +141,10 @@ def main() -> int:
     print(f"{'installed (python -m explorer)':34} {'':>10} {installed:>32.2f} s")
     print(f"{'bundle (dist/explorer)':34} {blocks / MIB:>6.0f} MiB {packaged:>32.2f} s")
     print(f"{'ratio bundle / installed':34} {'':>10} {packaged / installed:>33.2f}×")
-    print(f"\nbundle: {files:,} files, {apparent / MIB:.0f} MiB of file contents"
-          + (f", {packed / MIB:.0f} MiB as .tar.gz" if packed else ""))
+    print(
+        f"\nbundle: {files:,} files, {apparent / MIB:.0f} MiB of file contents"
+        + (f", {packed / MIB:.0f} MiB as .tar.gz" if packed else "")
+    )
     for name, runs in times.items():
         print(f"{name}: " + ", ".join(f"{t:.2f}" for t in runs) + " s")
     return 0

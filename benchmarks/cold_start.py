@@ -113,8 +113,9 @@ def run_once(script: str, env: dict[str, str]) -> tuple[float, float]:
 
 def import_self_times(script: str, env: dict[str, str]) -> dict[str, int]:
     """Module → self time (µs) of one run under ``python -X importtime``."""
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", script], capture_output=True, text=True,
-                          env=env, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", script], capture_output=True, text=True, env=env, timeout=600
+    )
     return {m.group(3): int(m.group(1)) for m in IMPORT_LINE.finditer(proc.stderr)}
 
 
@@ -130,8 +131,13 @@ def explain(db: Path, env: dict[str, str]) -> None:
     print(f"  imports beyond the floor's: {len(extra)} modules, {sum(by_package.values()) / 1000:.0f} ms self time")
     for package, us in sorted(by_package.items(), key=lambda kv: -kv[1])[:12]:
         print(f"    {us / 1000:6.1f} ms  {package}")
-    proc = subprocess.run([sys.executable, "-c", EXPLAIN_SCRIPT.format(root=str(ROOT), db=str(db))],
-                          capture_output=True, text=True, env=env, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", EXPLAIN_SCRIPT.format(root=str(ROOT), db=str(db))],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     print(proc.stdout.rstrip() or proc.stderr[-2000:])
 
 
@@ -139,11 +145,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("databases", type=Path, nargs="*", help="database files (default: the demo database)")
     parser.add_argument("--runs", type=int, default=7, help="runs of each (medians are printed)")
-    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "explorer-bench",
-                        help="where the demo database is built (as in run.py)")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "explorer-bench",
+        help="where the demo database is built (as in run.py)",
+    )
     parser.add_argument("--explain", action="store_true", help="also show imports, phases and store calls")
-    parser.add_argument("--like-for-like", action="store_true",
-                        help="start the app with the collector on throughout, as the floor runs")
+    parser.add_argument(
+        "--like-for-like", action="store_true", help="start the app with the collector on throughout, as the floor runs"
+    )
     args = parser.parse_args(argv)
     if not args.databases:
         args.cache.mkdir(parents=True, exist_ok=True)
@@ -169,16 +180,21 @@ def main(argv: list[str] | None = None) -> int:
                 app.append(run_once(probe, env))
             medians = [statistics.median(x[i] for x in series) for series in (app, floor) for i in (0, 1)]
             rows.append((source.name, *medians))
-            print(f"{source.name}: app {medians[0]:.0f} ms, floor {medians[2]:.0f} ms, "
-                  f"{medians[0] / medians[2]:.2f}× (CPU {medians[1] / medians[3]:.2f}×)", flush=True)
+            print(
+                f"{source.name}: app {medians[0]:.0f} ms, floor {medians[2]:.0f} ms, "
+                f"{medians[0] / medians[2]:.2f}× (CPU {medians[1] / medians[3]:.2f}×)",
+                flush=True,
+            )
             if args.explain:
                 explain(db, env)
             db.unlink()
     print("\n| database | app | floor | ratio | app CPU | floor CPU | CPU ratio |")
     print("|---|---|---|---|---|---|---|")
     for name, app_wall, app_cpu, floor_wall, floor_cpu in rows:
-        print(f"| {name} | {app_wall:.0f} ms | {floor_wall:.0f} ms | {app_wall / floor_wall:.2f}× "
-              f"| {app_cpu:.0f} ms | {floor_cpu:.0f} ms | {app_cpu / floor_cpu:.2f}× |")
+        print(
+            f"| {name} | {app_wall:.0f} ms | {floor_wall:.0f} ms | {app_wall / floor_wall:.2f}× "
+            f"| {app_cpu:.0f} ms | {floor_cpu:.0f} ms | {app_cpu / floor_cpu:.2f}× |"
+        )
     return 0
 
 

@@ -107,8 +107,9 @@ def main(argv: list[str] | None = None) -> int:
         rows.append((f"open new {record_type} form ({fields} fields)", new_ms, floor_ms))
         if first:
             record_id = first[0][0]
-            edit_ms = median_ms(timed(
-                lambda t=record_type, i=record_id: show_and_close(form_for(state, ops, t, i)), args.runs))
+            edit_ms = median_ms(
+                timed(lambda t=record_type, i=record_id: show_and_close(form_for(state, ops, t, i)), args.runs)
+            )
             rows.append((f"open {record_type} form to edit", edit_ms, floor_ms))
         app.processEvents()
 
@@ -158,8 +159,9 @@ def main(argv: list[str] | None = None) -> int:
                 paint_windows()
                 floor_samples.append(time.perf_counter() - started)
             QTest.keyClick(target, Qt.Key.Key_Escape)
-        key_rows.append((f"type {text!r} into {record_type} {field}, per key"[:52], median_ms(samples),
-                         median_ms(floor_samples)))
+        key_rows.append(
+            (f"type {text!r} into {record_type} {field}, per key"[:52], median_ms(samples), median_ms(floor_samples))
+        )
         form.close()
         form.deleteLater()
         app.sendPostedEvents(None, QEvent.Type.DeferredDelete)

@@ -180,8 +180,11 @@ def cold_start(script: str, env: dict[str, str]) -> tuple[float, float]:
     """(ms to the first painted window with data, ms until every record is loaded)."""
     t0 = time.time()
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=600)
-    marks = {line.split()[0]: float(line.split()[1]) for line in proc.stdout.splitlines()
-             if line.startswith(("PAINTED", "LOADED"))}
+    marks = {
+        line.split()[0]: float(line.split()[1])
+        for line in proc.stdout.splitlines()
+        if line.startswith(("PAINTED", "LOADED"))
+    }
     if "PAINTED" not in marks:
         raise RuntimeError(f"cold start failed: {proc.stderr[-2000:]}")
     return (marks["PAINTED"] - t0) * 1000, (marks.get("LOADED", marks["PAINTED"]) - t0) * 1000
@@ -211,8 +214,7 @@ def measure_cold(db: Path, runs: int) -> tuple[float, float, float, float]:
             app.append(painted)
             loaded.append(done)
             collected.append(cold_start(plain, env)[0])
-    return (statistics.median(app), statistics.median(floor), statistics.median(loaded),
-            statistics.median(collected))
+    return (statistics.median(app), statistics.median(floor), statistics.median(loaded), statistics.median(collected))
 
 
 # --- in-process measurements (one child process per size) --------------------------------
@@ -430,8 +432,7 @@ def child(db: Path, runs: int) -> dict[str, Any]:
     keystrokes = []
     for _ in range(max(1, runs // 2)):
         keystrokes += [type_prefix(k) for k in range(1, len(word) + 1)]
-    measure("tree filter-as-you-type, per keystroke", keystrokes,
-            setup=lambda: None)
+    measure("tree filter-as-you-type, per keystroke", keystrokes, setup=lambda: None)
     clear_tree_filter()
 
     queries_ = ["Sumida Steel 12", "Kaveri Rail", "Hydrogen plant", "Osaka"]
@@ -444,8 +445,7 @@ def child(db: Path, runs: int) -> dict[str, Any]:
         win.apply_search()
         settle()
 
-    measure("search across all views", [search_for(q) for q in (queries_ * runs)[:max(runs, 4)]],
-            setup=clear_search)
+    measure("search across all views", [search_for(q) for q in (queries_ * runs)[: max(runs, 4)]], setup=clear_search)
     clear_search()
     q_iter = iter(queries_ * runs)
     res["search in the store only"] = timed(lambda: store.search(next(q_iter)), runs)
@@ -581,8 +581,11 @@ def print_table(sizes: list[int], results: dict[int, dict[str, Any]], cold: dict
         unit = "×" if "/" in name and "raw" in name else ("MB" if name == "peak RSS" else "ms")
         cells = [fmt(results[s][name], unit) if name in results[s] else "" for s in sizes]
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {verdict(name, results[sizes[-1]].get(name, 0))} |")
-    lines += ["", "| cold start to first painted window with data | median | floor (bare window) | ratio | budget |",
-              "|---|---|---|---|---|"]
+    lines += [
+        "",
+        "| cold start to first painted window with data | median | floor (bare window) | ratio | budget |",
+        "|---|---|---|---|---|",
+    ]
     lines[-2] = lines[-2].replace(" | budget |", " | budget | every record loaded | collector on, as the floor |")
     lines[-1] += "---|---|"
     for label, (app_ms, floor_ms, *rest) in cold.items():
@@ -623,13 +626,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"measuring N={size:,} …", flush=True)
         proc = subprocess.run(
             [sys.executable, __file__, "--child", str(db), "--runs", str(args.runs)],
-            capture_output=True, text=True, timeout=3600,
+            capture_output=True,
+            text=True,
+            timeout=3600,
         )
         line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
         if line is None:
             print(proc.stdout[-3000:], proc.stderr[-3000:], file=sys.stderr)
             return 1
-        results[size] = json.loads(line[len("RESULT "):])
+        results[size] = json.loads(line[len("RESULT ") :])
         cold[f"N={size:,}"] = measure_cold(db, args.cold_runs)
         if args.json:  # written after each size, so a long run keeps what it measured
             args.json.write_text(json.dumps({"results": results, "cold": cold, "machine": machine()}))

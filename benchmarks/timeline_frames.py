@@ -46,8 +46,14 @@ class Clock:
 class FrameTarget:
     """What a frame measure drives: a view range in days, a zoom, a repaint."""
 
-    def __init__(self, view_range: Callable[[], tuple[float, float]], set_range: Callable[[float, float], None],
-                 zoom: Callable[[float], None], repaint: Callable[[], None], fit: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        view_range: Callable[[], tuple[float, float]],
+        set_range: Callable[[float, float], None],
+        zoom: Callable[[float], None],
+        repaint: Callable[[], None],
+        fit: Callable[[], None],
+    ) -> None:
         self.view_range, self.set_range, self.zoom, self.repaint, self.fit = view_range, set_range, zoom, repaint, fit
 
 
@@ -59,6 +65,7 @@ def frame_measures(target: FrameTarget, runs: int) -> dict[str, Callable[[Clock]
 
     out: dict[str, Callable[[Clock], None]] = {}
     for label, setup in setups():
+
         def pan(clock: Clock, setup=setup) -> None:
             setup()
             target.repaint()
@@ -122,8 +129,9 @@ def floor_target(app) -> tuple[FrameTarget, object]:
         mid, half = (a + b) / 2, (b - a) / 2 * f
         set_range(mid - half, mid + half)
 
-    target = FrameTarget(view_range, set_range, zoom, lambda: plot.viewport().repaint(),
-                         lambda: set_range(-7300.0, 33000.0))
+    target = FrameTarget(
+        view_range, set_range, zoom, lambda: plot.viewport().repaint(), lambda: set_range(-7300.0, 33000.0)
+    )
     return target, win
 
 

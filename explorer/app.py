@@ -65,8 +65,10 @@ def _qt_missing() -> str | None:
         import PySide6.QtWidgets  # noqa: F401
     except ImportError as exc:
         log.info("Qt could not load", exc_info=True)  # the traceback, for the log file only
-        return (f"{APP_NAME} could not start: Qt could not load ({exc}). On Debian or Ubuntu, install "
-                f"the libraries it needs with: sudo apt-get install {QT_SYSTEM_PACKAGES}")
+        return (
+            f"{APP_NAME} could not start: Qt could not load ({exc}). On Debian or Ubuntu, install "
+            f"the libraries it needs with: sudo apt-get install {QT_SYSTEM_PACKAGES}"
+        )
     return None
 
 
@@ -80,9 +82,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--present", action="store_true", help="with --screenshot: in presentation mode")
     parser.add_argument("--story-step", type=int, metavar="N", help="with --screenshot: play the story at step N")
     parser.add_argument("--theme", choices=("system", "light", "dark"), help="colour theme")
-    parser.add_argument("--self-test", nargs="?", const="", metavar="REPORT",
-                        help="check the app offscreen on the demo data (and a temporary database), "
-                             "write a report and exit non-zero on any failure")
+    parser.add_argument(
+        "--self-test",
+        nargs="?",
+        const="",
+        metavar="REPORT",
+        help="check the app offscreen on the demo data (and a temporary database), "
+        "write a report and exit non-zero on any failure",
+    )
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     return parser.parse_args(argv)
 
@@ -161,9 +168,24 @@ def _offscreen_screen(size: str) -> None:
     except ValueError:
         width, height = 1920, 1080
     config = Path(tempfile.mkdtemp(prefix="explorer-screen-")) / "screen.json"
-    config.write_text(json.dumps({"screens": [{"name": "screenshot", "x": 0, "y": 0, "width": width,
-                                               "height": height, "logicalDpi": 96, "logicalBaseDpi": 96,
-                                               "dpr": 1}]}))
+    config.write_text(
+        json.dumps(
+            {
+                "screens": [
+                    {
+                        "name": "screenshot",
+                        "x": 0,
+                        "y": 0,
+                        "width": width,
+                        "height": height,
+                        "logicalDpi": 96,
+                        "logicalBaseDpi": 96,
+                        "dpr": 1,
+                    }
+                ]
+            }
+        )
+    )
     os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
 
 
@@ -256,8 +278,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         from explorer.cli import screenshot
 
         _resume_collection()
-        return screenshot(window, state, Path(args.screenshot), args.select, args.size,
-                          present=args.present, story_step=args.story_step)
+        return screenshot(
+            window,
+            state,
+            Path(args.screenshot),
+            args.select,
+            args.size,
+            present=args.present,
+            story_step=args.story_step,
+        )
     window.show()
     from PySide6.QtCore import QTimer
 

@@ -32,8 +32,15 @@ def parse_size(text: str) -> tuple[int, int]:
     return int(width), int(height)
 
 
-def screenshot(window: MainWindow, state: AppState, out: Path, select: str | None, size: str,
-               present: bool = False, story_step: int | None = None) -> int:
+def screenshot(
+    window: MainWindow,
+    state: AppState,
+    out: Path,
+    select: str | None,
+    size: str,
+    present: bool = False,
+    story_step: int | None = None,
+) -> int:
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
 

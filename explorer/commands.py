@@ -39,22 +39,33 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--db", metavar="PATH_OR_URL", help=db_help)
     p.add_argument("other", type=Path, help="the other analyst's .sqlite file (never written)")
     p.add_argument("--accept", action="store_true", help="apply the merge (without it, only show what it would do)")
-    p.add_argument("--prefer", choices=("mine", "theirs"),
-                   help="with --accept: the value to keep for every field changed on both sides")
+    p.add_argument(
+        "--prefer",
+        choices=("mine", "theirs"),
+        help="with --accept: the value to keep for every field changed on both sides",
+    )
 
     p = sub.add_parser("backups", help="list, make or restore backups of a database file")
     p.add_argument("--db", metavar="PATH", help="database file (default: your copy of the demo)")
     p.add_argument("action", nargs="?", choices=("list", "make", "restore"), default="list")
     p.add_argument("backup", nargs="?", help="with restore: the backup's file name (from the list) or path")
 
-    p = sub.add_parser("migrate", help="upgrade a database's schema to this version (for a team server's "
-                                       "administrator: analysts then need no rights to change tables)")
+    p = sub.add_parser(
+        "migrate",
+        help="upgrade a database's schema to this version (for a team server's "
+        "administrator: analysts then need no rights to change tables)",
+    )
     p.add_argument("--db", metavar="PATH_OR_URL", help=db_help)
 
     p = sub.add_parser("synth", help="write a synthetic database of any size (to try the app at scale)")
     p.add_argument("out", type=Path, help="the database file to write, e.g. synthetic.sqlite")
-    p.add_argument("--records", type=_record_count, default=100_000, metavar="N",
-                   help="about how many records: 100000, 1e6 … (default 100000)")
+    p.add_argument(
+        "--records",
+        type=_record_count,
+        default=100_000,
+        metavar="N",
+        help="about how many records: 100000, 1e6 … (default 100000)",
+    )
     p.add_argument("--seed", type=_seed, default=7, help="the same seed always gives the same records (default 7)")
     p.add_argument("--force", action="store_true", help="replace OUT if it already exists")
     return parser
@@ -130,12 +141,16 @@ def _merge(args: argparse.Namespace) -> int:
             print("Nothing was merged: their file has records that cannot come in (see above).")
             return 1
         if not args.accept:
-            print("Nothing was merged (review only). Run again with --accept to apply"
-                  + (", and --prefer mine|theirs for the fields above." if plan.conflicts else "."))
+            print(
+                "Nothing was merged (review only). Run again with --accept to apply"
+                + (", and --prefer mine|theirs for the fields above." if plan.conflicts else ".")
+            )
             return 0
         if plan.conflicts and not args.prefer:
-            print("Nothing was merged: choose --prefer mine or --prefer theirs for the fields changed on both "
-                  "sides, or merge in the app (File ▸ Merge…) to choose field by field.")
+            print(
+                "Nothing was merged: choose --prefer mine or --prefer theirs for the fields changed on both "
+                "sides, or merge in the app (File ▸ Merge…) to choose field by field."
+            )
             return 1
         if plan.empty:
             print("Nothing to merge: their file holds nothing new.")
@@ -193,15 +208,16 @@ def _synth(args: argparse.Namespace) -> int:
 
     out: Path = args.out.expanduser()
     if out.is_dir():
-        print(f"explorer synth: {out} is a folder; name the file to write, e.g. {out / 'synthetic.sqlite'}",
-              file=sys.stderr)
+        print(
+            f"explorer synth: {out} is a folder; name the file to write, e.g. {out / 'synthetic.sqlite'}",
+            file=sys.stderr,
+        )
         return 2
     if not out.parent.is_dir():
         print(f"explorer synth: the folder {out.parent} does not exist; nothing was written.", file=sys.stderr)
         return 2
     if out.exists() and not args.force:
-        print(f"explorer synth: {out} already exists; nothing was written. Add --force to replace it.",
-              file=sys.stderr)
+        print(f"explorer synth: {out} already exists; nothing was written. Add --force to replace it.", file=sys.stderr)
         return 2
     # Written beside the target and moved into place at the end: a failed or stopped run
     # leaves any existing file as it was.
@@ -272,6 +288,8 @@ def run_command(argv: Sequence[str]) -> int:
         return 2
     except Exception:
         log.exception("explorer %s failed", args.command)
-        print(f"explorer {args.command} hit an unexpected problem; details are in the log in {paths.log_dir()}.",
-              file=sys.stderr)
+        print(
+            f"explorer {args.command} hit an unexpected problem; details are in the log in {paths.log_dir()}.",
+            file=sys.stderr,
+        )
         return 1

@@ -90,8 +90,9 @@ PRECISION_NOTE = {
 }
 
 
-def history_value(text: str | None, kind: str, *, currency: str | None = None, field: str = "",
-                  labels: dict[int, str] | None = None) -> str:
+def history_value(
+    text: str | None, kind: str, *, currency: str | None = None, field: str = "", labels: dict[int, str] | None = None
+) -> str:
     """A value from the change log (stored as text: "10000000000000.0", "2025-08-29", "17")
     written as the detail pane writes it: ¥10 tn, 29 Aug 2025, the linked record's name."""
     if text is None or text == "":

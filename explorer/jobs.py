@@ -31,6 +31,7 @@ def release_free_memory() -> None:
     except (OSError, AttributeError):  # not glibc (musl, …): nothing to do
         pass
 
+
 Work = Callable[[Callable[[], bool], Callable[[Any], None]], Any]  # receives "am I cancelled?" and "report this"
 
 

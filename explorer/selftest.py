@@ -95,8 +95,9 @@ class Run:
 
 def _timeline_refs(store: Store, filters: object | None = None) -> list[RecordRef]:
     data = store.timeline(filters=filters)  # type: ignore[arg-type]
-    return sorted(RecordRef(TIMELINE_TYPES[int(t)], int(i))
-                  for t, i in zip(data.record_type, data.record_id, strict=True))
+    return sorted(
+        RecordRef(TIMELINE_TYPES[int(t)], int(i)) for t, i in zip(data.record_type, data.record_id, strict=True)
+    )
 
 
 def _find(store: Store, record_type: str, text: str) -> RecordRef:
@@ -136,8 +137,11 @@ def check_demo_data(run: Run) -> str:
     expect(counts.get("event", 0) and counts.get("deal", 0), f"the demo database looks empty: {counts}")
     summit = _find(store, "event", "15th India")
     title = store.get("event", summit.record_id).title
-    run.facts += [f"Demo database: {path}", f"Demo records: {total:,} ("
-                  + ", ".join(f"{k} {v}" for k, v in counts.items() if v) + ")", f"Demo includes: {title}"]
+    run.facts += [
+        f"Demo database: {path}",
+        f"Demo records: {total:,} (" + ", ".join(f"{k} {v}" for k, v in counts.items() if v) + ")",
+        f"Demo includes: {title}",
+    ]
     return f"{total:,} records in {path.name}, including {title!r}"
 
 
@@ -249,8 +253,11 @@ def check_search(run: Run) -> str:
     shown = window.timeline.shown_refs()
     deals = [store.get("deal", r.record_id).title for r in shown if r.record_type == "deal"]
     expect(deals and all("Astroscale" in t or "ISRO" in t for t in deals), f"search shows deals {deals}")
-    orgs = {store.get("organisation", r.record_id).name
-            for r in window.tree_view.model.visible_refs() if r.record_type == "organisation"}
+    orgs = {
+        store.get("organisation", r.record_id).name
+        for r in window.tree_view.model.visible_refs()
+        if r.record_type == "organisation"
+    }
     expect(any("Astroscale" in n for n in orgs), "the tree does not show Astroscale")
     expect(not any("Sumitomo" in n for n in orgs), "the tree still shows organisations the search excludes")
     window.search_edit.clear()
@@ -319,8 +326,10 @@ def check_form_round_trip(run: Run) -> str:
         except RecordNotFoundError:
             pass
         expect(not window.tree_view.index_of(ref).isValid(), "the undone organisation is still in the tree")
-        expect(not any(label.startswith("Self-test Heavy") for _i, label in demo.list_records("organisation")),
-               "the round trip wrote to the demo database instead of its temporary copy")
+        expect(
+            not any(label.startswith("Self-test Heavy") for _i, label in demo.list_records("organisation")),
+            "the round trip wrote to the demo database instead of its temporary copy",
+        )
         return "created, edited, undone and redone an organisation through the forms on a temporary copy"
     finally:
         if window is not None:
@@ -361,8 +370,11 @@ def _report_text(run: Run, seconds: float) -> str:
         "",
         *(f"{'PASS' if o.passed else 'FAIL'}  {o.name} ({o.seconds:.2f} s): {o.summary}" for o in run.outcomes),
         "",
-        (f"All {len(run.outcomes)} checks passed" if not failed
-         else f"{len(failed)} of {len(run.outcomes)} checks FAILED: " + ", ".join(o.name for o in failed))
+        (
+            f"All {len(run.outcomes)} checks passed"
+            if not failed
+            else f"{len(failed)} of {len(run.outcomes)} checks FAILED: " + ", ".join(o.name for o in failed)
+        )
         + f" in {seconds:.1f} s.",
     ]
     if failed:

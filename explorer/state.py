@@ -289,8 +289,9 @@ class AppState(QObject):
         meanwhile (the timeline reads a snapshot it replaces, never edits)."""
         self._scope_companions[key] = work
 
-    def request_scope(self, filters: Filters, on_ready: Callable[[Any], None], owner: Any, label: str,
-                      *, companions: bool = False) -> None:
+    def request_scope(
+        self, filters: Filters, on_ready: Callable[[Any], None], owner: Any, label: str, *, companions: bool = False
+    ) -> None:
         """Call ``on_ready(scope)`` with what passes ``filters``: now if known or cheap, else
         from a background query (a newer request from the same owner replaces it)."""
         self._cancel_job(owner)
@@ -328,8 +329,14 @@ class AppState(QObject):
 
         self._start_job(owner, label, work, ready)
 
-    def _start_job(self, owner: Any, label: str, work: Any, on_result: Callable[[Any], None],
-                   on_progress: Callable[[Any], None] | None = None) -> None:
+    def _start_job(
+        self,
+        owner: Any,
+        label: str,
+        work: Any,
+        on_result: Callable[[Any], None],
+        on_progress: Callable[[Any], None] | None = None,
+    ) -> None:
         """Run ``work`` as ``owner``'s background job. Its result goes to ``on_result`` on the GUI
         thread (unless another database was opened meanwhile) before the job is announced as
         done, so the status bar counts what the views then show."""
@@ -387,8 +394,9 @@ class AppState(QObject):
 
         self._start_job("timeline", "Loading the timeline", work, lambda data: on_loaded(data, True), progress)
 
-    def request_sector_tree(self, on_ready: Callable[[list[Any]], None], owner: Any,
-                            meanwhile: Callable[[], None] | None = None) -> None:
+    def request_sector_tree(
+        self, on_ready: Callable[[list[Any]], None], owner: Any, meanwhile: Callable[[], None] | None = None
+    ) -> None:
         """Call ``on_ready(sectors)`` with the unfiltered sector tree and its totals: now on
         small data or when the store has them cached, else from the background (after calling
         ``meanwhile()``, so the view can show something in the moment)."""

@@ -59,8 +59,14 @@ def large_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # every `store` test in these modules runs twice: on a SQLite file and on a fresh PostgreSQL
 # database holding the same demo data. Without a server the PostgreSQL runs are skipped.
 PG_URL_ENV = "EXPLORER_TEST_PG_URL"
-BOTH_BACKEND_MODULES = {"test_store", "test_demo_data", "test_exchange", "test_merge", "test_postgres",
-                        "test_live_data"}
+BOTH_BACKEND_MODULES = {
+    "test_store",
+    "test_demo_data",
+    "test_exchange",
+    "test_merge",
+    "test_postgres",
+    "test_live_data",
+}
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -65,8 +65,13 @@ def describe(name: str, window: QWidget) -> dict[str, Any]:
     screen = window.screen().geometry()
     available = window.screen().availableGeometry()
     frame = outer_frame(window) or window.frameGeometry()
-    return {"name": name, "frame": box(frame), "screen": box(screen),
-            "available": box(available), "buttons": action_buttons(window)}
+    return {
+        "name": name,
+        "frame": box(frame),
+        "screen": box(screen),
+        "available": box(available),
+        "buttons": action_buttons(window),
+    }
 
 
 def main(db: Path, out: Path) -> int:
@@ -89,8 +94,15 @@ def main(db: Path, out: Path) -> int:
     report: list[dict[str, Any]] = [describe("main window", window)]
     for dock in window.findChildren(QDockWidget):
         if dock.isVisible():
-            report.append({"name": f"dock {dock.windowTitle()}", "frame": box(global_rect(dock)),
-                           "screen": report[0]["screen"], "available": report[0]["available"], "buttons": []})
+            report.append(
+                {
+                    "name": f"dock {dock.windowTitle()}",
+                    "frame": box(global_rect(dock)),
+                    "screen": report[0]["screen"],
+                    "available": report[0]["available"],
+                    "buttons": [],
+                }
+            )
 
     with store.read() as session:
         from sqlmodel import select
@@ -100,20 +112,31 @@ def main(db: Path, out: Path) -> int:
     other_db = out.parent / "other.sqlite"
     shutil.copy(db, other_db)
     other = open_store(other_db)
-    other.update("deal", deal_ref.record_id, {"notes": "Changed in the other copy."},
-                 expected_version=deal.version)
+    other.update("deal", deal_ref.record_id, {"notes": "Changed in the other copy."}, expected_version=deal.version)
     other.close()
     bad_csv = out.parent / "countries.csv"
     bad_csv.write_text("uuid,code,name\n,XX,\n,IN,India\n", encoding="utf-8")
     long_text = "A long note saved meanwhile by another analyst, " * 40
-    conflict = ConflictError(record_type="deal", record_id=deal_ref.record_id, expected_version=1,
-                             current_version=2, current={"notes": long_text, "status": "operational"})
+    conflict = ConflictError(
+        record_type="deal",
+        record_id=deal_ref.record_id,
+        expected_version=1,
+        current_version=2,
+        current={"notes": long_text, "status": "operational"},
+    )
 
     openers: list[tuple[str, Callable[[], QWidget | None]]] = [
         ("edit deal form", lambda: window.editing.edit(deal_ref)),
         ("new event form", lambda: window.editing.new_record("event")),
-        ("conflict dialog", lambda: ConflictDialog(conflict, {"notes": "Mine " * 300, "status": "completed"},
-                                                   {"notes": "Notes", "status": "Status"}, window)),
+        (
+            "conflict dialog",
+            lambda: ConflictDialog(
+                conflict,
+                {"notes": "Mine " * 300, "status": "completed"},
+                {"notes": "Notes", "status": "Status"},
+                window,
+            ),
+        ),
         ("import report", lambda: exchange.ImportDialog(window, [bad_csv], store.check_import([bad_csv]))),
         ("merge review", lambda: exchange.MergeDialog(window, store.plan_merge(other_db))),
         ("story editor", lambda: window.workshop.edit_stories()),

@@ -17,29 +17,48 @@ from explorer.state import AppState
 from explorer.store import Store, StoreError, ValidationError, open_store, validation
 
 NASTY_TEXT = st.one_of(
-    st.just(""), st.just("   "),
+    st.just(""),
+    st.just("   "),
     st.text(alphabet=st.characters(categories=["Cc"]), min_size=1, max_size=20),  # control characters
-    st.just("مشروع القطار السريع"), st.just("‮gnp.exe"), st.just("🚄🇮🇳🇯🇵" * 5),
-    st.just("'; DROP TABLE deal; --"), st.just("\" OR 1=1 --"), st.just("x" * 5000),
+    st.just("مشروع القطار السريع"),
+    st.just("‮gnp.exe"),
+    st.just("🚄🇮🇳🇯🇵" * 5),
+    st.just("'; DROP TABLE deal; --"),
+    st.just('" OR 1=1 --'),
+    st.just("x" * 5000),
     st.text(max_size=40),
 )
 NASTY_NUMBER = st.one_of(
-    st.just(float("nan")), st.just(float("inf")), st.just(float("-inf")), st.just(-1.0), st.just(1e300),
-    st.just("12abc"), st.just(""), st.integers(min_value=-(10**20), max_value=10**20),
+    st.just(float("nan")),
+    st.just(float("inf")),
+    st.just(float("-inf")),
+    st.just(-1.0),
+    st.just(1e300),
+    st.just("12abc"),
+    st.just(""),
+    st.integers(min_value=-(10**20), max_value=10**20),
     st.floats(allow_nan=True, allow_infinity=True),
 )
 NASTY_DATE = st.one_of(
-    st.just("2025-02-30"), st.just("yesterday"), st.just(""), st.just("0001-01-01"), st.just("9999-12-31"),
+    st.just("2025-02-30"),
+    st.just("yesterday"),
+    st.just(""),
+    st.just("0001-01-01"),
+    st.just("9999-12-31"),
     st.dates(min_value=dt.date(1, 1, 1), max_value=dt.date(9999, 12, 31)),
 )
 
 
 def value_for(kind: str) -> st.SearchStrategy:
     return {
-        "text": NASTY_TEXT, "notes": NASTY_TEXT, "choice": NASTY_TEXT, "currency": st.one_of(
-            NASTY_TEXT, st.sampled_from(["XYZ", "usd", "EUR", "JPY"])),
+        "text": NASTY_TEXT,
+        "notes": NASTY_TEXT,
+        "choice": NASTY_TEXT,
+        "currency": st.one_of(NASTY_TEXT, st.sampled_from(["XYZ", "usd", "EUR", "JPY"])),
         "precision": st.one_of(NASTY_TEXT, st.sampled_from(["day", "week", "decade"])),
-        "money": NASTY_NUMBER, "rate": NASTY_NUMBER, "float": NASTY_NUMBER,
+        "money": NASTY_NUMBER,
+        "rate": NASTY_NUMBER,
+        "float": NASTY_NUMBER,
         "int": st.one_of(NASTY_NUMBER, st.integers(min_value=-(2**70), max_value=2**70)),
         "ref": st.one_of(st.integers(min_value=-5, max_value=10**9), st.just("abc"), st.just(-1)),
         "date": NASTY_DATE,
@@ -61,8 +80,12 @@ def bad_record(draw: st.DrawFn) -> tuple[str, dict]:
 def fingerprint(path: Path) -> str:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     digest = hashlib.sha256()
-    tables = [r[0] for r in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'search_index%' ORDER BY name")]
+    tables = [
+        r[0]
+        for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'search_index%' ORDER BY name"
+        )
+    ]
     for table in tables:
         for row in conn.execute(f'SELECT * FROM "{table}" ORDER BY 1'):
             digest.update(repr(row).encode())
@@ -132,8 +155,9 @@ def test_updates_with_bad_input_change_nothing(shared_store: Store, case: tuple[
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=bad_record())
-def test_every_form_shows_messages_and_writes_nothing_for_bad_input(qtbot, demo_path: Path,
-                                                                    case: tuple[str, dict]) -> None:
+def test_every_form_shows_messages_and_writes_nothing_for_bad_input(
+    qtbot, demo_path: Path, case: tuple[str, dict]
+) -> None:
     from explorer.forms.operations import Operations
     from explorer.forms.record_form import form_for
 

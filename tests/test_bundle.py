@@ -33,9 +33,23 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Build dist/explorer/ once per session, outside the work tree."""
     work = tmp_path_factory.mktemp("pyinstaller")
     result = subprocess.run(
-        [sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
-         "--distpath", str(work / "dist"), "--workpath", str(work / "build"), str(ROOT / "explorer.spec")],
-        cwd=work, capture_output=True, text=True, timeout=1200,
+        [
+            sys.executable,
+            "-m",
+            "PyInstaller",
+            "--noconfirm",
+            "--log-level",
+            "WARN",
+            "--distpath",
+            str(work / "dist"),
+            "--workpath",
+            str(work / "build"),
+            str(ROOT / "explorer.spec"),
+        ],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=1200,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
     folder = work / "dist" / "explorer"
@@ -71,8 +85,12 @@ def clean_env(home: Path, **extra: str) -> dict[str, str]:
 
 def run_bundle(folder: Path, home: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*_no_network_prefix(), str(folder / "explorer"), *args], cwd=home, env=clean_env(home, **extra),
-        capture_output=True, text=True, timeout=300,
+        [*_no_network_prefix(), str(folder / "explorer"), *args],
+        cwd=home,
+        env=clean_env(home, **extra),
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -135,8 +153,10 @@ def test_bundle_carries_what_the_app_reads_and_leaves_out_what_it_never_loads(bu
     shipped = {p.name for p in (internal / "explorer" / "migrations" / "versions").glob("*.py")}
     assert shipped == {p.name for p in (ROOT / "explorer" / "migrations" / "versions").glob("*.py")}
     names = [p.relative_to(internal).as_posix() for p in internal.rglob("*")]
-    unused = re.compile(r"Qt6(WebEngine|Qml|Quick|Pdf|Multimedia|3D|Designer|VirtualKeyboard)|tkinter|_tcl|"
-                        r"/translations/|plugins/(tls|wayland)|pytest|hypothesis|resources/screenshots")
+    unused = re.compile(
+        r"Qt6(WebEngine|Qml|Quick|Pdf|Multimedia|3D|Designer|VirtualKeyboard)|tkinter|_tcl|"
+        r"/translations/|plugins/(tls|wayland)|pytest|hypothesis|resources/screenshots"
+    )
     assert [n for n in names if unused.search(n)] == []
     size = sum(p.stat().st_size for p in internal.rglob("*") if p.is_file() and not p.is_symlink())
     assert size < 224 * 1024 * 1024  # the naive minimal PySide6 + pyqtgraph + sqlmodel bundle measured 224 MB

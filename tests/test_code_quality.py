@@ -1,4 +1,4 @@
-"""The code stays ruff-clean (the same check a reviewer runs)."""
+"""The code stays ruff-clean and ruff-formatted (the same checks a reviewer runs)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,20 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_ruff_is_clean() -> None:
+def _ruff(*args: str) -> subprocess.CompletedProcess[str]:
     ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
     if ruff is None:
         pytest.fail("ruff is part of the test extra; install with pip install -e '.[test]'")
     targets = [p for p in ("explorer", "tests", "data", "benchmarks") if (ROOT / p).exists()]
-    result = subprocess.run([ruff, "check", *targets], cwd=ROOT, capture_output=True, text=True)
+    return subprocess.run([ruff, *args, *targets], cwd=ROOT, capture_output=True, text=True)
+
+
+def test_ruff_is_clean() -> None:
+    result = _ruff("check")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_code_is_formatted() -> None:
+    """One layout for everyone's code: run `ruff format explorer tests data benchmarks`."""
+    result = _ruff("format", "--check")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -18,7 +18,7 @@ KILLS = 220
 # Runs in its own (single-threaded) process: forks writers that loop over one-transaction
 # writes, SIGKILLs each after a random delay, then checks the file as the app would open it.
 # Forking keeps each writer's start cheap (the modules are already imported).
-HARNESS = r'''
+HARNESS = r"""
 import json, os, random, signal, sqlite3, sys, time
 import sqlalchemy as sa
 from sqlmodel import select
@@ -107,17 +107,22 @@ for k in range(kills):
     n, problems = check()
     results.append({"kill": k, "generation": n, "problems": problems})
 print(json.dumps(results))
-'''
+"""
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork (POSIX)")
-def test_sigkilled_writers_never_leave_a_damaged_file_or_a_half_written_record(demo_path: Path,
-                                                                                tmp_path: Path) -> None:
+def test_sigkilled_writers_never_leave_a_damaged_file_or_a_half_written_record(demo_path: Path, tmp_path: Path) -> None:
     script = tmp_path / "harness.py"
     script.write_text(HARNESS, encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, str(script), str(demo_path), str(KILLS), "8"], capture_output=True,
-                          text=True, env=env, timeout=300, check=False)
+    done = subprocess.run(
+        [sys.executable, str(script), str(demo_path), str(KILLS), "8"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads(done.stdout.strip().splitlines()[-1])
     assert len(results) == KILLS >= 200

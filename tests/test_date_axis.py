@@ -140,8 +140,7 @@ def test_desk_sizes_name_the_months_in_full_over_days(make_view):
     assert [t for _, t in lower] == ["August 2025", "September 2025"]
     _show(view, "1 year")
     upper, _lower = _rows(view.date_axis)
-    assert [t for _, t in upper] == ["Oct", "Nov", "Dec", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
-                                     "Aug", "Sep"]
+    assert [t for _, t in upper] == ["Oct", "Nov", "Dec", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep"]
 
 
 def test_labels_sit_on_their_ticks_and_the_grid_draws_the_same_ticks(make_view):
@@ -215,11 +214,14 @@ def test_presentation_mode_axis_reads_in_large_type(qtbot, window):
         app.setFont(font)
 
 
-@pytest.mark.parametrize(("step", "expected"), [
-    (2, [1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 1]),  # no 29 squeezed against 1 March
-    (5, [1, 5, 10, 15, 20, 25, 1]),
-    (10, [1, 10, 20, 1]),
-])
+@pytest.mark.parametrize(
+    ("step", "expected"),
+    [
+        (2, [1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 1]),  # no 29 squeezed against 1 March
+        (5, [1, 5, 10, 15, 20, 25, 1]),
+        (10, [1, 10, 20, 1]),
+    ],
+)
 def test_day_labels_follow_the_calendar_and_keep_clear_of_the_next_month(step, expected):
     gap = dict(ti._DAY_STEPS)[step]
     days = ti._day_ticks(_day("2024-02-01"), _day("2024-03-01"), step, gap)

@@ -90,9 +90,7 @@ def test_csv_files_are_what_excel_writes_and_documented(store: Store, tmp_path: 
             assert f"`{column}`" in docs, (rt, column)
 
 
-def test_a_selection_exports_with_everything_it_needs_and_imports_anywhere(
-    store: Store, tmp_path: Path
-) -> None:
+def test_a_selection_exports_with_everything_it_needs_and_imports_anywhere(store: Store, tmp_path: Path) -> None:
     with store.read() as session:
         deal = session.exec(sa.select(m.Deal).where(m.Deal.title.contains("Sojitz"))).scalar_one()
     out = tmp_path / "one.json"
@@ -149,10 +147,13 @@ def test_undoing_an_import_is_refused_if_an_imported_record_was_edited_since(sto
     header = rows[0]
     added = [""] * len(header)
     added[header.index("uuid")], added[header.index("code")], added[header.index("name")] = (
-        str(uuid.uuid4()), "SG", "Singapore")
+        str(uuid.uuid4()),
+        "SG",
+        "Singapore",
+    )
     write_csv(tmp_path / "country.csv", [header, added])
     result = store.import_files([tmp_path / "country.csv"])
-    (rt, new_id), = result.created
+    ((rt, new_id),) = result.created
     store.update(rt, new_id, {"name": "Republic of Singapore"}, expected_version=result.versions[(rt, new_id)])
     with pytest.raises(ConflictError):
         store.undo_import(result)
@@ -199,12 +200,11 @@ def _unknown_reference(rows: list[list[str]], col: dict[str, int]) -> list[tuple
 
 
 @pytest.mark.parametrize(
-    "damage", [_bad_date, _unknown_currency, _duplicate_ids, _wrong_columns, _unknown_reference],
+    "damage",
+    [_bad_date, _unknown_currency, _duplicate_ids, _wrong_columns, _unknown_reference],
     ids=lambda f: f.__name__.strip("_"),
 )
-def test_a_bad_csv_gives_a_row_and_column_report_and_changes_nothing(
-    store: Store, tmp_path: Path, damage: Any
-) -> None:
+def test_a_bad_csv_gives_a_row_and_column_report_and_changes_nothing(store: Store, tmp_path: Path, damage: Any) -> None:
     rows, col = _deal_rows(store, tmp_path)
     expected = damage(rows, col)
     path = write_csv(tmp_path / "deal.csv", rows)
@@ -293,8 +293,15 @@ def test_a_100_mb_file_is_checked_row_by_row_and_changes_nothing(demo_path: Path
         while handle.tell() < 100 * 1024 * 1024:
             n += 1
             row = dict.fromkeys(header, "")
-            row.update(uuid=str(uuid.uuid4()), title=f"Generated deal {n}", sector_uuid=sector, notes=notes,
-                       start_date="2024-05-01", date_precision="day", organisations="")
+            row.update(
+                uuid=str(uuid.uuid4()),
+                title=f"Generated deal {n}",
+                sector_uuid=sector,
+                notes=notes,
+                start_date="2024-05-01",
+                date_precision="day",
+                organisations="",
+            )
             if n % 20011 == 0:
                 row["start_date"] = "2024-02-30"
                 bad_rows[n] = "start_date"
@@ -314,8 +321,9 @@ def test_a_100_mb_file_is_checked_row_by_row_and_changes_nothing(demo_path: Path
 # --- the command line ---------------------------------------------------------------------------
 
 
-def test_command_line_export_import_and_merge(demo_path: Path, tmp_path: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_command_line_export_import_and_merge(
+    demo_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from explorer.commands import run_command
 
     assert run_command(["export", "--db", str(demo_path), str(tmp_path / "csv")]) == 0

@@ -38,8 +38,10 @@ def test_a_person_is_found_and_enter_selects_them_everywhere(qtbot, window: Main
 
 
 def test_places_and_sources_are_found_too(qtbot, window: MainWindow) -> None:
-    for text, record_type, title in (("New Delhi", "place", "New Delhi"),
-                                     ("New Era", "source", "India-Japan Partnership")):
+    for text, record_type, title in (
+        ("New Delhi", "place", "New Delhi"),
+        ("New Era", "source", "India-Japan Partnership"),
+    ):
         window.search_edit.clear()
         type_query(qtbot, window, text)
         qtbot.keyClick(window.search_edit, Qt.Key.Key_Return)
@@ -128,8 +130,11 @@ def test_uncited_records_are_flagged_and_findable(qtbot, window: MainWindow) -> 
     listed = rows(window)
     assert any(t == "Uncited deal" for t, *_ in listed)
     assert any(t == "Uncited Person" for t, *_ in listed)
-    cited_titles = {store.get(r.record_type, r.record_id).title for r in window.timeline.shown_refs()
-                    if r.record_type == "deal" and store.citations_of("deal", r.record_id)}
+    cited_titles = {
+        store.get(r.record_type, r.record_id).title
+        for r in window.timeline.shown_refs()
+        if r.record_type == "deal" and store.citations_of("deal", r.record_id)
+    }
     assert not cited_titles & {t for t, *_ in listed}  # only records without a source
     window.state.select(RecordRef("person", made))
     assert "No source cited yet" in window.detail.browser.toPlainText()

@@ -127,11 +127,19 @@ def test_no_two_actions_share_a_key_and_redo_answers_ctrl_y_and_ctrl_shift_z(qtb
     stack = window.editing.ops.undo_stack
     deal = next(r for r in window.timeline.shown_refs() if r.record_type == "deal")
     values = window.state.store.snapshot("deal", deal.record_id)[1]
-    window.editing.ops.edit("deal", deal.record_id, {"notes": values.get("notes")}, {"notes": "Changed."},
-                            window.state.store.snapshot("deal", deal.record_id)[0], "notes")
+    window.editing.ops.edit(
+        "deal",
+        deal.record_id,
+        {"notes": values.get("notes")},
+        {"notes": "Changed."},
+        window.state.store.snapshot("deal", deal.record_id)[0],
+        "notes",
+    )
     assert stack.canUndo()
-    for key, mods in ((Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier),
-                      (Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)):
+    for key, mods in (
+        (Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier),
+        (Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier),
+    ):
         qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
         assert stack.canRedo()
         qtbot.keyClick(window, key, mods)

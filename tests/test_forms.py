@@ -66,8 +66,7 @@ def tree_node(win: MainWindow, ref: RecordRef):
     return win.tree_view.model.node(index)
 
 
-def test_new_deal_for_new_organisation_in_new_sector_shows_everywhere(qtbot, window: MainWindow,
-                                                                       store: Store) -> None:
+def test_new_deal_for_new_organisation_in_new_sector_shows_everywhere(qtbot, window: MainWindow, store: Store) -> None:
     editing = window.editing
     form = editing.new_record("sector")
     type_into(qtbot, form, "name", "Shipbuilding")
@@ -111,8 +110,9 @@ def test_new_deal_for_new_organisation_in_new_sector_shows_everywhere(qtbot, win
     assert manufacturing.total_usd >= 1.25e9
 
 
-def test_edit_amounts_update_tree_and_detail_and_undo_redo_restore_both(qtbot, window: MainWindow,
-                                                                         store: Store) -> None:
+def test_edit_amounts_update_tree_and_detail_and_undo_redo_restore_both(
+    qtbot, window: MainWindow, store: Store
+) -> None:
     with store.read() as s:
         pledge = s.exec(select(m.Pledge).where(m.Pledge.amount == 10e12)).one()
         deal = s.exec(select(m.Deal).where(m.Deal.amount_usd == 4.76e9)).one()
@@ -148,9 +148,12 @@ def test_edit_amounts_update_tree_and_detail_and_undo_redo_restore_both(qtbot, w
     history = store.detail("pledge", pledge.id).history
     changes = [(h.field, h.old_value, h.new_value) for h in history if h.action == "update"]
     assert changes == [
-        ("amount", "10000000000000.0", "11000000000000.0"), ("amount_usd", "68000000000.0", "74800000000.0"),
-        ("amount", "11000000000000.0", "10000000000000.0"), ("amount_usd", "74800000000.0", "68000000000.0"),
-        ("amount", "10000000000000.0", "11000000000000.0"), ("amount_usd", "68000000000.0", "74800000000.0"),
+        ("amount", "10000000000000.0", "11000000000000.0"),
+        ("amount_usd", "68000000000.0", "74800000000.0"),
+        ("amount", "11000000000000.0", "10000000000000.0"),
+        ("amount_usd", "74800000000.0", "68000000000.0"),
+        ("amount", "10000000000000.0", "11000000000000.0"),
+        ("amount_usd", "68000000000.0", "74800000000.0"),
     ]
 
 
@@ -225,8 +228,9 @@ def test_read_only_database_opens_forms_for_viewing_only(qtbot, demo_path: Path)
     store.close()
 
 
-def test_conflicting_save_shows_both_versions_and_loses_nothing(qtbot, window: MainWindow, demo_path: Path,
-                                                                 store: Store, monkeypatch) -> None:
+def test_conflicting_save_shows_both_versions_and_loses_nothing(
+    qtbot, window: MainWindow, demo_path: Path, store: Store, monkeypatch
+) -> None:
     with store.read() as s:
         deal = s.exec(select(m.Deal).where(m.Deal.amount_usd == 4.76e9)).one()
     window.state.select(RecordRef("deal", deal.id))
@@ -285,7 +289,10 @@ def test_history_lists_every_change_in_order(store: Store) -> None:
     history = store.detail("sector", ref.record_id).history
     assert [(h.action, h.field, h.old_value, h.new_value) for h in history] == [
         ("create", "name", None, "Textiles"),
-        ("update", "notes", None, "one"), ("update", "notes", "one", "two"), ("update", "notes", "two", "three")]
+        ("update", "notes", None, "one"),
+        ("update", "notes", "one", "two"),
+        ("update", "notes", "two", "three"),
+    ]
     assert all(h.user for h in history) and history[0].at <= history[-1].at
 
 
@@ -360,8 +367,7 @@ def test_an_error_message_does_not_move_the_fields(qtbot, window: MainWindow) ->
     form.close()
 
 
-def test_usd_follows_the_amount_and_rate_unless_stated_by_the_source(qtbot, window: MainWindow,
-                                                                      store: Store) -> None:
+def test_usd_follows_the_amount_and_rate_unless_stated_by_the_source(qtbot, window: MainWindow, store: Store) -> None:
     with store.read() as s:
         pledge = s.exec(select(m.Pledge).where(m.Pledge.amount == 10e12)).one()
     window.state.select(RecordRef("pledge", pledge.id))
@@ -439,7 +445,8 @@ def test_sources_are_cited_in_the_form_in_one_undoable_write(qtbot, window: Main
     save(qtbot, form)
     deal = window.state.current
     assert store.citations_of("deal", deal.record_id) == [
-        (1, "A $68 Billion Commitment", "The pledge the deal answers.")]
+        (1, "A $68 Billion Commitment", "The pledge the deal answers.")
+    ]
     text = window.detail.plain_text()
     assert "A $68 Billion Commitment" in text and "No source cited yet" not in text
     undo = window.editing.ops.undo_stack
@@ -454,9 +461,12 @@ def test_sources_are_cited_in_the_form_in_one_undoable_write(qtbot, window: Main
     assert [(s, sec) for s, sec, _n in after] == [(1, "Expanding Trade, Industry, and Rural Empowerment"), (2, None)]
     undo.undo()
     assert store.citations_of("deal", deal.record_id) == [
-        (1, "A $68 Billion Commitment", "The pledge the deal answers.")]
+        (1, "A $68 Billion Commitment", "The pledge the deal answers.")
+    ]
     undo.redo()
     assert [(s, sec) for s, sec, _n in store.citations_of("deal", deal.record_id)] == [
-        (1, "Expanding Trade, Industry, and Rural Empowerment"), (2, None)]
+        (1, "Expanding Trade, Industry, and Rural Empowerment"),
+        (2, None),
+    ]
     window.state.select(RecordRef("source", 2))
     assert "Cited deal" in window.detail.plain_text()  # a source's page lists what cites it

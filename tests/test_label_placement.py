@@ -51,9 +51,15 @@ def test_priority_is_selected_then_amount_then_the_rest():
 
 
 def test_distinguishing_tails_name_where_similar_titles_part():
-    titles = ["Automaker plant capacity in Gujarat", "Automaker plant capacity in Karnataka",
-              "Nippon Steel expansion in Gujarat", "Nippon Steel expansion in Andhra Pradesh",
-              "15th India–Japan Annual Summit", "Solar park", "Solar park"]
+    titles = [
+        "Automaker plant capacity in Gujarat",
+        "Automaker plant capacity in Karnataka",
+        "Nippon Steel expansion in Gujarat",
+        "Nippon Steel expansion in Andhra Pradesh",
+        "15th India–Japan Annual Summit",
+        "Solar park",
+        "Solar park",
+    ]
     tails = ti.distinguishing_tails(titles)
     assert tails[:4] == ["Gujarat", "Karnataka", "Gujarat", "Andhra Pradesh"]
     assert tails[4:] == ["", "", ""]  # nothing alike; exact duplicates need another name
@@ -81,6 +87,7 @@ def test_density_profile_fills_the_gaps_of_a_barcode():
     assert inner.max() - inner.min() < 0.05 and share.max() == 1.0  # an even density reads even
     # a busier stretch stands higher, and sparse stretches stay visible beside it
     counts = np.where(column < 150, 50, 2)
-    xs, share = ti.density_profile(ti.Bins(column, counts, np.zeros(column.size), np.zeros(column.size, dtype=int)),
-                                   600.0)
+    xs, share = ti.density_profile(
+        ti.Bins(column, counts, np.zeros(column.size), np.zeros(column.size, dtype=int)), 600.0
+    )
     assert share[xs < 200].mean() > 3 * share[(xs > 400) & (xs < 550)].mean() > 0.3

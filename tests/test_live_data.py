@@ -27,8 +27,9 @@ OTHER_COPY = textwrap.dedent("""
 """)
 
 
-def test_a_save_in_another_process_shows_within_two_seconds(qtbot, window: MainWindow, store: Store,
-                                                              demo_target: str | Path) -> None:
+def test_a_save_in_another_process_shows_within_two_seconds(
+    qtbot, window: MainWindow, store: Store, demo_target: str | Path
+) -> None:
     """On one SQLite file and on a PostgreSQL server alike."""
     with store.read() as s:
         deal = s.exec(select(m.Deal).where(m.Deal.amount_usd == 4.76e9)).one()
@@ -36,8 +37,20 @@ def test_a_save_in_another_process_shows_within_two_seconds(qtbot, window: MainW
     window.state.select(ref)
     form = window.editing.edit_current()  # an analyst is editing it here meanwhile
     shown_before = window.timeline.shown_count()
-    done = subprocess.run([sys.executable, "-c", OTHER_COPY, str(demo_target), str(deal.id), str(deal.version),
-                           "Sumitomo Realty office towers"], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            OTHER_COPY,
+            str(demo_target),
+            str(deal.id),
+            str(deal.version),
+            "Sumitomo Realty office towers",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     qtbot.waitUntil(lambda: "Sumitomo Realty office towers" in window.detail.plain_text(), timeout=2500)
     qtbot.waitUntil(lambda: window.timeline.shown_count() == shown_before + 1, timeout=2500)
@@ -77,8 +90,9 @@ def test_an_unreachable_database_shows_one_offline_banner(qtbot, window: MainWin
     assert not window.state.offline and not window.notice_bar.isVisible()
 
 
-def test_a_lost_server_connection_in_a_click_gives_the_banner_not_a_dialog(qtbot, window: MainWindow,
-                                                                           monkeypatch) -> None:
+def test_a_lost_server_connection_in_a_click_gives_the_banner_not_a_dialog(
+    qtbot, window: MainWindow, monkeypatch
+) -> None:
     import sqlalchemy as sa
 
     from explorer import app

@@ -19,8 +19,6 @@ ROOT = Path(__file__).resolve().parent.parent
 TIMELINE_TYPES = {"event", "pledge", "deal", "initiative", "target"}
 
 
-
-
 def first_id(store: Store, cls: type, *where) -> int:
     with store.read() as s:
         return s.exec(select(cls.id).where(*where)).first()
@@ -51,8 +49,9 @@ def test_clicking_an_organisation_highlights_exactly_its_deals(qtbot, window: Ma
         assert start <= deal.start_day <= end  # scrolled into view
 
 
-def test_clicking_a_timeline_item_expands_the_tree_and_fills_the_detail(qtbot, window: MainWindow,
-                                                                        store: Store) -> None:
+def test_clicking_a_timeline_item_expands_the_tree_and_fills_the_detail(
+    qtbot, window: MainWindow, store: Store
+) -> None:
     with store.read() as s:
         deal = s.exec(select(m.Deal).where(m.Deal.title.contains("iogas"))).first()
     ref = RecordRef("deal", deal.id)
@@ -94,7 +93,8 @@ def test_sector_filter_and_date_range_make_all_views_agree(qtbot, window: MainWi
     expected = store.timeline(filters=filters)
     expected_refs = sorted(
         RecordRef(("event", "pledge", "deal", "initiative", "target")[t], int(i))
-        for t, i in zip(expected.record_type, expected.record_id, strict=True))
+        for t, i in zip(expected.record_type, expected.record_id, strict=True)
+    )
     assert window.timeline.shown_refs() == expected_refs
     tree_deals = {r for r in window.tree_view.model.visible_refs() if r.record_type == "deal"}
     assert tree_deals == {r for r in expected_refs if r.record_type == "deal"}
@@ -165,9 +165,24 @@ def test_layout_and_selection_are_restored_after_reopening(qtbot, store: Store, 
 def test_screenshot_command_writes_a_png(tmp_path: Path, demo_path: Path) -> None:
     out = tmp_path / "shot.png"
     result = subprocess.run(
-        [sys.executable, "-m", "explorer", "--db", str(demo_path), "--screenshot", str(out),
-         "--select", "pledge:10 trillion", "--size", "1280x720"],
-        capture_output=True, text=True, timeout=120, env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+        [
+            sys.executable,
+            "-m",
+            "explorer",
+            "--db",
+            str(demo_path),
+            "--screenshot",
+            str(out),
+            "--select",
+            "pledge:10 trillion",
+            "--size",
+            "1280x720",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     from PySide6.QtGui import QImage
 
@@ -183,9 +198,16 @@ def test_no_widget_opens_a_database_session() -> None:
             for node in ast.walk(tree):
                 if isinstance(node, ast.Import | ast.ImportFrom):
                     names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
-                    offenders += [f"{path.name} imports {n}" for n in names
-                                  if n.split(".")[0] in ("sqlalchemy", "sqlmodel", "sqlite3")]
-                if (isinstance(node, ast.Attribute) and node.attr in ("read", "write", "engine", "session")
-                        and isinstance(node.value, ast.Attribute) and node.value.attr == "store"):
+                    offenders += [
+                        f"{path.name} imports {n}"
+                        for n in names
+                        if n.split(".")[0] in ("sqlalchemy", "sqlmodel", "sqlite3")
+                    ]
+                if (
+                    isinstance(node, ast.Attribute)
+                    and node.attr in ("read", "write", "engine", "session")
+                    and isinstance(node.value, ast.Attribute)
+                    and node.value.attr == "store"
+                ):
                     offenders.append(f"{path.name} uses store.{node.attr}")
     assert offenders == []

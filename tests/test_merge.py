@@ -18,8 +18,10 @@ from explorer.store.merge import MINE, THEIRS
 def records(store: Store) -> dict[str, dict[str, dict[str, Any]]]:
     with store.read() as session:
         rows = exchange.export_rows(session)
-    return {rt: {r["uuid"]: {k: v for k, v in r.items() if k not in exchange.INFO_COLUMNS} for r in rs}
-            for rt, rs in rows.items()}
+    return {
+        rt: {r["uuid"]: {k: v for k, v in r.items() if k not in exchange.INFO_COLUMNS} for r in rs}
+        for rt, rs in rows.items()
+    }
 
 
 def find(store: Store, cls: type[m.Record], text: str) -> m.Record:
@@ -57,12 +59,20 @@ def test_merge_takes_one_sided_edits_and_lists_exactly_the_conflicting_fields(
     edit(mine, pledge, notes="Mine: tracked yearly.")
     # Theirs: the bullet train's notes and status too (conflicts), its title (theirs only), the
     # steel deal's amount (theirs only), a new organisation and a new deal linking it to Sojitz.
-    edit(theirs, bullet, notes="Theirs: corridor extended.", status="completed",
-         title="Mumbai–Ahmedabad high-speed rail")
+    edit(
+        theirs, bullet, notes="Theirs: corridor extended.", status="completed", title="Mumbai–Ahmedabad high-speed rail"
+    )
     edit(theirs, steel, amount=1_000_000_000.0, currency="USD", usd_rate=1.0, amount_usd=1_000_000_000.0)
     org = theirs.create("organisation", {"name": "Kyoto Photonics", "kind": "company"}).changes[-1].record_id
-    theirs.create("deal", {"title": "Kyoto Photonics lab in Pune", "kind": "project", "start_date": "2025-09-01",
-                           "organisations": [(org, "lead"), (sojitz.id, "partner")]})
+    theirs.create(
+        "deal",
+        {
+            "title": "Kyoto Photonics lab in Pune",
+            "kind": "project",
+            "start_date": "2025-09-01",
+            "organisations": [(org, "lead"), (sojitz.id, "partner")],
+        },
+    )
     before = records(mine)
 
     plan = mine.plan_merge(theirs_path)
@@ -72,7 +82,9 @@ def test_merge_takes_one_sided_edits_and_lists_exactly_the_conflicting_fields(
         (bullet.uuid, "status"): ("operational", "completed"),
     }
     assert {(c.uuid, c.column) for c in plan.take_theirs} == {
-        (bullet.uuid, "title"), *((steel.uuid, col) for col in ("amount", "currency", "usd_rate", "amount_usd"))}
+        (bullet.uuid, "title"),
+        *((steel.uuid, col) for col in ("amount", "currency", "usd_rate", "amount_usd")),
+    }
     assert {(c.uuid, c.column) for c in plan.kept_mine} == {(pledge.uuid, "notes")}
     assert {rt: len(rows) for rt, rows in plan.new_records.items()} == {"organisation": 1, "deal": 1}
     assert records(mine) == before  # reviewing writes nothing
@@ -188,8 +200,15 @@ def test_a_merge_is_undone_exactly_and_redone(two_analysts: tuple[Store, Store, 
     sojitz = find(mine, m.Organisation, "Sojitz")
     edit(theirs, bullet, notes="Theirs: corridor extended.", title="Mumbai–Ahmedabad high-speed rail")
     org = theirs.create("organisation", {"name": "Kyoto Photonics", "kind": "company"}).changes[-1].record_id
-    theirs.create("deal", {"title": "Kyoto Photonics lab in Pune", "kind": "project", "start_date": "2025-09-01",
-                           "organisations": [(org, "lead"), (sojitz.id, "partner")]})
+    theirs.create(
+        "deal",
+        {
+            "title": "Kyoto Photonics lab in Pune",
+            "kind": "project",
+            "start_date": "2025-09-01",
+            "organisations": [(org, "lead"), (sojitz.id, "partner")],
+        },
+    )
     before = _export_bytes(mine, tmp_path / "before.json")
     history_before = len(mine.detail("deal", bullet.id).history)
     result = mine.apply_merge(mine.plan_merge(theirs_path), {})

@@ -48,8 +48,9 @@ def ids_named(store: Store, record_type: str, *names: str) -> list[int]:
     cls = m.RECORD_TYPES[record_type]
     column = getattr(cls, picking.label_column(record_type))
     with store.read() as s:
-        found = {getattr(r, picking.label_column(record_type)): r.id for r in s.exec(select(cls).where(
-            column.in_(names)))}
+        found = {
+            getattr(r, picking.label_column(record_type)): r.id for r in s.exec(select(cls).where(column.in_(names)))
+        }
     return [found[n] for n in names]
 
 
@@ -59,7 +60,8 @@ def sumitomo_deal(store: Store) -> int:
 
 
 def test_changing_a_deals_sector_with_the_keyboard_shows_in_every_view_and_undoes(
-        qtbot, window: MainWindow, store: Store) -> None:
+    qtbot, window: MainWindow, store: Store
+) -> None:
     deal_id = sumitomo_deal(store)
     real_estate, infrastructure = ids_named(store, "sector", "Real estate", "Infrastructure")
     ref = RecordRef("deal", deal_id)
@@ -90,8 +92,7 @@ def test_changing_a_deals_sector_with_the_keyboard_shows_in_every_view_and_undoe
     assert store.detail("deal", deal_id).history[-1].field == "sector_id"
 
 
-def test_partners_are_added_removed_and_given_roles_with_the_keyboard(qtbot, window: MainWindow,
-                                                                      store: Store) -> None:
+def test_partners_are_added_removed_and_given_roles_with_the_keyboard(qtbot, window: MainWindow, store: Store) -> None:
     deal_id = sumitomo_deal(store)
     sumitomo, toyota, suzuki = ids_named(store, "organisation", "Sumitomo Realty", "Toyota", "Suzuki Motor")
     before = store.snapshot("deal", deal_id)[1]["organisations"]
@@ -145,7 +146,8 @@ def test_a_name_that_matches_nothing_says_so_and_cannot_be_saved(qtbot, window: 
     popup = picker.completer.popup()
     assert popup.isVisible()
     assert [popup.model().index(r, 0).data() for r in range(popup.model().rowCount())] == [
-        "No place matches “Atlantis”."]
+        "No place matches “Atlantis”."
+    ]
     qtbot.keyClick(popup, Qt.Key.Key_Down)
     qtbot.keyClick(popup, Qt.Key.Key_Return)  # the message is not a record: nothing is picked
     assert picker.text() == "Atlantis"
@@ -170,8 +172,12 @@ def test_a_long_list_is_capped_and_says_to_keep_typing(qtbot, window: MainWindow
     qtbot.keyClick(picker, Qt.Key.Key_Down)  # Down opens the list without typing
     popup = picker.completer.popup()
     rows = [popup.model().index(r, 0).data() for r in range(popup.model().rowCount())]
-    assert rows == ["Advanced manufacturing", "Aerospace and space", "Artificial intelligence",
-                    "More than 3 match: keep typing to narrow the list."]
+    assert rows == [
+        "Advanced manufacturing",
+        "Aerospace and space",
+        "Artificial intelligence",
+        "More than 3 match: keep typing to narrow the list.",
+    ]
     for _ in range(5):  # the arrows stop at the last record, not on the message
         qtbot.keyClick(popup, Qt.Key.Key_Down)
     assert popup.currentIndex().data() == "Artificial intelligence"
@@ -206,8 +212,11 @@ def test_forms_open_without_listing_any_table(qtbot, store: Store, monkeypatch) 
     form = form_for(state, ops, "deal", deal_id)
     qtbot.addWidget(form)
     cited = sorted({source_id for source_id, _s, _n in store.citations_of("deal", deal_id)})
-    assert sorted(asked) == [("organisation", [5]), ("sector", [store.get("deal", deal_id).sector_id]),
-                             ("source", cited)]  # the names of what it links to, by id
+    assert sorted(asked) == [
+        ("organisation", [5]),
+        ("sector", [store.get("deal", deal_id).sector_id]),
+        ("source", cited),
+    ]  # the names of what it links to, by id
     assert form.editors["sector_id"].focus_widget().text() == "Real estate"
     assert [i.text(0) for i in form.editors["organisations"].items()] == ["Sumitomo Realty"]
 
@@ -239,8 +248,7 @@ def test_a_sector_cannot_be_its_own_parent(qtbot, window: MainWindow, store: Sto
     assert [name for _i, name in picker.model.rows] == ["Clean energy"]
 
 
-def test_down_on_a_chosen_link_lists_the_others_with_it_highlighted(qtbot, window: MainWindow,
-                                                                      store: Store) -> None:
+def test_down_on_a_chosen_link_lists_the_others_with_it_highlighted(qtbot, window: MainWindow, store: Store) -> None:
     window.state.select(RecordRef("deal", sumitomo_deal(store)))
     form = window.editing.edit_current()
     picker = form.editors["sector_id"].focus_widget()
@@ -251,8 +259,10 @@ def test_down_on_a_chosen_link_lists_the_others_with_it_highlighted(qtbot, windo
     assert len(picker.model.rows) == len(store.list_records("sector"))  # a small table: every sector
     qtbot.keyClick(popup, Qt.Key.Key_Down)
     qtbot.keyClick(popup, Qt.Key.Key_Return)
-    assert picker.text() == "Renewables" and form.editors["sector_id"].value() == ids_named(
-        store, "sector", "Renewables")[0]
+    assert (
+        picker.text() == "Renewables"
+        and form.editors["sector_id"].value() == ids_named(store, "sector", "Renewables")[0]
+    )
 
 
 # --- the store's side --------------------------------------------------------------------------
@@ -277,8 +287,15 @@ def test_pick_orders_names_starting_with_the_text_first(store: Store) -> None:
 def test_the_full_text_index_and_a_scan_give_the_same_matches(store: Store, monkeypatch) -> None:
     """Big tables are searched through the FTS5 trigram index, small ones scanned; and when the
     typed text is too common in the index, big ones fall back to the scan. Same answers."""
-    queries = [("event", "india"), ("event", "2nd"), ("organisation", "corporation"), ("person", "abe"),
-               ("sector", "and"), ("pledge", "yen"), ("event", "annual summit")]
+    queries = [
+        ("event", "india"),
+        ("event", "2nd"),
+        ("organisation", "corporation"),
+        ("person", "abe"),
+        ("sector", "and"),
+        ("pledge", "yen"),
+        ("event", "annual summit"),
+    ]
     scanned = {q: store.pick(*q) for q in queries}
     assert all(scanned[q] for q in queries if q != ("pledge", "yen"))
     monkeypatch.setattr(picking, "SCAN_ROWS", 0)  # every table counts as big: the index answers

@@ -19,7 +19,7 @@ from explorer.store import ReadOnlyError, StoreError, open_store
 ROOT = Path(__file__).resolve().parent.parent
 
 # One analyst's app: opens the record (remembers its version), waits until told, then saves.
-ANALYST = r'''
+ANALYST = r"""
 import json, sys
 from explorer.store import ConflictError, open_store
 store = open_store(sys.argv[1])
@@ -34,15 +34,20 @@ except ConflictError as exc:
     print(json.dumps({"conflict": [c.field for c in exc.conflicts], "theirs": [c.theirs for c in exc.conflicts],
                       "versions": [exc.expected_version, exc.current_version], "message": exc.message}), flush=True)
 store.close()
-'''
+"""
 
 
 def _analyst(tmp_path: Path, target: Any, deal_id: int, field: str, value: str) -> subprocess.Popen[str]:
     script = tmp_path / "analyst.py"
     script.write_text(ANALYST, encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, str(script), str(target), str(deal_id), field, value],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(target), str(deal_id), field, value],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline()
     assert line.strip() == "opened", proc.stderr.read() if proc.stderr else ""
@@ -164,8 +169,13 @@ def test_racing_saves_in_one_instant_still_end_in_exactly_one_save_and_one_confl
             barrier = threading.Barrier(2)
             outcomes: list[str] = []
 
-            def save(i: int, version: int = version, barrier: threading.Barrier = barrier,
-                     outcomes: list[str] = outcomes, round_: int = round_) -> None:
+            def save(
+                i: int,
+                version: int = version,
+                barrier: threading.Barrier = barrier,
+                outcomes: list[str] = outcomes,
+                round_: int = round_,
+            ) -> None:
                 barrier.wait()
                 try:
                     writers[i].update("deal", deal_id, {"notes": f"{round_}: writer {i}"}, expected_version=version)

@@ -65,8 +65,12 @@ def display(request: pytest.FixtureRequest) -> Iterator[Display]:
         pytest.skip(message)
     size, scale = request.param
     read, write = os.pipe()
-    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", f"{size}x24", "-nolisten", "tcp"],
-                            pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    xvfb = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write), "-screen", "0", f"{size}x24", "-nolisten", "tcp"],
+        pass_fds=(write,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     os.close(write)
     number = b""
     with os.fdopen(read, "rb") as pipe:
@@ -102,12 +106,18 @@ def _inside(inner: list[int], outer: list[int], slack: int = 1) -> bool:
     return x >= ox - slack and y >= oy - slack and x + w <= ox + ow + slack and y + h <= oy + oh + slack
 
 
-def test_every_window_dock_and_dialog_lies_inside_the_screen(display: Display, tmp_path: Path,
-                                                             demo_path: Path, user_data_dir: Path) -> None:
+def test_every_window_dock_and_dialog_lies_inside_the_screen(
+    display: Display, tmp_path: Path, demo_path: Path, user_data_dir: Path
+) -> None:
     out = tmp_path / "probe.json"
     env = dict(display.env, EXPLORER_DATA_DIR=str(user_data_dir))
-    done = subprocess.run([sys.executable, str(HERE / "screen_probe.py"), str(demo_path), str(out)],
-                          env=env, capture_output=True, text=True, timeout=240)
+    done = subprocess.run(
+        [sys.executable, str(HERE / "screen_probe.py"), str(demo_path), str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(out.read_text(encoding="utf-8"))
     problems = []
@@ -119,23 +129,32 @@ def test_every_window_dock_and_dialog_lies_inside_the_screen(display: Display, t
             problems.append(f"{item['name']} at {item['frame']} is not inside the screen {item['screen']}")
         for button in item["buttons"]:
             if not (_inside(button["rect"], item["screen"]) and _inside(button["rect"], item["frame"])):
-                problems.append(f"{item['name']} (frame {item['frame']}): button {button['text']!r} at "
-                                f"{button['rect']} is off-screen")
+                problems.append(
+                    f"{item['name']} (frame {item['frame']}): button {button['text']!r} at "
+                    f"{button['rect']} is off-screen"
+                )
         if item["name"] != "main window" and not item["name"].startswith("dock") and not item["buttons"]:
             problems.append(f"{item['name']}: no button to finish with it")
     main = report[0]
     # The first start fills a small screen: most of its width and height, not a corner of it.
     assert main["frame"][2] >= main["available"][2] * 0.9 and main["frame"][3] >= main["available"][3] * 0.85
-    assert {i["name"] for i in report} >= {"conflict dialog", "merge review", "import report", "story editor",
-                                           "backups", "edit deal form"}
+    assert {i["name"] for i in report} >= {
+        "conflict dialog",
+        "merge review",
+        "import report",
+        "story editor",
+        "backups",
+        "edit deal form",
+    }
     assert not problems, "\n".join(problems)
 
 
 def _window_of(display: Display, pid: int, timeout: float = 60) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = display.xdotool("search", "--onlyvisible", "--pid", str(pid), "--name", "Partnership Explorer",
-                                check=False)
+        found = display.xdotool(
+            "search", "--onlyvisible", "--pid", str(pid), "--name", "Partnership Explorer", check=False
+        )
         if found:
             return found.splitlines()[-1]
         time.sleep(0.3)
@@ -164,13 +183,18 @@ def _wait_until_gone(display: Display, window_id: str, timeout: float = 30) -> N
     raise AssertionError("the form did not close after Ctrl+S")
 
 
-def test_keyboard_only_find_select_details_edit_save(display: Display, tmp_path: Path, demo_path: Path,
-                                                     user_data_dir: Path) -> None:
+def test_keyboard_only_find_select_details_edit_save(
+    display: Display, tmp_path: Path, demo_path: Path, user_data_dir: Path
+) -> None:
     """Real key events through the window manager: Ctrl+K, type a name, Enter picks the deal,
     Enter shows its details, Ctrl+E edits it, Ctrl+S saves; the database has the change."""
     env = dict(display.env, EXPLORER_DATA_DIR=str(user_data_dir))
-    app = subprocess.Popen([sys.executable, "-m", "explorer", "--db", str(demo_path)], env=env,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    app = subprocess.Popen(
+        [sys.executable, "-m", "explorer", "--db", str(demo_path)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         wid = _window_of(display, app.pid)
         time.sleep(1.5)  # the first paint and the background load
@@ -215,4 +239,5 @@ def test_keyboard_only_find_select_details_edit_save(display: Display, tmp_path:
     finally:
         store.close()
     assert any(t.startswith("Sumitomo") and t.endswith(" (checked)") for t in titles), (
-        f"the edit did not reach the database; app said: {app.stdout.read().decode()[-2000:] if app.stdout else ''}")
+        f"the edit did not reach the database; app said: {app.stdout.read().decode()[-2000:] if app.stdout else ''}"
+    )

@@ -63,8 +63,9 @@ def _refs(data) -> set[tuple[str, int]]:
 
 def test_generator_is_deterministic_and_proportioned(tmp_path: Path) -> None:
     synth = _synth()
-    a, b = synth.generate(tmp_path / "a.sqlite", 2000, seed=3, log=None), synth.generate(
-        tmp_path / "b.sqlite", 2000, seed=3, log=None
+    a, b = (
+        synth.generate(tmp_path / "a.sqlite", 2000, seed=3, log=None),
+        synth.generate(tmp_path / "b.sqlite", 2000, seed=3, log=None),
     )
     query = "SELECT title, start_date, date_precision, end_date, amount_usd, sector_id FROM deal ORDER BY id"
     rows_a, rows_b = (sqlite3.connect(p).execute(query).fetchall() for p in (a, b))
@@ -189,7 +190,8 @@ def test_filters_and_search_agree_with_the_store(window: MainWindow, large_store
 
 
 def test_lanes_chosen_while_a_search_runs_are_the_lanes_its_result_shows(
-        window: MainWindow, large_store: Store) -> None:
+    window: MainWindow, large_store: Store
+) -> None:
     """The background job arranges its subset in the lanes and colours of when it started; a
     choice made meanwhile wins once the result arrives."""
     tl = window.timeline
@@ -276,8 +278,9 @@ def test_tree_from_a_filter_scope_shows_the_rows_the_per_node_queries_give(
         filters = Filters(text=large_store.list_records("organisation")[11][1])
     else:
         sector = large_store.sector_tree()[2]
-        filters = Filters(sector_ids=large_store.sector_ids_with_descendants([sector.id]),
-                          start_day=18000, end_day=20000)
+        filters = Filters(
+            sector_ids=large_store.sector_ids_with_descendants([sector.id]), start_day=18000, end_day=20000
+        )
     per_node = SectorTreeModel(large_store)
     per_node.set_filters(filters)
     scoped = SectorTreeModel(large_store)
@@ -316,8 +319,11 @@ def test_a_filtered_tree_lists_each_sector_largest_total_first_as_a_full_sort_wo
     per_node.set_filters(filters)
     listings = _sector_listings(scoped)
     assert listings == _sector_listings(per_node)
-    places = [[kind for kind, _id in rows].index("unattributed") for rows in listings
-              if any(kind == "unattributed" for kind, _id in rows)]
+    places = [
+        [kind for kind, _id in rows].index("unattributed")
+        for rows in listings
+        if any(kind == "unattributed" for kind, _id in rows)
+    ]
     assert any(place > 0 for place in places)  # some groups land among the organisations
 
 
@@ -347,9 +353,7 @@ def test_typing_in_the_tree_filter_runs_in_the_background_and_can_be_cancelled(
     assert view.model.rowCount() == before
 
 
-def test_a_large_database_paints_at_once_and_fills_the_timeline_from_the_background(
-    qtbot, large_store: Store
-) -> None:
+def test_a_large_database_paints_at_once_and_fills_the_timeline_from_the_background(qtbot, large_store: Store) -> None:
     win = MainWindow(AppState(large_store))
     qtbot.addWidget(win)
     win.showNormal()  # the first start maximises to the small offscreen screen
@@ -390,8 +394,11 @@ def test_a_sector_with_thousands_of_organisations_shows_them_a_chunk_at_a_time(
     for _ in range(len(expected) // model.CHUNK + 2):
         view.tree.scrollToBottom()
         qtbot.wait(20)
-    shown = {model.node(model.index(r, 0, index)).record_id for r in range(model.rowCount(index))
-             if model.node(model.index(r, 0, index)).kind == "organisation"}
+    shown = {
+        model.node(model.index(r, 0, index)).record_id
+        for r in range(model.rowCount(index))
+        if model.node(model.index(r, 0, index)).kind == "organisation"
+    }
     assert shown == set(expected)
 
 

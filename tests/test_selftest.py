@@ -16,7 +16,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run_explorer(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "explorer", *args], cwd=ROOT, capture_output=True, text=True, timeout=300,
+        [sys.executable, "-m", "explorer", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={**os.environ, "QT_QPA_PLATFORM": "offscreen", **(env or {})},
     )
 
@@ -56,8 +60,9 @@ def test_a_broken_link_between_views_fails_the_self_test(qapp, monkeypatch, tmp_
     assert "PASS  search" in text  # the other checks still ran
 
 
-def test_a_database_that_cannot_open_fails_with_the_message_a_user_would_see(tmp_path: Path,
-                                                                              user_data_dir: Path) -> None:
+def test_a_database_that_cannot_open_fails_with_the_message_a_user_would_see(
+    tmp_path: Path, user_data_dir: Path
+) -> None:
     notes = tmp_path / "notes.txt"
     notes.write_text("meeting notes, not a database\n", encoding="utf-8")
     result = run_explorer("--self-test", env={"EXPLORER_DATABASE_URL": str(notes)})

@@ -50,8 +50,9 @@ def test_the_head_constant_is_alembics_head() -> None:
 
 def test_opening_a_current_database_loads_no_migration_or_exchange_code(demo_path: Path, user_data_dir: Path) -> None:
     env = dict(os.environ, EXPLORER_DATA_DIR=str(user_data_dir))
-    proc = subprocess.run([sys.executable, "-c", PROBE, str(demo_path)], capture_output=True, text=True, env=env,
-                          timeout=120, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, str(demo_path)], capture_output=True, text=True, env=env, timeout=120, cwd=ROOT
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["title"].startswith(demo_path.name)  # the window opened on that database
@@ -95,8 +96,9 @@ code = main(["--db", sys.argv[1]])
 print(json.dumps(dict(seen, code=code)))
 """
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    out = subprocess.run([sys.executable, "-c", script, str(demo_path)], capture_output=True, text=True,
-                         env=env, cwd=ROOT, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(demo_path)], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     seen = json.loads(out.stdout.strip().splitlines()[-1])
     assert seen["code"] == 0 and seen["windows"] >= 1
@@ -119,8 +121,14 @@ print(json.dumps({"code": code, "order": order}))
 """
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", EXPLORER_DATA_DIR=str(user_data_dir))
     shot = user_data_dir / "window.png"
-    out = subprocess.run([sys.executable, "-c", script, str(demo_path), str(shot)], capture_output=True, text=True,
-                         env=env, cwd=ROOT, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(demo_path), str(shot)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     seen = json.loads(out.stdout.strip().splitlines()[-1])
     assert seen["code"] == 0 and shot.stat().st_size > 0  # the window was drawn

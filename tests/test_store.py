@@ -365,11 +365,15 @@ def test_migrations_build_exactly_the_schema_the_models_describe(tmp_path: Path)
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'fresh.sqlite'}")
     with engine.begin() as conn:
         migrate.upgrade(conn)
-        context = MigrationContext.configure(conn, opts={
-            "compare_type": False,  # TEXT vs SQLModel's AutoString is the same column in SQLite
-            "include_object": lambda obj, name, type_, reflected, compare_to: not (
-                type_ == "table" and name is not None and name.startswith("search_index")),
-        })
+        context = MigrationContext.configure(
+            conn,
+            opts={
+                "compare_type": False,  # TEXT vs SQLModel's AutoString is the same column in SQLite
+                "include_object": lambda obj, name, type_, reflected, compare_to: (
+                    not (type_ == "table" and name is not None and name.startswith("search_index"))
+                ),
+            },
+        )
         diffs = compare_metadata(context, m.SQLModel.metadata)
     engine.dispose()
     assert diffs == []
@@ -425,7 +429,8 @@ def test_a_filter_scope_lists_what_the_per_row_queries_list(
         if dateless.active:
             expected_ids = store.timeline_ids(dateless)
             assert {k: v.tolist() for k, v in scope.timeline_ids.items()} == {
-                k: v.tolist() for k, v in expected_ids.items()}
+                k: v.tolist() for k, v in expected_ids.items()
+            }
 
 
 def test_the_tree_group_of_deals_without_an_organisation_sums_what_it_lists(store: Store) -> None:
@@ -456,8 +461,13 @@ def test_the_trees_remembered_answers_follow_every_kind_of_write(store: Store) -
     must not add up a million deals again); every write that can change them is seen."""
 
     def answers() -> tuple[dict[int, tuple[int, float]], dict[int, list[tuple[int, str, str, int, float]]]]:
-        listings = {sid: [(r.id, r.name, r.country, r.deal_count, round(r.total_usd, 2))
-                          for r in store.organisations_in_sector(sid)] for sid in sectors}
+        listings = {
+            sid: [
+                (r.id, r.name, r.country, r.deal_count, round(r.total_usd, 2))
+                for r in store.organisations_in_sector(sid)
+            ]
+            for sid in sectors
+        }
         return _sector_figures(store), listings
 
     def remembered_answers_are_current() -> bool:
@@ -474,8 +484,13 @@ def test_the_trees_remembered_answers_follow_every_kind_of_write(store: Store) -
     assert store.cached_sector_tree() is not None  # a rename leaves the totals as they were
     assert remembered_answers_are_current()
     assert any(r.name == org.name + " Holdings" for r in store.organisations_in_sector(sid))
-    record = next(store.get("deal", d.id) for s in sectors for o in store.organisations_in_sector(s)
-                  for d in store.deals_of_organisation(o.id, s) if store.get("deal", d.id).amount)
+    record = next(
+        store.get("deal", d.id)
+        for s in sectors
+        for o in store.organisations_in_sector(s)
+        for d in store.deals_of_organisation(o.id, s)
+        if store.get("deal", d.id).amount
+    )
     store.update("deal", record.id, {"amount": record.amount * 3}, expected_version=record.version)
     assert store.cached_sector_tree() is None
     assert remembered_answers_are_current()
@@ -495,9 +510,13 @@ def test_every_write_leaves_exactly_one_search_entry_per_record(store: Store) ->
 
     def entries(record_id: int) -> list[str]:
         with store.engine.connect() as conn:
-            return [t for (t,) in conn.execute(
-                sa.text("SELECT title FROM search_index WHERE record_type = 'organisation' AND record_id = :i"),
-                {"i": record_id})]
+            return [
+                t
+                for (t,) in conn.execute(
+                    sa.text("SELECT title FROM search_index WHERE record_type = 'organisation' AND record_id = :i"),
+                    {"i": record_id},
+                )
+            ]
 
     store.create("organisation", {"name": "Quillon Robotics", "kind": "company"})
     oid = next(h.record_id for h in store.search("Quillon"))
@@ -523,12 +542,22 @@ def test_explorer_migrate_upgrades_a_database_once(tmp_path: Path, user_data_dir
     path = tmp_path / "old.sqlite"
     make_old_database(path)
     env = dict(os.environ, EXPLORER_DATA_DIR=str(user_data_dir))
-    first = subprocess.run([sys.executable, "-m", "explorer", "migrate", "--db", str(path)],
-                           capture_output=True, text=True, timeout=120, env=env)
+    first = subprocess.run(
+        [sys.executable, "-m", "explorer", "migrate", "--db", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert first.returncode == 0, first.stderr
     assert f"from schema 0001 to {migrate.head_revision()}" in first.stdout
-    again = subprocess.run([sys.executable, "-m", "explorer", "migrate", "--db", str(path)],
-                           capture_output=True, text=True, timeout=120, env=env)
+    again = subprocess.run(
+        [sys.executable, "-m", "explorer", "migrate", "--db", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert again.returncode == 0 and "nothing to do" in again.stdout
     conn = sqlite3.connect(path)
     assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(migrate.head_revision(),)]

@@ -16,8 +16,18 @@ from explorer.store.queries import TIMELINE_TYPES
 N = 2000
 # Everything a record is, except what is fresh on every run (UUIDs and timestamps).
 RANDOM_COLUMNS = {"uuid", "created_at", "updated_at"}
-TABLES = ("sector", "organisation", "event", "pledge", "deal", "initiative", "target",
-          "dealorganisation", "eventparticipant", "citation")
+TABLES = (
+    "sector",
+    "organisation",
+    "event",
+    "pledge",
+    "deal",
+    "initiative",
+    "target",
+    "dealorganisation",
+    "eventparticipant",
+    "citation",
+)
 
 
 def _records(path: Path) -> dict[str, list[tuple[object, ...]]]:
@@ -53,7 +63,12 @@ def test_the_command_writes_a_database_the_app_opens(generated: tuple[Path, Path
         timeline = store.timeline()
         assert len(timeline) > N * 0.8  # every deal, event, pledge, initiative and target is dated
         assert {TIMELINE_TYPES[int(t)] for t in set(timeline.record_type.tolist())} == {
-            "deal", "event", "pledge", "initiative", "target"}
+            "deal",
+            "event",
+            "pledge",
+            "initiative",
+            "target",
+        }
         sectors = store.sector_tree()
         assert len(sectors) == 8 and sum(len(s.children) for s in sectors) == 32
         assert sum(s.deal_count for s in sectors) > 0
@@ -72,6 +87,7 @@ def test_the_same_seed_gives_the_same_records(generated: tuple[Path, Path, Path]
 def test_records_are_realistic(generated: tuple[Path, Path, Path]) -> None:
     con = sqlite3.connect(generated[0])
     try:
+
         def one(sql: str) -> int:
             return int(con.execute(sql).fetchone()[0])
 
@@ -88,8 +104,10 @@ def test_records_are_realistic(generated: tuple[Path, Path, Path]) -> None:
         assert one("SELECT count(*) FROM eventparticipant") > 0
         assert one("SELECT count(*) FROM deal WHERE pledge_id IS NOT NULL") > 0
         assert one("SELECT count(*) FROM deal WHERE event_id IS NOT NULL") > 0
-        records = sum(one(f"SELECT count(*) FROM {t}") for t in ("organisation", "event", "pledge", "deal",
-                                                                   "initiative", "target"))
+        records = sum(
+            one(f"SELECT count(*) FROM {t}")
+            for t in ("organisation", "event", "pledge", "deal", "initiative", "target")
+        )
         assert records == N
         cited = one("SELECT count(*) FROM citation")
         assert 0.25 * records < cited < 0.40 * records  # about one record in three
@@ -144,8 +162,13 @@ def test_it_runs_as_a_command_of_the_installed_package(tmp_path: Path) -> None:
     """`python -m explorer synth` (what the `explorer` script runs) reaches the generator, not a stub."""
     out = tmp_path / "taken.sqlite"
     out.write_bytes(b"")
-    proc = subprocess.run([sys.executable, "-m", "explorer", "synth", str(out), "--records", "50"],
-                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "explorer", "synth", str(out), "--records", "50"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 2
     assert "already exists" in proc.stderr and "Traceback" not in proc.stderr
 

@@ -22,7 +22,6 @@ def _day(text: str) -> int:
     return m.day_number(dt.date.fromisoformat(text))
 
 
-
 def _ref_titled(store, title: str) -> RecordRef:
     data = store.timeline()
     hits = [i for i, label in enumerate(data.label.tolist()) if label == title]
@@ -484,10 +483,12 @@ def test_editing_a_record_moves_and_renames_it_without_reading_the_timeline_agai
     real = store.timeline
     monkeypatch.setattr(store, "timeline", lambda *a, **k: reads.append(1) or real(*a, **k))
     record = store.get("pledge", earlier.record_id)
-    changes = store.update("pledge", earlier.record_id,
-                           {"title": "5 trillion yen pledge, renamed", "start_date": dt.date(2019, 3, 1),
-                            "date_precision": "month"},
-                           expected_version=record.version)
+    changes = store.update(
+        "pledge",
+        earlier.record_id,
+        {"title": "5 trillion yen pledge, renamed", "start_date": dt.date(2019, 3, 1), "date_precision": "month"},
+        expected_version=record.version,
+    )
     state.notify_changed(changes)
     assert reads == []  # patched in place
     g = view._index(earlier)
@@ -498,9 +499,16 @@ def test_editing_a_record_moves_and_renames_it_without_reading_the_timeline_agai
     assert pos is not None and view.tooltip_at(pos).split("\n")[0] == "5 trillion yen pledge, renamed"
 
     # a new record changes which rows there are: the timeline is read again
-    changes = store.create("pledge", {"title": "A new pledge", "start_date": dt.date(2024, 1, 1),
-                                      "date_precision": "year", "pledger_id": record.pledger_id,
-                                      "recipient_id": record.recipient_id})
+    changes = store.create(
+        "pledge",
+        {
+            "title": "A new pledge",
+            "start_date": dt.date(2024, 1, 1),
+            "date_precision": "year",
+            "pledger_id": record.pledger_id,
+            "recipient_id": record.recipient_id,
+        },
+    )
     state.notify_changed(changes)
     assert reads and RecordRef("pledge", changes.changes[0].record_id) in view.shown_refs()
 

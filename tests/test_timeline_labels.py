@@ -17,9 +17,11 @@ from explorer.store import open_store
 from explorer.views import timeline_items as ti
 from explorer.views.timeline import TimelineView
 
-AUTOMAKER = ("Automaker plant capacity in Gujarat", "Automaker plant capacity in Karnataka",
-             "Automaker plant capacity in Maharashtra")
-
+AUTOMAKER = (
+    "Automaker plant capacity in Gujarat",
+    "Automaker plant capacity in Karnataka",
+    "Automaker plant capacity in Maharashtra",
+)
 
 
 def _ref_titled(view, title: str) -> RecordRef:
@@ -102,8 +104,11 @@ def test_records_sharing_a_title_get_their_place_or_company(view, state, store):
     refs = [_ref_titled(view, title) for title in AUTOMAKER[:2]]
     for ref in refs:
         version = store.get(ref.record_type, ref.record_id).version
-        state.notify_changed(store.update(ref.record_type, ref.record_id, {"title": "Automaker plant capacity"},
-                                          expected_version=version))
+        state.notify_changed(
+            store.update(
+                ref.record_type, ref.record_id, {"title": "Automaker plant capacity"}, expected_version=version
+            )
+        )
     shown = [_shown_label(view, ref) for ref in refs]
     assert shown[0] != shown[1]
     assert "Gujarat" in shown[0] and "Karnataka" in shown[1]
@@ -115,8 +120,12 @@ def test_the_selected_item_is_always_named(qtbot, view, state, width):
     view.resize(width, 600)
     qtbot.waitUntil(lambda: abs(view._src.layout.width_px - view._plot_px()[0]) < 1)
     view.fit_all()
-    for title in ("10 trillion yen investment pledge (2025)", "Automaker plant capacity in Karnataka",
-                  "1st India–Japan Annual Summit", "Fujitsu hiring Indian engineers for Japan"):
+    for title in (
+        "10 trillion yen investment pledge (2025)",
+        "Automaker plant capacity in Karnataka",
+        "1st India–Japan Annual Summit",
+        "Fujitsu hiring Indian engineers for Japan",
+    ):
         ref = _ref_titled(view, title) if title in view._data.label.tolist() else None
         if ref is None:
             continue

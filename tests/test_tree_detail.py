@@ -65,8 +65,9 @@ def test_a_space_or_a_short_word_in_the_filter_box_leaves_the_tree_as_the_user_a
     qtbot.addWidget(view)
     qtbot.keyClicks(view.filter_edit, "steel")
     view.apply_pending_filter()
-    opened = [view.model.index(r, 0) for r in range(view.model.rowCount())
-              if view.tree.isExpanded(view.model.index(r, 0))]
+    opened = [
+        view.model.index(r, 0) for r in range(view.model.rowCount()) if view.tree.isExpanded(view.model.index(r, 0))
+    ]
     assert opened
     view.tree.collapse(opened[0])
     qtbot.keyClicks(view.filter_edit, " x")

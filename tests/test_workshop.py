@@ -26,8 +26,7 @@ def expected_step(store: Store, step) -> list[RecordRef]:
     return sorted(RecordRef(t, i) for t, i in store.ids_for_uuids(step.selection))
 
 
-def test_playing_the_demo_story_with_clicker_keys_drives_every_view(qtbot, window: MainWindow,
-                                                                    store: Store) -> None:
+def test_playing_the_demo_story_with_clicker_keys_drives_every_view(qtbot, window: MainWindow, store: Store) -> None:
     story_id = store.list_stories()[0][0]
     steps = store.story_steps(story_id)
     assert 9 <= len(steps) <= 12
@@ -53,8 +52,11 @@ def test_playing_the_demo_story_with_clicker_keys_drives_every_view(qtbot, windo
         assert f"Step {index + 1} of {len(steps)}" in window.workshop.overlay.counter.text()
         if step.filters.get("sectors"):
             assert window.state.filters.sector_ids
-            assert all(store.get(r.record_type, r.record_id).sector_id in window.state.filters.sector_ids
-                       for r in window.timeline.shown_refs() if r.record_type == "deal")
+            assert all(
+                store.get(r.record_type, r.record_id).sector_id in window.state.filters.sector_ids
+                for r in window.timeline.shown_refs()
+                if r.record_type == "deal"
+            )
         else:
             assert not window.state.filters.sector_ids
     qtbot.keyClick(window.timeline.plot, Qt.Key.Key_PageUp)
@@ -106,8 +108,9 @@ def test_editing_a_story_is_saved_and_undoable(qtbot, window: MainWindow, store:
     assert editor.captions() == [*before, "Property: a big bet on Indian offices and homes."]
 
 
-def test_story_pdf_has_one_page_per_step_with_its_caption(qtbot, window: MainWindow, store: Store,
-                                                          tmp_path: Path) -> None:
+def test_story_pdf_has_one_page_per_step_with_its_caption(
+    qtbot, window: MainWindow, store: Store, tmp_path: Path
+) -> None:
     from pypdf import PdfReader
 
     story_id = store.list_stories()[0][0]
@@ -204,8 +207,9 @@ def test_reset_demo_keeps_a_backup_and_shows_pristine_data(qtbot, user_data_dir:
     with fresh.read() as s:
         restored = s.exec(select(m.Deal).where(m.Deal.amount_usd == 4.76e9)).one()
     assert restored.notes != "Changed in the workshop."
-    assert "Workshop scribbles" not in {win.tree_view.model.node(win.tree_view.model.index(r, 0)).name
-                                        for r in range(win.tree_view.model.rowCount())}
+    assert "Workshop scribbles" not in {
+        win.tree_view.model.node(win.tree_view.model.index(r, 0)).name for r in range(win.tree_view.model.rowCount())
+    }
 
 
 def test_hand_outs_print_what_analysts_typed_as_text(window: MainWindow, store: Store) -> None:
@@ -215,8 +219,9 @@ def test_hand_outs_print_what_analysts_typed_as_text(window: MainWindow, store: 
 
     from explorer.views.exports import record_html
 
-    changes = store.create("organisation", {"name": "R&D <Labs> Pvt", "kind": "company",
-                                            "notes": "<b>not bold</b> & more"})
+    changes = store.create(
+        "organisation", {"name": "R&D <Labs> Pvt", "kind": "company", "notes": "<b>not bold</b> & more"}
+    )
     window.state.notify_changed(changes)
     ref = RecordRef("organisation", changes.changes[0].record_id)
     doc = QTextDocument()

@@ -23,8 +23,20 @@ if TYPE_CHECKING:  # the forms and their editors load on the first form opened, 
 
 log = logging.getLogger("explorer.edit")
 
-NEW_TYPES = ["deal", "pledge", "event", "organisation", "sector", "initiative", "target", "person", "place",
-             "source", "citation", "country"]
+NEW_TYPES = [
+    "deal",
+    "pledge",
+    "event",
+    "organisation",
+    "sector",
+    "initiative",
+    "target",
+    "person",
+    "place",
+    "source",
+    "citation",
+    "country",
+]
 
 
 class EditController(QObject):
@@ -62,8 +74,16 @@ class EditController(QObject):
         self._update_enabled()
 
     def actions(self) -> list[QAction | None]:
-        return [self.undo_action, self.redo_action, self.history_action, None, self.new_action, self.edit_action,
-                self.duplicate_action, self.delete_action]
+        return [
+            self.undo_action,
+            self.redo_action,
+            self.history_action,
+            None,
+            self.new_action,
+            self.edit_action,
+            self.duplicate_action,
+            self.delete_action,
+        ]
 
     def _update_enabled(self) -> None:
         ro = self.state.store.read_only
@@ -79,8 +99,9 @@ class EditController(QObject):
 
     # --- forms -----------------------------------------------------------------------
 
-    def open_form(self, record_type: str, record_id: int | None = None,
-                  initial: dict[str, Any] | None = None) -> RecordForm:
+    def open_form(
+        self, record_type: str, record_id: int | None = None, initial: dict[str, Any] | None = None
+    ) -> RecordForm:
         from explorer.forms.record_form import form_for
 
         form = form_for(self.state, self.ops, record_type, record_id, initial, self.window)
@@ -145,17 +166,24 @@ class EditController(QObject):
         kind = KIND_LABEL.get(ref.record_type, ref.record_type).lower()
         if confirm:
             if refs:
-                listed = "".join(f"<li>{KIND_LABEL.get(r.record_type, r.record_type)}: {r.label}</li>"
-                                 for r in refs[:12])
+                listed = "".join(
+                    f"<li>{KIND_LABEL.get(r.record_type, r.record_type)}: {r.label}</li>" for r in refs[:12]
+                )
                 more = f"<li>… and {len(refs) - 12} more</li>" if len(refs) > 12 else ""
-                text = (f"<p>{len(refs)} record(s) refer to the {kind} <b>{label}</b>:</p><ul>{listed}{more}</ul>"
-                        "<p>Delete it and remove those links (citations of it are deleted)? "
-                        "Undo (Ctrl+Z) puts everything back.</p>")
+                text = (
+                    f"<p>{len(refs)} record(s) refer to the {kind} <b>{label}</b>:</p><ul>{listed}{more}</ul>"
+                    "<p>Delete it and remove those links (citations of it are deleted)? "
+                    "Undo (Ctrl+Z) puts everything back.</p>"
+                )
             else:
                 text = f"<p>Delete the {kind} <b>{label}</b>? Undo (Ctrl+Z) puts it back.</p>"
-            answer = QMessageBox.question(self.window, f"Delete {kind}", text,
-                                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-                                          QMessageBox.StandardButton.Cancel)
+            answer = QMessageBox.question(
+                self.window,
+                f"Delete {kind}",
+                text,
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel,
+            )
             if answer != QMessageBox.StandardButton.Yes:
                 return False
         try:

@@ -39,7 +39,6 @@ if TYPE_CHECKING:
     from explorer.store import Store
 
 
-
 class FieldEditor(QWidget):
     """Signals:
     changed(): the value changed through the user or set_value.
@@ -115,8 +114,9 @@ class NotesEditor(FieldEditor):
 
 
 class ChoiceEditor(FieldEditor):
-    def __init__(self, spec: FieldSpec, parent: QWidget | None = None, choices: tuple[str, ...] | None = None,
-                 blank: bool = True) -> None:
+    def __init__(
+        self, spec: FieldSpec, parent: QWidget | None = None, choices: tuple[str, ...] | None = None, blank: bool = True
+    ) -> None:
         super().__init__(parent)
         self.combo = QComboBox(self)
         self.combo.setAccessibleName(spec.label)
@@ -646,9 +646,11 @@ class CitationsEditor(_LinkList):
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Source", "Section", "Note"])
         self.tree.setRootIsDecorated(False)
-        self.tree.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
-                                  | QAbstractItemView.EditTrigger.EditKeyPressed
-                                  | QAbstractItemView.EditTrigger.SelectedClicked)
+        self.tree.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+            | QAbstractItemView.EditTrigger.SelectedClicked
+        )
         super().__init__(label, source, self.tree, parent)
         self.picker.setPlaceholderText("Cite a source: type its title…")
         self.new_button = QPushButton("New Source…", self)
@@ -686,16 +688,22 @@ class CitationsEditor(_LinkList):
         self.changed.emit()
 
     def value(self) -> Any:
-        return [(int(i.data(0, Qt.ItemDataRole.UserRole)), i.text(1).strip() or None, i.text(2).strip() or None)
-                for i in self.items()]
+        return [
+            (int(i.data(0, Qt.ItemDataRole.UserRole)), i.text(1).strip() or None, i.text(2).strip() or None)
+            for i in self.items()
+        ]
 
     def set_value(self, value: Any) -> None:
         cites = [tuple(c) for c in (value or [])]
         labels = self.source.labels(sorted({int(c[0]) for c in cites}))
         self.tree.clear()
         for source_id, section, note in cites:
-            self.add_row(int(source_id), labels.get(int(source_id), f"#{source_id} (no longer exists)"),
-                         section or "", note or "")
+            self.add_row(
+                int(source_id),
+                labels.get(int(source_id), f"#{source_id} (no longer exists)"),
+                section or "",
+                note or "",
+            )
         self.changed.emit()
 
     def cite(self, source_id: int, section: str = "", note: str = "") -> None:

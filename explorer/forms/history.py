@@ -49,7 +49,8 @@ class EditHistoryDialog(QDialog):
             self.summary.setText("Nothing changed yet.")
         else:
             undone = count - index
-            self.summary.setText(f"{count} change{'s' * (count != 1)} in this window"
-                                 + (f", {undone} undone" if undone else "") + ".")
+            self.summary.setText(
+                f"{count} change{'s' * (count != 1)} in this window" + (f", {undone} undone" if undone else "") + "."
+            )
         self.undo_button.setEnabled(self.stack.canUndo())
         self.redo_button.setEnabled(self.stack.canRedo())

@@ -65,13 +65,27 @@ class CreateCommand(_StoreCommand):
         store = self.ops.state.store
         self.bundle = store.capture_delete(self.record_type, self.record_id)
         version = store.get(self.record_type, self.record_id).version
-        self._run(lambda: store.delete(self.record_type, self.record_id, expected_version=version,  # type: ignore[arg-type]
-                                       detach=True))
+        self._run(
+            lambda: store.delete(
+                self.record_type,
+                self.record_id,
+                expected_version=version,  # type: ignore[arg-type]
+                detach=True,
+            )
+        )
 
 
 class EditCommand(_StoreCommand):
-    def __init__(self, ops: Operations, record_type: str, record_id: int, old: dict[str, Any],
-                 new: dict[str, Any], expected_version: int, label: str) -> None:
+    def __init__(
+        self,
+        ops: Operations,
+        record_type: str,
+        record_id: int,
+        old: dict[str, Any],
+        new: dict[str, Any],
+        expected_version: int,
+        label: str,
+    ) -> None:
         fields = ", ".join(sorted(new)) if len(new) <= 3 else f"{len(new)} fields"
         super().__init__(ops, f"Edit {KIND_LABEL.get(record_type, record_type).lower()} “{label}” ({fields})")
         self.record_type, self.record_id = record_type, record_id
@@ -147,8 +161,15 @@ class Operations(QObject):
         assert command.record_id is not None
         return RecordRef(record_type, command.record_id)
 
-    def edit(self, record_type: str, record_id: int, old: dict[str, Any], new: dict[str, Any],
-             expected_version: int, label: str) -> None:
+    def edit(
+        self,
+        record_type: str,
+        record_id: int,
+        old: dict[str, Any],
+        new: dict[str, Any],
+        expected_version: int,
+        label: str,
+    ) -> None:
         if not new:
             return
         self._push(EditCommand(self, record_type, record_id, old, new, expected_version, label))

@@ -50,12 +50,12 @@ log = logging.getLogger("explorer.forms")
 CITED_IN_FORMS = tuple(t for t in CITEABLE if t != "source")
 
 
-
 class ConflictDialog(QDialog):
     """Shows the analyst's values beside the ones saved meanwhile, field by field, to choose."""
 
-    def __init__(self, conflict: ConflictError, mine: dict[str, Any], labels: dict[str, str],
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, conflict: ConflictError, mine: dict[str, Any], labels: dict[str, str], parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Changed by someone else")
         self.conflict = conflict
@@ -63,7 +63,9 @@ class ConflictDialog(QDialog):
         intro = QLabel(
             f"This record was saved by someone else after you opened it (version {conflict.expected_version} → "
             f"{conflict.current_version}). Nothing has been overwritten. Choose, for each field below, which "
-            "value to keep.", self)
+            "value to keep.",
+            self,
+        )
         intro.setWordWrap(True)
         body = QWidget(self)
         grid = QGridLayout(body)
@@ -131,8 +133,14 @@ class RecordForm(QDialog):
 
     record_type: ClassVar[str] = ""
 
-    def __init__(self, state: AppState, ops: Operations, record_id: int | None = None,
-                 initial: dict[str, Any] | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        state: AppState,
+        ops: Operations,
+        record_id: int | None = None,
+        initial: dict[str, Any] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.state, self.ops = state, ops
         self.record_id = record_id
@@ -174,18 +182,25 @@ class RecordForm(QDialog):
             if spec.name == "amount_usd" and "usd_rate" in {s.name for s in validation.FIELDS[self.record_type]}:
                 # Amount, currency and rate make the USD figure, unless the source states its own.
                 self.usd_stated = QCheckBox("As stated in the source (not computed from the rate)", body)
-                self.usd_stated.setToolTip("Keep the USD figure the source gives; otherwise it follows "
-                                           "the amount and the rate as you type")
+                self.usd_stated.setToolTip(
+                    "Keep the USD figure the source gives; otherwise it follows the amount and the rate as you type"
+                )
                 self.usd_note.setParent(body)
                 self.usd_note.setWordWrap(True)
                 self.form.addRow("", self.usd_stated)
                 self.form.addRow("", self.usd_note)
         if "participant_ids" in LINK_FIELDS.get(self.record_type, ()):
-            self._add("participant_ids", "Participants",
-                      MultiRefEditor("Participants", PickSource(state.store, "person"), body))
+            self._add(
+                "participant_ids",
+                "Participants",
+                MultiRefEditor("Participants", PickSource(state.store, "person"), body),
+            )
         if "organisations" in LINK_FIELDS.get(self.record_type, ()):
-            self._add("organisations", "Organisations",
-                      PartnersEditor("Organisations", PickSource(state.store, "organisation"), body))
+            self._add(
+                "organisations",
+                "Organisations",
+                PartnersEditor("Organisations", PickSource(state.store, "organisation"), body),
+            )
         if self.record_type in CITED_IN_FORMS:
             self.citations_editor = CitationsEditor("Sources", PickSource(state.store, "source"), body)
             self.citations_editor.new_source_requested.connect(self.new_source)
@@ -262,7 +277,8 @@ class RecordForm(QDialog):
         out = {k: v for k, v in cleaned.items() if self.opened.get(k) != v}
         for link in self._links:
             if link in values and [tuple(v) if isinstance(v, list) else v for v in values[link]] != [
-                    tuple(v) if isinstance(v, list) else v for v in self.opened.get(link, [])]:
+                tuple(v) if isinstance(v, list) else v for v in self.opened.get(link, [])
+            ]:
                 out[link] = values[link]
         return out
 
@@ -310,12 +326,18 @@ class RecordForm(QDialog):
         self._render_problems()
 
     def _render_problems(self) -> None:
-        lines = [f"<a href='{name}' style='color:#c0392b'><b>{esc(self.labels[name])}</b></a>: "
-                 f"{esc(text[len(self.labels[name]) + 1:])}" for name, text in self.field_errors.items()]
+        lines = [
+            f"<a href='{name}' style='color:#c0392b'><b>{esc(self.labels[name])}</b></a>: "
+            f"{esc(text[len(self.labels[name]) + 1 :])}"
+            for name, text in self.field_errors.items()
+        ]
         lines += [f"<span style='color:#c0392b'>{esc(text)}</span>" for text in self._general]
         if self.changed_elsewhere:
-            lines.insert(0, "<b>Someone else saved this record while you were editing it.</b> Save shows both "
-                            "versions, field by field, to choose what to keep.")
+            lines.insert(
+                0,
+                "<b>Someone else saved this record while you were editing it.</b> Save shows both "
+                "versions, field by field, to choose what to keep.",
+            )
         if lines:
             self.general_error.setText("<br>".join(lines))
         else:
@@ -343,8 +365,9 @@ class RecordForm(QDialog):
     def _init_money(self, values: dict[str, Any]) -> None:
         if self.usd_stated is None:
             return
-        stated = money.is_stated(values.get("amount"), values.get("currency"), values.get("usd_rate"),
-                                 values.get("amount_usd"))
+        stated = money.is_stated(
+            values.get("amount"), values.get("currency"), values.get("usd_rate"), values.get("amount_usd")
+        )
         self.usd_stated.setChecked(stated)
         self.usd_stated.setEnabled(not self.read_only)
         self.usd_stated.toggled.connect(lambda _on: self.follow_money())
@@ -360,19 +383,22 @@ class RecordForm(QDialog):
             return
         values = self.values()
         amount, currency, rate = values.get("amount"), values.get("currency"), values.get("usd_rate")
-        expected = money.computed_usd(amount if isinstance(amount, float) else None, currency,
-                                      rate if isinstance(rate, float) else None)
+        expected = money.computed_usd(
+            amount if isinstance(amount, float) else None, currency, rate if isinstance(rate, float) else None
+        )
         usd_editor = self.editors["amount_usd"]
         if self.usd_stated.isChecked():
             usd_editor.set_read_only(self.read_only)
-            self.usd_note.setText("" if expected is None else
-                                  f"Amount × rate would give {formatting.usd(expected)}.")
+            self.usd_note.setText("" if expected is None else f"Amount × rate would give {formatting.usd(expected)}.")
         else:
             usd_editor.set_read_only(True)
             if values.get("amount_usd") != expected:
                 usd_editor.set_value(expected)
-            self.usd_note.setText("Computed from the amount and the rate." if expected is not None else
-                                  "Give the rate (USD per unit) to compute the USD figure.")
+            self.usd_note.setText(
+                "Computed from the amount and the rate."
+                if expected is not None
+                else "Give the rate (USD per unit) to compute the USD figure."
+            )
 
     def _currency_changed(self) -> None:
         if self.values().get("currency") == "USD":
@@ -477,13 +503,35 @@ CitationForm = _form_class("citation", "CitationForm")
 StoryForm = _form_class("story", "StoryForm")
 StoryStepForm = _form_class("storystep", "StoryStepForm")
 
-FORMS: dict[str, type[RecordForm]] = {cls.record_type: cls for cls in (
-    EventForm, PledgeForm, DealForm, OrganisationForm, SectorForm, PersonForm, PlaceForm, CountryForm,
-    InitiativeForm, TargetForm, SourceForm, CitationForm, StoryForm, StoryStepForm)}
+FORMS: dict[str, type[RecordForm]] = {
+    cls.record_type: cls
+    for cls in (
+        EventForm,
+        PledgeForm,
+        DealForm,
+        OrganisationForm,
+        SectorForm,
+        PersonForm,
+        PlaceForm,
+        CountryForm,
+        InitiativeForm,
+        TargetForm,
+        SourceForm,
+        CitationForm,
+        StoryForm,
+        StoryStepForm,
+    )
+}
 
 
-def form_for(state: AppState, ops: Operations, record_type: str, record_id: int | None = None,
-             initial: dict[str, Any] | None = None, parent: QWidget | None = None) -> RecordForm:
+def form_for(
+    state: AppState,
+    ops: Operations,
+    record_type: str,
+    record_id: int | None = None,
+    initial: dict[str, Any] | None = None,
+    parent: QWidget | None = None,
+) -> RecordForm:
     return FORMS[record_type](state, ops, record_id, initial, parent)
 
 

@@ -29,8 +29,13 @@ from explorer.store import StoreError
 class StoryEditor(QDialog):
     """Every change is one undoable operation (or one macro for a move), saved at once."""
 
-    def __init__(self, state: AppState, ops: Operations, current_range: Callable[[], tuple[float, float]],
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        state: AppState,
+        ops: Operations,
+        current_range: Callable[[], tuple[float, float]],
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Edit stories")
         self.state, self.ops = state, ops
@@ -171,9 +176,12 @@ class StoryEditor(QDialog):
         country_uuids = [u for _t, u in self.state.store.uuids_for_ids([("country", i) for i in filters.country_ids])]
         position = max([s.position for s in self.step_data()], default=0) + 1
         values = {
-            "story_id": sid, "position": position, "caption": caption,
+            "story_id": sid,
+            "position": position,
+            "caption": caption,
             "selection": json.dumps([list(p) for p in selection]),
-            "start_day": float(start), "end_day": float(end),
+            "start_day": float(start),
+            "end_day": float(end),
             "filters": json.dumps({"sectors": sector_uuids, "countries": country_uuids, "text": filters.text}),
         }
         if self._run(lambda: self.ops.create("storystep", values, caption or f"step {position}")):
@@ -192,12 +200,21 @@ class StoryEditor(QDialog):
         stack = self.ops.undo_stack
         stack.beginMacro(f"Move step {row + 1} {'up' if delta < 0 else 'down'}")
         try:
-            ok = self._run(lambda: (
-                self.ops.edit("storystep", a.id, {"position": a.position}, {"position": pos_a}, a.version,
-                              a.caption[:30]),
-                self.ops.edit("storystep", b.id, {"position": b.position}, {"position": pos_b},
-                              self.state.store.get("storystep", b.id).version, b.caption[:30]),
-            ))
+            ok = self._run(
+                lambda: (
+                    self.ops.edit(
+                        "storystep", a.id, {"position": a.position}, {"position": pos_a}, a.version, a.caption[:30]
+                    ),
+                    self.ops.edit(
+                        "storystep",
+                        b.id,
+                        {"position": b.position},
+                        {"position": pos_b},
+                        self.state.store.get("storystep", b.id).version,
+                        b.caption[:30],
+                    ),
+                )
+            )
         finally:
             stack.endMacro()
         if ok:
@@ -224,6 +241,9 @@ class StoryEditor(QDialog):
         if 0 <= row < len(steps):
             step = steps[row]
             text = self.caption.toPlainText().strip()
-            if text != step.caption and self._run(lambda: self.ops.edit(
-                    "storystep", step.id, {"caption": step.caption}, {"caption": text}, step.version, text[:30])):
+            if text != step.caption and self._run(
+                lambda: self.ops.edit(
+                    "storystep", step.id, {"caption": step.caption}, {"caption": text}, step.version, text[:30]
+                )
+            ):
                 self.reload_steps()

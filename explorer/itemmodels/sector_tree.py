@@ -168,14 +168,24 @@ class SectorTreeModel(QAbstractItemModel):
             # Rows, not nodes: a node is made when its row is shown (thousands may never be).
             out: list[Any] = list(rows)
             if count:  # the group's deals are read when it is opened
-                group = self._new(kind=UNATTRIBUTED, record_id=node.record_id, name=UNATTRIBUTED_LABEL,
-                                  parent=node, deal_count=count, total_usd=total, sector_id=node.record_id)
+                group = self._new(
+                    kind=UNATTRIBUTED,
+                    record_id=node.record_id,
+                    name=UNATTRIBUTED_LABEL,
+                    parent=node,
+                    deal_count=count,
+                    total_usd=total,
+                    sector_id=node.record_id,
+                )
                 group.has_more = True
                 out.append(group)
             return out
         if node.kind == UNATTRIBUTED:
-            rows = (scope.unattributed_deals(node.record_id) if scope is not None
-                    else self._store.unattributed_deals(node.record_id, self._filters))
+            rows = (
+                scope.unattributed_deals(node.record_id)
+                if scope is not None
+                else self._store.unattributed_deals(node.record_id, self._filters)
+            )
             return [self._deal_node(r, node) for r in rows]
         if node.kind == "organisation":
             if scope is not None:
@@ -201,8 +211,15 @@ class SectorTreeModel(QAbstractItemModel):
             self._insert(node, new)
 
     def _deal_node(self, row: Any, parent: Node) -> Node:
-        return self._new(kind="deal", record_id=row.id, name=row.title, parent=parent, country=row.country,
-                         total_usd=row.amount_usd, sector_id=parent.sector_id)
+        return self._new(
+            kind="deal",
+            record_id=row.id,
+            name=row.title,
+            parent=parent,
+            country=row.country,
+            total_usd=row.amount_usd,
+            sector_id=parent.sector_id,
+        )
 
     CHUNK = 100  # rows shown at a time by a big parent (two screens or so; more scroll in)
 
@@ -244,9 +261,16 @@ class SectorTreeModel(QAbstractItemModel):
     def _organisation_node(self, item: Any, parent: Node) -> Node:
         if isinstance(item, Node):
             return item
-        return self._new(kind="organisation", record_id=item.id, name=item.name, parent=parent,
-                         country=item.country, deal_count=item.deal_count, total_usd=item.total_usd,
-                         sector_id=parent.record_id)
+        return self._new(
+            kind="organisation",
+            record_id=item.id,
+            name=item.name,
+            parent=parent,
+            country=item.country,
+            deal_count=item.deal_count,
+            total_usd=item.total_usd,
+            sector_id=parent.record_id,
+        )
 
     def _show_pending(self, node: Node, count: int | None) -> None:
         new, node.pending = (node.pending, []) if count is None else (node.pending[:count], node.pending[count:])
@@ -465,9 +489,14 @@ class SectorTreeModel(QAbstractItemModel):
         found = self._by_parent.get((parent.key, kind, record_id))
         if (found is None or found.row < 0) and parent.pending:
             # not shown yet: show the chunks up to it
-            position = next((k for k, item in enumerate(parent.pending)
-                             if (getattr(item, "id", None) == record_id and not isinstance(item, Node))
-                             or item is found), None)
+            position = next(
+                (
+                    k
+                    for k, item in enumerate(parent.pending)
+                    if (getattr(item, "id", None) == record_id and not isinstance(item, Node)) or item is found
+                ),
+                None,
+            )
             if position is not None:
                 self._show_pending(parent, position + 1)
                 found = self._by_parent.get((parent.key, kind, record_id))
@@ -526,8 +555,11 @@ class SectorTreeModel(QAbstractItemModel):
             sector = self._sector_path(sector_id) if sector_id is not None else None
             if sector is not None:
                 self.ensure_fetched(sector)
-                groups = [self._find(sector, "organisation", o) for o in org_ids] if org_ids else [
-                    self._find(sector, UNATTRIBUTED, sector.record_id)]
+                groups = (
+                    [self._find(sector, "organisation", o) for o in org_ids]
+                    if org_ids
+                    else [self._find(sector, UNATTRIBUTED, sector.record_id)]
+                )
                 for group in groups:
                     if group is None:
                         continue

@@ -77,7 +77,8 @@ def _translate_operational(exc: sa.exc.OperationalError) -> StoreError:
 
 def _unavailable(exc: sa.exc.SQLAlchemyError) -> StoreError:
     return DatabaseUnavailableError(
-        "The database cannot be read just now; what is on screen may be out of date.", detail=str(exc))
+        "The database cannot be read just now; what is on screen may be out of date.", detail=str(exc)
+    )
 
 
 class Store:
@@ -92,8 +93,9 @@ class Store:
         self.read_only_reason = opened.read_only_reason
         # Who the history names: given by the app (the analyst's name), else the database role
         # on a team server, else the login name.
-        self.user = user or (None if self.path is not None else sa.engine.make_url(self.url).username) \
-            or writes.os_user()
+        self.user = (
+            user or (None if self.path is not None else sa.engine.make_url(self.url).username) or writes.os_user()
+        )
         if not self.read_only:
             self._refresh_search_index_if_stale()
 
@@ -125,8 +127,9 @@ class Store:
             ) from exc
         except sa.exc.ProgrammingError as exc:
             if "permission denied" in str(exc.orig).lower() or "read-only transaction" in str(exc.orig).lower():
-                raise ReadOnlyError("Your database role may not change this database; nothing was saved.",
-                                    detail=str(exc.orig)) from exc
+                raise ReadOnlyError(
+                    "Your database role may not change this database; nothing was saved.", detail=str(exc.orig)
+                ) from exc
             raise
 
     def close(self) -> None:
@@ -255,8 +258,11 @@ class Store:
                 return queries.organisations_in_sector(conn, sector_id, filters)
             # A big sector's rows take a third of a second at a million deals, and the tree asks
             # again whenever it reloads (filters cleared, selection revealed): kept like the totals.
-            return list(self._unchanged(conn, ("organisations", sector_id),
-                                        lambda: queries.organisations_in_sector(conn, sector_id, None)))
+            return list(
+                self._unchanged(
+                    conn, ("organisations", sector_id), lambda: queries.organisations_in_sector(conn, sector_id, None)
+                )
+            )
 
     def _unchanged(self, conn: sa.Connection, key: Any, compute: Callable[[], Any]) -> Any:
         """``compute()``, remembered until the change log says a write (from any process) may
@@ -287,8 +293,9 @@ class Store:
         try:
             with self.engine.connect() as conn:
                 rows = conn.execute(
-                    sa.text("SELECT id, action, record_type, record_id FROM changelog WHERE id > :s "
-                            "ORDER BY id LIMIT :n"),
+                    sa.text(
+                        "SELECT id, action, record_type, record_id FROM changelog WHERE id > :s ORDER BY id LIMIT :n"
+                    ),
                     {"s": stamp, "n": self.CHANGES_LOOKED_AT + 1},
                 ).all()
         except sa.exc.SQLAlchemyError as exc:
@@ -319,8 +326,9 @@ class Store:
         ).all()
         if len(rows) > self.CHANGES_LOOKED_AT:
             return {}
-        kept = {key: value for key, value in values.items()
-                if value is not None and all(_keeps(key, *row) for row in rows)}
+        kept = {
+            key: value for key, value in values.items() if value is not None and all(_keeps(key, *row) for row in rows)
+        }
         # Listings showing an organisation whose name or country changed get its new ones
         # (reading a big sector's listing again takes a third of a second at a million deals).
         edited = sorted({row[2] for row in rows if row[1] == "organisation"})
@@ -328,8 +336,12 @@ class Store:
         if edited and listings:
             now = queries.organisation_names(conn, edited)
             for key in listings:
-                rows_now = [replace(r, name=now[r.id][0], country=now[r.id][1])
-                            if r.id in now and now[r.id] != (r.name, r.country) else r for r in kept[key]]
+                rows_now = [
+                    replace(r, name=now[r.id][0], country=now[r.id][1])
+                    if r.id in now and now[r.id] != (r.name, r.country)
+                    else r
+                    for r in kept[key]
+                ]
                 if any(new is not old for new, old in zip(rows_now, kept[key], strict=True)):
                     kept[key] = queries.in_tree_order(rows_now)
         return kept
@@ -350,8 +362,9 @@ class Store:
         with self.engine.connect() as conn:
             if filters is not None and filters.active:
                 return queries.unattributed_summary(conn, sector_id, filters)
-            return self._unchanged(conn, ("unattributed", sector_id),
-                                   lambda: queries.unattributed_summary(conn, sector_id, None))
+            return self._unchanged(
+                conn, ("unattributed", sector_id), lambda: queries.unattributed_summary(conn, sector_id, None)
+            )
 
     def deal_placement(self, deal_id: int) -> tuple[int | None, list[int]]:
         with self.engine.connect() as conn:
@@ -442,7 +455,12 @@ class Store:
         def attempt() -> ChangeSet:
             with self.write() as session:
                 return writes.update(
-                    session, record_type, record_id, values, expected_version=expected_version, user=self.user,
+                    session,
+                    record_type,
+                    record_id,
+                    values,
+                    expected_version=expected_version,
+                    user=self.user,
                     base=base,
                 )
 
@@ -620,8 +638,9 @@ def ensure_demo_copy() -> Path:
 
 
 # Record types whose writes never change the sector tree's totals or listings.
-_TREE_UNTOUCHED = frozenset({"event", "pledge", "initiative", "target", "person", "place", "source",
-                             "citation", "story", "storystep"})
+_TREE_UNTOUCHED = frozenset(
+    {"event", "pledge", "initiative", "target", "person", "place", "source", "citation", "story", "storystep"}
+)
 
 
 def _keeps(key: tuple[Any, ...], action: str, record_type: str, _record_id: int, field: str | None) -> bool:

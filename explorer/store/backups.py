@@ -93,11 +93,14 @@ def restore_backup(backup: Path, database: Path, folder: Path | None = None) -> 
         finally:
             dest.close()
     except sqlite3.Error as exc:
-        raise StoreError(f"The backup could not be restored ({exc}). The database was not changed.",
-                         detail=str(exc)) from exc
+        raise StoreError(
+            f"The backup could not be restored ({exc}). The database was not changed.", detail=str(exc)
+        ) from exc
     finally:
         src.close()
     if rows != [("ok",)]:
-        raise StoreError("The restored database failed its integrity check; restore the backup made just before "
-                         f"({safety.name if safety else 'none'}).")
+        raise StoreError(
+            "The restored database failed its integrity check; restore the backup made just before "
+            f"({safety.name if safety else 'none'})."
+        )
     return safety or backup

@@ -51,9 +51,7 @@ def create_many(session: Session, record_type: str, rows: Iterable[dict[str, Any
         if field.default is not None and not callable(field.default) and field.default is not PydanticUndefined
     }
     title_col, extra_cols = search.INDEXED.get(record_type, ("", ()))
-    index_sql = sa.text(
-        "INSERT INTO search_index (record_type, record_id, title, body) VALUES (:t, :i, :title, :body)"
-    )
+    index_sql = sa.text("INSERT INTO search_index (record_type, record_id, title, body) VALUES (:t, :i, :title, :body)")
     for chunk in _chunks(rows):
         values: list[dict[str, Any]] = []
         for raw in chunk:

@@ -314,8 +314,9 @@ def _server_error(url: str, exc: sa.exc.DBAPIError) -> StoreError:
     if "password" in text.lower() or "authentication" in text.lower():
         return StoreError(f"The database server at {where} refused the user name or password.", detail=text)
     if "does not exist" in text.lower():
-        return DatabaseMissingError(f"The database at {where} does not exist. Ask your administrator to create it.",
-                                    detail=text)
+        return DatabaseMissingError(
+            f"The database at {where} does not exist. Ask your administrator to create it.", detail=text
+        )
     return StoreError(
         f"Could not connect to the database server at {where}. Check the address and that the server is "
         "running; nothing was changed.",
@@ -357,7 +358,8 @@ def _open_server(url: str, *, read_only: bool) -> OpenResult:
                 if read_only:
                     raise ReadOnlyError(
                         "The database needs upgrading to this version's schema, which this connection "
-                        "may not do. Ask the database's administrator to run: explorer migrate --db URL")
+                        "may not do. Ask the database's administrator to run: explorer migrate --db URL"
+                    )
                 if current is None and _has_foreign_tables(conn):
                     raise NotADatabaseError(
                         f"The database at {parsed.render_as_string()} holds tables that are not Partnership "
@@ -384,14 +386,20 @@ def _open_server(url: str, *, read_only: bool) -> OpenResult:
 
 def _role_cannot_write(conn: sa.Connection) -> str:
     """Why this role may only read (no INSERT/UPDATE on the record tables), or ""."""
-    row = conn.execute(sa.text(
-        "SELECT current_user, "
-        "has_table_privilege(current_user, 'deal', 'INSERT') AND has_table_privilege(current_user, 'deal', 'UPDATE') "
-        "AND has_table_privilege(current_user, 'changelog', 'INSERT')")).one()
+    row = conn.execute(
+        sa.text(
+            "SELECT current_user, "
+            "has_table_privilege(current_user, 'deal', 'INSERT') "
+            "AND has_table_privilege(current_user, 'deal', 'UPDATE') "
+            "AND has_table_privilege(current_user, 'changelog', 'INSERT')"
+        )
+    ).one()
     if row[1]:
         return ""
-    return (f"your database role “{row[0]}” may read this team database but not change it "
-            "(ask its administrator for write access).")
+    return (
+        f"your database role “{row[0]}” may read this team database but not change it "
+        "(ask its administrator for write access)."
+    )
 
 
 def _has_foreign_tables(conn: sa.Connection) -> bool:

@@ -293,8 +293,7 @@ def load_stories(session: Session, data: dict[str, Any], ids: dict[tuple[str, st
         return record.uuid
 
     for story in data.get("stories") or []:
-        change = writes.create(session, "story", {"title": story["title"], "notes": story.get("notes")},
-                               user=DEMO_USER)
+        change = writes.create(session, "story", {"title": story["title"], "notes": story.get("notes")}, user=DEMO_USER)
         story_id = change.changes[-1].record_id
         for position, step in enumerate(story["steps"], start=1):
             selection = [[t, uuid_of(t, k)] for item in step.get("select") or [] for t, k in item.items()]
@@ -305,8 +304,17 @@ def load_stories(session: Session, data: dict[str, Any], ids: dict[tuple[str, st
                 "text": filters_in.get("text", ""),
             }
             start, end = (step.get("range") or [None, None])[:2]
-            writes.create(session, "storystep", {
-                "story_id": story_id, "position": position, "caption": step["caption"],
-                "selection": json.dumps(selection), "start_day": _day(start), "end_day": _day(end),
-                "filters": json.dumps(filters),
-            }, user=DEMO_USER)
+            writes.create(
+                session,
+                "storystep",
+                {
+                    "story_id": story_id,
+                    "position": position,
+                    "caption": step["caption"],
+                    "selection": json.dumps(selection),
+                    "start_day": _day(start),
+                    "end_day": _day(end),
+                    "filters": json.dumps(filters),
+                },
+                user=DEMO_USER,
+            )

@@ -145,8 +145,9 @@ def export_rows(session: Session, selection: Iterable[tuple[str, int]] | None = 
                 row["participants"] = sorted(participants.get(record["id"], []))
             elif rt == "deal":
                 row["organisations"] = sorted(organisations.get(record["id"], []))
-            row.update(version=record["version"], created_at=_iso(record["created_at"]),
-                       updated_at=_iso(record["updated_at"]))
+            row.update(
+                version=record["version"], created_at=_iso(record["created_at"]), updated_at=_iso(record["updated_at"])
+            )
             rows.append(row)
         out[rt] = rows
     if selection is not None:
@@ -328,8 +329,10 @@ class ImportReport:
             lines = [f"{total} row(s) checked; no problems."]
             for rt in TYPE_ORDER:
                 if rt in self.new or rt in self.updated:
-                    lines.append(f"  {rt}: {self.new.get(rt, 0)} new, {self.updated.get(rt, 0)} updated, "
-                                 f"{self.unchanged.get(rt, 0)} unchanged")
+                    lines.append(
+                        f"  {rt}: {self.new.get(rt, 0)} new, {self.updated.get(rt, 0)} updated, "
+                        f"{self.unchanged.get(rt, 0)} unchanged"
+                    )
             return "\n".join(lines)
         lines = [f"Nothing was imported: {len(self.problems) + self.more_problems} problem(s) found."]
         lines += [f"  {p}" for p in self.problems]
@@ -389,17 +392,37 @@ def _read_csv(path: Path, report: ImportReport) -> Iterator[RawRow]:
                 if not any(c.strip() for c in cells):
                     continue  # Excel leaves blank lines at the end
                 if len(cells) != len(header):
-                    report.add(Problem(where, row_number, "", f"has {len(cells)} values but the header has "
-                                                              f"{len(header)}; the file may be cut short, or a "
-                                                              "value with a comma is not in quotes."))
+                    report.add(
+                        Problem(
+                            where,
+                            row_number,
+                            "",
+                            f"has {len(cells)} values but the header has "
+                            f"{len(header)}; the file may be cut short, or a "
+                            "value with a comma is not in quotes.",
+                        )
+                    )
                     continue
                 yield RawRow(record_type, where, row_number, dict(zip(header, cells, strict=True)), True)
         except UnicodeDecodeError as exc:
-            report.add(Problem(where, row_number + 1, "", f"is not UTF-8 text (byte 0x{exc.object[exc.start]:02x}). "
-                                                          "Save the file as “CSV UTF-8” and import it again."))
+            report.add(
+                Problem(
+                    where,
+                    row_number + 1,
+                    "",
+                    f"is not UTF-8 text (byte 0x{exc.object[exc.start]:02x}). "
+                    "Save the file as “CSV UTF-8” and import it again.",
+                )
+            )
         except csv.Error as exc:
-            report.add(Problem(where, max(row_number, 1) + 1, "", f"cannot be read as CSV ({exc}); the file may be "
-                                                                  "cut short or damaged."))
+            report.add(
+                Problem(
+                    where,
+                    max(row_number, 1) + 1,
+                    "",
+                    f"cannot be read as CSV ({exc}); the file may be cut short or damaged.",
+                )
+            )
 
 
 def _header_ok(record_type: str, header: list[str], where: str, report: ImportReport) -> bool:
@@ -426,16 +449,23 @@ def _read_json(path: Path, report: ImportReport) -> Iterator[RawRow]:
     try:
         document = json.loads(path.read_bytes().decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
-        report.add(Problem(where, None, "", f"is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
-                                            f"{exc.start})."))
+        report.add(
+            Problem(where, None, "", f"is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}).")
+        )
         return
     except json.JSONDecodeError as exc:
-        report.add(Problem(where, exc.lineno, "", f"is not valid JSON ({exc.msg} at line {exc.lineno}, column "
-                                                  f"{exc.colno}); the file may be cut short."))
+        report.add(
+            Problem(
+                where,
+                exc.lineno,
+                "",
+                f"is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}); the file may be cut short.",
+            )
+        )
         return
     records = document.get("records") if isinstance(document, dict) else None
     if not isinstance(records, dict) or (document.get("format") not in (None, FORMAT_NAME)):
-        report.add(Problem(where, None, "", "is not a Partnership Explorer export (no \"records\" object)."))
+        report.add(Problem(where, None, "", 'is not a Partnership Explorer export (no "records" object).'))
         return
     if int(document.get("format_version") or 1) > FORMAT_VERSION:
         report.add(Problem(where, None, "", "was written by a newer version of Partnership Explorer."))
@@ -517,8 +547,12 @@ def parse_row(raw: RawRow, report: ImportReport) -> ParsedRow | None:
 
     uid = _as_uuid(values.get("uuid"))
     if uid is None:
-        bad("uuid", "must be a UUID like 0b6c1e9e-1c1b-4a43-9f0e-2d1f3c4b5a69." if not _blank(values.get("uuid"))
-            else "is required (every record carries its UUID).")
+        bad(
+            "uuid",
+            "must be a UUID like 0b6c1e9e-1c1b-4a43-9f0e-2d1f3c4b5a69."
+            if not _blank(values.get("uuid"))
+            else "is required (every record carries its UUID).",
+        )
     plain: dict[str, Any] = {}
     refs: dict[str, str] = {}
     for fs in validation.FIELDS[rt]:
@@ -601,8 +635,11 @@ class _Checker:
         if uid is not None:
             if uid in self.seen:
                 where, row = self.seen[uid]
-                self.report.add(Problem(raw.where, raw.row, "uuid", f"is also used by {where} row {row}; "
-                                                                    "each record must appear once."))
+                self.report.add(
+                    Problem(
+                        raw.where, raw.row, "uuid", f"is also used by {where} row {row}; each record must appear once."
+                    )
+                )
             else:
                 self.seen[uid] = (raw.where, raw.row)
             self.in_file[raw.record_type].add(uid)
@@ -611,8 +648,14 @@ class _Checker:
             key = (raw.record_type, str(rid).strip())
             if key in self.ids:
                 where, row = self.ids[key]
-                self.report.add(Problem(raw.where, raw.row, "id", f"{rid} is also used by {where} row {row} "
-                                                                f"(leave id blank for a new record)."))
+                self.report.add(
+                    Problem(
+                        raw.where,
+                        raw.row,
+                        "id",
+                        f"{rid} is also used by {where} row {row} (leave id blank for a new record).",
+                    )
+                )
             else:
                 self.ids[key] = (raw.where, raw.row)
         if parsed is None:
@@ -622,24 +665,50 @@ class _Checker:
             key2 = (parsed.record_type, str(parsed.values[unique]))
             if key2 in self.names and self.names[key2][0] != parsed.uuid:
                 _u, where, row = self.names[key2]
-                self.report.add(Problem(raw.where, raw.row, unique,
-                                        f"{parsed.values[unique]!r} is also used by {where} row {row}."))
+                self.report.add(
+                    Problem(raw.where, raw.row, unique, f"{parsed.values[unique]!r} is also used by {where} row {row}.")
+                )
             else:
                 self.names[key2] = (parsed.uuid, raw.where, raw.row)
         targets = _targets(parsed.record_type)
         for name, ref in parsed.refs.items():
             column = ref_column(name)
             target = targets[column] or str(parsed.values.get("record_type"))
-            self.pending.append((target, ref, Problem(raw.where, raw.row, column,
-                                                      f"points at a {target} ({ref}) that is neither in the "
-                                                      "file nor in the database.")))
+            self.pending.append(
+                (
+                    target,
+                    ref,
+                    Problem(
+                        raw.where,
+                        raw.row,
+                        column,
+                        f"points at a {target} ({ref}) that is neither in the file nor in the database.",
+                    ),
+                )
+            )
         for ref in parsed.participants or []:
-            self.pending.append(("person", ref, Problem(raw.where, raw.row, "participants",
-                                                        f"person {ref} is neither in the file nor in the database.")))
+            self.pending.append(
+                (
+                    "person",
+                    ref,
+                    Problem(
+                        raw.where, raw.row, "participants", f"person {ref} is neither in the file nor in the database."
+                    ),
+                )
+            )
         for ref, _role in parsed.organisations or []:
-            self.pending.append(("organisation", ref, Problem(raw.where, raw.row, "organisations",
-                                                              f"organisation {ref} is neither in the file nor in "
-                                                              "the database.")))
+            self.pending.append(
+                (
+                    "organisation",
+                    ref,
+                    Problem(
+                        raw.where,
+                        raw.row,
+                        "organisations",
+                        f"organisation {ref} is neither in the file nor in the database.",
+                    ),
+                )
+            )
 
     def finish(self) -> None:
         wanted: dict[str, set[str]] = defaultdict(set)
@@ -663,8 +732,14 @@ class _Checker:
                 owners = dict(self.session.exec(query).all())
                 for value, uid, where, row in chunk:
                     if value in owners and owners[value] != uid:
-                        self.report.add(Problem(where, row, validation.UNIQUE_FIELDS[rt],
-                                                f"{value!r} is already the name of another {rt} in the database."))
+                        self.report.add(
+                            Problem(
+                                where,
+                                row,
+                                validation.UNIQUE_FIELDS[rt],
+                                f"{value!r} is already the name of another {rt} in the database.",
+                            )
+                        )
 
 
 def uuids_in_database(session: Session, record_type: str, candidates: Iterable[str]) -> set[str]:
@@ -722,8 +797,18 @@ def _ordered(rows: list[ParsedRow]) -> list[ParsedRow]:
         ready = [r for r in pending if r not in rest] if len(rest) < len(pending) else []
         if not ready:
             first = rest[0]
-            raise ImportFailedError(ImportReport([Problem(first.where, first.row, ref_column(column),
-                                                          "is part of a loop of records pointing at each other.")]))
+            raise ImportFailedError(
+                ImportReport(
+                    [
+                        Problem(
+                            first.where,
+                            first.row,
+                            ref_column(column),
+                            "is part of a loop of records pointing at each other.",
+                        )
+                    ]
+                )
+            )
         out += ready
         done.update(r.uuid for r in ready)
         pending = rest
@@ -748,8 +833,9 @@ def apply(session: Session, sources: list[Path], *, user: str) -> ImportResult:
     return apply_rows(session, read_sources(sources, report), user=user, report=report)
 
 
-def apply_rows(session: Session, raws: Iterable[RawRow], *, user: str,
-               report: ImportReport | None = None) -> ImportResult:
+def apply_rows(
+    session: Session, raws: Iterable[RawRow], *, user: str, report: ImportReport | None = None
+) -> ImportResult:
     report = report or ImportReport()
     parsed: dict[str, list[ParsedRow]] = defaultdict(list)
     for raw in raws:
@@ -767,8 +853,11 @@ def apply_rows(session: Session, raws: Iterable[RawRow], *, user: str,
             cls = m.RECORD_TYPES[record_type]
             found = session.exec(select(cls.id).where(cls.uuid == ref)).first()
             if found is None:
-                raise ImportFailedError(ImportReport([Problem(row.where, row.row, column,
-                                                              f"points at a {record_type} that does not exist.")]))
+                raise ImportFailedError(
+                    ImportReport(
+                        [Problem(row.where, row.row, column, f"points at a {record_type} that does not exist.")]
+                    )
+                )
             ids[(record_type, ref)] = int(found)
         return ids[(record_type, ref)]
 
@@ -782,8 +871,9 @@ def apply_rows(session: Session, raws: Iterable[RawRow], *, user: str,
             if row.participants is not None:
                 values["participant_ids"] = [resolve("person", p, row, "participants") for p in row.participants]
             if row.organisations is not None:
-                values["organisations"] = [(resolve("organisation", o, row, "organisations"), role)
-                                           for o, role in row.organisations]
+                values["organisations"] = [
+                    (resolve("organisation", o, row, "organisations"), role) for o, role in row.organisations
+                ]
             cls = m.RECORD_TYPES[rt]
             existing = session.exec(select(cls).where(cls.uuid == row.uuid)).first()
             try:
@@ -795,8 +885,7 @@ def apply_rows(session: Session, raws: Iterable[RawRow], *, user: str,
                 else:
                     record_id = int(existing.id)  # type: ignore[arg-type]
                     before = writes.snapshot(session, rt, existing)
-                    change = writes.update(session, rt, record_id, values, expected_version=existing.version,
-                                           user=user)
+                    change = writes.update(session, rt, record_id, values, expected_version=existing.version, user=user)
                     if change:
                         result.updated.append((rt, record_id, {k: before[k] for k in values if k in before}))
                         report.updated[rt] = report.updated.get(rt, 0) + 1
@@ -804,8 +893,11 @@ def apply_rows(session: Session, raws: Iterable[RawRow], *, user: str,
                         report.unchanged[rt] = report.unchanged.get(rt, 0) + 1
             except ValidationError as exc:
                 labels = _labels(rt)
-                raise ImportFailedError(ImportReport([Problem(row.where, row.row, labels.get(p.field, p.field),
-                                                              p.message) for p in exc.problems])) from exc
+                raise ImportFailedError(
+                    ImportReport(
+                        [Problem(row.where, row.row, labels.get(p.field, p.field), p.message) for p in exc.problems]
+                    )
+                ) from exc
             ids[(rt, row.uuid)] = record_id
             result.changes.changes += change.changes
     session.flush()
@@ -824,12 +916,14 @@ def undo(session: Session, result: ImportResult, *, user: str) -> writes.ChangeS
     """
     changes = writes.ChangeSet()
     for rt, record_id, old in reversed(result.updated):
-        changes.changes += writes.update(session, rt, record_id, old,
-                                         expected_version=result.versions[(rt, record_id)], user=user).changes
+        changes.changes += writes.update(
+            session, rt, record_id, old, expected_version=result.versions[(rt, record_id)], user=user
+        ).changes
     for rt, record_id in reversed(result.created):
         record = session.get(m.RECORD_TYPES[rt], record_id)
         if record is None:
             continue  # went with its parent (a citation or story step)
-        changes.changes += writes.delete(session, rt, record_id, expected_version=result.versions[(rt, record_id)],
-                                         user=user).changes
+        changes.changes += writes.delete(
+            session, rt, record_id, expected_version=result.versions[(rt, record_id)], user=user
+        ).changes
     return changes

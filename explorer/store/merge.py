@@ -229,8 +229,9 @@ def plan(session: Session, other: Path) -> MergePlan:
                 key = (uid, _log_field(rt, column))
                 a, b = my_log.get(key, []), their_log.get(key, [])
                 result.their_extra[key] = _extra(b, a)
-                change = FieldChange(rt, uid, _label(rt, mine_row), column, mine_row.get(column),
-                                     theirs_row.get(column))
+                change = FieldChange(
+                    rt, uid, _label(rt, mine_row), column, mine_row.get(column), theirs_row.get(column)
+                )
                 mine_changed, theirs_changed = bool(_extra(a, b)), bool(result.their_extra[key])
                 if theirs_changed and not mine_changed:
                     result.take_theirs.append(change)
@@ -239,15 +240,23 @@ def plan(session: Session, other: Path) -> MergePlan:
                 else:
                     result.conflicts.append(change)
     # New records are checked like an import before anything is written.
-    raws = [exchange.RawRow(rt, f"{other.name} ▸ {rt}", n, row, False)
-            for rt in exchange.TYPE_ORDER for n, row in enumerate(result.new_records.get(rt, []), start=1)]
+    raws = [
+        exchange.RawRow(rt, f"{other.name} ▸ {rt}", n, row, False)
+        for rt in exchange.TYPE_ORDER
+        for n, row in enumerate(result.new_records.get(rt, []), start=1)
+    ]
     report = exchange.check_rows(session, raws)
     result.problems = list(report.problems)
     return result
 
 
-def _model_values(session: Session, record_type: str, changes: list[FieldChange], choices: dict[tuple[str, str], str],
-                  ids: dict[tuple[str, str], int]) -> dict[str, Any]:
+def _model_values(
+    session: Session,
+    record_type: str,
+    changes: list[FieldChange],
+    choices: dict[tuple[str, str], str],
+    ids: dict[tuple[str, str], int],
+) -> dict[str, Any]:
     """Their exported values (UUID references) as values for writes.update (local ids)."""
 
     def local(target: str, ref: str) -> int:
@@ -275,8 +284,9 @@ def _model_values(session: Session, record_type: str, changes: list[FieldChange]
             if value is None:
                 values[name] = None
             else:
-                target = targets[column] or str(values.get("record_type") or _current(session, record_type,
-                                                                                       change.uuid, "record_type"))
+                target = targets[column] or str(
+                    values.get("record_type") or _current(session, record_type, change.uuid, "record_type")
+                )
                 values[name] = local(target, value)
         else:
             values[column] = value
@@ -294,14 +304,18 @@ def apply(session: Session, the_plan: MergePlan, choices: dict[tuple[str, str], 
     (uuid, column) to "mine" or "theirs"; every conflict needs one."""
     missing = [c for c in the_plan.conflicts if choices.get(c.key) not in (MINE, THEIRS)]
     if missing:
-        raise StoreError(f"Choose “mine” or “theirs” for every field changed on both sides "
-                         f"({len(missing)} left). Nothing was merged.")
+        raise StoreError(
+            f"Choose “mine” or “theirs” for every field changed on both sides "
+            f"({len(missing)} left). Nothing was merged."
+        )
     if the_plan.problems:
-        raise StoreError("Their file has records that cannot be merged:\n"
-                         + "\n".join(str(p) for p in the_plan.problems[:20]))
+        raise StoreError(
+            "Their file has records that cannot be merged:\n" + "\n".join(str(p) for p in the_plan.problems[:20])
+        )
     log_table = m.ChangeLog.__table__  # type: ignore[attr-defined]
-    first_new_log = int(session.connection().execute(sa.select(sa.func.coalesce(sa.func.max(log_table.c.id), 0)))
-                        .scalar_one())
+    first_new_log = int(
+        session.connection().execute(sa.select(sa.func.coalesce(sa.func.max(log_table.c.id), 0))).scalar_one()
+    )
     # Anything changed here since the plan was made must be reviewed again.
     by_type: dict[str, list[str]] = defaultdict(list)
     for rt, uid in the_plan.versions:
@@ -311,15 +325,18 @@ def apply(session: Session, the_plan: MergePlan, choices: dict[tuple[str, str], 
         for start in range(0, len(uids), 500):
             now = dict(session.exec(select(cls.uuid, cls.version).where(cls.uuid.in_(uids[start : start + 500]))).all())
             if any(now.get(uid) != the_plan.versions[(rt, uid)] for uid in uids[start : start + 500]):
-                raise StoreError("This database changed after the merge was reviewed. Review the merge again; "
-                                 "nothing was merged.")
-    raws = [exchange.RawRow(rt, f"{the_plan.other.name} ▸ {rt}", n, row, False)
-            for rt in exchange.TYPE_ORDER for n, row in enumerate(the_plan.new_records.get(rt, []), start=1)]
+                raise StoreError(
+                    "This database changed after the merge was reviewed. Review the merge again; nothing was merged."
+                )
+    raws = [
+        exchange.RawRow(rt, f"{the_plan.other.name} ▸ {rt}", n, row, False)
+        for rt in exchange.TYPE_ORDER
+        for n, row in enumerate(the_plan.new_records.get(rt, []), start=1)
+    ]
     imported = exchange.apply_rows(session, raws, user=user) if raws else exchange.ImportResult(exchange.ImportReport())
     changes = writes.ChangeSet(list(imported.changes.changes))
     ids: dict[tuple[str, str], int] = {}
-    taken: list[FieldChange] = [*the_plan.take_theirs,
-                                *(c for c in the_plan.conflicts if choices.get(c.key) == THEIRS)]
+    taken: list[FieldChange] = [*the_plan.take_theirs, *(c for c in the_plan.conflicts if choices.get(c.key) == THEIRS)]
     by_record: dict[tuple[str, str], list[FieldChange]] = defaultdict(list)
     for change in taken:
         by_record[(change.record_type, change.uuid)].append(change)
@@ -333,15 +350,22 @@ def apply(session: Session, the_plan: MergePlan, choices: dict[tuple[str, str], 
         for link_type, link_table, column in LINK_TABLES:
             if link_type == rt:
                 lt = m.SQLModel.metadata.tables[link_table]
-                links[(rt, int(row["id"]))] = [dict(r) for r in conn.execute(
-                    sa.select(lt).where(lt.c[column] == row["id"])).mappings()]
+                links[(rt, int(row["id"]))] = [
+                    dict(r) for r in conn.execute(sa.select(lt).where(lt.c[column] == row["id"])).mappings()
+                ]
     updated = 0
     for (rt, uid), fields in by_record.items():
         values = _model_values(session, rt, fields, {c.key: THEIRS for c in fields}, ids)
         cls = m.RECORD_TYPES[rt]
         record = session.exec(select(cls).where(cls.uuid == uid)).one()
-        change_set = writes.update(session, rt, int(record.id), values, expected_version=record.version,  # type: ignore[arg-type]
-                                   user=user)
+        change_set = writes.update(
+            session,
+            rt,
+            int(record.id),
+            values,
+            expected_version=record.version,  # type: ignore[arg-type]
+            user=user,
+        )
         changes.changes += change_set.changes
         updated += bool(change_set)
     session.flush()
@@ -369,9 +393,13 @@ def undo(session: Session, undo_info: MergeUndo) -> writes.ChangeSet:
         if record is None or record.version != version:
             moved.append(f"{rt} “{queries_label(record) if record is not None else rid}”")
     if moved:
-        raise StoreError("Records this merge brought in were changed since: " + ", ".join(moved[:8])
-                         + (" …" if len(moved) > 8 else "") + ". Nothing was undone; restore the backup made "
-                         "before the merge (File ▸ Backups…) to go back anyway.")
+        raise StoreError(
+            "Records this merge brought in were changed since: "
+            + ", ".join(moved[:8])
+            + (" …" if len(moved) > 8 else "")
+            + ". Nothing was undone; restore the backup made "
+            "before the merge (File ▸ Backups…) to go back anyway."
+        )
     conn = session.connection()
     changes = writes.ChangeSet()
     for (rt, rid), rows in undo_info.links.items():
@@ -403,18 +431,24 @@ def undo(session: Session, undo_info: MergeUndo) -> writes.ChangeSet:
     return changes
 
 
-def _adopt_history(session: Session, the_plan: MergePlan, taken: list[FieldChange], first_new_log: int,
-                   user: str) -> None:
+def _adopt_history(
+    session: Session, the_plan: MergePlan, taken: list[FieldChange], first_new_log: int, user: str
+) -> None:
     """Replace the log rows this merge wrote with their history for the same values (see module doc)."""
     conn = session.connection()
     log_table = m.ChangeLog.__table__  # type: ignore[attr-defined]
     new_uuids = {r["uuid"] for rows in the_plan.new_records.values() for r in rows}
     fields_taken = {(c.uuid, _log_field(c.record_type, c.column)) for c in taken}
-    written = conn.execute(sa.select(log_table.c.id, log_table.c.record_uuid, log_table.c.field,
-                                     log_table.c.record_type, log_table.c.record_id)
-                           .where(log_table.c.id > first_new_log)).all()
-    drop = [row.id for row in written
-            if row.field is not None and (row.record_uuid in new_uuids or (row.record_uuid, row.field) in fields_taken)]
+    written = conn.execute(
+        sa.select(
+            log_table.c.id, log_table.c.record_uuid, log_table.c.field, log_table.c.record_type, log_table.c.record_id
+        ).where(log_table.c.id > first_new_log)
+    ).all()
+    drop = [
+        row.id
+        for row in written
+        if row.field is not None and (row.record_uuid in new_uuids or (row.record_uuid, row.field) in fields_taken)
+    ]
     for start in range(0, len(drop), 500):
         conn.execute(sa.delete(log_table).where(log_table.c.id.in_(drop[start : start + 500])))
     where_is: dict[str, tuple[str, int]] = {}
@@ -424,8 +458,10 @@ def _adopt_history(session: Session, the_plan: MergePlan, taken: list[FieldChang
             for uid, rid in session.exec(select(cls.uuid, cls.id).where(cls.uuid.in_(wanted[start : start + 500]))):
                 where_is[uid] = (rt, int(rid))
     rows: list[dict[str, Any]] = []
-    copies = [*((k, e) for k, e in the_plan.their_log.items() if k[0] in new_uuids),
-              *((k, the_plan.their_extra.get(k, [])) for k in sorted(fields_taken))]
+    copies = [
+        *((k, e) for k, e in the_plan.their_log.items() if k[0] in new_uuids),
+        *((k, the_plan.their_extra.get(k, [])) for k in sorted(fields_taken)),
+    ]
     for (uid, name), entries in copies:
         if uid in where_is:
             rows += _log_rows(where_is[uid], uid, name, entries)
@@ -433,18 +469,39 @@ def _adopt_history(session: Session, the_plan: MergePlan, taken: list[FieldChang
     for uid in sorted(new_uuids | {u for u, _f in fields_taken}):
         if uid in where_is:
             rt, rid = where_is[uid]
-            rows.append({"at": now, "user": user, "action": "merge", "record_type": rt, "record_id": rid,
-                         "record_uuid": uid, "field": None, "old_value": None,
-                         "new_value": f"merged from {the_plan.other.name}"})
+            rows.append(
+                {
+                    "at": now,
+                    "user": user,
+                    "action": "merge",
+                    "record_type": rt,
+                    "record_id": rid,
+                    "record_uuid": uid,
+                    "field": None,
+                    "old_value": None,
+                    "new_value": f"merged from {the_plan.other.name}",
+                }
+            )
     if rows:
         conn.execute(sa.insert(log_table), rows)
 
 
 def _log_rows(where: tuple[str, int], uid: str, name: str, entries: list[LogEntry]) -> list[dict[str, Any]]:
     rt, rid = where
-    return [{"at": dt.datetime.fromisoformat(at).replace(tzinfo=dt.UTC), "user": who, "action": action,
-             "record_type": rt, "record_id": rid, "record_uuid": uid, "field": name, "old_value": None,
-             "new_value": new} for at, who, action, new in entries]
+    return [
+        {
+            "at": dt.datetime.fromisoformat(at).replace(tzinfo=dt.UTC),
+            "user": who,
+            "action": action,
+            "record_type": rt,
+            "record_id": rid,
+            "record_uuid": uid,
+            "field": name,
+            "old_value": None,
+            "new_value": new,
+        }
+        for at, who, action, new in entries
+    ]
 
 
 def _adopt_kept(session: Session, the_plan: MergePlan, kept: list[FieldChange], user: str) -> None:
@@ -461,9 +518,19 @@ def _adopt_kept(session: Session, the_plan: MergePlan, kept: list[FieldChange], 
         where = (change.record_type, int(record.id))  # type: ignore[arg-type]
         rows += _log_rows(where, change.uuid, name, the_plan.their_extra.get((change.uuid, name), []))
         value = writes.snapshot(session, change.record_type, record).get(name)
-        rows.append({"at": now, "user": user, "action": "update", "record_type": change.record_type,
-                     "record_id": where[1], "record_uuid": change.uuid, "field": name,
-                     "old_value": writes.as_text(change.theirs), "new_value": writes.as_text(value)})
+        rows.append(
+            {
+                "at": now,
+                "user": user,
+                "action": "update",
+                "record_type": change.record_type,
+                "record_id": where[1],
+                "record_uuid": change.uuid,
+                "field": name,
+                "old_value": writes.as_text(change.theirs),
+                "new_value": writes.as_text(value),
+            }
+        )
     session.connection().execute(sa.insert(m.ChangeLog.__table__), rows)  # type: ignore[attr-defined]
 
 

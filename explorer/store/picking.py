@@ -77,8 +77,7 @@ def _prefixed(conn: Connection, record_type: str, text: str, limit: int, exclude
     return list(rows.items())
 
 
-def _contained(conn: Connection, record_type: str, text: str, limit: int,
-               exclude: int | None) -> list[tuple[int, str]]:
+def _contained(conn: Connection, record_type: str, text: str, limit: int, exclude: int | None) -> list[tuple[int, str]]:
     table, label = _table_and_label(record_type)
     if conn.dialect.name == "sqlite" and record_type in INDEXED and len(text) >= MIN_TRIGRAM:
         size = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
@@ -97,8 +96,9 @@ def _contained(conn: Connection, record_type: str, text: str, limit: int,
     return [(int(i), str(n)) for i, n in conn.execute(query.limit(limit))]
 
 
-def _fts_contained(conn: Connection, record_type: str, text: str, limit: int,
-                   exclude: int | None) -> list[tuple[int, str]] | None:
+def _fts_contained(
+    conn: Connection, record_type: str, text: str, limit: int, exclude: int | None
+) -> list[tuple[int, str]] | None:
     """Records of the type whose title contains the text (all of them, or at least ``limit``), or
     None when the text is too common in the index to answer quickly (the caller scans the table)."""
     rows = conn.execute(
@@ -120,8 +120,9 @@ def _fts_contained(conn: Connection, record_type: str, text: str, limit: int,
     return found
 
 
-def pick(conn: Connection, record_type: str, text: str, limit: int = 50,
-         exclude: int | None = None) -> list[tuple[int, str]]:
+def pick(
+    conn: Connection, record_type: str, text: str, limit: int = 50, exclude: int | None = None
+) -> list[tuple[int, str]]:
     """(id, label) of at most ``limit`` records of the type matching ``text``; the first ones by
     name when ``text`` is blank. ``exclude`` leaves one record out (a sector is not its own parent)."""
     table, label = _table_and_label(record_type)
@@ -147,6 +148,7 @@ def labels(conn: Connection, record_type: str, ids: Iterable[int]) -> dict[int, 
     out: dict[int, str] = {}
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
-        out.update((int(i), str(n or "")) for i, n in conn.execute(sa.select(table.c.id, label).where(
-            table.c.id.in_(chunk))))
+        out.update(
+            (int(i), str(n or "")) for i, n in conn.execute(sa.select(table.c.id, label).where(table.c.id.in_(chunk)))
+        )
     return out

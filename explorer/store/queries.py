@@ -196,9 +196,11 @@ def timeline(
     """Dated records overlapping [start_day, end_day] (open ends when None) that pass ``filters``."""
     # Read in one go, joined once at the end: no count first (half the statements to compile
     # at start-up, and faster on large data than filling counted columns).
-    parts = [_columns(TYPE_CODE[name], rows)
-             for name, query in _timeline_queries(conn, start_day, end_day, types, filters)
-             for rows in fetch_chunks(conn, query)]
+    parts = [
+        _columns(TYPE_CODE[name], rows)
+        for name, query in _timeline_queries(conn, start_day, end_day, types, filters)
+        for rows in fetch_chunks(conn, query)
+    ]
     if not parts:
         return TimelineData.empty()
     if len(parts) == 1:
@@ -244,8 +246,9 @@ def timeline_so_far(
     partly loaded timeline and finishing it copies nothing.
     """
     queries = _timeline_queries(conn, start_day, end_day, types, filters)
-    total = sum(int(conn.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar() or 0)
-                for _name, q in queries)
+    total = sum(
+        int(conn.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar() or 0) for _name, q in queries
+    )
     empty = TimelineData.empty()
     columns = {f.name: np.empty(total, dtype=getattr(empty, f.name).dtype) for f in fields(TimelineData)}
     filled = 0
@@ -268,8 +271,7 @@ def timeline_so_far(
 def timeline_rows(conn: Connection, record_type: str, record_ids: Sequence[int]) -> TimelineData:
     """The timeline columns of these records of one type (those that exist and are dated)."""
     table = _table(record_type)
-    query = _timeline_selects()[record_type].where(table.c.start_day.is_not(None),
-                                                   _id_in(conn, table.c.id, record_ids))
+    query = _timeline_selects()[record_type].where(table.c.start_day.is_not(None), _id_in(conn, table.c.id, record_ids))
     return _columns(TYPE_CODE[record_type], fetch_rows(conn, query))
 
 
@@ -280,10 +282,15 @@ def label_qualifiers(conn: Connection, record_type: str, record_ids: Sequence[in
     pla, cty = _table("place"), _table("country")
     if record_type == "deal":
         org, do = _table("organisation"), m.DealOrganisation.__table__  # type: ignore[attr-defined]
-        first_org = (sa.select(sa.func.min(org.c.name)).select_from(do.join(org, org.c.id == do.c.organisation_id))
-                     .where(do.c.deal_id == table.c.id).scalar_subquery())
+        first_org = (
+            sa.select(sa.func.min(org.c.name))
+            .select_from(do.join(org, org.c.id == do.c.organisation_id))
+            .where(do.c.deal_id == table.c.id)
+            .scalar_subquery()
+        )
         query = sa.select(table.c.id, sa.func.coalesce(pla.c.name, first_org)).select_from(
-            table.outerjoin(pla, pla.c.id == table.c.place_id))
+            table.outerjoin(pla, pla.c.id == table.c.place_id)
+        )
     elif record_type == "event":
         query = sa.select(table.c.id, pla.c.name).select_from(table.join(pla, pla.c.id == table.c.place_id))
     elif record_type == "pledge":
@@ -381,13 +388,16 @@ def sector_tree(conn: Connection, filters: Filters | None = None) -> list[Sector
         .where(de.c.sector_id.is_not(None), *deal_conditions(filters, dialect))
         .group_by(de.c.sector_id)
     ).all()
-    hierarchy = [(int(i), str(n), None if p is None else int(p))
-                 for i, n, p in conn.execute(sa.select(sec.c.id, sec.c.name, sec.c.parent_id))]
+    hierarchy = [
+        (int(i), str(n), None if p is None else int(p))
+        for i, n, p in conn.execute(sa.select(sec.c.id, sec.c.name, sec.c.parent_id))
+    ]
     if filters.active:
         pairs = _organisation_sector_pairs(conn, filters, de, do, org)
         return assemble_sector_tree(hierarchy, direct, pairs, prune=True)
     own = conn.execute(
-        sa.select(org.c.sector_id, sa.func.count(org.c.id)).where(org.c.sector_id.is_not(None))
+        sa.select(org.c.sector_id, sa.func.count(org.c.id))
+        .where(org.c.sector_id.is_not(None))
         .group_by(org.c.sector_id)
     ).all()
     return assemble_sector_tree(hierarchy, direct, [], prune=False, own_counts={int(s): int(n) for s, n in own})
@@ -498,8 +508,9 @@ def organisations_in_sector(conn: Connection, sector_id: int, filters: Filters |
         )
         .order_by(sa.func.lower(org.c.name))
     )
-    return in_tree_order([OrganisationRow(int(i), n, c, sector_id, int(k), float(t))
-                          for i, n, c, k, t in conn.execute(query)])
+    return in_tree_order(
+        [OrganisationRow(int(i), n, c, sector_id, int(k), float(t)) for i, n, c, k, t in conn.execute(query)]
+    )
 
 
 def in_tree_order(rows: list[OrganisationRow]) -> list[OrganisationRow]:
@@ -510,8 +521,9 @@ def in_tree_order(rows: list[OrganisationRow]) -> list[OrganisationRow]:
     return rows
 
 
-def _deal_rows(conn: Connection, *where: sa.ColumnElement[bool], filters: Filters | None,
-               join_organisations: bool = False) -> list[DealRow]:
+def _deal_rows(
+    conn: Connection, *where: sa.ColumnElement[bool], filters: Filters | None, join_organisations: bool = False
+) -> list[DealRow]:
     """Deal rows for the tree (id, title, country of its place, USD, day), in date order."""
     de, do, pla, cty = _table("deal"), m.DealOrganisation.__table__, _table("place"), _table("country")  # type: ignore[attr-defined]
     source = de.join(do, do.c.deal_id == de.c.id) if join_organisations else de
@@ -632,11 +644,12 @@ def links_of(session: Session, record_type: str, record: Any) -> list[Link]:
     rid = record.id
     if record_type == "event":
         add("place", "place", record.place_id)
-        participants = _limited(session,
+        participants = _limited(
+            session,
             select(m.Person)
             .join(m.EventParticipant, m.EventParticipant.person_id == m.Person.id)
             .where(m.EventParticipant.event_id == rid)
-            .order_by(m.Person.name)
+            .order_by(m.Person.name),
         )
         add_all("participant", "person", participants)
         add_all("pledge announced", "pledge", _limited(session, select(m.Pledge).where(m.Pledge.event_id == rid)))
@@ -655,11 +668,12 @@ def links_of(session: Session, record_type: str, record: Any) -> list[Link]:
         add_all("superseded by", "pledge", _limited(session, select(m.Pledge).where(m.Pledge.supersedes_id == rid)))
         add_all("deal under it", "deal", _limited(session, select(m.Deal).where(m.Deal.pledge_id == rid)))
     elif record_type == "deal":
-        rows = _limited(session,
+        rows = _limited(
+            session,
             select(m.Organisation, m.DealOrganisation.role)
             .join(m.DealOrganisation, m.DealOrganisation.organisation_id == m.Organisation.id)
             .where(m.DealOrganisation.deal_id == rid)
-            .order_by(m.Organisation.name)
+            .order_by(m.Organisation.name),
         )
         for org, role in rows:
             links.append(Link(role, "organisation", org.id, org.name))
@@ -670,11 +684,12 @@ def links_of(session: Session, record_type: str, record: Any) -> list[Link]:
     elif record_type == "organisation":
         add("country", "country", record.country_id)
         add("sector", "sector", record.sector_id)
-        deals = _limited(session,
+        deals = _limited(
+            session,
             select(m.Deal)
             .join(m.DealOrganisation, m.DealOrganisation.deal_id == m.Deal.id)
             .where(m.DealOrganisation.organisation_id == rid)
-            .order_by(m.Deal.start_day)
+            .order_by(m.Deal.start_day),
         )
         add_all("deal", "deal", deals)
     elif record_type == "sector":
@@ -695,11 +710,12 @@ def links_of(session: Session, record_type: str, record: Any) -> list[Link]:
         add("set at", "event", record.event_id)
     elif record_type == "person":
         add("country", "country", record.country_id)
-        events = _limited(session,
+        events = _limited(
+            session,
             select(m.Event)
             .join(m.EventParticipant, m.EventParticipant.event_id == m.Event.id)
             .where(m.EventParticipant.person_id == rid)
-            .order_by(m.Event.start_day)
+            .order_by(m.Event.start_day),
         )
         add_all("took part in", "event", events)
     elif record_type == "place":
@@ -747,10 +763,7 @@ def history_of(session: Session, record_type: str, record_id: int) -> list[Histo
         .where(m.ChangeLog.record_type == record_type, m.ChangeLog.record_id == record_id)
         .order_by(m.ChangeLog.id)
     ).all()
-    return [
-        HistoryEntry(_local_time(r.at), r.user, r.action, r.field, r.old_value, r.new_value)
-        for r in rows
-    ]
+    return [HistoryEntry(_local_time(r.at), r.user, r.action, r.field, r.old_value, r.new_value) for r in rows]
 
 
 def detail(session: Session, record_type: str, record_id: int) -> RecordDetail:
@@ -869,8 +882,7 @@ def organisation_sectors(conn: Connection, organisation_id: int) -> list[int]:
 def unattributed_deals(conn: Connection, sector_id: int, filters: Filters | None = None) -> list[DealRow]:
     """Deals in a sector with no organisation recorded (the tree lists them on their own)."""
     de, do = _table("deal"), m.DealOrganisation.__table__  # type: ignore[attr-defined]
-    return _deal_rows(conn, de.c.sector_id == sector_id, ~sa.exists().where(do.c.deal_id == de.c.id),
-                      filters=filters)
+    return _deal_rows(conn, de.c.sector_id == sector_id, ~sa.exists().where(do.c.deal_id == de.c.id), filters=filters)
 
 
 def unattributed_summary(conn: Connection, sector_id: int, filters: Filters | None = None) -> tuple[int, float]:
@@ -878,7 +890,8 @@ def unattributed_summary(conn: Connection, sector_id: int, filters: Filters | No
     row shows these; the deals themselves are read when the group is opened)."""
     de, do = _table("deal"), m.DealOrganisation.__table__  # type: ignore[attr-defined]
     query = sa.select(sa.func.count(de.c.id), sa.func.coalesce(sa.func.sum(de.c.amount_usd), 0.0)).where(
-        de.c.sector_id == sector_id, ~sa.exists().where(do.c.deal_id == de.c.id))
+        de.c.sector_id == sector_id, ~sa.exists().where(do.c.deal_id == de.c.id)
+    )
     if filters is not None:
         query = query.where(*deal_conditions(filters, conn.dialect.name))
     count, total = conn.execute(query).one()
@@ -889,8 +902,11 @@ def _id_in(conn: Connection, column: sa.ColumnElement[Any], ids: Sequence[int]) 
     """``column IN ids`` for thousands of ids: on SQLite one JSON parameter (an expanded IN list
     of 5,000 parameters costs SQLAlchemy more to compile than SQLite takes to answer)."""
     if conn.dialect.name == "sqlite":
-        return column.in_(sa.select(sa.column("value")).select_from(
-            sa.func.json_each(sa.bindparam("ids", json.dumps([int(i) for i in ids])))))
+        return column.in_(
+            sa.select(sa.column("value")).select_from(
+                sa.func.json_each(sa.bindparam("ids", json.dumps([int(i) for i in ids])))
+            )
+        )
     return column.in_([int(i) for i in ids])
 
 

@@ -83,8 +83,10 @@ class FilterScope:
 
     def _organisation_rows(self, sector_id: int) -> list[queries.OrganisationRow]:
         lo, hi = np.searchsorted(self.pair_sector, [sector_id, sector_id + 1])
-        stats = {int(o): (int(n), float(t)) for o, n, t in
-                 zip(self.pair_org[lo:hi], self.pair_count[lo:hi], self.pair_total[lo:hi], strict=True)}
+        stats = {
+            int(o): (int(n), float(t))
+            for o, n, t in zip(self.pair_org[lo:hi], self.pair_count[lo:hi], self.pair_total[lo:hi], strict=True)
+        }
         ids = self.organisation_ids_in_sector(sector_id)
         names = self.names(ids)
         rows = []
@@ -164,8 +166,12 @@ def build_scope(store: Store, filters: Filters, cancelled: Callable[[], bool] = 
         parts = [np.zeros((0, 4))]
         for chunk in queries.fetch_chunks(
             conn,
-            sa.select(de.c.id, sa.func.coalesce(de.c.sector_id, -1), sa.func.coalesce(de.c.amount_usd, 0.0),
-                      sa.func.coalesce(do.c.organisation_id, -1))
+            sa.select(
+                de.c.id,
+                sa.func.coalesce(de.c.sector_id, -1),
+                sa.func.coalesce(de.c.amount_usd, 0.0),
+                sa.func.coalesce(do.c.organisation_id, -1),
+            )
             .select_from(de.outerjoin(do, do.c.deal_id == de.c.id))
             .where(*deal_conditions(filters, dialect, t)),
         ):
@@ -186,7 +192,8 @@ def build_scope(store: Store, filters: Filters, cancelled: Callable[[], bool] = 
         own = queries.fetch_rows(
             conn,
             sa.select(org.c.id, org.c.sector_id).where(
-                org.c.sector_id.is_not(None), *record_conditions("organisation", filters, dialect, t)),
+                org.c.sector_id.is_not(None), *record_conditions("organisation", filters, dialect, t)
+            ),
         )
         check()
         hierarchy = queries.sector_hierarchy(conn)
@@ -221,10 +228,20 @@ def build_scope(store: Store, filters: Filters, cancelled: Callable[[], bool] = 
     org_pairs += list(zip(own_org.tolist(), own_sector.tolist(), strict=True))
     tree = queries.assemble_sector_tree(hierarchy, direct, org_pairs, prune=filters.active)
     scope = FilterScope(
-        filters=filters, ids=ids, sectors=tree, timeline_ids=ids if dateless == filters else timeline_ids,
-        pair_org=pair_org, pair_sector=pair_sector, pair_count=pair_count.astype(np.int64), pair_total=pair_total,
-        own_org=own_org, own_sector=own_sector,
-        link_deal=link_deal, link_sector=link_sector, link_org=link_org, link_amount=link_amount,
+        filters=filters,
+        ids=ids,
+        sectors=tree,
+        timeline_ids=ids if dateless == filters else timeline_ids,
+        pair_org=pair_org,
+        pair_sector=pair_sector,
+        pair_count=pair_count.astype(np.int64),
+        pair_total=pair_total,
+        own_org=own_org,
+        own_sector=own_sector,
+        link_deal=link_deal,
+        link_sector=link_sector,
+        link_org=link_org,
+        link_amount=link_amount,
         _store=store,
     )
     check()

@@ -230,8 +230,9 @@ def _candidates(conn: Connection, query: str, words: list[str]) -> list[SearchHi
     short = [w for w in words if len(w) < MIN_TRIGRAM]
     for match in stages:
         rows = conn.execute(
-            sa.text("SELECT record_type, record_id, title, body FROM search_index "
-                    "WHERE search_index MATCH :q LIMIT :n"),
+            sa.text(
+                "SELECT record_type, record_id, title, body FROM search_index WHERE search_index MATCH :q LIMIT :n"
+            ),
             {"q": match, "n": CANDIDATES},
         )
         for record_type, record_id, title, body in rows:
@@ -262,8 +263,18 @@ def _short_prefix(conn: Connection, query: str) -> list[SearchHit]:
 
 # Typed into Find anything, these list the records that cite no source yet.
 UNCITED_WORDS = {"uncited", "no source", "not cited", "without source"}
-UNCITED_TYPES = ("event", "pledge", "deal", "initiative", "target", "organisation", "person", "place", "sector",
-                 "country")
+UNCITED_TYPES = (
+    "event",
+    "pledge",
+    "deal",
+    "initiative",
+    "target",
+    "organisation",
+    "person",
+    "place",
+    "sector",
+    "country",
+)
 
 
 def _uncited(conn: Connection, limit: int) -> list[SearchHit]:

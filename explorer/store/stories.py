@@ -41,8 +41,18 @@ def steps(session: Session, story_id: int) -> list[StepData]:
             filters = json.loads(row.filters or "{}")
         except ValueError:
             filters = {}
-        out.append(StepData(row.id, row.version, row.position, row.caption, selection,  # type: ignore[arg-type]
-                            row.start_day, row.end_day, filters if isinstance(filters, dict) else {}))
+        out.append(
+            StepData(
+                row.id,
+                row.version,
+                row.position,
+                row.caption,
+                selection,  # type: ignore[arg-type]
+                row.start_day,
+                row.end_day,
+                filters if isinstance(filters, dict) else {},
+            )
+        )
     return out
 
 

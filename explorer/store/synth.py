@@ -35,16 +35,72 @@ TOP_SECTORS = {
 }
 COUNTRIES = (("IN", "India"), ("JP", "Japan"), ("US", "United States"), ("SG", "Singapore"), ("AU", "Australia"))
 CITY_ROOTS = (
-    "Mumbai", "Delhi", "Chennai", "Bengaluru", "Ahmedabad", "Pune", "Kolkata", "Hyderabad", "Varanasi", "Guwahati",
-    "Tokyo", "Osaka", "Nagoya", "Yokohama", "Kobe", "Fukuoka", "Sendai", "Hiroshima", "Kyoto", "Sapporo",
+    "Mumbai",
+    "Delhi",
+    "Chennai",
+    "Bengaluru",
+    "Ahmedabad",
+    "Pune",
+    "Kolkata",
+    "Hyderabad",
+    "Varanasi",
+    "Guwahati",
+    "Tokyo",
+    "Osaka",
+    "Nagoya",
+    "Yokohama",
+    "Kobe",
+    "Fukuoka",
+    "Sendai",
+    "Hiroshima",
+    "Kyoto",
+    "Sapporo",
 )
 ORG_FIRST = (
-    "Sumida", "Aoba", "Kaveri", "Narmada", "Hoshino", "Tata", "Mitsu", "Sakura", "Ganga", "Fuji", "Indus", "Kiso",
-    "Deccan", "Hikari", "Malabar", "Asahi", "Konkan", "Yamato", "Sahyadri", "Kirin", "Vindhya", "Tenryu", "Satpura",
+    "Sumida",
+    "Aoba",
+    "Kaveri",
+    "Narmada",
+    "Hoshino",
+    "Tata",
+    "Mitsu",
+    "Sakura",
+    "Ganga",
+    "Fuji",
+    "Indus",
+    "Kiso",
+    "Deccan",
+    "Hikari",
+    "Malabar",
+    "Asahi",
+    "Konkan",
+    "Yamato",
+    "Sahyadri",
+    "Kirin",
+    "Vindhya",
+    "Tenryu",
+    "Satpura",
 )
 ORG_SECOND = (
-    "Heavy Industries", "Electric", "Motors", "Steel", "Bank", "Trading", "Pharma", "Rail", "Systems", "Chemicals",
-    "Holdings", "Semiconductor", "Power", "Logistics", "Realty", "Infra", "University", "Agency", "Capital",
+    "Heavy Industries",
+    "Electric",
+    "Motors",
+    "Steel",
+    "Bank",
+    "Trading",
+    "Pharma",
+    "Rail",
+    "Systems",
+    "Chemicals",
+    "Holdings",
+    "Semiconductor",
+    "Power",
+    "Logistics",
+    "Realty",
+    "Infra",
+    "University",
+    "Agency",
+    "Capital",
 )
 DEAL_WORDS = ("plant", "joint venture", "expansion", "MoU", "loan", "stake", "line", "centre", "corridor", "campus")
 EVENT_KINDS = ("summit", "visit", "announcement", "signing")
@@ -80,9 +136,7 @@ class Generator:
         rng = self.rng
         # Two thirds of the record falls after 2000: trackers fill up in recent decades.
         recent = rng.random(k) < 0.67
-        start = np.where(
-            recent, rng.integers(RECENT_DAY, LAST_DAY - 400, k), rng.integers(FIRST_DAY, RECENT_DAY, k)
-        )
+        start = np.where(recent, rng.integers(RECENT_DAY, LAST_DAY - 400, k), rng.integers(FIRST_DAY, RECENT_DAY, k))
         precision = rng.choice(4, size=k, p=(0.6, 0.2, 0.15, 0.05))
         has_span = rng.random(k) < span_share
         length = rng.integers(1, max_span, k)
@@ -140,8 +194,11 @@ def generate(out: Path, n: int, seed: int = 7, log: Callable[[str, float], None]
                 s,
                 "source",
                 (
-                    {"title": f"Synthetic tracker volume {k + 1}", "publisher": "Benchmark generator",
-                     "kind": "dataset"}
+                    {
+                        "title": f"Synthetic tracker volume {k + 1}",
+                        "publisher": "Benchmark generator",
+                        "kind": "dataset",
+                    }
                     for k in range(max(3, n // 20000))
                 ),
             )
@@ -171,8 +228,11 @@ def generate(out: Path, n: int, seed: int = 7, log: Callable[[str, float], None]
                 s,
                 "person",
                 (
-                    {"name": f"Delegate {k + 1:05d}", "role": "Minister" if k % 7 == 0 else "Official",
-                     "country_id": int(country_ids[k % 2])}
+                    {
+                        "name": f"Delegate {k + 1:05d}",
+                        "role": "Minister" if k % 7 == 0 else "Official",
+                        "country_id": int(country_ids[k % 2]),
+                    }
                     for k in range(n_people)
                 ),
             )
@@ -272,8 +332,12 @@ def generate(out: Path, n: int, seed: int = 7, log: Callable[[str, float], None]
             kinds = rng.choice(len(DEAL_KINDS), size=n_de)
             under_pledge = rng.random(n_de) < 0.15
             signed_at = rng.random(n_de) < 0.10
-            sector_names = {int(sid): name for sid, name in zip(
-                sector_ids.tolist(), list(TOP_SECTORS) + [x for v in TOP_SECTORS.values() for x in v], strict=True)}
+            sector_names = {
+                int(sid): name
+                for sid, name in zip(
+                    sector_ids.tolist(), list(TOP_SECTORS) + [x for v in TOP_SECTORS.values() for x in v], strict=True
+                )
+            }
             deal_rows = (
                 {
                     "title": f"{sector_names[int(deal_sector[k])]} "

@@ -292,8 +292,11 @@ def clean(record_type: str, values: dict[str, Any], *, partial: bool = False) ->
                 else:
                     out[name] = text or None
             elif fs.kind == "json":
-                text = value if isinstance(value, str) else json.dumps(value if value is not None else (
-                    [] if name == "selection" else {}))
+                text = (
+                    value
+                    if isinstance(value, str)
+                    else json.dumps(value if value is not None else ([] if name == "selection" else {}))
+                )
                 parsed = json.loads(text)
                 if name == "selection" and not (
                     isinstance(parsed, list)

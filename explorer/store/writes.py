@@ -225,8 +225,9 @@ def create(
         [(k, None, v) for k, v in {**cleaned, **link_values}.items() if v not in (None, "", [])],
     )
     session.flush()
-    search.reindex(session.connection(), record_type, [record.id],
-                   titles={record.id: search.indexed_title(record_type, record)})
+    search.reindex(
+        session.connection(), record_type, [record.id], titles={record.id: search.indexed_title(record_type, record)}
+    )
     cited = set_citations(session, record_type, record.id, citations, user=user) if citations else ChangeSet()
     return ChangeSet([*cited.changes, Change("create", record_type, record.id)])  # the record's own change last
 
@@ -267,8 +268,13 @@ def update(
         before = citations_of(session, record_type, record_id)
         cited = set_citations(session, record_type, record_id, citations, user=user)
         if cited:
-            changed.append((CITATIONS, _citations_text(session, before),
-                            _citations_text(session, citations_of(session, record_type, record_id))))
+            changed.append(
+                (
+                    CITATIONS,
+                    _citations_text(session, before),
+                    _citations_text(session, citations_of(session, record_type, record_id)),
+                )
+            )
     if not changed:
         return ChangeSet()
     for name, v in cleaned.items():
@@ -280,8 +286,9 @@ def update(
         session.add(record)
     session.flush()
     _log(session, "update", record_type, record, user, changed)
-    search.reindex(session.connection(), record_type, [record_id],
-                   titles={record_id: search.indexed_title(record_type, current)})
+    search.reindex(
+        session.connection(), record_type, [record_id], titles={record_id: search.indexed_title(record_type, current)}
+    )
     return ChangeSet([*cited.changes, Change("update", record_type, record_id)])
 
 
@@ -292,8 +299,11 @@ Cite = tuple[int, str | None, str | None]
 
 
 def citations_of(session: Session, record_type: str, record_id: int) -> list[Cite]:
-    rows = session.exec(select(m.Citation).where(m.Citation.record_type == record_type,
-                                                 m.Citation.record_id == record_id).order_by(m.Citation.id)).all()
+    rows = session.exec(
+        select(m.Citation)
+        .where(m.Citation.record_type == record_type, m.Citation.record_id == record_id)
+        .order_by(m.Citation.id)
+    ).all()
     return [(int(c.source_id), c.section or None, c.note or None) for c in rows]
 
 
@@ -305,31 +315,44 @@ def _citations_text(session: Session, cites: list[Cite]) -> str:
     return "; ".join(names[s] + (f" § {sec}" if sec else "") for s, sec, _n in cites)
 
 
-def set_citations(session: Session, record_type: str, record_id: int, wanted: Iterable[Any], *,
-                  user: str) -> ChangeSet:
+def set_citations(session: Session, record_type: str, record_id: int, wanted: Iterable[Any], *, user: str) -> ChangeSet:
     """Make the record's citations exactly ``wanted``: a citation of the same source and section
     is kept (its note updated), the others are added or deleted, each as a logged write."""
     cleaned: list[Cite] = []
     for item in wanted:
         source_id, section, note = [*list(item), None, None][:3]
         cleaned.append((int(source_id), (section or "").strip() or None, (note or "").strip() or None))
-    remaining = list(session.exec(select(m.Citation).where(m.Citation.record_type == record_type,
-                                                           m.Citation.record_id == record_id)).all())
+    remaining = list(
+        session.exec(
+            select(m.Citation).where(m.Citation.record_type == record_type, m.Citation.record_id == record_id)
+        ).all()
+    )
     changes = ChangeSet()
     for source_id, section, note in cleaned:
         match = next((c for c in remaining if c.source_id == source_id and (c.section or None) == section), None)
         if match is not None:
             remaining.remove(match)
             if (match.note or None) != note:
-                changes.changes += update(session, "citation", int(match.id or 0), {"note": note},
-                                          expected_version=match.version, user=user).changes
+                changes.changes += update(
+                    session, "citation", int(match.id or 0), {"note": note}, expected_version=match.version, user=user
+                ).changes
         else:
-            changes.changes += create(session, "citation", {
-                "source_id": source_id, "record_type": record_type, "record_id": record_id,
-                "section": section, "note": note}, user=user).changes
+            changes.changes += create(
+                session,
+                "citation",
+                {
+                    "source_id": source_id,
+                    "record_type": record_type,
+                    "record_id": record_id,
+                    "section": section,
+                    "note": note,
+                },
+                user=user,
+            ).changes
     for gone in remaining:
-        changes.changes += delete(session, "citation", int(gone.id or 0), expected_version=gone.version,
-                                  user=user).changes
+        changes.changes += delete(
+            session, "citation", int(gone.id or 0), expected_version=gone.version, user=user
+        ).changes
     return changes
 
 
@@ -463,8 +486,9 @@ def delete(
     )
     session.delete(record)
     session.flush()
-    search.reindex(session.connection(), record_type, [record_id],
-                   titles={record_id: search.indexed_title(record_type, old)})
+    search.reindex(
+        session.connection(), record_type, [record_id], titles={record_id: search.indexed_title(record_type, old)}
+    )
     changes.changes.append(Change("delete", record_type, record_id))
     return changes
 
@@ -519,12 +543,12 @@ def capture_delete(session: Session, record_type: str, record_id: int) -> Delete
 def restore(session: Session, bundle: DeleteBundle, *, user: str) -> ChangeSet:
     """Undo a delete: the record, its citations and every link cleared by the delete."""
     main = bundle.main
-    changes = create(session, main.record_type, main.values, user=user, record_id=main.record_id,
-                     record_uuid=main.uuid)
+    changes = create(session, main.record_type, main.values, user=user, record_id=main.record_id, record_uuid=main.uuid)
     for c in bundle.citations:
         if session.get(m.RECORD_TYPES[c.record_type], c.record_id) is None:
-            changes.changes += create(session, c.record_type, c.values, user=user, record_id=c.record_id,
-                                      record_uuid=c.uuid).changes
+            changes.changes += create(
+                session, c.record_type, c.values, user=user, record_id=c.record_id, record_uuid=c.uuid
+            ).changes
     for rtype, rid, column, value in bundle.detached:
         record = session.get(m.RECORD_TYPES[rtype], rid)
         if record is None:
@@ -536,6 +560,7 @@ def restore(session: Session, bundle: DeleteBundle, *, user: str) -> ChangeSet:
             new = sorted({*snapshot(session, rtype, record)["participant_ids"], value})
         else:
             new = value
-        changes.changes += update(session, rtype, rid, {column: new}, expected_version=record.version,
-                                  user=user).changes
+        changes.changes += update(
+            session, rtype, rid, {column: new}, expected_version=record.version, user=user
+        ).changes
     return changes

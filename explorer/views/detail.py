@@ -111,8 +111,10 @@ class PledgeChart(QWidget):
             self.plot.setYRange(0, top * 1.12, padding=0)
         pledged = usd(progress.pledged_usd)
         if progress.deal_ids:
-            text = (f"Pledged {pledged}; deals recorded in its period add up to {usd(progress.realised_usd)} "
-                    f"({len(progress.deal_ids)} deal(s))")
+            text = (
+                f"Pledged {pledged}; deals recorded in its period add up to {usd(progress.realised_usd)} "
+                f"({len(progress.deal_ids)} deal(s))"
+            )
         else:
             text = f"Pledged {pledged}; no deal with an amount is recorded in its period yet"
         if progress.overlapping:
@@ -270,13 +272,16 @@ class DetailPane(QWidget):
         stated = money_basis.is_stated(amount, currency, rate, usd_amount)
         if currency and currency != "USD" and rate:
             per_usd = 1 / rate if rate else math.nan
-            basis = (f"{esc(full_amount(amount, currency))} at {rate:g} USD per {esc(currency)} "
-                     f"({per_usd:,.2f} {esc(currency)} per USD)"
-                     + (f", rate of {esc(date_text(rate_date))}" if rate_date else ""))
+            basis = (
+                f"{esc(full_amount(amount, currency))} at {rate:g} USD per {esc(currency)} "
+                f"({per_usd:,.2f} {esc(currency)} per USD)"
+                + (f", rate of {esc(date_text(rate_date))}" if rate_date else "")
+            )
             if stated:
                 would = money_basis.computed_usd(amount, currency, rate)
-                line += (f"<p class='k'>The USD figure is as stated in the source; {basis} would give "
-                         f"{esc(usd(would))}.</p>")
+                line += (
+                    f"<p class='k'>The USD figure is as stated in the source; {basis} would give {esc(usd(would))}.</p>"
+                )
             else:
                 line += f"<p class='k'>USD computed from {basis}.</p>"
         elif currency and currency != "USD" and usd_amount is not None:
@@ -334,9 +339,11 @@ class DetailPane(QWidget):
         if not detail.citations:
             if detail.record_type == "source":
                 return ""
-            return ("<h3>Sources</h3><p style='color:#b35c00'><b>⚠ No source cited yet.</b> "
-                    "Edit the record to say where its facts come from (type “uncited” in Find anything "
-                    "to list every such record).</p>")
+            return (
+                "<h3>Sources</h3><p style='color:#b35c00'><b>⚠ No source cited yet.</b> "
+                "Edit the record to say where its facts come from (type “uncited” in Find anything "
+                "to list every such record).</p>"
+            )
         items = []
         for c in detail.citations:
             section = f" — <i>{esc(c.section)}</i>" if c.section else ""
@@ -363,8 +370,9 @@ class DetailPane(QWidget):
                 out[record_type] = {}
         return out
 
-    def _history_change(self, detail: RecordDetail, field: str, old: str | None, new: str | None,
-                        labels: dict[str, dict[int, str]]) -> str:
+    def _history_change(
+        self, detail: RecordDetail, field: str, old: str | None, new: str | None, labels: dict[str, dict[int, str]]
+    ) -> str:
         spec = validation.spec(detail.record_type, field)
         if spec is None:
             return f"{esc(field.replace('_', ' '))}: {esc(old or '—')} → {esc(new or '—')}"

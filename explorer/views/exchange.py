@@ -202,8 +202,9 @@ class ImportCommand(_ResultCommand):
 
 def import_files(window: Any, sources: list[Path] | None = None) -> ImportResult | None:
     if sources is None:
-        names, _ = QFileDialog.getOpenFileNames(window, "Import records", str(Path.home()),
-                                                "Exports (*.csv *.json);;All files (*)")
+        names, _ = QFileDialog.getOpenFileNames(
+            window, "Import records", str(Path.home()), "Exports (*.csv *.json);;All files (*)"
+        )
         sources = [Path(n) for n in names]
     if not sources:
         return None
@@ -227,8 +228,11 @@ def import_files(window: Any, sources: list[Path] | None = None) -> ImportResult
 
 # --- export -----------------------------------------------------------------------------------
 
-EXPORT_FORMATS = [("json", "JSON file (*.json)"), ("csv", "CSV files, one per record type (a folder)"),
-                  ("sqlite", "A copy of the database, to work offline (*.sqlite)")]
+EXPORT_FORMATS = [
+    ("json", "JSON file (*.json)"),
+    ("csv", "CSV files, one per record type (a folder)"),
+    ("sqlite", "A copy of the database, to work offline (*.sqlite)"),
+]
 
 
 class ExportDialog(QDialog):
@@ -241,7 +245,8 @@ class ExportDialog(QDialog):
         self.selection_check = QCheckBox(f"Only the {selected} selected record(s) and what they need")
         self.selection_check.setEnabled(selected > 0)
         self.format_box.currentIndexChanged.connect(
-            lambda _i: self.selection_check.setEnabled(selected > 0 and self.fmt() != "sqlite"))
+            lambda _i: self.selection_check.setEnabled(selected > 0 and self.fmt() != "sqlite")
+        )
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -269,8 +274,9 @@ def export(window: Any, fmt: str | None = None, out: Path | None = None, selecti
             chosen = QFileDialog.getExistingDirectory(window, "Folder for the CSV files", start)
         else:
             suffix = ".json" if fmt == "json" else ".sqlite"
-            chosen, _ = QFileDialog.getSaveFileName(window, "Export to", str(Path(start) / f"partnership{suffix}"),
-                                                    dict(EXPORT_FORMATS)[fmt])
+            chosen, _ = QFileDialog.getSaveFileName(
+                window, "Export to", str(Path(start) / f"partnership{suffix}"), dict(EXPORT_FORMATS)[fmt]
+            )
         if not chosen:
             return []
         out = Path(chosen)
@@ -347,9 +353,14 @@ class MergeDialog(QDialog):
     def _fill(table: QTableWidget, row: int, change: Any) -> None:
         from explorer.store.merge import column_label
 
-        for col, text in enumerate([f"{change.record_type}: {change.label}",
-                                    column_label(change.record_type, change.column),
-                                    _show(change.mine), _show(change.theirs)]):
+        for col, text in enumerate(
+            [
+                f"{change.record_type}: {change.label}",
+                column_label(change.record_type, change.column),
+                _show(change.mine),
+                _show(change.theirs),
+            ]
+        ):
             item = QTableWidgetItem(text)
             item.setToolTip(text)
             table.setItem(row, col, item)
@@ -368,8 +379,12 @@ def _show(value: Any) -> str:
 
 def merge(window: Any, other: Path | None = None) -> bool:
     if other is None:
-        name, _ = QFileDialog.getOpenFileName(window, "Merge another analyst's database", str(Path.home()),
-                                              "Partnership databases (*.sqlite *.db);;All files (*)")
+        name, _ = QFileDialog.getOpenFileName(
+            window,
+            "Merge another analyst's database",
+            str(Path.home()),
+            "Partnership databases (*.sqlite *.db);;All files (*)",
+        )
         if not name:
             return False
         other = Path(name)
@@ -387,8 +402,9 @@ def merge(window: Any, other: Path | None = None) -> bool:
     result = command.result
     if command.failed is not None or result is None:
         return False
-    window.statusBar().showMessage(f"Merged {other.name}: {result.created} new, {result.updated} updated. "
-                                   "Edit ▸ Undo takes it back.", 8000)
+    window.statusBar().showMessage(
+        f"Merged {other.name}: {result.created} new, {result.updated} updated. Edit ▸ Undo takes it back.", 8000
+    )
     return True
 
 
@@ -444,15 +460,19 @@ class BackupsDialog(QDialog):
         store = self.window_.state.store
         self.backups = store.list_backups()
         file_db = store.path is not None
-        self.note.setText(f"Backups of {store.display_name()} in {paths.backup_dir()}, written before every import, "
-                          "merge, restore and upgrade." if file_db else
-                          "This is a server database: its backups are the administrator's (pg_dump).")
+        self.note.setText(
+            f"Backups of {store.display_name()} in {paths.backup_dir()}, written before every import, "
+            "merge, restore and upgrade."
+            if file_db
+            else "This is a server database: its backups are the administrator's (pg_dump)."
+        )
         self.make_button.setEnabled(file_db and not store.read_only)
         self.restore_button.setEnabled(file_db and not store.read_only and bool(self.backups))
         self.table.setRowCount(len(self.backups))
         for row, b in enumerate(self.backups):
-            for col, text in enumerate([f"{b.made:%Y-%m-%d %H:%M:%S}", b.describe(), f"{b.size / 1e6:.1f} MB",
-                                        b.path.name]):
+            for col, text in enumerate(
+                [f"{b.made:%Y-%m-%d %H:%M:%S}", b.describe(), f"{b.size / 1e6:.1f} MB", b.path.name]
+            ):
                 self.table.setItem(row, col, QTableWidgetItem(text))
         if self.backups:
             self.table.selectRow(0)
@@ -470,11 +490,16 @@ class BackupsDialog(QDialog):
             return False
         backup = self.backups[rows[0].row()]
         store = self.window_.state.store
-        if confirm and QMessageBox.question(
-            self, "Restore backup",
-            f"Replace everything in {store.display_name()} with the backup made {backup.made:%d %B %Y %H:%M} "
-            f"({backup.describe()})? What is there now is backed up first.",
-        ) != QMessageBox.StandardButton.Yes:
+        if (
+            confirm
+            and QMessageBox.question(
+                self,
+                "Restore backup",
+                f"Replace everything in {store.display_name()} with the backup made {backup.made:%d %B %Y %H:%M} "
+                f"({backup.describe()})? What is there now is backed up first.",
+            )
+            != QMessageBox.StandardButton.Yes
+        ):
             return False
         try:
             store.restore_backup(backup.path)

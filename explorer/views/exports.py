@@ -22,8 +22,21 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("explorer.exports")
 
-CSV_COLUMNS = ["type", "id", "uuid", "title", "date", "end_date", "precision", "amount", "currency",
-               "usd_rate", "rate_date", "amount_usd", "sources"]
+CSV_COLUMNS = [
+    "type",
+    "id",
+    "uuid",
+    "title",
+    "date",
+    "end_date",
+    "precision",
+    "amount",
+    "currency",
+    "usd_rate",
+    "rate_date",
+    "amount_usd",
+    "sources",
+]
 
 
 def selection_rows(state: AppState, refs: list[RecordRef]) -> list[dict[str, str]]:
@@ -39,14 +52,25 @@ def selection_rows(state: AppState, refs: list[RecordRef]) -> list[dict[str, str
             value = getattr(rec, name, None)
             return "" if value is None else (value.isoformat() if hasattr(value, "isoformat") else str(value))
 
-        rows.append({
-            "type": ref.record_type, "id": str(ref.record_id), "uuid": rec.uuid, "title": detail.title,
-            "date": field("start_date"), "end_date": field("end_date"), "precision": field("date_precision"),
-            "amount": field("amount"), "currency": field("currency"), "usd_rate": field("usd_rate"),
-            "rate_date": field("rate_date"), "amount_usd": field("amount_usd"),
-            "sources": "; ".join(f"{c.source_title} — {c.section}" if c.section else c.source_title
-                                 for c in detail.citations),
-        })
+        rows.append(
+            {
+                "type": ref.record_type,
+                "id": str(ref.record_id),
+                "uuid": rec.uuid,
+                "title": detail.title,
+                "date": field("start_date"),
+                "end_date": field("end_date"),
+                "precision": field("date_precision"),
+                "amount": field("amount"),
+                "currency": field("currency"),
+                "usd_rate": field("usd_rate"),
+                "rate_date": field("rate_date"),
+                "amount_usd": field("amount_usd"),
+                "sources": "; ".join(
+                    f"{c.source_title} — {c.section}" if c.section else c.source_title for c in detail.citations
+                ),
+            }
+        )
     return rows
 
 
@@ -83,8 +107,9 @@ def record_html(state: AppState, ref: RecordRef) -> str:
     notes = getattr(rec, "notes", None)
     body = " · ".join(esc(b) if i else b for i, b in enumerate(bits)) + (f"<br>{esc(notes)}" if notes else "")
     if detail.citations:
-        sources = "; ".join(f"<i>{esc(c.source_title)}</i>" + (f", “{esc(c.section)}”" if c.section else "")
-                            for c in detail.citations)
+        sources = "; ".join(
+            f"<i>{esc(c.source_title)}</i>" + (f", “{esc(c.section)}”" if c.section else "") for c in detail.citations
+        )
         body += f"<br><span style='color:#555'>Sources: {sources}</span>"
     return f"<p>{body}</p>"
 
@@ -96,8 +121,14 @@ class PdfHandout:
         self.writer = QPdfWriter(str(path))
         self.writer.setTitle(title)
         self.writer.setCreator("Partnership Explorer")
-        self.writer.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Landscape,
-                                              QMarginsF(12, 12, 12, 12), QPageLayout.Unit.Millimeter))
+        self.writer.setPageLayout(
+            QPageLayout(
+                QPageSize(QPageSize.PageSizeId.A4),
+                QPageLayout.Orientation.Landscape,
+                QMarginsF(12, 12, 12, 12),
+                QPageLayout.Unit.Millimeter,
+            )
+        )
         self.writer.setResolution(150)
         self.painter = QPainter()
         self.pages = 0
@@ -184,8 +215,14 @@ def export_view_pdf(state: AppState, timeline: TimelineView, path: Path, title: 
     return handout.finish()
 
 
-def export_story_pdf(state: AppState, timeline: TimelineView, player: object, story_id: int, path: Path,
-                     on_step: Callable[[int, int], None] | None = None) -> int:
+def export_story_pdf(
+    state: AppState,
+    timeline: TimelineView,
+    player: object,
+    story_id: int,
+    path: Path,
+    on_step: Callable[[int, int], None] | None = None,
+) -> int:
     """One page per step: the timeline as the step shows it, its caption, its records and sources."""
     from explorer.views.story import StoryPlayer
 

@@ -47,7 +47,7 @@ VISIBLE_ROWS = 12
 
 
 def kind_text(found: FoundRecord) -> str:
-    """"Summit", "Visit", "Person", "Deal / project": what the user would call the record."""
+    """ "Summit", "Visit", "Person", "Deal / project": what the user would call the record."""
     if found.record_type == "event" and found.kind:
         return found.kind.capitalize()
     return KIND_LABEL.get(found.record_type, found.record_type.capitalize())
@@ -152,9 +152,14 @@ class FindPopup(QFrame):
             self.view.show()
             self.set_current(0)
         else:
-            self.message.setText(f"Nothing matches “{text}”. " + (
-                "Type a third letter to search every record." if short else
-                "Check the spelling, or try fewer or shorter words."))
+            self.message.setText(
+                f"Nothing matches “{text}”. "
+                + (
+                    "Type a third letter to search every record."
+                    if short
+                    else "Check the spelling, or try fewer or shorter words."
+                )
+            )
             self.message.show()
             self.view.hide()
         self.hint.setText(SHORT_HINT if short else KEYS_HINT)
@@ -182,7 +187,7 @@ class FindPopup(QFrame):
         width = min(max(anchor.width(), fm.averageCharWidth() * 95), parent.width() - 8)
         rows = min(max(self.model.rowCount(), 1), VISIBLE_ROWS)
         row_h = self.view.sizeHintForRow(0) if self.model.rowCount() else fm.height() + 6
-        height = (rows * max(row_h, fm.height()) + 8 if self.view.isVisibleTo(self) else 0)
+        height = rows * max(row_h, fm.height()) + 8 if self.view.isVisibleTo(self) else 0
         height += self.message.sizeHint().height() if self.message.isVisibleTo(self) else 0
         height += self.hint.sizeHint().height() if self.hint.isVisibleTo(self) else 0
         height = min(height + 4, parent.height() - bottom_right.y() - 4)
@@ -194,8 +199,14 @@ class FindPopup(QFrame):
 class FindController(QObject):
     """Wires the search field to the result list and the shared state."""
 
-    def __init__(self, state: AppState, edit: QLineEdit, window: QWidget, filter_views: Callable[[], None],
-                 picked: Callable[[RecordRef], None]) -> None:
+    def __init__(
+        self,
+        state: AppState,
+        edit: QLineEdit,
+        window: QWidget,
+        filter_views: Callable[[], None],
+        picked: Callable[[RecordRef], None],
+    ) -> None:
         super().__init__(window)
         self.state = state
         self.edit = edit
@@ -279,8 +290,12 @@ class FindController(QObject):
                 self.refresh()
                 return True
             return False
-        step = {Qt.Key.Key_Down: 1, Qt.Key.Key_Up: -1, Qt.Key.Key_PageDown: VISIBLE_ROWS - 1,
-                Qt.Key.Key_PageUp: -(VISIBLE_ROWS - 1)}.get(Qt.Key(key))
+        step = {
+            Qt.Key.Key_Down: 1,
+            Qt.Key.Key_Up: -1,
+            Qt.Key.Key_PageDown: VISIBLE_ROWS - 1,
+            Qt.Key.Key_PageUp: -(VISIBLE_ROWS - 1),
+        }.get(Qt.Key(key))
         if step is not None:
             self.popup.set_current(self.popup.current_row() + step)
             return True

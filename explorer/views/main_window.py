@@ -220,8 +220,12 @@ class MainWindow(QMainWindow):
         self.focus_tree_action = self._action("Focus &Sector Tree", self._focus_tree, QKeySequence("Ctrl+2"))
         self.focus_detail_action = self._action("Focus &Details", self._focus_detail, QKeySequence("Ctrl+3"))
         self.reset_layout_action = self._action("&Reset Layout", self.reset_layout)
-        self.reload_action = self._action("Re&load", self.state.reload, QKeySequence("Ctrl+R"),
-                                          "Read the database again (others' saves show by themselves too)")
+        self.reload_action = self._action(
+            "Re&load",
+            self.state.reload,
+            QKeySequence("Ctrl+R"),
+            "Read the database again (others' saves show by themselves too)",
+        )
         self.about_action = self._action("&About Partnership Explorer", self.show_about)
         self.shortcuts_action = self._action("&Keyboard Shortcuts", self.show_shortcuts, QKeySequence("F1"))
         self.theme_group = QActionGroup(self)
@@ -277,9 +281,14 @@ class MainWindow(QMainWindow):
         tools.addActions([self.back_action, self.forward_action])
         tools.addSeparator()
         editing = self.editing
-        for action, name in ((editing.undo_action, "undo"), (editing.redo_action, "redo"),
-                             (editing.new_action, "new"), (editing.edit_action, "edit"),
-                             (self.workshop.present_action, "present"), (self.workshop.play_action, "story")):
+        for action, name in (
+            (editing.undo_action, "undo"),
+            (editing.redo_action, "redo"),
+            (editing.new_action, "new"),
+            (editing.edit_action, "edit"),
+            (self.workshop.present_action, "present"),
+            (self.workshop.play_action, "story"),
+        ):
             action.setIcon(theme_icon(name))
         tools.addActions([editing.undo_action, editing.redo_action, editing.new_action, editing.edit_action])
         for action in (editing.undo_action, editing.redo_action):
@@ -316,11 +325,15 @@ class MainWindow(QMainWindow):
     def _update_banner(self) -> None:
         store = self.state.store
         if self.state.offline:
-            self.banner.setText(f"Offline — {store.display_name()} cannot be reached just now; what you see may "
-                                "be out of date. The app tries again every few seconds (View ▸ Reload).")
+            self.banner.setText(
+                f"Offline — {store.display_name()} cannot be reached just now; what you see may "
+                "be out of date. The app tries again every few seconds (View ▸ Reload)."
+            )
         elif store.read_only:
-            self.banner.setText(f"Read-only — {store.read_only_reason or 'this database cannot be changed.'} "
-                                "You can look at everything; forms open for viewing only.")
+            self.banner.setText(
+                f"Read-only — {store.read_only_reason or 'this database cannot be changed.'} "
+                "You can look at everything; forms open for viewing only."
+            )
         self.notice_bar.setVisible(store.read_only or self.state.offline)
 
     def _on_offline_changed(self, _text: str) -> None:
@@ -330,7 +343,8 @@ class MainWindow(QMainWindow):
         if initiator == EXTERNAL:
             count = len(changes.changes)
             self.statusBar().showMessage(
-                f"Updated: {count} record{'s' * (count != 1)} saved meanwhile by someone else", 8000)
+                f"Updated: {count} record{'s' * (count != 1)} saved meanwhile by someone else", 8000
+            )
 
     def _build_status_bar(self) -> None:
         self.count_label = QLabel(self)
@@ -409,8 +423,7 @@ class MainWindow(QMainWindow):
         elif self.state.filters.active:
             text = self.state.filters.text
             what = f"the search “{text}”" if text else "the filters chosen"
-            self.empty_notice.say("Nothing to show", f"No dated record matches {what}.",
-                                  [self.clear_filters_action])
+            self.empty_notice.say("Nothing to show", f"No dated record matches {what}.", [self.clear_filters_action])
         else:
             self.empty_notice.hide()
 

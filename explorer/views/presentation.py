@@ -150,8 +150,12 @@ class PresentationController(QObject):
         if kind in (QEvent.Type.MouseMove, QEvent.Type.MouseButtonPress, QEvent.Type.Wheel):
             self._show_pointer()
             self._idle.start()
-        elif (kind == QEvent.Type.KeyPress and getattr(event, "key", lambda: None)() == Qt.Key.Key_Escape
-              and not self.window.story_player.playing and QApplication.activeModalWidget() is None):
+        elif (
+            kind == QEvent.Type.KeyPress
+            and getattr(event, "key", lambda: None)() == Qt.Key.Key_Escape
+            and not self.window.story_player.playing
+            and QApplication.activeModalWidget() is None
+        ):
             self.leave()
             return True
         return False

@@ -40,8 +40,12 @@ def fit_to_screen(widget: QWidget) -> None:
     available = screen.availableGeometry()
     size = widget.size()
     hint = widget.minimumSizeHint()
-    new = fitted(QRect(available.topLeft(), size), max(hint.width(), widget.minimumWidth()),
-                 max(hint.height(), widget.minimumHeight()), available).size()
+    new = fitted(
+        QRect(available.topLeft(), size),
+        max(hint.width(), widget.minimumWidth()),
+        max(hint.height(), widget.minimumHeight()),
+        available,
+    ).size()
     if new != size:
         widget.resize(new)
 

@@ -55,9 +55,17 @@ DARK = {
 
 # For projectors: pure white and black, strong accents, nothing faint.
 CONTRAST = {
-    "window": "#ffffff", "base": "#ffffff", "alt": "#f0f0f0", "text": "#000000", "mid": "#000000",
-    "button": "#ffffff", "highlight": "#0039a6", "highlight_text": "#ffffff", "link": "#0039a6",
-    "tooltip": "#ffffcc", "muted": "#333333",
+    "window": "#ffffff",
+    "base": "#ffffff",
+    "alt": "#f0f0f0",
+    "text": "#000000",
+    "mid": "#000000",
+    "button": "#ffffff",
+    "highlight": "#0039a6",
+    "highlight_text": "#ffffff",
+    "link": "#0039a6",
+    "tooltip": "#ffffcc",
+    "muted": "#333333",
 }
 THEMES = {"light": LIGHT, "dark": DARK, "contrast": CONTRAST}
 

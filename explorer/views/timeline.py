@@ -105,8 +105,9 @@ def _subset(snapshot: Any, ids: dict[str, np.ndarray]) -> tuple[TimelineData, di
         pos = np.minimum(np.searchsorted(sorted_keys, want), max(sorted_keys.size - 1, 0))
         found.append(order[pos[sorted_keys[pos] == want]] if sorted_keys.size else pos[:0])
     rows = np.sort(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
-    derived = {name: column[rows] for name, column in full_derived.items()
-               if name not in ("keys", "keys_order", "keys_sorted")}
+    derived = {
+        name: column[rows] for name, column in full_derived.items() if name not in ("keys", "keys_order", "keys_sorted")
+    }
     return full.take(rows), derived
 
 
@@ -126,8 +127,7 @@ class _TimelineViewBox(pg.ViewBox):
         if ev.button() == Qt.MouseButton.LeftButton:
             ev.accept()
             self._owner._clicked(ev.scenePos())
-        elif ev.button() == Qt.MouseButton.RightButton and self._owner._context_clicked(ev.scenePos(),
-                                                                                        ev.screenPos()):
+        elif ev.button() == Qt.MouseButton.RightButton and self._owner._context_clicked(ev.scenePos(), ev.screenPos()):
             ev.accept()
         else:
             super().mouseClickEvent(ev)
@@ -200,8 +200,9 @@ class TimelineView(QWidget):
         self._arrow_refs: list[tuple[RecordRef, RecordRef, str]] = []
         self._groupings = Groupings()
         # lanes and colours of what is shown: what the lane axis, the legend and every frame read
-        self._arrangement = arrange(self._data, np.zeros(0), np.zeros(0), self._lane_mode, self._colour_mode,
-                                    self._groupings)
+        self._arrangement = arrange(
+            self._data, np.zeros(0), np.zeros(0), self._lane_mode, self._colour_mode, self._groupings
+        )
         self._full_arrangement: Arrangement | None = None  # of every loaded record, while a filter shows fewer
         self._applying_region = False
         # (loaded records, their geometry) as one object: swapped, never edited, so the
@@ -296,8 +297,10 @@ class TimelineView(QWidget):
         self.plot.setAccessibleName("Timeline")
         self.plot.setAccessibleDescription("Nothing selected. Arrow keys move between items, Enter shows details.")
         # A focus ring that does not move the plot: the border is always there, coloured when focused.
-        self.plot.setStyleSheet("#timelinePlot { border: 2px solid transparent; }"
-                                "#timelinePlot:focus { border: 2px solid palette(highlight); }")
+        self.plot.setStyleSheet(
+            "#timelinePlot { border: 2px solid transparent; }"
+            "#timelinePlot:focus { border: 2px solid palette(highlight); }"
+        )
         item = self.plot.plotItem
         for side in ("bottom", "left", "top", "right"):
             # Dates and lanes take no SI prefix: without this every range change re-renders
@@ -515,14 +518,20 @@ class TimelineView(QWidget):
         with np.errstate(invalid="ignore", divide="ignore"):
             thick = np.clip((np.log10(np.where(amount > 0, amount, np.nan)) - 8.0) / 3.5, 0.0, 1.0)
         return {
-            "lo": ext.lo, "hi": ext.hi, "core_lo": ext.core_lo, "core_hi": ext.core_hi,
-            "is_period": is_period, "is_span": is_span, "anchor": anchor,
+            "lo": ext.lo,
+            "hi": ext.hi,
+            "core_lo": ext.core_lo,
+            "core_hi": ext.core_hi,
+            "is_period": is_period,
+            "is_span": is_span,
+            "anchor": anchor,
             "thickness": np.nan_to_num(thick, nan=0.0).astype(np.float32),
             "keys": _record_keys(data),
         }
 
-    def _set_data(self, data: TimelineData, derived: dict[str, np.ndarray] | None = None,
-                  arranged: Arrangement | None = None) -> None:
+    def _set_data(
+        self, data: TimelineData, derived: dict[str, np.ndarray] | None = None, arranged: Arrangement | None = None
+    ) -> None:
         self._data = data
         d = derived if derived is not None else self._derive(data)
         self._lo, self._hi, self._core_lo, self._core_hi = d["lo"], d["hi"], d["core_lo"], d["core_hi"]
@@ -558,8 +567,15 @@ class TimelineView(QWidget):
         """Show the records in ``arranged`` lanes and colours (worked out now when not given,
         keeping what the current arrangement has for the same records)."""
         if arranged is None:
-            arranged = arrange(self._data, self._lo, self._hi, self._lane_mode, self._colour_mode,
-                               self._groupings, reuse=self._arrangement)
+            arranged = arrange(
+                self._data,
+                self._lo,
+                self._hi,
+                self._lane_mode,
+                self._colour_mode,
+                self._groupings,
+                reuse=self._arrangement,
+            )
         self._arrangement = arranged
         if arranged.data is self._full:
             self._full_arrangement = arranged
@@ -586,7 +602,7 @@ class TimelineView(QWidget):
         parts = [
             # an entry wraps as a whole ("No sector" not over two lines); names are text, not markup
             f'<span style="color:{c.name()}; font-size:14pt;">■</span>&nbsp;<span style="color:{fg}">'
-            f'{html.escape(name).replace(" ", "&nbsp;")}</span>'
+            f"{html.escape(name).replace(' ', '&nbsp;')}</span>"
             for name, c in self._arrangement.colours.legend
         ]
         mode = COLOUR_MODES[self._colour_mode]
@@ -714,8 +730,9 @@ class TimelineView(QWidget):
         counts = Counter(titles)
         if len(counts) == len(titles):
             return
-        new = [int(i) for i, t in zip(g.tolist(), titles, strict=True)
-               if counts[t] > 1 and int(i) not in self._qualifier]
+        new = [
+            int(i) for i, t in zip(g.tolist(), titles, strict=True) if counts[t] > 1 and int(i) not in self._qualifier
+        ]
         if not new:
             return
         by_type: dict[str, list[int]] = {}
@@ -801,9 +818,19 @@ class TimelineView(QWidget):
             rows, _used = pack_rows(geo["x0"], geo["full"], geo["bare"], lane.rows)
             # … and before the plot's right edge: a label cut there mid-word looks broken.
             room = np.minimum(label_room(geo["x0"], rows, geo["label_x"]), width - 4.0 - geo["label_x"])
-            for key, values in (("idx", g), ("y", lane.top + rows + 0.5), ("x0", geo["ex0"]), ("x1", geo["ex1"]),
-                                ("c0", geo["c0"]), ("c1", geo["c1"]), ("mx", geo["m"]), ("lx", geo["label_x"]),
-                                ("room", room), ("cap", geo["cap"]), ("bare", geo["bare"])):
+            for key, values in (
+                ("idx", g),
+                ("y", lane.top + rows + 0.5),
+                ("x0", geo["ex0"]),
+                ("x1", geo["ex1"]),
+                ("c0", geo["c0"]),
+                ("c1", geo["c1"]),
+                ("mx", geo["m"]),
+                ("lx", geo["label_x"]),
+                ("room", room),
+                ("cap", geo["cap"]),
+                ("bare", geo["bare"]),
+            ):
                 parts[key].append(values)
         room = cap = bare = np.zeros(0)
         if parts["idx"]:
@@ -847,8 +874,11 @@ class TimelineView(QWidget):
         third = second & (floor < w2 - 8.0)
         ks = np.concatenate((cand, cand[second], cand[third]))
         widths = np.concatenate((w1, w2[second], floor[third]))
-        rects = [np.column_stack((lay.label_x[ks], y_px[ks] - above, lay.label_x[ks] + widths + LABEL_GAP_PX,
-                                  y_px[ks] - above + box_h))]
+        rects = [
+            np.column_stack(
+                (lay.label_x[ks], y_px[ks] - above, lay.label_x[ks] + widths + LABEL_GAP_PX, y_px[ks] - above + box_h)
+            )
+        ]
         prio, group = [priority[ks]], [ks]
         # pills: a highlighted item's whole name when its row cannot show it
         pills: list[tuple[int, float, float, str]] = []  # (k, x, y, text)
@@ -861,7 +891,8 @@ class TimelineView(QWidget):
             text = self._widths.elide(full, max(60.0, lay.width_px - x - 12.0))
             pills.append((k, x, float(y_px[k]), text))
         pill_rects = self._candidates(
-            [(x - 4.0, y, self._widths.width(text) + 8.0, fm.height() + 4.0) for _k, x, y, text in pills])
+            [(x - 4.0, y, self._widths.width(text) + 8.0, fm.height() + 4.0) for _k, x, y, text in pills]
+        )
         rects.append(pill_rects)
         prio.append(np.repeat(priority[[k for k, *_ in pills]], 7) if pills else np.zeros(0))
         group.append(np.repeat(-1 - np.arange(len(pills)), 7))
@@ -892,10 +923,10 @@ class TimelineView(QWidget):
             ends[k] = max(ends[k], lay.label_x[k] + self._widths.width(text))
         lay.label_end = ends
         n_pill = len(pills) * 7
-        for c in np.flatnonzero(kept[n_rows:n_rows + n_pill]).tolist():
+        for c in np.flatnonzero(kept[n_rows : n_rows + n_pill]).tolist():
             x0, y0, x1, y1 = all_rects[n_rows + c].tolist()
             lay.tags.append((x0, y0, x1 - x0, y1 - y0, pills[c // 7][3]))
-        for c in np.flatnonzero(kept[n_rows + n_pill:]).tolist():
+        for c in np.flatnonzero(kept[n_rows + n_pill :]).tolist():
             x0, y0, x1, y1 = all_rects[n_rows + n_pill + c].tolist()
             lay.chips.append((x0, y0, x1 - x0, y1 - y0, chips[c // 7][2]))
 
@@ -1450,8 +1481,12 @@ class TimelineView(QWidget):
         deleted, nothing else drawn from changed): a million records are not read again for one
         edit. False when a reload is needed."""
         edits = getattr(changes, "changes", [])
-        if (not edits or len(edits) > self.PATCH_AT_MOST or len(self._full) == 0
-                or any(c.action != "update" or c.record_type not in TIMELINE_TYPES for c in edits)):
+        if (
+            not edits
+            or len(edits) > self.PATCH_AT_MOST
+            or len(self._full) == 0
+            or any(c.action != "update" or c.record_type not in TIMELINE_TYPES for c in edits)
+        ):
             return False
         derived = self._full_derived()
         sorted_keys, order = derived["keys_sorted"], derived["keys_order"]
@@ -1501,7 +1536,8 @@ class TimelineView(QWidget):
         animation.setEndValue(1.0)
         animation.setEasingCurve(QEasingCurve.Type.InOutCubic)
         animation.valueChanged.connect(
-            lambda t: self.set_view_range(a0 + (start_day - a0) * t, b0 + (end_day - b0) * t))
+            lambda t: self.set_view_range(a0 + (start_day - a0) * t, b0 + (end_day - b0) * t)
+        )
         animation.finished.connect(lambda: self.set_view_range(start_day, end_day))
         self._range_animation = animation
         animation.start()

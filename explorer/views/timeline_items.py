@@ -526,8 +526,18 @@ class TextWidths:
 
 MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 MONTH_NAMES = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 )
 # Label steps per unit with the shortest gap (days) between two labelled ticks they give.
 # Day ticks follow the month (1, 3, 5 ... or 1, 5, 10 ... 25) so a month always starts at a
@@ -610,8 +620,9 @@ class AxisPlan:
     bounds: np.ndarray  # period starts inside the view: they get a separator in the context row
 
 
-def choose_scale(ppd: float, span_days: float, width: Callable[[str], float],
-                 context_width: Callable[[str], float], gap: float) -> AxisScale:
+def choose_scale(
+    ppd: float, span_days: float, width: Callable[[str], float], context_width: Callable[[str], float], gap: float
+) -> AxisScale:
     """The finest labelling whose widest label fits between two ticks with ``gap`` pixels to
     spare, at ``ppd`` pixels a day: days under their month, months under their year, or years."""
     digit = max("0123456789", key=width)
@@ -1248,8 +1259,9 @@ class LaneLayer(_Base):
             xs = np.round(mx(lay.to_px(ticks / SECONDS_PER_DAY)))
             draw_lines(painter, np.column_stack((xs, np.full(xs.size, y0), xs, np.full(xs.size, y1))))
 
-    def _paint_bins(self, painter: QPainter, lane: LaneGeometry, bins: Bins, mx, my, row_px: float,
-                    under: QColor) -> None:
+    def _paint_bins(
+        self, painter: QPainter, lane: LaneGeometry, bins: Bins, mx, my, row_px: float, under: QColor
+    ) -> None:
         """A density of the lane's items: a smoothed histogram rising from the lane's floor, in the
         colour most of them have."""
         st = self.source.style

@@ -88,9 +88,13 @@ class SectorTreeView(QWidget):
         header = self.tree.header()
         for column in (2, 3):
             texts = [str(self.model.index(r, column).data() or "") for r in range(self.model.rowCount())]
-            widest = max([bold.horizontalAdvance(t) for t in texts] + [
-                header.fontMetrics().horizontalAdvance(self.model.COLUMNS[column]) + 14,
-                metrics.horizontalAdvance("0,000")])
+            widest = max(
+                [bold.horizontalAdvance(t) for t in texts]
+                + [
+                    header.fontMetrics().horizontalAdvance(self.model.COLUMNS[column]) + 14,
+                    metrics.horizontalAdvance("0,000"),
+                ]
+            )
             header.resizeSection(column, widest + 14)
         # The sector names are the tree's headings: never cut ("Human capital and …"); a
         # narrow dock scrolls sideways instead. Deeper rows keep their full name as a tooltip.
@@ -150,8 +154,7 @@ class SectorTreeView(QWidget):
         # A space or a word still under three letters leaves the filter as it is: the tree
         # stays as shown (and a query under way for it goes on) instead of being rebuilt.
         filters = self.effective_filters()
-        if filters == self.model.filters or (
-                filters == self._requested_filters and self._state.working_for(self)):
+        if filters == self.model.filters or (filters == self._requested_filters and self._state.working_for(self)):
             self._filter_timer.stop()
             return
         self._apply_filters()
@@ -182,13 +185,16 @@ class SectorTreeView(QWidget):
                     self.model.show_names_only(self._state.store.sector_hierarchy())
 
             self._state.request_sector_tree(
-                lambda sectors: self._show(Filters(), None, sectors, expanded, was_filtered), owner=self,
-                meanwhile=meanwhile)
+                lambda sectors: self._show(Filters(), None, sectors, expanded, was_filtered),
+                owner=self,
+                meanwhile=meanwhile,
+            )
             return
         self._show(filters, scope, None, expanded, was_filtered)
 
-    def _show(self, filters: Filters, scope: object, sectors: list | None, expanded: list[RecordRef],
-              was_filtered: bool) -> None:
+    def _show(
+        self, filters: Filters, scope: object, sectors: list | None, expanded: list[RecordRef], was_filtered: bool
+    ) -> None:
         self._syncing = True
         try:
             self.model.set_filters(filters, scope, sectors=sectors)
@@ -278,8 +284,9 @@ class SectorTreeView(QWidget):
 
     def _expanded_refs(self) -> list[RecordRef]:
         # Only rows whose children are loaded can be open: no walk over every loaded row.
-        return [node.ref for node in self.model.loaded_parents()
-                if self.tree.isExpanded(self.model.index_of_node(node))]
+        return [
+            node.ref for node in self.model.loaded_parents() if self.tree.isExpanded(self.model.index_of_node(node))
+        ]
 
     def _on_records_changed(self, changes: ChangeSet, _initiator: object) -> None:
         if changes.types() & {"sector", "organisation", "deal", "country", "place"}:

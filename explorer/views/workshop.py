@@ -32,8 +32,7 @@ class Workshop:
         self.player = StoryPlayer(state, window)
         self.overlay = CaptionOverlay(window.timeline)
         self.presentation = PresentationController(window)
-        self.player.step_changed.connect(
-            lambda i, n, caption: self.overlay.show_step(i, n, caption, self.player.title))
+        self.player.step_changed.connect(lambda i, n, caption: self.overlay.show_step(i, n, caption, self.player.title))
         self.player.playing_changed.connect(lambda playing: None if playing else self.overlay.hide())
         self.editor: StoryEditor | None = None
         self.last_export: Path | None = None
@@ -73,11 +72,17 @@ class Workshop:
 
     def install_menus(self, view_menu: QMenu, file_menu: QMenu, help_menu: QMenu) -> QMenu:
         view_menu.addSeparator()
-        view_menu.addActions([self.present_action, self.zoom_in_action, self.zoom_out_action,
-                              self.zoom_reset_action])
+        view_menu.addActions([self.present_action, self.zoom_in_action, self.zoom_out_action, self.zoom_reset_action])
         export_menu = QMenu("E&xport", self.window)
-        export_menu.addActions([self.export_png_action, self.export_svg_action, self.export_view_pdf_action,
-                                self.export_story_pdf_action, self.export_csv_action])
+        export_menu.addActions(
+            [
+                self.export_png_action,
+                self.export_svg_action,
+                self.export_view_pdf_action,
+                self.export_story_pdf_action,
+                self.export_csv_action,
+            ]
+        )
         records_export = getattr(self.window, "exchange_actions", {}).get("export")
         if records_export is not None:
             export_menu.addSeparator()
@@ -105,8 +110,11 @@ class Workshop:
     def choose_story(self, title: str) -> int | None:
         stories = self.window.state.store.list_stories()
         if not stories:
-            QMessageBox.information(self.window, title, "This database has no story yet. Use Story ▸ Edit Stories… "
-                                    "to make one from the current view.")
+            QMessageBox.information(
+                self.window,
+                title,
+                "This database has no story yet. Use Story ▸ Edit Stories… to make one from the current view.",
+            )
             return None
         if len(stories) == 1:
             return stories[0][0]
@@ -124,8 +132,9 @@ class Workshop:
         if self.editor is None:
             from explorer.forms.story_editor import StoryEditor
 
-            self.editor = StoryEditor(self.window.state, self.window.editing.ops, self.window.timeline.view_range,
-                                      self.window)
+            self.editor = StoryEditor(
+                self.window.state, self.window.editing.ops, self.window.timeline.view_range, self.window
+            )
         self.editor.reload_stories()
         self.editor.show()
         self.editor.raise_()
@@ -172,8 +181,11 @@ class Workshop:
             return False
         from explorer.views import exports
 
-        return self._report(lambda p: exports.export_view_pdf(self.window.state, self.window.timeline, p),
-                            path, "the current view (PDF)")
+        return self._report(
+            lambda p: exports.export_view_pdf(self.window.state, self.window.timeline, p),
+            path,
+            "the current view (PDF)",
+        )
 
     def export_story_pdf(self, path: Path | None = None, story_id: int | None = None) -> bool:
         story_id = story_id if story_id is not None else self.choose_story("Story as PDF handout")
@@ -184,8 +196,11 @@ class Workshop:
             return False
         from explorer.views import exports
 
-        return self._report(lambda p: exports.export_story_pdf(self.window.state, self.window.timeline, self.player,
-                                                               story_id, p), path, "the story handout (PDF)")
+        return self._report(
+            lambda p: exports.export_story_pdf(self.window.state, self.window.timeline, self.player, story_id, p),
+            path,
+            "the story handout (PDF)",
+        )
 
     def export_csv(self, path: Path | None = None) -> bool:
         path = path or self._ask_path("Export selection as CSV", "csv", "CSV (*.csv)")
@@ -193,8 +208,7 @@ class Workshop:
             return False
         from explorer.views import exports
 
-        return self._report(lambda p: exports.export_selection_csv(self.window.state, p), path,
-                            "the selection (CSV)")
+        return self._report(lambda p: exports.export_selection_csv(self.window.state, p), path, "the selection (CSV)")
 
     # --- reset -----------------------------------------------------------------------
 
@@ -202,11 +216,13 @@ class Workshop:
         """Put the shipped demo data back for the next group; the old file is kept as a backup."""
         if confirm:
             answer = QMessageBox.question(
-                self.window, "Reset demo data",
+                self.window,
+                "Reset demo data",
                 "Restore the demo database as shipped? Everything changed in it since will be replaced. "
                 "The current file is kept as a dated backup in the data folder.",
                 QMessageBox.StandardButton.Reset | QMessageBox.StandardButton.Cancel,
-                QMessageBox.StandardButton.Cancel)
+                QMessageBox.StandardButton.Cancel,
+            )
             if answer != QMessageBox.StandardButton.Reset:
                 return None
         from explorer.store.demo import build_demo_database
@@ -237,5 +253,6 @@ class Workshop:
             return None
         self.window.open_path(str(target))
         self.window.statusBar().showMessage(
-            "Demo data restored" + (f"; the previous file is kept as {backup.name}" if backup else ""), 10000)
+            "Demo data restored" + (f"; the previous file is kept as {backup.name}" if backup else ""), 10000
+        )
         return backup
