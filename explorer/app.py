@@ -257,11 +257,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
     try:  # a part missing from a damaged install or bundle shows up here, as a dialog
+        from explorer import settings
         from explorer.state import AppState
-        from explorer.views.main_window import MainWindow, app_settings
+        from explorer.views.main_window import MainWindow
         from explorer.views.theme import apply_theme
 
-        apply_theme(app, args.theme or app_settings().value("theme", "system", str))
+        apply_theme(app, args.theme or settings.THEME.get())
         state = AppState(store)
         window = MainWindow(state)
         global unavailable_handler

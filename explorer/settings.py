@@ -1,24 +1,69 @@
-"""The user's settings (a QSettings ini file in the user's data folder) and the analyst's name."""
+"""The user's settings: one declaration per key (name, type, default), in one QSettings ini file in
+the user's data folder (so tests and portable copies stay separate).
+
+Layout settings (window geometry and dock state) carry LAYOUT_VERSION: when the app's docks change,
+an old layout is dropped, and only the layout — theme, scales and the rest are kept.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QSettings
 
 from explorer import paths
 
+T = TypeVar("T")
+
 
 def app_settings() -> QSettings:
-    """Settings live in the user's data folder (so tests and portable copies stay separate)."""
     return QSettings(str(paths.user_data_dir() / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@dataclass(frozen=True)
+class Setting(Generic[T]):
+    key: str
+    default: T
+    kind: type | None  # None: stored as Qt gives it back (byte arrays, lists)
+
+    def get(self, settings: QSettings | None = None) -> T:
+        store = settings or app_settings()
+        value: Any = store.value(self.key, self.default)
+        if self.kind is None or value is None:
+            return value  # type: ignore[no-any-return]
+        if self.kind is bool and isinstance(value, str):
+            return value.strip().lower() in ("true", "1", "yes", "on")  # type: ignore[return-value]
+        try:
+            return self.kind(value)  # type: ignore[no-any-return]
+        except (TypeError, ValueError):  # a hand-edited or damaged value: the default, not a crash
+            return self.default
+
+    def set(self, value: T, settings: QSettings | None = None) -> None:
+        store = settings or app_settings()
+        store.setValue(self.key, value)
+        if settings is None:
+            store.sync()
+
+
+LAYOUT_VERSION = 1
+LAYOUT = Setting("version", 0, int)  # the layout version the saved geometry and state were made with
+GEOMETRY = Setting[Any]("geometry", None, None)
+WINDOW_STATE = Setting[Any]("windowState", None, None)
+SELECTION = Setting("selection", "", str)
+TIMELINE_RANGE = Setting[Any]("timelineRange", None, None)
+THEME = Setting("theme", "system", str)
+FILTER_AS_YOU_TYPE = Setting("filterAsYouType", False, bool)
+ANALYST_NAME = Setting("analystName", "", str)
+UI_SCALE = Setting("uiScale", 1.0, float)
+PRESENTATION_SCALE = Setting("presentationScale", 2.0, float)  # twice the desk size: readable from the back
+LAST_SERVER = Setting("exchange/last_server", "", str)  # without the password
 
 
 def analyst_name() -> str | None:
     """The name this person's edits carry in the history, once they have given it."""
-    name = app_settings().value("analystName", "", str).strip()
-    return name or None
+    return ANALYST_NAME.get().strip() or None
 
 
 def set_analyst_name(name: str) -> None:
-    settings = app_settings()
-    settings.setValue("analystName", name.strip())
-    settings.sync()
+    ANALYST_NAME.set(name.strip())

@@ -78,3 +78,22 @@ def test_a_saved_geometry_that_fits_is_kept(qtbot, store) -> None:
     qtbot.waitExposed(second)
     assert not second.isMaximized()
     assert (second.width(), second.height()) == (730, 500)
+
+
+def test_an_old_layout_is_dropped_but_the_other_settings_are_kept(qtbot, store) -> None:
+    from explorer import settings
+    from explorer.state import AppState
+
+    saved = app_settings()
+    settings.LAYOUT.set(settings.LAYOUT_VERSION - 1, saved)  # a layout made with other docks
+    settings.GEOMETRY.set(QByteArray(b"not a geometry"), saved)
+    settings.THEME.set("dark", saved)
+    settings.FILTER_AS_YOU_TYPE.set(True, saved)
+    saved.setValue("uiScale", "not a number")  # hand-edited: the default, not a crash
+    saved.sync()
+    win = MainWindow(AppState(store))
+    qtbot.addWidget(win)
+    assert win.theme_actions["dark"].isChecked()
+    assert win.find.filter_action.isChecked()
+    assert win.presentation.desk_scale == settings.UI_SCALE.default
+    win.close()

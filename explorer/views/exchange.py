@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from PySide6.QtCore import QSettings, Qt, QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer import paths
+from explorer import paths, settings
 from explorer.forms.operations import Operations, _StoreCommand
 from explorer.store import ChangeSet, StoreError
 
@@ -122,12 +122,11 @@ class ConnectDialog(QDialog):
 
 
 def connect(window: Any) -> bool:
-    settings = QSettings()
-    dialog = ConnectDialog(window, settings.value("exchange/last_server", "", str))
+    dialog = ConnectDialog(window, settings.LAST_SERVER.get())
     if dialog.exec() != QDialog.DialogCode.Accepted or not dialog.url():
         return False
     if window.open_path(dialog.url()):
-        settings.setValue("exchange/last_server", dialog.url_edit.text().strip())  # without the password
+        settings.LAST_SERVER.set(dialog.url_edit.text().strip())  # without the password
         return True
     return False
 

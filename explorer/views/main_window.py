@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence, QScreen
 from PySide6.QtWidgets import (
     QApplication,
@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer import APP_NAME, __version__, paths, shortcuts
+from explorer import APP_NAME, __version__, paths, settings, shortcuts
 from explorer.formatting import day_text
 from explorer.forms.controller import EditController
 from explorer.settings import analyst_name, app_settings
@@ -41,8 +41,6 @@ from explorer.views.tree import SectorTreeView
 from explorer.views.workshop import Workshop
 
 log = logging.getLogger("explorer.window")
-
-SETTINGS_VERSION = 1
 
 
 class MainWindow(QMainWindow):
@@ -440,7 +438,7 @@ class MainWindow(QMainWindow):
             self._search_timer.start()
 
     def _on_filter_toggled(self, on: bool) -> None:
-        app_settings().setValue("filterAsYouType", on)
+        settings.FILTER_AS_YOU_TYPE.set(on)
         if on:
             self.apply_search()
 
@@ -518,7 +516,7 @@ class MainWindow(QMainWindow):
         if isinstance(app, QApplication):
             apply_theme(app, theme)
         self.theme_actions[theme].setChecked(True)
-        app_settings().setValue("theme", theme)
+        settings.THEME.set(theme)
 
     def reset_layout(self) -> None:
         for dock, area in (
@@ -574,33 +572,31 @@ class MainWindow(QMainWindow):
 
     # --- settings --------------------------------------------------------------------
 
-    def settings(self) -> QSettings:
-        return app_settings()
-
     def editing_chrome(self) -> list[QWidget]:
         """What presentation mode hides: toolbars, the timeline's controls and the analysts' tree
         (the room sees the timeline, the caption and the details)."""
         return [self.nav_bar, self.filter_bar, self.notice_bar, self.tree_dock, *self.timeline.control_widgets()]
 
     def _restore_settings(self) -> None:
-        settings = app_settings()
-        if settings.value("version", 0, int) != SETTINGS_VERSION:
+        saved = app_settings()
+        if settings.LAYOUT.get(saved) != settings.LAYOUT_VERSION:
+            # a layout from other docks (or none): drop it alone, keep every other setting
             self.fit_to_screen()
             self.reset_layout()
-            return
-        geometry = settings.value("geometry")
-        if not (isinstance(geometry, QByteArray) and self._restore_fitting_geometry(geometry)):
-            self.fit_to_screen()
-        window_state = settings.value("windowState")
-        if isinstance(window_state, QByteArray):
-            self.restoreState(window_state)
-        theme = settings.value("theme", "system", str)
+        else:
+            geometry = settings.GEOMETRY.get(saved)
+            if not (isinstance(geometry, QByteArray) and self._restore_fitting_geometry(geometry)):
+                self.fit_to_screen()
+            window_state = settings.WINDOW_STATE.get(saved)
+            if isinstance(window_state, QByteArray):
+                self.restoreState(window_state)
+        theme = settings.THEME.get(saved)
         if theme in self.theme_actions:
             self.theme_actions[theme].setChecked(True)
         self.find.filter_action.blockSignals(True)
-        self.find.filter_action.setChecked(settings.value("filterAsYouType", False, bool))
+        self.find.filter_action.setChecked(settings.FILTER_AS_YOU_TYPE.get(saved))
         self.find.filter_action.blockSignals(False)
-        selection = settings.value("selection", "", str)
+        selection = settings.SELECTION.get(saved)
         refs = [r for r in (RecordRef.parse(t) for t in selection.split(",") if t) if r is not None]
         valid = []
         for ref in refs:
@@ -612,7 +608,7 @@ class MainWindow(QMainWindow):
         if valid:
             self.state.select(valid)
         # The range last: selecting scrolls the timeline to the selection.
-        view = settings.value("timelineRange")
+        view = settings.TIMELINE_RANGE.get(saved)
         if isinstance(view, list) and len(view) == 2:
             try:
                 self.timeline.set_view_range(float(view[0]), float(view[1]))
@@ -641,14 +637,14 @@ class MainWindow(QMainWindow):
         return window_geometry.fits(self.frameGeometry(), screens) or window_geometry.fits(self.geometry(), screens)
 
     def save_settings(self) -> None:
-        settings = app_settings()
-        settings.setValue("version", SETTINGS_VERSION)
-        settings.setValue("geometry", self.saveGeometry())
-        settings.setValue("windowState", self.saveState())
-        settings.setValue("selection", ",".join(r.key() for r in self.state.selection))
+        saved = app_settings()
+        settings.LAYOUT.set(settings.LAYOUT_VERSION, saved)
+        settings.GEOMETRY.set(self.saveGeometry(), saved)
+        settings.WINDOW_STATE.set(self.saveState(), saved)
+        settings.SELECTION.set(",".join(r.key() for r in self.state.selection), saved)
         start, end = self.timeline.view_range()
-        settings.setValue("timelineRange", [start, end])
-        settings.sync()
+        settings.TIMELINE_RANGE.set([start, end], saved)
+        saved.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_settings()

@@ -8,13 +8,14 @@ from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QApplication, QWidget
 
+from explorer import settings
 from explorer.views.theme import apply_theme
 
 if TYPE_CHECKING:
     from explorer.views.main_window import MainWindow
 
 MIN_SCALE, MAX_SCALE, STEP = 0.7, 3.5, 0.15
-PRESENTATION_DEFAULT_SCALE = 2.0  # body text twice the desk size: readable from the back of a room
+PRESENTATION_DEFAULT_SCALE = settings.PRESENTATION_SCALE.default
 POINTER_IDLE_MS = 2500
 
 
@@ -35,9 +36,8 @@ class PresentationController(QObject):
         super().__init__(window)
         self.window = window
         self.active = False
-        settings = window.settings()
-        self.desk_scale = clamp_scale(settings.value("uiScale", 1.0, float))
-        self.presentation_scale = clamp_scale(settings.value("presentationScale", PRESENTATION_DEFAULT_SCALE, float))
+        self.desk_scale = clamp_scale(settings.UI_SCALE.get())
+        self.presentation_scale = clamp_scale(settings.PRESENTATION_SCALE.get())
         self._saved_theme = "system"
         self._hidden: list[QWidget] = []
         self._was_maximized = False
@@ -60,12 +60,12 @@ class PresentationController(QObject):
 
     def set_scale(self, value: float) -> None:
         value = clamp_scale(value)
-        key = "presentationScale" if self.active else "uiScale"
+        key = settings.PRESENTATION_SCALE if self.active else settings.UI_SCALE
         if self.active:
             self.presentation_scale = value
         else:
             self.desk_scale = value
-        self.window.settings().setValue(key, value)
+        key.set(value)
         self._apply()
 
     def zoom_in(self) -> None:
@@ -90,7 +90,7 @@ class PresentationController(QObject):
         if self.active:
             return
         w = self.window
-        self._saved_theme = w.settings().value("theme", "system", str)
+        self._saved_theme = settings.THEME.get()
         self._was_maximized = w.isMaximized()
         self._saved_layout = w.saveState()  # before hiding anything, so leaving restores it all
         chrome = [w.menuBar(), w.statusBar(), *w.editing_chrome()]
