@@ -29,3 +29,13 @@ def test_code_is_formatted() -> None:
     """One layout for everyone's code: run `ruff format explorer tests data benchmarks`."""
     result = _ruff("format", "--check")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_layers_point_one_way() -> None:
+    """import-linter's contracts in pyproject.toml: no Qt below the views; app > views/forms >
+    itemmodels > state > jobs > store > models (a lower layer never imports a higher one)."""
+    lint = shutil.which("lint-imports", path=str(Path(sys.executable).parent)) or shutil.which("lint-imports")
+    if lint is None:
+        pytest.fail("import-linter is part of the test extra; install with pip install -e '.[test]'")
+    result = subprocess.run([lint], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr
