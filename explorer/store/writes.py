@@ -14,7 +14,8 @@ from sqlmodel import Session, select
 from explorer import models as m
 from explorer.store import search, validation
 from explorer.store.errors import ConflictError, FieldConflict, FieldProblem, ValidationError
-from explorer.store.queries import get, record_label
+from explorer.store.queries import CitationView, get, record_label
+from explorer.store.queries import citations_of as citation_views
 
 # Link-table values a form passes besides plain columns.
 LINK_FIELDS: dict[str, tuple[str, ...]] = {
@@ -265,16 +266,11 @@ def update(
     changed = [(k, current.get(k), v) for k, v in {**cleaned, **link_values}.items() if current.get(k) != v]
     cited = ChangeSet()
     if citations is not None:
-        before = citations_of(session, record_type, record_id)
+        before = citation_views(session, record_type, record_id)
         cited = set_citations(session, record_type, record_id, citations, user=user)
         if cited:
-            changed.append(
-                (
-                    CITATIONS,
-                    _citations_text(session, before),
-                    _citations_text(session, citations_of(session, record_type, record_id)),
-                )
-            )
+            after = _citations_text(citation_views(session, record_type, record_id))
+            changed.append((CITATIONS, _citations_text(before), after))
     if not changed:
         return ChangeSet()
     for name, v in cleaned.items():
@@ -299,20 +295,13 @@ Cite = tuple[int, str | None, str | None]
 
 
 def citations_of(session: Session, record_type: str, record_id: int) -> list[Cite]:
-    rows = session.exec(
-        select(m.Citation)
-        .where(m.Citation.record_type == record_type, m.Citation.record_id == record_id)
-        .order_by(m.Citation.id)
-    ).all()
-    return [(int(c.source_id), c.section or None, c.note or None) for c in rows]
+    """The record's citations as set_citations takes them (queries.citations_of, without titles)."""
+    views = citation_views(session, record_type, record_id)
+    return [(int(c.source_id), c.section or None, c.note or None) for c in views]
 
 
-def _citations_text(session: Session, cites: list[Cite]) -> str:
-    names = {}
-    for source_id, _s, _n in cites:
-        source = session.get(m.Source, source_id)
-        names[source_id] = source.title if source is not None else f"source {source_id}"
-    return "; ".join(names[s] + (f" § {sec}" if sec else "") for s, sec, _n in cites)
+def _citations_text(views: list[CitationView]) -> str:
+    return "; ".join(c.source_title + (f" § {c.section}" if c.section else "") for c in views)
 
 
 def set_citations(session: Session, record_type: str, record_id: int, wanted: Iterable[Any], *, user: str) -> ChangeSet:
