@@ -5,26 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+from explorer import schema
 from explorer.models import DatePrecision, day_to_date
 
 CURRENCY_SYMBOL = {"USD": "US$", "JPY": "¥", "INR": "₹"}
 
-KIND_LABEL = {
-    "country": "Country",
-    "place": "Place",
-    "person": "Person",
-    "sector": "Sector",
-    "organisation": "Organisation",
-    "event": "Event",
-    "pledge": "Pledge",
-    "deal": "Deal / project",
-    "story": "Story",
-    "storystep": "Story step",
-    "initiative": "Initiative",
-    "target": "Target",
-    "source": "Source",
-    "citation": "Citation",
-}
+# What a person calls one record of each type: the registry's label.
+KIND_LABEL: schema.PerKind[str] = schema.PerKind(lambda k: k.label)
 
 
 def short_number(value: float) -> str:

@@ -13,7 +13,7 @@ in step on every insert and update.
 import datetime as dt
 import enum
 import uuid as uuid_mod
-from typing import Any, ClassVar
+from typing import Any
 
 from pydantic import ConfigDict
 from sqlalchemy import Column, Index, String, event
@@ -97,9 +97,6 @@ class Record(SQLModel):
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)
 
-    # Human label of the record type, e.g. "Pledge"; tables set it.
-    kind_label: ClassVar[str] = "Record"
-
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805 (declared_attr receives the class)
         return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
@@ -133,13 +130,11 @@ class Money(SQLModel):
 
 
 class Country(Record, table=True):
-    kind_label: ClassVar[str] = "Country"
     code: str = Field(sa_column=Column(String(8), unique=True, nullable=False))
     name: str = Field(max_length=120)
 
 
 class Place(Record, table=True):
-    kind_label: ClassVar[str] = "Place"
     name: str = Field(max_length=200, index=True)
     kind: str = Field(default="city", max_length=20)  # state / city / region
     country_id: int | None = Field(default=None, foreign_key="country.id", index=True)
@@ -148,7 +143,6 @@ class Place(Record, table=True):
 
 
 class Person(Record, table=True):
-    kind_label: ClassVar[str] = "Person"
     name: str = Field(max_length=200, index=True)
     native_name: str | None = Field(default=None, max_length=200)
     role: str | None = Field(default=None, max_length=200)
@@ -159,14 +153,12 @@ class Person(Record, table=True):
 
 
 class Sector(Record, table=True):
-    kind_label: ClassVar[str] = "Sector"
     name: str = Field(sa_column=Column(String(120), unique=True, nullable=False))
     parent_id: int | None = Field(default=None, foreign_key="sector.id", index=True)
     notes: str | None = None
 
 
 class Organisation(Record, table=True):
-    kind_label: ClassVar[str] = "Organisation"
     name: str = Field(sa_column=Column(String(200), unique=True, nullable=False))
     kind: str = Field(default="company", max_length=20)  # company / government / university / agency
     country_id: int | None = Field(default=None, foreign_key="country.id", index=True)
@@ -178,7 +170,6 @@ class Organisation(Record, table=True):
 
 
 class Event(Record, Dated, table=True):
-    kind_label: ClassVar[str] = "Event"
     kind: str = Field(default=EventKind.SUMMIT.value, max_length=20)
     title: str = Field(max_length=300, index=True)
     summit_number: int | None = None
@@ -196,7 +187,6 @@ class EventParticipant(SQLModel, table=True):
 class Pledge(Record, Dated, Money, table=True):
     """A commitment of money from one country to another over a period."""
 
-    kind_label: ClassVar[str] = "Pledge"
     title: str = Field(max_length=300, index=True)
     pledger_id: int | None = Field(default=None, foreign_key="country.id", index=True)
     recipient_id: int | None = Field(default=None, foreign_key="country.id", index=True)
@@ -209,7 +199,6 @@ class Pledge(Record, Dated, Money, table=True):
 class Deal(Record, Dated, Money, table=True):
     """A deal, project, investment or MoU between organisations."""
 
-    kind_label: ClassVar[str] = "Deal"
     title: str = Field(max_length=300, index=True)
     kind: str = Field(default="project", max_length=20)  # mou / project / investment / plant / ...
     sector_id: int | None = Field(default=None, foreign_key="sector.id", index=True)
@@ -231,7 +220,6 @@ class DealOrganisation(SQLModel, table=True):
 class Initiative(Record, Dated, table=True):
     """An initiative, framework, programme or strategic concept."""
 
-    kind_label: ClassVar[str] = "Initiative"
     name: str = Field(sa_column=Column(String(200), unique=True, nullable=False))
     kind: str = Field(default="initiative", max_length=20)
     event_id: int | None = Field(default=None, foreign_key="event.id", index=True)
@@ -242,7 +230,6 @@ class Initiative(Record, Dated, table=True):
 class Target(Record, Dated, table=True):
     """A number to reach (or reached) over a period: 50,000 people in five years."""
 
-    kind_label: ClassVar[str] = "Target"
     name: str = Field(max_length=200, index=True)
     initiative_id: int | None = Field(default=None, foreign_key="initiative.id", index=True)
     value: float = Field(default=0.0)
@@ -257,7 +244,6 @@ class Target(Record, Dated, table=True):
 
 
 class Source(Record, table=True):
-    kind_label: ClassVar[str] = "Source"
     title: str = Field(max_length=300)
     publisher: str | None = Field(default=None, max_length=200)
     kind: str = Field(default="article", max_length=20)  # article / public_record
@@ -269,7 +255,6 @@ class Source(Record, table=True):
 class Citation(Record, table=True):
     """Says where a record's facts come from: a source, its section, a note in our words."""
 
-    kind_label: ClassVar[str] = "Citation"
     __table_args__ = (Index("ix_citation_record", "record_type", "record_id"),)
     source_id: int = Field(foreign_key="source.id", index=True)
     record_type: str = Field(max_length=40)
@@ -284,7 +269,6 @@ class Citation(Record, table=True):
 class Story(Record, table=True):
     """A guided walk through the partnership, played step by step in workshops."""
 
-    kind_label: ClassVar[str] = "Story"
     title: str = Field(max_length=200)
     notes: str | None = None
 
@@ -296,7 +280,6 @@ class StoryStep(Record, table=True):
     survives export, import and merging between analysts' files.
     """
 
-    kind_label: ClassVar[str] = "Story step"
     story_id: int = Field(foreign_key="story.id", index=True, ondelete="CASCADE")
     position: int = Field(default=0)
     caption: str = Field(default="")

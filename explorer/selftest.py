@@ -29,11 +29,11 @@ from explorer import models as m
 from explorer.state import AppState, RecordRef
 from explorer.store import RecordNotFoundError, Store, StoreError, ensure_demo_copy, migrate, open_store
 from explorer.store.database import backup_sqlite
+from explorer.store.queries import TIMELINE_TYPES
 
 log = logging.getLogger("explorer.selftest")
 
 REPORT_NAME = "self-test.txt"
-TIMELINE_TYPES = ("event", "pledge", "deal", "initiative", "target")  # store.timeline()'s type codes
 
 
 class CheckError(AssertionError):
@@ -279,7 +279,6 @@ def check_form_round_trip(run: Run) -> str:
     try:
         store = open_store(backup_sqlite(demo.path, folder, "selftest"))
         window = MainWindow(AppState(store))
-        window.editing.modal = False  # drive the forms directly: no nested event loop
         window.show()
         run.settle()
         japan = _find(store, "country", "Japan")

@@ -188,7 +188,6 @@ def window(qtbot: object, store: object) -> Iterator[object]:
     win.resize(1600, 950)
     win.show()
     qtbot.waitExposed(win)  # type: ignore[attr-defined]
-    win.editing.modal = False
     yield win
     win.story_player.stop()
     win.presentation.leave()

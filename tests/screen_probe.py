@@ -88,7 +88,6 @@ def main(db: Path, out: Path) -> int:
     apply_theme(app, "light")
     store = open_store(db)
     window = MainWindow(AppState(store))
-    window.editing.modal = False
     window.show()
     settle(1500)
     report: list[dict[str, Any]] = [describe("main window", window)]

@@ -217,7 +217,6 @@ def test_read_only_database_opens_forms_for_viewing_only(qtbot, demo_path: Path)
     win.show()
     assert win.notice_bar.isVisible() and "Read-only" in win.banner.text()
     assert not win.editing.new_action.isEnabled()
-    win.editing.modal = False
     pledge_id = store.list_records("pledge")[0][0]
     win.state.select(RecordRef("pledge", pledge_id))
     assert not win.editing.delete_action.isEnabled()

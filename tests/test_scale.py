@@ -53,7 +53,6 @@ def window(qtbot, large_store: Store) -> MainWindow:
     win.show()
     qtbot.waitExposed(win)
     win.state.wait_idle()  # the timeline loads in the background on large data
-    win.editing.modal = False
     return win
 
 

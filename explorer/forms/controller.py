@@ -9,7 +9,7 @@ from PySide6.QtCore import QObject, QPoint
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QInputDialog, QMenu, QMessageBox, QWidget
 
-from explorer import shortcuts
+from explorer import schema, shortcuts
 from explorer.formatting import KIND_LABEL
 from explorer.forms.history import EditHistoryDialog
 from explorer.forms.operations import Operations
@@ -23,20 +23,14 @@ if TYPE_CHECKING:  # the forms and their editors load on the first form opened, 
 
 log = logging.getLogger("explorer.edit")
 
-NEW_TYPES = [
-    "deal",
-    "pledge",
-    "event",
-    "organisation",
-    "sector",
-    "initiative",
-    "target",
-    "person",
-    "place",
-    "source",
-    "citation",
-    "country",
-]
+# What analysts add most, first in the list Edit ▸ New offers; every other type follows.
+NEW_FIRST = ("deal", "pledge", "event", "organisation", "sector", "initiative", "target", "person", "place")
+
+
+def new_types() -> list[str]:
+    """The types Edit ▸ New offers, from the registry."""
+    names = [k.name for k in schema.kinds() if k.creatable]
+    return sorted(names, key=lambda n: NEW_FIRST.index(n) if n in NEW_FIRST else len(NEW_FIRST))
 
 
 class EditController(QObject):
@@ -49,7 +43,6 @@ class EditController(QObject):
         self.ops = Operations(state, self)
         self.ops.failed.connect(self._on_failed)
         self.last_form: RecordForm | None = None
-        self.modal = True  # tests switch this off to drive forms directly
 
         def act(text: str, slot: Any, *keys: QKeySequence | QKeySequence.StandardKey | str) -> QAction:
             action = QAction(text, parent_widget)
@@ -108,21 +101,21 @@ class EditController(QObject):
         if not form.read_only and analyst_name() is None:
             form.ask_author(self.state.store.user, set_analyst_name)  # the first edit asks, once
         self.last_form = form
-        if self.modal:
-            form.exec()
-        else:
-            form.show()
+        # Window-modal without a nested event loop: the window waits, the app keeps running
+        # (background loads, the change watcher) and the caller gets the form at once.
+        form.open()
         return form
 
     def new_record(self, record_type: str | None = None) -> RecordForm | None:
         if record_type is None:
-            labels = [KIND_LABEL[t] for t in NEW_TYPES]
+            offered = new_types()
+            labels = [KIND_LABEL[t] for t in offered]
             current = self.state.current
-            start = NEW_TYPES.index(current.record_type) if current and current.record_type in NEW_TYPES else 0
+            start = offered.index(current.record_type) if current and current.record_type in offered else 0
             choice, ok = QInputDialog.getItem(self.window, "New record", "What kind of record?", labels, start, False)
             if not ok:
                 return None
-            record_type = NEW_TYPES[labels.index(choice)]
+            record_type = offered[labels.index(choice)]
         return self.open_form(record_type)
 
     def edit(self, ref: RecordRef) -> RecordForm | None:

@@ -553,13 +553,21 @@ class MultiRefEditor(_LinkList):
 
 
 class PartnersEditor(_LinkList):
-    """The organisations in a deal, each with its role (lead, partner, investor)."""
+    """Linked records each with a role (a deal's organisations: lead, partner, investor)."""
 
-    ROLES = ("lead", "partner", "investor")
-
-    def __init__(self, label: str, source: PickSource, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        label: str,
+        source: PickSource,
+        parent: QWidget | None = None,
+        *,
+        roles: tuple[str, ...],
+        default_role: str,
+        heading: str,
+    ) -> None:
+        self.roles, self.default_role = roles, default_role
         self.tree = QTreeWidget()
-        self.tree.setHeaderLabels(["Organisation", "Role"])
+        self.tree.setHeaderLabels([heading, "Role"])
         self.tree.setRootIsDecorated(False)
         super().__init__(label, source, self.tree, parent)
         self.tree.itemSelectionChanged.connect(self._selection_changed)
@@ -575,8 +583,8 @@ class PartnersEditor(_LinkList):
         item = QTreeWidgetItem(self.tree, [label])
         item.setData(0, Qt.ItemDataRole.UserRole, rid)
         combo = QComboBox(self.tree)
-        combo.addItems(self.ROLES)
-        combo.setCurrentText(role or "partner")
+        combo.addItems(self.roles)
+        combo.setCurrentText(role or self.default_role)
         combo.setAccessibleName(f"Role of {label}")
         combo.setEnabled(not self.read_only)
         combo.currentIndexChanged.connect(lambda _i: self.changed.emit())
@@ -604,9 +612,9 @@ class PartnersEditor(_LinkList):
             self.add_row(rid, labels.get(rid, f"#{rid} (no longer exists)"), roles[rid])
         self.changed.emit()
 
-    def check(self, org_id: int, role: str = "partner") -> None:
+    def check(self, org_id: int, role: str = "") -> None:
         current = dict(self.value())
-        current[org_id] = role
+        current[org_id] = role or self.default_role
         self.set_value(sorted(current.items()))
 
     def set_read_only(self, read_only: bool) -> None:

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer import formatting, money
+from explorer import formatting, money, schema
 from explorer.formatting import KIND_LABEL
 from explorer.forms.editors import (
     CitationsEditor,
@@ -41,13 +41,14 @@ from explorer.forms.operations import Operations
 from explorer.state import EXTERNAL, AppState, RecordRef
 from explorer.store import ConflictError, StoreError, ValidationError, validation
 from explorer.store.errors import FieldProblem
-from explorer.store.validation import CITEABLE
-from explorer.store.writes import CITATIONS, LINK_FIELDS, as_text
+from explorer.store.writes import CITATIONS, as_text, link_fields
 
 log = logging.getLogger("explorer.forms")
 
-# Forms with a Sources list: every citeable type but sources themselves.
-CITED_IN_FORMS = tuple(t for t in CITEABLE if t != "source")
+
+def cited_in_forms() -> tuple[str, ...]:
+    """Forms with a Sources list: every citeable type but sources themselves."""
+    return tuple(t for t in schema.citeable() if t != "source")
 
 
 class ConflictDialog(QDialog):
@@ -189,19 +190,22 @@ class RecordForm(QDialog):
                 self.usd_note.setWordWrap(True)
                 self.form.addRow("", self.usd_stated)
                 self.form.addRow("", self.usd_note)
-        if "participant_ids" in LINK_FIELDS.get(self.record_type, ()):
-            self._add(
-                "participant_ids",
-                "Participants",
-                MultiRefEditor("Participants", PickSource(state.store, "person"), body),
+        for link in schema.kind(self.record_type).links:
+            picks = PickSource(state.store, link.target)
+            editor: FieldEditor = (
+                PartnersEditor(
+                    link.label,
+                    picks,
+                    body,
+                    roles=link.roles,
+                    default_role=link.default_role,
+                    heading=schema.label(link.target),
+                )
+                if link.roles
+                else MultiRefEditor(link.label, picks, body)
             )
-        if "organisations" in LINK_FIELDS.get(self.record_type, ()):
-            self._add(
-                "organisations",
-                "Organisations",
-                PartnersEditor("Organisations", PickSource(state.store, "organisation"), body),
-            )
-        if self.record_type in CITED_IN_FORMS:
+            self._add(link.name, link.label, editor)
+        if self.record_type in cited_in_forms():
             self.citations_editor = CitationsEditor("Sources", PickSource(state.store, "source"), body)
             self.citations_editor.new_source_requested.connect(self.new_source)
             self._add(CITATIONS, "Sources", self.citations_editor)
@@ -285,7 +289,7 @@ class RecordForm(QDialog):
     @property
     def _links(self) -> tuple[str, ...]:
         """Fields that are lists of linked records, written beside the record's own columns."""
-        return (*LINK_FIELDS.get(self.record_type, ()), *((CITATIONS,) if self.record_type in CITED_IN_FORMS else ()))
+        return (*link_fields(self.record_type), *((CITATIONS,) if self.record_type in cited_in_forms() else ()))
 
     def new_source(self) -> None:
         """Make a source without leaving the form, then cite it."""
@@ -314,7 +318,7 @@ class RecordForm(QDialog):
     def _set_problems(self, problems: list[FieldProblem]) -> None:
         by_label: dict[str, list[str]] = {}
         for p in problems:
-            name = next((n for n, label in self.labels.items() if label == p.field), None) if p.field else None
+            name = p.name if p.name in self.labels else None
             if name is None:
                 self._general.append(p.message if not p.field else f"{p.field}: {p.message}")
             else:
@@ -503,7 +507,7 @@ CitationForm = _form_class("citation", "CitationForm")
 StoryForm = _form_class("story", "StoryForm")
 StoryStepForm = _form_class("storystep", "StoryStepForm")
 
-FORMS: dict[str, type[RecordForm]] = {
+_NAMED: dict[str, type[RecordForm]] = {
     cls.record_type: cls
     for cls in (
         EventForm,
@@ -522,6 +526,18 @@ FORMS: dict[str, type[RecordForm]] = {
         StoryStepForm,
     )
 }
+
+
+def form_class(record_type: str) -> type[RecordForm]:
+    """The form of a type: a named one above, or one made from the registry's fields."""
+    cls = _NAMED.get(record_type)
+    if cls is None:
+        cls = _NAMED[record_type] = _form_class(record_type, f"{record_type.capitalize()}Form")
+    return cls
+
+
+# Every registered type has a form.
+FORMS: schema.PerKind[type[RecordForm]] = schema.PerKind(lambda k: form_class(k.name))
 
 
 def form_for(

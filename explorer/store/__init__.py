@@ -17,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
 from explorer import models as m
-from explorer import paths
+from explorer import paths, schema
 from explorer.store import migrate, queries, search, stories, writes
 from explorer.store.database import OpenResult, open_database, url_for
 from explorer.store.errors import (
@@ -223,7 +223,7 @@ class Store:
             with self.engine.connect() as conn:
                 return sum(
                     int(conn.execute(sa.text(f"SELECT coalesce(max(id), 0) FROM {name}")).scalar() or 0)
-                    for name in ("event", "pledge", "deal", "initiative", "target", "organisation")
+                    for name in (*queries.TIMELINE_TYPES, "organisation")
                 )
         except sa.exc.SQLAlchemyError:
             log.exception("estimating the size of the database")
@@ -413,9 +413,7 @@ class Store:
     def list_records(self, record_type: str) -> list[tuple[int, str]]:
         """(id, label) of every record of a type, for pickers."""
         cls = m.RECORD_TYPES[record_type]
-        column = {"citation": "section", "storystep": "caption"}.get(
-            record_type, "title" if "title" in cls.model_fields else "name"
-        )
+        column = schema.kind(record_type).title
         table = cls.__table__  # type: ignore[attr-defined]
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(table.c.id, table.c[column]).order_by(table.c[column])).all()
@@ -528,10 +526,10 @@ class Store:
             return [exchange.write_sqlite_copy(self.engine, self.path, out)]
         with self.read() as session:
             rows = exchange.export_rows(session, selection)
-            schema = migrate.current_revision(session.connection()) or ""
+            revision = migrate.current_revision(session.connection()) or ""
         if fmt == "csv":
             return exchange.write_csv(rows, out)
-        return [exchange.write_json(rows, out, schema=schema)]
+        return [exchange.write_json(rows, out, schema=revision)]
 
     def check_import(self, sources: list[Path]) -> Any:
         """Validate every row of the files (an ImportReport); writes nothing."""

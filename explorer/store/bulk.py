@@ -18,6 +18,7 @@ from pydantic_core import PydanticUndefined
 from sqlmodel import Session
 
 from explorer import models as m
+from explorer import schema
 from explorer.store import search, validation
 
 CHUNK = 5000
@@ -25,7 +26,6 @@ LINK_TABLES: dict[str, sa.Table] = {
     "dealorganisation": m.DealOrganisation.__table__,  # type: ignore[attr-defined]
     "eventparticipant": m.EventParticipant.__table__,  # type: ignore[attr-defined]
 }
-DEAL_ROLES = ("lead", "partner", "investor")
 
 
 def _chunks(rows: Iterable[Any], size: int = CHUNK) -> Iterator[list[Any]]:
@@ -93,7 +93,8 @@ def link_many(session: Session, link_table: str, rows: Iterable[dict[str, Any]])
     count = 0
     for chunk in _chunks(rows):
         if link_table == "dealorganisation":
-            bad = {r["role"] for r in chunk if r.get("role", "partner") not in DEAL_ROLES}
+            roles = schema.kind("deal").links[0].roles
+            bad = {r["role"] for r in chunk if r.get("role", "partner") not in roles}
             if bad:
                 raise ValueError(f"unknown organisation roles: {sorted(bad)}")
         session.execute(sa.insert(table), chunk)

@@ -53,8 +53,9 @@ class RecordNotFoundError(StoreError):
 
 @dataclass
 class FieldProblem:
-    field: str
+    field: str  # the field's label, as the person reads it ("" for the record as a whole)
     message: str
+    name: str = ""  # the field's name, which forms match their editors by
 
 
 class ValidationError(StoreError):

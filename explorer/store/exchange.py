@@ -31,33 +31,16 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from explorer import models as m
+from explorer import schema
 from explorer.store import validation, writes
 from explorer.store.errors import StoreError, ValidationError
 
 FORMAT_NAME = "partnership-explorer"
 FORMAT_VERSION = 1
-# Parents before children, so every reference in a file can be resolved as rows are applied.
-TYPE_ORDER: tuple[str, ...] = (
-    "source",
-    "country",
-    "sector",
-    "place",
-    "person",
-    "organisation",
-    "event",
-    "pledge",
-    "deal",
-    "initiative",
-    "target",
-    "citation",
-    "story",
-    "storystep",
-)
-# Types whose rows can point at rows of the same type (applied parent first).
-SELF_REFS = {"sector": "parent_uuid", "pledge": "supersedes_uuid"}
-LINK_COLUMNS = {"event": "participants", "deal": "organisations"}
+# Parents before children, so every reference in a file can be resolved as rows are applied:
+# the registry's order, read live so a type registered later is exported and imported too.
+TYPE_ORDER = schema.KindNames()
 INFO_COLUMNS = ("id", "version", "created_at", "updated_at")
-DEAL_ROLES = ("lead", "partner", "investor")
 # A report longer than this helps nobody; the count of the rest is still given.
 MAX_PROBLEMS = 500
 LOOKUP_CHUNK = 500
@@ -76,8 +59,7 @@ def columns(record_type: str) -> list[str]:
             out.append(ref_column(fs.name))
         else:
             out.append(fs.name)
-    if record_type in LINK_COLUMNS:
-        out.append(LINK_COLUMNS[record_type])
+    out += [link.column for link in schema.kind(record_type).links]
     out += ["version", "created_at", "updated_at"]
     return out
 
@@ -119,14 +101,19 @@ def export_rows(session: Session, selection: Iterable[tuple[str, int]] | None = 
     uuids: dict[str, dict[int, str]] = {
         rt: {int(i): str(u) for i, u in conn.execute(sa.select(t.c.id, t.c.uuid))} for rt, t in tables.items()
     }
-    participants: dict[int, list[str]] = defaultdict(list)
-    for event_id, person_id in conn.execute(sa.select(m.EventParticipant.event_id, m.EventParticipant.person_id)):
-        participants[int(event_id)].append(uuids["person"][int(person_id)])
-    organisations: dict[int, list[list[str]]] = defaultdict(list)
-    for deal_id, org_id, role in conn.execute(
-        sa.select(m.DealOrganisation.deal_id, m.DealOrganisation.organisation_id, m.DealOrganisation.role)
-    ):
-        organisations[int(deal_id)].append([uuids["organisation"][int(org_id)], str(role)])
+    # link column → record id → the linked records' UUIDs (with their roles where links have roles)
+    linked: dict[str, dict[int, list[Any]]] = {}
+    for rt in TYPE_ORDER:
+        for link in schema.kind(rt).links:
+            by_record: dict[int, list[Any]] = defaultdict(list)
+            own, target = getattr(link.table, link.own_key), getattr(link.table, link.target_key)
+            if link.roles:
+                for rid, tid, role in conn.execute(sa.select(own, target, link.table.role)):  # type: ignore[attr-defined]
+                    by_record[int(rid)].append([uuids[link.target][int(tid)], str(role)])
+            else:
+                for rid, tid in conn.execute(sa.select(own, target)):
+                    by_record[int(rid)].append(uuids[link.target][int(tid)])
+            linked[f"{rt}.{link.column}"] = by_record
 
     out: dict[str, list[dict[str, Any]]] = {}
     for rt, table in tables.items():
@@ -141,10 +128,8 @@ def export_rows(session: Session, selection: Iterable[tuple[str, int]] | None = 
                     row["record_uuid"] = uuids.get(record["record_type"], {}).get(int(value))
                 else:
                     row[fs.name] = _iso(value)
-            if rt == "event":
-                row["participants"] = sorted(participants.get(record["id"], []))
-            elif rt == "deal":
-                row["organisations"] = sorted(organisations.get(record["id"], []))
+            for link in schema.kind(rt).links:
+                row[link.column] = sorted(linked[f"{rt}.{link.column}"].get(record["id"], []))
             row.update(
                 version=record["version"], created_at=_iso(record["created_at"]), updated_at=_iso(record["updated_at"])
             )
@@ -178,8 +163,8 @@ def _closure(rows: dict[str, list[dict[str, Any]]], wanted: list[tuple[str, str]
         for column, target in _targets(rt).items():
             if row.get(column):
                 todo.append((target or row["record_type"], row[column]))
-        todo += [("person", p) for p in row.get("participants") or []] if rt == "event" else []
-        todo += [("organisation", o[0]) for o in row.get("organisations") or []] if rt == "deal" else []
+        for link in schema.kind(rt).links:
+            todo += [(link.target, item[0] if link.roles else item) for item in row.get(link.column) or []]
         todo += [("citation", c) for c in citations_of.get(uid, [])]
         todo += [("storystep", s) for s in steps_of.get(uid, [])] if rt == "story" else []
     return {rt: [r for r in rs if (rt, r["uuid"]) in keep] for rt, rs in rows.items()}
@@ -197,13 +182,11 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def _cell(value: Any, column: str) -> str:
+def _cell(value: Any, link: schema.LinkSpec | None) -> str:
     if value is None:
         return ""
-    if column == "participants":
-        return ";".join(value)
-    if column == "organisations":
-        return ";".join(f"{u}:{role}" for u, role in value)
+    if link is not None:  # linked records as UUIDs separated by ";", each with ":role" if links have roles
+        return ";".join(f"{u}:{role}" for u, role in value) if link.roles else ";".join(value)
     if isinstance(value, float):
         return repr(value)
     return str(value)
@@ -215,9 +198,10 @@ def csv_bytes(record_type: str, rows: list[dict[str, Any]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, dialect="excel")
     cols = columns(record_type)
+    links = {link.column: link for link in schema.kind(record_type).links}
     writer.writerow(cols)
     for row in rows:
-        writer.writerow([_cell(row.get(c), c) for c in cols])
+        writer.writerow([_cell(row.get(c), links.get(c)) for c in cols])
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -514,8 +498,8 @@ class ParsedRow:
     uuid: str
     values: dict[str, Any]  # plain field values, cleaned; references still as UUIDs
     refs: dict[str, str]  # model field (country_id, record_id) → UUID
-    participants: list[str] | None = None
-    organisations: list[tuple[str, str]] | None = None
+    # link name (participant_ids) → linked UUIDs, or (UUID, role) pairs; absent: left as they are
+    links: dict[str, list[Any]] = field(default_factory=dict)
 
 
 def _blank(value: Any) -> bool:
@@ -527,6 +511,17 @@ def _as_uuid(value: Any) -> str | None:
         return str(uuid_mod.UUID(str(value).strip()))
     except (ValueError, AttributeError, TypeError):
         return None
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
+def _column_of(record_type: str, name: str) -> str:
+    """The file column a field is read from (``country_id`` → ``country_uuid``)."""
+    fs = validation.spec(record_type, name)
+    is_ref = fs is not None and (fs.kind == "ref" or (record_type == "citation" and name == "record_id"))
+    return ref_column(name) if is_ref else name
 
 
 def _labels(record_type: str) -> dict[str, str]:
@@ -575,46 +570,48 @@ def parse_row(raw: RawRow, report: ImportReport) -> ParsedRow | None:
             plain[fs.name] = 1  # a stand-in id: the UUID is resolved once every row is known
         else:
             plain[fs.name] = value
-    participants = organisations = None
-    if rt == "event" and "participants" in values:
-        participants = []
-        items = values["participants"]
+    links: dict[str, list[Any]] = {}
+    for link in schema.kind(rt).links:
+        if link.column not in values:
+            continue
+        found: list[Any] = []
+        items = values[link.column]
+        what = schema.label(link.target).lower()
         if isinstance(items, str):
             items = [p for p in items.split(";") if p.strip()]
+            if link.roles:
+                items = [p.split(":", 1) if ":" in p else [p, link.default_role] for p in items]
         for item in items or []:
-            ref = _as_uuid(item)
-            if ref is None:
-                bad("participants", f"{item!r} is not a person's UUID.")
-            else:
-                participants.append(ref)
-    if rt == "deal" and "organisations" in values:
-        organisations = []
-        items = values["organisations"]
-        if isinstance(items, str):
-            items = [p.split(":", 1) if ":" in p else [p, "partner"] for p in items.split(";") if p.strip()]
-        for item in items or []:
+            if not link.roles:
+                ref = _as_uuid(item)
+                if ref is None:
+                    bad(link.column, f"{item!r} is not {_article(what)} {what}'s UUID.")
+                else:
+                    found.append(ref)
+                continue
             if not isinstance(item, list | tuple) or len(item) != 2:
-                bad("organisations", f"{item!r} must be an organisation UUID and a role.")
+                bad(link.column, f"{item!r} must be {_article(what)} {what} UUID and a role.")
                 continue
             ref, role = _as_uuid(item[0]), str(item[1]).strip()
             if ref is None:
-                bad("organisations", f"{item[0]!r} is not an organisation's UUID.")
-            elif role not in DEAL_ROLES:
-                bad("organisations", f"role {role!r} must be one of {', '.join(DEAL_ROLES)}.")
+                bad(link.column, f"{item[0]!r} is not {_article(what)} {what}'s UUID.")
+            elif role not in link.roles:
+                bad(link.column, f"role {role!r} must be one of {', '.join(link.roles)}.")
             else:
-                organisations.append((ref, role))
+                found.append((ref, role))
+        links[link.name] = found
     try:
         cleaned = validation.clean(rt, plain)
     except ValidationError as exc:
         labels = _labels(rt)
         for p in exc.problems:
-            bad(labels.get(p.field, p.field), p.message)
+            bad(_column_of(rt, p.name) if p.name else labels.get(p.field, p.field), p.message)
         cleaned = {}
     for p in problems:
         report.add(p)
     if problems or uid is None:
         return None
-    return ParsedRow(rt, raw.where, raw.row, uid, cleaned, refs, participants, organisations)
+    return ParsedRow(rt, raw.where, raw.row, uid, cleaned, refs, links)
 
 
 class _Checker:
@@ -660,7 +657,7 @@ class _Checker:
                 self.ids[key] = (raw.where, raw.row)
         if parsed is None:
             return
-        unique = validation.UNIQUE_FIELDS.get(parsed.record_type)
+        unique = validation.unique_field(parsed.record_type)
         if unique and parsed.values.get(unique):
             key2 = (parsed.record_type, str(parsed.values[unique]))
             if key2 in self.names and self.names[key2][0] != parsed.uuid:
@@ -686,29 +683,11 @@ class _Checker:
                     ),
                 )
             )
-        for ref in parsed.participants or []:
-            self.pending.append(
-                (
-                    "person",
-                    ref,
-                    Problem(
-                        raw.where, raw.row, "participants", f"person {ref} is neither in the file nor in the database."
-                    ),
-                )
-            )
-        for ref, _role in parsed.organisations or []:
-            self.pending.append(
-                (
-                    "organisation",
-                    ref,
-                    Problem(
-                        raw.where,
-                        raw.row,
-                        "organisations",
-                        f"organisation {ref} is neither in the file nor in the database.",
-                    ),
-                )
-            )
+        for link in schema.kind(parsed.record_type).links:
+            for item in parsed.links.get(link.name, []):
+                ref = item[0] if link.roles else item
+                message = f"{link.target} {ref} is neither in the file nor in the database."
+                self.pending.append((link.target, ref, Problem(raw.where, raw.row, link.column, message)))
 
     def finish(self) -> None:
         wanted: dict[str, set[str]] = defaultdict(set)
@@ -725,7 +704,9 @@ class _Checker:
             by_type[rt].append((value, uid, where, row))
         for rt, items in by_type.items():
             cls = m.RECORD_TYPES[rt]
-            column = getattr(cls, validation.UNIQUE_FIELDS[rt])
+            unique = validation.unique_field(rt)
+            assert unique is not None
+            column = getattr(cls, unique)
             for start in range(0, len(items), LOOKUP_CHUNK):
                 chunk = items[start : start + LOOKUP_CHUNK]
                 query = select(column, cls.uuid).where(column.in_([c[0] for c in chunk]))
@@ -736,7 +717,7 @@ class _Checker:
                             Problem(
                                 where,
                                 row,
-                                validation.UNIQUE_FIELDS[rt],
+                                unique,
                                 f"{value!r} is already the name of another {rt} in the database.",
                             )
                         )
@@ -783,9 +764,14 @@ class ImportFailedError(StoreError):
         super().__init__(report.text())
 
 
+def _self_ref(record_type: str) -> str | None:
+    """The field by which records of a type point at one another (a sector's parent)."""
+    return next((f.name for f in schema.kind(record_type).fields if f.kind == "ref" and f.ref == record_type), None)
+
+
 def _ordered(rows: list[ParsedRow]) -> list[ParsedRow]:
     """Rows of one type with any parent (sector, superseded pledge) in the file before its children."""
-    column = {"sector": "parent_id", "pledge": "supersedes_id"}.get(rows[0].record_type) if rows else None
+    column = _self_ref(rows[0].record_type) if rows else None
     if column is None:
         return rows
     in_file = {r.uuid for r in rows}
@@ -868,12 +854,14 @@ def apply_rows(
             for name, ref in row.refs.items():
                 column = ref_column(name)
                 values[name] = resolve(targets[column] or str(values.get("record_type")), ref, row, column)
-            if row.participants is not None:
-                values["participant_ids"] = [resolve("person", p, row, "participants") for p in row.participants]
-            if row.organisations is not None:
-                values["organisations"] = [
-                    (resolve("organisation", o, row, "organisations"), role) for o, role in row.organisations
-                ]
+            for link in schema.kind(rt).links:
+                if link.name in row.links:
+                    values[link.name] = [
+                        (resolve(link.target, item[0], row, link.column), item[1])
+                        if link.roles
+                        else resolve(link.target, item, row, link.column)
+                        for item in row.links[link.name]
+                    ]
             cls = m.RECORD_TYPES[rt]
             existing = session.exec(select(cls).where(cls.uuid == row.uuid)).first()
             try:

@@ -16,11 +16,13 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session, select
 
 from explorer import models as m
+from explorer import schema
 from explorer.store.errors import RecordNotFoundError
 from explorer.store.filtering import Filters, deal_conditions, record_conditions, tables
 
 # Timeline record types, in lane order.
-TIMELINE_TYPES: tuple[str, ...] = ("event", "pledge", "deal", "initiative", "target")
+# The types with a timeline lane; a type's code in timeline arrays is its place here.
+TIMELINE_TYPES: tuple[str, ...] = schema.timeline_types()
 TYPE_CODE: dict[str, int] = {name: code for code, name in enumerate(TIMELINE_TYPES)}
 PRECISION_CODE: dict[str, int] = {p.value: n for n, p in enumerate(m.DatePrecision)}
 
@@ -608,7 +610,7 @@ def get(session: Session, record_type: str, record_id: int) -> m.Record:
         raise RecordNotFoundError(f"Unknown record type {record_type!r}.")
     record = session.get(cls, record_id)
     if record is None:
-        raise RecordNotFoundError(f"{cls.kind_label} {record_id} no longer exists.")
+        raise RecordNotFoundError(f"{schema.label(record_type)} {record_id} no longer exists.")
     return record
 
 
@@ -642,94 +644,45 @@ def links_of(session: Session, record_type: str, record: Any) -> list[Link]:
             links.append(Link(relation, rtype, row.id, record_label(row)))
 
     rid = record.id
-    if record_type == "event":
-        add("place", "place", record.place_id)
-        participants = _limited(
-            session,
-            select(m.Person)
-            .join(m.EventParticipant, m.EventParticipant.person_id == m.Person.id)
-            .where(m.EventParticipant.event_id == rid)
-            .order_by(m.Person.name),
-        )
-        add_all("participant", "person", participants)
-        add_all("pledge announced", "pledge", _limited(session, select(m.Pledge).where(m.Pledge.event_id == rid)))
-        add_all("deal signed", "deal", _limited(session, select(m.Deal).where(m.Deal.event_id == rid)))
-        add_all(
-            "initiative launched",
-            "initiative",
-            _limited(session, select(m.Initiative).where(m.Initiative.event_id == rid)),
-        )
-        add_all("target set", "target", _limited(session, select(m.Target).where(m.Target.event_id == rid)))
-    elif record_type == "pledge":
-        add("pledged by", "country", record.pledger_id)
-        add("pledged to", "country", record.recipient_id)
-        add("announced at", "event", record.event_id)
-        add("supersedes", "pledge", record.supersedes_id)
-        add_all("superseded by", "pledge", _limited(session, select(m.Pledge).where(m.Pledge.supersedes_id == rid)))
-        add_all("deal under it", "deal", _limited(session, select(m.Deal).where(m.Deal.pledge_id == rid)))
-    elif record_type == "deal":
+    kind = schema.kind(record_type)
+    # Many-to-many links first (a deal's organisations, by role; an event's participants) …
+    for link in kind.links:
+        target = m.RECORD_TYPES[link.target]
+        columns: list[Any] = [target]
+        if link.roles:
+            columns.append(link.table.role)  # type: ignore[attr-defined]
         rows = _limited(
             session,
-            select(m.Organisation, m.DealOrganisation.role)
-            .join(m.DealOrganisation, m.DealOrganisation.organisation_id == m.Organisation.id)
-            .where(m.DealOrganisation.deal_id == rid)
-            .order_by(m.Organisation.name),
+            select(*columns)
+            .join(link.table, getattr(link.table, link.target_key) == target.id)
+            .where(getattr(link.table, link.own_key) == rid)
+            .order_by(getattr(target, link.target_order)),
         )
-        for org, role in rows:
-            links.append(Link(role, "organisation", org.id, org.name))
-        add("sector", "sector", record.sector_id)
-        add("place", "place", record.place_id)
-        add("under pledge", "pledge", record.pledge_id)
-        add("signed at", "event", record.event_id)
-    elif record_type == "organisation":
-        add("country", "country", record.country_id)
-        add("sector", "sector", record.sector_id)
-        deals = _limited(
-            session,
-            select(m.Deal)
-            .join(m.DealOrganisation, m.DealOrganisation.deal_id == m.Deal.id)
-            .where(m.DealOrganisation.organisation_id == rid)
-            .order_by(m.Deal.start_day),
-        )
-        add_all("deal", "deal", deals)
-    elif record_type == "sector":
-        add("parent sector", "sector", record.parent_id)
-        add_all("sub-sector", "sector", _limited(session, select(m.Sector).where(m.Sector.parent_id == rid)))
-        add_all(
-            "organisation",
-            "organisation",
-            _limited(session, select(m.Organisation).where(m.Organisation.sector_id == rid)),
-        )
-        add_all("deal", "deal", _limited(session, select(m.Deal).where(m.Deal.sector_id == rid)))
-    elif record_type == "initiative":
-        add("launched at", "event", record.event_id)
-        add("sector", "sector", record.sector_id)
-        add_all("target", "target", _limited(session, select(m.Target).where(m.Target.initiative_id == rid)))
-    elif record_type == "target":
-        add("initiative", "initiative", record.initiative_id)
-        add("set at", "event", record.event_id)
-    elif record_type == "person":
-        add("country", "country", record.country_id)
-        events = _limited(
-            session,
-            select(m.Event)
-            .join(m.EventParticipant, m.EventParticipant.event_id == m.Event.id)
-            .where(m.EventParticipant.person_id == rid)
-            .order_by(m.Event.start_day),
-        )
-        add_all("took part in", "event", events)
-    elif record_type == "place":
-        add("country", "country", record.country_id)
-        add_all("event here", "event", _limited(session, select(m.Event).where(m.Event.place_id == rid)))
-        add_all("deal here", "deal", _limited(session, select(m.Deal).where(m.Deal.place_id == rid)))
-    elif record_type == "country":
-        add_all(
-            "organisation",
-            "organisation",
-            _limited(session, select(m.Organisation).where(m.Organisation.country_id == rid)),
-        )
-        add_all("place", "place", _limited(session, select(m.Place).where(m.Place.country_id == rid)))
-    elif record_type == "source":
+        for row in rows:
+            other, relation = (row[0], row[1]) if link.roles else (row, link.relation)
+            links.append(Link(relation, link.target, other.id, record_label(other)))
+    # … then what this record points at, in the order of its fields …
+    for fs in kind.fields:
+        if fs.kind == "ref" and fs.ref is not None:
+            add(fs.relation, fs.ref, getattr(record, fs.name))
+    # … then what points at it, and what it is linked to from the other side.
+    for other in schema.kinds():
+        for fs in other.fields:
+            if fs.kind == "ref" and fs.ref == record_type and fs.inverse:
+                cls = other.model
+                add_all(fs.inverse, other.name, _limited(session, select(cls).where(getattr(cls, fs.name) == rid)))
+        for link in other.links:
+            if link.target == record_type and link.inverse:
+                cls = other.model
+                rows = _limited(
+                    session,
+                    select(cls)
+                    .join(link.table, getattr(link.table, link.own_key) == cls.id)
+                    .where(getattr(link.table, link.target_key) == rid)
+                    .order_by(cls.start_day if other.dated else cls.id),  # type: ignore[attr-defined]
+                )
+                add_all(link.inverse, other.name, rows)
+    if record_type == "source":
         # What rests on this source: every record citing it (one line per record).
         seen: set[tuple[str, int]] = set()
         for cite in _limited(session, select(m.Citation).where(m.Citation.source_id == rid).order_by(m.Citation.id)):

@@ -9,22 +9,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from explorer import models as m
+from explorer import schema
 
-# Which columns make a record findable: (title column, extra text columns).
-INDEXED: dict[str, tuple[str, tuple[str, ...]]] = {
-    "country": ("name", ("code",)),
-    "place": ("name", ("kind",)),
-    "person": ("name", ("native_name", "role", "notes")),
-    "sector": ("name", ("notes",)),
-    "organisation": ("name", ("kind", "notes")),
-    "event": ("title", ("kind", "notes")),
-    "pledge": ("title", ("currency", "status", "notes")),
-    "deal": ("title", ("kind", "status", "notes")),
-    "initiative": ("name", ("kind", "notes")),
-    "target": ("name", ("unit", "notes")),
-    "source": ("title", ("publisher", "notes")),
-    "story": ("title", ("notes",)),
-}
+# Which columns make a record findable: (title column, extra text columns), per findable type.
+INDEXED: schema.PerKind[tuple[str, tuple[str, ...]]] = schema.PerKind(
+    lambda k: (k.title, k.search) if k.findable else None
+)
 
 MIN_TRIGRAM = 3
 
@@ -170,7 +160,13 @@ def search(conn: Connection, text: str, limit: int = 200) -> list[SearchHit]:
 # Candidates read from the index before ranking: enough that the best titles are among them
 # without sorting every match of a common word.
 CANDIDATES = 400
-DATED = ("event", "pledge", "deal", "initiative", "target")
+
+
+def _dated(record_type: str) -> bool:
+    found = schema.KINDS.get(record_type)
+    return found is not None and found.dated
+
+
 SHORT_SCAN_ROWS = 5_000  # one- and two-letter finds read tables up to this size (a few ms each)
 
 
@@ -206,7 +202,7 @@ def _rank(record_type: str, title: str, query: str, words: list[str]) -> tuple[i
             bucket = 3
         else:
             bucket = 4
-    return bucket, at, 0 if record_type in DATED else 1, len(title), low
+    return bucket, at, 0 if _dated(record_type) else 1, len(title), low
 
 
 def _quoted(text: str) -> str:
@@ -263,24 +259,18 @@ def _short_prefix(conn: Connection, query: str) -> list[SearchHit]:
 
 # Typed into Find anything, these list the records that cite no source yet.
 UNCITED_WORDS = {"uncited", "no source", "not cited", "without source"}
-UNCITED_TYPES = (
-    "event",
-    "pledge",
-    "deal",
-    "initiative",
-    "target",
-    "organisation",
-    "person",
-    "place",
-    "sector",
-    "country",
-)
+
+
+def uncited_types() -> list[str]:
+    """What "uncited" lists: every type whose form cites sources, what the timeline shows first."""
+    cited = [name for name in schema.citeable() if name != "source"]
+    return sorted(cited, key=lambda name: not schema.kind(name).dated)
 
 
 def _uncited(conn: Connection, limit: int) -> list[SearchHit]:
     hits: list[SearchHit] = []
     cite = m.Citation.__table__  # type: ignore[attr-defined]
-    for record_type in UNCITED_TYPES:
+    for record_type in uncited_types():
         if len(hits) >= limit:
             break
         table = m.RECORD_TYPES[record_type].__table__  # type: ignore[attr-defined]
@@ -311,11 +301,11 @@ def find(conn: Connection, text: str, limit: int = 50) -> list[FoundRecord]:
     for record_type, ids in by_type.items():
         table = m.RECORD_TYPES[record_type].__table__  # type: ignore[attr-defined]
         cols = [table.c.id, table.c.kind if "kind" in table.c else sa.null()]
-        if record_type in DATED:
+        if _dated(record_type):
             cols += [table.c.start_day, table.c.date_precision]
         for row in conn.execute(sa.select(*cols).where(table.c.id.in_(ids))):
-            day = row[2] if record_type in DATED else None
-            precision = row[3] if record_type in DATED else None
+            day = row[2] if _dated(record_type) else None
+            precision = row[3] if _dated(record_type) else None
             extra[(record_type, int(row[0]))] = (row[1], day, precision)
     out = []
     for hit in hits:

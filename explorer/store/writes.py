@@ -12,16 +12,17 @@ from typing import Any
 from sqlmodel import Session, select
 
 from explorer import models as m
+from explorer import schema
 from explorer.store import search, validation
 from explorer.store.errors import ConflictError, FieldConflict, FieldProblem, ValidationError
 from explorer.store.queries import CitationView, get, record_label
 from explorer.store.queries import citations_of as citation_views
 
-# Link-table values a form passes besides plain columns.
-LINK_FIELDS: dict[str, tuple[str, ...]] = {
-    "event": ("participant_ids",),
-    "deal": ("organisations",),
-}
+
+def link_fields(record_type: str) -> tuple[str, ...]:
+    """Link-table values a form passes besides plain columns (an event's participant_ids)."""
+    found = schema.KINDS.get(record_type)
+    return () if found is None else found.link_names
 
 
 @dataclass(frozen=True)
@@ -63,27 +64,26 @@ def as_text(value: Any) -> str | None:
     return str(value)
 
 
+def _linked(session: Session, link: schema.LinkSpec, record_id: int) -> list[Any]:
+    """The records linked through ``link``: sorted ids, or sorted (id, role) pairs."""
+    table = link.table
+    own, target = getattr(table, link.own_key), getattr(table, link.target_key)
+    if link.roles:
+        rows = session.exec(select(target, table.role).where(own == record_id)).all()  # type: ignore[attr-defined]
+        return sorted((int(o), str(r)) for o, r in rows)
+    return sorted(int(i) for i in session.exec(select(target).where(own == record_id)).all())
+
+
 def snapshot(session: Session, record_type: str, record: m.Record) -> dict[str, Any]:
     """The record's editable values, link lists included (what undo needs to restore)."""
     values = {f.name: getattr(record, f.name) for f in validation.FIELDS[record_type]}
-    if record_type == "event":
-        values["participant_ids"] = sorted(
-            session.exec(select(m.EventParticipant.person_id).where(m.EventParticipant.event_id == record.id)).all()
-        )
-    elif record_type == "deal":
-        values["organisations"] = sorted(
-            (o, r)
-            for o, r in session.exec(
-                select(m.DealOrganisation.organisation_id, m.DealOrganisation.role).where(
-                    m.DealOrganisation.deal_id == record.id
-                )
-            ).all()
-        )
+    for link in schema.kind(record_type).links:
+        values[link.name] = _linked(session, link, int(record.id or 0))
     return values
 
 
 def _split(record_type: str, values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    links = {k: values[k] for k in LINK_FIELDS.get(record_type, ()) if k in values}
+    links = {k: values[k] for k in link_fields(record_type) if k in values}
     plain = {k: v for k, v in values.items() if k not in links}
     return plain, links
 
@@ -91,23 +91,26 @@ def _split(record_type: str, values: dict[str, Any]) -> tuple[dict[str, Any], di
 def _clean_links(session: Session, record_type: str, links: dict[str, Any]) -> dict[str, Any]:
     problems: list[FieldProblem] = []
     out: dict[str, Any] = {}
-    if "participant_ids" in links:
-        ids = sorted({int(i) for i in links["participant_ids"] or []})
-        missing = [i for i in ids if session.get(m.Person, i) is None]
+    for link in schema.kind(record_type).links:
+        if link.name not in links:
+            continue
+        target = m.RECORD_TYPES[link.target]
+        what = schema.label(link.target).lower()
+        if link.roles:
+            pairs: dict[int, str] = {}
+            for item in links[link.name] or []:
+                rid, role = (item, link.default_role) if isinstance(item, int) else (int(item[0]), str(item[1]))
+                if role not in link.roles:
+                    problems.append(FieldProblem(link.label, f"unknown role {role!r}.", link.name))
+                pairs[rid] = role
+            ids = list(pairs)
+            out[link.name] = sorted(pairs.items())
+        else:
+            ids = sorted({int(i) for i in links[link.name] or []})
+            out[link.name] = ids
+        missing = [i for i in ids if session.get(target, i) is None]
         if missing:
-            problems.append(FieldProblem("Participants", f"unknown people: {missing}"))
-        out["participant_ids"] = ids
-    if "organisations" in links:
-        pairs: dict[int, str] = {}
-        for item in links["organisations"] or []:
-            org_id, role = (item, "partner") if isinstance(item, int) else (int(item[0]), str(item[1]))
-            if role not in ("lead", "partner", "investor"):
-                problems.append(FieldProblem("Organisations", f"unknown role {role!r}."))
-            pairs[org_id] = role
-        missing = [i for i in pairs if session.get(m.Organisation, i) is None]
-        if missing:
-            problems.append(FieldProblem("Organisations", f"unknown organisations: {missing}"))
-        out["organisations"] = sorted(pairs.items())
+            problems.append(FieldProblem(link.label, f"unknown {what} records: {missing}", link.name))
     if problems:
         raise ValidationError(problems)
     return out
@@ -121,23 +124,26 @@ def _check_refs(session: Session, record_type: str, values: dict[str, Any], self
             continue
         assert fs.ref is not None
         if session.get(m.RECORD_TYPES[fs.ref], value) is None:
-            problems.append(FieldProblem(fs.label, "points at a record that does not exist."))
+            problems.append(FieldProblem(fs.label, "points at a record that does not exist.", name))
         elif fs.ref == record_type and value == self_id:
-            problems.append(FieldProblem(fs.label, "cannot point at the record itself."))
-    if record_type == "sector" and values.get("parent_id") is not None and self_id is not None:
-        seen, parent = {self_id}, values["parent_id"]
-        while parent is not None:
-            if parent in seen:
-                problems.append(FieldProblem("Parent sector", "would make a loop of sectors."))
-                break
-            seen.add(parent)
-            row = session.get(m.Sector, parent)
-            parent = row.parent_id if row else None
+            problems.append(FieldProblem(fs.label, "cannot point at the record itself.", name))
+        elif fs.ref == record_type and self_id is not None:
+            # A chain of records of one type (a sector's parents) must not come back to this one.
+            seen, parent = {self_id}, value
+            cls = m.RECORD_TYPES[record_type]
+            while parent is not None:
+                if parent in seen:
+                    what = schema.label(record_type).lower()
+                    problems.append(FieldProblem(fs.label, f"would lead back to this {what} (a loop).", name))
+                    break
+                seen.add(parent)
+                row = session.get(cls, parent)
+                parent = getattr(row, name) if row else None
     if record_type == "citation" and values.get("record_type") and values.get("record_id") is not None:
         target = session.get(m.RECORD_TYPES[values["record_type"]], values["record_id"])
         if target is None:
-            problems.append(FieldProblem("Record", "points at a record that does not exist."))
-    unique = validation.UNIQUE_FIELDS.get(record_type)
+            problems.append(FieldProblem("Record", "points at a record that does not exist.", "record_id"))
+    unique = validation.unique_field(record_type)
     if unique and values.get(unique):
         cls = m.RECORD_TYPES[record_type]
         column = getattr(cls, unique)
@@ -145,25 +151,27 @@ def _check_refs(session: Session, record_type: str, values: dict[str, Any], self
         if clash is not None:
             spec = validation.spec(record_type, unique)
             problems.append(
-                FieldProblem(spec.label if spec else unique, f"{values[unique]!r} is already used by another record.")
+                FieldProblem(
+                    spec.label if spec else unique, f"{values[unique]!r} is already used by another record.", unique
+                )
             )
     if problems:
         raise ValidationError(problems)
 
 
 def _apply_links(session: Session, record_type: str, record_id: int, links: dict[str, Any]) -> None:
-    if "participant_ids" in links:
-        for row in session.exec(select(m.EventParticipant).where(m.EventParticipant.event_id == record_id)).all():
+    for link in schema.kind(record_type).links:
+        if link.name not in links:
+            continue
+        for row in session.exec(select(link.table).where(getattr(link.table, link.own_key) == record_id)).all():
             session.delete(row)
         session.flush()
-        for pid in links["participant_ids"]:
-            session.add(m.EventParticipant(event_id=record_id, person_id=pid))
-    if "organisations" in links:
-        for row in session.exec(select(m.DealOrganisation).where(m.DealOrganisation.deal_id == record_id)).all():
-            session.delete(row)
-        session.flush()
-        for org_id, role in links["organisations"]:
-            session.add(m.DealOrganisation(deal_id=record_id, organisation_id=org_id, role=role))
+        for item in links[link.name]:
+            if link.roles:
+                target_id, role = item
+                session.add(link.table(**{link.own_key: record_id, link.target_key: target_id, "role": role}))
+            else:
+                session.add(link.table(**{link.own_key: record_id, link.target_key: item}))
 
 
 def _log(
@@ -261,7 +269,7 @@ def update(
         ]
         raise ConflictError(record_type, record_id, expected_version, record.version, current, conflicts)
     merged = {**current, **cleaned}
-    validation.clean(record_type, {k: v for k, v in merged.items() if k not in LINK_FIELDS.get(record_type, ())})
+    validation.clean(record_type, {k: v for k, v in merged.items() if k not in link_fields(record_type)})
     _check_refs(session, record_type, cleaned, record_id)
     changed = [(k, current.get(k), v) for k, v in {**cleaned, **link_values}.items() if current.get(k) != v]
     cited = ChangeSet()
@@ -345,38 +353,6 @@ def set_citations(session: Session, record_type: str, record_id: int, wanted: It
     return changes
 
 
-# Who points at whom: (referencing type, column) for each referenced type.
-REFERENCES: dict[str, list[tuple[str, str]]] = {
-    "country": [
-        ("place", "country_id"),
-        ("person", "country_id"),
-        ("organisation", "country_id"),
-        ("pledge", "pledger_id"),
-        ("pledge", "recipient_id"),
-    ],
-    "place": [("event", "place_id"), ("deal", "place_id")],
-    "person": [],
-    "sector": [
-        ("sector", "parent_id"),
-        ("organisation", "sector_id"),
-        ("deal", "sector_id"),
-        ("initiative", "sector_id"),
-    ],
-    "organisation": [],
-    "event": [("pledge", "event_id"), ("deal", "event_id"), ("initiative", "event_id"), ("target", "event_id")],
-    "pledge": [("pledge", "supersedes_id"), ("deal", "pledge_id")],
-    "deal": [],
-    "initiative": [("target", "initiative_id")],
-    "target": [],
-    "source": [("citation", "source_id")],
-    "citation": [],
-    "story": [("storystep", "story_id")],
-    "storystep": [],
-}
-# Records that belong to the one they point at: deleted with it, restored with it.
-OWNED = {"citation", "storystep"}
-
-
 @dataclass(frozen=True)
 class Reference:
     record_type: str
@@ -388,25 +364,26 @@ class Reference:
 def references_to(session: Session, record_type: str, record_id: int) -> list[Reference]:
     """Records that point at this one (and would be affected by deleting it)."""
     out: list[Reference] = []
-    for ref_type, column in REFERENCES.get(record_type, []):
+    for ref_type, column in schema.references().get(record_type, []):
         cls = m.RECORD_TYPES[ref_type]
         for row in session.exec(select(cls).where(getattr(cls, column) == record_id)).all():
             out.append(Reference(ref_type, row.id, record_label(row), column))  # type: ignore[arg-type]
-    if record_type == "person":
-        for ev in session.exec(
-            select(m.Event)
-            .join(m.EventParticipant, m.EventParticipant.event_id == m.Event.id)
-            .where(m.EventParticipant.person_id == record_id)
-        ).all():
-            out.append(Reference("event", ev.id, ev.title, "participant_ids"))  # type: ignore[arg-type]
-    if record_type == "organisation":
-        for deal in session.exec(
-            select(m.Deal)
-            .join(m.DealOrganisation, m.DealOrganisation.deal_id == m.Deal.id)
-            .where(m.DealOrganisation.organisation_id == record_id)
-        ).all():
-            out.append(Reference("deal", deal.id, deal.title, "organisations"))  # type: ignore[arg-type]
+    for other in schema.kinds():
+        for link in other.links:
+            if link.target != record_type:
+                continue
+            cls = other.model
+            rows = session.exec(
+                select(cls)
+                .join(link.table, getattr(link.table, link.own_key) == cls.id)
+                .where(getattr(link.table, link.target_key) == record_id)
+            ).all()
+            out += [Reference(other.name, int(row.id or 0), record_label(row), link.name) for row in rows]
     return out
+
+
+def _owned(ref: Reference, record_type: str) -> bool:
+    return schema.kind(ref.record_type).owned_by == record_type
 
 
 def delete(
@@ -430,22 +407,21 @@ def delete(
         raise ValidationError([FieldProblem("", f"{len(refs)} record(s) refer to it: {names}{more}.")])
     for ref in refs:
         ref_record = get(session, ref.record_type, ref.record_id)
-        if ref.column == "participant_ids":
-            ids = [p for p in snapshot(session, "event", ref_record)["participant_ids"] if p != record_id]
+        if ref.column in link_fields(ref.record_type):
+            kept = [
+                item
+                for item in snapshot(session, ref.record_type, ref_record)[ref.column]
+                if (item[0] if isinstance(item, tuple) else item) != record_id
+            ]
             changes.changes += update(
                 session,
-                "event",
+                ref.record_type,
                 ref.record_id,
-                {"participant_ids": ids},
+                {ref.column: kept},
                 expected_version=ref_record.version,
                 user=user,
             ).changes
-        elif ref.column == "organisations":
-            orgs = [o for o in snapshot(session, "deal", ref_record)["organisations"] if o[0] != record_id]
-            changes.changes += update(
-                session, "deal", ref.record_id, {"organisations": orgs}, expected_version=ref_record.version, user=user
-            ).changes
-        elif ref.record_type in OWNED:
+        elif _owned(ref, record_type):
             changes.changes += delete(
                 session, ref.record_type, ref.record_id, expected_version=ref_record.version, user=user
             ).changes
@@ -469,7 +445,7 @@ def delete(
             user=user,
         ).changes
     old = snapshot(session, record_type, record)
-    _apply_links(session, record_type, record_id, {k: [] for k in LINK_FIELDS.get(record_type, ())})
+    _apply_links(session, record_type, record_id, {k: [] for k in link_fields(record_type)})
     _log(
         session, "delete", record_type, record, user, [(k, v, None) for k, v in old.items() if v not in (None, "", [])]
     )
@@ -516,14 +492,12 @@ def capture_delete(session: Session, record_type: str, record_id: int) -> Delete
     ]
     detached: list[tuple[str, int, str, Any]] = []
     for ref in references_to(session, record_type, record_id):
-        if ref.record_type in OWNED:
+        if _owned(ref, record_type):
             citations.append(image(session, ref.record_type, ref.record_id))
-        elif ref.column == "organisations":
-            deal = get(session, "deal", ref.record_id)
-            role = next(r for o, r in snapshot(session, "deal", deal)["organisations"] if o == record_id)
-            detached.append(("deal", ref.record_id, "organisations", (record_id, role)))
-        elif ref.column == "participant_ids":
-            detached.append(("event", ref.record_id, "participant_ids", record_id))
+        elif ref.column in link_fields(ref.record_type):
+            linked = snapshot(session, ref.record_type, get(session, ref.record_type, ref.record_id))[ref.column]
+            item = next(i for i in linked if (i[0] if isinstance(i, tuple) else i) == record_id)
+            detached.append((ref.record_type, ref.record_id, ref.column, item))
         else:
             detached.append((ref.record_type, ref.record_id, ref.column, record_id))
     return DeleteBundle(main, citations, detached)
@@ -542,11 +516,10 @@ def restore(session: Session, bundle: DeleteBundle, *, user: str) -> ChangeSet:
         record = session.get(m.RECORD_TYPES[rtype], rid)
         if record is None:
             continue
-        if column == "organisations":
-            current = snapshot(session, rtype, record)["organisations"]
-            new: Any = sorted({*(tuple(x) for x in current), tuple(value)})
-        elif column == "participant_ids":
-            new = sorted({*snapshot(session, rtype, record)["participant_ids"], value})
+        if column in link_fields(rtype):
+            current = snapshot(session, rtype, record)[column]
+            as_key = tuple if isinstance(value, list | tuple) else int
+            new: Any = sorted({*(as_key(x) for x in current), as_key(value)})
         else:
             new = value
         changes.changes += update(

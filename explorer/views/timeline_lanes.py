@@ -12,23 +12,23 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtGui import QColor
 
+from explorer import schema
 from explorer.store import TimelineData
 from explorer.store.queries import TIMELINE_TYPES, TYPE_CODE
 from explorer.views.timeline_items import LaneIndex
 
-KIND_LANES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Summits & visits", ("event",)),
-    ("Pledges", ("pledge",)),
-    ("Deals & MoUs", ("deal",)),
-    ("Initiatives & targets", ("initiative", "target")),
-)
-KIND_NAMES = {
-    "event": "Summit / visit",
-    "pledge": "Pledge",
-    "deal": "Deal / MoU",
-    "initiative": "Initiative",
-    "target": "Target",
-}
+
+def _kind_lanes() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    lanes: dict[str, list[str]] = {}
+    for name in TIMELINE_TYPES:
+        lanes.setdefault(str(schema.kind(name).lane), []).append(name)
+    return tuple((lane, tuple(types)) for lane, types in lanes.items())
+
+
+# The lanes of "by kind", in order, each with the types drawn in it (from the registry).
+KIND_LANES: tuple[tuple[str, tuple[str, ...]], ...] = _kind_lanes()
+# Each type's name in the legend.
+KIND_NAMES = {name: schema.kind(name).legend_label for name in TIMELINE_TYPES}
 # Tableau 10 without its grey: mid-tones that hold up on light and dark backgrounds.
 QUALITATIVE = ("#4E79A7", "#F28E2B", "#59A14F", "#B07AA1", "#76B7B2", "#E15759", "#EDC948", "#FF9DA7", "#9C755F")
 # India saffron, Japan red read naturally; beyond that the qualitative palette.

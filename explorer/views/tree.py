@@ -11,9 +11,9 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLineEdit, QTreeVi
 from explorer.itemmodels.sector_tree import REF_ROLE, SectorTreeModel
 from explorer.state import AppState, RecordRef
 from explorer.store import ChangeSet, Filters
+from explorer.store.queries import TIMELINE_TYPES
 from explorer.store.search import MIN_TRIGRAM
 
-TIMELINE_TYPES = {"event", "pledge", "deal", "initiative", "target"}
 EXPAND_ORGANISATIONS = 40  # organisations opened by themselves under a filter
 EXPAND_DEAL_ROWS = 60  # … while the deals they show stay about this many (two screens)
 EXPAND_ROWS = 150  # rows that opening matching sectors may add, at most (a few screens)
