@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from sqlmodel import select
 from explorer import models as m
 from explorer.store import Store
 
+ROOT = Path(__file__).resolve().parents[1]
 ARTICLE = Path(__file__).resolve().parents[2] / "shared" / "source" / "india-japan-partnership-article.txt"
 ARTICLE_TITLE = "India-Japan Partnership: A New Era of Strategic and Economic Synergy"
 
@@ -169,3 +171,22 @@ def test_notes_are_our_own_words_not_the_articles(store: Store) -> None:
         w = re.findall(r"[\w’'-]+", text.lower())
         for i in range(len(w) - 8):
             assert " ".join(w[i : i + 8]) not in article_runs, f"copied from the article: {text!r}"
+
+
+def test_two_demo_databases_built_separately_merge_with_nothing_new(built_demo: Path, tmp_path: Path) -> None:
+    """Two trainees each start from their own packaged app: their demo records are the same
+    records (the same UUIDs), so merging one copy into the other brings nothing new and no clash."""
+    from explorer.store import open_store
+    from explorer.store.demo import build_demo_database
+
+    other = build_demo_database(tmp_path / "trainee-2.sqlite", ROOT / "data" / "demo.yaml")
+    mine_path = tmp_path / "trainee-1.sqlite"
+    shutil.copyfile(built_demo, mine_path)
+    mine = open_store(mine_path)
+    try:
+        plan = mine.plan_merge(other)
+        assert plan.new_count() == 0, plan.summary()
+        assert plan.problems == [] and plan.conflicts == [] and plan.take_theirs == []
+        assert plan.empty
+    finally:
+        mine.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,13 @@ from explorer.store import search, writes
 from explorer.store.database import open_database, url_for
 
 DEMO_USER = "demo dataset"
+# Demo records get the same UUID in every build (from their key in demo.yaml), so copies built
+# separately — two trainees' packaged apps — hold the same records and merge cleanly.
+DEMO_NAMESPACE = uuid.UUID("5b0d6a52-3c1e-4f6e-9a57-2f1c8e0b7d41")
+
+
+def demo_uuid(*key: object) -> str:
+    return str(uuid.uuid5(DEMO_NAMESPACE, "/".join(str(k) for k in key)))
 
 
 def _date(value: Any) -> dt.date | None:
@@ -72,10 +80,13 @@ class _Loader:
             raise ValueError(f"demo.yaml: unknown {record_type} {key!r}") from None
 
     def add(self, record_type: str, row: dict[str, Any], values: dict[str, Any]) -> int:
-        change = writes.create(self.session, record_type, values, user=DEMO_USER)
+        key = str(row["key"])
+        change = writes.create(
+            self.session, record_type, values, user=DEMO_USER, record_uuid=demo_uuid(record_type, key)
+        )
         record_id = change.changes[-1].record_id
-        self.ids[(record_type, str(row["key"]))] = record_id
-        for cite in row.get("cite") or []:
+        self.ids[(record_type, key)] = record_id
+        for n, cite in enumerate(row.get("cite") or [], start=1):
             writes.create(
                 self.session,
                 "citation",
@@ -87,6 +98,7 @@ class _Loader:
                     "note": cite.get("note"),
                 },
                 user=DEMO_USER,
+                record_uuid=demo_uuid("citation", record_type, key, n),
             )
         return record_id
 
@@ -293,7 +305,14 @@ def load_stories(session: Session, data: dict[str, Any], ids: dict[tuple[str, st
         return record.uuid
 
     for story in data.get("stories") or []:
-        change = writes.create(session, "story", {"title": story["title"], "notes": story.get("notes")}, user=DEMO_USER)
+        story_key = story.get("key") or story["title"]
+        change = writes.create(
+            session,
+            "story",
+            {"title": story["title"], "notes": story.get("notes")},
+            user=DEMO_USER,
+            record_uuid=demo_uuid("story", story_key),
+        )
         story_id = change.changes[-1].record_id
         for position, step in enumerate(story["steps"], start=1):
             selection = [[t, uuid_of(t, k)] for item in step.get("select") or [] for t, k in item.items()]
@@ -317,4 +336,5 @@ def load_stories(session: Session, data: dict[str, Any], ids: dict[tuple[str, st
                     "filters": json.dumps(filters),
                 },
                 user=DEMO_USER,
+                record_uuid=demo_uuid("storystep", story_key, position),
             )

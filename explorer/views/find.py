@@ -47,7 +47,7 @@ VISIBLE_ROWS = 12
 
 
 def kind_text(found: FoundRecord) -> str:
-    """ "Summit", "Visit", "Person", "Deal / project": what the user would call the record."""
+    """ "Summit", "Visit", "Person", "Deal": what the user would call the record."""
     if found.record_type == "event" and found.kind:
         return found.kind.capitalize()
     return KIND_LABEL.get(found.record_type, found.record_type.capitalize())
