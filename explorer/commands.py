@@ -33,7 +33,19 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import", help="check every row, then apply all of them or none")
     p.add_argument("--db", metavar="PATH_OR_URL", help=db_help)
     p.add_argument("--check", action="store_true", help="only check the files and print the report")
-    p.add_argument("sources", type=Path, nargs="+", help="<type>.csv files, folders of them, or .json files")
+    p.add_argument(
+        "sources",
+        type=Path,
+        nargs="+",
+        help="exchange files (<type>.csv with uuid columns, folders of them, .json) or spreadsheets (.xlsx, .csv)",
+    )
+    p.add_argument("--type", dest="record_type", help="the record type a spreadsheet holds (default: guessed)")
+    p.add_argument(
+        "--dates",
+        choices=("dmy", "mdy", "ymd"),
+        default="dmy",
+        help="how a spreadsheet writes dates like 03/04/2025: day first (default), month first, year first",
+    )
 
     p = sub.add_parser("merge", help="merge another analyst's database file into this one")
     p.add_argument("--db", metavar="PATH_OR_URL", help=db_help)
@@ -111,10 +123,42 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
+    from explorer import schema
     from explorer.store.exchange import ImportFailedError
+    from explorer.store.spreadsheet import SpreadsheetError, is_spreadsheet, plans_for
 
+    sheets = [p for p in args.sources if is_spreadsheet(p) or args.record_type]
+    if sheets and len(sheets) != len(args.sources):
+        print("Import spreadsheets and exchange files (uuid columns, .json) separately.", file=sys.stderr)
+        return 2
+    if args.record_type and args.record_type not in schema.KINDS:
+        print(f"--type must be one of: {', '.join(schema.KINDS)}", file=sys.stderr)
+        return 2
+    if sheets:
+        try:
+            plans = plans_for(sheets, args.record_type, args.dates)
+        except SpreadsheetError as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        for plan in plans:
+            used = ", ".join(f"{h} → {c}" for h, c in plan.mapping.items() if c) or "nothing"
+            print(f"{plan.sheet.name}: {plan.record_type} records; columns {used}")
     store = _open(args.db, read_only=args.check)
     try:
+        if sheets:
+            try:
+                if args.check:
+                    report = store.check_spreadsheet(plans)  # type: ignore[attr-defined]
+                    print(report.text())
+                    return 0 if report.ok else 1
+                result = store.import_spreadsheet(plans)  # type: ignore[attr-defined]
+            except ImportFailedError as failed:
+                print(failed.report.text())
+                return 1
+            print(result.report.text())
+            if result.backup is not None:
+                print(f"A backup from before the import: {result.backup}")
+            return 0
         if args.check:
             report = store.check_import(args.sources)  # type: ignore[attr-defined]
             print(report.text())

@@ -555,6 +555,40 @@ class Store:
         result.backup = backup
         return result
 
+    def check_spreadsheet(self, plans: list[Any]) -> Any:
+        """Validate the rows of spreadsheets (SheetImport plans) as an import would; writes nothing."""
+        from explorer.store import exchange, spreadsheet
+
+        report = exchange.ImportReport()
+        with self.read() as session:
+            raws = [row for plan in plans for row in spreadsheet.to_raw_rows(session, plan, report)]
+            exchange.check_rows(session, raws, report)
+        spreadsheet.rename_problems(report, plans)
+        if report.ok and not report.rows:
+            report.add(exchange.Problem(", ".join(p.sheet.name for p in plans) or "import", None, "", "holds no rows."))
+        return report
+
+    def import_spreadsheet(self, plans: list[Any]) -> Any:
+        """Check, back up, then write every row of the spreadsheets in one transaction (an
+        ImportResult, undoable like any import). Raises ImportFailedError listing every problem
+        by row and column: then nothing was written."""
+        from explorer.store import exchange, spreadsheet
+
+        report = self.check_spreadsheet(plans)
+        if not report.ok:
+            raise exchange.ImportFailedError(report)
+        backup = self.backup_now("before-import")
+        with self.write() as session:
+            result_report = exchange.ImportReport()
+            raws = [row for plan in plans for row in spreadsheet.to_raw_rows(session, plan, result_report)]
+            try:
+                result = exchange.apply_rows(session, raws, user=self.user, report=result_report)
+            except exchange.ImportFailedError as exc:
+                spreadsheet.rename_problems(exc.report, plans)
+                raise
+        result.backup = backup
+        return result
+
     def undo_import(self, result: Any) -> ChangeSet:
         """Take an import back (version-checked: refused if an imported record was edited since)."""
         from explorer.store import exchange

@@ -312,7 +312,7 @@ class ImportReport:
             total = sum(self.rows.values())
             lines = [f"{total} row(s) checked; no problems."]
             for rt in TYPE_ORDER:
-                if rt in self.new or rt in self.updated:
+                if rt in self.new or rt in self.updated or rt in self.unchanged:
                     lines.append(
                         f"  {rt}: {self.new.get(rt, 0)} new, {self.updated.get(rt, 0)} updated, "
                         f"{self.unchanged.get(rt, 0)} unchanged"
@@ -332,6 +332,9 @@ class RawRow:
     row: int
     values: dict[str, Any]
     from_csv: bool
+    # Only the values given change (a spreadsheet's few columns for a record already held);
+    # otherwise a row is the whole record, and what it leaves out takes the defaults.
+    partial: bool = False
 
 
 def _csv_type(path: Path) -> str | None:
@@ -601,7 +604,7 @@ def parse_row(raw: RawRow, report: ImportReport) -> ParsedRow | None:
                 found.append((ref, role))
         links[link.name] = found
     try:
-        cleaned = validation.clean(rt, plain)
+        cleaned = validation.clean(rt, plain, partial=raw.partial)
     except ValidationError as exc:
         labels = _labels(rt)
         for p in exc.problems:
