@@ -131,7 +131,7 @@ def check_demo_data(run: Run) -> str:
     counts: dict[str, int] = {}
     with store.engine.connect() as conn:
         for name, cls in m.RECORD_TYPES.items():
-            table = cls.__table__  # type: ignore[attr-defined]
+            table = cls.__table__
             counts[name] = int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
     total = sum(counts.values())
     expect(counts.get("event", 0) and counts.get("deal", 0), f"the demo database looks empty: {counts}")

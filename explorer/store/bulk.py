@@ -22,8 +22,8 @@ from explorer.store import search, validation
 
 CHUNK = 5000
 LINK_TABLES: dict[str, sa.Table] = {
-    "dealorganisation": m.DealOrganisation.__table__,  # type: ignore[attr-defined]
-    "eventparticipant": m.EventParticipant.__table__,  # type: ignore[attr-defined]
+    "dealorganisation": m.DealOrganisation.__table__,
+    "eventparticipant": m.EventParticipant.__table__,
 }
 DEAL_ROLES = ("lead", "partner", "investor")
 
@@ -41,7 +41,7 @@ def _next_id(session: Session, table: sa.Table) -> int:
 def create_many(session: Session, record_type: str, rows: Iterable[dict[str, Any]]) -> range:
     """Insert validated records with consecutive ids; returns the ids (in the order given)."""
     cls = m.RECORD_TYPES[record_type]
-    table: sa.Table = cls.__table__  # type: ignore[attr-defined]
+    table: sa.Table = cls.__table__
     dated = cls in m.DATED_TYPES
     first = next_id = _next_id(session, table)
     now = m.utcnow()

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from explorer import models as m
 from explorer.store import validation, writes
@@ -115,16 +115,20 @@ def export_rows(session: Session, selection: Iterable[tuple[str, int]] | None = 
     Values are JSON-ready: text, numbers, None, ISO dates; links are UUID lists.
     """
     conn = session.connection()
-    tables = {rt: m.RECORD_TYPES[rt].__table__ for rt in TYPE_ORDER}  # type: ignore[attr-defined]
+    tables = {rt: m.RECORD_TYPES[rt].__table__ for rt in TYPE_ORDER}
     uuids: dict[str, dict[int, str]] = {
         rt: {int(i): str(u) for i, u in conn.execute(sa.select(t.c.id, t.c.uuid))} for rt, t in tables.items()
     }
     participants: dict[int, list[str]] = defaultdict(list)
-    for event_id, person_id in conn.execute(sa.select(m.EventParticipant.event_id, m.EventParticipant.person_id)):
+    for event_id, person_id in conn.execute(
+        sa.select(col(m.EventParticipant.event_id), col(m.EventParticipant.person_id))
+    ):
         participants[int(event_id)].append(uuids["person"][int(person_id)])
     organisations: dict[int, list[list[str]]] = defaultdict(list)
     for deal_id, org_id, role in conn.execute(
-        sa.select(m.DealOrganisation.deal_id, m.DealOrganisation.organisation_id, m.DealOrganisation.role)
+        sa.select(
+            col(m.DealOrganisation.deal_id), col(m.DealOrganisation.organisation_id), col(m.DealOrganisation.role)
+        )
     ):
         organisations[int(deal_id)].append([uuids["organisation"][int(org_id)], str(role)])
 
@@ -607,8 +611,8 @@ def parse_row(raw: RawRow, report: ImportReport) -> ParsedRow | None:
         cleaned = validation.clean(rt, plain)
     except ValidationError as exc:
         labels = _labels(rt)
-        for p in exc.problems:
-            bad(labels.get(p.field, p.field), p.message)
+        for fp in exc.problems:
+            bad(labels.get(fp.field, fp.field), fp.message)
         cleaned = {}
     for p in problems:
         report.add(p)
@@ -747,7 +751,7 @@ def uuids_in_database(session: Session, record_type: str, candidates: Iterable[s
     items = list(candidates)
     found: set[str] = set()
     for start in range(0, len(items), LOOKUP_CHUNK):
-        found.update(session.exec(select(cls.uuid).where(cls.uuid.in_(items[start : start + LOOKUP_CHUNK]))))
+        found.update(session.exec(select(cls.uuid).where(col(cls.uuid).in_(items[start : start + LOOKUP_CHUNK]))))
     return found
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from explorer import models as m
 from explorer.store.errors import RecordNotFoundError
@@ -89,10 +89,10 @@ def _timeline_selects() -> dict[str, sa.Select[Any]]:
     ev, pl, de, ini, ta, pla = (
         m.Event.__table__,
         m.Pledge.__table__,
-        m.Deal.__table__,  # type: ignore[attr-defined]
+        m.Deal.__table__,
         m.Initiative.__table__,
         m.Target.__table__,
-        m.Place.__table__,  # type: ignore[attr-defined]
+        m.Place.__table__,
     )
     none = sa.literal(-1)
     no_usd = sa.literal(-1.0)
@@ -124,10 +124,10 @@ def _timeline_selects() -> dict[str, sa.Select[Any]]:
 
 
 def _table(record_type: str) -> sa.Table:
-    return m.RECORD_TYPES[record_type].__table__  # type: ignore[attr-defined, return-value]
+    return m.RECORD_TYPES[record_type].__table__
 
 
-def fetch_rows(conn: Connection, query: sa.Executable) -> list[tuple[Any, ...]]:
+def fetch_rows(conn: Connection, query: sa.Select[Any]) -> list[tuple[Any, ...]]:
     """Plain tuples for a query: on SQLite straight from the driver's cursor (no Row objects)."""
     if conn.dialect.name != "sqlite":
         return [tuple(r) for r in conn.execute(query)]
@@ -136,7 +136,8 @@ def fetch_rows(conn: Connection, query: sa.Executable) -> list[tuple[Any, ...]]:
     args = tuple(params[name] for name in (compiled.positiontup or ()))
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        return cursor.execute(str(compiled), args).fetchall()
+        rows: list[tuple[Any, ...]] = cursor.execute(str(compiled), args).fetchall()
+        return rows
     finally:
         cursor.close()
 
@@ -144,7 +145,7 @@ def fetch_rows(conn: Connection, query: sa.Executable) -> list[tuple[Any, ...]]:
 FETCH_CHUNK = 50_000  # rows turned into arrays at a time: a million tuples at once would double peak memory
 
 
-def fetch_chunks(conn: Connection, query: sa.Executable) -> Iterator[list[tuple[Any, ...]]]:
+def fetch_chunks(conn: Connection, query: sa.Select[Any]) -> Iterator[list[tuple[Any, ...]]]:
     """Like :func:`fetch_rows`, in chunks of FETCH_CHUNK rows."""
     if conn.dialect.name != "sqlite":
         rows = fetch_rows(conn, query)
@@ -281,7 +282,7 @@ def label_qualifiers(conn: Connection, record_type: str, record_ids: Sequence[in
     table = _table(record_type)
     pla, cty = _table("place"), _table("country")
     if record_type == "deal":
-        org, do = _table("organisation"), m.DealOrganisation.__table__  # type: ignore[attr-defined]
+        org, do = _table("organisation"), m.DealOrganisation.__table__
         first_org = (
             sa.select(sa.func.min(org.c.name))
             .select_from(do.join(org, org.c.id == do.c.organisation_id))
@@ -381,7 +382,7 @@ def sector_tree(conn: Connection, filters: Filters | None = None) -> list[Sector
     """
     filters = filters or Filters()
     dialect = conn.dialect.name
-    sec, de, do = _table("sector"), _table("deal"), m.DealOrganisation.__table__  # type: ignore[attr-defined]
+    sec, de, do = _table("sector"), _table("deal"), m.DealOrganisation.__table__
     org = _table("organisation")
     direct = conn.execute(
         sa.select(de.c.sector_id, sa.func.count(de.c.id), sa.func.coalesce(sa.func.sum(de.c.amount_usd), 0.0))
@@ -476,7 +477,7 @@ def organisations_in_sector(conn: Connection, sector_id: int, filters: Filters |
     sector's deal counts and totals only (passing deals only, under filters)."""
     filters = filters or Filters()
     dialect = conn.dialect.name
-    de, do = _table("deal"), m.DealOrganisation.__table__  # type: ignore[attr-defined]
+    de, do = _table("deal"), m.DealOrganisation.__table__
     org, cty = _table("organisation"), _table("country")
     deal_stats = (
         sa.select(
@@ -525,7 +526,7 @@ def _deal_rows(
     conn: Connection, *where: sa.ColumnElement[bool], filters: Filters | None, join_organisations: bool = False
 ) -> list[DealRow]:
     """Deal rows for the tree (id, title, country of its place, USD, day), in date order."""
-    de, do, pla, cty = _table("deal"), m.DealOrganisation.__table__, _table("place"), _table("country")  # type: ignore[attr-defined]
+    de, do, pla, cty = _table("deal"), m.DealOrganisation.__table__, _table("place"), _table("country")
     source = de.join(do, do.c.deal_id == de.c.id) if join_organisations else de
     query = (
         sa.select(de.c.id, de.c.title, sa.func.coalesce(cty.c.name, ""), de.c.amount_usd, de.c.start_day)
@@ -543,7 +544,7 @@ def _deal_rows(
 def deals_of_organisation(
     conn: Connection, organisation_id: int, sector_id: int | None, filters: Filters | None = None
 ) -> list[DealRow]:
-    de, do = _table("deal"), m.DealOrganisation.__table__  # type: ignore[attr-defined]
+    de, do = _table("deal"), m.DealOrganisation.__table__
     where = [do.c.organisation_id == organisation_id]
     if sector_id is not None:
         where.append(de.c.sector_id == sector_id)
@@ -647,9 +648,9 @@ def links_of(session: Session, record_type: str, record: Any) -> list[Link]:
         participants = _limited(
             session,
             select(m.Person)
-            .join(m.EventParticipant, m.EventParticipant.person_id == m.Person.id)
+            .join(m.EventParticipant, col(m.EventParticipant.person_id) == m.Person.id)
             .where(m.EventParticipant.event_id == rid)
-            .order_by(m.Person.name),
+            .order_by(col(m.Person.name)),
         )
         add_all("participant", "person", participants)
         add_all("pledge announced", "pledge", _limited(session, select(m.Pledge).where(m.Pledge.event_id == rid)))
@@ -671,9 +672,9 @@ def links_of(session: Session, record_type: str, record: Any) -> list[Link]:
         rows = _limited(
             session,
             select(m.Organisation, m.DealOrganisation.role)
-            .join(m.DealOrganisation, m.DealOrganisation.organisation_id == m.Organisation.id)
+            .join(m.DealOrganisation, col(m.DealOrganisation.organisation_id) == m.Organisation.id)
             .where(m.DealOrganisation.deal_id == rid)
-            .order_by(m.Organisation.name),
+            .order_by(col(m.Organisation.name)),
         )
         for org, role in rows:
             links.append(Link(role, "organisation", org.id, org.name))
@@ -687,9 +688,9 @@ def links_of(session: Session, record_type: str, record: Any) -> list[Link]:
         deals = _limited(
             session,
             select(m.Deal)
-            .join(m.DealOrganisation, m.DealOrganisation.deal_id == m.Deal.id)
+            .join(m.DealOrganisation, col(m.DealOrganisation.deal_id) == m.Deal.id)
             .where(m.DealOrganisation.organisation_id == rid)
-            .order_by(m.Deal.start_day),
+            .order_by(col(m.Deal.start_day)),
         )
         add_all("deal", "deal", deals)
     elif record_type == "sector":
@@ -713,9 +714,9 @@ def links_of(session: Session, record_type: str, record: Any) -> list[Link]:
         events = _limited(
             session,
             select(m.Event)
-            .join(m.EventParticipant, m.EventParticipant.event_id == m.Event.id)
+            .join(m.EventParticipant, col(m.EventParticipant.event_id) == m.Event.id)
             .where(m.EventParticipant.person_id == rid)
-            .order_by(m.Event.start_day),
+            .order_by(col(m.Event.start_day)),
         )
         add_all("took part in", "event", events)
     elif record_type == "place":
@@ -732,7 +733,9 @@ def links_of(session: Session, record_type: str, record: Any) -> list[Link]:
     elif record_type == "source":
         # What rests on this source: every record citing it (one line per record).
         seen: set[tuple[str, int]] = set()
-        for cite in _limited(session, select(m.Citation).where(m.Citation.source_id == rid).order_by(m.Citation.id)):
+        for cite in _limited(
+            session, select(m.Citation).where(m.Citation.source_id == rid).order_by(col(m.Citation.id))
+        ):
             key = (cite.record_type, cite.record_id)
             if key not in seen and cite.record_type in m.RECORD_TYPES:
                 seen.add(key)
@@ -743,14 +746,14 @@ def links_of(session: Session, record_type: str, record: Any) -> list[Link]:
 def citations_of(session: Session, record_type: str, record_id: int) -> list[CitationView]:
     rows = session.exec(
         select(m.Citation, m.Source)
-        .join(m.Source, m.Source.id == m.Citation.source_id)
+        .join(m.Source, col(m.Source.id) == m.Citation.source_id)
         .where(m.Citation.record_type == record_type, m.Citation.record_id == record_id)
-        .order_by(m.Citation.id)
+        .order_by(col(m.Citation.id))
     ).all()
     return [CitationView(s.id, s.title, s.kind, c.section, c.note) for c, s in rows]  # type: ignore[arg-type]
 
 
-def _local_time(value: Any) -> str:
+def _local_time(value: dt.datetime) -> str:
     """Change times are stored in UTC; people read them in their own time zone."""
     if getattr(value, "tzinfo", None) is None:
         value = value.replace(tzinfo=dt.UTC)
@@ -761,7 +764,7 @@ def history_of(session: Session, record_type: str, record_id: int) -> list[Histo
     rows = session.exec(
         select(m.ChangeLog)
         .where(m.ChangeLog.record_type == record_type, m.ChangeLog.record_id == record_id)
-        .order_by(m.ChangeLog.id)
+        .order_by(col(m.ChangeLog.id))
     ).all()
     return [HistoryEntry(_local_time(r.at), r.user, r.action, r.field, r.old_value, r.new_value) for r in rows]
 
@@ -812,7 +815,7 @@ def pledge_progress(session: Session, pledge: m.Pledge) -> PledgeProgress:
         .where(m.Deal.start_day.is_not(None))  # type: ignore[union-attr]
         .where(m.Deal.start_day >= start, m.Deal.start_day <= end)  # type: ignore[operator]
         .where(m.Deal.amount_usd.is_not(None))  # type: ignore[union-attr]
-        .order_by(m.Deal.start_day, m.Deal.id)
+        .order_by(col(m.Deal.start_day), col(m.Deal.id))
     ).all()
     others = session.exec(
         select(m.Pledge).where(m.Pledge.id != pledge.id, m.Pledge.start_day.is_not(None))  # type: ignore[union-attr]
@@ -850,7 +853,7 @@ def events_between(conn: Connection, start_day: int, end_day: int) -> list[tuple
 
 def deal_placement(conn: Connection, deal_id: int) -> tuple[int | None, list[int]]:
     """Where a deal sits in the sector tree: its sector and its organisations."""
-    de, do = _table("deal"), m.DealOrganisation.__table__  # type: ignore[attr-defined]
+    de, do = _table("deal"), m.DealOrganisation.__table__
     row = conn.execute(sa.select(de.c.sector_id).where(de.c.id == deal_id)).first()
     orgs = [
         int(r[0])
@@ -863,7 +866,7 @@ def deal_placement(conn: Connection, deal_id: int) -> tuple[int | None, list[int
 
 def organisation_sectors(conn: Connection, organisation_id: int) -> list[int]:
     """Sectors an organisation is listed under in the tree: its own first, then its deals'."""
-    de, do, org = _table("deal"), m.DealOrganisation.__table__, _table("organisation")  # type: ignore[attr-defined]
+    de, do, org = _table("deal"), m.DealOrganisation.__table__, _table("organisation")
     own = conn.execute(sa.select(org.c.sector_id).where(org.c.id == organisation_id)).scalar()
     via = [
         int(r[0])
@@ -881,14 +884,14 @@ def organisation_sectors(conn: Connection, organisation_id: int) -> list[int]:
 
 def unattributed_deals(conn: Connection, sector_id: int, filters: Filters | None = None) -> list[DealRow]:
     """Deals in a sector with no organisation recorded (the tree lists them on their own)."""
-    de, do = _table("deal"), m.DealOrganisation.__table__  # type: ignore[attr-defined]
+    de, do = _table("deal"), m.DealOrganisation.__table__
     return _deal_rows(conn, de.c.sector_id == sector_id, ~sa.exists().where(do.c.deal_id == de.c.id), filters=filters)
 
 
 def unattributed_summary(conn: Connection, sector_id: int, filters: Filters | None = None) -> tuple[int, float]:
     """How many deals of a sector have no organisation, and their USD total (the tree's group
     row shows these; the deals themselves are read when the group is opened)."""
-    de, do = _table("deal"), m.DealOrganisation.__table__  # type: ignore[attr-defined]
+    de, do = _table("deal"), m.DealOrganisation.__table__
     query = sa.select(sa.func.count(de.c.id), sa.func.coalesce(sa.func.sum(de.c.amount_usd), 0.0)).where(
         de.c.sector_id == sector_id, ~sa.exists().where(do.c.deal_id == de.c.id)
     )

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from explorer import models as m
 from explorer.store import search, validation
@@ -159,8 +159,8 @@ def _apply_links(session: Session, record_type: str, record_id: int, links: dict
         for pid in links["participant_ids"]:
             session.add(m.EventParticipant(event_id=record_id, person_id=pid))
     if "organisations" in links:
-        for row in session.exec(select(m.DealOrganisation).where(m.DealOrganisation.deal_id == record_id)).all():
-            session.delete(row)
+        for link in session.exec(select(m.DealOrganisation).where(m.DealOrganisation.deal_id == record_id)).all():
+            session.delete(link)
         session.flush()
         for org_id, role in links["organisations"]:
             session.add(m.DealOrganisation(deal_id=record_id, organisation_id=org_id, role=role))
@@ -395,14 +395,14 @@ def references_to(session: Session, record_type: str, record_id: int) -> list[Re
     if record_type == "person":
         for ev in session.exec(
             select(m.Event)
-            .join(m.EventParticipant, m.EventParticipant.event_id == m.Event.id)
+            .join(m.EventParticipant, col(m.EventParticipant.event_id) == m.Event.id)
             .where(m.EventParticipant.person_id == record_id)
         ).all():
             out.append(Reference("event", ev.id, ev.title, "participant_ids"))  # type: ignore[arg-type]
     if record_type == "organisation":
         for deal in session.exec(
             select(m.Deal)
-            .join(m.DealOrganisation, m.DealOrganisation.deal_id == m.Deal.id)
+            .join(m.DealOrganisation, col(m.DealOrganisation.deal_id) == m.Deal.id)
             .where(m.DealOrganisation.organisation_id == record_id)
         ).all():
             out.append(Reference("deal", deal.id, deal.title, "organisations"))  # type: ignore[arg-type]
@@ -464,8 +464,8 @@ def delete(
         changes.changes += delete(
             session,
             "citation",
-            citation.id,
-            expected_version=citation.version,  # type: ignore[arg-type]
+            citation.id,  # type: ignore[arg-type]  # a stored row: its id is set
+            expected_version=citation.version,
             user=user,
         ).changes
     old = snapshot(session, record_type, record)
