@@ -209,7 +209,12 @@ class EditController(QObject):
         ro = self.state.store.read_only
         menu.addAction("View…" if ro else "Edit…", lambda: self.edit(ref))
         if not ro:
-            menu.addAction("Duplicate…", lambda: (self.state.select(ref), self.duplicate_current()))
+
+            def duplicate() -> None:
+                self.state.select(ref)
+                self.duplicate_current()
+
+            menu.addAction("Duplicate…", duplicate)
             menu.addAction("Delete…", lambda: self.delete(ref))
             menu.addSeparator()
             menu.addAction("New record…", lambda: self.new_record())

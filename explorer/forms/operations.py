@@ -52,7 +52,7 @@ class CreateCommand(_StoreCommand):
     def redo(self) -> None:
         store = self.ops.state.store
         if self.bundle is not None:  # redo after undo: the same record, same id and UUID
-            self._run(lambda: store.restore(self.bundle))  # type: ignore[arg-type]
+            self._run(lambda: store.restore(self.bundle))
             return
         changes = self._run(lambda: store.create(self.record_type, self.values))
         if changes:
@@ -69,7 +69,7 @@ class CreateCommand(_StoreCommand):
             lambda: store.delete(
                 self.record_type,
                 self.record_id,
-                expected_version=version,  # type: ignore[arg-type]
+                expected_version=version,
                 detach=True,
             )
         )
@@ -131,7 +131,7 @@ class DeleteCommand(_StoreCommand):
 
     def undo(self) -> None:
         if self.bundle is not None:
-            self._run(lambda: self.ops.state.store.restore(self.bundle))  # type: ignore[arg-type]
+            self._run(lambda: self.ops.state.store.restore(self.bundle))
 
 
 class Operations(QObject):

@@ -11,7 +11,14 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QModelRoleDataSpan, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QModelIndex,
+    QModelRoleData,
+    QModelRoleDataSpan,
+    QPersistentModelIndex,
+    Qt,
+)
 
 from explorer.formatting import usd
 from explorer.state import RecordRef
@@ -369,7 +376,7 @@ class SectorTreeModel(QAbstractItemModel):
 
     _span_iterable = True  # False once a PySide6 build cannot iterate a role span
 
-    def multiData(self, index: Index, roles: QModelRoleDataSpan) -> None:
+    def multiData(self, index: Index, roles: QModelRoleDataSpan | QModelRoleData) -> None:
         # A delegate asks seven roles per cell at once: one call here instead of seven data()
         # calls from C++ into Python (most of a repaint's cost).
         if not SectorTreeModel._span_iterable:
@@ -378,7 +385,8 @@ class SectorTreeModel(QAbstractItemModel):
         node = self._node(index)
         column = index.column()
         try:
-            items = list(roles)
+            # The stubs do not know a span iterates; the builds where it does not are caught here.
+            items = list(roles)  # type: ignore[call-overload]
         except TypeError:
             SectorTreeModel._span_iterable = False
             super().multiData(index, roles)
@@ -551,8 +559,8 @@ class SectorTreeModel(QAbstractItemModel):
                 if found:
                     nodes.append(found)
         elif ref.record_type == "deal":
-            sector_id, org_ids = self._store.deal_placement(ref.record_id)
-            sector = self._sector_path(sector_id) if sector_id is not None else None
+            deal_sector, org_ids = self._store.deal_placement(ref.record_id)
+            sector = self._sector_path(deal_sector) if deal_sector is not None else None
             if sector is not None:
                 self.ensure_fetched(sector)
                 groups = (

@@ -44,6 +44,10 @@ log = logging.getLogger("explorer.window")
 
 
 class MainWindow(QMainWindow):
+    # Find anything (Ctrl+K); shadows the static QWidget.find(window id), which the app never calls.
+    find: FindController  # type: ignore[assignment]
+    exchange_actions: dict[str, QAction]  # File menu actions, by key (views.exchange.install)
+
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
@@ -170,7 +174,7 @@ class MainWindow(QMainWindow):
         self,
         text: str,
         slot: Any,
-        shortcut: QKeySequence | str | list[Any] | None = None,
+        shortcut: shortcuts.Key | list[shortcuts.Key] | None = None,
         tip: str = "",
         icon: QStyle.StandardPixmap | str | None = None,
     ) -> QAction:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QModelIndex, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QModelIndex, QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLineEdit, QTreeView, QVBoxLayout, QWidget
 
@@ -361,10 +361,11 @@ class SectorTreeView(QWidget):
         finally:
             self._syncing = False
 
-    def _on_context_menu(self, pos: object) -> None:
-        index = self.tree.indexAt(pos)  # type: ignore[arg-type]
-        if index.isValid():
-            self.context_menu_requested.emit(index.data(REF_ROLE), self.tree.viewport().mapToGlobal(pos))
+    def _on_context_menu(self, pos: QPoint) -> None:
+        index = self.tree.indexAt(pos)
+        viewport = self.tree.viewport()
+        if index.isValid() and viewport is not None:
+            self.context_menu_requested.emit(index.data(REF_ROLE), viewport.mapToGlobal(pos))
 
     # --- helpers for tests and the window ---------------------------------------------
 
