@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QPoint
@@ -51,7 +52,7 @@ class EditController(QObject):
         self.last_form: RecordForm | None = None
         self.modal = True  # tests switch this off to drive forms directly
 
-        def act(text: str, slot: Any, *keys: QKeySequence | QKeySequence.StandardKey | str) -> QAction:
+        def act(text: str, slot: Callable[[], object], *keys: QKeySequence | QKeySequence.StandardKey | str) -> QAction:
             action = QAction(text, parent_widget)
             action.setShortcuts(shortcuts.keys(*keys))
             action.triggered.connect(lambda _c=False: slot())

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from itertools import islice
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from pydantic_core import PydanticUndefined
@@ -26,9 +26,10 @@ LINK_TABLES: dict[str, sa.Table] = {
     "eventparticipant": m.EventParticipant.__table__,
 }
 DEAL_ROLES = ("lead", "partner", "investor")
+_T = TypeVar("_T")
 
 
-def _chunks(rows: Iterable[Any], size: int = CHUNK) -> Iterator[list[Any]]:
+def _chunks(rows: Iterable[_T], size: int = CHUNK) -> Iterator[list[_T]]:
     it = iter(rows)
     while chunk := list(islice(it, size)):
         yield chunk

@@ -81,6 +81,9 @@ def _precision_case(column: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
     return sa.case(*((column == name, code) for name, code in PRECISION_CODE.items()), else_=0)
 
 
+_Expr = sa.ColumnElement[Any]  # a column or an expression in a select
+
+
 def _timeline_selects() -> dict[str, sa.Select[Any]]:
     """Per type: id, start, end (start when none), precision code, USD (-1 when none), sector, country, label.
 
@@ -97,7 +100,7 @@ def _timeline_selects() -> dict[str, sa.Select[Any]]:
     none = sa.literal(-1)
     no_usd = sa.literal(-1.0)
 
-    def cols(table: sa.Table, usd: Any, sector: Any, country: Any, label: Any) -> list[Any]:
+    def cols(table: sa.Table, usd: _Expr, sector: _Expr, country: _Expr, label: _Expr) -> list[_Expr]:
         return [
             table.c.id,
             table.c.start_day,
@@ -167,7 +170,7 @@ def fetch_chunks(conn: Connection, query: sa.Select[Any]) -> Iterator[list[tuple
 def _columns(code: int, rows: list[tuple[Any, ...]]) -> TimelineData:
     n = len(rows)
 
-    def col(k: int, dtype: Any) -> np.ndarray:
+    def col(k: int, dtype: type[np.generic]) -> np.ndarray:
         return np.fromiter(map(itemgetter(k), rows), dtype=dtype, count=n)
 
     amount = col(4, np.float64)
@@ -595,7 +598,7 @@ class RecordDetail:
         return record_label(self.record)
 
 
-def record_label(record: Any) -> str:
+def record_label(record: m.Record) -> str:
     for attr in ("title", "name"):
         value = getattr(record, attr, None)
         if value:

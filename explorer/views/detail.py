@@ -262,7 +262,7 @@ class DetailPane(QWidget):
         parts.append(self._history_html(detail, muted))
         return "".join(parts)
 
-    def _money_html(self, rec: Any, muted: str) -> str:
+    def _money_html(self, rec: m.Record, muted: str) -> str:
         amount, currency = getattr(rec, "amount", None), getattr(rec, "currency", None)
         rate, rate_date = getattr(rec, "usd_rate", None), getattr(rec, "rate_date", None)
         usd_amount = getattr(rec, "amount_usd", None)

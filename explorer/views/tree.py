@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QModelIndex, QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QFontMetrics
@@ -12,6 +13,10 @@ from explorer.itemmodels.sector_tree import REF_ROLE, SectorTreeModel
 from explorer.state import AppState, RecordRef
 from explorer.store import ChangeSet, Filters
 from explorer.store.search import MIN_TRIGRAM
+
+if TYPE_CHECKING:
+    from explorer.store.queries import SectorNode
+    from explorer.store.scope import FilterScope
 
 TIMELINE_TYPES = {"event", "pledge", "deal", "initiative", "target"}
 EXPAND_ORGANISATIONS = 40  # organisations opened by themselves under a filter
@@ -159,16 +164,16 @@ class SectorTreeView(QWidget):
             return
         self._apply_filters()
 
-    def _install_scope(self, scope: object) -> None:
-        if scope.filters == self.effective_filters():  # type: ignore[attr-defined]
-            self._reload(scope.filters, scope)  # type: ignore[attr-defined]
+    def _install_scope(self, scope: FilterScope) -> None:
+        if scope.filters == self.effective_filters():
+            self._reload(scope.filters, scope)
 
     def apply_pending_filter(self) -> None:
         """Apply a typed filter now (tests and Enter don't wait for the pause)."""
         if self._filter_timer.isActive():
             self._apply_typed_filter()
 
-    def _reload(self, filters: Filters | None = None, scope: object = None) -> None:
+    def _reload(self, filters: Filters | None = None, scope: FilterScope | None = None) -> None:
         was_filtered = self.model.filters.active
         expanded = self._expanded_refs()
         if filters is None:
@@ -193,7 +198,12 @@ class SectorTreeView(QWidget):
         self._show(filters, scope, None, expanded, was_filtered)
 
     def _show(
-        self, filters: Filters, scope: object, sectors: list | None, expanded: list[RecordRef], was_filtered: bool
+        self,
+        filters: Filters,
+        scope: FilterScope | None,
+        sectors: list[SectorNode] | None,
+        expanded: list[RecordRef],
+        was_filtered: bool,
     ) -> None:
         self._syncing = True
         try:
