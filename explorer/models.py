@@ -45,6 +45,13 @@ def day_number(value: dt.date | None) -> int | None:
     return None if value is None else (value - EPOCH).days
 
 
+def stored_id(record_id: int | None) -> int:
+    """The key of a record read from the database: only one not yet flushed has none."""
+    if record_id is None:
+        raise ValueError("the record has not been stored yet")
+    return record_id
+
+
 def day_to_date(day: int) -> dt.date:
     return EPOCH + dt.timedelta(days=int(day))
 
@@ -400,6 +407,7 @@ __all__ = [
     "Target",
     "day_number",
     "day_to_date",
+    "stored_id",
 ]
 
 

@@ -887,7 +887,7 @@ def apply_rows(
                     result.created.append((rt, record_id))
                     report.new[rt] = report.new.get(rt, 0) + 1
                 else:
-                    record_id = int(existing.id)  # type: ignore[arg-type]
+                    record_id = m.stored_id(existing.id)
                     before = writes.snapshot(session, rt, existing)
                     change = writes.update(session, rt, record_id, values, expected_version=existing.version, user=user)
                     if change:

@@ -363,7 +363,7 @@ def apply(session: Session, the_plan: MergePlan, choices: dict[tuple[str, str], 
         change_set = writes.update(
             session,
             rt,
-            int(record.id),  # type: ignore[arg-type]  # a stored row: its id is set
+            m.stored_id(record.id),
             values,
             expected_version=record.version,
             user=user,
@@ -460,7 +460,7 @@ def _adopt_history(
             for uid, rid in session.exec(
                 select(cls.uuid, cls.id).where(col(cls.uuid).in_(wanted[start : start + 500]))
             ):
-                where_is[uid] = (rt, int(rid))  # type: ignore[arg-type]  # a stored row: its id is set
+                where_is[uid] = (rt, m.stored_id(rid))
     rows: list[dict[str, Any]] = []
     copies = [
         *((k, e) for k, e in the_plan.their_log.items() if k[0] in new_uuids),
@@ -519,7 +519,7 @@ def _adopt_kept(session: Session, the_plan: MergePlan, kept: list[FieldChange], 
         cls = m.RECORD_TYPES[change.record_type]
         record = session.exec(select(cls).where(cls.uuid == change.uuid)).one()
         name = _log_field(change.record_type, change.column)
-        where = (change.record_type, int(record.id))  # type: ignore[arg-type]
+        where = (change.record_type, m.stored_id(record.id))
         rows += _log_rows(where, change.uuid, name, the_plan.their_extra.get((change.uuid, name), []))
         value = writes.snapshot(session, change.record_type, record).get(name)
         rows.append(

@@ -753,7 +753,7 @@ def citations_of(session: Session, record_type: str, record_id: int) -> list[Cit
         .where(m.Citation.record_type == record_type, m.Citation.record_id == record_id)
         .order_by(col(m.Citation.id))
     ).all()
-    return [CitationView(s.id, s.title, s.kind, c.section, c.note) for c, s in rows]  # type: ignore[arg-type]
+    return [CitationView(m.stored_id(s.id), s.title, s.kind, c.section, c.note) for c, s in rows]
 
 
 def _local_time(value: dt.datetime) -> str:
@@ -775,8 +775,8 @@ def history_of(session: Session, record_type: str, record_id: int) -> list[Histo
 def detail(session: Session, record_type: str, record_id: int) -> RecordDetail:
     record = get(session, record_type, record_id)
     related: dict[str, Any] = {}
-    if record_type == "pledge":
-        related["realised"] = pledge_progress(session, record)  # type: ignore[arg-type]
+    if isinstance(record, m.Pledge):
+        related["realised"] = pledge_progress(session, record)
     return RecordDetail(
         record_type=record_type,
         record=record,
@@ -808,38 +808,39 @@ class PledgeProgress:
 
 def pledge_progress(session: Session, pledge: m.Pledge) -> PledgeProgress:
     start = pledge.start_day
-    end = pledge.end_day if pledge.end_day is not None else pledge.start_day
     overlapping: list[Link] = []
     shared: list[int] = []
     if start is None:
         return PledgeProgress(pledge.amount_usd, [], [], [], [], [])
+    end = pledge.end_day if pledge.end_day is not None else start
     deals = session.exec(
         select(m.Deal)
-        .where(m.Deal.start_day.is_not(None))  # type: ignore[union-attr]
-        .where(m.Deal.start_day >= start, m.Deal.start_day <= end)  # type: ignore[operator]
-        .where(m.Deal.amount_usd.is_not(None))  # type: ignore[union-attr]
+        .where(col(m.Deal.start_day).is_not(None))
+        .where(col(m.Deal.start_day) >= start, col(m.Deal.start_day) <= end)
+        .where(col(m.Deal.amount_usd).is_not(None))
         .order_by(col(m.Deal.start_day), col(m.Deal.id))
     ).all()
-    others = session.exec(
-        select(m.Pledge).where(m.Pledge.id != pledge.id, m.Pledge.start_day.is_not(None))  # type: ignore[union-attr]
-    ).all()
+    others = session.exec(select(m.Pledge).where(m.Pledge.id != pledge.id, col(m.Pledge.start_day).is_not(None))).all()
     for other in others:
+        if other.start_day is None:
+            continue  # (not read: the query asks for dated pledges)
         o_end = other.end_day if other.end_day is not None else other.start_day
-        if other.start_day <= end and o_end >= start:  # type: ignore[operator]
-            overlapping.append(Link("overlaps", "pledge", other.id, other.title))  # type: ignore[arg-type]
+        if other.start_day <= end and o_end >= start:
+            overlapping.append(Link("overlaps", "pledge", m.stored_id(other.id), other.title))
     counted: list[m.Deal] = []
     for deal in deals:
         # A deal filed under another pledge belongs to that one; count it here only once.
         if deal.pledge_id is not None and deal.pledge_id != pledge.id:
-            shared.append(deal.id)  # type: ignore[arg-type]
+            shared.append(m.stored_id(deal.id))
             continue
         counted.append(deal)
     days, cumulative, total = [], [], 0.0
     for deal in counted:
         total += float(deal.amount_usd or 0.0)
-        days.append(int(deal.start_day))  # type: ignore[arg-type]
+        days.append(int(deal.start_day))  # type: ignore[arg-type]  # dated: the query asked for it
         cumulative.append(total)
-    return PledgeProgress(pledge.amount_usd, days, cumulative, [d.id for d in counted], overlapping, shared)  # type: ignore[misc]
+    deal_ids = [m.stored_id(d.id) for d in counted]
+    return PledgeProgress(pledge.amount_usd, days, cumulative, deal_ids, overlapping, shared)
 
 
 def events_between(conn: Connection, start_day: int, end_day: int) -> list[tuple[int, str]]:

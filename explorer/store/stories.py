@@ -23,14 +23,8 @@ class StepData:
     filters: dict[str, Any] = field(default_factory=dict)
 
 
-def _stored(record_id: int | None) -> int:
-    """The key of a row read from the database (only unsaved rows have none)."""
-    assert record_id is not None
-    return record_id
-
-
 def list_stories(session: Session) -> list[tuple[int, str]]:
-    return [(_stored(s.id), s.title) for s in session.exec(select(m.Story).order_by(col(m.Story.id))).all()]
+    return [(m.stored_id(s.id), s.title) for s in session.exec(select(m.Story).order_by(col(m.Story.id))).all()]
 
 
 def steps(session: Session, story_id: int) -> list[StepData]:
@@ -51,7 +45,7 @@ def steps(session: Session, story_id: int) -> list[StepData]:
             filters = {}
         out.append(
             StepData(
-                _stored(row.id),
+                m.stored_id(row.id),
                 row.version,
                 row.position,
                 row.caption,

@@ -182,7 +182,7 @@ def _log(
                 user=user,
                 action=action,
                 record_type=record_type,
-                record_id=record.id,  # type: ignore[arg-type]
+                record_id=m.stored_id(record.id),
                 record_uuid=record.uuid,
                 field=name,
                 old_value=as_text(old),
@@ -391,21 +391,21 @@ def references_to(session: Session, record_type: str, record_id: int) -> list[Re
     for ref_type, column in REFERENCES.get(record_type, []):
         cls = m.RECORD_TYPES[ref_type]
         for row in session.exec(select(cls).where(getattr(cls, column) == record_id)).all():
-            out.append(Reference(ref_type, row.id, record_label(row), column))  # type: ignore[arg-type]
+            out.append(Reference(ref_type, m.stored_id(row.id), record_label(row), column))
     if record_type == "person":
         for ev in session.exec(
             select(m.Event)
             .join(m.EventParticipant, col(m.EventParticipant.event_id) == m.Event.id)
             .where(m.EventParticipant.person_id == record_id)
         ).all():
-            out.append(Reference("event", ev.id, ev.title, "participant_ids"))  # type: ignore[arg-type]
+            out.append(Reference("event", m.stored_id(ev.id), ev.title, "participant_ids"))
     if record_type == "organisation":
         for deal in session.exec(
             select(m.Deal)
             .join(m.DealOrganisation, col(m.DealOrganisation.deal_id) == m.Deal.id)
             .where(m.DealOrganisation.organisation_id == record_id)
         ).all():
-            out.append(Reference("deal", deal.id, deal.title, "organisations"))  # type: ignore[arg-type]
+            out.append(Reference("deal", m.stored_id(deal.id), deal.title, "organisations"))
     return out
 
 
@@ -464,7 +464,7 @@ def delete(
         changes.changes += delete(
             session,
             "citation",
-            citation.id,  # type: ignore[arg-type]  # a stored row: its id is set
+            m.stored_id(citation.id),
             expected_version=citation.version,
             user=user,
         ).changes
@@ -509,7 +509,7 @@ def image(session: Session, record_type: str, record_id: int) -> RecordImage:
 def capture_delete(session: Session, record_type: str, record_id: int) -> DeleteBundle:
     main = image(session, record_type, record_id)
     citations = [
-        image(session, "citation", c.id)  # type: ignore[arg-type]
+        image(session, "citation", m.stored_id(c.id))
         for c in session.exec(
             select(m.Citation).where(m.Citation.record_type == record_type, m.Citation.record_id == record_id)
         ).all()
