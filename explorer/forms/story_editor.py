@@ -22,8 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.forms.operations import Operations
-from explorer.state import AppState
+from explorer.state import AppState, RecordRef
 from explorer.store import StoreError
+from explorer.store.stories import StepData
 
 
 class StoryEditor(QDialog):
@@ -105,7 +106,7 @@ class StoryEditor(QDialog):
         self.story_combo.blockSignals(False)
         self.reload_steps()
 
-    def step_data(self) -> list:
+    def step_data(self) -> list[StepData]:
         sid = self.story_id()
         return [] if sid is None else self.state.store.story_steps(sid)
 
@@ -159,7 +160,7 @@ class StoryEditor(QDialog):
             title, ok = QInputDialog.getText(self, "New story", "Title")
             if not ok:
                 return
-        ref_holder: list = []
+        ref_holder: list[RecordRef] = []
         if self._run(lambda: ref_holder.append(self.ops.create("story", {"title": title}, title))):
             self.reload_stories(select=ref_holder[0].record_id)
 

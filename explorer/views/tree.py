@@ -15,6 +15,7 @@ from explorer.store import ChangeSet, Filters
 from explorer.store.search import MIN_TRIGRAM
 
 if TYPE_CHECKING:
+    from explorer.itemmodels.sector_tree import Node
     from explorer.store.queries import SectorNode
     from explorer.store.scope import FilterScope
 
@@ -246,7 +247,7 @@ class SectorTreeView(QWidget):
         each change), and the deals of the first organisations."""
         scope = self.model.scope
         budget = EXPAND_ROWS
-        organisations: list = []
+        organisations: list[Node] = []
         for node in self.model.loaded_nodes("sector"):
             index = self.model.index_of_node(node)
             if not self.model.hasChildren(index):
