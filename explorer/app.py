@@ -12,6 +12,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import cast
 
 from explorer import APP_NAME, __version__, paths
 
@@ -236,7 +237,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from explorer.store import StoreError, open_store
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    # Qt types instance() as the core application; here it is always a QApplication (ours or pytest-qt's).
+    app = cast(QApplication, QApplication.instance()) or QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setOrganizationName("PartnershipExplorer")
     app.setApplicationVersion(__version__)

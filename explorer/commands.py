@@ -14,8 +14,12 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from explorer import paths
+
+if TYPE_CHECKING:  # each subcommand imports what it runs, so `explorer --help` stays quick
+    from explorer.store import Store
 
 log = logging.getLogger("explorer.commands")
 
@@ -103,7 +107,7 @@ def _seed(text: str) -> int:
     return value
 
 
-def _open(db: str | None, *, read_only: bool = False) -> object:
+def _open(db: str | None, *, read_only: bool = False) -> Store:
     from explorer.store import open_store
 
     return open_store(db, read_only=read_only)
@@ -113,10 +117,10 @@ def _export(args: argparse.Namespace) -> int:
     fmt = args.format or {".json": "json", ".sqlite": "sqlite", ".db": "sqlite"}.get(args.out.suffix.lower(), "csv")
     store = _open(args.db)
     try:
-        written = store.export(args.out, fmt=fmt)  # type: ignore[attr-defined]
+        written = store.export(args.out, fmt=fmt)
     finally:
-        store.close()  # type: ignore[attr-defined]
-    print(f"Exported {store.display_name()} as {fmt}:")  # type: ignore[attr-defined]
+        store.close()
+    print(f"Exported {store.display_name()} as {fmt}:")
     for path in written:
         print(f"  {path}")
     return 0
@@ -160,11 +164,11 @@ def _import(args: argparse.Namespace) -> int:
                 print(f"A backup from before the import: {result.backup}")
             return 0
         if args.check:
-            report = store.check_import(args.sources)  # type: ignore[attr-defined]
+            report = store.check_import(args.sources)
             print(report.text())
             return 0 if report.ok else 1
         try:
-            result = store.import_files(args.sources)  # type: ignore[attr-defined]
+            result = store.import_files(args.sources)
         except ImportFailedError as failed:
             print(failed.report.text())
             return 1
@@ -173,13 +177,13 @@ def _import(args: argparse.Namespace) -> int:
             print(f"A backup from before the import: {result.backup}")
         return 0
     finally:
-        store.close()  # type: ignore[attr-defined]
+        store.close()
 
 
 def _merge(args: argparse.Namespace) -> int:
     store = _open(args.db, read_only=not args.accept)
     try:
-        plan = store.plan_merge(args.other)  # type: ignore[attr-defined]
+        plan = store.plan_merge(args.other)
         print(plan.summary())
         if plan.problems:
             print("Nothing was merged: their file has records that cannot come in (see above).")
@@ -200,13 +204,13 @@ def _merge(args: argparse.Namespace) -> int:
             print("Nothing to merge: their file holds nothing new.")
             return 0
         choices = {c.key: args.prefer for c in plan.conflicts}
-        result = store.apply_merge(plan, choices)  # type: ignore[attr-defined]
+        result = store.apply_merge(plan, choices)
         print(f"Merged: {result.created} new record(s), {result.updated} record(s) updated.")
         if result.backup is not None:
             print(f"A backup from before the merge: {result.backup}")
         return 0
     finally:
-        store.close()  # type: ignore[attr-defined]
+        store.close()
 
 
 def _backups(args: argparse.Namespace) -> int:
@@ -295,10 +299,10 @@ def _migrate(args: argparse.Namespace) -> int:
 
     store = _open(args.db)  # opening for writing upgrades the schema (a backup first, for a file)
     try:
-        before = store.upgraded_from  # type: ignore[attr-defined]
-        name = store.display_name()  # type: ignore[attr-defined]
+        before = store.upgraded_from
+        name = store.display_name()
     finally:
-        store.close()  # type: ignore[attr-defined]
+        store.close()
     if before is None:
         print(f"{name} is already at schema {migrate.head_revision()}: nothing to do.")
     else:

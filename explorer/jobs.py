@@ -70,6 +70,7 @@ class BackgroundJob(QObject):
         return self._cancel.is_set()
 
     def _run(self) -> None:
+        error: Exception | None
         try:
             result = self._work(self._cancel.is_set, self._report)
         except Exception as exc:  # delivered to the GUI thread, which reports it
@@ -93,7 +94,7 @@ class BackgroundJob(QObject):
         if not self._cancel.is_set():
             self.progress.emit(value)
 
-    def _deliver(self, result: Any, error: Any) -> None:
+    def _deliver(self, result: Any, error: Exception | None) -> None:
         _RUNNING.discard(self)  # only now: the worker thread may still emit until it has finished
         self.deleteLater()
         if self._cancel.is_set():

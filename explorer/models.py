@@ -13,18 +13,23 @@ in step on every insert and update.
 import datetime as dt
 import enum
 import uuid as uuid_mod
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import ConfigDict
-from sqlalchemy import Column, Index, String, event
+from sqlalchemy import Column, Index, String, Table, event
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.orm import Mapper
+    from sqlmodel._compat import SQLModelConfig
 
 EPOCH = dt.date(1970, 1, 1)
 
 # Pydantic builds a class's validator on its first validation, not at import: start-up maps the
 # tables for SQLAlchemy but validates nothing, and building 21 validators cost ~10 ms of it.
-LAZY_VALIDATION = ConfigDict(defer_build=True)
+# (SQLModel's own config type, a superset of pydantic's ConfigDict; a plain dict at run time.)
+LAZY_VALIDATION: "SQLModelConfig" = {"defer_build": True}
 
 
 def utcnow() -> dt.datetime:
@@ -38,6 +43,13 @@ def new_uuid() -> str:
 def day_number(value: dt.date | None) -> int | None:
     """Days since 1970-01-01: what the timeline reads."""
     return None if value is None else (value - EPOCH).days
+
+
+def stored_id(record_id: int | None) -> int:
+    """The key of a record read from the database: only one not yet flushed has none."""
+    if record_id is None:
+        raise ValueError("the record has not been stored yet")
+    return record_id
 
 
 def day_to_date(day: int) -> dt.date:
@@ -63,7 +75,8 @@ class DatePrecision(enum.StrEnum):
         # Approximate: a season either side is what "about" usually means in the sources.
         return value - dt.timedelta(days=90), value + dt.timedelta(days=90)
 
-    def format(self, value: dt.date) -> str:
+    # Shadows str.format on purpose: a precision formats dates, never templates.
+    def format(self, value: dt.date) -> str:  # type: ignore[override]
         if self is DatePrecision.DAY:
             return f"{value.day} {value:%B %Y}"
         if self is DatePrecision.MONTH:
@@ -97,9 +110,12 @@ class Record(SQLModel):
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)
 
+    if TYPE_CHECKING:  # set by SQLModel for every table=True class; its stubs do not declare it
+        __table__: ClassVar[Table]
+
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805 (declared_attr receives the class)
-        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+        return {"version_id_col": cls.__table__.c.version}
 
 
 class Dated(SQLModel):
@@ -179,6 +195,8 @@ class Event(Record, Dated, table=True):
 
 class EventParticipant(SQLModel, table=True):
     model_config = LAZY_VALIDATION
+    if TYPE_CHECKING:  # see Record
+        __table__: ClassVar[Table]
 
     event_id: int = Field(foreign_key="event.id", primary_key=True, ondelete="CASCADE")
     person_id: int = Field(foreign_key="person.id", primary_key=True, index=True)
@@ -211,6 +229,8 @@ class Deal(Record, Dated, Money, table=True):
 
 class DealOrganisation(SQLModel, table=True):
     model_config = LAZY_VALIDATION
+    if TYPE_CHECKING:  # see Record
+        __table__: ClassVar[Table]
 
     deal_id: int = Field(foreign_key="deal.id", primary_key=True, ondelete="CASCADE")
     organisation_id: int = Field(foreign_key="organisation.id", primary_key=True, index=True)
@@ -293,6 +313,8 @@ class ChangeLog(SQLModel, table=True):
     """One row per field changed by a write: nothing an analyst writes is lost."""
 
     model_config = LAZY_VALIDATION
+    if TYPE_CHECKING:  # see Record
+        __table__: ClassVar[Table]
 
     __table_args__ = (Index("ix_changelog_record", "record_type", "record_id"),)
     id: int | None = Field(default=None, primary_key=True)
@@ -311,6 +333,8 @@ class Meta(SQLModel, table=True):
     """Small key/value facts about the database file (e.g. that it is the demo)."""
 
     model_config = LAZY_VALIDATION
+    if TYPE_CHECKING:  # see Record
+        __table__: ClassVar[Table]
 
     key: str = Field(primary_key=True, max_length=60)
     value: str = ""
@@ -359,6 +383,7 @@ __all__ = [
     "Place",
     "Pledge",
     "Record",
+    "SQLModel",  # the base of every table, and its metadata: the whole schema
     "Sector",
     "Source",
     "Story",
@@ -366,15 +391,16 @@ __all__ = [
     "Target",
     "day_number",
     "day_to_date",
+    "stored_id",
 ]
 
 
-def _sync_day_columns(_mapper: Any, _connection: Any, target: Any) -> None:
+def _sync_day_columns(_mapper: "Mapper[Any]", _connection: "Connection", target: Dated) -> None:
     target.start_day = day_number(target.start_date)
     target.end_day = day_number(target.end_date)
 
 
-def _touch(_mapper: Any, _connection: Any, target: Any) -> None:
+def _touch(_mapper: "Mapper[Any]", _connection: "Connection", target: Record) -> None:
     target.updated_at = utcnow()
 
 

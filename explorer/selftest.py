@@ -8,6 +8,7 @@ copy, writes a plain-text report and returns non-zero if any check failed.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import platform
 import shutil
@@ -18,6 +19,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import sqlalchemy as sa
 from PySide6.QtCore import QItemSelectionModel, QUrl, qVersion
@@ -29,7 +31,11 @@ from explorer import models as m
 from explorer.state import AppState, RecordRef
 from explorer.store import RecordNotFoundError, Store, StoreError, ensure_demo_copy, migrate, open_store
 from explorer.store.database import backup_sqlite
+from explorer.store.filtering import Filters
 from explorer.store.queries import TIMELINE_TYPES
+
+if TYPE_CHECKING:  # imported late, so that pyqtgraph loads after the platform is set
+    from explorer.views.main_window import MainWindow
 
 log = logging.getLogger("explorer.selftest")
 
@@ -61,7 +67,7 @@ class Run:
     app: QApplication
     outcomes: list[Outcome] = field(default_factory=list)
     store: Store | None = None
-    window: object | None = None  # MainWindow, imported late so pyqtgraph loads after the platform is set
+    window: MainWindow | None = None
     facts: list[str] = field(default_factory=list)
 
     def check(self, name: str, body: Callable[[], str]) -> bool:
@@ -93,11 +99,22 @@ class Run:
         return self.store
 
 
-def _timeline_refs(store: Store, filters: object | None = None) -> list[RecordRef]:
-    data = store.timeline(filters=filters)  # type: ignore[arg-type]
+def _timeline_refs(store: Store, filters: Filters | None = None) -> list[RecordRef]:
+    data = store.timeline(filters=filters)
     return sorted(
         RecordRef(TIMELINE_TYPES[int(t)], int(i)) for t, i in zip(data.record_type, data.record_id, strict=True)
     )
+
+
+_R = TypeVar("_R", bound=m.Record)
+
+
+def _get(store: Store, cls: type[_R], record_id: int) -> _R:
+    """A record of a known type, with its own fields (the store hands back the common base)."""
+    record_type = next(name for name, c in m.RECORD_TYPES.items() if c is cls)
+    record = store.get(record_type, record_id)
+    assert isinstance(record, cls)
+    return record
 
 
 def _find(store: Store, record_type: str, text: str) -> RecordRef:
@@ -131,12 +148,12 @@ def check_demo_data(run: Run) -> str:
     counts: dict[str, int] = {}
     with store.engine.connect() as conn:
         for name, cls in m.RECORD_TYPES.items():
-            table = cls.__table__  # type: ignore[attr-defined]
+            table = cls.__table__
             counts[name] = int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
     total = sum(counts.values())
     expect(counts.get("event", 0) and counts.get("deal", 0), f"the demo database looks empty: {counts}")
     summit = _find(store, "event", "15th India")
-    title = store.get("event", summit.record_id).title
+    title = _get(store, m.Event, summit.record_id).title
     run.facts += [
         f"Demo database: {path}",
         f"Demo records: {total:,} (" + ", ".join(f"{k} {v}" for k, v in counts.items() if v) + ")",
@@ -181,8 +198,9 @@ def check_main_window(run: Run) -> str:
     return f"window painted at {image.width()}×{image.height()}; timeline {len(shown)} records, tree {sectors} sectors"
 
 
-def _window(run: Run):  # -> MainWindow
+def _window(run: Run) -> MainWindow:
     expect(run.window is not None, "the main window did not open")
+    assert run.window is not None
     return run.window
 
 
@@ -236,7 +254,7 @@ def check_sector_filter(run: Run) -> str:
     expect(shown == expected, f"the filtered timeline shows {len(shown)} records, expected {len(expected)}")
     tree_deals = {r for r in window.tree_view.model.visible_refs() if r.record_type == "deal"}
     expect(tree_deals == {r for r in expected if r.record_type == "deal"}, "the tree and timeline disagree")
-    outside = [r for r in tree_deals if store.get("deal", r.record_id).sector_id not in filters.sector_ids]
+    outside = [r for r in tree_deals if _get(store, m.Deal, r.record_id).sector_id not in filters.sector_ids]
     expect(not outside, f"deals outside Manufacturing still shown: {outside}")
     expect(f"{len(expected):,} dated records shown" in window.count_label.text(), "the status bar count is wrong")
     window.clear_filters()
@@ -251,10 +269,10 @@ def check_search(run: Run) -> str:
     window.apply_search()
     run.settle()
     shown = window.timeline.shown_refs()
-    deals = [store.get("deal", r.record_id).title for r in shown if r.record_type == "deal"]
+    deals = [_get(store, m.Deal, r.record_id).title for r in shown if r.record_type == "deal"]
     expect(deals and all("Astroscale" in t or "ISRO" in t for t in deals), f"search shows deals {deals}")
     orgs = {
-        store.get("organisation", r.record_id).name
+        _get(store, m.Organisation, r.record_id).name
         for r in window.tree_view.model.visible_refs()
         if r.record_type == "organisation"
     }
@@ -286,6 +304,8 @@ def check_form_round_trip(run: Run) -> str:
         name = f"Self-test Heavy Industries {dt.datetime.now():%H%M%S}"
 
         form = window.editing.new_record("organisation")
+        expect(form is not None, "the new-record form did not open")
+        assert form is not None
         form.editors["name"].set_value(name)
         form.editors["kind"].set_value("company")
         form.editors["country_id"].set_value(japan.record_id)
@@ -295,7 +315,7 @@ def check_form_round_trip(run: Run) -> str:
         ref = form.saved_ref
         expect(ref is not None and ref.record_type == "organisation", "the form did not create an organisation")
         assert ref is not None
-        created = store.get("organisation", ref.record_id)
+        created = _get(store, m.Organisation, ref.record_id)
         expect(created.name == name and created.sector_id == manufacturing.record_id, "the store has other values")
         expect(window.tree_view.index_of(ref).isValid(), "the new organisation is not in the sector tree")
         expect(name in window.detail.plain_text(), "the detail pane does not show the new organisation")
@@ -307,15 +327,15 @@ def check_form_round_trip(run: Run) -> str:
         form.editors["name"].set_value(edited)
         form.save()
         expect(form.result() == QDialog.DialogCode.Accepted, f"the edit form refused: {form.error_texts()}")
-        expect(store.get("organisation", ref.record_id).name == edited, "the edit was not saved")
+        expect(_get(store, m.Organisation, ref.record_id).name == edited, "the edit was not saved")
         expect(edited in window.detail.plain_text(), "the detail pane does not show the edit")
 
         window.editing.undo_action.trigger()
         run.settle()
-        expect(store.get("organisation", ref.record_id).name == name, "Undo did not restore the name")
+        expect(_get(store, m.Organisation, ref.record_id).name == name, "Undo did not restore the name")
         window.editing.redo_action.trigger()
         run.settle()
-        expect(store.get("organisation", ref.record_id).name == edited, "Redo did not reapply the edit")
+        expect(_get(store, m.Organisation, ref.record_id).name == edited, "Redo did not reapply the edit")
         window.editing.undo_action.trigger()  # the edit
         window.editing.undo_action.trigger()  # the creation
         run.settle()
@@ -391,7 +411,7 @@ def run_self_test(report: Path | None = None) -> int:
     run = Run(app)
     try:
         for name, body in CHECKS:
-            run.check(name, lambda body=body: body(run))
+            run.check(name, functools.partial(body, run))
     finally:
         if run.window is not None:
             run.window.hide()  # not close(): the self-test must not overwrite the user's saved layout

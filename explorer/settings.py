@@ -31,11 +31,11 @@ class Setting(Generic[T]):
         store = settings or app_settings()
         value: Any = store.value(self.key, self.default)
         if self.kind is None or value is None:
-            return value  # type: ignore[no-any-return]
+            return value
         if self.kind is bool and isinstance(value, str):
             return value.strip().lower() in ("true", "1", "yes", "on")  # type: ignore[return-value]
         try:
-            return self.kind(value)  # type: ignore[no-any-return]
+            return self.kind(value)
         except (TypeError, ValueError):  # a hand-edited or damaged value: the default, not a crash
             return self.default
 

@@ -5,12 +5,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from explorer.jobs import BackgroundJob, release_free_memory
 from explorer.store import ChangeSet, Filters, Store, StoreError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from explorer.jobs import Work
+    from explorer.store.queries import RecordDetail, SectorNode, TimelineData
+    from explorer.store.scope import FilterScope
 
 # The initiator of changes read from the change log: another window, process or user wrote them.
 EXTERNAL = "external"
@@ -189,7 +196,7 @@ class AppState(QObject):
         self._details.clear()  # read afresh once per selection, then shared by every view
         self.selection_changed.emit(list(refs), initiator)
 
-    def detail(self, ref: RecordRef) -> Any:
+    def detail(self, ref: RecordRef) -> RecordDetail:
         """The record with its links, sources and history (store.detail), loaded once for all
         the views that react to the same selection."""
         found = self._details.get(ref)
@@ -240,7 +247,7 @@ class AppState(QObject):
             return
         self.request_scope(filters, self._commit_scope, owner="filters", label="Filtering", companions=True)
 
-    def _commit_scope(self, scope: Any) -> None:
+    def _commit_scope(self, scope: FilterScope) -> None:
         self._commit_filters(scope.filters)
 
     def _commit_filters(self, filters: Filters) -> None:
@@ -271,18 +278,18 @@ class AppState(QObject):
 
     # --- what passes the filters, worked out once for every view --------------------------
 
-    def scope(self, filters: Filters) -> Any | None:
+    def scope(self, filters: Filters) -> FilterScope | None:
         """The FilterScope of ``filters`` if it has been worked out already."""
         return self._scopes.get(filters)
 
-    def timeline_ids(self, filters: Filters) -> dict[str, Any]:
+    def timeline_ids(self, filters: Filters) -> dict[str, np.ndarray]:
         """Passing ids per timeline type, from a scope already worked out when there is one."""
         for scope in self._scopes.values():
             if scope.timeline_ids is not None and replace(scope.filters, start_day=None, end_day=None) == filters:
                 return scope.timeline_ids
         return self.store.timeline_ids(filters)
 
-    def add_scope_companion(self, key: str, work: Callable[[Any], Any]) -> None:
+    def add_scope_companion(self, key: str, work: Callable[[FilterScope], Any]) -> None:
         """Have ``work(scope)`` run on the background thread after the scope of new global
         filters is worked out, its result kept as ``scope.extras[key]``: a view prepares what it
         will show there instead of on the GUI thread. ``work`` may only read what nobody changes
@@ -290,7 +297,13 @@ class AppState(QObject):
         self._scope_companions[key] = work
 
     def request_scope(
-        self, filters: Filters, on_ready: Callable[[Any], None], owner: Any, label: str, *, companions: bool = False
+        self,
+        filters: Filters,
+        on_ready: Callable[[FilterScope], None],
+        owner: object,
+        label: str,
+        *,
+        companions: bool = False,
     ) -> None:
         """Call ``on_ready(scope)`` with what passes ``filters``: now if known or cheap, else
         from a background query (a newer request from the same owner replaces it)."""
@@ -310,13 +323,13 @@ class AppState(QObject):
             return
         store = self.store
 
-        def ready(scope: Any) -> None:
+        def ready(scope: FilterScope) -> None:
             self._keep_scope(scope)
             on_ready(scope)
 
         extras = dict(self._scope_companions) if companions else {}
 
-        def work(cancelled: Callable[[], bool], _report: Any) -> Any:
+        def work(cancelled: Callable[[], bool], _report: Callable[[Any], None]) -> FilterScope:
             scope = store.filter_scope(filters, cancelled)
             for key, companion in extras.items():
                 if cancelled():
@@ -331,9 +344,9 @@ class AppState(QObject):
 
     def _start_job(
         self,
-        owner: Any,
+        owner: object,
         label: str,
-        work: Any,
+        work: Work,
         on_result: Callable[[Any], None],
         on_progress: Callable[[Any], None] | None = None,
     ) -> None:
@@ -360,7 +373,7 @@ class AppState(QObject):
         job.start()
         self._announce_busy()
 
-    def load_timeline(self, on_loaded: Callable[[Any, bool], None], *, show_parts: bool) -> None:
+    def load_timeline(self, on_loaded: Callable[[TimelineData | None, bool], None], *, show_parts: bool) -> None:
         """Call ``on_loaded(columns, complete)`` with every dated record's timeline columns: at
         once on small data; on large data from the background, in parts as they arrive when
         ``show_parts`` (the first load), so the window paints before a million rows are read."""
@@ -373,7 +386,7 @@ class AppState(QObject):
             return
         store, expected = self.store, max(1, self._size)
 
-        def work(cancelled: Callable[[], bool], report: Callable[[Any], None]) -> Any:
+        def work(cancelled: Callable[[], bool], report: Callable[[Any], None]) -> TimelineData | None:
             data, shown = None, 0
             for data in store.timeline_so_far():
                 if cancelled():
@@ -386,7 +399,7 @@ class AppState(QObject):
                     report((None, rows))
             return data
 
-        def progress(value: Any) -> None:
+        def progress(value: tuple[TimelineData | None, int]) -> None:
             data, rows = value
             self.busy_progress.emit(min(99, int(100 * rows / expected)))
             if data is not None:
@@ -395,7 +408,7 @@ class AppState(QObject):
         self._start_job("timeline", "Loading the timeline", work, lambda data: on_loaded(data, True), progress)
 
     def request_sector_tree(
-        self, on_ready: Callable[[list[Any]], None], owner: Any, meanwhile: Callable[[], None] | None = None
+        self, on_ready: Callable[[list[SectorNode]], None], owner: object, meanwhile: Callable[[], None] | None = None
     ) -> None:
         """Call ``on_ready(sectors)`` with the unfiltered sector tree and its totals: now on
         small data or when the store has them cached, else from the background (after calling
@@ -420,7 +433,7 @@ class AppState(QObject):
         log.error("%s failed", what, exc_info=error)
         self.background_failed.emit(f"{what} did not finish: {error_message(error)} Details are in the log.")
 
-    def _keep_scope(self, scope: Any) -> None:
+    def _keep_scope(self, scope: FilterScope) -> None:
         """Keep the newest scope and the global filters' one: a scope the tree box superseded
         (each keystroke makes one) would only hold memory, ~30 MB for a broad one at 1e6."""
         self._scopes[scope.filters] = scope
@@ -432,14 +445,14 @@ class AppState(QObject):
         if self._stale:
             self._free_stale.start()
 
-    def _forget_job(self, owner: Any, job: BackgroundJob) -> None:
+    def _forget_job(self, owner: object, job: BackgroundJob) -> None:
         if self._jobs.get(owner) is job:
             del self._jobs[owner]
         self._announce_busy()
         if not self._jobs:  # once the result is shown (a millisecond or so)
             QTimer.singleShot(0, release_free_memory)
 
-    def _cancel_job(self, owner: Any) -> None:
+    def _cancel_job(self, owner: object) -> None:
         job = self._jobs.pop(owner, None)
         if job is not None:
             job.cancel()  # it deletes itself once its thread is done
@@ -463,7 +476,7 @@ class AppState(QObject):
         for owner in list(self._jobs):
             self._cancel_job(owner)
 
-    def working_for(self, owner: Any) -> bool:
+    def working_for(self, owner: object) -> bool:
         """Whether background work asked for by ``owner`` is still under way."""
         return owner in self._jobs
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import subprocess
 import sys
@@ -39,3 +40,17 @@ def test_layers_point_one_way() -> None:
         pytest.fail("import-linter is part of the test extra; install with pip install -e '.[test]'")
     result = subprocess.run([lint], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr
+
+
+def test_mypy_is_clean() -> None:
+    """mypy with [tool.mypy] in pyproject.toml: the default checks on the whole package, strict on
+    store and models. Its cache (.mypy_cache) makes a second run take a few seconds."""
+    if importlib.util.find_spec("mypy") is None:
+        pytest.fail("mypy is part of the test extra; install with pip install -e '.[test]'")
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--no-error-summary", "--no-color-output"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-8000:] + result.stderr

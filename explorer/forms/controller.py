@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QPoint
@@ -44,7 +45,7 @@ class EditController(QObject):
         self.ops.failed.connect(self._on_failed)
         self.last_form: RecordForm | None = None
 
-        def act(text: str, slot: Any, *keys: QKeySequence | QKeySequence.StandardKey | str) -> QAction:
+        def act(text: str, slot: Callable[[], object], *keys: QKeySequence | QKeySequence.StandardKey | str) -> QAction:
             action = QAction(text, parent_widget)
             action.setShortcuts(shortcuts.keys(*keys))
             action.triggered.connect(lambda _c=False: slot())
@@ -202,7 +203,12 @@ class EditController(QObject):
         ro = self.state.store.read_only
         menu.addAction("View…" if ro else "Edit…", lambda: self.edit(ref))
         if not ro:
-            menu.addAction("Duplicate…", lambda: (self.state.select(ref), self.duplicate_current()))
+
+            def duplicate() -> None:
+                self.state.select(ref)
+                self.duplicate_current()
+
+            menu.addAction("Duplicate…", duplicate)
             menu.addAction("Delete…", lambda: self.delete(ref))
             menu.addSeparator()
             menu.addAction("New record…", lambda: self.new_record())

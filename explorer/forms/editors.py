@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from explorer.formatting import KIND_LABEL
 from explorer.models import Currency, DatePrecision
-from explorer.store.validation import FieldSpec
+from explorer.schema import FieldSpec
 from explorer.views.theme import icon as theme_icon
 
 if TYPE_CHECKING:
@@ -318,6 +318,9 @@ class RecordPicker(QLineEdit):
     """
 
     picked = Signal(int, str)
+    # The picker's own completer, deliberately not set with setCompleter (see __init__); the
+    # attribute shadows QLineEdit.completer(), which would only ever answer None here.
+    completer: QCompleter  # type: ignore[assignment]
 
     def __init__(self, source: PickSource, accessible_name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -330,17 +333,23 @@ class RecordPicker(QLineEdit):
         self.completer.setWidget(self)  # not setCompleter: the picker, not the line edit, handles a pick
         self.completer.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
         self.completer.setMaxVisibleItems(12)
-        self.completer.popup().setAccessibleName(f"{accessible_name}: matches")
-        self.completer.activated[QModelIndex].connect(self._activated)
+        self._popup().setAccessibleName(f"{accessible_name}: matches")
+        # PySide6's stubs do not know signals are indexed by overload (activated has str and index ones)
+        self.completer.activated[QModelIndex].connect(self._activated)  # type: ignore[index]
         # only typing asks the store (a value shown when a form opens costs no query)
         self.textEdited.connect(lambda _text: self.show_list())
+
+    def _popup(self) -> QAbstractItemView:
+        popup = self.completer.popup()
+        assert popup is not None  # Qt makes one for every mode but inline completion
+        return popup
 
     def show_list(self) -> None:
         if self.isReadOnly() or not self.isEnabled():
             return
         self.model.refresh(self.text())
         self.completer.complete()
-        popup = self.completer.popup()
+        popup = self._popup()
         if self.model.rows:
             popup.setCurrentIndex(self.completer.completionModel().index(0, 0))
 
@@ -358,10 +367,10 @@ class RecordPicker(QLineEdit):
         rows = [rid for rid, _label in self.model.rows]
         if rows:
             row = rows.index(current[0]) if current is not None and current[0] in rows else 0
-            self.completer.popup().setCurrentIndex(self.completer.completionModel().index(row, 0))
+            self._popup().setCurrentIndex(self.completer.completionModel().index(row, 0))
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Down and not self.completer.popup().isVisible():
+        if event.key() == Qt.Key.Key_Down and not self._popup().isVisible():
             self.browse()
             return
         super().keyPressEvent(event)
@@ -472,7 +481,8 @@ class _LinkList(FieldEditor):
         view.installEventFilter(self)  # Delete or Backspace takes the selected rows out
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(_row(self.picker, self.remove_button))
+        self.picker_row = _row(self.picker, self.remove_button)
+        layout.addLayout(self.picker_row)
         layout.addWidget(view)
         self.picker.picked.connect(self._picked)
         self.read_only = False
@@ -574,7 +584,7 @@ class PartnersEditor(_LinkList):
         self._roles: dict[int, QComboBox] = {}
 
     def items(self) -> list[QTreeWidgetItem]:
-        return [self.tree.topLevelItem(r) for r in range(self.tree.topLevelItemCount())]
+        return [item for r in range(self.tree.topLevelItemCount()) if (item := self.tree.topLevelItem(r)) is not None]
 
     def ids(self) -> list[int]:
         return [int(i.data(0, Qt.ItemDataRole.UserRole)) for i in self.items()]
@@ -664,13 +674,12 @@ class CitationsEditor(_LinkList):
         self.new_button = QPushButton("New Source…", self)
         self.new_button.setToolTip("Add a source that is not in the database yet, then cite it here")
         self.new_button.clicked.connect(self.new_source_requested.emit)
-        row = self.layout().itemAt(0).layout()  # the picker's row
-        row.addWidget(self.new_button)
+        self.picker_row.addWidget(self.new_button)
         self.tree.itemSelectionChanged.connect(self._selection_changed)
         self.tree.itemChanged.connect(lambda *_: self.changed.emit())
 
     def items(self) -> list[QTreeWidgetItem]:
-        return [self.tree.topLevelItem(r) for r in range(self.tree.topLevelItemCount())]
+        return [item for r in range(self.tree.topLevelItemCount()) if (item := self.tree.topLevelItem(r)) is not None]
 
     def ids(self) -> list[int]:
         return []  # citing a source again (another section) is allowed

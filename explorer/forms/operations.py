@@ -8,6 +8,7 @@ change log), so history records them too and nothing is overwritten silently.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -27,7 +28,7 @@ class _StoreCommand(QUndoCommand):
         self.ops = ops
         self.failed: StoreError | None = None
 
-    def _run(self, fn: Any) -> ChangeSet | None:
+    def _run(self, fn: Callable[[], ChangeSet]) -> ChangeSet | None:
         try:
             changes = fn()
         except StoreError as exc:
@@ -51,8 +52,9 @@ class CreateCommand(_StoreCommand):
 
     def redo(self) -> None:
         store = self.ops.state.store
-        if self.bundle is not None:  # redo after undo: the same record, same id and UUID
-            self._run(lambda: store.restore(self.bundle))  # type: ignore[arg-type]
+        bundle = self.bundle
+        if bundle is not None:  # redo after undo: the same record, same id and UUID
+            self._run(lambda: store.restore(bundle))
             return
         changes = self._run(lambda: store.create(self.record_type, self.values))
         if changes:
@@ -60,19 +62,13 @@ class CreateCommand(_StoreCommand):
             self.uuid = store.get(self.record_type, self.record_id).uuid
 
     def undo(self) -> None:
-        if self.record_id is None:
+        record_id = self.record_id
+        if record_id is None:
             return
         store = self.ops.state.store
-        self.bundle = store.capture_delete(self.record_type, self.record_id)
-        version = store.get(self.record_type, self.record_id).version
-        self._run(
-            lambda: store.delete(
-                self.record_type,
-                self.record_id,
-                expected_version=version,  # type: ignore[arg-type]
-                detach=True,
-            )
-        )
+        self.bundle = store.capture_delete(self.record_type, record_id)
+        version = store.get(self.record_type, record_id).version
+        self._run(lambda: store.delete(self.record_type, record_id, expected_version=version, detach=True))
 
 
 class EditCommand(_StoreCommand):
@@ -130,8 +126,9 @@ class DeleteCommand(_StoreCommand):
         self._run(lambda: store.delete(self.record_type, self.record_id, expected_version=version, detach=True))
 
     def undo(self) -> None:
-        if self.bundle is not None:
-            self._run(lambda: self.ops.state.store.restore(self.bundle))  # type: ignore[arg-type]
+        bundle = self.bundle
+        if bundle is not None:
+            self._run(lambda: self.ops.state.store.restore(bundle))
 
 
 class Operations(QObject):

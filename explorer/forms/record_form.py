@@ -114,7 +114,8 @@ class ConflictDialog(QDialog):
         label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         label.setMinimumWidth(120)
-        label.mousePressEvent = lambda _e, b=button: b.setChecked(True)  # type: ignore[method-assign]
+        # A click on the text picks the option, as on the button (an instance override of the handler).
+        label.mousePressEvent = lambda _e: button.setChecked(True)  # type: ignore[method-assign]
         row.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
         row.addWidget(label, 1)
         return holder, button

@@ -22,8 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.forms.operations import Operations
-from explorer.state import AppState
+from explorer.state import AppState, RecordRef
 from explorer.store import StoreError
+from explorer.store.stories import StepData
 
 
 class StoryEditor(QDialog):
@@ -78,8 +79,8 @@ class StoryEditor(QDialog):
         layout.addWidget(close_box)
         self.new_story_button.clicked.connect(self.new_story)
         self.add_button.clicked.connect(self.add_current_view)
-        self.up_button.clicked.connect(lambda: self.move(-1))
-        self.down_button.clicked.connect(lambda: self.move(1))
+        self.up_button.clicked.connect(lambda: self.move_step(-1))
+        self.down_button.clicked.connect(lambda: self.move_step(1))
         self.delete_button.clicked.connect(self.delete_step)
         self.save_caption_button.clicked.connect(self.save_caption)
         self.story_combo.currentIndexChanged.connect(lambda _i: self.reload_steps())
@@ -105,7 +106,7 @@ class StoryEditor(QDialog):
         self.story_combo.blockSignals(False)
         self.reload_steps()
 
-    def step_data(self) -> list:
+    def step_data(self) -> list[StepData]:
         sid = self.story_id()
         return [] if sid is None else self.state.store.story_steps(sid)
 
@@ -123,7 +124,7 @@ class StoryEditor(QDialog):
         return [s.caption for s in self.step_data()]
 
     def _on_records_changed(self, changes: object, _initiator: object) -> None:
-        types = getattr(changes, "types", lambda: set())()
+        types: set[str] = getattr(changes, "types", lambda: set())()
         if types & {"story", "storystep"}:
             self.reload_stories()
 
@@ -159,7 +160,7 @@ class StoryEditor(QDialog):
             title, ok = QInputDialog.getText(self, "New story", "Title")
             if not ok:
                 return
-        ref_holder: list = []
+        ref_holder: list[RecordRef] = []
         if self._run(lambda: ref_holder.append(self.ops.create("story", {"title": title}, title))):
             self.reload_stories(select=ref_holder[0].record_id)
 
@@ -188,7 +189,7 @@ class StoryEditor(QDialog):
             self.reload_steps()
             self.steps.setCurrentRow(self.steps.count() - 1)
 
-    def move(self, delta: int) -> None:
+    def move_step(self, delta: int) -> None:
         row = self.steps.currentRow()
         steps = self.step_data()
         other = row + delta
@@ -200,21 +201,21 @@ class StoryEditor(QDialog):
         stack = self.ops.undo_stack
         stack.beginMacro(f"Move step {row + 1} {'up' if delta < 0 else 'down'}")
         try:
-            ok = self._run(
-                lambda: (
-                    self.ops.edit(
-                        "storystep", a.id, {"position": a.position}, {"position": pos_a}, a.version, a.caption[:30]
-                    ),
-                    self.ops.edit(
-                        "storystep",
-                        b.id,
-                        {"position": b.position},
-                        {"position": pos_b},
-                        self.state.store.get("storystep", b.id).version,
-                        b.caption[:30],
-                    ),
+
+            def swap() -> None:
+                self.ops.edit(
+                    "storystep", a.id, {"position": a.position}, {"position": pos_a}, a.version, a.caption[:30]
                 )
-            )
+                self.ops.edit(
+                    "storystep",
+                    b.id,
+                    {"position": b.position},
+                    {"position": pos_b},
+                    self.state.store.get("storystep", b.id).version,  # after the first edit
+                    b.caption[:30],
+                )
+
+            ok = self._run(swap)
         finally:
             stack.endMacro()
         if ok:

@@ -9,13 +9,27 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QModelRoleDataSpan, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QModelIndex,
+    QModelRoleData,
+    QModelRoleDataSpan,
+    QPersistentModelIndex,
+    Qt,
+)
 
 from explorer.formatting import usd
 from explorer.state import RecordRef
 from explorer.store import Filters, Store
+from explorer.store.queries import DealRow, OrganisationRow, SectorNode
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QObject
+    from PySide6.QtGui import QFont
+
+    from explorer.store.scope import FilterScope
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -29,13 +43,13 @@ _ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole.value)
 _FONT = int(Qt.ItemDataRole.FontRole.value)
 _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
 _RIGHT = int((Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value)
-_BOLD: list[Any] = []
+_BOLD: list[QFont] = []  # made on first use: QtGui loads with the first bold row
 # The order the store and a FilterScope list a sector's organisations in (largest total first,
 # then name: queries.in_tree_order), which is the tree's default sort.
 ROWS_ORDER = (3, Qt.SortOrder.DescendingOrder)
 
 
-def _bold_font() -> Any:
+def _bold_font() -> QFont:
     if not _BOLD:
         from PySide6.QtGui import QFont
 
@@ -61,8 +75,9 @@ class Node:
     row: int = 0  # position among its siblings (-1 while pending): a list search per parent() is O(n)
     has_more: bool = False
     # Loaded but not yet shown: a sector with tens of thousands of organisations shows them a
-    # chunk at a time, as the view scrolls to the end (the view lays out every shown row).
-    pending: list[Node] = field(default_factory=list)
+    # chunk at a time, as the view scrolls to the end (the view lays out every shown row); a
+    # row becomes a node when it is shown.
+    pending: list[Row] = field(default_factory=list)
 
     @property
     def ref(self) -> RecordRef:
@@ -70,14 +85,19 @@ class Node:
         return RecordRef("sector" if self.kind == UNATTRIBUTED else self.kind, self.record_id)
 
 
+# What a parent holds: shown children are nodes; a sector's organisations still pending are
+# rows until shown (thousands may never be).
+Row = Node | OrganisationRow
+
+
 class SectorTreeModel(QAbstractItemModel):
     COLUMNS = ("Name", "Country", "Deals", "Total (USD)")
 
-    def __init__(self, store: Store, parent: Any = None, *, load: bool = True) -> None:
+    def __init__(self, store: Store, parent: QObject | None = None, *, load: bool = True) -> None:
         super().__init__(parent)
         self._store = store
         self._filters = Filters()
-        self._scope: Any = None  # FilterScope answering for the store under a filter
+        self._scope: FilterScope | None = None  # answers for the store under a filter
         self._keys = itertools.count(1)
         self._nodes: dict[int, Node] = {}
         self._sectors: dict[int, Node] = {}
@@ -97,7 +117,9 @@ class SectorTreeModel(QAbstractItemModel):
         else:
             self.reload([])
 
-    def set_filters(self, filters: Filters, scope: Any = None, *, sectors: list[Any] | None = None) -> None:
+    def set_filters(
+        self, filters: Filters, scope: FilterScope | None = None, *, sectors: list[SectorNode] | None = None
+    ) -> None:
         """Show what passes ``filters``; a FilterScope for them answers without per-node SQL, and
         unfiltered ``sectors`` (store.sector_tree(), read in the background) can be handed in."""
         self._filters = filters
@@ -105,14 +127,14 @@ class SectorTreeModel(QAbstractItemModel):
         self.reload(sectors if not filters.active else None)
 
     @property
-    def scope(self) -> Any:
+    def scope(self) -> FilterScope | None:
         return self._scope
 
     @property
     def filters(self) -> Filters:
         return self._filters
 
-    def reload(self, sectors: list[Any] | None = None) -> None:
+    def reload(self, sectors: list[SectorNode] | None = None) -> None:
         self.beginResetModel()
         self._nodes.clear()
         self._sectors.clear()
@@ -141,7 +163,7 @@ class SectorTreeModel(QAbstractItemModel):
             self._by_parent[(node.parent.key, node.kind, node.record_id)] = node
         return node
 
-    def _sector_node(self, sector: Any, parent: Node | None) -> Node:
+    def _sector_node(self, sector: SectorNode, parent: Node | None) -> Node:
         node = self._new(
             kind="sector",
             record_id=sector.id,
@@ -156,7 +178,7 @@ class SectorTreeModel(QAbstractItemModel):
         node.fetched = not node.has_more
         return node
 
-    def _fetch(self, node: Node) -> list[Node]:
+    def _fetch(self, node: Node) -> list[Row]:
         scope = self._scope
         if node.kind == "sector":
             if scope is not None:
@@ -166,7 +188,7 @@ class SectorTreeModel(QAbstractItemModel):
                 rows = self._store.organisations_in_sector(node.record_id, self._filters)
                 count, total = self._store.unattributed_summary(node.record_id, self._filters)
             # Rows, not nodes: a node is made when its row is shown (thousands may never be).
-            out: list[Any] = list(rows)
+            out: list[Row] = list(rows)
             if count:  # the group's deals are read when it is opened
                 group = self._new(
                     kind=UNATTRIBUTED,
@@ -181,18 +203,18 @@ class SectorTreeModel(QAbstractItemModel):
                 out.append(group)
             return out
         if node.kind == UNATTRIBUTED:
-            rows = (
+            deals = (
                 scope.unattributed_deals(node.record_id)
                 if scope is not None
                 else self._store.unattributed_deals(node.record_id, self._filters)
             )
-            return [self._deal_node(r, node) for r in rows]
+            return [self._deal_node(r, node) for r in deals]
         if node.kind == "organisation":
             if scope is not None:
-                rows = scope.deals_of_organisation(node.record_id, node.sector_id)
+                deals = scope.deals_of_organisation(node.record_id, node.sector_id)
             else:
-                rows = self._store.deals_of_organisation(node.record_id, node.sector_id, self._filters)
-            return [self._deal_node(r, node) for r in rows]
+                deals = self._store.deals_of_organisation(node.record_id, node.sector_id, self._filters)
+            return [self._deal_node(r, node) for r in deals]
         return []
 
     def fetch_deals_of(self, organisations: list[Node]) -> None:
@@ -210,7 +232,7 @@ class SectorTreeModel(QAbstractItemModel):
             new = [self._deal_node(r, node) for r in found.get((node.record_id, node.sector_id), [])]
             self._insert(node, new)
 
-    def _deal_node(self, row: Any, parent: Node) -> Node:
+    def _deal_node(self, row: DealRow, parent: Node) -> Node:
         return self._new(
             kind="deal",
             record_id=row.id,
@@ -253,12 +275,12 @@ class SectorTreeModel(QAbstractItemModel):
         self._show_pending(node, self.CHUNK)
 
     @staticmethod
-    def _hide(items: list[Any]) -> None:
+    def _hide(items: list[Row]) -> None:
         for item in items:
             if isinstance(item, Node):
                 item.row = -1
 
-    def _organisation_node(self, item: Any, parent: Node) -> Node:
+    def _organisation_node(self, item: Row, parent: Node) -> Node:
         if isinstance(item, Node):
             return item
         return self._new(
@@ -276,17 +298,17 @@ class SectorTreeModel(QAbstractItemModel):
         new, node.pending = (node.pending, []) if count is None else (node.pending[:count], node.pending[count:])
         if not new:
             return
-        new = [self._organisation_node(item, node) for item in new]
+        nodes = [self._organisation_node(item, node) for item in new]
         first = len(node.children)
-        for row, child in enumerate(new, start=first):
+        for row, child in enumerate(nodes, start=first):
             child.row = row
-        self.beginInsertRows(self._index_of(node), first, first + len(new) - 1)
-        node.children.extend(new)
+        self.beginInsertRows(self._index_of(node), first, first + len(nodes) - 1)
+        node.children.extend(nodes)
         self.endInsertRows()
 
     def _insert(self, node: Node, new: list[Node]) -> None:
         self._sort_nodes(new)
-        node.pending = new + node.pending
+        node.pending = [*new, *node.pending]
         self._show_pending(node, len(new))
 
     def ensure_fetched(self, node: Node) -> None:
@@ -369,7 +391,7 @@ class SectorTreeModel(QAbstractItemModel):
 
     _span_iterable = True  # False once a PySide6 build cannot iterate a role span
 
-    def multiData(self, index: Index, roles: QModelRoleDataSpan) -> None:
+    def multiData(self, index: Index, roles: QModelRoleDataSpan | QModelRoleData) -> None:
         # A delegate asks seven roles per cell at once: one call here instead of seven data()
         # calls from C++ into Python (most of a repaint's cost).
         if not SectorTreeModel._span_iterable:
@@ -378,7 +400,8 @@ class SectorTreeModel(QAbstractItemModel):
         node = self._node(index)
         column = index.column()
         try:
-            items = list(roles)
+            # The stubs do not know a span iterates; the builds where it does not are caught here.
+            items = list(roles)  # type: ignore[call-overload]
         except TypeError:
             SectorTreeModel._span_iterable = False
             super().multiData(index, roles)
@@ -416,7 +439,7 @@ class SectorTreeModel(QAbstractItemModel):
     # --- sorting ---------------------------------------------------------------------
 
     @staticmethod
-    def _sort_key(node: Node, column: int) -> Any:
+    def _sort_key(node: Row, column: int) -> str | float:
         if column == 0:
             return node.name.lower()
         if column == 1:
@@ -425,7 +448,7 @@ class SectorTreeModel(QAbstractItemModel):
             return node.deal_count or 0
         return node.total_usd or 0.0
 
-    def _sort_nodes(self, nodes: list[Node]) -> None:
+    def _sort_nodes(self, nodes: list[Node] | list[Row]) -> None:
         """Sort siblings (and their loaded children) by the current sort, keeping rows numbered."""
         if self._sort is not None:
             column, order = self._sort
@@ -440,7 +463,7 @@ class SectorTreeModel(QAbstractItemModel):
             if node.pending:
                 # shown rows stay as many; which rows they are follows the new order
                 shown = len(node.children)
-                every = node.children + node.pending
+                every: list[Row] = [*node.children, *node.pending]
                 self._sort_nodes(every)
                 node.children = [self._organisation_node(item, node) for item in every[:shown]]
                 node.pending = every[shown:]
@@ -450,15 +473,15 @@ class SectorTreeModel(QAbstractItemModel):
             elif node.children:
                 self._sort_nodes(node.children)
 
-    def _sort_into_place(self, items: list[Any]) -> None:
+    def _sort_into_place(self, items: list[Row]) -> None:
         """Keep a sector's organisation rows in the order they came (ROWS_ORDER) and place the
         group of deals without an organisation among them by binary search: a full sort would
         call the sort key for each of thousands of rows whenever a sector opens."""
-        rows = [item for item in items if not isinstance(item, Node)]
+        rows: list[Row] = [item for item in items if not isinstance(item, Node)]
         extra = [item for item in items if isinstance(item, Node)]
         column, order = ROWS_ORDER
 
-        def key(item: Any) -> tuple[Any, str]:
+        def key(item: Row) -> tuple[str | float, str]:
             return self._sort_key(item, column), item.name.lower()
 
         for item in extra:
@@ -551,8 +574,8 @@ class SectorTreeModel(QAbstractItemModel):
                 if found:
                     nodes.append(found)
         elif ref.record_type == "deal":
-            sector_id, org_ids = self._store.deal_placement(ref.record_id)
-            sector = self._sector_path(sector_id) if sector_id is not None else None
+            deal_sector, org_ids = self._store.deal_placement(ref.record_id)
+            sector = self._sector_path(deal_sector) if deal_sector is not None else None
             if sector is not None:
                 self.ensure_fetched(sector)
                 groups = (

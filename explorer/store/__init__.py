@@ -6,11 +6,11 @@ import copy
 import logging
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
@@ -33,8 +33,21 @@ from explorer.store.errors import (
     StoreError,
     ValidationError,
 )
-from explorer.store.queries import Filters, TimelineData
+from explorer.store.filtering import Filters
+from explorer.store.queries import TimelineData
+from explorer.store.search import FoundRecord, SearchHit
 from explorer.store.writes import Change, ChangeSet
+
+if TYPE_CHECKING:  # imported when first used, not at start-up
+    import numpy as np
+
+    from explorer.store.backups import BackupInfo
+    from explorer.store.exchange import ImportReport, ImportResult, Progress
+    from explorer.store.merge import MergePlan, MergeResult
+    from explorer.store.scope import FilterScope
+    from explorer.store.spreadsheet import SheetImport
+
+_T = TypeVar("_T")
 
 log = logging.getLogger("explorer.store")
 
@@ -204,7 +217,7 @@ class Store:
     def cached_sector_tree(self) -> list[queries.SectorNode] | None:
         """The unfiltered sector tree if its totals are still current (no write since), else None."""
         with self.engine.connect() as conn:
-            found = self._unchanged(conn, ("sector_tree",), lambda: None)
+            found: list[queries.SectorNode] | None = self._unchanged(conn, ("sector_tree",), lambda: None)
         return None if found is None else copy.deepcopy(found)
 
     def sector_hierarchy(self) -> list[tuple[int, str, int | None]]:
@@ -212,7 +225,7 @@ class Store:
         with self.engine.connect() as conn:
             return queries.sector_hierarchy(conn)
 
-    def timeline_ids(self, filters: Filters) -> dict[str, Any]:
+    def timeline_ids(self, filters: Filters) -> dict[str, np.ndarray]:
         """Sorted numpy id arrays per timeline type passing ``filters`` (views mask cached columns)."""
         with self.engine.connect() as conn:
             return queries.passing_ids(conn, filters)
@@ -229,7 +242,7 @@ class Store:
             log.exception("estimating the size of the database")
             return 0
 
-    def filter_scope(self, filters: Filters, cancelled: Any = None) -> Any:
+    def filter_scope(self, filters: Filters, cancelled: Callable[[], bool] | None = None) -> FilterScope:
         """What passes ``filters`` for every view at once (explorer.store.scope.FilterScope);
         ``cancelled()`` is polled between queries so a superseded request stops early."""
         from explorer.store.scope import build_scope
@@ -244,11 +257,11 @@ class Store:
         with self.engine.connect() as conn:
             return queries.organisation_names(conn, organisation_ids)
 
-    def bulk_create(self, record_type: str, rows: Any) -> range:
+    def bulk_create(self, record_type: str, rows: Iterable[dict[str, Any]]) -> range:
         """Many validated records in one transaction (generated or imported data); returns their ids."""
         from explorer.store import bulk
 
-        self._unchanged_cache = None  # bulk rows write no change log
+        self._unchanged_cache: tuple[Any, dict[tuple[object, ...], Any]] | None = None  # bulk rows log no change
         with self.write() as session:
             return bulk.create_many(session, record_type, rows)
 
@@ -264,7 +277,7 @@ class Store:
                 )
             )
 
-    def _unchanged(self, conn: sa.Connection, key: Any, compute: Callable[[], Any]) -> Any:
+    def _unchanged(self, conn: sa.Connection, key: tuple[object, ...], compute: Callable[[], _T]) -> _T:
         """``compute()``, remembered until the change log says a write (from any process) may
         have changed it; a ``compute`` giving None only asks whether something is remembered."""
         stamp = conn.execute(sa.text("SELECT max(id) FROM changelog")).scalar()
@@ -275,7 +288,8 @@ class Store:
             self._unchanged_cache = cache
         if cache[1].get(key) is None:
             cache[1][key] = compute()
-        return cache[1][key]
+        value: _T = cache[1][key]  # what compute() gave for this key
+        return value
 
     CHANGES_LOOKED_AT = 2_000  # more rows than this since the last look: everything is read again
 
@@ -313,7 +327,9 @@ class Store:
             last[key] = "delete" if action == "delete" else (before if before == "create" else action)
         return newest, ChangeSet([Change(action, t, i) for (t, i), action in last.items()])
 
-    def _surviving(self, conn: sa.Connection, cache: tuple[Any, dict[Any, Any]], stamp: Any) -> dict[Any, Any]:
+    def _surviving(
+        self, conn: sa.Connection, cache: tuple[Any, dict[tuple[object, ...], Any]], stamp: Any
+    ) -> dict[tuple[object, ...], Any]:
         """What of the cache the writes logged since it was made cannot have changed: renaming an
         organisation leaves every sector's totals as they were (at a million deals adding them
         up again takes seconds) and only the listings that show it are read again."""
@@ -382,11 +398,11 @@ class Store:
         with self.read() as session:
             return queries.detail(session, record_type, record_id)
 
-    def search(self, text: str, limit: int = 200) -> list[search.SearchHit]:
+    def search(self, text: str, limit: int = 200) -> list[SearchHit]:
         with self.engine.connect() as conn:
             return search.search(conn, text, limit)
 
-    def find(self, text: str, limit: int = 50) -> list[search.FoundRecord]:
+    def find(self, text: str, limit: int = 50) -> list[FoundRecord]:
         """Records of every type matching ``text``, best first, with kind and date (find anything)."""
         with self.engine.connect() as conn:
             return search.find(conn, text, limit)
@@ -414,7 +430,7 @@ class Store:
         """(id, label) of every record of a type, for pickers."""
         cls = m.RECORD_TYPES[record_type]
         column = schema.kind(record_type).title
-        table = cls.__table__  # type: ignore[attr-defined]
+        table = cls.__table__
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(table.c.id, table.c[column]).order_by(table.c[column])).all()
         return [(int(i), str(label or "")) for i, label in rows]
@@ -531,14 +547,14 @@ class Store:
             return exchange.write_csv(rows, out)
         return [exchange.write_json(rows, out, schema=revision)]
 
-    def check_import(self, sources: list[Path]) -> Any:
+    def check_import(self, sources: list[Path]) -> ImportReport:
         """Validate every row of the files (an ImportReport); writes nothing."""
         from explorer.store import exchange
 
         with self.read() as session:
             return exchange.check(session, sources)
 
-    def import_files(self, sources: list[Path]) -> Any:
+    def import_files(self, sources: list[Path]) -> ImportResult:
         """Validate, back up, then apply every row in one transaction (an ImportResult).
 
         Raises ImportFailedError with the row-level report if any row is wrong: then nothing
@@ -555,26 +571,39 @@ class Store:
         result.backup = backup
         return result
 
-    def check_spreadsheet(self, plans: list[Any]) -> Any:
-        """Validate the rows of spreadsheets (SheetImport plans) as an import would; writes nothing."""
+    def check_spreadsheet(
+        self,
+        plans: list[SheetImport],
+        progress: Progress | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> ImportReport:
+        """Validate the rows of spreadsheets (SheetImport plans) as an import would; writes nothing.
+        Safe on a worker thread; ``cancelled()`` stops it (ImportCancelledError)."""
         from explorer.store import exchange, spreadsheet
 
         report = exchange.ImportReport()
         with self.read() as session:
-            raws = [row for plan in plans for row in spreadsheet.to_raw_rows(session, plan, report)]
+            raws = [
+                row for plan in plans for row in spreadsheet.to_raw_rows(session, plan, report, progress, cancelled)
+            ]
             exchange.check_rows(session, raws, report)
         spreadsheet.rename_problems(report, plans)
         if report.ok and not report.rows:
             report.add(exchange.Problem(", ".join(p.sheet.name for p in plans) or "import", None, "", "holds no rows."))
         return report
 
-    def import_spreadsheet(self, plans: list[Any]) -> Any:
+    def import_spreadsheet(
+        self,
+        plans: list[SheetImport],
+        progress: Progress | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> ImportResult:
         """Check, back up, then write every row of the spreadsheets in one transaction (an
         ImportResult, undoable like any import). Raises ImportFailedError listing every problem
-        by row and column: then nothing was written."""
+        by row and column, or ImportCancelledError: then nothing was written."""
         from explorer.store import exchange, spreadsheet
 
-        report = self.check_spreadsheet(plans)
+        report = self.check_spreadsheet(plans, progress, cancelled)
         if not report.ok:
             raise exchange.ImportFailedError(report)
         backup = self.backup_now("before-import")
@@ -582,21 +611,23 @@ class Store:
             result_report = exchange.ImportReport()
             raws = [row for plan in plans for row in spreadsheet.to_raw_rows(session, plan, result_report)]
             try:
-                result = exchange.apply_rows(session, raws, user=self.user, report=result_report)
+                result = exchange.apply_rows(
+                    session, raws, user=self.user, report=result_report, progress=progress, cancelled=cancelled
+                )
             except exchange.ImportFailedError as exc:
                 spreadsheet.rename_problems(exc.report, plans)
                 raise
         result.backup = backup
         return result
 
-    def undo_import(self, result: Any) -> ChangeSet:
+    def undo_import(self, result: ImportResult) -> ChangeSet:
         """Take an import back (version-checked: refused if an imported record was edited since)."""
         from explorer.store import exchange
 
         with self.write() as session:
             return exchange.undo(session, result, user=self.user)
 
-    def plan_merge(self, other: Path) -> Any:
+    def plan_merge(self, other: Path) -> MergePlan:
         """Compare with another analyst's file (a MergePlan); writes nothing."""
         from explorer.store import merge
 
@@ -605,7 +636,7 @@ class Store:
         with self.read() as session:
             return merge.plan(session, Path(other))
 
-    def apply_merge(self, plan: Any, choices: dict[tuple[str, str], str]) -> Any:
+    def apply_merge(self, plan: MergePlan, choices: dict[tuple[str, str], str]) -> MergeResult:
         """Back up, then write the reviewed merge in one transaction (a MergeResult)."""
         from explorer.store import merge
 
@@ -615,7 +646,7 @@ class Store:
         result.backup = backup
         return result
 
-    def undo_merge(self, result: Any) -> ChangeSet:
+    def undo_merge(self, result: MergeResult) -> ChangeSet:
         """Take a merge back exactly (refused if a merged record was edited since)."""
         from explorer.store import merge
 
@@ -632,7 +663,7 @@ class Store:
 
         return backups.make_backup(self.path, reason)
 
-    def list_backups(self) -> list[Any]:
+    def list_backups(self) -> list[BackupInfo]:
         from explorer.store import backups
 
         return backups.list_backups(self.path) if self.path is not None else []
@@ -675,7 +706,7 @@ _TREE_UNTOUCHED = frozenset(
 )
 
 
-def _keeps(key: tuple[Any, ...], action: str, record_type: str, _record_id: int, field: str | None) -> bool:
+def _keeps(key: tuple[object, ...], action: str, record_type: str, _record_id: int, field: str | None) -> bool:
     """Whether one logged change leaves a cached tree answer (see Store._surviving) standing:
     totals, listings and loose deals do not depend on an organisation's fields other than its
     sector (listings get its new name and country there)."""

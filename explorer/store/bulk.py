@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from itertools import islice
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from pydantic_core import PydanticUndefined
@@ -23,12 +23,13 @@ from explorer.store import search, validation
 
 CHUNK = 5000
 LINK_TABLES: dict[str, sa.Table] = {
-    "dealorganisation": m.DealOrganisation.__table__,  # type: ignore[attr-defined]
-    "eventparticipant": m.EventParticipant.__table__,  # type: ignore[attr-defined]
+    "dealorganisation": m.DealOrganisation.__table__,
+    "eventparticipant": m.EventParticipant.__table__,
 }
+_T = TypeVar("_T")
 
 
-def _chunks(rows: Iterable[Any], size: int = CHUNK) -> Iterator[list[Any]]:
+def _chunks(rows: Iterable[_T], size: int = CHUNK) -> Iterator[list[_T]]:
     it = iter(rows)
     while chunk := list(islice(it, size)):
         yield chunk
@@ -41,7 +42,7 @@ def _next_id(session: Session, table: sa.Table) -> int:
 def create_many(session: Session, record_type: str, rows: Iterable[dict[str, Any]]) -> range:
     """Insert validated records with consecutive ids; returns the ids (in the order given)."""
     cls = m.RECORD_TYPES[record_type]
-    table: sa.Table = cls.__table__  # type: ignore[attr-defined]
+    table: sa.Table = cls.__table__
     dated = cls in m.DATED_TYPES
     first = next_id = _next_id(session, table)
     now = m.utcnow()

@@ -22,13 +22,13 @@ import os
 import tempfile
 import uuid as uuid_mod
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from explorer import models as m
 from explorer import schema
@@ -97,7 +97,7 @@ def export_rows(session: Session, selection: Iterable[tuple[str, int]] | None = 
     Values are JSON-ready: text, numbers, None, ISO dates; links are UUID lists.
     """
     conn = session.connection()
-    tables = {rt: m.RECORD_TYPES[rt].__table__ for rt in TYPE_ORDER}  # type: ignore[attr-defined]
+    tables = {rt: m.RECORD_TYPES[rt].__table__ for rt in TYPE_ORDER}
     uuids: dict[str, dict[int, str]] = {
         rt: {int(i): str(u) for i, u in conn.execute(sa.select(t.c.id, t.c.uuid))} for rt, t in tables.items()
     }
@@ -607,8 +607,8 @@ def parse_row(raw: RawRow, report: ImportReport) -> ParsedRow | None:
         cleaned = validation.clean(rt, plain, partial=raw.partial)
     except ValidationError as exc:
         labels = _labels(rt)
-        for p in exc.problems:
-            bad(_column_of(rt, p.name) if p.name else labels.get(p.field, p.field), p.message)
+        for fp in exc.problems:
+            bad(_column_of(rt, fp.name) if fp.name else labels.get(fp.field, fp.field), fp.message)
         cleaned = {}
     for p in problems:
         report.add(p)
@@ -731,7 +731,7 @@ def uuids_in_database(session: Session, record_type: str, candidates: Iterable[s
     items = list(candidates)
     found: set[str] = set()
     for start in range(0, len(items), LOOKUP_CHUNK):
-        found.update(session.exec(select(cls.uuid).where(cls.uuid.in_(items[start : start + LOOKUP_CHUNK]))))
+        found.update(session.exec(select(cls.uuid).where(col(cls.uuid).in_(items[start : start + LOOKUP_CHUNK]))))
     return found
 
 
@@ -822,9 +822,25 @@ def apply(session: Session, sources: list[Path], *, user: str) -> ImportResult:
     return apply_rows(session, read_sources(sources, report), user=user, report=report)
 
 
+class ImportCancelledError(StoreError):
+    title = "Import cancelled"
+
+
+# Called as rows are done: (what is being done, rows done, rows in all); may not be called at all.
+Progress = Callable[[str, int, int], None]
+
+
 def apply_rows(
-    session: Session, raws: Iterable[RawRow], *, user: str, report: ImportReport | None = None
+    session: Session,
+    raws: Iterable[RawRow],
+    *,
+    user: str,
+    report: ImportReport | None = None,
+    progress: Progress | None = None,
+    cancelled: Callable[[], bool] | None = None,
 ) -> ImportResult:
+    """Write the rows (one transaction is the caller's); ``cancelled()`` polled between rows
+    raises ImportCancelledError, so the caller's transaction rolls back and nothing is written."""
     report = report or ImportReport()
     parsed: dict[str, list[ParsedRow]] = defaultdict(list)
     for raw in raws:
@@ -836,6 +852,7 @@ def apply_rows(
         raise ImportFailedError(report)
     result = ImportResult(report)
     ids: dict[tuple[str, str], int] = {}
+    done, total = 0, sum(len(rows) for rows in parsed.values())
 
     def resolve(record_type: str, ref: str, row: ParsedRow, column: str) -> int:
         if (record_type, ref) not in ids:
@@ -853,6 +870,12 @@ def apply_rows(
     for rt in TYPE_ORDER:
         targets = _targets(rt)
         for row in _ordered(parsed.get(rt, [])):
+            done += 1
+            if done % 500 == 0:
+                if cancelled is not None and cancelled():
+                    raise ImportCancelledError("The import was cancelled; nothing was written.")
+                if progress is not None:
+                    progress("Writing", done, total)
             values = dict(row.values)
             for name, ref in row.refs.items():
                 column = ref_column(name)
@@ -874,7 +897,7 @@ def apply_rows(
                     result.created.append((rt, record_id))
                     report.new[rt] = report.new.get(rt, 0) + 1
                 else:
-                    record_id = int(existing.id)  # type: ignore[arg-type]
+                    record_id = m.stored_id(existing.id)
                     before = writes.snapshot(session, rt, existing)
                     change = writes.update(session, rt, record_id, values, expected_version=existing.version, user=user)
                     if change:

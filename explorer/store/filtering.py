@@ -44,8 +44,8 @@ class Filters:
 
 def tables() -> T:
     names = ("event", "pledge", "deal", "initiative", "target", "organisation", "place", "sector")
-    out: T = {n: m.RECORD_TYPES[n].__table__ for n in names}  # type: ignore[attr-defined, misc]
-    out["dealorganisation"] = m.DealOrganisation.__table__  # type: ignore[attr-defined]
+    out: T = {n: m.RECORD_TYPES[n].__table__ for n in names}
+    out["dealorganisation"] = m.DealOrganisation.__table__
     return out
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from explorer import models as m
 from explorer.store import exchange, search, validation, writes
@@ -138,7 +138,7 @@ def _log_field(record_type: str, column: str) -> str:
     return column
 
 
-def _norm_time(value: Any) -> str:
+def _norm_time(value: str | dt.datetime) -> str:
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
     if value.tzinfo is not None:
@@ -150,7 +150,7 @@ def read_log(session: Session) -> tuple[dict[tuple[str, str], list[LogEntry]], s
     """Per (record UUID, field) the history of values, oldest first; and the UUIDs deleted."""
     history: dict[tuple[str, str], list[LogEntry]] = defaultdict(list)
     deleted: set[str] = set()
-    t = m.ChangeLog.__table__  # type: ignore[attr-defined]
+    t = m.ChangeLog.__table__
     query = sa.select(t.c.at, t.c.user, t.c.action, t.c.record_uuid, t.c.field, t.c.new_value).order_by(t.c.id)
     for at, user, action, uid, name, new in session.connection().execute(query):
         if action == "delete":
@@ -171,7 +171,7 @@ def _label(record_type: str, row: dict[str, Any]) -> str:
     for key in ("title", "name", "section", "caption", "code"):
         if row.get(key):
             return str(row[key])
-    return row["uuid"]
+    return str(row["uuid"])
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -182,7 +182,7 @@ def _same(a: Any, b: Any) -> bool:
             return False
     if isinstance(a, list) and isinstance(b, list):
         return sorted(map(str, a)) == sorted(map(str, b))
-    return a == b
+    return bool(a == b)
 
 
 def read_other(other: Path) -> tuple[dict[str, list[dict[str, Any]]], dict[tuple[str, str], list[LogEntry]], set[str]]:
@@ -312,7 +312,7 @@ def apply(session: Session, the_plan: MergePlan, choices: dict[tuple[str, str], 
         raise StoreError(
             "Their file has records that cannot be merged:\n" + "\n".join(str(p) for p in the_plan.problems[:20])
         )
-    log_table = m.ChangeLog.__table__  # type: ignore[attr-defined]
+    log_table = m.ChangeLog.__table__
     first_new_log = int(
         session.connection().execute(sa.select(sa.func.coalesce(sa.func.max(log_table.c.id), 0))).scalar_one()
     )
@@ -323,7 +323,9 @@ def apply(session: Session, the_plan: MergePlan, choices: dict[tuple[str, str], 
     for rt, uids in by_type.items():
         cls = m.RECORD_TYPES[rt]
         for start in range(0, len(uids), 500):
-            now = dict(session.exec(select(cls.uuid, cls.version).where(cls.uuid.in_(uids[start : start + 500]))).all())
+            now = dict(
+                session.exec(select(cls.uuid, cls.version).where(col(cls.uuid).in_(uids[start : start + 500]))).all()
+            )
             if any(now.get(uid) != the_plan.versions[(rt, uid)] for uid in uids[start : start + 500]):
                 raise StoreError(
                     "This database changed after the merge was reviewed. Review the merge again; nothing was merged."
@@ -344,7 +346,7 @@ def apply(session: Session, the_plan: MergePlan, choices: dict[tuple[str, str], 
     links: dict[tuple[str, int], list[dict[str, Any]]] = {}
     conn = session.connection()
     for rt, uid in by_record:
-        table = m.RECORD_TYPES[rt].__table__  # type: ignore[attr-defined]
+        table = m.RECORD_TYPES[rt].__table__
         row = conn.execute(sa.select(table).where(table.c.uuid == uid)).mappings().one()
         images.append((rt, dict(row)))
         for link_type, link_table, column in LINK_TABLES:
@@ -361,9 +363,9 @@ def apply(session: Session, the_plan: MergePlan, choices: dict[tuple[str, str], 
         change_set = writes.update(
             session,
             rt,
-            int(record.id),
+            m.stored_id(record.id),
             values,
-            expected_version=record.version,  # type: ignore[arg-type]
+            expected_version=record.version,
             user=user,
         )
         changes.changes += change_set.changes
@@ -376,9 +378,9 @@ def apply(session: Session, the_plan: MergePlan, choices: dict[tuple[str, str], 
     touched = [*imported.created, *((rt, int(image["id"])) for rt, image in images)]
     versions = {}
     for rt, rid in touched:
-        record = session.get(m.RECORD_TYPES[rt], rid)
-        if record is not None:
-            versions[(rt, rid)] = record.version
+        current = session.get(m.RECORD_TYPES[rt], rid)
+        if current is not None:
+            versions[(rt, rid)] = current.version
     last_log = int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(log_table.c.id), 0))).scalar_one())
     undo = MergeUndo(images, links, list(imported.created), versions, (first_new_log, last_log))
     return MergeResult(sum(imported.report.new.values()), updated, None, changes, undo)
@@ -409,18 +411,18 @@ def undo(session: Session, undo_info: MergeUndo) -> writes.ChangeSet:
         if rows:
             conn.execute(sa.insert(lt), rows)
     for rt, row in undo_info.images:
-        table = m.RECORD_TYPES[rt].__table__  # type: ignore[attr-defined]
+        table = m.RECORD_TYPES[rt].__table__
         conn.execute(sa.update(table).where(table.c.id == row["id"]).values(**row))
         changes.changes.append(writes.Change("update", rt, int(row["id"])))
     for rt, rid in reversed(undo_info.created):
-        table = m.RECORD_TYPES[rt].__table__  # type: ignore[attr-defined]
+        table = m.RECORD_TYPES[rt].__table__
         for link_type, link_table, column in LINK_TABLES:
             if link_type == rt:
                 lt = m.SQLModel.metadata.tables[link_table]
                 conn.execute(sa.delete(lt).where(lt.c[column] == rid))
         conn.execute(sa.delete(table).where(table.c.id == rid))
         changes.changes.append(writes.Change("delete", rt, rid))
-    log_table = m.ChangeLog.__table__  # type: ignore[attr-defined]
+    log_table = m.ChangeLog.__table__
     first, last = undo_info.log_ids
     conn.execute(sa.delete(log_table).where(log_table.c.id > first, log_table.c.id <= last))
     by_type: dict[str, list[int]] = defaultdict(list)
@@ -436,7 +438,7 @@ def _adopt_history(
 ) -> None:
     """Replace the log rows this merge wrote with their history for the same values (see module doc)."""
     conn = session.connection()
-    log_table = m.ChangeLog.__table__  # type: ignore[attr-defined]
+    log_table = m.ChangeLog.__table__
     new_uuids = {r["uuid"] for rows in the_plan.new_records.values() for r in rows}
     fields_taken = {(c.uuid, _log_field(c.record_type, c.column)) for c in taken}
     written = conn.execute(
@@ -455,8 +457,10 @@ def _adopt_history(
     for rt, cls in m.RECORD_TYPES.items():
         wanted = list(new_uuids | {u for u, _f in fields_taken})
         for start in range(0, len(wanted), 500):
-            for uid, rid in session.exec(select(cls.uuid, cls.id).where(cls.uuid.in_(wanted[start : start + 500]))):
-                where_is[uid] = (rt, int(rid))
+            for uid, rid in session.exec(
+                select(cls.uuid, cls.id).where(col(cls.uuid).in_(wanted[start : start + 500]))
+            ):
+                where_is[uid] = (rt, m.stored_id(rid))
     rows: list[dict[str, Any]] = []
     copies = [
         *((k, e) for k, e in the_plan.their_log.items() if k[0] in new_uuids),
@@ -515,7 +519,7 @@ def _adopt_kept(session: Session, the_plan: MergePlan, kept: list[FieldChange], 
         cls = m.RECORD_TYPES[change.record_type]
         record = session.exec(select(cls).where(cls.uuid == change.uuid)).one()
         name = _log_field(change.record_type, change.column)
-        where = (change.record_type, int(record.id))  # type: ignore[arg-type]
+        where = (change.record_type, m.stored_id(record.id))
         rows += _log_rows(where, change.uuid, name, the_plan.their_extra.get((change.uuid, name), []))
         value = writes.snapshot(session, change.record_type, record).get(name)
         rows.append(
@@ -531,7 +535,7 @@ def _adopt_kept(session: Session, the_plan: MergePlan, kept: list[FieldChange], 
                 "new_value": writes.as_text(value),
             }
         )
-    session.connection().execute(sa.insert(m.ChangeLog.__table__), rows)  # type: ignore[attr-defined]
+    session.connection().execute(sa.insert(m.ChangeLog.__table__), rows)
 
 
 def known_columns(record_type: str) -> list[str]:

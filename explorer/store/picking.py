@@ -40,8 +40,8 @@ def label_column(record_type: str) -> str:
     )
 
 
-def _table_and_label(record_type: str) -> tuple[sa.Table, sa.Column]:
-    table = m.RECORD_TYPES[record_type].__table__  # type: ignore[attr-defined]
+def _table_and_label(record_type: str) -> tuple[sa.Table, sa.Column[str]]:
+    table = m.RECORD_TYPES[record_type].__table__
     return table, table.c[label_column(record_type)]
 
 
@@ -69,7 +69,7 @@ def _prefixed(conn: Connection, record_type: str, text: str, limit: int, exclude
         query = sa.select(table.c.id, label).where(
             sa.func.lower(label).like(_escape_like(text.lower()) + "%", escape="\\"), *cond
         )
-        return [tuple(r) for r in conn.execute(query.order_by(label, table.c.id).limit(limit))]  # type: ignore[misc]
+        return [tuple(r) for r in conn.execute(query.order_by(label, table.c.id).limit(limit))]
     rows: dict[int, str] = {}
     for variant in _capitalisations(text):
         query = sa.select(table.c.id, label).where(label >= variant, label < variant + _TOP, *cond)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from explorer import models as m
 from explorer import schema
@@ -83,6 +83,9 @@ def _precision_case(column: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
     return sa.case(*((column == name, code) for name, code in PRECISION_CODE.items()), else_=0)
 
 
+_Expr = sa.ColumnElement[Any]  # a column or an expression in a select
+
+
 def _timeline_selects() -> dict[str, sa.Select[Any]]:
     """Per type: id, start, end (start when none), precision code, USD (-1 when none), sector, country, label.
 
@@ -91,15 +94,15 @@ def _timeline_selects() -> dict[str, sa.Select[Any]]:
     ev, pl, de, ini, ta, pla = (
         m.Event.__table__,
         m.Pledge.__table__,
-        m.Deal.__table__,  # type: ignore[attr-defined]
+        m.Deal.__table__,
         m.Initiative.__table__,
         m.Target.__table__,
-        m.Place.__table__,  # type: ignore[attr-defined]
+        m.Place.__table__,
     )
     none = sa.literal(-1)
     no_usd = sa.literal(-1.0)
 
-    def cols(table: sa.Table, usd: Any, sector: Any, country: Any, label: Any) -> list[Any]:
+    def cols(table: sa.Table, usd: _Expr, sector: _Expr, country: _Expr, label: _Expr) -> list[_Expr]:
         return [
             table.c.id,
             table.c.start_day,
@@ -126,10 +129,10 @@ def _timeline_selects() -> dict[str, sa.Select[Any]]:
 
 
 def _table(record_type: str) -> sa.Table:
-    return m.RECORD_TYPES[record_type].__table__  # type: ignore[attr-defined, return-value]
+    return m.RECORD_TYPES[record_type].__table__
 
 
-def fetch_rows(conn: Connection, query: sa.Executable) -> list[tuple[Any, ...]]:
+def fetch_rows(conn: Connection, query: sa.Select[Any]) -> list[tuple[Any, ...]]:
     """Plain tuples for a query: on SQLite straight from the driver's cursor (no Row objects)."""
     if conn.dialect.name != "sqlite":
         return [tuple(r) for r in conn.execute(query)]
@@ -138,7 +141,8 @@ def fetch_rows(conn: Connection, query: sa.Executable) -> list[tuple[Any, ...]]:
     args = tuple(params[name] for name in (compiled.positiontup or ()))
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        return cursor.execute(str(compiled), args).fetchall()
+        rows: list[tuple[Any, ...]] = cursor.execute(str(compiled), args).fetchall()
+        return rows
     finally:
         cursor.close()
 
@@ -146,7 +150,7 @@ def fetch_rows(conn: Connection, query: sa.Executable) -> list[tuple[Any, ...]]:
 FETCH_CHUNK = 50_000  # rows turned into arrays at a time: a million tuples at once would double peak memory
 
 
-def fetch_chunks(conn: Connection, query: sa.Executable) -> Iterator[list[tuple[Any, ...]]]:
+def fetch_chunks(conn: Connection, query: sa.Select[Any]) -> Iterator[list[tuple[Any, ...]]]:
     """Like :func:`fetch_rows`, in chunks of FETCH_CHUNK rows."""
     if conn.dialect.name != "sqlite":
         rows = fetch_rows(conn, query)
@@ -168,7 +172,7 @@ def fetch_chunks(conn: Connection, query: sa.Executable) -> Iterator[list[tuple[
 def _columns(code: int, rows: list[tuple[Any, ...]]) -> TimelineData:
     n = len(rows)
 
-    def col(k: int, dtype: Any) -> np.ndarray:
+    def col(k: int, dtype: type[np.generic]) -> np.ndarray:
         return np.fromiter(map(itemgetter(k), rows), dtype=dtype, count=n)
 
     amount = col(4, np.float64)
@@ -283,7 +287,7 @@ def label_qualifiers(conn: Connection, record_type: str, record_ids: Sequence[in
     table = _table(record_type)
     pla, cty = _table("place"), _table("country")
     if record_type == "deal":
-        org, do = _table("organisation"), m.DealOrganisation.__table__  # type: ignore[attr-defined]
+        org, do = _table("organisation"), m.DealOrganisation.__table__
         first_org = (
             sa.select(sa.func.min(org.c.name))
             .select_from(do.join(org, org.c.id == do.c.organisation_id))
@@ -383,7 +387,7 @@ def sector_tree(conn: Connection, filters: Filters | None = None) -> list[Sector
     """
     filters = filters or Filters()
     dialect = conn.dialect.name
-    sec, de, do = _table("sector"), _table("deal"), m.DealOrganisation.__table__  # type: ignore[attr-defined]
+    sec, de, do = _table("sector"), _table("deal"), m.DealOrganisation.__table__
     org = _table("organisation")
     direct = conn.execute(
         sa.select(de.c.sector_id, sa.func.count(de.c.id), sa.func.coalesce(sa.func.sum(de.c.amount_usd), 0.0))
@@ -478,7 +482,7 @@ def organisations_in_sector(conn: Connection, sector_id: int, filters: Filters |
     sector's deal counts and totals only (passing deals only, under filters)."""
     filters = filters or Filters()
     dialect = conn.dialect.name
-    de, do = _table("deal"), m.DealOrganisation.__table__  # type: ignore[attr-defined]
+    de, do = _table("deal"), m.DealOrganisation.__table__
     org, cty = _table("organisation"), _table("country")
     deal_stats = (
         sa.select(
@@ -527,7 +531,7 @@ def _deal_rows(
     conn: Connection, *where: sa.ColumnElement[bool], filters: Filters | None, join_organisations: bool = False
 ) -> list[DealRow]:
     """Deal rows for the tree (id, title, country of its place, USD, day), in date order."""
-    de, do, pla, cty = _table("deal"), m.DealOrganisation.__table__, _table("place"), _table("country")  # type: ignore[attr-defined]
+    de, do, pla, cty = _table("deal"), m.DealOrganisation.__table__, _table("place"), _table("country")
     source = de.join(do, do.c.deal_id == de.c.id) if join_organisations else de
     query = (
         sa.select(de.c.id, de.c.title, sa.func.coalesce(cty.c.name, ""), de.c.amount_usd, de.c.start_day)
@@ -545,7 +549,7 @@ def _deal_rows(
 def deals_of_organisation(
     conn: Connection, organisation_id: int, sector_id: int | None, filters: Filters | None = None
 ) -> list[DealRow]:
-    de, do = _table("deal"), m.DealOrganisation.__table__  # type: ignore[attr-defined]
+    de, do = _table("deal"), m.DealOrganisation.__table__
     where = [do.c.organisation_id == organisation_id]
     if sector_id is not None:
         where.append(de.c.sector_id == sector_id)
@@ -596,7 +600,7 @@ class RecordDetail:
         return record_label(self.record)
 
 
-def record_label(record: Any) -> str:
+def record_label(record: m.Record) -> str:
     for attr in ("title", "name"):
         value = getattr(record, attr, None)
         if value:
@@ -679,13 +683,15 @@ def links_of(session: Session, record_type: str, record: Any) -> list[Link]:
                     select(cls)
                     .join(link.table, getattr(link.table, link.own_key) == cls.id)
                     .where(getattr(link.table, link.target_key) == rid)
-                    .order_by(cls.start_day if other.dated else cls.id),  # type: ignore[attr-defined]
+                    .order_by(cls.__table__.c["start_day" if other.dated else "id"]),
                 )
                 add_all(link.inverse, other.name, rows)
     if record_type == "source":
         # What rests on this source: every record citing it (one line per record).
         seen: set[tuple[str, int]] = set()
-        for cite in _limited(session, select(m.Citation).where(m.Citation.source_id == rid).order_by(m.Citation.id)):
+        for cite in _limited(
+            session, select(m.Citation).where(m.Citation.source_id == rid).order_by(col(m.Citation.id))
+        ):
             key = (cite.record_type, cite.record_id)
             if key not in seen and cite.record_type in m.RECORD_TYPES:
                 seen.add(key)
@@ -696,14 +702,14 @@ def links_of(session: Session, record_type: str, record: Any) -> list[Link]:
 def citations_of(session: Session, record_type: str, record_id: int) -> list[CitationView]:
     rows = session.exec(
         select(m.Citation, m.Source)
-        .join(m.Source, m.Source.id == m.Citation.source_id)
+        .join(m.Source, col(m.Source.id) == m.Citation.source_id)
         .where(m.Citation.record_type == record_type, m.Citation.record_id == record_id)
-        .order_by(m.Citation.id)
+        .order_by(col(m.Citation.id))
     ).all()
-    return [CitationView(s.id, s.title, s.kind, c.section, c.note) for c, s in rows]  # type: ignore[arg-type]
+    return [CitationView(m.stored_id(s.id), s.title, s.kind, c.section, c.note) for c, s in rows]
 
 
-def _local_time(value: Any) -> str:
+def _local_time(value: dt.datetime) -> str:
     """Change times are stored in UTC; people read them in their own time zone."""
     if getattr(value, "tzinfo", None) is None:
         value = value.replace(tzinfo=dt.UTC)
@@ -714,7 +720,7 @@ def history_of(session: Session, record_type: str, record_id: int) -> list[Histo
     rows = session.exec(
         select(m.ChangeLog)
         .where(m.ChangeLog.record_type == record_type, m.ChangeLog.record_id == record_id)
-        .order_by(m.ChangeLog.id)
+        .order_by(col(m.ChangeLog.id))
     ).all()
     return [HistoryEntry(_local_time(r.at), r.user, r.action, r.field, r.old_value, r.new_value) for r in rows]
 
@@ -722,8 +728,8 @@ def history_of(session: Session, record_type: str, record_id: int) -> list[Histo
 def detail(session: Session, record_type: str, record_id: int) -> RecordDetail:
     record = get(session, record_type, record_id)
     related: dict[str, Any] = {}
-    if record_type == "pledge":
-        related["realised"] = pledge_progress(session, record)  # type: ignore[arg-type]
+    if isinstance(record, m.Pledge):
+        related["realised"] = pledge_progress(session, record)
     return RecordDetail(
         record_type=record_type,
         record=record,
@@ -755,38 +761,39 @@ class PledgeProgress:
 
 def pledge_progress(session: Session, pledge: m.Pledge) -> PledgeProgress:
     start = pledge.start_day
-    end = pledge.end_day if pledge.end_day is not None else pledge.start_day
     overlapping: list[Link] = []
     shared: list[int] = []
     if start is None:
         return PledgeProgress(pledge.amount_usd, [], [], [], [], [])
+    end = pledge.end_day if pledge.end_day is not None else start
     deals = session.exec(
         select(m.Deal)
-        .where(m.Deal.start_day.is_not(None))  # type: ignore[union-attr]
-        .where(m.Deal.start_day >= start, m.Deal.start_day <= end)  # type: ignore[operator]
-        .where(m.Deal.amount_usd.is_not(None))  # type: ignore[union-attr]
-        .order_by(m.Deal.start_day, m.Deal.id)
+        .where(col(m.Deal.start_day).is_not(None))
+        .where(col(m.Deal.start_day) >= start, col(m.Deal.start_day) <= end)
+        .where(col(m.Deal.amount_usd).is_not(None))
+        .order_by(col(m.Deal.start_day), col(m.Deal.id))
     ).all()
-    others = session.exec(
-        select(m.Pledge).where(m.Pledge.id != pledge.id, m.Pledge.start_day.is_not(None))  # type: ignore[union-attr]
-    ).all()
+    others = session.exec(select(m.Pledge).where(m.Pledge.id != pledge.id, col(m.Pledge.start_day).is_not(None))).all()
     for other in others:
+        if other.start_day is None:
+            continue  # (not read: the query asks for dated pledges)
         o_end = other.end_day if other.end_day is not None else other.start_day
-        if other.start_day <= end and o_end >= start:  # type: ignore[operator]
-            overlapping.append(Link("overlaps", "pledge", other.id, other.title))  # type: ignore[arg-type]
+        if other.start_day <= end and o_end >= start:
+            overlapping.append(Link("overlaps", "pledge", m.stored_id(other.id), other.title))
     counted: list[m.Deal] = []
     for deal in deals:
         # A deal filed under another pledge belongs to that one; count it here only once.
         if deal.pledge_id is not None and deal.pledge_id != pledge.id:
-            shared.append(deal.id)  # type: ignore[arg-type]
+            shared.append(m.stored_id(deal.id))
             continue
         counted.append(deal)
     days, cumulative, total = [], [], 0.0
     for deal in counted:
         total += float(deal.amount_usd or 0.0)
-        days.append(int(deal.start_day))  # type: ignore[arg-type]
+        days.append(int(deal.start_day))  # type: ignore[arg-type]  # dated: the query asked for it
         cumulative.append(total)
-    return PledgeProgress(pledge.amount_usd, days, cumulative, [d.id for d in counted], overlapping, shared)  # type: ignore[misc]
+    deal_ids = [m.stored_id(d.id) for d in counted]
+    return PledgeProgress(pledge.amount_usd, days, cumulative, deal_ids, overlapping, shared)
 
 
 def events_between(conn: Connection, start_day: int, end_day: int) -> list[tuple[int, str]]:
@@ -803,7 +810,7 @@ def events_between(conn: Connection, start_day: int, end_day: int) -> list[tuple
 
 def deal_placement(conn: Connection, deal_id: int) -> tuple[int | None, list[int]]:
     """Where a deal sits in the sector tree: its sector and its organisations."""
-    de, do = _table("deal"), m.DealOrganisation.__table__  # type: ignore[attr-defined]
+    de, do = _table("deal"), m.DealOrganisation.__table__
     row = conn.execute(sa.select(de.c.sector_id).where(de.c.id == deal_id)).first()
     orgs = [
         int(r[0])
@@ -816,7 +823,7 @@ def deal_placement(conn: Connection, deal_id: int) -> tuple[int | None, list[int
 
 def organisation_sectors(conn: Connection, organisation_id: int) -> list[int]:
     """Sectors an organisation is listed under in the tree: its own first, then its deals'."""
-    de, do, org = _table("deal"), m.DealOrganisation.__table__, _table("organisation")  # type: ignore[attr-defined]
+    de, do, org = _table("deal"), m.DealOrganisation.__table__, _table("organisation")
     own = conn.execute(sa.select(org.c.sector_id).where(org.c.id == organisation_id)).scalar()
     via = [
         int(r[0])
@@ -834,14 +841,14 @@ def organisation_sectors(conn: Connection, organisation_id: int) -> list[int]:
 
 def unattributed_deals(conn: Connection, sector_id: int, filters: Filters | None = None) -> list[DealRow]:
     """Deals in a sector with no organisation recorded (the tree lists them on their own)."""
-    de, do = _table("deal"), m.DealOrganisation.__table__  # type: ignore[attr-defined]
+    de, do = _table("deal"), m.DealOrganisation.__table__
     return _deal_rows(conn, de.c.sector_id == sector_id, ~sa.exists().where(do.c.deal_id == de.c.id), filters=filters)
 
 
 def unattributed_summary(conn: Connection, sector_id: int, filters: Filters | None = None) -> tuple[int, float]:
     """How many deals of a sector have no organisation, and their USD total (the tree's group
     row shows these; the deals themselves are read when the group is opened)."""
-    de, do = _table("deal"), m.DealOrganisation.__table__  # type: ignore[attr-defined]
+    de, do = _table("deal"), m.DealOrganisation.__table__
     query = sa.select(sa.func.count(de.c.id), sa.func.coalesce(sa.func.sum(de.c.amount_usd), 0.0)).where(
         de.c.sector_id == sector_id, ~sa.exists().where(do.c.deal_id == de.c.id)
     )

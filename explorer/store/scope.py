@@ -124,7 +124,9 @@ class FilterScope:
     def deals_of_organisation(self, organisation_id: int, sector_id: int | None = None) -> list[queries.DealRow]:
         return self._rows(self.deal_ids(organisation_id, sector_id))
 
-    def deals_of_organisations(self, pairs: list[tuple[int, int | None]]) -> dict[tuple[int, int | None], list]:
+    def deals_of_organisations(
+        self, pairs: list[tuple[int, int | None]]
+    ) -> dict[tuple[int, int | None], list[queries.DealRow]]:
         """Deal rows of several (organisation, sector) pairs with one read."""
         wanted = {pair: self.deal_ids(*pair) for pair in pairs}
         every = np.unique(np.concatenate(list(wanted.values()))) if wanted else np.zeros(0, np.int64)

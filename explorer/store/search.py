@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -30,9 +31,9 @@ def _is_fts(conn: Connection) -> bool:
     return conn.dialect.name == "sqlite"
 
 
-def _rows_for(conn: Connection, record_type: str, ids: Iterable[int] | None) -> list[tuple]:
+def _rows_for(conn: Connection, record_type: str, ids: Iterable[int] | None) -> list[tuple[Any, ...]]:
     title, extra = INDEXED[record_type]
-    table = m.RECORD_TYPES[record_type].__table__  # type: ignore[attr-defined]
+    table = m.RECORD_TYPES[record_type].__table__
     cols = [table.c.id, table.c[title], *(table.c[c] for c in extra)]
     query = sa.select(*cols)
     if ids is not None:
@@ -246,7 +247,7 @@ def _short_prefix(conn: Connection, query: str) -> list[SearchHit]:
     hits: list[SearchHit] = []
     pattern = _escape_like(query) + "%"
     for record_type, (title_col, _extra) in INDEXED.items():
-        table = m.RECORD_TYPES[record_type].__table__  # type: ignore[attr-defined]
+        table = m.RECORD_TYPES[record_type].__table__
         if int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar() or 0) > SHORT_SCAN_ROWS:
             continue
         col = table.c[title_col]
@@ -269,11 +270,11 @@ def uncited_types() -> list[str]:
 
 def _uncited(conn: Connection, limit: int) -> list[SearchHit]:
     hits: list[SearchHit] = []
-    cite = m.Citation.__table__  # type: ignore[attr-defined]
+    cite = m.Citation.__table__
     for record_type in uncited_types():
         if len(hits) >= limit:
             break
-        table = m.RECORD_TYPES[record_type].__table__  # type: ignore[attr-defined]
+        table = m.RECORD_TYPES[record_type].__table__
         title = table.c[INDEXED[record_type][0]]
         cited = sa.select(cite.c.id).where(cite.c.record_type == record_type, cite.c.record_id == table.c.id)
         rows = conn.execute(sa.select(table.c.id, title).where(~sa.exists(cited)).limit(limit - len(hits)))
@@ -299,7 +300,7 @@ def find(conn: Connection, text: str, limit: int = 50) -> list[FoundRecord]:
     for hit in hits:
         by_type.setdefault(hit.record_type, []).append(hit.record_id)
     for record_type, ids in by_type.items():
-        table = m.RECORD_TYPES[record_type].__table__  # type: ignore[attr-defined]
+        table = m.RECORD_TYPES[record_type].__table__
         cols = [table.c.id, table.c.kind if "kind" in table.c else sa.null()]
         if _dated(record_type):
             cols += [table.c.start_day, table.c.date_precision]

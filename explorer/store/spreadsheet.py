@@ -18,7 +18,7 @@ import io
 import re
 import unicodedata
 import uuid as uuid_mod
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -29,7 +29,15 @@ from sqlmodel import Session
 from explorer import models as m
 from explorer import schema
 from explorer.store.errors import StoreError
-from explorer.store.exchange import ImportReport, Problem, RawRow, ref_column, uuids_in_database
+from explorer.store.exchange import (
+    ImportCancelledError,
+    ImportReport,
+    Problem,
+    Progress,
+    RawRow,
+    ref_column,
+    uuids_in_database,
+)
 
 DateOrder = Literal["dmy", "mdy", "ymd"]
 SPREADSHEET_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm")
@@ -169,8 +177,11 @@ def _aliases(kind: schema.RecordKind) -> dict[str, str]:
         for alias in ("end", "end date", "to", "until"):
             out.setdefault(alias, "end_date")
     if kind.field("notes") is not None:
-        for alias in ("description", "text", "note", "comments", "summary"):
+        for alias in ("description", "text", "note", "comments", "remarks", "summary", "details"):
             out.setdefault(alias, "notes")
+    if kind.field("place_id") is not None:
+        for alias in ("where", "location", "venue", "city", "state"):
+            out.setdefault(alias, "place_uuid")
     return out
 
 
@@ -197,6 +208,11 @@ def guess_type(sheet: Sheet) -> str | None:
         names = {kind.name, _norm(kind.label), _norm(kind.label) + "s", kind.name + "s"}
         if kind.name.endswith("y"):
             names.add(kind.name[:-1] + "ies")
+        # the words of its timeline lane and legend: "Summits & visits", "Deals & MoUs"
+        for words_of in (kind.lane or "", kind.legend):
+            names |= {w for w in re.split(r"[^a-z]+", words_of.lower()) if len(w) > 3}
+        if kind.lane and len([k for k in schema.kinds() if k.lane == kind.lane]) > 1:
+            names -= set(re.split(r"[^a-z]+", kind.lane.lower()))  # a shared lane names no one type
         if names & set(words):
             return kind.name
     best, score = None, 0
@@ -322,7 +338,7 @@ class _Names:
     def of(self, record_type: str) -> dict[str, list[str]]:
         if record_type not in self.cache:
             kind = schema.kind(record_type)
-            table = kind.model.__table__  # type: ignore[attr-defined]
+            table = kind.model.__table__
             cols = [table.c.uuid, table.c[kind.title]]
             if kind.unique and kind.unique != kind.title:
                 cols.append(table.c[kind.unique])
@@ -373,7 +389,7 @@ def _natural_key(kind: schema.RecordKind, values: dict[str, Any]) -> tuple[Any, 
 
 def _existing_by_key(session: Session, kind: schema.RecordKind) -> dict[tuple[Any, ...], str]:
     """Natural key → UUID of the records already in the database."""
-    table = kind.model.__table__  # type: ignore[attr-defined]
+    table = kind.model.__table__
     cols = [table.c.uuid]
     joins: list[tuple[int, str]] = []
     for i, name in enumerate(kind.natural_key):
@@ -383,7 +399,7 @@ def _existing_by_key(session: Session, kind: schema.RecordKind) -> dict[tuple[An
         cols.append(table.c[name])
     uuids_of: dict[str, dict[int, str]] = {}
     for _i, target in joins:
-        t = schema.kind(target).model.__table__  # type: ignore[attr-defined]
+        t = schema.kind(target).model.__table__
         uuids_of[target] = {int(i): str(u) for i, u in session.connection().execute(sa.select(t.c.id, t.c.uuid))}
     out: dict[tuple[Any, ...], str] = {}
     ref_at = dict(joins)
@@ -402,7 +418,13 @@ def _existing_by_key(session: Session, kind: schema.RecordKind) -> dict[tuple[An
     return out
 
 
-def to_raw_rows(session: Session, plan: SheetImport, report: ImportReport) -> list[RawRow]:
+def to_raw_rows(
+    session: Session,
+    plan: SheetImport,
+    report: ImportReport,
+    progress: Progress | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> list[RawRow]:
     """The sheet's rows as exchange rows (columns of the exchange format), problems into ``report``."""
     kind = schema.kind(plan.record_type)
     sheet, mapping = plan.sheet, plan.mapping
@@ -415,6 +437,11 @@ def to_raw_rows(session: Session, plan: SheetImport, report: ImportReport) -> li
     index = {header: i for i, header in enumerate(sheet.headers)}
     out: list[RawRow] = []
     for n, cells in enumerate(sheet.rows, start=2):  # row 1 holds the headers
+        if n % 1000 == 0:
+            if cancelled is not None and cancelled():
+                raise ImportCancelledError("The import was cancelled; nothing was written.")
+            if progress is not None:
+                progress("Reading", n - 1, len(sheet.rows))
         problems: list[Problem] = []
 
         def bad(column: str, message: str, n: int = n, problems: list[Problem] = problems) -> None:
@@ -484,8 +511,8 @@ def to_raw_rows(session: Session, plan: SheetImport, report: ImportReport) -> li
             report.add(p)
         out.append(RawRow(plan.record_type, sheet.name, n, values, from_csv=False))
     held = uuids_in_database(session, plan.record_type, [r.values["uuid"] for r in out])
-    for row in out:
-        row.partial = row.values["uuid"] in held  # a record already held: only its given cells change
+    for raw in out:
+        raw.partial = raw.values["uuid"] in held  # a record already held: only its given cells change
     return out
 
 
@@ -536,5 +563,56 @@ def rename_problems(report: ImportReport, plans: Iterable[SheetImport]) -> None:
     by_sheet = {p.sheet.name: p for p in plans}
     for i, problem in enumerate(report.problems):
         plan = by_sheet.get(problem.where)
-        if plan is not None and problem.column in plan.headers_of:
+        if plan is None:
+            continue
+        if problem.column in plan.headers_of:
             report.problems[i] = replace(problem, column=plan.headers_of[problem.column])
+        else:  # a field the sheet has no column for: its label
+            kind = schema.kind(plan.record_type)
+            fs = next((f for f in kind.fields if problem.column in (f.name, ref_column(f.name))), None)
+            if fs is not None:
+                report.problems[i] = replace(problem, column=fs.label)
+
+
+def to_preview(plan: SheetImport, limit: int = 20) -> tuple[list[str], list[list[str]]]:
+    """The first rows as they will be stored, for a person to look over before importing:
+    (column labels, rows of text). Names of linked records are shown as typed (they are looked
+    up when the rows are checked); a cell that cannot be read says so."""
+    kind = schema.kind(plan.record_type)
+    specs = {(ref_column(f.name) if f.kind == "ref" else f.name): f for f in kind.fields}
+    links = {link.column: link for link in kind.links}
+    index = {header: i for i, header in enumerate(plan.sheet.headers)}
+    mapped = [(h, c) for h, c in plan.mapping.items() if c and h in index]
+    labels = []
+    for _header, column in mapped:
+        fs = specs.get(column)
+        labels.append(fs.label if fs else links[column].label if column in links else column.upper())
+    rows: list[list[str]] = []
+    for cells in plan.sheet.rows[:limit]:
+        out = []
+        for header, column in mapped:
+            i = index[header]
+            cell = cells[i] if i < len(cells) else None
+            out.append(_preview_cell(specs.get(column), cell, plan.date_order))
+        rows.append(out)
+    return labels, rows
+
+
+def _preview_cell(fs: schema.FieldSpec | None, cell: Any, order: DateOrder) -> str:
+    if cell is None or (isinstance(cell, str) and not cell.strip()):
+        return ""
+    try:
+        if fs is not None and fs.kind == "date":
+            day, precision = parse_date(cell, order)
+            return {"day": day.isoformat(), "month": day.strftime("%b %Y"), "year": str(day.year)}.get(
+                precision, f"c. {day.year}"
+            )
+        if fs is not None and fs.kind in ("money", "rate", "float", "int"):
+            number, currency = parse_amount(cell)
+            text = f"{number:,.0f}" if number.is_integer() else f"{number:,}"
+            return f"{text} {currency}" if currency else text
+        if fs is not None and fs.kind in ("choice", "precision", "currency"):
+            return _choice(fs, str(cell).strip())
+    except ValueError:
+        return f"⚠ {cell} (cannot be read)"
+    return _cell_text(cell) if not isinstance(cell, str) else cell.strip()

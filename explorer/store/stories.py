@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from explorer import models as m
 
@@ -24,12 +24,14 @@ class StepData:
 
 
 def list_stories(session: Session) -> list[tuple[int, str]]:
-    return [(s.id, s.title) for s in session.exec(select(m.Story).order_by(m.Story.id)).all()]  # type: ignore[misc]
+    return [(m.stored_id(s.id), s.title) for s in session.exec(select(m.Story).order_by(col(m.Story.id))).all()]
 
 
 def steps(session: Session, story_id: int) -> list[StepData]:
     rows = session.exec(
-        select(m.StoryStep).where(m.StoryStep.story_id == story_id).order_by(m.StoryStep.position, m.StoryStep.id)
+        select(m.StoryStep)
+        .where(m.StoryStep.story_id == story_id)
+        .order_by(col(m.StoryStep.position), col(m.StoryStep.id))
     ).all()
     out = []
     for row in rows:
@@ -43,11 +45,11 @@ def steps(session: Session, story_id: int) -> list[StepData]:
             filters = {}
         out.append(
             StepData(
-                row.id,
+                m.stored_id(row.id),
                 row.version,
                 row.position,
                 row.caption,
-                selection,  # type: ignore[arg-type]
+                selection,
                 row.start_day,
                 row.end_day,
                 filters if isinstance(filters, dict) else {},

@@ -190,7 +190,7 @@ def _log(
                 user=user,
                 action=action,
                 record_type=record_type,
-                record_id=record.id,  # type: ignore[arg-type]
+                record_id=m.stored_id(record.id),
                 record_uuid=record.uuid,
                 field=name,
                 old_value=as_text(old),
@@ -367,7 +367,7 @@ def references_to(session: Session, record_type: str, record_id: int) -> list[Re
     for ref_type, column in schema.references().get(record_type, []):
         cls = m.RECORD_TYPES[ref_type]
         for row in session.exec(select(cls).where(getattr(cls, column) == record_id)).all():
-            out.append(Reference(ref_type, row.id, record_label(row), column))  # type: ignore[arg-type]
+            out.append(Reference(ref_type, m.stored_id(row.id), record_label(row), column))
     for other in schema.kinds():
         for link in other.links:
             if link.target != record_type:
@@ -378,7 +378,7 @@ def references_to(session: Session, record_type: str, record_id: int) -> list[Re
                 .join(link.table, getattr(link.table, link.own_key) == cls.id)
                 .where(getattr(link.table, link.target_key) == record_id)
             ).all()
-            out += [Reference(other.name, int(row.id or 0), record_label(row), link.name) for row in rows]
+            out += [Reference(other.name, m.stored_id(row.id), record_label(row), link.name) for row in rows]
     return out
 
 
@@ -440,8 +440,8 @@ def delete(
         changes.changes += delete(
             session,
             "citation",
-            citation.id,
-            expected_version=citation.version,  # type: ignore[arg-type]
+            m.stored_id(citation.id),
+            expected_version=citation.version,
             user=user,
         ).changes
     old = snapshot(session, record_type, record)
@@ -485,7 +485,7 @@ def image(session: Session, record_type: str, record_id: int) -> RecordImage:
 def capture_delete(session: Session, record_type: str, record_id: int) -> DeleteBundle:
     main = image(session, record_type, record_id)
     citations = [
-        image(session, "citation", c.id)  # type: ignore[arg-type]
+        image(session, "citation", m.stored_id(c.id))
         for c in session.exec(
             select(m.Citation).where(m.Citation.record_type == record_type, m.Citation.record_id == record_id)
         ).all()

@@ -11,6 +11,7 @@ import numpy as np
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtWidgets import QLabel, QTextBrowser, QVBoxLayout, QWidget
 
+from explorer import models as m
 from explorer import money as money_basis
 from explorer.formatting import (
     KIND_LABEL,
@@ -198,9 +199,9 @@ class DetailPane(QWidget):
             self.browser.setHtml(self._message(exc.message))
             return
         self.browser.setHtml(self.render_html(self.detail, others))
-        if ref.record_type == "pledge" and "realised" in self.detail.related:
-            record = self.detail.record
-            self.chart.show_progress(self.detail.related["realised"], record.start_day, record.end_day)  # type: ignore[attr-defined]
+        record = self.detail.record
+        if isinstance(record, m.Pledge) and "realised" in self.detail.related:
+            self.chart.show_progress(self.detail.related["realised"], record.start_day, record.end_day)
             self.chart.show()
 
     def _placeholder(self) -> str:
@@ -238,20 +239,20 @@ class DetailPane(QWidget):
         native = getattr(rec, "native_name", None)
         if native:
             parts.append(f"<div style='font-size:large'>{esc(native)}</div>")
-        if hasattr(rec, "start_date"):
-            precision = getattr(rec, "date_precision", "day")
-            when = period_text(rec.start_date, rec.end_date, precision)  # type: ignore[attr-defined]
+        if isinstance(rec, m.Dated):
+            precision = rec.date_precision
+            when = period_text(rec.start_date, rec.end_date, precision)
             parts.append(
                 f"<p><b>{esc(when)}</b> <span class='k'>({esc(PRECISION_NOTE.get(precision, precision))})</span></p>"
             )
         if getattr(rec, "amount", None) is not None or getattr(rec, "amount_usd", None) is not None:
             parts.append(self._money_html(rec, muted))
-        if getattr(rec, "value", None) is not None and rtype == "target":
+        if isinstance(rec, m.Target) and rec.value is not None:
             parts.append(
-                f"<p style='font-size:large'><b>{rec.value:,.0f} {esc(rec.unit)}</b>"  # type: ignore[attr-defined]
+                f"<p style='font-size:large'><b>{rec.value:,.0f} {esc(rec.unit)}</b>"
                 + (f" · worth {usd(rec.amount_usd)}" if rec.amount_usd else "")
                 + "</p>"
-            )  # type: ignore[attr-defined]
+            )
         notes = getattr(rec, "notes", None)
         if notes:
             parts.append(f"<p>{esc(notes)}</p>")
@@ -261,7 +262,7 @@ class DetailPane(QWidget):
         parts.append(self._history_html(detail, muted))
         return "".join(parts)
 
-    def _money_html(self, rec: Any, muted: str) -> str:
+    def _money_html(self, rec: m.Record, muted: str) -> str:
         amount, currency = getattr(rec, "amount", None), getattr(rec, "currency", None)
         rate, rate_date = getattr(rec, "usd_rate", None), getattr(rec, "rate_date", None)
         usd_amount = getattr(rec, "amount_usd", None)

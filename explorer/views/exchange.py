@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import quote
 
 from PySide6.QtCore import Qt, QUrl
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
@@ -41,12 +42,13 @@ from explorer.store import ChangeSet, StoreError
 
 if TYPE_CHECKING:  # the exchange and merge code loads with the first dialog, not at start-up
     from explorer.store.exchange import ImportReport, ImportResult
-    from explorer.store.merge import MergePlan
+    from explorer.store.merge import FieldChange, MergePlan, MergeResult
+    from explorer.views.main_window import MainWindow
 
 log = logging.getLogger("explorer.exchange")
 
 
-def install(window: Any, file_menu: Any) -> None:
+def install(window: MainWindow, file_menu: QMenu) -> None:
     """Adds Connect…, Import…, Export…, Merge… and Backups… to the window's File menu."""
     actions = {
         "connect": ("&Connect to a Team Server…", lambda: connect(window)),
@@ -121,7 +123,7 @@ class ConnectDialog(QDialog):
         return url
 
 
-def connect(window: Any) -> bool:
+def connect(window: MainWindow) -> bool:
     dialog = ConnectDialog(window, settings.LAST_SERVER.get())
     if dialog.exec() != QDialog.DialogCode.Accepted or not dialog.url():
         return False
@@ -159,23 +161,26 @@ class ImportDialog(QDialog):
         layout.addWidget(buttons)
 
 
-class _ResultCommand(_StoreCommand):
+_Result = TypeVar("_Result", "ImportResult", "MergeResult")
+
+
+class _ResultCommand(_StoreCommand, Generic[_Result]):
     """A bulk write on the undo stack: ``apply`` returns a result that ``take_back`` reverses."""
 
     def __init__(self, ops: Operations, text: str) -> None:
         super().__init__(ops, text)
-        self.result: Any = None
+        self.result: _Result | None = None
 
-    def apply(self) -> Any:
+    def apply(self) -> _Result:
         raise NotImplementedError
 
-    def take_back(self, result: Any) -> ChangeSet:
+    def take_back(self, result: _Result) -> ChangeSet:
         raise NotImplementedError
 
     def redo(self) -> None:
         def run() -> ChangeSet:
-            self.result = self.apply()
-            return self.result.changes
+            self.result = result = self.apply()
+            return result.changes
 
         self._run(run)
 
@@ -185,7 +190,7 @@ class _ResultCommand(_StoreCommand):
             self._run(lambda: self.take_back(result))
 
 
-class ImportCommand(_ResultCommand):
+class ImportCommand(_ResultCommand["ImportResult"]):
     """An import on the undo stack: undo deletes what it created and restores what it changed."""
 
     def __init__(self, ops: Operations, sources: list[Path]) -> None:
@@ -195,17 +200,33 @@ class ImportCommand(_ResultCommand):
     def apply(self) -> ImportResult:
         return self.ops.state.store.import_files(self.sources)
 
-    def take_back(self, result: Any) -> ChangeSet:
+    def take_back(self, result: ImportResult) -> ChangeSet:
         return self.ops.state.store.undo_import(result)
 
 
-def import_files(window: Any, sources: list[Path] | None = None) -> ImportResult | None:
+def import_files(window: MainWindow, sources: list[Path] | None = None) -> ImportResult | None:
     if sources is None:
         names, _ = QFileDialog.getOpenFileNames(
-            window, "Import records", str(Path.home()), "Exports (*.csv *.json);;All files (*)"
+            window,
+            "Import records",
+            str(Path.home()),
+            "Spreadsheets and exports (*.xlsx *.xlsm *.csv *.tsv *.json);;All files (*)",
         )
         sources = [Path(n) for n in names]
     if not sources:
+        return None
+    from explorer.store.spreadsheet import is_spreadsheet
+
+    sheets = [p for p in sources if is_spreadsheet(p)]
+    if sheets:
+        # A spreadsheet gets the dialog that maps its columns; one file at a time.
+        from explorer.views.spreadsheet_import import import_spreadsheet
+
+        if len(sources) > 1:
+            QMessageBox.information(
+                window, "Import", "Spreadsheets are imported one at a time: this opens the first of them."
+            )
+        import_spreadsheet(window, sheets[0])
         return None
     store = window.state.store
     try:
@@ -260,7 +281,9 @@ class ExportDialog(QDialog):
         return str(self.format_box.currentData())
 
 
-def export(window: Any, fmt: str | None = None, out: Path | None = None, selection_only: bool = False) -> list[Path]:
+def export(
+    window: MainWindow, fmt: str | None = None, out: Path | None = None, selection_only: bool = False
+) -> list[Path]:
     state = window.state
     if fmt is None:
         dialog = ExportDialog(window, len(state.selection))
@@ -349,7 +372,7 @@ class MergeDialog(QDialog):
         return table
 
     @staticmethod
-    def _fill(table: QTableWidget, row: int, change: Any) -> None:
+    def _fill(table: QTableWidget, row: int, change: FieldChange) -> None:
         from explorer.store.merge import column_label
 
         for col, text in enumerate(
@@ -376,7 +399,7 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def merge(window: Any, other: Path | None = None) -> bool:
+def merge(window: MainWindow, other: Path | None = None) -> bool:
     if other is None:
         name, _ = QFileDialog.getOpenFileName(
             window,
@@ -407,18 +430,18 @@ def merge(window: Any, other: Path | None = None) -> bool:
     return True
 
 
-class MergeCommand(_ResultCommand):
+class MergeCommand(_ResultCommand["MergeResult"]):
     """A merge on the undo stack: undo puts every row it changed back exactly (history too),
     refused when a merged record was edited since; redo merges the reviewed plan again."""
 
-    def __init__(self, ops: Operations, plan: Any, choices: dict[tuple[str, str], str], name: str) -> None:
+    def __init__(self, ops: Operations, plan: MergePlan, choices: dict[tuple[str, str], str], name: str) -> None:
         super().__init__(ops, f"Merge {name}")
         self.plan, self.choices = plan, choices
 
-    def apply(self) -> Any:
+    def apply(self) -> MergeResult:
         return self.ops.state.store.apply_merge(self.plan, self.choices)
 
-    def take_back(self, result: Any) -> ChangeSet:
+    def take_back(self, result: MergeResult) -> ChangeSet:
         return self.ops.state.store.undo_merge(result)
 
 
@@ -426,7 +449,7 @@ class MergeCommand(_ResultCommand):
 
 
 class BackupsDialog(QDialog):
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window_ = window
         self.setWindowTitle("Backups")
@@ -510,7 +533,7 @@ class BackupsDialog(QDialog):
         return True
 
 
-def show_backups(window: Any) -> BackupsDialog:
+def show_backups(window: MainWindow) -> BackupsDialog:
     dialog = BackupsDialog(window)
     dialog.open()
     return dialog

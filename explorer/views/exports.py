@@ -13,11 +13,13 @@ from PySide6.QtCore import QMarginsF, QPointF, QRectF, QSizeF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter, QTextDocument
 from PySide6.QtWidgets import QApplication, QWidget
 
+from explorer import models as m
 from explorer.formatting import KIND_LABEL, money, period_text, usd
 from explorer.state import AppState, RecordRef
 from explorer.store import StoreError
 
 if TYPE_CHECKING:
+    from explorer.views.story import StoryPlayer
     from explorer.views.timeline import TimelineView
 
 log = logging.getLogger("explorer.exports")
@@ -93,17 +95,17 @@ def record_html(state: AppState, ref: RecordRef) -> str:
     rec = detail.record
     esc = html.escape  # records hold what analysts typed: text, not markup
     bits = [f"<b>{esc(KIND_LABEL.get(ref.record_type, ref.record_type))}: {esc(detail.title)}</b>"]
-    if hasattr(rec, "start_date"):
-        bits.append(period_text(rec.start_date, rec.end_date, rec.date_precision))  # type: ignore[attr-defined]
-    amount = getattr(rec, "amount", None)
-    if amount is not None:
-        currency = rec.currency  # type: ignore[attr-defined]
-        text = money(amount, currency)
-        if currency != "USD" and getattr(rec, "amount_usd", None):
-            text += f" ≈ {usd(rec.amount_usd)} at {rec.usd_rate:g} USD/{currency}"  # type: ignore[attr-defined]
+    if isinstance(rec, m.Dated):
+        bits.append(period_text(rec.start_date, rec.end_date, rec.date_precision))
+    usd_amount = getattr(rec, "amount_usd", None)  # pledges and deals (Money), and targets
+    if isinstance(rec, m.Money) and rec.amount is not None:
+        currency = rec.currency
+        text = money(rec.amount, currency)
+        if currency != "USD" and usd_amount:
+            text += f" ≈ {usd(usd_amount)} at {rec.usd_rate:g} USD/{currency}"
         bits.append(text)
-    elif getattr(rec, "amount_usd", None):
-        bits.append(usd(rec.amount_usd))  # type: ignore[attr-defined]
+    elif usd_amount:
+        bits.append(usd(usd_amount))
     notes = getattr(rec, "notes", None)
     body = " · ".join(esc(b) if i else b for i, b in enumerate(bits)) + (f"<br>{esc(notes)}" if notes else "")
     if detail.citations:
@@ -218,15 +220,12 @@ def export_view_pdf(state: AppState, timeline: TimelineView, path: Path, title: 
 def export_story_pdf(
     state: AppState,
     timeline: TimelineView,
-    player: object,
+    player: StoryPlayer,
     story_id: int,
     path: Path,
     on_step: Callable[[int, int], None] | None = None,
 ) -> int:
     """One page per step: the timeline as the step shows it, its caption, its records and sources."""
-    from explorer.views.story import StoryPlayer
-
-    assert isinstance(player, StoryPlayer)
     titles = dict(state.store.list_stories())
     handout = PdfHandout(path, titles.get(story_id, "Story"))
     animation = timeline.range_animation_ms

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QByteArray, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence, QScreen
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence, QScreen, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -44,6 +45,10 @@ log = logging.getLogger("explorer.window")
 
 
 class MainWindow(QMainWindow):
+    # Find anything (Ctrl+K); shadows the static QWidget.find(window id), which the app never calls.
+    find: FindController  # type: ignore[assignment]
+    exchange_actions: dict[str, QAction]  # File menu actions, by key (views.exchange.install)
+
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
@@ -169,8 +174,8 @@ class MainWindow(QMainWindow):
     def _action(
         self,
         text: str,
-        slot: Any,
-        shortcut: QKeySequence | str | list[Any] | None = None,
+        slot: Callable[[], object],
+        shortcut: shortcuts.Key | list[shortcuts.Key] | None = None,
         tip: str = "",
         icon: QStyle.StandardPixmap | str | None = None,
     ) -> QAction:
@@ -537,7 +542,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.tree_dock, self.detail_dock], [tree, detail], Qt.Orientation.Horizontal)
         self._dock_sizes_pending = False
 
-    def showEvent(self, event: Any) -> None:
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if getattr(self, "_dock_sizes_pending", False):
             self._apply_dock_sizes()

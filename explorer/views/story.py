@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QEvent, QMargins, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QHideEvent, QKeyEvent
 from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
 from explorer.state import AppState, RecordRef
@@ -188,10 +188,11 @@ class CaptionOverlay(QWidget):
             layout.setContentsMargins(base.left(), base.top(), base.right(), self.height() + 2 * margin)
         self.move(margin, parent.height() - self.height() - margin)
 
-    def hideEvent(self, event: QEvent) -> None:
+    def hideEvent(self, event: QHideEvent) -> None:
         parent = self.parentWidget()
-        if parent is not None and parent.layout() is not None and self._saved_margins is not None:
-            parent.layout().setContentsMargins(self._saved_margins)
+        layout = parent.layout() if parent is not None else None
+        if layout is not None and self._saved_margins is not None:
+            layout.setContentsMargins(self._saved_margins)
             self._saved_margins = None
         super().hideEvent(event)
 

@@ -186,9 +186,9 @@ def arrange(
     """The arrangement of ``data`` (``lo``/``hi``: each record's drawn extent in days). What
     ``reuse`` already worked out for the same records and groupings is kept: switching the
     colours of a million records does not sort them into lanes again."""
-    same = reuse is not None and reuse.data is data and reuse.groupings is groupings
-    lanes = reuse.lanes if same and reuse.lanes.mode == lane_mode else lanes_of(data, lo, lane_mode, groupings)
-    colours = reuse.colours if same and reuse.colours.mode == colour_mode else colours_of(data, colour_mode, groupings)
+    same = reuse if reuse is not None and reuse.data is data and reuse.groupings is groupings else None
+    lanes = same.lanes if same and same.lanes.mode == lane_mode else lanes_of(data, lo, lane_mode, groupings)
+    colours = same.colours if same and same.colours.mode == colour_mode else colours_of(data, colour_mode, groupings)
     amount = data.amount_usd
     index = [LaneIndex(lo[g], hi[g], amount[g], colours.code[g]) for g in lanes.order]
     return Arrangement(data, groupings, lanes, colours, index)

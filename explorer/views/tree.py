@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QModelIndex, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QModelIndex, QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLineEdit, QTreeView, QVBoxLayout, QWidget
 
@@ -14,6 +15,10 @@ from explorer.store import ChangeSet, Filters
 from explorer.store.queries import TIMELINE_TYPES
 from explorer.store.search import MIN_TRIGRAM
 
+if TYPE_CHECKING:
+    from explorer.itemmodels.sector_tree import Node
+    from explorer.store.queries import SectorNode
+    from explorer.store.scope import FilterScope
 EXPAND_ORGANISATIONS = 40  # organisations opened by themselves under a filter
 EXPAND_DEAL_ROWS = 60  # … while the deals they show stay about this many (two screens)
 EXPAND_ROWS = 150  # rows that opening matching sectors may add, at most (a few screens)
@@ -159,16 +164,16 @@ class SectorTreeView(QWidget):
             return
         self._apply_filters()
 
-    def _install_scope(self, scope: object) -> None:
-        if scope.filters == self.effective_filters():  # type: ignore[attr-defined]
-            self._reload(scope.filters, scope)  # type: ignore[attr-defined]
+    def _install_scope(self, scope: FilterScope) -> None:
+        if scope.filters == self.effective_filters():
+            self._reload(scope.filters, scope)
 
     def apply_pending_filter(self) -> None:
         """Apply a typed filter now (tests and Enter don't wait for the pause)."""
         if self._filter_timer.isActive():
             self._apply_typed_filter()
 
-    def _reload(self, filters: Filters | None = None, scope: object = None) -> None:
+    def _reload(self, filters: Filters | None = None, scope: FilterScope | None = None) -> None:
         was_filtered = self.model.filters.active
         expanded = self._expanded_refs()
         if filters is None:
@@ -193,7 +198,12 @@ class SectorTreeView(QWidget):
         self._show(filters, scope, None, expanded, was_filtered)
 
     def _show(
-        self, filters: Filters, scope: object, sectors: list | None, expanded: list[RecordRef], was_filtered: bool
+        self,
+        filters: Filters,
+        scope: FilterScope | None,
+        sectors: list[SectorNode] | None,
+        expanded: list[RecordRef],
+        was_filtered: bool,
     ) -> None:
         self._syncing = True
         try:
@@ -236,7 +246,7 @@ class SectorTreeView(QWidget):
         each change), and the deals of the first organisations."""
         scope = self.model.scope
         budget = EXPAND_ROWS
-        organisations: list = []
+        organisations: list[Node] = []
         for node in self.model.loaded_nodes("sector"):
             index = self.model.index_of_node(node)
             if not self.model.hasChildren(index):
@@ -361,10 +371,11 @@ class SectorTreeView(QWidget):
         finally:
             self._syncing = False
 
-    def _on_context_menu(self, pos: object) -> None:
-        index = self.tree.indexAt(pos)  # type: ignore[arg-type]
-        if index.isValid():
-            self.context_menu_requested.emit(index.data(REF_ROLE), self.tree.viewport().mapToGlobal(pos))
+    def _on_context_menu(self, pos: QPoint) -> None:
+        index = self.tree.indexAt(pos)
+        viewport = self.tree.viewport()
+        if index.isValid() and viewport is not None:
+            self.context_menu_requested.emit(index.data(REF_ROLE), viewport.mapToGlobal(pos))
 
     # --- helpers for tests and the window ---------------------------------------------
 

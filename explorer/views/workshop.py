@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox
@@ -37,7 +38,7 @@ class Workshop:
         self.editor: StoryEditor | None = None
         self.last_export: Path | None = None
 
-        def act(text: str, slot: Any, *keys: str | QKeySequence.StandardKey) -> QAction:
+        def act(text: str, slot: Callable[[], object], *keys: str | QKeySequence.StandardKey) -> QAction:
             action = QAction(text, window)
             if keys:
                 action.setShortcuts(shortcuts.keys(*keys))
@@ -98,7 +99,7 @@ class Workshop:
         help_menu.addAction(self.reset_demo_action)
         return story_menu
 
-    def _update_enabled(self, *_args: Any) -> None:
+    def _update_enabled(self, *_args: object) -> None:
         playing = self.player.playing
         ro = self.window.state.store.read_only
         for action in (self.next_action, self.previous_action, self.stop_action):
@@ -156,7 +157,7 @@ class Workshop:
         path = Path(name)
         return path if path.suffix else path.with_suffix(f".{suffix}")
 
-    def _report(self, fn: Any, path: Path, what: str) -> bool:
+    def _report(self, fn: Callable[[Path], object], path: Path, what: str) -> bool:
         try:
             fn(path)
         except (OSError, StoreError, RuntimeError) as exc:
