@@ -27,8 +27,8 @@ from explorer import APP_NAME, __version__, paths, settings, shortcuts
 from explorer.formatting import day_text
 from explorer.forms.controller import EditController
 from explorer.settings import analyst_name, app_settings
-from explorer.state import EXTERNAL, AppState, RecordRef
-from explorer.store import Filters, StoreError, open_store
+from explorer.state import AppState, RecordRef
+from explorer.store import ChangeEvent, Filters, StoreError, open_store
 from explorer.views import exchange, screen_fit, window_geometry
 from explorer.views.busy import BusyIndicator
 from explorer.views.detail import DetailPane
@@ -337,8 +337,8 @@ class MainWindow(QMainWindow):
     def _on_offline_changed(self, _text: str) -> None:
         self._update_banner()
 
-    def _on_records_changed(self, changes: Any, initiator: object) -> None:
-        if initiator == EXTERNAL:
+    def _on_records_changed(self, changes: ChangeEvent, _initiator: object) -> None:
+        if changes.external:
             count = len(changes.changes)
             self.statusBar().showMessage(
                 f"Updated: {count} record{'s' * (count != 1)} saved meanwhile by someone else", 8000
