@@ -174,8 +174,6 @@ class Store:
         with self._revision_lock:
             if event is not None and event.revision:
                 return event
-            if event is not None and not event.author:
-                event.author = self.user
             self.revision += 1
             self._recent.append((self.revision, event))
             if event is not None:
@@ -200,6 +198,7 @@ class Store:
     def _published(self, event: ChangeEvent) -> ChangeEvent:
         """Count a write's event; its change log rows are then accounted for (not others')."""
         if event:
+            event.author = event.author or self.user
             with self._revision_lock:
                 if self._written is not None:
                     self._seen_stamp = max(self._seen_stamp, self._written)
@@ -698,7 +697,7 @@ class Store:
         if result.undo is None:
             raise StoreError("This merge cannot be undone.")
         with self.write() as session:
-            changes = merge.undo(session, result.undo)
+            changes: ChangeEvent = merge.undo(session, result.undo)
         # The merge's log rows are taken back: the log may now end before what was seen.
         self._published(changes)
         self._seen_stamp = min(self._seen_stamp, self._log_stamp())
