@@ -175,7 +175,10 @@ class Store:
             if event is not None and event.revision:
                 return event
             self.revision += 1
-            self._recent.append((self.revision, event))
+            # A large event (an import) is kept as "not known what": caches then start again, as
+            # they would anyway, and its values are not held on to.
+            small = event is not None and sum(len(c.fields) or 1 for c in event.changes) <= self.CHANGES_LOOKED_AT
+            self._recent.append((self.revision, event if small else None))
             if event is not None:
                 event.revision = self.revision
             return event
