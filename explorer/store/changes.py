@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 EXTERNAL = "external"
 
 # Field names a view cares about per record type; None: every field (any change concerns it).
-Interest = Mapping[str, "frozenset[str] | None"]
+Interest = Mapping[str, frozenset[str] | None]
 
 
 @dataclass(frozen=True)
