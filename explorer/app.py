@@ -12,9 +12,12 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from explorer import APP_NAME, __version__, paths
+
+if TYPE_CHECKING:
+    from explorer.views.main_window import MainWindow
 
 log = logging.getLogger("explorer")
 
@@ -75,6 +78,12 @@ def _qt_missing() -> str | None:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="explorer", description=f"{APP_NAME} {__version__}")
+    parser.add_argument(
+        "file",
+        nargs="?",
+        type=Path,
+        help="a database file to open (.sqlite), or a spreadsheet or export file to import (.xlsx, .csv, .json)",
+    )
     parser.add_argument("--db", metavar="PATH_OR_URL", help="database file or SQLAlchemy URL to open")
     parser.add_argument("--read-only", action="store_true", help="open the database for viewing only")
     parser.add_argument("--screenshot", metavar="PNG", help="render the main window offscreen to PNG and exit")
@@ -200,6 +209,37 @@ def _import_before_qt() -> None:
     import explorer.store  # noqa: F401
 
 
+def _already_open_elsewhere(window: MainWindow, to_import: Path | None) -> bool:
+    """One window per database: if another launch has this one open, bring it forward (handing it
+    the file to import) and say so; otherwise answer later launches from this window."""
+    try:
+        from explorer.instance import InstanceServer, ask_running, database_key, server_name
+    except ImportError:  # a build without Qt's local sockets: every launch gets its own window
+        log.warning("one window per file is not available", exc_info=True)
+        return False
+
+    def name() -> str:
+        store = window.state.store
+        return server_name(database_key(store.path, store.url))
+
+    if ask_running(name(), f"open {to_import}" if to_import is not None else "raise"):
+        log.info("the database is open in another window; brought that one forward")
+        return True
+    server = InstanceServer(window)
+
+    def bring_forward() -> None:
+        window.showNormal() if window.isMinimized() else window.show()
+        window.raise_()
+        window.activateWindow()
+
+    server.raise_requested.connect(bring_forward)
+    server.open_requested.connect(lambda path: window.open_file(Path(path)))
+    window.state.store_replaced.connect(lambda: server.listen(name()))
+    server.listen(name())
+    window.instance_server = server
+    return False
+
+
 def _resume_collection() -> None:
     gc.freeze()
     gc.enable()
@@ -243,6 +283,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setOrganizationName("PartnershipExplorer")
     app.setApplicationVersion(__version__)
     install_excepthook()
+    to_import: Path | None = None
+    if args.file is not None:
+        if args.file.suffix.lower() in (".sqlite", ".sqlite3", ".db") and args.db is None:
+            args.db = str(args.file)
+        elif args.file.exists():
+            to_import = args.file.resolve()
+        else:
+            _show_fatal("Cannot open", f"There is no file {args.file}.")
+            return 2
     try:
         store = open_store(args.db, read_only=args.read_only)
     except StoreError as exc:
@@ -290,8 +339,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             present=args.present,
             story_step=args.story_step,
         )
-    window.show()
     from PySide6.QtCore import QTimer
+
+    if _already_open_elsewhere(window, to_import):
+        store.close()
+        return 0
+    window.show()
+    if args.db is not None and store.path is not None:
+        settings.remember_file(str(store.path))
+    if to_import is not None:
+        QTimer.singleShot(0, lambda: window.open_file(to_import))
 
     QTimer.singleShot(0, _resume_collection)  # after the first paint
     code = app.exec()

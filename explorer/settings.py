@@ -58,6 +58,28 @@ ANALYST_NAME = Setting("analystName", "", str)
 UI_SCALE = Setting("uiScale", 1.0, float)
 PRESENTATION_SCALE = Setting("presentationScale", 2.0, float)  # twice the desk size: readable from the back
 LAST_SERVER = Setting("exchange/last_server", "", str)  # without the password
+RECENT_FILES = Setting[Any]("recentFiles", None, None)  # database files opened, newest first
+MAX_RECENT = 8
+
+
+def recent_files() -> list[str]:
+    """Database files opened lately that are still there, newest first (File ▸ Open Recent)."""
+    import os
+
+    value = RECENT_FILES.get()
+    items = [value] if isinstance(value, str) else list(value or [])
+    return [p for p in items if isinstance(p, str) and os.path.isfile(p)][:MAX_RECENT]
+
+
+def remember_file(path: str) -> None:
+    import os
+
+    path = os.path.abspath(path)
+    RECENT_FILES.set([path, *(p for p in recent_files() if os.path.abspath(p) != path)][:MAX_RECENT])
+
+
+def forget_recent_files() -> None:
+    RECENT_FILES.set([])
 
 
 def analyst_name() -> str | None:

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from explorer.jobs import BackgroundJob, release_free_memory
-from explorer.store import ChangeSet, Filters, Store, StoreError
+from explorer.store import ChangeEvent, Filters, Store, StoreError
+from explorer.store.changes import EXTERNAL
 
 if TYPE_CHECKING:
     import numpy as np
@@ -18,9 +19,6 @@ if TYPE_CHECKING:
     from explorer.jobs import Work
     from explorer.store.queries import RecordDetail, SectorNode, TimelineData
     from explorer.store.scope import FilterScope
-
-# The initiator of changes read from the change log: another window, process or user wrote them.
-EXTERNAL = "external"
 
 log = logging.getLogger("explorer.state")
 
@@ -54,7 +52,8 @@ class AppState(QObject):
     Signals:
         selection_changed(list[RecordRef], object): new selection and who made it.
         filters_changed(Filters): the global filters changed.
-        records_changed(ChangeSet, object): a write happened, and who made it.
+        records_changed(ChangeEvent, object): a write happened (what it changed, at which
+            revision), and who made it (also the event's ``initiator``).
         range_requested(float, float): someone asks the timeline to show these days.
         reveal_requested(list[RecordRef]): someone picked these records (find anything): views
             bring them into sight, the timeline zoomed in on them.
@@ -92,7 +91,9 @@ class AppState(QObject):
         self._forward: list[list[RecordRef]] = []
         self._sector_selection: tuple[int, ...] = ()
         self._shown_sector_selection: tuple[int, ...] = ()
+        # Caches below remember the store revision they were worked out at (see revision).
         self._details: dict[RecordRef, Any] = {}
+        self._details_revision = store.revision
         self._wanted = self._filters  # the latest filters asked for (committed once their scope is ready)
         self._scopes: dict[Filters, Any] = {}
         # Scopes no longer kept, freed a moment after the result they gave way to is painted:
@@ -112,6 +113,12 @@ class AppState(QObject):
         self._watch.start()
 
     WATCH_MS = 1500  # others' saves show within two seconds
+
+    @property
+    def revision(self) -> int:
+        """Moves on by one with every change event (the store counts them): what was worked out
+        at another revision is worked out again."""
+        return self.store.revision
 
     # --- other people's writes ---------------------------------------------------------
 
@@ -164,8 +171,7 @@ class AppState(QObject):
         """Read everything again (View ▸ Reload, or after a large import elsewhere), keeping the
         selection and filters."""
         self._stamp = self._read_stamp()
-        self._details.clear()
-        self._scopes.clear()
+        self.store.invalidate()  # every cache keyed on the revision is worked out again
         selection, filters = list(self._selection), self._filters
         self.store_replaced.emit()
         self.selection_changed.emit(selection, None)
@@ -198,7 +204,10 @@ class AppState(QObject):
 
     def detail(self, ref: RecordRef) -> RecordDetail:
         """The record with its links, sources and history (store.detail), loaded once for all
-        the views that react to the same selection."""
+        the views that react to the same selection (and the same revision)."""
+        if self._details_revision != self.revision:
+            self._details.clear()
+            self._details_revision = self.revision
         found = self._details.get(ref)
         if found is None:
             found = self.store.detail(ref.record_type, ref.record_id)
@@ -279,12 +288,21 @@ class AppState(QObject):
     # --- what passes the filters, worked out once for every view --------------------------
 
     def scope(self, filters: Filters) -> FilterScope | None:
-        """The FilterScope of ``filters`` if it has been worked out already."""
-        return self._scopes.get(filters)
+        """The FilterScope of ``filters`` if it has been worked out already (at this revision)."""
+        return self._current_scopes().get(filters)
+
+    def _current_scopes(self) -> dict[Filters, FilterScope]:
+        """The scopes worked out at this revision; older ones are freed a moment later."""
+        old = [f for f, scope in self._scopes.items() if scope.revision != self.revision]
+        for filters in old:
+            self._stale.append(self._scopes.pop(filters))
+        if old:
+            self._free_stale.start()
+        return self._scopes
 
     def timeline_ids(self, filters: Filters) -> dict[str, np.ndarray]:
         """Passing ids per timeline type, from a scope already worked out when there is one."""
-        for scope in self._scopes.values():
+        for scope in self._current_scopes().values():
             if scope.timeline_ids is not None and replace(scope.filters, start_day=None, end_day=None) == filters:
                 return scope.timeline_ids
         return self.store.timeline_ids(filters)
@@ -308,7 +326,7 @@ class AppState(QObject):
         """Call ``on_ready(scope)`` with what passes ``filters``: now if known or cheap, else
         from a background query (a newer request from the same owner replaces it)."""
         self._cancel_job(owner)
-        found = self._scopes.get(filters)
+        found = self.scope(filters)
         if found is not None:
             on_ready(found)
             return
@@ -500,16 +518,19 @@ class AppState(QObject):
 
     # --- changes ---------------------------------------------------------------------
 
-    def notify_changed(self, changes: ChangeSet, initiator: Any = None) -> None:
+    def notify_changed(self, changes: ChangeEvent, initiator: Any = None) -> None:
         """Every write reports here; views refresh what concerns them."""
         if not changes:
             return
         self._stamp = self._read_stamp()  # our own write: not to be shown again as someone else's
         self._apply_changes(changes, initiator)
 
-    def _apply_changes(self, changes: ChangeSet, initiator: Any) -> None:
-        self._details.clear()
-        self._scopes.clear()
+    def _apply_changes(self, changes: ChangeEvent, initiator: Any) -> None:
+        # The store counted its own writes and what it read from the log; an event put together
+        # elsewhere is counted here. Caches see the new revision and are worked out again.
+        self.store.publish(changes)
+        if initiator is not None:
+            changes.initiator = initiator
         deleted = {(c.record_type, c.record_id) for c in changes.changes if c.action == "delete"}
         if deleted and any((r.record_type, r.record_id) in deleted for r in self._selection):
             self._selection = [r for r in self._selection if (r.record_type, r.record_id) not in deleted]

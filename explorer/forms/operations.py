@@ -27,6 +27,9 @@ class _StoreCommand(QUndoCommand):
         super().__init__(text)
         self.ops = ops
         self.failed: StoreError | None = None
+        # Who asked for the write: named in its first event (the asker shows the outcome itself
+        # and may skip that event); undo and redo later are the undo stack's (Operations').
+        self.initiator: object = None
 
     def _run(self, fn: Callable[[], ChangeSet]) -> ChangeSet | None:
         try:
@@ -37,7 +40,8 @@ class _StoreCommand(QUndoCommand):
             self.setObsolete(True)
             return None
         self.failed = None
-        self.ops.state.notify_changed(changes, initiator=self.ops)
+        initiator, self.initiator = self.initiator or self.ops, None
+        self.ops.state.notify_changed(changes, initiator=initiator)
         return changes
 
 
@@ -146,15 +150,17 @@ class Operations(QObject):
         self.undo_stack = QUndoStack(self)
         state.store_replaced.connect(self.undo_stack.clear)
 
-    def _push(self, command: _StoreCommand) -> bool:
+    def _push(self, command: _StoreCommand, initiator: object = None) -> bool:
+        command.initiator = initiator
         self.undo_stack.push(command)
         if command.failed is not None:
             raise command.failed
         return True
 
-    def create(self, record_type: str, values: dict[str, Any], label: str) -> RecordRef:
+    def create(self, record_type: str, values: dict[str, Any], label: str, *, initiator: object = None) -> RecordRef:
+        """Create a record (undoably); ``initiator`` is named in the event of the write now."""
         command = CreateCommand(self, record_type, values, label)
-        self._push(command)
+        self._push(command, initiator)
         assert command.record_id is not None
         return RecordRef(record_type, command.record_id)
 
@@ -166,10 +172,14 @@ class Operations(QObject):
         new: dict[str, Any],
         expected_version: int,
         label: str,
+        *,
+        initiator: object = None,
     ) -> None:
         if not new:
             return
-        self._push(EditCommand(self, record_type, record_id, old, new, expected_version, label))
+        self._push(EditCommand(self, record_type, record_id, old, new, expected_version, label), initiator)
 
-    def delete(self, record_type: str, record_id: int, expected_version: int, label: str) -> None:
-        self._push(DeleteCommand(self, record_type, record_id, expected_version, label))
+    def delete(
+        self, record_type: str, record_id: int, expected_version: int, label: str, *, initiator: object = None
+    ) -> None:
+        self._push(DeleteCommand(self, record_type, record_id, expected_version, label), initiator)

@@ -38,8 +38,8 @@ from explorer.forms.editors import (
     editor_for,
 )
 from explorer.forms.operations import Operations
-from explorer.state import EXTERNAL, AppState, RecordRef
-from explorer.store import ConflictError, StoreError, ValidationError, validation
+from explorer.state import AppState, RecordRef
+from explorer.store import ChangeEvent, ConflictError, StoreError, ValidationError, validation
 from explorer.store.errors import FieldProblem
 from explorer.store.writes import CITATIONS, as_text, link_fields
 
@@ -422,11 +422,12 @@ class RecordForm(QDialog):
 
     # --- saving ----------------------------------------------------------------------
 
-    def _on_records_changed(self, changes: Any, initiator: object) -> None:
-        """Someone else saved this record while the form is open: say so before Save."""
-        if initiator != EXTERNAL or self.record_id is None:
+    def _on_records_changed(self, changes: ChangeEvent, initiator: object) -> None:
+        """Someone else saved this record while the form is open (another user, or another
+        window here: not this form's own save): say so before Save."""
+        if initiator is self or self.record_id is None:
             return
-        if any(c.record_type == self.record_type and c.record_id == self.record_id for c in changes.changes):
+        if changes.touches(self.record_type, self.record_id):
             self.changed_elsewhere = True
             self._render_problems()
 
@@ -447,7 +448,7 @@ class RecordForm(QDialog):
             self._remember_author(name)
         try:
             if self.record_id is None:
-                self.saved_ref = self.ops.create(self.record_type, self.values(), self.label_of())
+                self.saved_ref = self.ops.create(self.record_type, self.values(), self.label_of(), initiator=self)
             else:
                 self._save_edit(self.changed_values(), self.version, base=self.opened)
                 self.saved_ref = RecordRef(self.record_type, self.record_id)
@@ -466,7 +467,8 @@ class RecordForm(QDialog):
 
     def _save_edit(self, new: dict[str, Any], version: int, base: dict[str, Any]) -> None:
         old = {k: base.get(k) for k in new}
-        self.ops.edit(self.record_type, self.record_id, old, new, version, self.label_of())  # type: ignore[arg-type]
+        rid = self.record_id
+        self.ops.edit(self.record_type, rid, old, new, version, self.label_of(), initiator=self)  # type: ignore[arg-type]
 
     def _resolve_conflict(self, conflict: ConflictError) -> bool:
         mine = self.changed_values()

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from explorer.forms.operations import Operations
 from explorer.state import AppState, RecordRef
-from explorer.store import StoreError
+from explorer.store import ChangeEvent, StoreError
 from explorer.store.stories import StepData
 
 
@@ -123,9 +123,9 @@ class StoryEditor(QDialog):
     def captions(self) -> list[str]:
         return [s.caption for s in self.step_data()]
 
-    def _on_records_changed(self, changes: object, _initiator: object) -> None:
-        types: set[str] = getattr(changes, "types", lambda: set())()
-        if types & {"story", "storystep"}:
+    def _on_records_changed(self, changes: ChangeEvent, initiator: object) -> None:
+        # Its own writes it shows itself, with the step it was on (see new_story, move, …).
+        if initiator is not self and changes.types() & {"story", "storystep"}:
             self.reload_stories()
 
     def _on_row(self, row: int) -> None:
@@ -161,7 +161,7 @@ class StoryEditor(QDialog):
             if not ok:
                 return
         ref_holder: list[RecordRef] = []
-        if self._run(lambda: ref_holder.append(self.ops.create("story", {"title": title}, title))):
+        if self._run(lambda: ref_holder.append(self.ops.create("story", {"title": title}, title, initiator=self))):
             self.reload_stories(select=ref_holder[0].record_id)
 
     def add_current_view(self, caption: str = "") -> None:
@@ -185,7 +185,7 @@ class StoryEditor(QDialog):
             "end_day": float(end),
             "filters": json.dumps({"sectors": sector_uuids, "countries": country_uuids, "text": filters.text}),
         }
-        if self._run(lambda: self.ops.create("storystep", values, caption or f"step {position}")):
+        if self._run(lambda: self.ops.create("storystep", values, caption or f"step {position}", initiator=self)):
             self.reload_steps()
             self.steps.setCurrentRow(self.steps.count() - 1)
 
@@ -204,7 +204,13 @@ class StoryEditor(QDialog):
 
             def swap() -> None:
                 self.ops.edit(
-                    "storystep", a.id, {"position": a.position}, {"position": pos_a}, a.version, a.caption[:30]
+                    "storystep",
+                    a.id,
+                    {"position": a.position},
+                    {"position": pos_a},
+                    a.version,
+                    a.caption[:30],
+                    initiator=self,
                 )
                 self.ops.edit(
                     "storystep",
@@ -213,6 +219,7 @@ class StoryEditor(QDialog):
                     {"position": pos_b},
                     self.state.store.get("storystep", b.id).version,  # after the first edit
                     b.caption[:30],
+                    initiator=self,
                 )
 
             ok = self._run(swap)
@@ -227,7 +234,8 @@ class StoryEditor(QDialog):
         steps = self.step_data()
         if 0 <= row < len(steps):
             step = steps[row]
-            if self._run(lambda: self.ops.delete("storystep", step.id, step.version, step.caption[:30])):
+            label = step.caption[:30]
+            if self._run(lambda: self.ops.delete("storystep", step.id, step.version, label, initiator=self)):
                 self.reload_steps()
 
     def reject(self) -> None:
@@ -244,7 +252,13 @@ class StoryEditor(QDialog):
             text = self.caption.toPlainText().strip()
             if text != step.caption and self._run(
                 lambda: self.ops.edit(
-                    "storystep", step.id, {"caption": step.caption}, {"caption": text}, step.version, text[:30]
+                    "storystep",
+                    step.id,
+                    {"caption": step.caption},
+                    {"caption": text},
+                    step.version,
+                    text[:30],
+                    initiator=self,
                 )
             ):
                 self.reload_steps()

@@ -6,9 +6,11 @@ import copy
 import logging
 import os
 import sqlite3
+import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -19,6 +21,7 @@ from sqlmodel import Session
 from explorer import models as m
 from explorer import paths, schema
 from explorer.store import migrate, queries, search, stories, writes
+from explorer.store.changes import EXTERNAL, Change, ChangeEvent, ChangeSet, ValueChange, from_log
 from explorer.store.database import OpenResult, open_database, url_for
 from explorer.store.errors import (
     ConflictError,
@@ -36,7 +39,6 @@ from explorer.store.errors import (
 from explorer.store.filtering import Filters
 from explorer.store.queries import TimelineData
 from explorer.store.search import FoundRecord, SearchHit
-from explorer.store.writes import Change, ChangeSet
 
 if TYPE_CHECKING:  # imported when first used, not at start-up
     import numpy as np
@@ -52,7 +54,9 @@ _T = TypeVar("_T")
 log = logging.getLogger("explorer.store")
 
 __all__ = [
+    "EXTERNAL",
     "Change",
+    "ChangeEvent",
     "ChangeSet",
     "ConflictError",
     "CorruptDatabaseError",
@@ -68,6 +72,7 @@ __all__ = [
     "StoreError",
     "TimelineData",
     "ValidationError",
+    "ValueChange",
     "open_store",
     "resolve_target",
 ]
@@ -94,8 +99,23 @@ def _unavailable(exc: sa.exc.SQLAlchemyError) -> StoreError:
     )
 
 
+@dataclass
+class _Kept:
+    """Answers worked out at one revision of the store (see Store._unchanged)."""
+
+    revision: int
+    values: dict[Any, Any] = field(default_factory=dict)
+
+
 class Store:
-    """One open database. Reads through :meth:`read`; every write is one transaction."""
+    """One open database. Reads through :meth:`read`; every write is one transaction.
+
+    ``revision`` moves on by one per change event: each write through this store, and each time
+    it notices what others wrote (the change log moved on by rows it did not write). Caches
+    remember the revision they were worked out at.
+    """
+
+    EVENTS_KEPT = 64  # recent events, for caches to tell what survives them
 
     def __init__(self, opened: OpenResult, *, user: str | None = None) -> None:
         self._opened = opened
@@ -109,6 +129,12 @@ class Store:
         self.user = (
             user or (None if self.path is not None else sa.engine.make_url(self.url).username) or writes.os_user()
         )
+        self.revision = 0
+        self._revision_lock = threading.RLock()  # the tree's totals are read in the background
+        self._recent: deque[tuple[int, ChangeEvent | None]] = deque(maxlen=self.EVENTS_KEPT)
+        self._seen_stamp = self._log_stamp()  # the newest change log row accounted for
+        self._written: int | None = None  # the change log's newest row after the last write
+        self._unchanged_cache: _Kept | None = None
         if not self.read_only:
             self._refresh_search_index_if_stale()
 
@@ -130,8 +156,20 @@ class Store:
                 conn.begin(),
                 Session(bind=conn, expire_on_commit=False) as session,
             ):
+                self._written = None
+                self._catch_up(conn)  # others' writes before ours are theirs, not this event's
+                before = self._seen_stamp
+                sa.event.listen(session, "before_flush", _count_log_rows)
                 yield session
                 session.flush()
+                written = self._stamp_of(conn)
+                # Only our rows since the look (always on SQLite, whose write lock keeps others
+                # out): they are this write's event. Else the next look counts them as others'.
+                between = conn.execute(
+                    sa.text("SELECT count(*) FROM changelog WHERE id > :b AND id <= :w"), {"b": before, "w": written}
+                ).scalar()
+                ours = between == session.info.get(_LOG_ROWS, 0)
+            self._written = written if ours else None  # accounted for once the event is published
         except sa.exc.OperationalError as exc:
             raise _translate_operational(exc) from exc
         except sa.exc.IntegrityError as exc:
@@ -147,6 +185,89 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    # --- the revision --------------------------------------------------------------------
+
+    def publish(self, event: ChangeEvent | None) -> ChangeEvent | None:
+        """Count ``event`` (one more revision) unless it was counted already; None: something
+        changed, not known what (every cache is worked out again). Writes through the store
+        count theirs; AppState publishes what views put together themselves."""
+        with self._revision_lock:
+            if event is not None and event.revision:
+                return event
+            self.revision += 1
+            # A large event (an import) is kept as "not known what": caches then start again, as
+            # they would anyway, and its values are not held on to.
+            small = event is not None and sum(len(c.fields) or 1 for c in event.changes) <= self.CHANGES_LOOKED_AT
+            self._recent.append((self.revision, event if small else None))
+            if event is not None:
+                event.revision = self.revision
+            return event
+
+    def invalidate(self) -> None:
+        """Everything may have changed (read everything again, data written without a log)."""
+        self.publish(None)
+
+    def events_since(self, revision: int) -> list[ChangeEvent] | None:
+        """The events after ``revision``, oldest first; None when one of them is not known (or no
+        longer kept)."""
+        with self._revision_lock:
+            if revision == self.revision:
+                return []
+            events = [event for rev, event in self._recent if rev > revision]
+            if len(events) != self.revision - revision or any(e is None for e in events):
+                return None
+            return [e for e in events if e is not None]
+
+    def _published(self, event: ChangeEvent) -> ChangeEvent:
+        """Count a write's event; its change log rows are then accounted for (not others')."""
+        if event:
+            event.author = event.author or self.user
+            with self._revision_lock:
+                if self._written is not None:
+                    self._seen_stamp = max(self._seen_stamp, self._written)
+                self._written = None
+                self.publish(event)
+        return event
+
+    @staticmethod
+    def _stamp_of(conn: sa.Connection) -> int:
+        return int(conn.execute(sa.text("SELECT coalesce(max(id), 0) FROM changelog")).scalar() or 0)
+
+    def _log_stamp(self) -> int:
+        try:
+            with self.engine.connect() as conn:
+                return self._stamp_of(conn)
+        except sa.exc.SQLAlchemyError:
+            return 0
+
+    def _catch_up(self, conn: sa.Connection) -> None:
+        """Count what others wrote since the change log was last looked at as one event (from
+        the log's rows; not known what when many, or when rows were taken back)."""
+        stamp = self._stamp_of(conn)
+        with self._revision_lock:
+            if stamp == self._seen_stamp:
+                return
+            event: ChangeEvent | None = None
+            if stamp > self._seen_stamp:
+                event = self._logged_since(conn, self._seen_stamp, stamp)
+            self._seen_stamp = stamp
+            if event is None or event:
+                self.publish(event)
+
+    def _logged_since(self, conn: sa.Connection, stamp: int, upto: int | None = None) -> ChangeEvent | None:
+        """The event of the change log rows after ``stamp`` (up to ``upto``); None when more than
+        CHANGES_LOOKED_AT (reading everything again is the quicker way)."""
+        rows = conn.execute(
+            sa.text(
+                "SELECT action, record_type, record_id, field, old_value, new_value, user FROM changelog"
+                " WHERE id > :s AND id <= :u ORDER BY id LIMIT :n"
+            ),
+            {"s": stamp, "u": upto if upto is not None else 2**62, "n": self.CHANGES_LOOKED_AT + 1},
+        ).all()
+        if len(rows) > self.CHANGES_LOOKED_AT:
+            return None
+        return from_log(tuple(row) for row in rows)
 
     # --- facts about the file ----------------------------------------------------------
 
@@ -261,9 +382,11 @@ class Store:
         """Many validated records in one transaction (generated or imported data); returns their ids."""
         from explorer.store import bulk
 
-        self._unchanged_cache: tuple[Any, dict[tuple[object, ...], Any]] | None = None  # bulk rows log no change
-        with self.write() as session:
-            return bulk.create_many(session, record_type, rows)
+        try:
+            with self.write() as session:
+                return bulk.create_many(session, record_type, rows)
+        finally:
+            self.invalidate()  # bulk rows write no change log: not known what changed
 
     def organisations_in_sector(self, sector_id: int, filters: Filters | None = None) -> list[queries.OrganisationRow]:
         with self.engine.connect() as conn:
@@ -278,17 +401,18 @@ class Store:
             )
 
     def _unchanged(self, conn: sa.Connection, key: tuple[object, ...], compute: Callable[[], _T]) -> _T:
-        """``compute()``, remembered until the change log says a write (from any process) may
-        have changed it; a ``compute`` giving None only asks whether something is remembered."""
-        stamp = conn.execute(sa.text("SELECT max(id) FROM changelog")).scalar()
-        cache = getattr(self, "_unchanged_cache", None)
-        if cache is None or cache[0] != stamp:
-            kept = self._surviving(conn, cache, stamp) if cache is not None else {}
-            cache = (stamp, kept)
+        """``compute()``, remembered until the revision moves on by an event (a write from any
+        process) that may have changed it; a ``compute`` giving None only asks whether something
+        is remembered."""
+        self._catch_up(conn)  # another process's write counts once the log shows it
+        cache = self._unchanged_cache
+        if cache is None or cache.revision != self.revision:
+            kept = self._surviving(conn, cache) if cache is not None else {}
+            cache = _Kept(self.revision, kept)
             self._unchanged_cache = cache
-        if cache[1].get(key) is None:
-            cache[1][key] = compute()
-        value: _T = cache[1][key]  # what compute() gave for this key
+        if cache.values.get(key) is None:
+            cache.values[key] = compute()
+        value: _T = cache.values[key]  # what compute() gave for this key
         return value
 
     CHANGES_LOOKED_AT = 2_000  # more rows than this since the last look: everything is read again
@@ -301,49 +425,36 @@ class Store:
         except sa.exc.SQLAlchemyError as exc:
             raise _unavailable(exc) from exc
 
-    def changes_since(self, stamp: int) -> tuple[int, ChangeSet | None]:
-        """(newest stamp, what was written after ``stamp``) — None when so much changed that
-        reading everything again is the quicker way."""
+    def changes_since(self, stamp: int) -> tuple[int, ChangeEvent | None]:
+        """(newest stamp, what was written after ``stamp``, as one EXTERNAL event with the fields
+        and their logged values) — None when so much changed that reading everything again is
+        the quicker way. The revision has counted it by then."""
         try:
             with self.engine.connect() as conn:
-                rows = conn.execute(
-                    sa.text(
-                        "SELECT id, action, record_type, record_id FROM changelog WHERE id > :s ORDER BY id LIMIT :n"
-                    ),
-                    {"s": stamp, "n": self.CHANGES_LOOKED_AT + 1},
-                ).all()
+                self._catch_up(conn)
+                newest = self._stamp_of(conn)
+                if newest <= stamp:
+                    return stamp, ChangeEvent(initiator=EXTERNAL)
+                event = self._logged_since(conn, stamp, newest)
         except sa.exc.SQLAlchemyError as exc:
             raise _unavailable(exc) from exc
-        if not rows:
-            return stamp, ChangeSet()
-        newest = int(rows[-1][0])
-        if len(rows) > self.CHANGES_LOOKED_AT:
-            return self.change_stamp(), None
-        last: dict[tuple[str, int], str] = {}
-        for _id, action, record_type, record_id in rows:
-            key = (str(record_type), int(record_id))
-            before = last.get(key)
-            # made and changed since: still new here; deleted at any point: gone
-            last[key] = "delete" if action == "delete" else (before if before == "create" else action)
-        return newest, ChangeSet([Change(action, t, i) for (t, i), action in last.items()])
+        if event is None:
+            return newest, None
+        event.revision = self.revision
+        return newest, event
 
-    def _surviving(
-        self, conn: sa.Connection, cache: tuple[Any, dict[tuple[object, ...], Any]], stamp: Any
-    ) -> dict[tuple[object, ...], Any]:
-        """What of the cache the writes logged since it was made cannot have changed: renaming an
+    def _surviving(self, conn: sa.Connection, cache: _Kept) -> dict[tuple[object, ...], Any]:
+        """What of the cache the events since it was made cannot have changed: renaming an
         organisation leaves every sector's totals as they were (at a million deals adding them
         up again takes seconds) and only the listings that show it are read again."""
-        old, values = cache
-        if old is None or stamp is None or not values:
+        events = self.events_since(cache.revision)
+        if events is None or not cache.values:
             return {}
-        rows = conn.execute(
-            sa.text("SELECT action, record_type, record_id, field FROM changelog WHERE id > :old LIMIT :n"),
-            {"old": old, "n": self.CHANGES_LOOKED_AT + 1},
-        ).all()
-        if len(rows) > self.CHANGES_LOOKED_AT:
-            return {}
+        rows = [row for event in events for row in event.log_rows()]
         kept = {
-            key: value for key, value in values.items() if value is not None and all(_keeps(key, *row) for row in rows)
+            key: value
+            for key, value in cache.values.items()
+            if value is not None and all(_keeps(key, *row) for row in rows)
         }
         # Listings showing an organisation whose name or country changed get its new ones
         # (reading a big sector's listing again takes a third of a second at a million deals).
@@ -455,7 +566,8 @@ class Store:
 
     def create(self, record_type: str, values: dict[str, Any], **kwargs: Any) -> ChangeSet:
         with self.write() as session:
-            return writes.create(session, record_type, values, user=self.user, **kwargs)
+            changes = writes.create(session, record_type, values, user=self.user, **kwargs)
+        return self._published(changes)
 
     def update(
         self,
@@ -478,7 +590,7 @@ class Store:
                     base=base,
                 )
 
-        return self._retry_if_overtaken(attempt)
+        return self._published(self._retry_if_overtaken(attempt))
 
     # --- stories -----------------------------------------------------------------------
 
@@ -505,7 +617,8 @@ class Store:
 
     def restore(self, bundle: writes.DeleteBundle) -> ChangeSet:
         with self.write() as session:
-            return writes.restore(session, bundle, user=self.user)
+            changes = writes.restore(session, bundle, user=self.user)
+        return self._published(changes)
 
     def delete(self, record_type: str, record_id: int, *, expected_version: int, detach: bool = False) -> ChangeSet:
         def attempt() -> ChangeSet:
@@ -514,7 +627,7 @@ class Store:
                     session, record_type, record_id, expected_version=expected_version, user=self.user, detach=detach
                 )
 
-        return self._retry_if_overtaken(attempt)
+        return self._published(self._retry_if_overtaken(attempt))
 
     @staticmethod
     def _retry_if_overtaken(attempt: Callable[[], ChangeSet]) -> ChangeSet:
@@ -568,6 +681,7 @@ class Store:
         backup = self.backup_now("before-import")
         with self.write() as session:
             result = exchange.apply(session, sources, user=self.user)
+        self._published(result.changes)
         result.backup = backup
         return result
 
@@ -625,7 +739,8 @@ class Store:
         from explorer.store import exchange
 
         with self.write() as session:
-            return exchange.undo(session, result, user=self.user)
+            changes = exchange.undo(session, result, user=self.user)
+        return self._published(changes)
 
     def plan_merge(self, other: Path) -> MergePlan:
         """Compare with another analyst's file (a MergePlan); writes nothing."""
@@ -643,6 +758,7 @@ class Store:
         backup = self.backup_now("before-merge")
         with self.write() as session:
             result = merge.apply(session, plan, choices, user=self.user)
+        self._published(result.changes)
         result.backup = backup
         return result
 
@@ -653,7 +769,11 @@ class Store:
         if result.undo is None:
             raise StoreError("This merge cannot be undone.")
         with self.write() as session:
-            return merge.undo(session, result.undo)
+            changes: ChangeEvent = merge.undo(session, result.undo)
+        # The merge's log rows are taken back: the log may now end before what was seen.
+        self._published(changes)
+        self._seen_stamp = min(self._seen_stamp, self._log_stamp())
+        return changes
 
     def backup_now(self, reason: str = "manual") -> Path | None:
         """A backup of a SQLite database in the data folder (None for a server database)."""
@@ -677,7 +797,11 @@ class Store:
         from explorer.store import backups
 
         self.engine.dispose()  # our pooled connections must not keep pages of the old contents
-        return backups.restore_backup(backup, self.path)
+        try:
+            return backups.restore_backup(backup, self.path)
+        finally:
+            self._seen_stamp = self._log_stamp()
+            self.invalidate()  # other contents altogether
 
 
 def resolve_target(target: str | Path | None) -> str:
@@ -700,6 +824,13 @@ def ensure_demo_copy() -> Path:
     return path
 
 
+_LOG_ROWS = "change log rows added"
+
+
+def _count_log_rows(session: Session, _context: object, _instances: object) -> None:
+    session.info[_LOG_ROWS] = session.info.get(_LOG_ROWS, 0) + sum(isinstance(o, m.ChangeLog) for o in session.new)
+
+
 # Record types whose writes never change the sector tree's totals or listings.
 _TREE_UNTOUCHED = frozenset(
     {"event", "pledge", "initiative", "target", "person", "place", "source", "citation", "story", "storystep"}
@@ -707,12 +838,12 @@ _TREE_UNTOUCHED = frozenset(
 
 
 def _keeps(key: tuple[object, ...], action: str, record_type: str, _record_id: int, field: str | None) -> bool:
-    """Whether one logged change leaves a cached tree answer (see Store._surviving) standing:
+    """Whether one change (field None: not known which) leaves a cached tree answer (see Store._surviving) standing:
     totals, listings and loose deals do not depend on an organisation's fields other than its
     sector (listings get its new name and country there)."""
     if record_type in _TREE_UNTOUCHED:
         return True
-    if record_type == "organisation" and action == "update" and field != "sector_id":
+    if record_type == "organisation" and action == "update" and field not in ("sector_id", None):
         return True
     if record_type == "country" and action == "update":
         return key[0] != "organisations"  # listings show country names

@@ -33,6 +33,7 @@ from sqlmodel import Session, col, select
 from explorer import models as m
 from explorer import schema
 from explorer.store import validation, writes
+from explorer.store.changes import ChangeSet
 from explorer.store.errors import StoreError, ValidationError
 
 FORMAT_NAME = "partnership-explorer"
@@ -756,7 +757,7 @@ class ImportResult:
     updated: list[tuple[str, int, dict[str, Any]]] = field(default_factory=list)  # (type, id, old values)
     versions: dict[tuple[str, int], int] = field(default_factory=dict)  # version of each record afterwards
     backup: Path | None = None
-    changes: writes.ChangeSet = field(default_factory=writes.ChangeSet)
+    changes: ChangeSet = field(default_factory=ChangeSet)
 
 
 class ImportFailedError(StoreError):
@@ -922,13 +923,13 @@ def apply_rows(
     return result
 
 
-def undo(session: Session, result: ImportResult, *, user: str) -> writes.ChangeSet:
+def undo(session: Session, result: ImportResult, *, user: str) -> ChangeSet:
     """Take an import back: restore the values it replaced and delete the records it created.
 
     Version-checked like any write: if someone changed an imported record since, this raises
     ConflictError and (the caller's transaction rolling back) nothing is undone.
     """
-    changes = writes.ChangeSet()
+    changes = ChangeSet()
     for rt, record_id, old in reversed(result.updated):
         changes.changes += writes.update(
             session, rt, record_id, old, expected_version=result.versions[(rt, record_id)], user=user

@@ -35,6 +35,7 @@ from sqlmodel import Session, col, select
 
 from explorer import models as m
 from explorer.store import exchange, search, validation, writes
+from explorer.store.changes import Change, ChangeSet
 from explorer.store.database import copy_sqlite, inspect_sqlite_file, open_database, url_for
 from explorer.store.errors import NotADatabaseError, StoreError
 from explorer.store.queries import record_label as queries_label
@@ -103,7 +104,7 @@ class MergeResult:
     created: int
     updated: int
     backup: Path | None
-    changes: writes.ChangeSet
+    changes: ChangeSet
     undo: MergeUndo | None = None
 
 
@@ -336,7 +337,7 @@ def apply(session: Session, the_plan: MergePlan, choices: dict[tuple[str, str], 
         for n, row in enumerate(the_plan.new_records.get(rt, []), start=1)
     ]
     imported = exchange.apply_rows(session, raws, user=user) if raws else exchange.ImportResult(exchange.ImportReport())
-    changes = writes.ChangeSet(list(imported.changes.changes))
+    changes = ChangeSet(list(imported.changes.changes))
     ids: dict[tuple[str, str], int] = {}
     taken: list[FieldChange] = [*the_plan.take_theirs, *(c for c in the_plan.conflicts if choices.get(c.key) == THEIRS)]
     by_record: dict[tuple[str, str], list[FieldChange]] = defaultdict(list)
@@ -386,7 +387,7 @@ def apply(session: Session, the_plan: MergePlan, choices: dict[tuple[str, str], 
     return MergeResult(sum(imported.report.new.values()), updated, None, changes, undo)
 
 
-def undo(session: Session, undo_info: MergeUndo) -> writes.ChangeSet:
+def undo(session: Session, undo_info: MergeUndo) -> ChangeSet:
     """Put back what a merge changed, exactly (rows, links, history); refused, with nothing
     undone, when someone edited a merged record since."""
     moved = []
@@ -403,7 +404,7 @@ def undo(session: Session, undo_info: MergeUndo) -> writes.ChangeSet:
             "before the merge (File ▸ Backups…) to go back anyway."
         )
     conn = session.connection()
-    changes = writes.ChangeSet()
+    changes = ChangeSet()
     for (rt, rid), rows in undo_info.links.items():
         link_type, link_table, column = next(t for t in LINK_TABLES if t[0] == rt)
         lt = m.SQLModel.metadata.tables[link_table]
@@ -413,7 +414,7 @@ def undo(session: Session, undo_info: MergeUndo) -> writes.ChangeSet:
     for rt, row in undo_info.images:
         table = m.RECORD_TYPES[rt].__table__
         conn.execute(sa.update(table).where(table.c.id == row["id"]).values(**row))
-        changes.changes.append(writes.Change("update", rt, int(row["id"])))
+        changes.changes.append(Change("update", rt, int(row["id"])))
     for rt, rid in reversed(undo_info.created):
         table = m.RECORD_TYPES[rt].__table__
         for link_type, link_table, column in LINK_TABLES:
@@ -421,7 +422,7 @@ def undo(session: Session, undo_info: MergeUndo) -> writes.ChangeSet:
                 lt = m.SQLModel.metadata.tables[link_table]
                 conn.execute(sa.delete(lt).where(lt.c[column] == rid))
         conn.execute(sa.delete(table).where(table.c.id == rid))
-        changes.changes.append(writes.Change("delete", rt, rid))
+        changes.changes.append(Change("delete", rt, rid))
     log_table = m.ChangeLog.__table__
     first, last = undo_info.log_ids
     conn.execute(sa.delete(log_table).where(log_table.c.id > first, log_table.c.id <= last))

@@ -48,6 +48,7 @@ class FilterScope:
     link_org: np.ndarray
     link_amount: np.ndarray
     _store: Store | None = None
+    revision: int = 0  # the store's revision it was worked out at (AppState drops it after)
     extras: dict[str, Any] = field(default_factory=dict)  # what views prepared with it (AppState)
     _names: dict[int, tuple[str, str]] = field(default_factory=dict)
     _organisations: dict[int, list[queries.OrganisationRow]] = field(default_factory=dict)
@@ -159,6 +160,7 @@ def build_scope(store: Store, filters: Filters, cancelled: Callable[[], bool] = 
         if cancelled():
             raise ScopeCancelledError
 
+    revision = store.revision  # before reading: a write meanwhile makes the scope out of date
     t = tables()
     de, do, org = t["deal"], t["dealorganisation"], t["organisation"]
     with store.engine.connect() as conn:
@@ -245,6 +247,7 @@ def build_scope(store: Store, filters: Filters, cancelled: Callable[[], bool] = 
         link_org=link_org,
         link_amount=link_amount,
         _store=store,
+        revision=revision,
     )
     check()
     for sector_id, _name, _parent in hierarchy:  # the tree sizes every sector's listing on showing these

@@ -6,7 +6,7 @@ import datetime as dt
 import getpass
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, select
@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from explorer import models as m
 from explorer import schema
 from explorer.store import search, validation
+from explorer.store.changes import Change, ChangeSet, ValueChange
 from explorer.store.errors import ConflictError, FieldConflict, FieldProblem, ValidationError
 from explorer.store.queries import CitationView, get, record_label
 from explorer.store.queries import citations_of as citation_views
@@ -25,24 +26,9 @@ def link_fields(record_type: str) -> tuple[str, ...]:
     return () if found is None else found.link_names
 
 
-@dataclass(frozen=True)
-class Change:
-    action: str  # create / update / delete
-    record_type: str
-    record_id: int
-
-
-@dataclass
-class ChangeSet:
-    """What one write did; views refresh from it."""
-
-    changes: list[Change] = field(default_factory=list)
-
-    def types(self) -> set[str]:
-        return {c.record_type for c in self.changes}
-
-    def __bool__(self) -> bool:
-        return bool(self.changes)
+def _diff(changed: Iterable[tuple[str, Any, Any]]) -> dict[str, ValueChange]:
+    """The event's fields from what the change log is given (the same old and new values)."""
+    return {name: ValueChange(old, new) for name, old, new in changed}
 
 
 def os_user() -> str:
@@ -225,20 +211,15 @@ def create(
     session.flush()
     assert record.id is not None
     _apply_links(session, record_type, record.id, link_values)
-    _log(
-        session,
-        "create",
-        record_type,
-        record,
-        user,
-        [(k, None, v) for k, v in {**cleaned, **link_values}.items() if v not in (None, "", [])],
-    )
+    given = [(k, None, v) for k, v in {**cleaned, **link_values}.items() if v not in (None, "", [])]
+    _log(session, "create", record_type, record, user, given)
     session.flush()
     search.reindex(
         session.connection(), record_type, [record.id], titles={record.id: search.indexed_title(record_type, record)}
     )
     cited = set_citations(session, record_type, record.id, citations, user=user) if citations else ChangeSet()
-    return ChangeSet([*cited.changes, Change("create", record_type, record.id)])  # the record's own change last
+    own = Change("create", record_type, record.id, _diff(given))
+    return ChangeSet([*cited.changes, own], author=user)  # the record's own change last
 
 
 def update(
@@ -293,7 +274,7 @@ def update(
     search.reindex(
         session.connection(), record_type, [record_id], titles={record_id: search.indexed_title(record_type, current)}
     )
-    return ChangeSet([*cited.changes, Change("update", record_type, record_id)])
+    return ChangeSet([*cited.changes, Change("update", record_type, record_id, _diff(changed))], author=user)
 
 
 # --- citations: where a record's facts come from -----------------------------------------
@@ -446,15 +427,15 @@ def delete(
         ).changes
     old = snapshot(session, record_type, record)
     _apply_links(session, record_type, record_id, {k: [] for k in link_fields(record_type)})
-    _log(
-        session, "delete", record_type, record, user, [(k, v, None) for k, v in old.items() if v not in (None, "", [])]
-    )
+    gone = [(k, v, None) for k, v in old.items() if v not in (None, "", [])]
+    _log(session, "delete", record_type, record, user, gone)
     session.delete(record)
     session.flush()
     search.reindex(
         session.connection(), record_type, [record_id], titles={record_id: search.indexed_title(record_type, old)}
     )
-    changes.changes.append(Change("delete", record_type, record_id))
+    changes.changes.append(Change("delete", record_type, record_id, _diff(gone)))
+    changes.author = user
     return changes
 
 

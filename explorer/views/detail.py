@@ -24,7 +24,7 @@ from explorer.formatting import (
     usd,
 )
 from explorer.state import AppState, RecordRef
-from explorer.store import ChangeSet, RecordNotFoundError, StoreError, validation
+from explorer.store import ChangeEvent, RecordNotFoundError, StoreError, validation
 from explorer.store.queries import PledgeProgress, RecordDetail
 
 log = logging.getLogger("explorer.detail")
@@ -166,9 +166,45 @@ class DetailPane(QWidget):
     def _on_selection(self, refs: list[RecordRef], _initiator: object) -> None:
         self.show_ref(refs[0] if refs else None, others=len(refs) - 1 if refs else 0)
 
-    def _on_records_changed(self, _changes: ChangeSet, _initiator: object) -> None:
+    def _on_records_changed(self, changes: ChangeEvent, _initiator: object) -> None:
         current = self._state.current
+        if current is None or (self.detail is not None and not self.concerned_by(changes)):
+            return  # nothing it shows changed: no reading and no re-rendering (the scroll stays)
         self.show_ref(current, others=max(0, len(self._state.selection) - 1))
+
+    def concerned_by(self, changes: ChangeEvent) -> bool:
+        """Whether ``changes`` may change what the pane shows: its record, a record it links to
+        or names (in its fields, links, sources and history), or a link to it made or undone."""
+        detail = self.detail
+        if detail is None:
+            return True
+        if detail.record_type == "pledge" and changes.types() & {"pledge", "deal"}:
+            return True  # the realised chart adds up the deals (and overlapping pledges) of its period
+        shown = self._shown_refs(detail)
+        ids: dict[str, set[int]] = defaultdict(set)
+        for record_type, record_id in shown:
+            ids[record_type].add(record_id)
+        for change in changes.changes:
+            if (change.record_type, change.record_id) in shown or change.record_type == "citation":
+                return True
+            if not change.fields:
+                return True  # not known what changed: maybe a link to it
+            for name, value in change.fields.items():
+                spec = validation.spec(change.record_type, name)
+                if spec is None:
+                    return True  # participants, partners, sources: lists of links, maybe to it
+                if spec.kind == "ref" and spec.ref and {_ref_id(value.old), _ref_id(value.new)} & ids[spec.ref]:
+                    return True
+        return False
+
+    def _shown_refs(self, detail: RecordDetail) -> set[tuple[str, int]]:
+        shown = {(detail.record_type, int(detail.record.id or 0))}
+        shown |= {(lk.record_type, lk.record_id) for lk in detail.links}
+        shown |= {("source", c.source_id) for c in detail.citations}
+        shown |= self._refs_in_table(detail)
+        for record_type, wanted in self._history_refs(detail).items():
+            shown |= {(record_type, i) for i in wanted}
+        return shown
 
     def _on_anchor(self, url: QUrl) -> None:
         if url.scheme() == "record":
@@ -354,6 +390,17 @@ class DetailPane(QWidget):
 
     def _history_labels(self, detail: RecordDetail) -> dict[str, dict[int, str]]:
         """Names of the records the log's ids point at, one query per linked type."""
+        out: dict[str, dict[int, str]] = {}
+        for record_type, ids in self._history_refs(detail).items():
+            try:
+                out[record_type] = self._state.store.labels(record_type, sorted(ids))
+            except StoreError:
+                out[record_type] = {}
+        return out
+
+    @staticmethod
+    def _history_refs(detail: RecordDetail) -> dict[str, set[int]]:
+        """The ids the shown history's links held (old and new), per linked type."""
         wanted: dict[str, set[int]] = {}
         for h in detail.history[-40:]:
             spec = validation.spec(detail.record_type, h.field or "")
@@ -363,13 +410,7 @@ class DetailPane(QWidget):
                         wanted.setdefault(spec.ref, set()).add(int(float(value or "")))
                     except ValueError:
                         continue
-        out: dict[str, dict[int, str]] = {}
-        for record_type, ids in wanted.items():
-            try:
-                out[record_type] = self._state.store.labels(record_type, sorted(ids))
-            except StoreError:
-                out[record_type] = {}
-        return out
+        return wanted
 
     def _history_change(
         self, detail: RecordDetail, field: str, old: str | None, new: str | None, labels: dict[str, dict[int, str]]
@@ -403,3 +444,13 @@ class DetailPane(QWidget):
                 what = f"{esc(h.action)} {esc(h.field or '')}"
             rows.append(f"<tr><td class='k'>{esc(h.at)}</td><td class='k'>{esc(h.user)}</td><td>{what}</td></tr>")
         return f"<h3>History</h3><table>{''.join(rows)}</table>"
+
+
+def _ref_id(value: object) -> int | None:
+    """A link's id as an event holds it (an int; the change log's text for others' writes)."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(float(str(value)))
+    except ValueError:
+        return None

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence, QScreen, QShowEvent
+from PySide6.QtCore import QByteArray, QMimeData, QObject, Qt, QTimer
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeySequence,
+    QScreen,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -28,8 +38,8 @@ from explorer import APP_NAME, __version__, paths, settings, shortcuts
 from explorer.formatting import day_text
 from explorer.forms.controller import EditController
 from explorer.settings import analyst_name, app_settings
-from explorer.state import EXTERNAL, AppState, RecordRef
-from explorer.store import Filters, StoreError, open_store
+from explorer.state import AppState, RecordRef
+from explorer.store import ChangeEvent, Filters, StoreError, open_store
 from explorer.views import exchange, screen_fit, window_geometry
 from explorer.views.busy import BusyIndicator
 from explorer.views.detail import DetailPane
@@ -44,10 +54,21 @@ from explorer.views.workshop import Workshop
 log = logging.getLogger("explorer.window")
 
 
+DATABASE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
+OPENABLE_SUFFIXES = (*DATABASE_SUFFIXES, ".xlsx", ".xlsm", ".csv", ".tsv", ".json")
+
+
+def _dropped_files(data: QMimeData) -> list[Path]:
+    """The local files of a drag the window can open (the first is opened)."""
+    out = [Path(u.toLocalFile()) for u in data.urls() if u.isLocalFile()]
+    return [p for p in out if p.suffix.lower() in OPENABLE_SUFFIXES or p.is_dir()]
+
+
 class MainWindow(QMainWindow):
     # Find anything (Ctrl+K); shadows the static QWidget.find(window id), which the app never calls.
     find: FindController  # type: ignore[assignment]
     exchange_actions: dict[str, QAction]  # File menu actions, by key (views.exchange.install)
+    instance_server: QObject | None = None  # answers later launches on this database (explorer.app)
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -55,6 +76,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("MainWindow")
         screen_fit.install()
         self.setMinimumSize(window_geometry.MINIMUM)
+        self.setAcceptDrops(True)  # a database or a spreadsheet dropped on the window opens it
         self.timeline = TimelineView(state, self)
         self.tree_view = SectorTreeView(state, self)
         self.detail = DetailPane(state, self)
@@ -243,7 +265,11 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        file_menu.addActions([self.open_action, self.open_demo_action])
+        file_menu.addAction(self.open_action)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self._fill_recent_menu()
+        file_menu.addAction(self.open_demo_action)
         file_menu.addSeparator()
         exchange.install(self, file_menu)
         file_menu.addSeparator()
@@ -342,8 +368,8 @@ class MainWindow(QMainWindow):
     def _on_offline_changed(self, _text: str) -> None:
         self._update_banner()
 
-    def _on_records_changed(self, changes: Any, initiator: object) -> None:
-        if initiator == EXTERNAL:
+    def _on_records_changed(self, changes: ChangeEvent, _initiator: object) -> None:
+        if changes.external:
             count = len(changes.changes)
             self.statusBar().showMessage(
                 f"Updated: {count} record{'s' * (count != 1)} saved meanwhile by someone else", 8000
@@ -512,7 +538,57 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, exc.title, exc.message)
             return False
         self.state.replace_store(store)
+        if path is not None and store.path is not None:
+            settings.remember_file(str(store.path))
         return True
+
+    def open_file(self, path: Path) -> bool:
+        """Open what a person hands the app (command line, drop, Open Recent): a database file
+        opens in the window; a spreadsheet or an export file is imported into this database."""
+        from explorer.store.spreadsheet import is_spreadsheet
+
+        if path.suffix.lower() in DATABASE_SUFFIXES:
+            return self.open_path(str(path))
+        if is_spreadsheet(path):
+            from explorer.views.spreadsheet_import import import_spreadsheet
+
+            import_spreadsheet(self, path)
+            return True
+        if path.suffix.lower() in (".json", ".csv") or path.is_dir():
+            exchange.import_files(self, [path])
+            return True
+        QMessageBox.information(
+            self,
+            "Open",
+            f"{path.name} is neither a database (.sqlite) nor a file to import (.xlsx, .csv, .json).",
+        )
+        return False
+
+    def _fill_recent_menu(self) -> None:
+        menu = self.recent_menu
+        menu.clear()
+        files = settings.recent_files()
+        for n, name in enumerate(files, start=1):
+            action = menu.addAction(f"&{n} {Path(name).name}")
+            action.setStatusTip(name)
+            action.setToolTip(name)
+            action.triggered.connect(lambda _checked=False, name=name: self.open_path(name))
+        if files:
+            menu.addSeparator()
+            menu.addAction("&Clear Menu", settings.forget_recent_files)
+        else:
+            menu.addAction("No files opened yet").setEnabled(False)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if _dropped_files(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        files = _dropped_files(event.mimeData())
+        if files:
+            event.acceptProposedAction()
+            # after the drop returns: the file manager is not kept waiting on a dialog
+            QTimer.singleShot(0, lambda: self.open_file(files[0]))
 
     # --- view ------------------------------------------------------------------------
 

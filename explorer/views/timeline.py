@@ -1469,9 +1469,9 @@ class TimelineView(QWidget):
     DRAWN_FROM = frozenset(TIMELINE_TYPES) | {"place", "sector", "country"}
     PATCH_AT_MOST = 500  # records updated by one write that are patched in place, not reloaded
 
-    def _on_records_changed(self, changes: Any, _initiator: Any) -> None:
-        kinds = changes.types() if hasattr(changes, "types") else set(self.DRAWN_FROM)
-        if kinds & self.DRAWN_FROM and not self._patch(changes):
+    def _on_records_changed(self, changes: Any, _initiator: object) -> None:
+        # changes: a store ChangeEvent (typed once the timeline's imports are reworked)
+        if changes.types() & self.DRAWN_FROM and not self._patch(changes):
             self.reload()
         self._on_selection_changed(self.state.selection, self)
         self._relayout()

@@ -11,7 +11,8 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLineEdit, QTreeVi
 
 from explorer.itemmodels.sector_tree import REF_ROLE, SectorTreeModel
 from explorer.state import AppState, RecordRef
-from explorer.store import ChangeSet, Filters
+from explorer.store import ChangeEvent, Filters
+from explorer.store.changes import Interest
 from explorer.store.queries import TIMELINE_TYPES
 from explorer.store.search import MIN_TRIGRAM
 
@@ -22,6 +23,18 @@ if TYPE_CHECKING:
 EXPAND_ORGANISATIONS = 40  # organisations opened by themselves under a filter
 EXPAND_DEAL_ROWS = 60  # … while the deals they show stay about this many (two screens)
 EXPAND_ROWS = 150  # rows that opening matching sectors may add, at most (a few screens)
+
+_DEAL_AMOUNT = ("amount", "currency", "usd_rate", "rate_date", "amount_usd")  # what its USD comes from
+_DEAL_DATE = ("start_date", "date_precision", "end_date")  # its day (rows are in date order)
+# What the unfiltered tree shows of each record type: a change to other fields (notes, kinds,
+# statuses, people, events…) leaves it as it is, expanded rows and all.
+SHOWN: Interest = {
+    "sector": None,
+    "organisation": frozenset({"name", "country_id", "sector_id"}),
+    "deal": frozenset({"title", "sector_id", "place_id", "organisations", *_DEAL_AMOUNT, *_DEAL_DATE}),
+    "country": frozenset({"name"}),
+    "place": frozenset({"country_id"}),  # a deal's country is its place's
+}
 
 
 class SectorTreeView(QWidget):
@@ -298,8 +311,10 @@ class SectorTreeView(QWidget):
             node.ref for node in self.model.loaded_parents() if self.tree.isExpanded(self.model.index_of_node(node))
         ]
 
-    def _on_records_changed(self, changes: ChangeSet, _initiator: object) -> None:
-        if changes.types() & {"sector", "organisation", "deal", "country", "place"}:
+    def _on_records_changed(self, changes: ChangeEvent, _initiator: object) -> None:
+        # Under a filter, words match notes, kinds and statuses too: any field may change what passes.
+        wanted: Interest = dict.fromkeys(SHOWN) if self.model.filters.active else SHOWN
+        if changes.concerns(wanted):
             self._reload()
 
     def _on_store_replaced(self) -> None:
