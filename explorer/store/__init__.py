@@ -513,6 +513,20 @@ class Store:
         with self.engine.connect() as conn:
             return search.search(conn, text, limit)
 
+    def table_ids(self, record_type: str, sort: str | None = None, descending: bool = False, text: str = "") -> Any:
+        """The ids of a type's records in the records table's order (a numpy array); see store.table."""
+        from explorer.store import table
+
+        with self.engine.connect() as conn:
+            return table.ordered_ids(conn, record_type, sort, descending, text)
+
+    def table_page(self, record_type: str, ids: list[int]) -> dict[int, tuple[Any, ...]]:
+        """The records table's cells for these ids (and each record's version, last)."""
+        from explorer.store import table
+
+        with self.engine.connect() as conn:
+            return table.page(conn, record_type, ids)
+
     def find(self, text: str, limit: int = 50) -> list[FoundRecord]:
         """Records of every type matching ``text``, best first, with kind and date (find anything)."""
         with self.engine.connect() as conn:

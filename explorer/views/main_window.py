@@ -45,6 +45,7 @@ from explorer.views.busy import BusyIndicator
 from explorer.views.detail import DetailPane
 from explorer.views.empty_state import EmptyStateNotice
 from explorer.views.find import FindController
+from explorer.views.records_table import RecordsTableView
 from explorer.views.theme import apply_theme
 from explorer.views.theme import icon as theme_icon
 from explorer.views.timeline import TimelineView
@@ -86,6 +87,9 @@ class MainWindow(QMainWindow):
         )
         self.detail_dock = self._dock("Details", "detailDock", self.detail, Qt.DockWidgetArea.RightDockWidgetArea)
         self.editing = EditController(state, self)
+        self.records = RecordsTableView(state, self.editing.ops, self)
+        self.records_dock = self._dock("Records", "recordsDock", self.records, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.records_dock.hide()  # View ▸ Records (Ctrl+4) opens it under the timeline
         self.tree_view.context_menu_requested.connect(self.editing.context_menu)
         self.timeline.context_menu_requested.connect(self.editing.context_menu)
         self.detail.edit_requested.connect(self.editing.edit)
@@ -244,6 +248,7 @@ class MainWindow(QMainWindow):
         )
         self.focus_tree_action = self._action("Focus &Sector Tree", self._focus_tree, QKeySequence("Ctrl+2"))
         self.focus_detail_action = self._action("Focus &Details", self._focus_detail, QKeySequence("Ctrl+3"))
+        self.focus_records_action = self._action("Records &Table", self._focus_records, QKeySequence("Ctrl+4"))
         self.reset_layout_action = self._action("&Reset Layout", self.reset_layout)
         self.reload_action = self._action(
             "Re&load",
@@ -289,10 +294,13 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.reload_action)
         view_menu.addActions([self.fit_action, self.today_action])
         view_menu.addSeparator()
-        view_menu.addActions([self.focus_timeline_action, self.focus_tree_action, self.focus_detail_action])
+        view_menu.addActions(
+            [self.focus_timeline_action, self.focus_tree_action, self.focus_detail_action, self.focus_records_action]
+        )
         view_menu.addSeparator()
         view_menu.addAction(self.tree_dock.toggleViewAction())
         view_menu.addAction(self.detail_dock.toggleViewAction())
+        view_menu.addAction(self.records_dock.toggleViewAction())
         view_menu.addAction(self.reset_layout_action)
         theme_menu = view_menu.addMenu("T&heme")
         theme_menu.addActions(list(self.theme_actions.values()))
@@ -598,6 +606,11 @@ class MainWindow(QMainWindow):
             apply_theme(app, theme)
         self.theme_actions[theme].setChecked(True)
         settings.THEME.set(theme)
+
+    def _focus_records(self) -> None:
+        self.records_dock.show()
+        self.records_dock.raise_()
+        self.records.table.setFocus()
 
     def reset_layout(self) -> None:
         for dock, area in (
