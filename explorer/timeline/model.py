@@ -15,7 +15,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -121,12 +121,67 @@ def subset(snapshot: Snapshot, ids: dict[str, np.ndarray]) -> tuple[TimelineData
 # --- what the model is given ----------------------------------------------------------------
 
 
-class TextMeasure(Protocol):
-    """Widths of text in one font, and text shortened to a width (the view's TextWidths)."""
+if TYPE_CHECKING:  # what the model is given, as the view's types look: no cost at run time
 
-    def width(self, text: str) -> float: ...
+    class TextMeasure(Protocol):
+        """Widths of text in one font, and text shortened to a width (the view's TextWidths)."""
 
-    def elide(self, text: str, max_px: float, keep: str = "") -> str: ...
+        def width(self, text: str) -> float: ...
+
+        def elide(self, text: str, max_px: float, keep: str = "") -> str: ...
+
+    class RefLike(Protocol):
+        """A record reference (explorer.state.RecordRef): the model does not import the state."""
+
+        @property
+        def record_type(self) -> str: ...
+
+        @property
+        def record_id(self) -> int: ...
+
+    class LanesLike(Protocol):
+        @property
+        def lane(self) -> np.ndarray: ...  # lane per record
+
+        @property
+        def labels(self) -> list[str]: ...
+
+        @property
+        def order(self) -> list[np.ndarray]: ...  # per lane: its records' positions, by start
+
+    class ColoursLike(Protocol):
+        @property
+        def code(self) -> np.ndarray: ...  # colour per record, an index into ``colours``
+
+        @property
+        def colours(self) -> list[Any]: ...  # the view's colours (QColor): the model only passes them on
+
+        @property
+        def legend(self) -> list[tuple[str, Any]]: ...  # the colours records use, with their names
+
+    class ArrangementLike(Protocol):
+        """Lanes and colours of one set of records (explorer.views.timeline_lanes.Arrangement)."""
+
+        @property
+        def data(self) -> TimelineData: ...
+
+        @property
+        def lanes(self) -> LanesLike: ...
+
+        @property
+        def colours(self) -> ColoursLike: ...
+
+        @property
+        def index(self) -> list[LaneIndex]: ...
+
+        def fits(self, data: TimelineData, groupings: Any, lane_mode: str, colour_mode: str, /) -> bool: ...
+
+    # explorer.views.timeline_lanes.arrange(data, lo, hi, lane_mode, colour_mode, groupings, reuse=None):
+    # lanes and colours of records for a pair of modes (its groupings and colours are the view's).
+    Arrange = Callable[..., ArrangementLike]
+    # What the background job of new filters takes along: (snapshot it was taken from, filters,
+    # the subset, its geometry, its arrangement).
+    ScopeSubset = tuple[Snapshot, Filters, TimelineData, Derived, ArrangementLike]
 
 
 @dataclass(frozen=True)
@@ -140,61 +195,6 @@ class LabelFonts:
     line_height: float  # a line of the label font (name pills)
     small_line_height: float  # a line of the small font (relation chips)
     scale: float = 1.0  # the UI scale (presentation mode, Ctrl +/−)
-
-
-class RefLike(Protocol):
-    """A record reference (explorer.state.RecordRef): the model does not import the state."""
-
-    @property
-    def record_type(self) -> str: ...
-
-    @property
-    def record_id(self) -> int: ...
-
-
-class LanesLike(Protocol):
-    @property
-    def lane(self) -> np.ndarray: ...  # lane per record
-
-    @property
-    def labels(self) -> list[str]: ...
-
-    @property
-    def order(self) -> list[np.ndarray]: ...  # per lane: its records' positions, by start
-
-
-class ColoursLike(Protocol):
-    @property
-    def code(self) -> np.ndarray: ...  # colour per record, an index into ``colours``
-
-    @property
-    def colours(self) -> Sequence[Any]: ...  # the view's colours (QColor): the model only passes them on
-
-    @property
-    def legend(self) -> Sequence[tuple[str, Any]]: ...  # the colours records use, with their names
-
-
-class ArrangementLike(Protocol):
-    """Lanes and colours of one set of records (explorer.views.timeline_lanes.Arrangement)."""
-
-    @property
-    def data(self) -> TimelineData: ...
-
-    @property
-    def lanes(self) -> LanesLike: ...
-
-    @property
-    def colours(self) -> ColoursLike: ...
-
-    @property
-    def index(self) -> list[LaneIndex]: ...
-
-    def fits(self, data: TimelineData, groupings: Any, lane_mode: str, colour_mode: str, /) -> bool: ...
-
-
-# explorer.views.timeline_lanes.arrange(data, lo, hi, lane_mode, colour_mode, groupings, reuse=None):
-# lanes and colours of records for a pair of modes (its groupings and colours are the view's).
-Arrange = Callable[..., ArrangementLike]
 
 
 # --- what the model works out ---------------------------------------------------------------
@@ -335,7 +335,7 @@ class TimelineModel:
         assert self.snapshot is not None
         return subset(self.snapshot, ids)
 
-    def subset_for_scope(self, filters: Filters, ids: dict[str, np.ndarray] | None) -> tuple | None:
+    def subset_for_scope(self, filters: Filters, ids: dict[str, np.ndarray] | None) -> ScopeSubset | None:
         """On a background thread, for new filters (their date range aside) and the ids passing
         them: (snapshot, filters, data, derived, arrangement). Reads only the snapshot, which
         the GUI thread replaces and never edits, so a result from a stale one is simply not used."""
@@ -347,7 +347,9 @@ class TimelineModel:
         arranged = self._arrange_with(data, derived["lo"], derived["hi"], *modes, groupings)
         return snapshot, filters, data, derived, arranged
 
-    def prepared(self, found: tuple | None, filters: Filters) -> tuple[TimelineData, Derived, ArrangementLike] | None:
+    def prepared(
+        self, found: ScopeSubset | None, filters: Filters
+    ) -> tuple[TimelineData, Derived, ArrangementLike] | None:
         """The subset (and its arrangement) ``subset_for_scope`` returned for these filters, if it
         was taken from the records as they are now."""
         if found is None or found[0] is not self.snapshot or found[1] != filters:

@@ -14,11 +14,22 @@ import logging
 import math
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QAbstractAnimation, QEvent, QObject, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractAnimation,
+    QEasingCurve,
+    QEvent,
+    QObject,
+    QPoint,
+    QPointF,
+    QRectF,
+    Qt,
+    QVariantAnimation,
+    Signal,
+)
 from PySide6.QtGui import QAccessible, QAccessibleEvent, QColor, QFont, QFontMetricsF, QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QApplication,
@@ -43,7 +54,6 @@ from explorer.timeline.model import (
     MIN_DAY,
     MIN_SPAN_DAYS,
     TOP_PAD,
-    ArrangementLike,
     Derived,
     LabelFonts,
     TimelineModel,
@@ -61,6 +71,9 @@ from explorer.views.timeline_items import (
     label_box,
 )
 from explorer.views.timeline_lanes import KIND_NAMES, Groupings, arrange
+
+if TYPE_CHECKING:
+    from explorer.timeline.model import ArrangementLike, ScopeSubset
 
 log = logging.getLogger("explorer.views.timeline")
 
@@ -149,7 +162,7 @@ class TimelineView(QWidget):
         self._arrow_refs: list[tuple[RecordRef, RecordRef, str]] = []
         self._applying_region = False
         self._fit_when_loaded = False  # fit the view to the first load's parts as they come
-        self._range_animation: Any = None  # a QVariantAnimation while a requested range glides there
+        self._range_animation: QVariantAnimation | None = None  # while a requested range glides there
         self._legend_references: dict[str, str] = {}  # colour mode → legend of every record
         style = self._make_style()
         self._widths = TextWidths(style.label_font)
@@ -418,7 +431,7 @@ class TimelineView(QWidget):
         scope = self.state.scope(self.state.filters)
         return self.model.prepared(scope.extras.get("timeline") if scope is not None else None, filters)
 
-    def _subset_for_scope(self, scope: Any) -> Any:
+    def _subset_for_scope(self, scope: Any) -> ScopeSubset | None:
         """On the background thread, with a scope of new filters: this view's subset of its
         loaded records (a search matching tens of thousands of a million records took tens of
         milliseconds of the GUI thread). The model reads only its snapshot, which the GUI
@@ -951,8 +964,6 @@ class TimelineView(QWidget):
     range_animation_ms = 450
 
     def _on_range_requested(self, start_day: float, end_day: float) -> None:
-        from PySide6.QtCore import QEasingCurve, QVariantAnimation
-
         if self._range_animation is not None:
             self._range_animation.stop()
         if self.range_animation_ms <= 0 or not self.isVisible():

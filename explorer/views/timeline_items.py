@@ -32,10 +32,15 @@ from PySide6.QtGui import (
 
 from explorer.timeline.axis import MONTH_ABBR, MONTH_NAMES, AxisPlan, AxisScale, choose_scale, plan_axis
 from explorer.timeline.labels import arrow_control
-from explorer.timeline.lod import P_APPROX, P_DAY, SECONDS_PER_DAY, Bins, LaneIndex, density_profile
+from explorer.timeline.lod import (
+    P_APPROX,
+    P_DAY,
+    SECONDS_PER_DAY,
+    Bins,
+    LaneIndex,  # noqa: F401 - explorer.views.timeline_lanes imports it from here
+    density_profile,
+)
 from explorer.timeline.model import LaneGeometry, Layout, TimelineModel
-
-__all__ = ["LaneIndex"]  # explorer.views.timeline_lanes takes it from here
 
 # Soft-edged bars share a gradient brush per colour and per certain part, quantised to 1/GRADIENT_STEPS.
 GRADIENT_STEPS = 32
