@@ -144,14 +144,14 @@ def first_paint_then_quit(*_args):
     app = QApplication.instance()
     app.processEvents()
     win = next(w for w in app.topLevelWidgets() if type(w).__name__ == "MainWindow")
-    while not len(win.timeline._data):  # large data arrives from the background: its first part
+    while not len(win.timeline.model.data):  # large data arrives from the background: its first part
         app.processEvents()
         time.sleep(0.002)
     win.repaint()
     print("PAINTED", time.time(), flush=True)
     win.state.wait_idle()
     win.repaint()
-    print("LOADED", time.time(), len(win.timeline._data), flush=True)
+    print("LOADED", time.time(), len(win.timeline.model.data), flush=True)
     return 0
 
 

@@ -150,25 +150,15 @@ def _import(args: argparse.Namespace) -> int:
     store = _open(args.db, read_only=args.check)
     try:
         if sheets:
-            try:
-                if args.check:
-                    report = store.check_spreadsheet(plans)  # type: ignore[attr-defined]
-                    print(report.text())
-                    return 0 if report.ok else 1
-                result = store.import_spreadsheet(plans)  # type: ignore[attr-defined]
-            except ImportFailedError as failed:
-                print(failed.report.text())
-                return 1
-            print(result.report.text())
-            if result.backup is not None:
-                print(f"A backup from before the import: {result.backup}")
-            return 0
+            check, apply = (lambda: store.check_spreadsheet(plans)), (lambda: store.import_spreadsheet(plans))
+        else:
+            check, apply = (lambda: store.check_import(args.sources)), (lambda: store.import_files(args.sources))
         if args.check:
-            report = store.check_import(args.sources)
+            report = check()
             print(report.text())
             return 0 if report.ok else 1
         try:
-            result = store.import_files(args.sources)
+            result = apply()
         except ImportFailedError as failed:
             print(failed.report.text())
             return 1

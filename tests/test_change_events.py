@@ -257,3 +257,32 @@ def test_a_form_notices_another_save_of_its_record_but_not_its_own(qtbot, window
     assert not form.changed_elsewhere  # its own save is not someone else's
     assert store.get("deal", deal.id).title == "Saved by the form"
     assert "Saved by the form" in window.detail.plain_text()  # and every view shows it
+
+
+def test_the_timeline_keys_on_the_revision_it_loaded(qtbot, state: AppState, view, monkeypatch) -> None:
+    """A newer edit is patched in place and moves the timeline's revision on; an event the loaded
+    records already hold is skipped."""
+    from explorer.store.queries import TIMELINE_TYPES
+
+    assert view.model.revision == state.revision  # loaded at the current revision
+    deal = the_deal(state.store)
+    reloads: list[int] = []
+    monkeypatch.setattr(view, "reload", lambda: reloads.append(1))
+    changes = state.store.update("deal", deal.id, {"title": "Renamed deal"}, expected_version=deal.version)
+    state.notify_changed(changes)
+    assert changes.revision > 0 and view.model.revision == changes.revision == state.revision
+    assert reloads == []  # patched, not read again
+    g = next(
+        i
+        for i in range(len(view.model.data))
+        if TIMELINE_TYPES[int(view.model.data.record_type[i])] == "deal"
+        and int(view.model.data.record_id[i]) == deal.id
+    )
+    assert view.model.label_text(g).startswith("Renamed deal")
+    # A new deal the loaded records already hold (it would otherwise need a reload).
+    old = ChangeEvent([Change("create", "deal", deal.id)], revision=changes.revision)
+    state.records_changed.emit(old, None)
+    assert reloads == []
+    newer = ChangeEvent([Change("create", "deal", deal.id)], revision=changes.revision + 1)
+    state.records_changed.emit(newer, None)
+    assert reloads == [1]

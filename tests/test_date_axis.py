@@ -14,13 +14,14 @@ from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QPicture
 from PySide6.QtWidgets import QApplication
 
 from explorer import models as m
+from explorer import timeline as tm
 from explorer.state import AppState
 from explorer.views import timeline_items as ti
 from explorer.views.theme import BASE_POINT_SIZE, apply_theme
 from explorer.views.timeline import TimelineView
 
-MONTHS = set(ti.MONTH_ABBR)
-MONTH_YEAR = re.compile(rf"^({'|'.join(ti.MONTH_NAMES + ti.MONTH_ABBR)})(?: (\d{{4}}))?$")
+MONTHS = set(tm.MONTH_ABBR)
+MONTH_YEAR = re.compile(rf"^({'|'.join(tm.MONTH_NAMES + tm.MONTH_ABBR)})(?: (\d{{4}}))?$")
 
 # name: (first day, last day) of the view
 SPANS = {
@@ -156,7 +157,7 @@ def test_labels_sit_on_their_ticks_and_the_grid_draws_the_same_ticks(make_view):
         lo, hi = axis.range
         plan = axis.plan(lo, hi, axis.length_px())
         grid = np.sort(np.concatenate(axis.grid_values(lo, hi)))
-        assert np.array_equal(grid, np.sort(np.concatenate([plan.major, plan.minor])) * ti.SECONDS_PER_DAY)
+        assert np.array_equal(grid, np.sort(np.concatenate([plan.major, plan.minor])) * tm.SECONDS_PER_DAY)
 
 
 def test_a_pan_keeps_the_labelling_and_each_date_its_label(make_view):
@@ -223,8 +224,8 @@ def test_presentation_mode_axis_reads_in_large_type(qtbot, window):
     ],
 )
 def test_day_labels_follow_the_calendar_and_keep_clear_of_the_next_month(step, expected):
-    gap = dict(ti._DAY_STEPS)[step]
-    days = ti._day_ticks(_day("2024-02-01"), _day("2024-03-01"), step, gap)
+    gap = dict(tm.axis._DAY_STEPS)[step]
+    days = tm.axis._day_ticks(_day("2024-02-01"), _day("2024-03-01"), step, gap)
     assert [dt.date(1970, 1, 1) + dt.timedelta(days=int(d)) for d in days][-1] == dt.date(2024, 3, 1)
     labels = [(dt.date(1970, 1, 1) + dt.timedelta(days=int(d))).day for d in days]
     assert labels == expected

@@ -107,7 +107,7 @@ def test_level_of_detail_aggregates_everything_zoomed_out_and_draws_every_item_z
     tl.fit_all()
     lay = tl._src.layout
     a, b = tl.view_range()
-    in_view = (tl._lo <= b) & (tl._hi >= a)
+    in_view = (tl.model.lo <= b) & (tl.model.hi >= a)
     drawn = sum(bins.total for _lane, bins in lay.bins) + lay.idx.size
     assert lay.bins and drawn == int(in_view.sum())
     # zoomed in to ten days, each lane shows exactly the items a plain loop finds in view
@@ -115,7 +115,7 @@ def test_level_of_detail_aggregates_everything_zoomed_out_and_draws_every_item_z
     lay = tl._src.layout
     a, b = tl.view_range()
     assert lay.bins == []
-    plain = np.flatnonzero((tl._lo <= b) & (tl._hi >= a))
+    plain = np.flatnonzero((tl.model.lo <= b) & (tl.model.hi >= a))
     assert sorted(lay.idx.tolist()) == plain.tolist() and plain.size > 0
     # hit-testing answers with a record drawn under the point: the item itself when alone, else
     # one it overlaps in its row (dense lanes stack same-day items)
@@ -130,7 +130,7 @@ def test_level_of_detail_aggregates_everything_zoomed_out_and_draws_every_item_z
         hit, _agg = tl._hit(pos)
         assert hit is not None
         h = pos_of[hit]
-        px = (lay.x0[k] + lay.x1[k]) / 2 if tl._is_span[g] else lay.mx[k]
+        px = (lay.x0[k] + lay.x1[k]) / 2 if tl.model.is_span[g] else lay.mx[k]
         px = min(max(px, 0.0), lay.width_px)
         assert lay.y[h] == lay.y[k] and body_l[h] - 3 <= px <= body_r[h] + 3
         if hit == g:
@@ -166,13 +166,13 @@ def test_filters_and_search_agree_with_the_store(window: MainWindow, large_store
     window.sector_combo.setCurrentIndex(3)
     window.state.wait_idle()  # on large data the filter's queries run in the background
     expected = _refs(large_store.timeline(filters=window.state.filters))
-    assert expected and _refs(tl._data) == expected
+    assert expected and _refs(tl.model.data) == expected
     # … shown from the subset and lanes the background job worked out with the filter's query
     prepared = window.state.scope(window.state.filters).extras.get("timeline")
-    assert prepared is not None and tl._arrangement is prepared[-1]
+    assert prepared is not None and tl.model.arrangement is prepared[-1]
     window.sector_combo.setCurrentIndex(0)
     window.state.wait_idle()
-    assert len(tl._data) == len(large_store.timeline())
+    assert len(tl.model.data) == len(large_store.timeline())
     assert sector_id is not None
 
     name = large_store.list_records("organisation")[5][1]
@@ -180,7 +180,7 @@ def test_filters_and_search_agree_with_the_store(window: MainWindow, large_store
     window.apply_search()
     window.state.wait_idle()
     expected = _refs(large_store.timeline(filters=Filters(text=name)))
-    assert expected and _refs(tl._data) == expected
+    assert expected and _refs(tl.model.data) == expected
     orgs = {r for r in window.tree_view.model.visible_refs() if r.record_type == "organisation"}
     org_id = next(i for i, n in large_store.list_records("organisation") if n == name)
     assert RecordRef("organisation", org_id) in orgs
@@ -202,12 +202,12 @@ def test_lanes_chosen_while_a_search_runs_are_the_lanes_its_result_shows(
     tl.set_colour_mode("country")
     window.state.wait_idle()
     expected = _refs(large_store.timeline(filters=Filters(text=name)))
-    assert expected and _refs(tl._data) == expected
+    assert expected and _refs(tl.model.data) == expected
     sector_names = {n for _i, n in large_store.list_records("sector")} | {"No sector"}
     assert tl.lane_labels() and set(tl.lane_labels()) <= sector_names
     country_names = {n for _i, n in large_store.list_records("country")} | {"Both / none"}
     assert tl.legend_entries() and set(tl.legend_entries()) <= country_names
-    in_lanes = [tl._ref(g) for k in range(len(tl.lane_labels())) for g in tl._arrangement.lanes.order[k].tolist()]
+    in_lanes = [tl._ref(g) for k in range(len(tl.lane_labels())) for g in tl.model.arrangement.lanes.order[k].tolist()]
     assert len(in_lanes) == len(expected)  # every record in one lane
     assert {(r.record_type, r.record_id) for r in in_lanes} == expected
 
@@ -370,10 +370,10 @@ def test_a_large_database_paints_at_once_and_fills_the_timeline_from_the_backgro
     row = next(r for r in range(model.rowCount()) if model.index(r, 0).data() == biggest.name)
     assert model.index(row, 2).data() == f"{biggest.deal_count:,}"
     assert not win.busy_indicator.isVisible()
-    assert len(win.timeline._data) == len(large_store.timeline())
-    assert win.count_label.text().startswith(f"{len(win.timeline._data):,} dated records shown")
+    assert len(win.timeline.model.data) == len(large_store.timeline())
+    assert win.count_label.text().startswith(f"{len(win.timeline.model.data):,} dated records shown")
     a, b = win.timeline.view_range()
-    assert a <= float(win.timeline._data.start.min()) and float(win.timeline._data.start.max()) <= b
+    assert a <= float(win.timeline.model.data.start.min()) and float(win.timeline.model.data.start.max()) <= b
 
 
 def test_a_sector_with_thousands_of_organisations_shows_them_a_chunk_at_a_time(

@@ -12,9 +12,9 @@ from PySide6.QtGui import QMouseEvent, QTextDocument
 from PySide6.QtWidgets import QApplication
 
 from explorer import models as m
+from explorer import timeline as tm
 from explorer.state import RecordRef
 from explorer.store.queries import PRECISION_CODE, TIMELINE_TYPES
-from explorer.views import timeline_items as ti
 from explorer.views.timeline import TimelineView
 
 
@@ -133,7 +133,7 @@ def test_date_range_filter_fades_rather_than_hides_and_matches_the_store(qtbot, 
     expected = _timeline_refs(store.timeline(filters=state.filters))
     assert 0 < len(expected) < everything
     assert view.shown_refs() == expected
-    assert len(view._data) == everything  # still drawn, faded
+    assert len(view.model.data) == everything  # still drawn, faded
     assert view.region.isVisible() and not view.clear_range_button.isHidden()
     lo, hi = view.region.getRegion()
     assert (lo / 86400, hi / 86400) == (_day("2014-01-01"), _day("2020-12-31"))
@@ -178,7 +178,7 @@ def test_shift_drag_sets_the_date_range(qtbot, view, state):
 
 def test_fit_all_covers_every_item_and_view_range_round_trips(view, store):
     data = store.timeline()
-    ext = ti.uncertainty_extents(data.start, data.end, data.precision)
+    ext = tm.uncertainty_extents(data.start, data.end, data.precision)
     view.set_view_range(_day("2000-01-01"), _day("2001-01-01"))
     view.fit_all()
     a, b = view.view_range()
@@ -274,7 +274,7 @@ def test_background_follows_the_palette(view):
 def test_uncertainty_extents_mirror_date_precision_bounds(precision, date, end):
     start = dt.date.fromisoformat(date)
     stop = dt.date.fromisoformat(end) if end else start
-    ext = ti.uncertainty_extents(
+    ext = tm.uncertainty_extents(
         np.array([m.day_number(start)], dtype=float),
         np.array([m.day_number(stop)], dtype=float),
         np.array([PRECISION_CODE[precision]]),
@@ -294,9 +294,11 @@ def test_uncertainty_extents_mirror_date_precision_bounds(precision, date, end):
 def test_month_precision_summit_spans_its_whole_month(view, store):
     first = _ref_titled(store, "1st India–Japan Annual Summit")
     g = view._index(first)
-    assert view._data.precision[g] == PRECISION_CODE["month"]
-    assert (view._lo[g], view._hi[g]) == (_day("2006-12-01"), _day("2007-01-01"))
-    assert view._core_lo[g] == view._core_hi[g] == pytest.approx((_day("2006-12-01") + _day("2007-01-01")) / 2)
+    assert view.model.data.precision[g] == PRECISION_CODE["month"]
+    assert (view.model.lo[g], view.model.hi[g]) == (_day("2006-12-01"), _day("2007-01-01"))
+    assert (
+        view.model.core_lo[g] == view.model.core_hi[g] == pytest.approx((_day("2006-12-01") + _day("2007-01-01")) / 2)
+    )
 
 
 def _synthetic(n: int, seed: int = 7):
@@ -312,7 +314,7 @@ def _synthetic(n: int, seed: int = 7):
 def test_level_of_detail_at_full_zoom_draws_every_item_in_view():
     lo, hi, amount, colour, max_len = _synthetic(2000)
     a, b = 5000.0, 5200.0
-    lod = ti.level_of_detail(lo, hi, amount, colour, max_len, a, b, 1200)
+    lod = tm.level_of_detail(lo, hi, amount, colour, max_len, a, b, 1200)
     assert lod.bins is None
     plain = [i for i in range(lo.size) if lo[i] <= b and hi[i] >= a]
     assert lod.detail.tolist() == plain
@@ -322,7 +324,7 @@ def test_level_of_detail_at_full_zoom_draws_every_item_in_view():
 def test_level_of_detail_aggregates_when_zoomed_out():
     lo, hi, amount, colour, max_len = _synthetic(10_000)
     a, b, width = 3000.0, 18000.0, 1000.0
-    lod = ti.level_of_detail(lo, hi, amount, colour, max_len, a, b, width)
+    lod = tm.level_of_detail(lo, hi, amount, colour, max_len, a, b, width)
     assert lod.detail is None and lod.bins is not None
     in_view = (lo <= b) & (hi >= a)
     bins = lod.bins
@@ -353,11 +355,11 @@ def test_lane_index_gives_the_plain_answer_per_frame(a, b, width):
     hi = lo + np.where(rng.random(n) < 0.3, rng.integers(0, 4000, n), 0)
     amount = np.where(rng.random(n) < 0.5, rng.uniform(1e6, 1e10, n), np.nan)
     colour = rng.integers(0, 9, n)
-    index = ti.LaneIndex(lo, hi, amount, colour)
-    plain = ti.visible_indices(lo, hi, float((hi - lo).max()), a, b)
+    index = tm.LaneIndex(lo, hi, amount, colour)
+    plain = tm.visible_indices(lo, hi, float((hi - lo).max()), a, b)
     assert index.in_view(a, b).tolist() == plain.tolist()
     assert plain.tolist() == np.flatnonzero((lo <= b) & (hi >= a)).tolist()
-    ref = ti.aggregate(lo[plain], amount[plain], colour[plain], a, b, width)
+    ref = tm.aggregate(lo[plain], amount[plain], colour[plain], a, b, width)
     fast = index.bins(a, b, width)
     assert fast.column.tolist() == ref.column.tolist()
     assert fast.count.tolist() == ref.count.tolist() and fast.total == plain.size
@@ -371,8 +373,8 @@ def test_crowded_lanes_aggregate_but_long_periods_through_the_view_do_not_count(
     lo = np.arange(1000, dtype=float)  # one item starting each day
     hi = lo.copy()
     hi[:400] += 5000  # the first 400 run on through any later view
-    index = ti.LaneIndex(lo, hi, np.full(1000, np.nan), np.zeros(1000, dtype=np.int64))
-    limit = ti.crowding_limit(3, 561.5)
+    index = tm.LaneIndex(lo, hi, np.full(1000, np.nan), np.zeros(1000, dtype=np.int64))
+    limit = tm.crowding_limit(3, 561.5)
     assert 300 < limit < 1000  # three rows of a narrow plot: a few hundred starts
     crowded = index.level_of_detail(0.0, 999.0, 561.5, starts_limit=limit)
     assert crowded.bins is not None and crowded.bins.total == 1000
@@ -385,11 +387,11 @@ def test_pack_rows_keeps_labels_apart():
     x0 = np.array([0.0, 10.0, 20.0, 200.0, 205.0])
     bare = x0 + 10
     full = x0 + 150
-    rows, used = ti.pack_rows(x0, full, bare, 0)
+    rows, used = tm.pack_rows(x0, full, bare, 0)
     assert used == 3 and rows.tolist() == [0, 1, 2, 0, 1]
-    rows, used = ti.pack_rows(x0, full, bare, 2)
+    rows, used = tm.pack_rows(x0, full, bare, 2)
     assert used == 2
-    room = ti.label_room(x0, rows, x0 + 12)
+    room = tm.label_room(x0, rows, x0 + 12)
     # whatever shares a row, a label never reaches the next item in it
     for r in set(rows.tolist()):
         members = sorted(np.flatnonzero(rows == r).tolist(), key=lambda i: x0[i])
@@ -399,16 +401,16 @@ def test_pack_rows_keeps_labels_apart():
 
 def test_hit_testing_finds_each_labelled_item(view):
     lay = view._src.layout
-    assert lay.idx.size == len(view._data)  # demo scale: everything in detail
+    assert lay.idx.size == len(view.model.data)  # demo scale: everything in detail
     checked = 0
     for k, g in enumerate(lay.idx.tolist()):
         if not lay.labels[k]:
             continue
         ref = view._ref(g)
         tip = view.tooltip_at(view.item_view_pos(ref))
-        assert tip.split("\n")[0] == view._data.label[g], ref
+        assert tip.split("\n")[0] == view.model.data.label[g], ref
         checked += 1
-    assert checked >= len(view._data) * 0.8
+    assert checked >= len(view.model.data) * 0.8
 
 
 def test_many_records_are_aggregated_per_pixel_column(qtbot, state, monkeypatch):
@@ -451,9 +453,9 @@ def test_many_records_are_aggregated_per_pixel_column(qtbot, state, monkeypatch)
     # zoomed in far enough, the same lane is drawn item by item again
     widget.set_view_range(5000, 5030)
     assert widget._src.layout.bins == [] and widget._src.layout.idx.size > 0
-    assert ti.format_usd(68e9) == "US$68.0 bn"
-    assert ti.format_usd(1.2e12) == "US$1.2 tn"
-    assert ti.format_usd(float("nan")) == ""
+    assert tm.format_usd(68e9) == "US$68.0 bn"
+    assert tm.format_usd(1.2e12) == "US$1.2 tn"
+    assert tm.format_usd(float("nan")) == ""
 
 
 def test_clearing_a_filter_shows_every_record_again_in_the_current_lanes(view, state):
@@ -492,9 +494,9 @@ def test_editing_a_record_moves_and_renames_it_without_reading_the_timeline_agai
     state.notify_changed(changes)
     assert reads == []  # patched in place
     g = view._index(earlier)
-    assert g is not None and view._data.label[g] == "5 trillion yen pledge, renamed"
-    assert view._data.start[g] == m.day_number(dt.date(2019, 3, 1))
-    assert m.day_number(dt.date(2019, 2, 1)) < view._lo[g] <= m.day_number(dt.date(2019, 3, 1))  # moved from 2022
+    assert g is not None and view.model.data.label[g] == "5 trillion yen pledge, renamed"
+    assert view.model.data.start[g] == m.day_number(dt.date(2019, 3, 1))
+    assert m.day_number(dt.date(2019, 2, 1)) < view.model.lo[g] <= m.day_number(dt.date(2019, 3, 1))  # moved from 2022
     pos = view.item_view_pos(earlier)
     assert pos is not None and view.tooltip_at(pos).split("\n")[0] == "5 trillion yen pledge, renamed"
 
@@ -529,7 +531,7 @@ def test_the_legend_shows_sector_names_as_written_and_keeps_each_entry_whole(vie
 
 
 def _order_in_time(view) -> list[RecordRef]:
-    data = view._data
+    data = view.model.data
     order = sorted(range(len(data)), key=lambda g: (float(data.start[g]), g))
     return [view._ref(g) for g in order]
 
@@ -560,12 +562,12 @@ def test_the_timeline_can_be_driven_from_first_to_last_item_by_keys(qtbot, view,
 def test_arrows_move_within_a_lane_and_between_lanes(qtbot, view, state):
     view.plot.setFocus()
     qtbot.keyClick(view.plot, Qt.Key.Key_Home)
-    lanes = view._arrangement.lanes
+    lanes = view.model.arrangement.lanes
     first = view._index(state.current)
     lane = int(lanes.lane[first])
     qtbot.keyClick(view.plot, Qt.Key.Key_Right)
     second = view._index(state.current)
-    assert int(lanes.lane[second]) == lane and view._data.start[second] >= view._data.start[first]
+    assert int(lanes.lane[second]) == lane and view.model.data.start[second] >= view.model.data.start[first]
     qtbot.keyClick(view.plot, Qt.Key.Key_Left)
     assert view._index(state.current) == first
     qtbot.keyClick(view.plot, Qt.Key.Key_Down)

@@ -12,9 +12,9 @@ import pytest
 from PySide6.QtCore import QRectF
 
 from explorer import models as m
+from explorer import timeline as tm
 from explorer.state import AppState, RecordRef
 from explorer.store import open_store
-from explorer.views import timeline_items as ti
 from explorer.views.timeline import TimelineView
 
 AUTOMAKER = (
@@ -25,7 +25,7 @@ AUTOMAKER = (
 
 
 def _ref_titled(view, title: str) -> RecordRef:
-    hits = [i for i, label in enumerate(view._data.label.tolist()) if label == title]
+    hits = [i for i, label in enumerate(view.model.data.label.tolist()) if label == title]
     assert len(hits) == 1, title
     return view._ref(hits[0])
 
@@ -59,7 +59,7 @@ def _shown_label(view, ref: RecordRef) -> str:
 def _named(view, ref: RecordRef) -> bool:
     """The item carries its name: its row label, or a pill with the start of its title."""
     g = view._index(ref)
-    title = str(view._data.label[g])
+    title = str(view.model.data.label[g])
     lay = view._src.layout
     hits = np.flatnonzero(lay.idx == g)
     if hits.size and lay.labels[int(hits[0])]:
@@ -126,7 +126,7 @@ def test_the_selected_item_is_always_named(qtbot, view, state, width):
         "1st India–Japan Annual Summit",
         "Fujitsu hiring Indian engineers for Japan",
     ):
-        ref = _ref_titled(view, title) if title in view._data.label.tolist() else None
+        ref = _ref_titled(view, title) if title in view.model.data.label.tolist() else None
         if ref is None:
             continue
         state.select(ref)
@@ -141,9 +141,9 @@ def test_presentation_mode_labels_are_larger_and_still_apart(qtbot, window):
     desk_height = float(np.median([r.height() for r in desk]))
     desk_points = tl._src.style.label_font.pointSizeF()
     window.presentation.enter()
-    qtbot.waitUntil(lambda: tl._presenting and tl._src.style.label_font.pointSizeF() > 1.5 * desk_points)
+    qtbot.waitUntil(lambda: tl.model.presenting and tl._src.style.label_font.pointSizeF() > 1.5 * desk_points)
     tl.fit_all()
-    pill_of = next(i for i, t in enumerate(tl._data.label.tolist()) if t.startswith("10 trillion yen"))
+    pill_of = next(i for i, t in enumerate(tl.model.data.label.tolist()) if t.startswith("10 trillion yen"))
     window.state.select(tl._ref(pill_of))
     shown = _painted(tl)
     assert len(shown) >= 3  # the offscreen "full screen" is 800 px wide: a narrow plot
@@ -154,7 +154,7 @@ def test_presentation_mode_labels_are_larger_and_still_apart(qtbot, window):
     lay = tl._src.layout
     for k, text in enumerate(lay.labels):
         if text and "…" in text:
-            full = tl._widths.width(tl._label_text(int(lay.idx[k])))
+            full = tl._widths.width(tl.model.label_text(int(lay.idx[k])))
             assert tl._widths.width(text) >= 0.55 * min(full, 300.0 * 2)
 
 
@@ -170,7 +170,7 @@ def large_view(qtbot, large_db, tmp_path):
     widget.show()
     qtbot.waitExposed(widget)
     state.wait_idle()
-    qtbot.waitUntil(lambda: len(widget._data) > 50_000, timeout=60_000)
+    qtbot.waitUntil(lambda: len(widget.model.data) > 50_000, timeout=60_000)
     widget.fit_all()
     yield widget
     store.close()
@@ -202,4 +202,4 @@ def test_a_hundred_thousand_records_zoomed_out_read_as_a_density(large_view):
     bins = dict(lay.bins)[deals]
     day = lay.view_lo + (bins.column[int(np.argmax(bins.count))] + 0.5) * bins.bin_px / lay.ppd
     assert "records in Deals" in tl.tooltip_at(tl._view_point(day, tl._src.lanes[deals].centre))
-    assert ti.density_profile(bins, lay.width_px)[0].size >= bins.column.size  # gaps filled in
+    assert tm.density_profile(bins, lay.width_px)[0].size >= bins.column.size  # gaps filled in

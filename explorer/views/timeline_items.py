@@ -1,15 +1,17 @@
-"""Pure helpers and graphics items behind the timeline: extents, level of detail, row packing, painting.
+"""The timeline's graphics items: the date axis and the layers painting lanes, items,
+highlights and arrows from numpy arrays.
 
-Nothing here talks to the store or to AppState. Day numbers are float days since 1970-01-01;
-the plot's x axis is in seconds (day * 86400), as pyqtgraph's date axes count.
+What they draw is worked out by the Qt-free model (explorer.timeline); nothing here talks to
+the store or to AppState. The plot's x axis is in seconds (day * 86400), as pyqtgraph's date
+axes count.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -29,463 +31,23 @@ from PySide6.QtGui import (
     QPixmap,
 )
 
-from explorer.store.queries import PRECISION_CODE
-
-SECONDS_PER_DAY = 86400.0
-P_DAY, P_MONTH, P_YEAR, P_APPROX = (
-    PRECISION_CODE["day"],
-    PRECISION_CODE["month"],
-    PRECISION_CODE["year"],
-    PRECISION_CODE["approximate"],
+from explorer.timeline.axis import MONTH_ABBR, MONTH_NAMES, AxisPlan, AxisScale, choose_scale, plan_axis
+from explorer.timeline.labels import arrow_control
+from explorer.timeline.lod import (
+    P_APPROX,
+    P_DAY,
+    SECONDS_PER_DAY,
+    Bins,
+    LaneIndex,  # noqa: F401 - explorer.views.timeline_lanes imports it from here
+    density_profile,
 )
-APPROX_DAYS = 90  # mirrors DatePrecision.bounds for "approximate"
+from explorer.timeline.model import LaneGeometry, Layout, TimelineModel
 
-# Above this many items of one lane in view, the lane is drawn as per-pixel-column aggregates.
-DETAIL_LIMIT = 1500
-# ...or when more than one item *starts* per this many pixels of row length (rows × width): markers
-# are ~10 px wide, so denser than this they pile up several deep and per-column bins read better
-# (and cost no per-item work on a frame). Long periods merely passing through the view do not crowd it.
-DETAIL_MIN_PX = 4.0
-# Columns of this many pixels make one aggregate bin.
-BIN_PX = 2
 # Soft-edged bars share a gradient brush per colour and per certain part, quantised to 1/GRADIENT_STEPS.
 GRADIENT_STEPS = 32
 
 
-# --- extents -------------------------------------------------------------------------------
-
-
-def _month_floor(days: np.ndarray) -> np.ndarray:
-    d = days.astype("datetime64[D]")
-    return d.astype("datetime64[M]").astype("datetime64[D]").astype(np.float64)
-
-
-def _month_ceil_last(days: np.ndarray) -> np.ndarray:
-    d = days.astype("datetime64[D]")
-    nxt = (d.astype("datetime64[M]") + 1).astype("datetime64[D]")
-    return nxt.astype(np.float64) - 1.0
-
-
-def _year_floor(days: np.ndarray) -> np.ndarray:
-    d = days.astype("datetime64[D]")
-    return d.astype("datetime64[Y]").astype("datetime64[D]").astype(np.float64)
-
-
-def _year_last(days: np.ndarray) -> np.ndarray:
-    d = days.astype("datetime64[D]")
-    nxt = (d.astype("datetime64[Y]") + 1).astype("datetime64[D]")
-    return nxt.astype(np.float64) - 1.0
-
-
-@dataclass
-class Extents:
-    """Drawn extent of each item, in day numbers.
-
-    ``lo``/``hi``: the whole extent (``hi`` is exclusive: the end of the last day it can stand for).
-    ``core_lo``/``core_hi``: where the item is certain; the gradient fades from ``lo`` to ``core_lo``
-    and from ``core_hi`` to ``hi``. For a crisp day-precision point all four are the same day.
-    """
-
-    lo: np.ndarray
-    hi: np.ndarray
-    core_lo: np.ndarray
-    core_hi: np.ndarray
-
-    @property
-    def centre(self) -> np.ndarray:
-        return (self.lo + self.hi) / 2.0
-
-
-def uncertainty_extents(start: np.ndarray, end: np.ndarray, precision: np.ndarray) -> Extents:
-    """Extents mirroring ``DatePrecision.bounds`` applied to the start and the end date.
-
-    day: [start, end] (crisp); month: first day of the start month .. last day of the end month;
-    year: 1 January .. 31 December; approximate: start - 90 days .. end + 90 days.
-    """
-    start = np.asarray(start, dtype=np.float64)
-    end = np.maximum(np.asarray(end, dtype=np.float64), start)
-    precision = np.asarray(precision)
-    if start.size == 0:
-        z = np.zeros(0)
-        return Extents(z, z.copy(), z.copy(), z.copy())
-    s_lo, s_hi, e_lo, e_hi = start.copy(), start.copy(), end.copy(), end.copy()
-    for code, lo_fn, hi_fn in (
-        (P_MONTH, _month_floor, _month_ceil_last),
-        (P_YEAR, _year_floor, _year_last),
-    ):
-        sel = precision == code
-        if sel.any():
-            s_lo[sel], s_hi[sel] = lo_fn(start[sel]), hi_fn(start[sel])
-            e_lo[sel], e_hi[sel] = lo_fn(end[sel]), hi_fn(end[sel])
-    sel = precision == P_APPROX
-    s_lo[sel], s_hi[sel] = start[sel] - APPROX_DAYS, start[sel] + APPROX_DAYS
-    e_lo[sel], e_hi[sel] = end[sel] - APPROX_DAYS, end[sel] + APPROX_DAYS
-    uncertain = precision != P_DAY
-    lo = s_lo
-    hi = np.where(uncertain, e_hi + 1.0, end)  # uncertain: through the end of the last possible day
-    core_lo = np.where(uncertain, s_hi + 1.0, start)
-    core_hi = np.where(uncertain, e_lo, end)
-    # A point (or a period shorter than its uncertainty): certain only at the middle.
-    mid = (lo + hi) / 2.0
-    collapsed = core_hi <= core_lo
-    core_lo = np.where(collapsed & uncertain, mid, core_lo)
-    core_hi = np.where(collapsed & uncertain, mid, core_hi)
-    return Extents(lo, hi, core_lo, core_hi)
-
-
-# --- visible range and level of detail ----------------------------------------------------
-
-
-def visible_indices(sorted_lo: np.ndarray, hi_in_order: np.ndarray, max_len: float, a: float, b: float) -> np.ndarray:
-    """Positions (into the sorted arrays) of items overlapping [a, b]; O(log n + k)."""
-    if sorted_lo.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    first = int(np.searchsorted(sorted_lo, a - max_len, side="left"))
-    last = int(np.searchsorted(sorted_lo, b, side="right"))
-    cand = np.arange(first, last, dtype=np.int64)
-    return cand[hi_in_order[first:last] >= a]
-
-
-@dataclass
-class Bins:
-    """Per pixel-column aggregate of one lane: column index, item count, USD sum, dominant colour."""
-
-    column: np.ndarray  # int64 bin index (x pixel = column * bin_px)
-    count: np.ndarray  # int64
-    usd: np.ndarray  # float64, NaN amounts count as 0
-    colour: np.ndarray  # int64 colour category with the most items in the bin
-    bin_px: int = BIN_PX
-
-    @property
-    def total(self) -> int:
-        return int(self.count.sum())
-
-
-@dataclass
-class LaneLOD:
-    """What one lane draws for a view: item indices (detail) or aggregate bins."""
-
-    detail: np.ndarray | None  # indices into the lane's arrays, in start order
-    bins: Bins | None
-    in_view: int
-
-
-def bin_edges(a: float, b: float, width_px: float, bin_px: int = BIN_PX) -> np.ndarray:
-    """Day numbers where each pixel column of bins starts (one more than the bins: the last end).
-
-    An item belongs to column k when ``edges[k] <= max(start, a) < edges[k + 1]`` (the last column
-    also takes whatever rounding leaves past its end); every aggregation path uses these edges, so
-    the fast per-lane index and the plain reference agree to the item.
-    """
-    n_bins = max(1, math.ceil(width_px / bin_px))
-    ppd = width_px / max(b - a, 1e-9)
-    return a + np.arange(n_bins + 1, dtype=np.float64) * (bin_px / ppd)
-
-
-def aggregate(
-    lo: np.ndarray,
-    amount: np.ndarray,
-    colour: np.ndarray,
-    a: float,
-    b: float,
-    width_px: float,
-    bin_px: int = BIN_PX,
-) -> Bins:
-    """Bin items (already known to overlap [a, b]) by the pixel column of their visible start.
-
-    The plain reference: O(items in view). ``LaneIndex.bins`` gives the same bins in O(columns).
-    """
-    edges = bin_edges(a, b, width_px, bin_px)
-    n_bins = edges.size - 1
-    if lo.size == 0:
-        e = np.zeros(0, dtype=np.int64)
-        return Bins(e, e.copy(), np.zeros(0), e.copy(), bin_px)
-    col = np.clip(np.searchsorted(edges, np.maximum(lo, a), side="right") - 1, 0, n_bins - 1)
-    counts = np.bincount(col, minlength=n_bins)
-    usd = np.bincount(col, weights=np.nan_to_num(amount, nan=0.0), minlength=n_bins)
-    n_cat = int(colour.max()) + 1 if colour.size else 1
-    per_cat = np.bincount(col * n_cat + colour, minlength=n_bins * n_cat).reshape(n_bins, n_cat)
-    used = np.flatnonzero(counts)
-    return Bins(used, counts[used], usd[used], per_cat[used].argmax(axis=1), bin_px)
-
-
-class LaneIndex:
-    """One lane's items sorted by start, indexed so a frame costs O(columns · log n), not O(items).
-
-    Built once per data/lane/colour change. Per frame: ``in_view`` finds the items overlapping the
-    view (binary search, plus a scan of the few that start earlier and reach into it), and ``bins``
-    aggregates per pixel column with binary searches into prefix sums: counts from start positions,
-    USD from a running sum, the dominant colour from per-colour position keys.
-    """
-
-    def __init__(self, lo: np.ndarray, hi: np.ndarray, amount: np.ndarray, colour: np.ndarray) -> None:
-        self.lo = np.ascontiguousarray(lo, dtype=np.float64)
-        self.hi = np.ascontiguousarray(hi, dtype=np.float64)
-        self.colour = np.ascontiguousarray(colour, dtype=np.int16)
-        n = self.lo.size
-        self.usd_cum = np.concatenate(([0.0], np.cumsum(np.nan_to_num(np.asarray(amount, dtype=np.float64), nan=0.0))))
-        self.max_len = float((self.hi - self.lo).max()) if n else 0.0
-        self.cats = np.unique(self.colour, return_counts=True)[0]  # plain np.unique imports numpy.ma (~10 ms at start)
-        # Positions grouped by colour (colour * (n + 1) + position, sorted): how many items of a
-        # colour start before a position is one binary search, exact in integers.
-        self._stride = n + 1
-        top = (int(self.cats[-1]) + 1) * self._stride if n else 0
-        key_type = np.int32 if top < 2**31 else np.int64  # a million-record lane: 4 MB saved
-        self._cat_keys = np.sort(self.colour.astype(key_type) * key_type(self._stride) + np.arange(n, dtype=key_type))
-
-    def __len__(self) -> int:
-        return int(self.lo.size)
-
-    def _split(self, a: float, b: float) -> tuple[np.ndarray, int, int]:
-        """(positions starting before ``a`` that reach into the view, first and end position starting in it)."""
-        first = int(np.searchsorted(self.lo, a - self.max_len, side="left"))
-        j0 = int(np.searchsorted(self.lo, a, side="left"))
-        end = int(np.searchsorted(self.lo, b, side="right"))
-        straddle = first + np.flatnonzero(self.hi[first:j0] >= a)
-        return straddle, j0, max(end, j0)
-
-    def in_view(self, a: float, b: float) -> np.ndarray:
-        """Positions (ascending) of items overlapping [a, b], as ``visible_indices`` finds them."""
-        straddle, j0, end = self._split(a, b)
-        return np.concatenate((straddle, np.arange(j0, end, dtype=np.int64)))
-
-    def bins(self, a: float, b: float, width_px: float, bin_px: int = BIN_PX) -> Bins:
-        """The same bins as ``aggregate`` over ``in_view(a, b)``, without touching every item."""
-        straddle, j0, end = self._split(a, b)
-        edges = bin_edges(a, b, width_px, bin_px)
-        # starts[k]: first position in column k (items starting before ``a`` are handled apart)
-        starts = np.minimum(np.searchsorted(self.lo, edges, side="left"), end)
-        starts[0], starts[-1] = j0, end
-        counts = np.diff(starts)
-        usd = self.usd_cum[starts[1:]] - self.usd_cum[starts[:-1]]
-        cats = self.cats
-        queries = cats.astype(np.int64)[:, None] * self._stride + starts[None, :]
-        per_cat = np.diff(np.searchsorted(self._cat_keys, queries.ravel()).reshape(queries.shape), axis=1)
-        if straddle.size:
-            counts[0] += straddle.size
-            usd[0] += float((self.usd_cum[straddle + 1] - self.usd_cum[straddle]).sum())
-            per_cat[:, 0] += np.bincount(np.searchsorted(cats, self.colour[straddle]), minlength=cats.size)
-        used = np.flatnonzero(counts)
-        colour = cats[per_cat[:, used].argmax(axis=0)] if cats.size else np.zeros(used.size, dtype=np.int64)
-        return Bins(used, counts[used], usd[used], colour, bin_px)
-
-    def level_of_detail(
-        self, a: float, b: float, width_px: float, detail_limit: int = DETAIL_LIMIT, starts_limit: int | None = None
-    ) -> LaneLOD:
-        """Every item in view when at most ``detail_limit`` overlap it and at most ``starts_limit``
-        start in it (see ``crowding_limit``), else per-pixel-column bins."""
-        straddle, j0, end = self._split(a, b)
-        n_in = int(straddle.size) + end - j0
-        if n_in <= detail_limit and (starts_limit is None or end - j0 <= starts_limit):
-            return LaneLOD(np.concatenate((straddle, np.arange(j0, end, dtype=np.int64))), None, n_in)
-        return LaneLOD(None, self.bins(a, b, width_px), n_in)
-
-
-def density_profile(bins: Bins, width_px: float, smooth_px: float = 10.0) -> tuple[np.ndarray, np.ndarray]:
-    """A zoomed-out lane as a density: (pixel x of each column, height share 0..1) over every
-    column the items reach, counts smoothed over about ``smooth_px`` either side (a triangular
-    kernel) so neighbouring columns read as one shape, not as a barcode of lone bars. The
-    square root keeps sparse decades visible beside the densest years."""
-    n_cols = max(1, math.ceil(width_px / bins.bin_px))
-    if bins.count.size == 0:
-        return np.zeros(0), np.zeros(0)
-    counts = np.zeros(n_cols)
-    counts[np.clip(bins.column, 0, n_cols - 1)] = bins.count
-    half = max(1, round(smooth_px / bins.bin_px))
-    kernel = (half + 1.0) - np.abs(np.arange(-half, half + 1))
-    smooth = np.convolve(counts, kernel / kernel.sum(), mode="same")
-    used = np.flatnonzero(smooth > 1e-9)
-    share = np.sqrt(smooth[used] / smooth[used].max())
-    return used * float(bins.bin_px), share
-
-
-def crowding_limit(rows: int, width_px: float) -> int:
-    """How many items may start in the view of a lane of ``rows`` rows, ``width_px`` wide, before it aggregates."""
-    return int(max(rows, 1) * width_px / DETAIL_MIN_PX)
-
-
-def level_of_detail(
-    sorted_lo: np.ndarray,
-    hi_in_order: np.ndarray,
-    amount_in_order: np.ndarray,
-    colour_in_order: np.ndarray,
-    max_len: float,
-    a: float,
-    b: float,
-    width_px: float,
-    detail_limit: int = DETAIL_LIMIT,
-) -> LaneLOD:
-    """One lane (arrays sorted by start): every item in view when few, else per-pixel aggregates."""
-    idx = visible_indices(sorted_lo, hi_in_order, max_len, a, b)
-    if idx.size <= detail_limit:
-        return LaneLOD(idx, None, int(idx.size))
-    bins = aggregate(sorted_lo[idx], amount_in_order[idx], colour_in_order[idx], a, b, width_px)
-    return LaneLOD(None, bins, int(idx.size))
-
-
-# --- row packing --------------------------------------------------------------------------
-
-
-def pack_rows(x0: np.ndarray, x1_full: np.ndarray, x1_bare: np.ndarray, n_rows: int, gap: float = 6.0):
-    """Greedy interval packing in pixel space, items taken in ``x0`` order.
-
-    Each item first goes to the first row free for it with its label (``x0..x1_full``), else to a
-    new row while ``n_rows`` allows (``n_rows <= 0``: as many as needed), else to the first row
-    free for its bare mark (``x0..x1_bare``; the previous label there will be shortened), else to
-    the row that frees up first (it overlaps there: same date, no room left).
-    Returns (row per item, rows used).
-    """
-    n = int(x0.size)
-    rows = np.zeros(n, dtype=np.int64)
-    if n == 0:
-        return rows, 0
-    order = np.argsort(x0, kind="stable")
-    # Plain Python floats in x0 order: this loop runs for every item in view on every frame.
-    starts = x0[order].tolist()
-    full_free = (x1_full[order] + gap).tolist()  # where a row is free again after the item, label included
-    bare_free = (x1_bare[order] + gap).tolist()
-    free_full: list[float] = []  # per row: the earliest start that fits after its labels
-    free_bare: list[float] = []  # per row: the earliest start that fits after its marks
-    cap = n if n_rows <= 0 else n_rows
-    out = [0] * n
-    for k, start in enumerate(starts):
-        row = -1
-        for r, free in enumerate(free_full):
-            if free <= start:
-                row = r
-                break
-        if row < 0:
-            if len(free_full) < cap:
-                free_full.append(-math.inf)
-                free_bare.append(-math.inf)
-                row = len(free_full) - 1
-            else:
-                for r, free in enumerate(free_bare):
-                    if free <= start:
-                        row = r
-                        break
-                if row < 0:
-                    row = free_bare.index(min(free_bare))
-        out[k] = row
-        if full_free[k] > free_full[row]:
-            free_full[row] = full_free[k]
-        if bare_free[k] > free_bare[row]:
-            free_bare[row] = bare_free[k]
-    rows[order] = out
-    return rows, len(free_full)
-
-
-def label_room(x0: np.ndarray, rows: np.ndarray, label_x: np.ndarray, gap: float = 8.0) -> np.ndarray:
-    """Pixels each item's label may use before the next item (by ``x0``) in its row; inf for the last."""
-    room = np.full(x0.size, np.inf)
-    if x0.size == 0:
-        return room
-    order = np.lexsort((x0, rows))
-    r_sorted, x_sorted = rows[order], x0[order]
-    same_row_next = np.r_[r_sorted[1:] == r_sorted[:-1], False]
-    next_x = np.r_[x_sorted[1:], np.inf]
-    room[order] = np.where(same_row_next, next_x - gap - label_x[order], np.inf)
-    return room
-
-
-# --- label placement ----------------------------------------------------------------------
-
-
-def place_labels(rects: np.ndarray, priority: np.ndarray, group: np.ndarray | None = None) -> np.ndarray:
-    """Which label rectangles to draw so that no two drawn ones overlap: greedy by priority.
-
-    ``rects``: (n, 4) x0, y0, x1, y1 (touching edges do not count as overlap). Highest
-    ``priority`` first, ties in the given order. A ``group`` of rows stands for one label's
-    candidate places or sizes (in order of preference, same priority): at most one of a group is
-    kept. Returns a boolean mask of the kept rows.
-
-    A grid of buckets keeps each test to the few labels placed near the candidate, so a frame's
-    few hundred labels cost well under a millisecond.
-    """
-    rects = np.asarray(rects, dtype=np.float64).reshape(-1, 4)
-    n = int(rects.shape[0])
-    kept = np.zeros(n, dtype=bool)
-    if n == 0:
-        return kept
-    order = np.lexsort((np.arange(n), -np.asarray(priority, dtype=np.float64)))
-    groups = np.arange(n) if group is None else np.asarray(group)
-    cell_w = max(float(np.median(rects[:, 2] - rects[:, 0])), 16.0)
-    cell_h = max(float(np.median(rects[:, 3] - rects[:, 1])), 8.0)
-    cx0 = np.floor(rects[:, 0] / cell_w).astype(np.int64).tolist()
-    cx1 = np.floor(rects[:, 2] / cell_w).astype(np.int64).tolist()
-    cy0 = np.floor(rects[:, 1] / cell_h).astype(np.int64).tolist()
-    cy1 = np.floor(rects[:, 3] / cell_h).astype(np.int64).tolist()
-    box = rects.tolist()
-    gid = groups.tolist()
-    done: set = set()
-    grid: dict[tuple[int, int], list[int]] = {}
-    for i in order.tolist():
-        if gid[i] in done:
-            continue
-        x0, y0, x1, y1 = box[i]
-        if x1 <= x0 or y1 <= y0:
-            continue
-        cells = [(cx, cy) for cx in range(cx0[i], cx1[i] + 1) for cy in range(cy0[i], cy1[i] + 1)]
-        clash = False
-        for cell in cells:
-            for j in grid.get(cell, ()):
-                a0, b0, a1, b1 = box[j]
-                if x0 < a1 and a0 < x1 and y0 < b1 and b0 < y1:
-                    clash = True
-                    break
-            if clash:
-                break
-        if clash:
-            continue
-        kept[i] = True
-        done.add(gid[i])
-        for cell in cells:
-            grid.setdefault(cell, []).append(i)
-    return kept
-
-
-def label_priority(highlighted: np.ndarray, amount: np.ndarray) -> np.ndarray:
-    """Placement priority: highlighted (selected) items first, then larger USD amounts, then the rest."""
-    amount = np.asarray(amount, dtype=np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        size = np.where(np.isfinite(amount) & (amount > 0), 100.0 + np.log10(np.where(amount > 0, amount, 1.0)), 0.0)
-    return np.where(np.asarray(highlighted, dtype=bool), 1e6, 0.0) + size
-
-
-def distinguishing_tails(titles: list[str], min_shared: int = 8) -> list[str]:
-    """For titles that begin like another in ``titles`` ("Automaker plant capacity in Gujarat",
-    "… in Karnataka"), the words that tell them apart ("Gujarat"); "" for the rest and for exact
-    duplicates (nothing in the title tells those apart)."""
-    tails = [""] * len(titles)
-    if len(titles) < 2:
-        return tails
-    order = sorted(range(len(titles)), key=titles.__getitem__)
-    shared = [0] * len(titles)
-    for p, q in itertools.pairwise(order):
-        a, b = titles[p], titles[q]
-        if a == b:
-            continue
-        n = next((k for k, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
-        shared[p], shared[q] = max(shared[p], n), max(shared[q], n)
-    for i, n in enumerate(shared):
-        title = titles[i]
-        if n >= min_shared and n < len(title):
-            start = title.rfind(" ", 0, n + 1) + 1  # from the start of the word where they part
-            tails[i] = title[start:].strip()
-    return tails
-
-
 # --- text ---------------------------------------------------------------------------------
-
-
-def format_usd(value: float | None) -> str:
-    if value is None or not np.isfinite(value):
-        return ""
-    v = float(value)
-    for limit, suffix in ((1e12, "tn"), (1e9, "bn"), (1e6, "m")):
-        if abs(v) >= limit:
-            return f"US${v / limit:.1f} {suffix}"
-    return f"US${v:,.0f}"
 
 
 class TextWidths:
@@ -524,188 +86,6 @@ class TextWidths:
 
 # --- date axis ----------------------------------------------------------------------------
 
-MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-MONTH_NAMES = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-# Label steps per unit with the shortest gap (days) between two labelled ticks they give.
-# Day ticks follow the month (1, 3, 5 ... or 1, 5, 10 ... 25) so a month always starts at a
-# labelled "1"; a tick too close to the next month's 1st is left out.
-_DAY_STEPS = ((1, 1), (2, 2), (5, 4), (10, 9))
-_MONTH_STEPS = ((1, 28), (2, 59), (3, 89))
-# Days at the 1st, 10th and 20th only while months alone would label fewer than four ticks
-# (large type on a narrow window); over a longer view the months read better.
-_SPARSE_DAYS_SPAN = 120.0
-_YEAR_STEPS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
-_MIN_MINOR_PX = 6.0  # unlabelled ticks closer than this are not drawn
-
-
-def _day_to_month(days: np.ndarray) -> np.ndarray:
-    """Months since 1970-01 of day numbers."""
-    return days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
-
-
-def _month_to_day(months: np.ndarray) -> np.ndarray:
-    """Day number of the 1st of each month (months since 1970-01)."""
-    return months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
-
-
-def _year_to_day(years: np.ndarray) -> np.ndarray:
-    return (years - 1970).astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
-
-
-def _day_ticks(lo: float, hi: float, step: int, min_gap: int) -> np.ndarray:
-    """Day numbers in [lo, hi] labelled at this step: the 1st of each month, then every
-    ``step``-th day of the month (3, 5 ... for 2; 5, 10 ... for 5), none closer than ``min_gap``
-    days to the next month's 1st."""
-    days = np.arange(math.ceil(lo), math.floor(hi) + 1, dtype=np.int64)
-    if step == 1 or days.size == 0:
-        return days
-    month = _day_to_month(days)
-    first = _month_to_day(month)
-    dom = days - first + 1
-    to_next = _month_to_day(month + 1) - days
-    on_step = (dom % step == 0) if step in (5, 10) else ((dom - 1) % step == 0)
-    return days[(dom == 1) | (on_step & (to_next >= min_gap))]
-
-
-def _month_range(lo: float, hi: float) -> np.ndarray:
-    """Months since 1970-01 whose 1st lies in [lo, hi]."""
-    m0, m1 = _day_to_month(np.array([math.ceil(lo), math.floor(hi)], dtype=np.int64))
-    months = np.arange(m0, m1 + 1, dtype=np.int64)
-    return months[_month_to_day(months) >= lo]
-
-
-def _year_range(lo: float, hi: float) -> np.ndarray:
-    """Years whose 1 January lies in [lo, hi]."""
-    y0, y1 = _day_to_month(np.array([math.ceil(lo), math.floor(hi)], dtype=np.int64)) // 12 + 1970
-    years = np.arange(y0, y1 + 1, dtype=np.int64)
-    return years[_year_to_day(years) >= lo]
-
-
-@dataclass(frozen=True)
-class AxisScale:
-    """What the date axis labels at one zoom: the unit and step of the labelled (major) ticks,
-    the unit and step of the unlabelled (minor) ones, and the form of the context row."""
-
-    unit: str  # "day" | "month" | "year"
-    step: int
-    min_gap: int  # shortest gap in days between two labelled ticks
-    minor_unit: str | None = None
-    minor_step: int = 1
-    long_context: bool = False  # "August 2025" rather than "Aug 2025"
-
-
-@dataclass
-class AxisPlan:
-    """The ticks and labels of one view range, in days."""
-
-    scale: AxisScale
-    major: np.ndarray  # day numbers of the labelled ticks
-    labels: list[str]
-    minor: np.ndarray
-    # the periods (months over days, years over months) the view overlaps: start, end, label
-    context: list[tuple[float, float, str]]
-    bounds: np.ndarray  # period starts inside the view: they get a separator in the context row
-
-
-def choose_scale(
-    ppd: float, span_days: float, width: Callable[[str], float], context_width: Callable[[str], float], gap: float
-) -> AxisScale:
-    """The finest labelling whose widest label fits between two ticks with ``gap`` pixels to
-    spare, at ``ppd`` pixels a day: days under their month, months under their year, or years."""
-    digit = max("0123456789", key=width)
-    day_w = width(digit * 2)
-    month_w = max(width(m) for m in MONTH_ABBR)
-    year_w = width(digit * 4)
-    cdigit = max("0123456789", key=context_width)
-    short_ctx = max(context_width(f"{m} {cdigit * 4}") for m in MONTH_ABBR)
-    long_ctx = max(context_width(f"{m} {cdigit * 4}") for m in MONTH_NAMES)
-    month_px = 28 * ppd
-    # days only while each month also has room for its name: no day numbers without context
-    if month_px >= short_ctx + gap:
-        for step, min_gap in _DAY_STEPS:
-            if step == 10 and span_days > _SPARSE_DAYS_SPAN:
-                break
-            if min_gap * ppd >= day_w + gap:
-                minor = "day" if step > 1 and ppd >= _MIN_MINOR_PX else None
-                return AxisScale("day", step, min_gap, minor, 1, month_px >= long_ctx + gap)
-    for step, min_gap in _MONTH_STEPS:
-        if min_gap * ppd >= month_w + gap:
-            return AxisScale("month", step, min_gap, "month" if step > 1 else None, 1)
-    for step in _YEAR_STEPS:
-        if 365 * step * ppd >= year_w + gap:
-            break
-    # the finest year step dividing the label step that still leaves room between ticks
-    minor_unit, minor_step = None, 1
-    if step == 1:
-        if month_px >= _MIN_MINOR_PX:
-            minor_unit = "month"
-    else:
-        for sub in _YEAR_STEPS:
-            if sub < step and step % sub == 0 and 365 * sub * ppd >= _MIN_MINOR_PX:
-                minor_unit, minor_step = "year", sub
-                break
-    return AxisScale("year", step, 365 * step, minor_unit, minor_step)
-
-
-def _unit_ticks(unit: str, step: int, lo: float, hi: float, min_gap: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """Tick day numbers of a unit in [lo, hi] and the numbers they label (day of month,
-    month 0-11, year)."""
-    if unit == "day":
-        days = _day_ticks(lo, hi, step, min_gap)
-        return days, days - _month_to_day(_day_to_month(days)) + 1
-    if unit == "month":
-        months = _month_range(lo, hi)
-        months = months[(months % 12) % step == 0]
-        return _month_to_day(months), months % 12
-    years = _year_range(lo, hi)
-    years = years[years % step == 0]
-    return _year_to_day(years), years
-
-
-def plan_axis(lo: float, hi: float, scale: AxisScale) -> AxisPlan:
-    """Ticks, labels and context periods for the days [lo, hi] at this scale."""
-    major, numbers = _unit_ticks(scale.unit, scale.step, lo, hi, scale.min_gap)
-    if scale.unit == "day":
-        labels = [str(n) for n in numbers.tolist()]
-    elif scale.unit == "month":
-        labels = [MONTH_ABBR[n] for n in numbers.tolist()]
-    else:
-        labels = [str(n) for n in numbers.tolist()]
-    if scale.minor_unit is None:
-        minor = np.zeros(0, dtype=np.int64)
-    else:
-        minor, _ = _unit_ticks(scale.minor_unit, scale.minor_step, lo, hi)
-        minor = minor[~np.isin(minor, major)]
-    context: list[tuple[float, float, str]] = []
-    bounds = np.zeros(0, dtype=np.int64)
-    if scale.unit in ("day", "month"):
-        first_month, last_month = _day_to_month(np.array([math.floor(lo), math.floor(hi)], dtype=np.int64))
-        if scale.unit == "day":
-            months = np.arange(first_month, last_month + 1, dtype=np.int64)
-            starts, ends = _month_to_day(months), _month_to_day(months + 1)
-            names = MONTH_NAMES if scale.long_context else MONTH_ABBR
-            texts = [f"{names[m % 12]} {m // 12 + 1970}" for m in months.tolist()]
-        else:
-            years = np.arange(first_month // 12, last_month // 12 + 1, dtype=np.int64) + 1970
-            starts, ends = _year_to_day(years), _year_to_day(years + 1)
-            texts = [str(y) for y in years.tolist()]
-        context = list(zip(starts.tolist(), ends.tolist(), texts, strict=True))
-        bounds = starts[(starts >= lo) & (starts <= hi)]
-    return AxisPlan(scale, major, labels, minor, context, bounds)
-
 
 class DayAxis(pg.AxisItem):
     """The timeline's date axis (UTC, x in seconds): two rows of labels so every zoom reads.
@@ -718,12 +98,13 @@ class DayAxis(pg.AxisItem):
     """
 
     def __init__(self, orientation: str = "bottom", **kwargs) -> None:
-        super().__init__(orientation, **kwargs)
-        self.autoSIPrefix = False
+        # before AxisItem's own __init__, which may style the axis (setStyle resets these)
         self._widths: TextWidths | None = None
         self._context_widths: TextWidths | None = None
         self._plan_key: tuple[float, float, float] | None = None
         self._plan: AxisPlan | None = None
+        super().__init__(orientation, **kwargs)
+        self.autoSIPrefix = False
         self._fit_height()
 
     # --- fonts and size ---------------------------------------------------------------------
@@ -761,10 +142,9 @@ class DayAxis(pg.AxisItem):
 
     def setStyle(self, **kwargs) -> None:
         super().setStyle(**kwargs)
-        if hasattr(self, "_plan_key"):  # AxisItem.__init__ may style the axis before ours runs
-            self._widths = self._context_widths = None
-            self._plan_key = None
-            self._fit_height()
+        self._widths = self._context_widths = None
+        self._plan_key = None
+        self._fit_height()
 
     # --- ticks ------------------------------------------------------------------------------
 
@@ -929,61 +309,6 @@ class DayAxis(pg.AxisItem):
 
 
 @dataclass
-class LaneGeometry:
-    top: float  # in rows (y data units; y grows downwards)
-    rows: int
-    label: str
-
-    @property
-    def bottom(self) -> float:
-        return self.top + self.rows
-
-    @property
-    def centre(self) -> float:
-        return self.top + self.rows / 2.0
-
-
-@dataclass
-class Layout:
-    """Everything drawn for one view range, in a pixel frame whose x=0 is the view's left edge."""
-
-    view_lo: float = 0.0
-    view_hi: float = 1.0
-    width_px: float = 1.0
-    ppd: float = 1.0  # pixels per day
-    # detail items (global indices into the widget's data) and their geometry
-    idx: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    y: np.ndarray = field(default_factory=lambda: np.zeros(0))  # row centre (data y)
-    x0: np.ndarray = field(default_factory=lambda: np.zeros(0))  # extent start px
-    x1: np.ndarray = field(default_factory=lambda: np.zeros(0))  # extent end px
-    c0: np.ndarray = field(default_factory=lambda: np.zeros(0))  # core start px
-    c1: np.ndarray = field(default_factory=lambda: np.zeros(0))  # core end px
-    mx: np.ndarray = field(default_factory=lambda: np.zeros(0))  # marker/anchor px
-    label_x: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    label_end: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    labels: list[str] = field(default_factory=list)  # "" when not shown
-    # the label pixel frame: x as above, y = (row y - y_origin) * row_px from the plot's top
-    row_px: float = 1.0
-    y_origin: float = 0.0
-    # placed beside the row labels, never over them: name pills of highlighted items whose row
-    # label would be cut, and the relation chips of the selection's arrows (x, y, w, h, text)
-    tags: list[tuple[float, float, float, float, str]] = field(default_factory=list)
-    chips: list[tuple[float, float, float, float, str]] = field(default_factory=list)
-    # aggregated lanes: (lane index, bins)
-    bins: list[tuple[int, Bins]] = field(default_factory=list)
-
-    def to_px(self, day: float | np.ndarray):
-        return (np.asarray(day, dtype=np.float64) - self.view_lo) * self.ppd
-
-    def to_day(self, px: float) -> float:
-        return self.view_lo + px / self.ppd
-
-    def y_px(self, y: float | np.ndarray):
-        """Row y (data units) in the label pixel frame."""
-        return (np.asarray(y, dtype=np.float64) - self.y_origin) * self.row_px
-
-
-@dataclass
 class Style:
     """Colours and fonts of one palette."""
 
@@ -998,19 +323,63 @@ class Style:
 
 
 class PaintSource:
-    """What the painting items need from the widget (kept narrow so items stay dumb)."""
+    """What the painting items read (kept narrow so items stay dumb): the model's layout and
+    per-record arrays, the palette's style, and the date axis's ticks for the grid."""
 
-    layout: Layout
-    style: Style
-    lanes: list[LaneGeometry]
-    kind_code: np.ndarray  # per item: timeline type code
-    precision: np.ndarray
-    colour: np.ndarray
-    passes: np.ndarray
-    is_period: np.ndarray
-    thickness: np.ndarray  # span thickness factor 0..1 (log amount)
-    # tick positions (seconds) per level for a range in seconds: the date axis's, for the grid
-    grid: Callable[[float, float], list[np.ndarray]] | None = None
+    def __init__(
+        self,
+        model: TimelineModel,
+        style: Style,
+        grid: Callable[[float, float], list[np.ndarray]] | None = None,
+    ) -> None:
+        self.model = model
+        self.style = style
+        # tick positions (seconds) per level for a range in seconds: the date axis's, for the grid
+        self.grid = grid
+
+    @property
+    def layout(self) -> Layout:
+        return self.model.layout
+
+    @property
+    def lanes(self) -> list[LaneGeometry]:
+        return self.model.lanes
+
+    @property
+    def kind_code(self) -> np.ndarray:  # per item: timeline type code
+        return self.model.data.record_type
+
+    @property
+    def precision(self) -> np.ndarray:
+        return self.model.data.precision
+
+    @property
+    def colour(self) -> np.ndarray:
+        return self.model.arrangement.colours.code
+
+    @property
+    def passes(self) -> np.ndarray:
+        return self.model.passes
+
+    @property
+    def is_period(self) -> np.ndarray:
+        return self.model.is_period
+
+    @property
+    def thickness(self) -> np.ndarray:  # span thickness factor 0..1 (log amount)
+        return self.model.thickness
+
+    @property
+    def highlight(self) -> np.ndarray:  # indices of the highlighted items
+        return self.model.highlight
+
+    @property
+    def arrows(self) -> list[tuple[int, int, str]]:  # (source index, target index, relation)
+        return self.model.arrows
+
+    def anchors(self, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(day, y) where arrows and highlight ticks attach to items ``g``."""
+        return self.model.anchors(g)
 
 
 def label_box(metrics: QFontMetricsF) -> tuple[float, float]:
@@ -1021,19 +390,6 @@ def label_box(metrics: QFontMetricsF) -> tuple[float, float]:
     baseline = (ascent - descent) / 2.0
     top = baseline - 0.85 * ascent
     return -top, 0.85 * ascent + descent
-
-
-def arrow_control(x0: float, y0: float, x1: float, y1: float) -> tuple[float, float]:
-    """Control point of a link arrow's quadratic curve: bowed sideways (upwards) so arrows
-    between neighbours stay readable. The curve is symmetric, so its middle is at t = 0.5."""
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    dxv, dyv = x1 - x0, y1 - y0
-    length = math.hypot(dxv, dyv) or 1.0
-    bow = min(60.0, 0.2 * length + 12)
-    nx, ny = -dyv / length, dxv / length
-    if ny > 0:
-        nx, ny = -nx, -ny
-    return cx + nx * bow, cy + ny * bow
 
 
 def _device_mapper(painter: QPainter, layout: Layout) -> tuple[Callable, Callable, float]:
@@ -1089,7 +445,7 @@ class _Base(pg.GraphicsObject):
         return None
 
 
-def _native(array: np.ndarray, klass: type) -> tuple[object, np.ndarray]:
+def _native(array: np.ndarray, klass: type) -> tuple[Any, np.ndarray]:
     """A C++ ``klass*`` over the rows of a float64 array, for QPainter's array overloads
     (drawRects, drawPixmapFragments): no Python object per primitive. Keep the returned array
     alive until the call returns."""
@@ -1117,7 +473,8 @@ GRID_ALPHA = 0.18
 def _over(top: QColor, below: QColor) -> QColor:
     """The opaque colour ``top`` shows when painted over opaque ``below``."""
     a = top.alphaF()
-    mixed = (a * t + (1.0 - a) * b for t, b in zip(top.getRgbF()[:3], below.getRgbF()[:3], strict=True))
+    above, under = (top.redF(), top.greenF(), top.blueF()), (below.redF(), below.greenF(), below.blueF())
+    mixed = (a * t + (1.0 - a) * b for t, b in zip(above, under, strict=True))
     return QColor.fromRgbF(*mixed)
 
 
@@ -1399,14 +756,9 @@ class HighlightLayer(_Base):
     """Outlines of the highlighted items, drawn above everything else, and the name pills the
     layout placed for those whose row label would be cut."""
 
-    def __init__(self, source: PaintSource) -> None:
-        super().__init__(source)
-        self.indices = np.zeros(0, dtype=np.int64)  # global indices
-        self.anchors: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
-
     def paint(self, painter: QPainter, *_args) -> None:
         src, lay = self.source, self.source.layout
-        if self.indices.size == 0:
+        if src.highlight.size == 0:
             return
         mx, my, row_px = _device_mapper(painter, lay)
         painter.save()
@@ -1419,7 +771,7 @@ class HighlightLayer(_Base):
         pos = {int(g): k for k, g in enumerate(lay.idx.tolist())}
         x_left, x_right = float(mx(0.0)) - 20, float(mx(lay.width_px)) + 20
         half = highlight_half(row_px)
-        for g in self.indices.tolist():
+        for g in src.highlight.tolist():
             k = pos.get(int(g))
             if k is not None:
                 y = float(my(lay.y[k]))
@@ -1430,8 +782,8 @@ class HighlightLayer(_Base):
                     painter.drawRoundedRect(QRectF(x0 - 3, y - half, x1 - x0 + 6, 2 * half), 4, 4)
                 else:
                     painter.drawEllipse(QPointF(float(mx(lay.mx[k])), y), half + 1, half + 1)
-            elif self.anchors is not None:
-                xs, ys = self.anchors(np.array([g]))
+            else:
+                xs, ys = src.anchors(np.array([g]))
                 x = float(mx(lay.to_px(xs[0])))
                 if x_left <= x <= x_right:
                     y = float(my(ys[0]))
@@ -1466,18 +818,14 @@ class ArrowLayer(_Base):
     """Typed links from the selected item to its linked timeline items, as labelled arrows
     (the relation chips are placed by the layout with every other label)."""
 
-    def __init__(self, source: PaintSource) -> None:
-        super().__init__(source)
-        self.arrows: list[tuple[int, int, str]] = []  # (global src index, global dst index, relation)
-        self.anchors: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
-
     def paint(self, painter: QPainter, *_args) -> None:
-        if not self.arrows or self.anchors is None:
+        arrows = self.source.arrows
+        if not arrows:
             return
         lay, st = self.source.layout, self.source.style
         mx, my, _row_px = _device_mapper(painter, lay)
-        ends = np.array([[a, b] for a, b, _ in self.arrows], dtype=np.int64)
-        xs, ys = self.anchors(ends.ravel())
+        ends = np.array([[a, b] for a, b, _ in arrows], dtype=np.int64)
+        xs, ys = self.source.anchors(ends.ravel())
         px = mx(lay.to_px(xs)).reshape(-1, 2)
         py = my(ys).reshape(-1, 2)
         painter.save()
@@ -1486,7 +834,7 @@ class ArrowLayer(_Base):
         colour = QColor(st.foreground)
         colour.setAlpha(200)
         pen = QPen(colour, 1.6)
-        for n in range(len(self.arrows)):
+        for n in range(len(arrows)):
             (x0, x1), (y0, y1) = px[n], py[n]
             if abs(x1 - x0) < 1 and abs(y1 - y0) < 1:
                 continue
