@@ -139,3 +139,38 @@ def test_export_and_backups_dialog_restore(window: MainWindow, tmp_path: Path, q
     rows = [dialog.table.item(r, 1).text() for r in range(dialog.table.rowCount())]
     assert rows == ["before restoring a backup", "made by hand"], rows  # the state it replaced was backed up
     dialog.close()
+
+
+def test_import_check_and_write_run_while_the_window_keeps_painting(
+    qtbot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A big file's check and import run on a worker thread: the GUI thread keeps turning (here a
+    timer keeps ticking) instead of freezing for seconds."""
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    store = window.state.store
+    ticks: list[int] = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(1))
+    timer.start(20)
+    real_check, real_import = store.check_import, store.import_files
+
+    def slow_check(sources):
+        time.sleep(0.5)
+        return real_check(sources)
+
+    def slow_import(sources):
+        time.sleep(0.5)
+        return real_import(sources)
+
+    monkeypatch.setattr(store, "check_import", slow_check)
+    monkeypatch.setattr(store, "import_files", slow_import)
+    _answer(monkeypatch, exchange_views.ImportDialog)
+    result = exchange_views.import_files(window, [_country_csv(tmp_path, [("KR", "Korea")])])
+    timer.stop()
+    assert result is not None and result.report.new == {"country": 1}
+    assert len(ticks) >= 20  # about a second of checking and writing, and the loop ran throughout
+    window.editing.ops.undo_stack.undo()
+    assert "Korea" not in [name for _i, name in store.list_records("country")]

@@ -8,11 +8,12 @@ from the backups they write first.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import quote
 
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import QEventLoop, Qt, QUrl
 from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QPlainTextEdit,
+    QProgressDialog,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -75,6 +77,64 @@ def install(window: MainWindow, file_menu: QMenu) -> None:
 
     window.state.store_replaced.connect(update_enabled)
     update_enabled()
+
+
+_T = TypeVar("_T")
+
+
+def _window_of(ops: Operations) -> QWidget | None:
+    """The window whose edits ``ops`` runs (its progress dialogs sit over it)."""
+    from explorer.forms.controller import EditController
+
+    controller = ops.parent()
+    return controller.window if isinstance(controller, EditController) else None
+
+
+class CancelledError(Exception):
+    """The person pressed Cancel while the work ran (it was only reading: nothing to undo)."""
+
+
+def run_with_progress(parent: QWidget, text: str, work: Callable[[], _T], *, cancellable: bool = False) -> _T:
+    """``work()`` on a worker thread while the window keeps painting (a progress dialog after a
+    moment, with Cancel only for reads); its result, or its exception raised here."""
+    from explorer.jobs import BackgroundJob
+
+    outcome: dict[str, Any] = {}
+    loop = QEventLoop()
+    job = BackgroundJob(lambda _cancelled, _report: work(), text)
+
+    def finished(result: Any) -> None:
+        outcome.setdefault("result", result)
+        loop.quit()
+
+    def failed(exc: Exception) -> None:
+        outcome.setdefault("error", exc)
+        loop.quit()
+
+    job.finished.connect(finished)
+    job.failed.connect(failed)
+    dialog = QProgressDialog(text, "Cancel" if cancellable else "", 0, 0, parent)
+    dialog.setWindowTitle("Please wait")
+    dialog.setWindowModality(Qt.WindowModality.WindowModal)
+    dialog.setMinimumDuration(400)
+    if not cancellable:
+        dialog.setCancelButton(None)
+
+    def cancel() -> None:
+        job.cancel()  # the reading stops being waited for; its result is dropped
+        outcome.setdefault("error", CancelledError())
+        loop.quit()
+
+    dialog.canceled.connect(cancel)
+    job.start()
+    if not outcome:
+        loop.exec()
+    dialog.reset()
+    dialog.deleteLater()
+    if "error" in outcome:
+        raise outcome["error"]
+    result: _T = outcome["result"]
+    return result
 
 
 def _warn(parent: QWidget, exc: StoreError) -> None:
@@ -198,7 +258,10 @@ class ImportCommand(_ResultCommand["ImportResult"]):
         self.sources = sources
 
     def apply(self) -> ImportResult:
-        return self.ops.state.store.import_files(self.sources)
+        store, parent = self.ops.state.store, _window_of(self.ops)
+        if parent is None:
+            return store.import_files(self.sources)
+        return run_with_progress(parent, "Importing…", lambda: store.import_files(self.sources))
 
     def take_back(self, result: ImportResult) -> ChangeSet:
         return self.ops.state.store.undo_import(result)
@@ -230,7 +293,9 @@ def import_files(window: MainWindow, sources: list[Path] | None = None) -> Impor
         return None
     store = window.state.store
     try:
-        report = store.check_import(sources)
+        report = run_with_progress(window, "Checking every row…", lambda: store.check_import(sources), cancellable=True)
+    except CancelledError:
+        return None
     except StoreError as exc:
         _warn(window, exc)
         return None
@@ -304,7 +369,9 @@ def export(
         out = Path(chosen)
     selection = [(r.record_type, r.record_id) for r in state.selection] if selection_only else None
     try:
-        written = state.store.export(out, fmt=fmt, selection=selection)
+        written = run_with_progress(
+            window, f"Exporting to {out.name}…", lambda: state.store.export(out, fmt=fmt, selection=selection)
+        )
     except (StoreError, OSError) as exc:
         _warn(window, exc if isinstance(exc, StoreError) else StoreError(f"Could not write {out}: {exc}"))
         return []
@@ -412,7 +479,11 @@ def merge(window: MainWindow, other: Path | None = None) -> bool:
         other = Path(name)
     store = window.state.store
     try:
-        plan = store.plan_merge(other)
+        plan = run_with_progress(
+            window, f"Comparing with {other.name}…", lambda: store.plan_merge(other), cancellable=True
+        )
+    except CancelledError:
+        return False
     except StoreError as exc:
         _warn(window, exc)
         return False
@@ -439,7 +510,10 @@ class MergeCommand(_ResultCommand["MergeResult"]):
         self.plan, self.choices = plan, choices
 
     def apply(self) -> MergeResult:
-        return self.ops.state.store.apply_merge(self.plan, self.choices)
+        store, parent = self.ops.state.store, _window_of(self.ops)
+        if parent is None:
+            return store.apply_merge(self.plan, self.choices)
+        return run_with_progress(parent, "Merging…", lambda: store.apply_merge(self.plan, self.choices))
 
     def take_back(self, result: MergeResult) -> ChangeSet:
         return self.ops.state.store.undo_merge(result)
