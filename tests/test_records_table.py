@@ -151,3 +151,14 @@ def test_copied_rows_paste_into_a_spreadsheet(qtbot, window: MainWindow, store: 
     assert first.split("\t")[column_of(view, "title")] == view.model.data(view.model.index(0, column_of(view, "title")))
     csv_text = view.copy_rows(",")
     assert csv_text.splitlines()[0].startswith("Title,")
+
+
+def test_a_closed_table_reads_nothing_until_it_is_opened(qtbot, window: MainWindow, store: Store) -> None:
+    """At a million records the table's ids take a second to read: not at start-up for a closed dock."""
+    view = window.records
+    assert not window.records_dock.isVisible() and view.model.rowCount() == 0 and view.job is None
+    deal = RecordRef("deal", store.list_records("deal")[0][0])
+    window.state.select(deal)  # selecting while it is closed costs nothing…
+    assert view.model.rowCount() == 0
+    view = open_table(qtbot, window, "deal")  # …and is shown once it opens
+    assert [view.model.ref(r) for r in view.selected_rows()] == [deal]

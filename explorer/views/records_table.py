@@ -13,7 +13,7 @@ import io
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt, QTimer
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -109,9 +109,28 @@ class RecordsTableView(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._rows_selected)
         state.selection_changed.connect(self._on_selection)
         state.records_changed.connect(self._on_records_changed)
-        state.store_replaced.connect(self.reload)
+        state.store_replaced.connect(self._store_replaced)
+        # Hidden, it does nothing (a million ids are not read at start-up for a closed dock);
+        # shown, it reads what it missed.
+        self._stale = True
+        self.type_box.blockSignals(True)
         self.type_box.setCurrentIndex(max(0, self.type_box.findData("deal")))
-        self.reload()
+        self.type_box.blockSignals(False)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        refs = self._pending_selection or list(self.state.selection)
+        kinds = [r.record_type for r in refs if self.type_box.findData(r.record_type) >= 0]
+        if kinds and self.record_type not in kinds:  # show the type of what is selected
+            self._pending_selection = refs
+            self.type_box.setCurrentIndex(self.type_box.findData(kinds[0]))
+        elif self._stale:
+            self.reload()
+
+    def _store_replaced(self) -> None:
+        self._stale = True
+        if self.isVisible():
+            self.reload()
 
     # --- rows -------------------------------------------------------------------------------------
 
@@ -122,7 +141,9 @@ class RecordsTableView(QWidget):
     def _type_chosen(self) -> None:
         self.model.sort_column, self.model.descending = None, False
         self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-        self.reload()
+        self._stale = True
+        if self.isVisible():
+            self.reload()
 
     def _sort_by(self, section: int) -> None:
         name = self.model.columns[section].name if 0 <= section < len(self.model.columns) else None
@@ -136,6 +157,7 @@ class RecordsTableView(QWidget):
 
     def reload(self) -> None:
         """Read the rows' order again (in the background), keeping the selection."""
+        self._stale = False
         record_type, sort, descending = self.record_type, self.model.sort_column, self.model.descending
         if record_type != self.model.record_type:
             sort = None
@@ -198,6 +220,9 @@ class RecordsTableView(QWidget):
     def _on_selection(self, refs: list[RecordRef], initiator: object) -> None:
         if initiator is self or not refs:
             return
+        if not self.isVisible():
+            self._pending_selection = list(refs)  # selected when it is shown
+            return
         kinds = {r.record_type for r in refs}
         if self.record_type not in kinds and self.isVisible():
             # Follow the selection to its type (a deal picked in the tree lists the deals).
@@ -227,6 +252,9 @@ class RecordsTableView(QWidget):
 
     def _on_records_changed(self, changes: ChangeEvent, _initiator: object) -> None:
         if self.model.record_type not in changes.types():
+            return
+        if not self.isVisible():
+            self._stale = True
             return
         touched = changes.ids(self.model.record_type)
         if any(c.action != "update" for c in changes.changes if c.record_type == self.model.record_type):
