@@ -1,6 +1,6 @@
 """Timeline frame times only: pan, zoom and repaint, full view and zoomed in, against an empty plot.
 
-    python benchmarks/timeline_frames.py --db /tmp/explorer-bench/synth-1000000-s7-0004.sqlite [--runs 40]
+    python benchmarks/timeline_frames.py --db /tmp/explorer-bench/synth-1000000-s7-0005.sqlite [--runs 40]
     python benchmarks/timeline_frames.py --db ... --profile pan-full   # cProfile one measure instead
 
 Frames are measured exactly as ``benchmarks/run.py`` measures them: the main window at 1600×960,

@@ -31,7 +31,11 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="write the database as JSON, a folder of CSV files, or a database copy")
     p.add_argument("--db", metavar="PATH_OR_URL", help=db_help)
-    p.add_argument("--format", choices=("json", "csv", "sqlite"), help="default: from OUT (.json, .sqlite, else CSV)")
+    p.add_argument(
+        "--format",
+        choices=("json", "csv", "sqlite", "timelinejs", "ics"),
+        help="default: from OUT (.json, .sqlite, .ics, else CSV); timelinejs: a TimelineJS JSON file for the web",
+    )
     p.add_argument("out", type=Path, help="a .json file, a folder for CSV files, or a .sqlite file")
 
     p = sub.add_parser("import", help="check every row, then apply all of them or none")
@@ -114,7 +118,8 @@ def _open(db: str | None, *, read_only: bool = False) -> Store:
 
 
 def _export(args: argparse.Namespace) -> int:
-    fmt = args.format or {".json": "json", ".sqlite": "sqlite", ".db": "sqlite"}.get(args.out.suffix.lower(), "csv")
+    suffixes = {".json": "json", ".sqlite": "sqlite", ".db": "sqlite", ".ics": "ics"}
+    fmt = args.format or suffixes.get(args.out.suffix.lower(), "csv")
     store = _open(args.db)
     try:
         written = store.export(args.out, fmt=fmt)
@@ -129,8 +134,31 @@ def _export(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     from explorer import schema
     from explorer.store.exchange import ImportFailedError
+    from explorer.store.peer import PeerFormatError, is_peer_file
     from explorer.store.spreadsheet import SpreadsheetError, is_spreadsheet, plans_for
 
+    peers = [p for p in args.sources if is_peer_file(p)] if not args.record_type else []
+    if peers:
+        if len(peers) != len(args.sources):
+            print("Import files of other timeline tools separately from other files.", file=sys.stderr)
+            return 2
+        store = _open(args.db, read_only=args.check)
+        try:
+            report, read = store.check_peer(peers)
+            for peer in read:
+                kept = f"; not kept: {'; '.join(peer.dropped)}" if peer.dropped else ""
+                print(f"{peer.path.name}: {peer.format}, {len(peer.items)} entries{kept}")
+            if args.check or not report.ok:
+                print(report.text())
+                return 0 if report.ok else 1
+            result = store.import_peer(peers)
+            print(result.report.text())
+            return 0
+        except (PeerFormatError, ImportFailedError) as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        finally:
+            store.close()
     sheets = [p for p in args.sources if is_spreadsheet(p) or args.record_type]
     if sheets and len(sheets) != len(args.sources):
         print("Import spreadsheets and exchange files (uuid columns, .json) separately.", file=sys.stderr)

@@ -260,6 +260,13 @@ class Target(Record, Dated, table=True):
     notes: str | None = None
 
 
+class Era(Record, Dated, table=True):
+    """A named stretch of time drawn behind the timeline (a peer tool's era, a policy period)."""
+
+    title: str = Field(max_length=300, index=True)
+    notes: str | None = None
+
+
 # --- provenance ----------------------------------------------------------------------
 
 
@@ -354,6 +361,7 @@ RECORD_TYPES: dict[str, type[Record]] = {
         Deal,
         Initiative,
         Target,
+        Era,
         Source,
         Citation,
         Story,
@@ -361,7 +369,7 @@ RECORD_TYPES: dict[str, type[Record]] = {
     )
 }
 
-DATED_TYPES: tuple[type[SQLModel], ...] = (Event, Pledge, Deal, Initiative, Target)
+DATED_TYPES: tuple[type[SQLModel], ...] = (Event, Pledge, Deal, Initiative, Target, Era)
 
 __all__ = [
     "DATED_TYPES",
@@ -373,6 +381,7 @@ __all__ = [
     "DatePrecision",
     "Deal",
     "DealOrganisation",
+    "Era",
     "Event",
     "EventKind",
     "EventParticipant",

@@ -80,7 +80,8 @@ class RecordKind:
     natural_key: tuple[str, ...] = ()  # what names it when no UUID does (import and merge)
     unique: str | None = None  # a name that must be unique (the database enforces it too)
     links: tuple[LinkSpec, ...] = ()
-    lane: str | None = None  # its timeline lane; None: not drawn on the timeline
+    lane: str | None = None  # its timeline lane; None: not drawn in a lane
+    band: bool = False  # drawn as a band behind every lane (an era) instead
     legend: str = ""  # its name in the timeline's legend when that differs from the label
     citeable: bool = False  # may cite sources (and its form lists them)
     findable: bool = True  # in the search index, so Find anything lists it
@@ -486,6 +487,19 @@ register(
         search=("unit", "notes"),
         natural_key=("name", "initiative_id"),
         lane="Initiatives & targets",
+        citeable=True,
+    )
+)
+register(
+    RecordKind(
+        "era",
+        m.Era,
+        "Era",
+        (FieldSpec("title", "Title", "text", required=True, max_length=300), *DATED, NOTES),
+        title="title",
+        search=("notes",),
+        natural_key=("title", "start_date"),
+        band=True,
         citeable=True,
     )
 )

@@ -74,7 +74,7 @@ def test_each_type_is_fully_described(name: str) -> None:
         if spec.kind == "choice" and spec.choices and isinstance(default, str):
             assert default in spec.choices, f"{name}.{spec.name} defaults to {default!r}"
     # Dated types are drawn on the timeline, and only they are.
-    assert (kind.lane is not None) == kind.dated, f"{name}: lane {kind.lane!r}, dated {kind.dated}"
+    assert (kind.lane is not None or kind.band) == kind.dated, f"{name}: lane {kind.lane!r}, dated {kind.dated}"
     assert name in FORMS
 
 

@@ -46,6 +46,7 @@ if TYPE_CHECKING:  # imported when first used, not at start-up
     from explorer.store.backups import BackupInfo
     from explorer.store.exchange import ImportReport, ImportResult, Progress
     from explorer.store.merge import MergePlan, MergeResult
+    from explorer.store.peer import PeerFile
     from explorer.store.scope import FilterScope
     from explorer.store.spreadsheet import SheetImport
 
@@ -340,6 +341,17 @@ class Store:
         with self.engine.connect() as conn:
             found: list[queries.SectorNode] | None = self._unchanged(conn, ("sector_tree",), lambda: None)
         return None if found is None else copy.deepcopy(found)
+
+    def eras(self) -> list[tuple[int, str, int, int]]:
+        """(id, title, first day, last day) of every dated era, in time order (bands behind the timeline)."""
+        table = m.Era.__table__
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(table.c.id, table.c.title, table.c.start_day, table.c.end_day)
+                .where(table.c.start_day.is_not(None))
+                .order_by(table.c.start_day, table.c.id)
+            )
+            return [(int(i), str(t), int(s), int(e if e is not None else s)) for i, t, s, e in rows]
 
     def sector_hierarchy(self) -> list[tuple[int, str, int | None]]:
         """(id, name, parent id) of every sector: cheap, for views that only need the hierarchy."""
@@ -667,6 +679,19 @@ class Store:
 
         if fmt == "sqlite":
             return [exchange.write_sqlite_copy(self.engine, self.path, out)]
+        if fmt in ("timelinejs", "ics"):  # to the web and to calendars: the dated records
+            import json
+
+            from explorer.store import peer
+
+            with self.read() as session:
+                title = "India–Japan partnership"
+                if fmt == "ics":
+                    data = peer.export_ics(session, title).encode()
+                else:
+                    data = json.dumps(peer.export_timelinejs(session, title), ensure_ascii=False, indent=1).encode()
+            exchange._write_atomically(out, data)
+            return [out]
         with self.read() as session:
             rows = exchange.export_rows(session, selection)
             revision = migrate.current_revision(session.connection()) or ""
@@ -745,6 +770,34 @@ class Store:
             except exchange.ImportFailedError as exc:
                 spreadsheet.rename_problems(exc.report, plans)
                 raise
+        result.backup = backup
+        return result
+
+    def check_peer(self, paths: list[Path]) -> tuple[ImportReport, list[PeerFile]]:
+        """Read files of other timeline tools (TimelineJS, vis-timeline, Timeline, .ics) and
+        check their rows as an import would; writes nothing. Also what each file had that is not kept."""
+        from explorer.store import exchange, peer
+
+        report = exchange.ImportReport()
+        peers = [peer.read_peer(p) for p in paths]
+        with self.read() as session:
+            raws = [row for f in peers for row in peer.to_raw_rows(session, f, report)]
+            exchange.check_rows(session, raws, report)
+        return report, peers
+
+    def import_peer(self, paths: list[Path]) -> ImportResult:
+        """Check, back up, then write the files' events and eras (cited to each file) in one
+        transaction; undoable like any import."""
+        from explorer.store import exchange, peer
+
+        report, peers = self.check_peer(paths)
+        if not report.ok:
+            raise exchange.ImportFailedError(report)
+        backup = self.backup_now("before-import")
+        with self.write() as session:
+            fresh = exchange.ImportReport()
+            raws = [row for f in peers for row in peer.to_raw_rows(session, f, fresh)]
+            result = exchange.apply_rows(session, raws, user=self.user, report=fresh)
         result.backup = backup
         return result
 

@@ -273,13 +273,17 @@ def import_files(window: MainWindow, sources: list[Path] | None = None) -> Impor
             window,
             "Import records",
             str(Path.home()),
-            "Spreadsheets and exports (*.xlsx *.xlsm *.csv *.tsv *.json);;All files (*)",
+            "Spreadsheets, exports, calendars and timelines (*.xlsx *.xlsm *.csv *.tsv *.json *.ics *.timeline)"
+            ";;All files (*)",
         )
         sources = [Path(n) for n in names]
     if not sources:
         return None
+    from explorer.store.peer import is_peer_file
     from explorer.store.spreadsheet import is_spreadsheet
 
+    if all(is_peer_file(p) for p in sources):
+        return import_peer_files(window, sources)
     sheets = [p for p in sources if is_spreadsheet(p)]
     if sheets:
         # A spreadsheet gets the dialog that maps its columns; one file at a time.
@@ -311,12 +315,56 @@ def import_files(window: MainWindow, sources: list[Path] | None = None) -> Impor
     return command.result
 
 
+class PeerImportCommand(_ResultCommand["ImportResult"]):
+    """Files of other timeline tools imported as one undoable step."""
+
+    def __init__(self, ops: Operations, sources: list[Path]) -> None:
+        super().__init__(ops, f"Import {', '.join(p.name for p in sources)}")
+        self.sources = sources
+
+    def apply(self) -> ImportResult:
+        store, parent = self.ops.state.store, _window_of(self.ops)
+        if parent is None:
+            return store.import_peer(self.sources)
+        return run_with_progress(parent, "Importing…", lambda: store.import_peer(self.sources))
+
+    def take_back(self, result: ImportResult) -> ChangeSet:
+        return self.ops.state.store.undo_import(result)
+
+
+def import_peer_files(window: MainWindow, sources: list[Path]) -> ImportResult | None:
+    """TimelineJS, vis-timeline, Timeline or calendar files: what they hold, what is not kept,
+    then every entry written as events and eras in one undoable step."""
+    store = window.state.store
+    try:
+        report, peers = run_with_progress(window, "Reading…", lambda: store.check_peer(sources), cancellable=True)
+    except CancelledError:
+        return None
+    except StoreError as exc:
+        _warn(window, exc)
+        return None
+    dialog = ImportDialog(window, sources, report)
+    lines = [
+        f"{p.path.name} ({p.format}): {len(p.items)} entries"
+        + (f"; not kept: {'; '.join(p.dropped)}." if p.dropped else ".")
+        for p in peers
+    ]
+    dialog.report_view.setPlainText("\n".join(lines) + "\n\n" + report.text())
+    if dialog.exec() != QDialog.DialogCode.Accepted or not report.ok:
+        return None
+    command = PeerImportCommand(window.editing.ops, sources)
+    window.editing.ops.undo_stack.push(command)
+    return None if command.failed is not None else command.result
+
+
 # --- export -----------------------------------------------------------------------------------
 
 EXPORT_FORMATS = [
     ("json", "JSON file (*.json)"),
     ("csv", "CSV files, one per record type (a folder)"),
     ("sqlite", "A copy of the database, to work offline (*.sqlite)"),
+    ("timelinejs", "TimelineJS, to publish on the web (*.json)"),
+    ("ics", "Calendar of the summits and visits (*.ics)"),
 ]
 
 
@@ -360,7 +408,7 @@ def export(
         if fmt == "csv":
             chosen = QFileDialog.getExistingDirectory(window, "Folder for the CSV files", start)
         else:
-            suffix = ".json" if fmt == "json" else ".sqlite"
+            suffix = {"json": ".json", "timelinejs": ".json", "ics": ".ics"}.get(fmt, ".sqlite")
             chosen, _ = QFileDialog.getSaveFileName(
                 window, "Export to", str(Path(start) / f"partnership{suffix}"), dict(EXPORT_FORMATS)[fmt]
             )

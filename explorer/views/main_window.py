@@ -56,7 +56,7 @@ log = logging.getLogger("explorer.window")
 
 
 DATABASE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
-OPENABLE_SUFFIXES = (*DATABASE_SUFFIXES, ".xlsx", ".xlsm", ".csv", ".tsv", ".json")
+OPENABLE_SUFFIXES = (*DATABASE_SUFFIXES, ".xlsx", ".xlsm", ".csv", ".tsv", ".json", ".ics", ".timeline")
 
 
 def _dropped_files(data: QMimeData) -> list[Path]:
@@ -553,10 +553,14 @@ class MainWindow(QMainWindow):
     def open_file(self, path: Path) -> bool:
         """Open what a person hands the app (command line, drop, Open Recent): a database file
         opens in the window; a spreadsheet or an export file is imported into this database."""
+        from explorer.store.peer import is_peer_file
         from explorer.store.spreadsheet import is_spreadsheet
 
         if path.suffix.lower() in DATABASE_SUFFIXES:
             return self.open_path(str(path))
+        if is_peer_file(path):
+            exchange.import_peer_files(self, [path])
+            return True
         if is_spreadsheet(path):
             from explorer.views.spreadsheet_import import import_spreadsheet
 

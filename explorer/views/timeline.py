@@ -276,6 +276,8 @@ class TimelineView(QWidget):
         self.arrow_layer.setZValue(20)
         for it in (self.layer, self.highlight_layer, self.arrow_layer):
             self.viewbox.addItem(it, ignoreBounds=True)
+        self.era_bands: list[pg.LinearRegionItem] = []  # behind everything; named in the legend
+        self._era_names: list[str] = []
         self.region = pg.LinearRegionItem(orientation="vertical", movable=True)
         self.region.setZValue(-10)
         self.region.setVisible(False)
@@ -406,6 +408,7 @@ class TimelineView(QWidget):
             log.exception("loading the timeline")
             hierarchy, countries = [], []
         self.model.groupings = Groupings.of(hierarchy, countries)
+        self._draw_eras()
         first = len(self.model.full) == 0
         self._fit_when_loaded = first
         self._loading_revision = self.state.revision  # the records read now hold every write so far
@@ -485,6 +488,9 @@ class TimelineView(QWidget):
         ]
         mode = COLOUR_MODES[self.model.colour_mode]
         text = f"<b>{mode}:</b>&nbsp; " + " &nbsp;&nbsp; ".join(parts)
+        if self._era_names:  # the bands behind the lanes, in time order (named here, not over the marks)
+            names = " &nbsp;·&nbsp; ".join(html.escape(n) for n in self._era_names)
+            text += f" &nbsp;&nbsp;&nbsp; <b>Eras</b> (shaded bands):&nbsp; <span style='color:{fg}'>{names}</span>"
         if self._legend_revision != self.model.revision:  # the records changed: so may their legends
             self._legend_references.clear()
             self._legend_revision = self.model.revision
@@ -947,11 +953,50 @@ class TimelineView(QWidget):
 
     # Writes to these change what the timeline draws; others (people, organisations, sources…) don't.
     DRAWN_FROM = frozenset(TIMELINE_TYPES) | {"place", "sector", "country"}
+
+    def _draw_eras(self) -> None:
+        """Each era as a soft band behind every lane, its title at the top of the band."""
+        try:
+            eras = self.state.store.eras()
+        except StoreError:
+            log.exception("reading the eras")
+            eras = []
+        for band in self.era_bands:
+            self.viewbox.removeItem(band)
+        self.era_bands, self._era_names = [], []
+        style = self._src.style
+        for n, (_era_id, title, first, last) in enumerate(eras):
+            tint = QColor(style.foreground)
+            tint.setAlpha(22 if n % 2 == 0 else 34)  # neighbouring eras told apart
+            band = pg.LinearRegionItem(
+                (first * SECONDS_PER_DAY, (last + 1) * SECONDS_PER_DAY),
+                orientation="vertical",
+                movable=False,
+                brush=pg.mkBrush(tint),
+                pen=pg.mkPen(None),
+            )
+            band.setZValue(-20)
+            band.setAcceptHoverEvents(False)
+            for line in band.lines:
+                line.setPen(pg.mkPen(None))
+                line.setHoverPen(pg.mkPen(None))
+            self.viewbox.addItem(band, ignoreBounds=True)
+            self.era_bands.append(band)
+            years = f"{m.day_to_date(first).year}–{m.day_to_date(last).year}"
+            self._era_names.append(f"{title} ({years})")
+        self._update_legend()
+
+    def era_titles(self) -> list[str]:
+        """The eras drawn, in time order, as the legend names them (title and years)."""
+        return list(self._era_names)
+
     PATCH_AT_MOST = 500  # records updated by one write that are patched in place, not reloaded
 
     def _on_records_changed(self, changes: ChangeEvent, _initiator: object) -> None:
         if 0 < changes.revision <= self.model.revision:
             return  # the records loaded since already hold it
+        if "era" in changes.types():
+            self._draw_eras()
         if changes.types() & self.DRAWN_FROM and not self._patch(changes):
             self.reload()
         self._on_selection_changed(self.state.selection, self)
