@@ -84,11 +84,13 @@ def main(db: Path, out: Path) -> int:
     from explorer.store import ConflictError, open_store
     from explorer.views import exchange
     from explorer.views.main_window import MainWindow
+    from explorer.views.spreadsheet_import import SpreadsheetImportDialog
 
     apply_theme(app, "light")
     store = open_store(db)
     window = MainWindow(AppState(store))
     window.show()
+    window.focus_records_action.trigger()  # the records table under the timeline, as Ctrl+4 opens it
     settle(1500)
     report: list[dict[str, Any]] = [describe("main window", window)]
     for dock in window.findChildren(QDockWidget):
@@ -113,6 +115,15 @@ def main(db: Path, out: Path) -> int:
     other = open_store(other_db)
     other.update("deal", deal_ref.record_id, {"notes": "Changed in the other copy."}, expected_version=deal.version)
     other.close()
+    sheet = out.parent / "summits tracker.csv"
+    sheet.write_text(
+        "Headline,When,Where,Remarks,Amount\n"
+        + "".join(
+            f"Business forum {i},{1 + i % 28:02d}/08/2025,Tokyo,A long remark about the forum {i},\"¥1,000\"\n"
+            for i in range(40)
+        ),
+        encoding="utf-8",
+    )
     bad_csv = out.parent / "countries.csv"
     bad_csv.write_text("uuid,code,name\n,XX,\n,IN,India\n", encoding="utf-8")
     long_text = "A long note saved meanwhile by another analyst, " * 40
@@ -143,6 +154,7 @@ def main(db: Path, out: Path) -> int:
         ("edit history", lambda: window.editing.show_history()),
         ("export", lambda: exchange.ExportDialog(window, 1)),
         ("connect", lambda: exchange.ConnectDialog(window, "")),
+        ("spreadsheet import", lambda: SpreadsheetImportDialog(window, sheet)),
     ]
     for name, opener in openers:
         try:
