@@ -93,6 +93,8 @@ def main(db: Path, out: Path) -> int:
     window.focus_records_action.trigger()  # the records table under the timeline, as Ctrl+4 opens it
     settle(1500)
     report: list[dict[str, Any]] = [describe("main window", window)]
+    # with the records table open under it, what is left of the timeline
+    report[0]["timeline"] = box(global_rect(window.timeline))
     for dock in window.findChildren(QDockWidget):
         if dock.isVisible():
             report.append(
@@ -119,7 +121,7 @@ def main(db: Path, out: Path) -> int:
     sheet.write_text(
         "Headline,When,Where,Remarks,Amount\n"
         + "".join(
-            f"Business forum {i},{1 + i % 28:02d}/08/2025,Tokyo,A long remark about the forum {i},\"¥1,000\"\n"
+            f'Business forum {i},{1 + i % 28:02d}/08/2025,Tokyo,A long remark about the forum {i},"¥1,000"\n'
             for i in range(40)
         ),
         encoding="utf-8",

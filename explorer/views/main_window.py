@@ -90,6 +90,7 @@ class MainWindow(QMainWindow):
         self.records = RecordsTableView(state, self.editing.ops, self)
         self.records_dock = self._dock("Records", "recordsDock", self.records, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.records_dock.hide()  # View ▸ Records (Ctrl+4) opens it under the timeline
+        self.records_dock.visibilityChanged.connect(self._records_shown)
         self.tree_view.context_menu_requested.connect(self.editing.context_menu)
         self.timeline.context_menu_requested.connect(self.editing.context_menu)
         self.detail.edit_requested.connect(self.editing.edit)
@@ -610,6 +611,12 @@ class MainWindow(QMainWindow):
             apply_theme(app, theme)
         self.theme_actions[theme].setChecked(True)
         settings.THEME.set(theme)
+
+    def _records_shown(self, visible: bool) -> None:
+        """Opened under the timeline, the table takes a third of the height: the timeline keeps its lanes."""
+        if visible and not self.records_dock.isFloating():
+            share = max(120, int(self.height() * 0.32))
+            self.resizeDocks([self.records_dock], [share], Qt.Orientation.Vertical)
 
     def _focus_records(self) -> None:
         self.records_dock.show()

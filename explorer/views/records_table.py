@@ -69,6 +69,7 @@ class RecordsTableView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionsClickable(True)
         header.setSortIndicatorShown(True)
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # in id order until a header is clicked
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.sectionClicked.connect(self._sort_by)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
