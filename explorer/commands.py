@@ -134,9 +134,26 @@ def _export(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     from explorer import schema
     from explorer.store.exchange import ImportFailedError
+    from explorer.store.kumu import KumuFormatError, is_kumu_file
     from explorer.store.peer import PeerFormatError, is_peer_file
     from explorer.store.spreadsheet import SpreadsheetError, is_spreadsheet, plans_for
 
+    if not args.record_type and all(is_kumu_file(p) for p in args.sources):
+        store = _open(args.db, read_only=args.check)
+        try:
+            report, kumu_map = store.check_kumu(args.sources)
+            kept = f"; not kept: {'; '.join(kumu_map.dropped)}" if kumu_map.dropped else ""
+            print(f"Kumu map: {len(kumu_map.elements)} elements, {len(kumu_map.connections)} connections{kept}")
+            if args.check or not report.ok:
+                print(report.text())
+                return 0 if report.ok else 1
+            print(store.import_kumu(args.sources).report.text())
+            return 0
+        except (KumuFormatError, ImportFailedError) as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        finally:
+            store.close()
     peers = [p for p in args.sources if is_peer_file(p)] if not args.record_type else []
     if peers:
         if len(peers) != len(args.sources):

@@ -229,3 +229,22 @@ def test_undoing_a_merge_is_refused_once_a_merged_record_was_edited(two_analysts
         mine.undo_merge(result)
     assert find(mine, m.Deal, "bullet train").status == "completed"  # nothing undone
     assert find(mine, m.Deal, "bullet train").notes == "Theirs."
+
+
+def test_a_record_both_made_separately_is_matched_by_name_not_added_twice(
+    two_analysts: tuple[Store, Store, Path],
+) -> None:
+    mine, theirs, theirs_path = two_analysts
+    india = mine.list_records("country")[0][0]
+    mine.create("place", {"name": "Varanasi", "kind": "city", "country_id": india})
+    created = theirs.create("place", {"name": "Varanasi", "kind": "city", "country_id": india})
+    their_place = created.changes[-1].record_id
+    theirs.create("deal", {"title": "Ghat restoration", "place_id": their_place})
+    plan = mine.plan_merge(theirs_path)
+    assert [(rt, label) for rt, _t, _m, label in plan.matched] == [("place", "Varanasi")]
+    assert plan.new_count() == 1 and "linked to those, not added twice" in plan.summary()
+    mine.apply_merge(plan, {})
+    places = [pid for pid, name in mine.list_records("place") if name == "Varanasi"]
+    assert len(places) == 1
+    deal = next(d for d, title in mine.list_records("deal") if title == "Ghat restoration")
+    assert mine.get("deal", deal).place_id == places[0]

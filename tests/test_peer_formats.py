@@ -325,3 +325,74 @@ def test_explorer_import_and_export_speak_the_peer_formats(demo_path: Path, tmp_
     assert "Energy dialogue" in {item.title for item in read_peer(tmp_path / "out.ics").items}
     assert run_command(["export", "--db", str(demo_path), "--format", "timelinejs", str(tmp_path / "web.json")]) == 0
     assert read_peer(tmp_path / "web.json").format == "TimelineJS JSON"
+
+
+def kumu_workbook(path: Path) -> Path:
+    """As Kumu's import template has it: an Elements sheet and a Connections sheet."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    elements = book.active
+    elements.title = "Elements"
+    for row in [
+        ["Label", "Type", "Description", "Tags"],
+        ["Hitachi", "Company", "Rail and power systems", "rail; energy"],
+        ["Toyota", "Organization", "", ""],  # already in the database: linked to, not made again
+        ["Dholera plant", "Project", "A semiconductor fab", ""],
+        ["Electronics", "Sector", "", ""],
+        ["Dholera", "City", "", ""],
+        ["A. Analyst", "Person", "<b>Field</b> researcher", ""],
+        ["2026 investment forum", "Event", "", ""],
+        ["Some idea", "Concept", "", ""],  # no such record type
+    ]:
+        elements.append(row)
+    connections = book.create_sheet("Connections")
+    for row in [
+        ["From", "To", "Type", "Label"],
+        ["Hitachi", "Dholera plant", "lead", "builds"],
+        ["Toyota", "Dholera plant", "investor", ""],
+        ["Dholera plant", "Electronics", "", ""],
+        ["Dholera plant", "Dholera", "", ""],
+        ["Hitachi", "Electronics", "", ""],
+        ["A. Analyst", "2026 investment forum", "", ""],
+        ["Hitachi", "A. Analyst", "employs", ""],  # no such link in the app
+    ]:
+        connections.append(row)
+    book.save(path)
+    return path
+
+
+def test_a_kumu_map_becomes_records_and_links(store: Store, tmp_path: Path) -> None:
+    from explorer.store.kumu import is_kumu_file
+
+    path = kumu_workbook(tmp_path / "partnership map.xlsx")
+    assert is_kumu_file(path)
+    report, read = store.check_kumu([path])
+    assert report.ok, report.text()
+    assert "1 element(s) of type 'Concept'" in read.dropped
+    assert "connections from a organisation to a person (no such link in the app)" in read.dropped
+    before = {name for _i, name in store.list_records("organisation")}
+    store.import_kumu([path])
+    with store.read() as session:
+        plant = session.exec(select(m.Deal).where(m.Deal.title == "Dholera plant")).one()
+        roles = dict(
+            session.exec(
+                select(m.Organisation.name, m.DealOrganisation.role)
+                .join(m.DealOrganisation, m.DealOrganisation.organisation_id == m.Organisation.id)
+                .where(m.DealOrganisation.deal_id == plant.id)
+            ).all()
+        )
+        hitachi = session.exec(select(m.Organisation).where(m.Organisation.name == "Hitachi")).one()
+        sector = session.exec(select(m.Sector).where(m.Sector.name == "Electronics")).one()
+        place = session.exec(select(m.Place).where(m.Place.name == "Dholera")).one()
+        forum = session.exec(select(m.Event).where(m.Event.title == "2026 investment forum")).one()
+        analyst = session.exec(select(m.Person).where(m.Person.name == "A. Analyst")).one()
+        at_forum = session.exec(
+            select(m.EventParticipant.person_id).where(m.EventParticipant.event_id == forum.id)
+        ).all()
+    assert roles == {"Hitachi": "lead", "Toyota": "investor"}
+    assert (plant.sector_id, plant.place_id, hitachi.sector_id) == (sector.id, place.id, sector.id)
+    assert hitachi.notes == "Rail and power systems\n\nKumu tags: rail; energy"
+    assert analyst.notes == "Field researcher" and list(at_forum) == [analyst.id]
+    assert {name for _i, name in store.list_records("organisation")} == before | {"Hitachi"}  # Toyota not doubled
+    assert any(title.startswith("Kumu map") for title, _url in sources_of(store, "deal", plant.id))

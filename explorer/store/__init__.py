@@ -45,6 +45,7 @@ if TYPE_CHECKING:  # imported when first used, not at start-up
 
     from explorer.store.backups import BackupInfo
     from explorer.store.exchange import ImportReport, ImportResult, Progress
+    from explorer.store.kumu import KumuMap
     from explorer.store.merge import MergePlan, MergeResult
     from explorer.store.peer import PeerFile
     from explorer.store.scope import FilterScope
@@ -798,6 +799,31 @@ class Store:
             fresh = exchange.ImportReport()
             raws = [row for f in peers for row in peer.to_raw_rows(session, f, fresh)]
             result = exchange.apply_rows(session, raws, user=self.user, report=fresh)
+        result.backup = backup
+        return result
+
+    def check_kumu(self, paths: list[Path]) -> tuple[ImportReport, KumuMap]:
+        """A Kumu map's elements and connections checked as an import would; writes nothing."""
+        from explorer.store import exchange, kumu
+
+        report = exchange.ImportReport()
+        read = kumu.read_kumu(paths)
+        with self.read() as session:
+            exchange.check_rows(session, kumu.to_raw_rows(session, read, report), report)
+        return report, read
+
+    def import_kumu(self, paths: list[Path]) -> ImportResult:
+        """Check, back up, then write a Kumu map's records and links in one undoable transaction."""
+        from explorer.store import exchange, kumu
+
+        report, _read = self.check_kumu(paths)
+        if not report.ok:
+            raise exchange.ImportFailedError(report)
+        backup = self.backup_now("before-import")
+        with self.write() as session:
+            fresh = exchange.ImportReport()
+            rows = kumu.to_raw_rows(session, kumu.read_kumu(paths), fresh)
+            result = exchange.apply_rows(session, rows, user=self.user, report=fresh)
         result.backup = backup
         return result
 

@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from explorer import models as m
+from explorer import schema
 from explorer.store import exchange, search, validation, writes
 from explorer.store.changes import Change, ChangeSet
 from explorer.store.database import copy_sqlite, inspect_sqlite_file, open_database, url_for
@@ -73,6 +74,9 @@ class MergePlan:
     versions: dict[tuple[str, str], int] = field(default_factory=dict)  # my versions when planned: (type, uuid)
     their_log: dict[tuple[str, str], list[LogEntry]] = field(default_factory=dict)  # all, for new records
     their_extra: dict[tuple[str, str], list[LogEntry]] = field(default_factory=dict)  # entries I lack, per field
+    # Their records with another UUID that are the same as one here by natural key (a place's name,
+    # an event's title and date): (type, their uuid, my uuid, label) — linked to mine, not added twice.
+    matched: list[tuple[str, str, str, str]] = field(default_factory=list)
 
     def new_count(self) -> int:
         return sum(len(rows) for rows in self.new_records.values())
@@ -89,6 +93,12 @@ class MergePlan:
             f"  {len(self.kept_mine)} field(s) changed only here are kept",
             f"  {len(self.conflicts)} field(s) changed on both sides need your choice",
         ]
+        if self.matched:
+            lines.append(
+                f"  {len(self.matched)} record(s) of theirs are the same as records here by name (and date): "
+                "linked to those, not added twice"
+            )
+            lines += [f"    {rt} “{label}”" for rt, _theirs, _mine, label in self.matched]
         if self.deleted_here:
             lines.append(f"  {len(self.deleted_here)} record(s) you deleted are still in their file (not revived)")
         if self.only_mine:
@@ -240,6 +250,7 @@ def plan(session: Session, other: Path) -> MergePlan:
                     result.kept_mine.append(change)
                 else:
                     result.conflicts.append(change)
+    _match_by_natural_key(result, mine)
     # New records are checked like an import before anything is written.
     raws = [
         exchange.RawRow(rt, f"{other.name} ▸ {rt}", n, row, False)
@@ -298,6 +309,67 @@ def _current(session: Session, record_type: str, uid: str, name: str) -> Any:
     cls = m.RECORD_TYPES[record_type]
     record = session.exec(select(cls).where(cls.uuid == uid)).one()
     return getattr(record, name)
+
+
+def _natural(record_type: str, row: dict[str, Any]) -> tuple[str, ...] | None:
+    """A record's natural key as an exported row holds it (references by UUID), or None if incomplete."""
+    kind = schema.kind(record_type)
+    key = []
+    for name in kind.natural_key:
+        fs = kind.field(name)
+        value = row.get(exchange.ref_column(name) if fs is not None and fs.kind == "ref" else name)
+        if value in (None, ""):
+            return None
+        key.append(" ".join(str(value).casefold().split()))
+    return tuple(key)
+
+
+def _match_by_natural_key(result: MergePlan, mine: dict[str, list[dict[str, Any]]]) -> None:
+    """Their new records that are records here under another UUID become matches; every reference
+    to them in their other new records is turned to my record's UUID."""
+    remap: dict[str, str] = {}
+    for rt in exchange.TYPE_ORDER:
+        rows = result.new_records.get(rt, [])
+        kind = schema.kind(rt)
+        if not rows or kind.owned_by is not None or kind.unique is not None:
+            continue  # a unique name held twice stays a clash to resolve (see plan.problems)
+        for row in rows:
+            _rewrite(row, remap)  # a key may name a matched record (a target's initiative)
+        here: dict[tuple[str, ...], str] = {}
+        for row in mine.get(rt, []):
+            key = _natural(rt, row)
+            if key is not None:
+                here.setdefault(key, str(row["uuid"]))
+        kept = []
+        for row in rows:
+            key = _natural(rt, row)
+            if key is not None and key in here:
+                remap[str(row["uuid"])] = here[key]
+                result.matched.append((rt, str(row["uuid"]), here[key], _label(rt, row)))
+            else:
+                kept.append(row)
+        result.new_records[rt] = kept
+    if remap:
+        for rows in result.new_records.values():
+            for row in rows:
+                _rewrite(row, remap)
+
+
+def _rewrite(row: dict[str, Any], remap: dict[str, str]) -> None:
+    for column, value in list(row.items()):
+        if column == "uuid":
+            continue
+        if isinstance(value, str) and value in remap:
+            row[column] = remap[value]
+        elif isinstance(value, list):
+            row[column] = [
+                [remap.get(v[0], v[0]), *v[1:]]
+                if isinstance(v, list) and v
+                else remap.get(v, v)
+                if isinstance(v, str)
+                else v
+                for v in value
+            ]
 
 
 def apply(session: Session, the_plan: MergePlan, choices: dict[tuple[str, str], str], *, user: str) -> MergeResult:

@@ -279,11 +279,14 @@ def import_files(window: MainWindow, sources: list[Path] | None = None) -> Impor
         sources = [Path(n) for n in names]
     if not sources:
         return None
+    from explorer.store.kumu import is_kumu_file
     from explorer.store.peer import is_peer_file
     from explorer.store.spreadsheet import is_spreadsheet
 
     if all(is_peer_file(p) for p in sources):
         return import_peer_files(window, sources)
+    if all(is_kumu_file(p) for p in sources):
+        return import_kumu_files(window, sources)
     sheets = [p for p in sources if is_spreadsheet(p)]
     if sheets:
         # A spreadsheet gets the dialog that maps its columns; one file at a time.
@@ -353,6 +356,36 @@ def import_peer_files(window: MainWindow, sources: list[Path]) -> ImportResult |
     if dialog.exec() != QDialog.DialogCode.Accepted or not report.ok:
         return None
     command = PeerImportCommand(window.editing.ops, sources)
+    window.editing.ops.undo_stack.push(command)
+    return None if command.failed is not None else command.result
+
+
+class KumuImportCommand(PeerImportCommand):
+    def apply(self) -> ImportResult:
+        store, parent = self.ops.state.store, _window_of(self.ops)
+        if parent is None:
+            return store.import_kumu(self.sources)
+        return run_with_progress(parent, "Importing…", lambda: store.import_kumu(self.sources))
+
+
+def import_kumu_files(window: MainWindow, sources: list[Path]) -> ImportResult | None:
+    """A Kumu map (elements and connections): what becomes which records, what is not kept, then
+    everything in one undoable step."""
+    store = window.state.store
+    try:
+        report, read = run_with_progress(window, "Reading…", lambda: store.check_kumu(sources), cancellable=True)
+    except CancelledError:
+        return None
+    except StoreError as exc:
+        _warn(window, exc)
+        return None
+    dialog = ImportDialog(window, sources, report)
+    summary = f"Kumu map: {len(read.elements)} elements, {len(read.connections)} connections"
+    summary += f"; not kept: {'; '.join(read.dropped)}." if read.dropped else "."
+    dialog.report_view.setPlainText(summary + "\n\n" + report.text())
+    if dialog.exec() != QDialog.DialogCode.Accepted or not report.ok:
+        return None
+    command = KumuImportCommand(window.editing.ops, sources)
     window.editing.ops.undo_stack.push(command)
     return None if command.failed is not None else command.result
 

@@ -562,6 +562,11 @@ class MainWindow(QMainWindow):
         if is_peer_file(path):
             exchange.import_peer_files(self, [path])
             return True
+        from explorer.store.kumu import is_kumu_file
+
+        if is_kumu_file(path):
+            exchange.import_kumu_files(self, [path])
+            return True
         if is_spreadsheet(path):
             from explorer.views.spreadsheet_import import import_spreadsheet
 
