@@ -253,15 +253,16 @@ class _ResultCommand(_StoreCommand, Generic[_Result]):
 class ImportCommand(_ResultCommand["ImportResult"]):
     """An import on the undo stack: undo deletes what it created and restores what it changed."""
 
-    def __init__(self, ops: Operations, sources: list[Path]) -> None:
+    def __init__(self, ops: Operations, sources: list[Path], kind: str = "files") -> None:
         super().__init__(ops, f"Import {', '.join(p.name for p in sources)}")
-        self.sources = sources
+        self.sources, self.kind = sources, kind  # kind: files (exchange), peer or kumu
 
     def apply(self) -> ImportResult:
         store, parent = self.ops.state.store, _window_of(self.ops)
+        write = {"files": store.import_files, "peer": store.import_peer, "kumu": store.import_kumu}[self.kind]
         if parent is None:
-            return store.import_files(self.sources)
-        return run_with_progress(parent, "Importing…", lambda: store.import_files(self.sources))
+            return write(self.sources)
+        return run_with_progress(parent, "Importing…", lambda: write(self.sources))
 
     def take_back(self, result: ImportResult) -> ChangeSet:
         return self.ops.state.store.undo_import(result)
@@ -318,76 +319,51 @@ def import_files(window: MainWindow, sources: list[Path] | None = None) -> Impor
     return command.result
 
 
-class PeerImportCommand(_ResultCommand["ImportResult"]):
-    """Files of other timeline tools imported as one undoable step."""
-
-    def __init__(self, ops: Operations, sources: list[Path]) -> None:
-        super().__init__(ops, f"Import {', '.join(p.name for p in sources)}")
-        self.sources = sources
-
-    def apply(self) -> ImportResult:
-        store, parent = self.ops.state.store, _window_of(self.ops)
-        if parent is None:
-            return store.import_peer(self.sources)
-        return run_with_progress(parent, "Importing…", lambda: store.import_peer(self.sources))
-
-    def take_back(self, result: ImportResult) -> ChangeSet:
-        return self.ops.state.store.undo_import(result)
-
-
-def import_peer_files(window: MainWindow, sources: list[Path]) -> ImportResult | None:
-    """TimelineJS, vis-timeline, Timeline or calendar files: what they hold, what is not kept,
-    then every entry written as events and eras in one undoable step."""
-    store = window.state.store
+def _import_read(
+    window: MainWindow, sources: list[Path], kind: str, check: Callable[[], tuple[ImportReport, str]]
+) -> ImportResult | None:
+    """Read and check in the background, show what the files hold and what is not kept, then
+    write them in one undoable step (files of other tools, Kumu maps)."""
     try:
-        report, peers = run_with_progress(window, "Reading…", lambda: store.check_peer(sources), cancellable=True)
+        report, summary = run_with_progress(window, "Reading…", check, cancellable=True)
     except CancelledError:
         return None
     except StoreError as exc:
         _warn(window, exc)
         return None
     dialog = ImportDialog(window, sources, report)
-    lines = [
-        f"{p.path.name} ({p.format}): {len(p.items)} entries"
-        + (f"; not kept: {'; '.join(p.dropped)}." if p.dropped else ".")
-        for p in peers
-    ]
-    dialog.report_view.setPlainText("\n".join(lines) + "\n\n" + report.text())
-    if dialog.exec() != QDialog.DialogCode.Accepted or not report.ok:
-        return None
-    command = PeerImportCommand(window.editing.ops, sources)
-    window.editing.ops.undo_stack.push(command)
-    return None if command.failed is not None else command.result
-
-
-class KumuImportCommand(PeerImportCommand):
-    def apply(self) -> ImportResult:
-        store, parent = self.ops.state.store, _window_of(self.ops)
-        if parent is None:
-            return store.import_kumu(self.sources)
-        return run_with_progress(parent, "Importing…", lambda: store.import_kumu(self.sources))
-
-
-def import_kumu_files(window: MainWindow, sources: list[Path]) -> ImportResult | None:
-    """A Kumu map (elements and connections): what becomes which records, what is not kept, then
-    everything in one undoable step."""
-    store = window.state.store
-    try:
-        report, read = run_with_progress(window, "Reading…", lambda: store.check_kumu(sources), cancellable=True)
-    except CancelledError:
-        return None
-    except StoreError as exc:
-        _warn(window, exc)
-        return None
-    dialog = ImportDialog(window, sources, report)
-    summary = f"Kumu map: {len(read.elements)} elements, {len(read.connections)} connections"
-    summary += f"; not kept: {'; '.join(read.dropped)}." if read.dropped else "."
     dialog.report_view.setPlainText(summary + "\n\n" + report.text())
     if dialog.exec() != QDialog.DialogCode.Accepted or not report.ok:
         return None
-    command = KumuImportCommand(window.editing.ops, sources)
+    command = ImportCommand(window.editing.ops, sources, kind)
     window.editing.ops.undo_stack.push(command)
     return None if command.failed is not None else command.result
+
+
+def _not_kept(dropped: list[str]) -> str:
+    return f"; not kept: {'; '.join(dropped)}." if dropped else "."
+
+
+def import_peer_files(window: MainWindow, sources: list[Path]) -> ImportResult | None:
+    """TimelineJS, vis-timeline, Timeline or calendar files, as events and eras."""
+
+    def check() -> tuple[ImportReport, str]:
+        report, peers = window.state.store.check_peer(sources)
+        lines = [f"{p.path.name} ({p.format}): {len(p.items)} entries{_not_kept(p.dropped)}" for p in peers]
+        return report, "\n".join(lines)
+
+    return _import_read(window, sources, "peer", check)
+
+
+def import_kumu_files(window: MainWindow, sources: list[Path]) -> ImportResult | None:
+    """A Kumu map (elements and connections) as records and links."""
+
+    def check() -> tuple[ImportReport, str]:
+        report, read = window.state.store.check_kumu(sources)
+        counts = f"{len(read.elements)} elements, {len(read.connections)} connections"
+        return report, f"Kumu map: {counts}{_not_kept(read.dropped)}"
+
+    return _import_read(window, sources, "kumu", check)
 
 
 # --- export -----------------------------------------------------------------------------------
