@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 # The initiator of changes read from the change log: another window, process or user wrote them.
 EXTERNAL = "external"
@@ -18,16 +19,16 @@ EXTERNAL = "external"
 Interest = Mapping[str, frozenset[str] | None]
 
 
-@dataclass(frozen=True)
-class ValueChange:
+class ValueChange(NamedTuple):
     """One field's value before and after (None for a create's "before" and a delete's "after").
-    Read from the change log (others' writes), both are the text the history shows."""
+    Read from the change log (others' writes), both are the text the history shows. A tuple, so
+    that the cycle collector stops tracking it: a big import's undo holds hundreds of thousands."""
 
     old: object
     new: object
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Change:
     """One record created, updated or deleted; ``fields`` are the fields it changed (empty when
     not known: then any field may have)."""

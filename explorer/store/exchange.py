@@ -831,6 +831,20 @@ class ImportCancelledError(StoreError):
 Progress = Callable[[str, int, int], None]
 
 
+def _ids_by_uuid(session: Session, record_type: str, uuids: list[str]) -> dict[str, int]:
+    """The stored ids of those of ``uuids`` held already (read in chunks, not one query a row)."""
+    cls = m.RECORD_TYPES[record_type]
+    table = cls.__table__
+    found: dict[str, int] = {}
+    for start in range(0, len(uuids), 500):
+        chunk = uuids[start : start + 500]
+        found.update(
+            (str(u), int(i))
+            for u, i in session.execute(select(table.c.uuid, table.c.id).where(table.c.uuid.in_(chunk)))
+        )
+    return found
+
+
 def apply_rows(
     session: Session,
     raws: Iterable[RawRow],
@@ -868,55 +882,88 @@ def apply_rows(
             ids[(record_type, ref)] = int(found)
         return ids[(record_type, ref)]
 
+    def refused(rt: str, row: ParsedRow, exc: ValidationError) -> ImportFailedError:
+        labels = _labels(rt)
+        return ImportFailedError(
+            ImportReport([Problem(row.where, row.row, labels.get(p.field, p.field), p.message) for p in exc.problems])
+        )
+
+    def values_of(rt: str, row: ParsedRow, targets: dict[str, str | None]) -> dict[str, Any]:
+        values = dict(row.values)
+        for name, ref in row.refs.items():
+            column = ref_column(name)
+            values[name] = resolve(targets[column] or str(values.get("record_type")), ref, row, column)
+        for link in schema.kind(rt).links:
+            if link.name in row.links:
+                values[link.name] = [
+                    (resolve(link.target, item[0], row, link.column), item[1])
+                    if link.roles
+                    else resolve(link.target, item, row, link.column)
+                    for item in row.links[link.name]
+                ]
+        return values
+
+    def write_batch(rt: str, targets: dict[str, str | None], batch: list[ParsedRow]) -> None:
+        if not batch:
+            return
+        todo = [(r.uuid, values_of(rt, r, targets)) for r in batch]
+        try:
+            made = writes.create_many(session, rt, todo, user=user)
+        except writes.RowValidationError as exc:
+            raise refused(rt, batch[exc.index], exc) from exc
+        for r, change in zip(batch, made, strict=True):
+            ids[(rt, r.uuid)] = change.record_id
+            result.created.append((rt, change.record_id))
+            result.versions[(rt, change.record_id)] = 1
+        report.new[rt] = report.new.get(rt, 0) + len(batch)
+        result.changes.changes += made
+        batch.clear()
+
     for rt in TYPE_ORDER:
         targets = _targets(rt)
-        for row in _ordered(parsed.get(rt, [])):
+        rows = _ordered(parsed.get(rt, []))
+        cls = m.RECORD_TYPES[rt]
+        held = _ids_by_uuid(session, rt, [r.uuid for r in rows])
+        # New records go in batches (one statement a table each); a row pointing at a record of
+        # its own type still in the batch (a sector's new parent) waits for the batch to be written.
+        batch: list[ParsedRow] = []
+        batched: set[str] = set()
+
+        for row in rows:
             done += 1
             if done % 500 == 0:
                 if cancelled is not None and cancelled():
                     raise ImportCancelledError("The import was cancelled; nothing was written.")
                 if progress is not None:
                     progress("Writing", done, total)
-            values = dict(row.values)
-            for name, ref in row.refs.items():
-                column = ref_column(name)
-                values[name] = resolve(targets[column] or str(values.get("record_type")), ref, row, column)
-            for link in schema.kind(rt).links:
-                if link.name in row.links:
-                    values[link.name] = [
-                        (resolve(link.target, item[0], row, link.column), item[1])
-                        if link.roles
-                        else resolve(link.target, item, row, link.column)
-                        for item in row.links[link.name]
-                    ]
-            cls = m.RECORD_TYPES[rt]
-            existing = session.exec(select(cls).where(cls.uuid == row.uuid)).first()
+            record_id = held.get(row.uuid)
+            if record_id is None:
+                if len(batch) >= 1000 or not batched.isdisjoint(row.refs.values()):
+                    write_batch(rt, targets, batch)
+                    batched.clear()
+                batch.append(row)
+                batched.add(row.uuid)
+                continue
+            write_batch(rt, targets, batch)
+            batched.clear()
+            existing = session.get(cls, record_id)
+            assert existing is not None
+            values = values_of(rt, row, targets)
+            before = writes.snapshot(session, rt, existing)
             try:
-                if existing is None:
-                    change = writes.create(session, rt, values, user=user, record_uuid=row.uuid)
-                    record_id = change.changes[-1].record_id
-                    result.created.append((rt, record_id))
-                    report.new[rt] = report.new.get(rt, 0) + 1
-                else:
-                    record_id = m.stored_id(existing.id)
-                    before = writes.snapshot(session, rt, existing)
-                    change = writes.update(session, rt, record_id, values, expected_version=existing.version, user=user)
-                    if change:
-                        result.updated.append((rt, record_id, {k: before[k] for k in values if k in before}))
-                        report.updated[rt] = report.updated.get(rt, 0) + 1
-                    else:
-                        report.unchanged[rt] = report.unchanged.get(rt, 0) + 1
+                change = writes.update(session, rt, record_id, values, expected_version=existing.version, user=user)
             except ValidationError as exc:
-                labels = _labels(rt)
-                raise ImportFailedError(
-                    ImportReport(
-                        [Problem(row.where, row.row, labels.get(p.field, p.field), p.message) for p in exc.problems]
-                    )
-                ) from exc
+                raise refused(rt, row, exc) from exc
+            if change:
+                result.updated.append((rt, record_id, {k: before[k] for k in values if k in before}))
+                report.updated[rt] = report.updated.get(rt, 0) + 1
+            else:
+                report.unchanged[rt] = report.unchanged.get(rt, 0) + 1
             ids[(rt, row.uuid)] = record_id
             result.changes.changes += change.changes
+        write_batch(rt, targets, batch)
     session.flush()
-    for rt, record_id in [*result.created, *((t, i) for t, i, _old in result.updated)]:
+    for rt, record_id, _old in result.updated:
         record = session.get(m.RECORD_TYPES[rt], record_id)
         if record is not None:
             result.versions[(rt, record_id)] = record.version

@@ -93,6 +93,28 @@ def reindex(
         )
 
 
+def index_new(conn: Connection, record_type: str, records: Iterable[tuple[int, Mapping[str, object]]]) -> None:
+    """Index records just inserted (a bulk import): their values are at hand and no old row
+    can exist, so nothing is deleted or read back."""
+    if record_type not in INDEXED:
+        return
+    title, extra = INDEXED[record_type]
+    rows = [
+        {
+            "t": record_type,
+            "i": record_id,
+            "title": values.get(title) or "",
+            "body": " ".join(str(values.get(c)) for c in extra if values.get(c)),
+        }
+        for record_id, values in records
+    ]
+    if rows:
+        conn.execute(
+            sa.text("INSERT INTO search_index (record_type, record_id, title, body) VALUES (:t, :i, :title, :body)"),
+            rows,
+        )
+
+
 def indexed_title(record_type: str, values: Mapping[str, object] | object) -> str:
     """The title a record (or a snapshot of its values) is indexed under (see ``reindex``)."""
     if record_type not in INDEXED:

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from explorer import models as m
@@ -220,6 +221,87 @@ def create(
     cited = set_citations(session, record_type, record.id, citations, user=user) if citations else ChangeSet()
     own = Change("create", record_type, record.id, _diff(given))
     return ChangeSet([*cited.changes, own], author=user)  # the record's own change last
+
+
+class RowValidationError(ValidationError):
+    """A row of a bulk write was refused; ``index`` is its place in the rows given."""
+
+    def __init__(self, index: int, problems: list[FieldProblem]) -> None:
+        super().__init__(problems)
+        self.index = index
+
+
+def create_many(
+    session: Session, record_type: str, rows: list[tuple[str, dict[str, Any]]], *, user: str
+) -> list[Change]:
+    """Insert many new records of one type (an import): each (UUID, values) checked exactly as
+    ``create`` checks it and logged the same way, but written one statement a table instead of
+    several round trips a record. Citations are not taken here (they are rows of their own).
+    Raises RowValidationError naming the first row refused; nothing is then written."""
+    cls = m.RECORD_TYPES[record_type]
+    table = cls.__table__
+    statics = {
+        name: info.get_default(call_default_factory=False)
+        for name, info in cls.model_fields.items()
+        if name not in ("id", "uuid", "created_at", "updated_at") and info.default_factory is None
+    }
+    dated = issubclass(cls, m.Dated)
+    now = m.utcnow()
+    checked: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    for index, (_uuid, values) in enumerate(rows):
+        plain, links = _split(record_type, values)
+        if CITATIONS in plain:
+            raise ValueError("create_many takes citations as citation rows")
+        try:
+            cleaned = validation.clean(record_type, plain)
+            link_values = _clean_links(session, record_type, links)
+            _check_refs(session, record_type, cleaned, None)
+        except ValidationError as exc:
+            raise RowValidationError(index, exc.problems) from exc
+        checked.append((cleaned, link_values))
+    session.flush()  # whatever the session holds goes first: these rows may point at it
+    params = []
+    for (record_uuid, _values), (cleaned, _links) in zip(rows, checked, strict=True):
+        row = {**statics, **cleaned, "uuid": record_uuid, "version": 1, "created_at": now, "updated_at": now}
+        if dated:
+            row["start_day"] = m.day_number(row.get("start_date"))
+            row["end_day"] = m.day_number(row.get("end_date"))
+        params.append(row)
+    inserted = session.execute(sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), params)
+    ids = [int(i) for i in inserted.scalars()]
+    for link in schema.kind(record_type).links:
+        link_rows = []
+        for record_id, (_cleaned, link_values) in zip(ids, checked, strict=True):
+            for item in link_values.get(link.name, []):
+                if link.roles:
+                    link_rows.append({link.own_key: record_id, link.target_key: item[0], "role": item[1]})
+                else:
+                    link_rows.append({link.own_key: record_id, link.target_key: item})
+        if link_rows:
+            session.execute(sa.insert(link.table.__table__), link_rows)  # type: ignore[attr-defined]
+    log_rows = []
+    changes = []
+    for record_id, (record_uuid, _values), (cleaned, link_values) in zip(ids, rows, checked, strict=True):
+        given = [(k, None, v) for k, v in {**cleaned, **link_values}.items() if v not in (None, "", [])]
+        log_rows += [
+            {
+                "at": now,
+                "user": user,
+                "action": "create",
+                "record_type": record_type,
+                "record_id": record_id,
+                "record_uuid": record_uuid,
+                "field": name,
+                "old_value": None,
+                "new_value": as_text(new),
+            }
+            for name, _old, new in given
+        ]
+        changes.append(Change("create", record_type, record_id, _diff(given)))
+    if log_rows:
+        session.execute(sa.insert(m.ChangeLog.__table__), log_rows)
+    search.index_new(session.connection(), record_type, zip(ids, (c for c, _ in checked), strict=True))
+    return changes
 
 
 def update(
