@@ -246,6 +246,12 @@ def _resume_collection() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if getattr(sys, "frozen", False):
+        # The packaged app is also what a large import's worker process runs (explorer.store.
+        # isolated): started that way, it does the work and exits here instead of opening a window.
+        import multiprocessing
+
+        multiprocessing.freeze_support()
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in SUBCOMMANDS:
         setup_logging()

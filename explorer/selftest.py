@@ -162,6 +162,17 @@ def check_demo_data(run: Run) -> str:
     return f"{total:,} records in {path.name}, including {title!r}"
 
 
+def check_worker_process(run: Run) -> str:
+    """Large imports run in a worker process started from this program (packaged: the bundle's
+    own executable): it must start, open the database and answer."""
+    from explorer.store.isolated import run_isolated
+
+    store = run.demo()
+    stamp = run_isolated(store, "change_stamp", ())
+    expect(stamp == store.change_stamp(), f"the worker process read change {stamp}, this one {store.change_stamp()}")
+    return f"a worker process opened {store.display_name()} and answered"
+
+
 def check_resources(run: Run) -> str:
     icons = paths.resources_dir() / "icons"
     expect((icons / "app.svg").is_file(), f"the app icon is missing from {icons}")
@@ -363,6 +374,7 @@ def check_form_round_trip(run: Run) -> str:
 CHECKS: list[tuple[str, Callable[[Run], str]]] = [
     ("start-up database", check_startup_database),
     ("demo data", check_demo_data),
+    ("worker process for large imports", check_worker_process),
     ("resources", check_resources),
     ("PostgreSQL driver", check_server_driver),
     ("main window", check_main_window),

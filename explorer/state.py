@@ -103,6 +103,7 @@ class AppState(QObject):
         self._free_stale.timeout.connect(self._stale.clear)
         self._scope_companions: dict[str, Callable[[Any], Any]] = {}
         self._jobs: dict[Any, BackgroundJob] = {}
+        self._writing = 0  # background writes of ours under way (see background_write)
         self._size = store.size_estimate()
         # Writes by other windows, processes and users: the change log is looked at while idle.
         self._stamp = 0
@@ -130,8 +131,8 @@ class AppState(QObject):
 
     def check_for_changes(self) -> bool:
         """Show what others saved since the last look; True when there was something."""
-        if self._jobs:
-            return False  # a background load or filter is reading: look again next time
+        if self._jobs or self._writing:
+            return False  # a background load or filter is reading, or our own write is under way
         try:
             stamp = self.store.change_stamp()
             if stamp == self._stamp:
@@ -525,7 +526,15 @@ class AppState(QObject):
         self._stamp = self._read_stamp()  # our own write: not to be shown again as someone else's
         self._apply_changes(changes, initiator)
 
+    def background_write(self, running: bool) -> None:
+        """A write of ours starts (True) or ends (False) on another thread or process (a large
+        import): meanwhile its rows are not taken for someone else's, the change watcher waits
+        for it to be reported."""
+        self._writing = max(0, self._writing + (1 if running else -1))
+
     def _apply_changes(self, changes: ChangeEvent, initiator: Any) -> None:
+        # What loads in the background from which size: a big import makes a small database large.
+        self._size = max(0, self._size + changes.count("create") - changes.count("delete"))
         # The store counted its own writes and what it read from the log; an event put together
         # elsewhere is counted here. Caches see the new revision and are worked out again.
         self.store.publish(changes)

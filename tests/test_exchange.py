@@ -107,6 +107,58 @@ def test_a_selection_exports_with_everything_it_needs_and_imports_anywhere(store
     target.close()
 
 
+def test_a_file_made_elsewhere_is_matched_to_my_records_by_name_not_added_twice(store: Store, tmp_path: Path) -> None:
+    """Another analyst's export whose records carry other UUIDs (their own copy, made by hand):
+    a place and a sector held here under the same names are updated, not duplicated or refused,
+    and their deal points at my records."""
+    with store.read() as session:
+        tokyo = session.exec(sa.select(m.Place).where(m.Place.name == "Tokyo")).scalar_one()
+        deal = session.exec(sa.select(m.Deal).where(m.Deal.sector_id.is_not(None))).scalars().first()  # type: ignore[union-attr]
+        assert deal is not None
+        sector = session.get(m.Sector, deal.sector_id)
+        assert sector is not None
+    out = tmp_path / "theirs.json"
+    store.export(out, selection=[("deal", int(deal.id))])  # type: ignore[arg-type]
+    document = json.loads(out.read_text(encoding="utf-8"))
+    records_in = document["records"]
+    theirs_sector = str(uuid.uuid4())
+    (sector_row,) = [r for r in records_in["sector"] if r["uuid"] == sector.uuid]
+    sector_row["uuid"] = theirs_sector
+    sector_row["name"] = sector.name.upper()  # typed differently: still the same sector
+    place_uuid = str(uuid.uuid4())
+    records_in.setdefault("place", []).append({**_place_row(store, tokyo), "uuid": place_uuid})
+    (deal_row,) = records_in["deal"]
+    deal_row.update(
+        uuid=str(uuid.uuid4()), title="Their copy of a deal", sector_uuid=theirs_sector, place_uuid=place_uuid
+    )
+    out.write_text(json.dumps(document), encoding="utf-8")
+    before = records(store)
+
+    report = store.check_import([out])
+    assert report.ok, report.text()
+    assert {(rt, label.casefold()) for rt, label, _w, _r in report.matched} == {
+        ("sector", sector.name.casefold()),
+        ("place", "tokyo"),
+    }
+    assert "not added twice" in report.text()
+    result = store.import_files([out])
+    assert result.report.new.get("sector", 0) == 0 and result.report.new.get("place", 0) == 0
+    assert result.report.new["deal"] == 1
+    after = records(store)
+    assert len(after["sector"]) == len(before["sector"]) and len(after["place"]) == len(before["place"])
+    theirs = next(r for r in after["deal"].values() if r["title"] == "Their copy of a deal")
+    assert (theirs["sector_uuid"], theirs["place_uuid"]) == (sector.uuid, tokyo.uuid)
+
+
+def _place_row(store: Store, place: m.Place) -> dict[str, object]:
+    out = {"uuid": place.uuid, "name": place.name, "kind": place.kind}
+    with store.read() as session:
+        country = session.get(m.Country, place.country_id) if place.country_id else None
+    if country is not None:
+        out["country_uuid"] = country.uuid
+    return out
+
+
 # --- applying, all or nothing, undo ---------------------------------------------------------------
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -173,19 +172,24 @@ def test_a_file_that_is_not_a_database_or_the_same_file_is_refused(store: Store,
             store.plan_merge(store.path)
 
 
-def test_new_records_that_clash_with_mine_are_reported_before_anything_is_written(
+def test_a_name_both_gave_to_a_new_record_is_one_record_after_the_merge(
     two_analysts: tuple[Store, Store, Path],
 ) -> None:
+    """A sector each analyst made under the same (unique) name is the same sector: matched by its
+    name and listed for review, not refused as a clash nor added twice."""
     mine, theirs, theirs_path = two_analysts
-    theirs.create("sector", {"name": "Quantum computing"})
-    mine.create("sector", {"name": "Quantum computing"})  # same name, a different record (UUID)
+    theirs_sector = theirs.create("sector", {"name": "Quantum computing"}).changes[-1].record_id
+    theirs.create("organisation", {"name": "Kyoto Qubits", "kind": "company", "sector_id": theirs_sector})
+    mine.create("sector", {"name": "quantum  Computing"})  # same name as people type it, another UUID
     plan = mine.plan_merge(theirs_path)
-    assert [p.column for p in plan.problems] == ["name"]
-    before = records(mine)
-    with pytest.raises(StoreError, match="cannot be merged"):
-        mine.apply_merge(plan, {})
-    assert records(mine) == before
-    assert uuid.UUID(plan.new_records["sector"][0]["uuid"])
+    assert plan.problems == []
+    assert [(rt, label) for rt, _t, _m, label in plan.matched] == [("sector", "Quantum computing")]
+    assert "Quantum computing" in plan.summary()
+    mine.apply_merge(plan, {})
+    sectors = [sid for sid, name in mine.list_records("sector") if name.casefold().split() == ["quantum", "computing"]]
+    assert len(sectors) == 1
+    org = next(o for o, name in mine.list_records("organisation") if name == "Kyoto Qubits")
+    assert mine.get("organisation", org).sector_id == sectors[0]
 
 
 def _export_bytes(store: Store, path: Path) -> bytes:

@@ -396,3 +396,40 @@ def test_a_kumu_map_becomes_records_and_links(store: Store, tmp_path: Path) -> N
     assert analyst.notes == "Field researcher" and list(at_forum) == [analyst.id]
     assert {name for _i, name in store.list_records("organisation")} == before | {"Hitachi"}  # Toyota not doubled
     assert any(title.startswith("Kumu map") for title, _url in sources_of(store, "deal", plant.id))
+
+
+def test_groups_become_the_lane_or_kind_they_name(store: Store, tmp_path: Path) -> None:
+    """A vis-timeline group or TimelineJS group named like a lane ("Deals & MoUs", "Pledges") or
+    a kind of event ("Visits") puts its items there; any other group is kept in the notes."""
+    document = {
+        "items": [
+            {"id": 1, "content": "Metro loan signed", "start": "2016-11-11", "group": "deals"},
+            {"id": 2, "content": "Five-year investment goal", "start": "2022-03", "group": "money"},
+            {"id": 3, "content": "Prime minister in Tokyo", "start": "2018-10-28", "group": "trips"},
+            {"id": 4, "content": "Working lunch", "start": "2019-01-05", "group": "misc"},
+        ],
+        "groups": [
+            {"id": "deals", "content": "Deals &amp; MoUs"},
+            {"id": "money", "content": "Pledges"},
+            {"id": "trips", "content": "Visits"},
+            {"id": "misc", "content": "Other business"},
+        ],
+    }
+    path = tmp_path / "lanes.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    store.import_peer([path])
+    with store.read() as session:
+        deal = session.exec(select(m.Deal).where(m.Deal.title == "Metro loan signed")).one()
+        pledge = session.exec(select(m.Pledge).where(m.Pledge.title == "Five-year investment goal")).one()
+    assert (deal.start_date, pledge.start_date, pledge.date_precision) == (
+        dt.date(2016, 11, 11),
+        dt.date(2022, 3, 1),
+        "month",
+    )
+    found = events(store)
+    assert found["Prime minister in Tokyo"].kind == "visit"
+    assert "Metro loan signed" not in found and "Five-year investment goal" not in found
+    lunch = found["Working lunch"]
+    assert lunch.kind == "announcement" and "Group in vis-timeline: Other business" in (lunch.notes or "")
+    # Cited to the file like the events are.
+    assert any("lanes.json" in title for title, _url in sources_of(store, "deal", deal.id))

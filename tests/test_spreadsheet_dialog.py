@@ -125,3 +125,72 @@ def test_a_file_that_is_not_a_table_says_so(qtbot, window: MainWindow, tmp_path:
     qtbot.addWidget(dialog)
     settle(qtbot, dialog)
     assert "UTF-8" in dialog.status.text() and not dialog.import_button.isEnabled()
+
+
+def test_a_large_sheet_is_checked_written_undone_and_redone_by_another_process(
+    qtbot, window: MainWindow, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From a few thousand rows the work runs in a child process (so the window never stutters);
+    what it wrote reaches every view as if written here, and undo and redo work the same."""
+    import csv
+
+    from explorer.store import isolated
+    from explorer.views import spreadsheet_import as sheet_dialog
+
+    monkeypatch.setattr(isolated, "ISOLATE_ROWS", 20)
+    calls: list[str] = []
+    real = sheet_dialog.run_isolated
+
+    def spy(store_: Store, method: str, *args: object, **kwargs: object) -> object:
+        calls.append(method)
+        return real(store_, method, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sheet_dialog, "run_isolated", spy)
+    path = tmp_path / "meetings.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Title", "Date", "Place"])
+        for i in range(40):
+            writer.writerow([f"Working group meeting {i}", f"{1 + i % 28:02d}/03/2019", "New Delhi"])
+    shown_before = window.timeline.shown_count()
+    dialog = import_spreadsheet(window, path)
+    qtbot.addWidget(dialog)
+    settle(qtbot, dialog)
+    assert dialog.import_button.isEnabled(), dialog.problems_view.toPlainText()
+    assert calls == ["check_spreadsheet"]
+    dialog.start_import()
+    settle(qtbot, dialog)
+    assert calls == ["check_spreadsheet", "import_spreadsheet"]
+    made = events_titled(store, "Working group meeting")
+    assert len(made) == 40 and {e.start_date for e in made} >= {dt.date(2019, 3, 1), dt.date(2019, 3, 28)}
+    qtbot.waitUntil(lambda: window.timeline.shown_count() == shown_before + 40, timeout=10_000)
+    assert ("event", made[0].id) in [(f.record_type, f.record_id) for f in store.find("Working group meeting 0")]
+
+    stack = window.editing.ops.undo_stack
+    stack.undo()
+    assert calls[-1] == "undo_import"
+    assert events_titled(store, "Working group meeting") == []
+    qtbot.waitUntil(lambda: window.timeline.shown_count() == shown_before, timeout=10_000)
+    assert store.find("Working group meeting 0") == []
+    stack.redo()
+    assert calls[-1] == "import_spreadsheet" and len(events_titled(store, "Working group meeting")) == 40
+    qtbot.waitUntil(lambda: window.timeline.shown_count() == shown_before + 40, timeout=10_000)
+
+
+def test_a_sheet_changed_after_it_was_read_is_not_imported_unseen(
+    qtbot, window: MainWindow, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The child process reads the file again: if it changed since the preview, it says so."""
+    from explorer.store import isolated
+
+    monkeypatch.setattr(isolated, "ISOLATE_ROWS", 2)
+    path = workbook(tmp_path / "summits.xlsx", ROWS)
+    dialog = import_spreadsheet(window, path)
+    qtbot.addWidget(dialog)
+    settle(qtbot, dialog)
+    assert dialog.import_button.isEnabled()
+    workbook(path, [*ROWS, ["Added later", "2025", "Tokyo", ""]])
+    dialog.start_import()
+    settle(qtbot, dialog)
+    assert "changed since it was read" in dialog.status.text()
+    assert events_titled(store, "Tokyo business forum") == [] and dialog.result() != dialog.DialogCode.Accepted

@@ -200,7 +200,11 @@ class Store:
             self.revision += 1
             # A large event (an import) is kept as "not known what": caches then start again, as
             # they would anyway, and its values are not held on to.
-            small = event is not None and sum(len(c.fields) or 1 for c in event.changes) <= self.CHANGES_LOOKED_AT
+            small = (
+                event is not None
+                and len(event.changes) <= self.CHANGES_LOOKED_AT
+                and sum(len(c.fields) or 1 for c in event.changes) <= self.CHANGES_LOOKED_AT
+            )
             self._recent.append((self.revision, event if small else None))
             if event is not None:
                 event.revision = self.revision

@@ -58,8 +58,32 @@ class ChangeEvent:
     author: str | None = None
     revision: int = 0
 
+    def count(self, action: str) -> int:
+        return self._summary()[1].get(action, 0)
+
     def types(self) -> set[str]:
-        return {c.record_type for c in self.changes}
+        return set(self._summary()[0])
+
+    def summarise(self) -> ChangeEvent:
+        """Work out what it touched now (on the thread that made it), not when a view first asks."""
+        self._summary()
+        return self
+
+    def _summary(self) -> tuple[dict[str, set[int]], dict[str, int]]:
+        # Every view asks what an event touched: worked out once, not once a view, since an
+        # import's event holds a hundred thousand changes. Kept while it is the same list, as long
+        # (changes are only ever added to it).
+        key = (id(self.changes), len(self.changes))
+        kept: tuple[tuple[int, int], tuple[dict[str, set[int]], dict[str, int]]] | None = self.__dict__.get("_kept")
+        if kept is not None and kept[0] == key:
+            return kept[1]
+        ids: dict[str, set[int]] = {}
+        actions: dict[str, int] = {}
+        for c in self.changes:
+            ids.setdefault(c.record_type, set()).add(c.record_id)
+            actions[c.action] = actions.get(c.action, 0) + 1
+        self.__dict__["_kept"] = (key, (ids, actions))
+        return ids, actions
 
     def __bool__(self) -> bool:
         return bool(self.changes)
@@ -68,7 +92,7 @@ class ChangeEvent:
         return iter(self.changes)
 
     def ids(self, record_type: str) -> set[int]:
-        return {c.record_id for c in self.changes if c.record_type == record_type}
+        return set(self._summary()[0].get(record_type, ()))
 
     def touches(self, record_type: str, record_id: int) -> bool:
         return any(c.record_type == record_type and c.record_id == record_id for c in self.changes)
@@ -80,6 +104,8 @@ class ChangeEvent:
     def concerns(self, interest: Interest) -> bool:
         """Whether any change is to a type in ``interest`` and may have changed a field listed
         for it: created and deleted records always concern, updates of unknown fields too."""
+        if all(t not in interest for t in self._summary()[0]):
+            return False
         return any(c.record_type in interest and c.concerns(interest[c.record_type]) for c in self.changes)
 
     def made_by(self, initiator: object) -> bool:

@@ -16,6 +16,18 @@ class StoreError(Exception):
         self.message = message
         self.detail = detail
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from its parts, not by calling __init__ again (whose arguments differ by
+        # subclass): errors of work run in another process come back whole.
+        return (_restore_error, (type(self), self.args, self.__dict__))
+
+
+def _restore_error(cls: type[StoreError], args: tuple[Any, ...], state: dict[str, Any]) -> StoreError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
 
 class DatabaseMissingError(StoreError):
     title = "Database not found"

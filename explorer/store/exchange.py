@@ -297,6 +297,9 @@ class ImportReport:
     new: dict[str, int] = field(default_factory=dict)  # per type, after applying
     updated: dict[str, int] = field(default_factory=dict)
     unchanged: dict[str, int] = field(default_factory=dict)
+    # Rows whose UUID is not known here but whose natural key names a record here (a place's
+    # name, an event's title and date): (type, label, where, row) — that record is updated.
+    matched: list[tuple[str, str, str, int]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -312,6 +315,14 @@ class ImportReport:
         if self.ok:
             total = sum(self.rows.values())
             lines = [f"{total} row(s) checked; no problems."]
+            if self.matched:
+                lines.append(
+                    f"  {len(self.matched)} row(s) name a record held here under another UUID "
+                    "(same name, or title and date): that record is updated, not added twice"
+                )
+                lines += [f"    {rt} “{label}” ({where}, row {row})" for rt, label, where, row in self.matched[:50]]
+                if len(self.matched) > 50:
+                    lines.append(f"    … and {len(self.matched) - 50} more")
             for rt in TYPE_ORDER:
                 if rt in self.new or rt in self.updated or rt in self.unchanged:
                     lines.append(
@@ -739,7 +750,7 @@ def uuids_in_database(session: Session, record_type: str, candidates: Iterable[s
 def check(session: Session, sources: list[Path]) -> ImportReport:
     """Validate every row of the files; writes nothing."""
     report = ImportReport()
-    check_rows(session, read_sources(sources, report), report)
+    check_rows(session, match_by_natural_key(session, read_sources(sources, report), report), report)
     if not report.problems and not report.rows:
         report.add(Problem(", ".join(p.name for p in sources) or "import", None, "", "holds no records."))
     return report
@@ -758,6 +769,11 @@ class ImportResult:
     versions: dict[tuple[str, int], int] = field(default_factory=dict)  # version of each record afterwards
     backup: Path | None = None
     changes: ChangeSet = field(default_factory=ChangeSet)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Sent to another process to be taken back: what it changed is not needed for that, and
+        # a hundred thousand changes pickled would hold the sender.
+        return {**self.__dict__, "changes": ChangeSet()}
 
 
 class ImportFailedError(StoreError):
@@ -820,7 +836,45 @@ def apply(session: Session, sources: list[Path], *, user: str) -> ImportResult:
     """Second pass: write every row. Raises ImportFailedError (and the caller's transaction rolls
     back) if anything is refused — rows are all applied or none."""
     report = ImportReport()
-    return apply_rows(session, read_sources(sources, report), user=user, report=report)
+    raws = match_by_natural_key(session, read_sources(sources, report), report)
+    return apply_rows(session, raws, user=user, report=report)
+
+
+def match_by_natural_key(session: Session, raws: Iterable[RawRow], report: ImportReport) -> list[RawRow]:
+    """Rows of records whose UUID is not known here but whose natural key names one that is
+    (another analyst made the same place) take that record's UUID, and so do the references to
+    them in the other rows: the import updates it instead of adding it twice (listed in
+    ``report.matched`` for review)."""
+    from explorer.store.merge import _rewrite
+    from explorer.store.spreadsheet import _existing_by_key, _natural_key
+
+    rows = list(raws)
+    by_type: dict[str, list[RawRow]] = defaultdict(list)
+    for raw in rows:
+        by_type[raw.record_type].append(raw)
+    remap: dict[str, str] = {}
+    for rt in TYPE_ORDER:
+        kind = schema.kind(rt)
+        of_type = by_type.get(rt, [])
+        if not of_type or kind.owned_by is not None or not kind.natural_key:
+            continue
+        for raw in of_type:
+            _rewrite(raw.values, remap)  # a key may name a matched record (a place's country)
+        uuids = [str(raw.values.get("uuid") or "").strip() for raw in of_type]
+        held = _ids_by_uuid(session, rt, [u for u in uuids if u])
+        existing: dict[tuple[Any, ...], str] | None = None
+        for raw, uid in zip(of_type, uuids, strict=True):
+            if not uid or uid in held:
+                continue
+            existing = _existing_by_key(session, kind) if existing is None else existing
+            key = _natural_key(kind, raw.values)
+            if key is not None and key in existing and existing[key] != uid:
+                remap[uid] = raw.values["uuid"] = existing[key]
+                report.matched.append((rt, str(raw.values.get(kind.title) or ""), raw.where, raw.row))
+    if remap:
+        for raw in rows:
+            _rewrite(raw.values, remap)
+    return rows
 
 
 class ImportCancelledError(StoreError):
@@ -967,6 +1021,7 @@ def apply_rows(
         record = session.get(m.RECORD_TYPES[rt], record_id)
         if record is not None:
             result.versions[(rt, record_id)] = record.version
+    result.changes.summarise()
     return result
 
 
@@ -981,11 +1036,22 @@ def undo(session: Session, result: ImportResult, *, user: str) -> ChangeSet:
         changes.changes += writes.update(
             session, rt, record_id, old, expected_version=result.versions[(rt, record_id)], user=user
         ).changes
+    # Created records go by type, newest type first (an import writes type after type); those of
+    # a type pointing at its own kind (a sector's parent) one by one, newest first.
+    by_type: dict[str, list[int]] = {}
     for rt, record_id in reversed(result.created):
-        record = session.get(m.RECORD_TYPES[rt], record_id)
-        if record is None:
-            continue  # went with its parent (a citation or story step)
-        changes.changes += writes.delete(
-            session, rt, record_id, expected_version=result.versions[(rt, record_id)], user=user
-        ).changes
+        by_type.setdefault(rt, []).append(record_id)
+    for rt, record_ids in by_type.items():
+        if _self_ref(rt) is None:
+            versions = {i: result.versions[(rt, i)] for i in record_ids}
+            changes.changes += writes.delete_many(session, rt, versions, user=user)
+            continue
+        for record_id in record_ids:
+            record = session.get(m.RECORD_TYPES[rt], record_id)
+            if record is None:
+                continue  # went with its parent (a citation or story step)
+            changes.changes += writes.delete(
+                session, rt, record_id, expected_version=result.versions[(rt, record_id)], user=user
+            ).changes
+    changes.summarise()
     return changes

@@ -331,8 +331,8 @@ def _match_by_natural_key(result: MergePlan, mine: dict[str, list[dict[str, Any]
     for rt in exchange.TYPE_ORDER:
         rows = result.new_records.get(rt, [])
         kind = schema.kind(rt)
-        if not rows or kind.owned_by is not None or kind.unique is not None:
-            continue  # a unique name held twice stays a clash to resolve (see plan.problems)
+        if not rows or kind.owned_by is not None:
+            continue
         for row in rows:
             _rewrite(row, remap)  # a key may name a matched record (a target's initiative)
         here: dict[tuple[str, ...], str] = {}

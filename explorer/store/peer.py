@@ -37,6 +37,8 @@ from xml.etree import ElementTree
 from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
+from explorer import schema
+from explorer.models import EventKind
 from explorer.store.errors import StoreError
 from explorer.store.exchange import ImportReport, RawRow
 
@@ -495,6 +497,28 @@ def _ics_event(out: PeerFile, props: dict[str, tuple[dict[str, str], str]]) -> N
 # --- into records -----------------------------------------------------------------------------
 
 
+# The record types a group of another tool can stand for (its lane here).
+GROUP_TYPES = ("event", "pledge", "deal", "initiative")
+
+
+def group_home(group: str | None) -> tuple[str, str | None]:
+    """The record type and kind of event a group's name stands for: a lane ("Deals & MoUs"), a
+    type ("Pledges", "Deal / MoU") or a kind of event ("Summits", "Visits"); else an event."""
+    if not group:
+        return "event", None
+    said = " ".join(group.casefold().replace("&", " and ").split())
+    spellings = {said, said.removesuffix("s"), said.removesuffix("es")}
+    for kind in EventKind:
+        if kind.value in spellings:
+            return "event", kind.value
+    for name in GROUP_TYPES:
+        k = schema.kind(name)
+        names = {k.name, k.label, k.legend_label, k.lane or ""}
+        if spellings & {" ".join(n.casefold().replace("&", " and ").split()) for n in names}:
+            return name, None
+    return "event", None
+
+
 def to_raw_rows(session: Session, peer: PeerFile, report: ImportReport) -> list[RawRow]:
     """The file's items as exchange rows: events and eras, each citing a source for the file (and
     one per media link), places matched by name where the app knows them."""
@@ -520,30 +544,34 @@ def to_raw_rows(session: Session, peer: PeerFile, report: ImportReport) -> list[
     media_seen: set[str] = set()
     for n, item in enumerate(peer.items, start=1):
         uid = _uid(peer.format, peer.path, item, n)
+        rt, event_kind = ("era", None) if item.era else group_home(item.group)
+        kind = schema.kind(rt)
         notes = item.text
         if item.group:
             notes = f"{notes}\n\nGroup in {peer.format}: {item.group}".strip()
         values: dict[str, Any] = {
             "uuid": uid,
-            "title": item.title[:300],
+            kind.title: item.title[:300],
             "start_date": item.start.isoformat(),
             "date_precision": item.precision,
             "end_date": item.end.isoformat() if item.end else None,
             "notes": notes or None,
         }
-        if not item.era:
-            values["kind"] = "announcement"
-            if item.location:
-                try:
-                    values["place_uuid"] = names.uuid("place", item.location)
-                except LookupError:
-                    values["notes"] = f"{values['notes'] or ''}\n\nPlace: {item.location}".strip()
-        rows.append(RawRow("era" if item.era else "event", where, n, values, from_csv=False))
-        rows.append(_citation(uid, "era" if item.era else "event", file_source, where, n, peer.format))
+        if rt == "event":
+            values["kind"] = event_kind or "announcement"
+        if item.location and not item.era:
+            try:
+                if kind.field("place_id") is None:
+                    raise LookupError(item.location)
+                values["place_uuid"] = names.uuid("place", item.location)
+            except LookupError:
+                values["notes"] = f"{values['notes'] or ''}\n\nPlace: {item.location}".strip()
+        rows.append(RawRow(rt, where, n, values, from_csv=False))
+        rows.append(_citation(uid, rt, file_source, where, n, peer.format))
         if item.url:
             media = str(uuid_mod.uuid5(PEER_NAMESPACE, f"media|{item.url}"))
             if media in media_seen:
-                rows.append(_citation(uid, "era" if item.era else "event", media, where, n, "link"))
+                rows.append(_citation(uid, rt, media, where, n, "link"))
                 continue
             media_seen.add(media)
             rows.append(
@@ -555,7 +583,7 @@ def to_raw_rows(session: Session, peer: PeerFile, report: ImportReport) -> list[
                     from_csv=False,
                 )
             )
-            rows.append(_citation(uid, "era" if item.era else "event", media, where, n, "link"))
+            rows.append(_citation(uid, rt, media, where, n, "link"))
     return rows
 
 

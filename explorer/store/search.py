@@ -115,6 +115,18 @@ def index_new(conn: Connection, record_type: str, records: Iterable[tuple[int, M
         )
 
 
+def unindex(conn: Connection, record_type: str, ids: list[int]) -> None:
+    """Drop the index rows of records about to be deleted together (an import taken back)."""
+    if record_type not in INDEXED or not ids:
+        return
+    conn.execute(
+        sa.text(
+            f"DELETE FROM search_index WHERE record_type = :t AND record_id IN ({','.join(str(int(i)) for i in ids)})"
+        ),
+        {"t": record_type},
+    )
+
+
 def indexed_title(record_type: str, values: Mapping[str, object] | object) -> str:
     """The title a record (or a snapshot of its values) is indexed under (see ``reindex``)."""
     if record_type not in INDEXED:

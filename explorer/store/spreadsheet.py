@@ -53,6 +53,25 @@ class Sheet:
     name: str  # the file name, or "file.xlsx ▸ Sheet1"
     headers: list[str]
     rows: list[list[Any]]  # cells as read: text, numbers, dates (from a workbook)
+    source: Path | None = None  # the file, and which of its tables, to read it again from
+    position: int = 0
+    stamp: tuple[int, int] | None = None  # the file's size and modification time when read
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Sent to another process (a large import) as where to read it: a hundred thousand rows
+        # pickled would hold the sender for longer than the reading takes.
+        state = dict(self.__dict__)
+        if self.source is not None:
+            state["rows"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if self.rows is None:
+            assert self.source is not None
+            if _stamp(self.source) != self.stamp:
+                raise SpreadsheetError(f"{self.source.name} was changed since it was read: check it again.")
+            self.rows = read_sheets(self.source)[self.position].rows
 
 
 class SpreadsheetError(StoreError):
@@ -64,10 +83,20 @@ class SpreadsheetError(StoreError):
 
 def read_sheets(path: Path) -> list[Sheet]:
     """Every non-empty table in the file; the first row holds the headers."""
+    stamp = _stamp(path)
     suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        return _read_workbook(path)
-    return [_read_delimited(path)]
+    sheets = _read_workbook(path) if suffix in (".xlsx", ".xlsm") else [_read_delimited(path)]
+    for position, sheet in enumerate(sheets):
+        sheet.source, sheet.position, sheet.stamp = path, position, stamp
+    return sheets
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_size, info.st_mtime_ns
 
 
 def _read_delimited(path: Path) -> Sheet:

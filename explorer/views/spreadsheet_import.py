@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
@@ -36,8 +37,9 @@ from PySide6.QtWidgets import (
 from explorer import schema
 from explorer.forms.operations import Operations, _StoreCommand
 from explorer.jobs import BackgroundJob
-from explorer.store import ChangeSet, StoreError
+from explorer.store import ChangeSet, StoreError, isolated
 from explorer.store.exchange import ImportFailedError, ImportReport, ImportResult, ref_column
+from explorer.store.isolated import run_isolated
 from explorer.store.spreadsheet import (
     DateOrder,
     Sheet,
@@ -47,6 +49,7 @@ from explorer.store.spreadsheet import (
     read_sheets,
     to_preview,
 )
+from explorer.views.exchange import _window_of, run_with_progress
 
 if TYPE_CHECKING:
     from explorer.views.main_window import MainWindow
@@ -70,6 +73,9 @@ def columns_of(record_type: str) -> list[tuple[str, str]]:
     return [*out, ("uuid", "UUID")]
 
 
+_T = TypeVar("_T")
+
+
 class SpreadsheetImportCommand(_StoreCommand):
     """A spreadsheet import on the undo stack. The first redo only announces what the background
     job already wrote; undo takes it back; a later redo writes the rows again."""
@@ -83,16 +89,41 @@ class SpreadsheetImportCommand(_StoreCommand):
             self._fresh = False
             self.ops.state.notify_changed(self.result.changes, initiator=self.ops)
             return
+        store, plans = self.ops.state.store, self.plans
+
+        def write() -> ImportResult:
+            if isolated.worth_it(*plans):
+                result: ImportResult = run_isolated(store, "import_spreadsheet", (plans,))
+                return result
+            return store.import_spreadsheet(plans)
 
         def run() -> ChangeSet:
-            self.result = self.ops.state.store.import_spreadsheet(self.plans)
+            self.result = self._in_background("Importing again…", write)
             return self.result.changes
 
         self._run(run)
 
     def undo(self) -> None:
-        result = self.result
-        self._run(lambda: self.ops.state.store.undo_import(result))
+        store, result = self.ops.state.store, self.result
+
+        def take_back() -> ChangeSet:
+            if len(result.created) + len(result.updated) >= isolated.ISOLATE_ROWS:
+                changes: ChangeSet = run_isolated(store, "undo_import", (result,))
+                return changes
+            return store.undo_import(result)
+
+        self._run(lambda: self._in_background("Taking the import back…", take_back))
+
+    def _in_background(self, text: str, work: Callable[[], _T]) -> _T:
+        parent = _window_of(self.ops)
+        if parent is None:
+            return work()
+        state = self.ops.state
+        state.background_write(True)
+        try:
+            return run_with_progress(parent, text, work)
+        finally:
+            state.background_write(False)
 
 
 class SpreadsheetImportDialog(QDialog):
@@ -271,6 +302,8 @@ class SpreadsheetImportDialog(QDialog):
         self._show_preview(plan)
 
         def work(cancelled: Any, report: Any) -> ImportReport:
+            if isolated.worth_it(plan):
+                return run_isolated(store, "check_spreadsheet", ([plan],), lambda *p: report(p), cancelled)
             return store.check_spreadsheet([plan], lambda *p: report(p), cancelled)
 
         self._run(work, self._checked, f"Checking {len(plan.sheet.rows):,} rows…")
@@ -315,7 +348,13 @@ class SpreadsheetImportDialog(QDialog):
         stop = self._stop_import = threading.Event()
 
         def work(cancelled: Any, report: Any) -> ImportResult:
-            return store.import_spreadsheet([plan], lambda *p: report(p), lambda: stop.is_set() or cancelled())
+            stopped = lambda: stop.is_set() or cancelled()  # noqa: E731
+            if isolated.worth_it(plan):
+                return run_isolated(store, "import_spreadsheet", ([plan],), lambda *p: report(p), stopped)
+            return store.import_spreadsheet([plan], lambda *p: report(p), stopped)
+
+        state = self.window_.state
+        state.background_write(True)
 
         def done(result: ImportResult) -> None:
             self.imported = result
@@ -323,7 +362,7 @@ class SpreadsheetImportDialog(QDialog):
             ops.undo_stack.push(SpreadsheetImportCommand(ops, [plan], result))
             self.accept()
 
-        self._run(work, done, "Importing…")
+        self._run(work, done, "Importing…", ended=lambda: state.background_write(False))
 
     def cancel_job(self) -> None:
         if self._stop_import is not None:
@@ -344,7 +383,7 @@ class SpreadsheetImportDialog(QDialog):
             self.job.cancel()
         super().reject()
 
-    def _run(self, work: Any, on_done: Any, text: str) -> None:
+    def _run(self, work: Any, on_done: Any, text: str, ended: Callable[[], None] | None = None) -> None:
         if self.job is not None:
             self.job.cancel()
         job = BackgroundJob(work, text)
@@ -355,12 +394,16 @@ class SpreadsheetImportDialog(QDialog):
         self.cancel_job_button.show()
 
         def finished(result: Any) -> None:
+            if ended is not None:
+                ended()
             if self.job is job:
                 self.job, self._stop_import = None, None
                 self._idle(self.status.text())
                 on_done(result)
 
         def failed(exc: Exception) -> None:
+            if ended is not None:
+                ended()
             if self.job is not job:
                 return
             self.job, self._stop_import = None, None
