@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 WAIT_MS = 500
+ANSWER_MS = 2_000  # a window busy for longer than this is taken for gone
 
 
 def server_name(database: str) -> str:
@@ -35,8 +36,9 @@ def database_key(path: Path | None, url: str) -> str:
 
 
 def ask_running(name: str, message: str = "raise") -> bool:
-    """Whether a window already has this database open; if so it is asked to come forward
-    (``message`` "open PATH" also hands it a file to import)."""
+    """Whether a window already has this database open and came forward when asked (``message``
+    "open PATH" also hands it a file to import). A window that does not answer in time (hung,
+    or its display gone) does not count: this launch then opens its own."""
     socket = QLocalSocket()
     socket.connectToServer(name)
     if not socket.waitForConnected(WAIT_MS):
@@ -44,8 +46,11 @@ def ask_running(name: str, message: str = "raise") -> bool:
     socket.write((message + "\n").encode())
     socket.flush()
     socket.waitForBytesWritten(WAIT_MS)
+    answered = False
+    while not answered and socket.waitForReadyRead(ANSWER_MS):
+        answered = socket.canReadLine() and bytes(socket.readLine().data()).strip() == b"ok"
     socket.disconnectFromServer()
-    return True
+    return answered
 
 
 class InstanceServer(QObject):
@@ -91,3 +96,5 @@ class InstanceServer(QObject):
             if line.startswith("open "):
                 self.open_requested.emit(line[5:])
             self.raise_requested.emit()
+            socket.write(b"ok\n")
+            socket.flush()

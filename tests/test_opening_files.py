@@ -82,6 +82,24 @@ def test_a_file_that_cannot_be_opened_is_not_taken(window: MainWindow, tmp_path:
     assert not drop(window, path)
 
 
+ASK = (
+    "import sys\n"
+    "from PySide6.QtCore import QCoreApplication\n"
+    "from explorer.instance import ask_running\n"
+    "app = QCoreApplication([])\n"
+    "sys.exit(0 if ask_running(sys.argv[1], sys.argv[2]) else 3)\n"
+)
+
+
+def _ask_from_another_thread(qtbot, name: str, message: str = "raise") -> bool:
+    """ask_running as a second launch does it (another process), while this one's event loop
+    lets the window (the server here) answer."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    asking = subprocess.Popen([sys.executable, "-c", ASK, name, message], env=env)
+    qtbot.waitUntil(lambda: asking.poll() is not None, timeout=20_000)
+    return asking.returncode == 0
+
+
 def test_a_second_window_on_the_same_database_brings_the_first_forward(qtbot) -> None:
     name = server_name("/tmp/some/partnership.sqlite")
     assert not ask_running(name)  # nobody has it open
@@ -91,12 +109,29 @@ def test_a_second_window_on_the_same_database_brings_the_first_forward(qtbot) ->
     server.open_requested.connect(asked.append)
     assert server.listen(name)
     try:
-        assert ask_running(name, "open /tmp/new.xlsx")
-        qtbot.waitUntil(lambda: asked == ["/tmp/new.xlsx", "raise"])
+        assert _ask_from_another_thread(qtbot, name, "open /tmp/new.xlsx")
+        assert asked == ["/tmp/new.xlsx", "raise"]
         assert not ask_running(server_name("/tmp/other.sqlite"))  # another file: its own window
     finally:
         server.close()
     assert not ask_running(name)
+
+
+def test_a_window_that_does_not_answer_is_not_handed_the_launch(qtbot) -> None:
+    """A hung window (or one whose display went away) still holds the socket: the new launch
+    must open its own window rather than hand over to it and leave the person with none."""
+    from PySide6.QtNetwork import QLocalServer
+
+    name = server_name("/tmp/some/hung.sqlite")
+    silent = QLocalServer()
+    QLocalServer.removeServer(name)
+    assert silent.listen(name)  # accepts connections, never reads or answers
+    try:
+        started = time.monotonic()
+        assert not _ask_from_another_thread(qtbot, name)
+        assert time.monotonic() - started < 5
+    finally:
+        silent.close()
 
 
 def test_explorer_path_opens_that_file_and_a_second_launch_hands_over(demo_path: Path, tmp_path: Path) -> None:
