@@ -194,3 +194,23 @@ def test_a_sheet_changed_after_it_was_read_is_not_imported_unseen(
     settle(qtbot, dialog)
     assert "changed since it was read" in dialog.status.text()
     assert events_titled(store, "Tokyo business forum") == [] and dialog.result() != dialog.DialogCode.Accepted
+
+
+def test_rows_that_are_records_already_held_are_shown_for_review(
+    qtbot, window: MainWindow, store: Store, tmp_path: Path
+) -> None:
+    path = workbook(tmp_path / "summits.xlsx", ROWS)
+    first = import_spreadsheet(window, path)
+    qtbot.addWidget(first)
+    settle(qtbot, first)
+    first.start_import()
+    settle(qtbot, first)
+    again = import_spreadsheet(window, path)  # the same sheet a week later
+    qtbot.addWidget(again)
+    settle(qtbot, again)
+    assert "2 of them update records already held" in again.status.text()
+    review = again.problems_view.toPlainText()
+    assert "row 2: Event “Tokyo business forum”" in review and "row 3:" in review
+    again.start_import()
+    settle(qtbot, again)
+    assert len(events_titled(store, "Tokyo business forum")) == 1

@@ -530,6 +530,8 @@ def to_raw_rows(
                 _where, row = in_sheet[key]
                 bad(kind.natural_key[0], f"is the same record as row {row} ({', '.join(map(str, key))}).")
             uid = existing.get(key)
+            if uid is not None:
+                report.matched.append((plan.record_type, str(values.get(kind.title) or ""), sheet.name, n))
         if key is not None:
             in_sheet.setdefault(key, (sheet.name, n))
         values["uuid"] = uid or str(uuid_mod.uuid4())

@@ -324,12 +324,20 @@ class SpreadsheetImportDialog(QDialog):
 
     def _checked(self, report: ImportReport) -> None:
         self.report = report
-        self.problems_view.setPlainText(
-            "No problems." if report.ok else "\n".join(str(p) for p in report.problems) + _more(report)
-        )
+        text = "No problems." if report.ok else "\n".join(str(p) for p in report.problems) + _more(report)
+        if report.ok and report.matched:
+            # For review: rows taken for records already held, which they update (not add again).
+            text += f"\n\n{len(report.matched):,} row(s) are records already held (same name, or title and date):"
+            text += "".join(
+                f"\n  row {row}: {schema.label(rt)} “{label}”" for rt, label, _w, row in report.matched[:200]
+            )
+            if len(report.matched) > 200:
+                text += f"\n  … and {len(report.matched) - 200:,} more"
+        self.problems_view.setPlainText(text)
         total = sum(report.rows.values())
+        held = f" ({len(report.matched):,} of them update records already held)" if report.matched else ""
         self.status.setText(
-            f"{total:,} rows checked: ready to import."
+            f"{total:,} rows checked: ready to import{held}."
             if report.ok
             else f"Cannot import yet: {len(report.problems) + report.more_problems:,} problem(s). "
             "Fix them in the file, or change what the columns fill."
