@@ -405,3 +405,49 @@ def test_command_line_export_import_and_merge(
     mine = open_store(demo_path)
     assert mine.get("deal", deal_id).notes == "Their note"
     mine.close()
+
+
+def _self_parent(records: dict[str, list[dict[str, Any]]]) -> None:
+    sector = records["sector"][1]
+    sector["parent_uuid"] = sector["uuid"]
+
+
+def _loop_in_file(records: dict[str, list[dict[str, Any]]]) -> None:
+    a, b = records["sector"][0], records["sector"][1]
+    a["parent_uuid"], b["parent_uuid"] = b["uuid"], a["uuid"]
+
+
+def _loop_through_database(records: dict[str, list[dict[str, Any]]]) -> None:
+    child = next(s for s in records["sector"] if s.get("parent_uuid"))
+    parent = next(s for s in records["sector"] if s["uuid"] == child["parent_uuid"])
+    parent["parent_uuid"] = child["uuid"]  # only the parent is in the file; its child is in the database
+    for name in records:
+        records[name] = [parent] if name == "sector" else []
+
+
+def _pledge_supersedes_itself(records: dict[str, list[dict[str, Any]]]) -> None:
+    pledge = records["pledge"][0]
+    pledge["supersedes_uuid"] = pledge["uuid"]
+
+
+@pytest.mark.parametrize(
+    "damage", [_self_parent, _loop_in_file, _loop_through_database, _pledge_supersedes_itself], ids=lambda f: f.__name__
+)
+def test_check_finds_exactly_what_the_import_refuses_in_chains_of_records(
+    store: Store, tmp_path: Path, damage: Any
+) -> None:
+    """`explorer import --check` and the import agree: a record pointing at itself or a loop of
+    parents (in the file or through the database) is reported by both, with the same words."""
+    out = tmp_path / "all.json"
+    store.export(out)
+    document = json.loads(out.read_text(encoding="utf-8"))
+    damage(document["records"])
+    out.write_text(json.dumps(document), encoding="utf-8")
+    before = full_state(store)
+    report = store.check_import([out])
+    assert not report.ok
+    with pytest.raises(ImportFailedError) as refused:
+        store.import_files([out])
+    assert [str(p) for p in report.problems] == [str(p) for p in refused.value.report.problems]
+    assert "loop" in report.text()
+    assert full_state(store) == before

@@ -641,6 +641,9 @@ class _Checker:
         self.in_file: dict[str, set[str]] = defaultdict(set)
         self.names: dict[tuple[str, str], tuple[str, str, int]] = {}  # (type, unique value) → (uuid, where, row)
         self.pending: list[tuple[str, str, Problem]] = []  # (target type, uuid, problem if missing)
+        # Rows of types whose records point at one another (a sector's parent), cut down to that
+        # pointer: the import orders them (and refuses loops) the same way, see finish().
+        self.chains: dict[str, list[ParsedRow]] = defaultdict(list)
 
     def row(self, raw: RawRow, parsed: ParsedRow | None) -> None:
         uid = _as_uuid(raw.values.get("uuid"))
@@ -682,6 +685,12 @@ class _Checker:
                 )
             else:
                 self.names[key2] = (parsed.uuid, raw.where, raw.row)
+        own = _self_ref(parsed.record_type)
+        if own is not None:
+            pointer = {own: parsed.refs[own]} if own in parsed.refs else {}
+            self.chains[parsed.record_type].append(
+                ParsedRow(parsed.record_type, parsed.where, parsed.row, parsed.uuid, {}, pointer)
+            )
         targets = _targets(parsed.record_type)
         for name, ref in parsed.refs.items():
             column = ref_column(name)
@@ -705,6 +714,7 @@ class _Checker:
                 self.pending.append((link.target, ref, Problem(raw.where, raw.row, link.column, message)))
 
     def finish(self) -> None:
+        self._check_chains()
         wanted: dict[str, set[str]] = defaultdict(set)
         for target, ref, _p in self.pending:
             if ref not in self.in_file[target]:
@@ -736,6 +746,43 @@ class _Checker:
                                 f"{value!r} is already the name of another {rt} in the database.",
                             )
                         )
+
+    def _check_chains(self) -> None:
+        """Records pointing at themselves or in a loop: within the file, refused by the ordering
+        the import uses (the same function); through records in the database, as the write would."""
+        for rt, rows in self.chains.items():
+            try:
+                _ordered(rows)
+            except ImportFailedError as exc:
+                for problem in exc.report.problems:
+                    self.report.add(problem)
+                continue
+            column = _self_ref(rt)
+            assert column is not None
+            in_file = {r.uuid: r.refs.get(column) for r in rows}
+            if not any(in_file.values()):
+                continue
+            table = m.RECORD_TYPES[rt].__table__
+            parent = table.c[column]
+            ids = {
+                str(u): (int(i), int(p) if p is not None else None)
+                for u, i, p in self.session.execute(sa.select(table.c.uuid, table.c.id, parent))
+            }
+            uuid_of = {i: u for u, (i, _p) in ids.items()}
+            for row in rows:
+                if row.uuid not in ids or not in_file.get(row.uuid):
+                    continue  # a new record cannot close a loop through the database
+                seen, at = {row.uuid}, in_file[row.uuid]
+                while at is not None:
+                    if at in seen:
+                        self.report.add(Problem(row.where, row.row, ref_column(column), writes.loop_message(rt)))
+                        break
+                    seen.add(at)
+                    if at in in_file:
+                        at = in_file[at]
+                    else:
+                        held = ids.get(at)
+                        at = uuid_of.get(held[1]) if held is not None and held[1] is not None else None
 
 
 def uuids_in_database(session: Session, record_type: str, candidates: Iterable[str]) -> set[str]:

@@ -103,6 +103,11 @@ def _clean_links(session: Session, record_type: str, links: dict[str, Any]) -> d
     return out
 
 
+def loop_message(record_type: str) -> str:
+    """What a record is told whose chain of parents would come back to it (checks and writes)."""
+    return f"would lead back to this {schema.label(record_type).lower()} (a loop)."
+
+
 def _check_refs(session: Session, record_type: str, values: dict[str, Any], self_id: int | None) -> None:
     problems: list[FieldProblem] = []
     for name, value in values.items():
@@ -120,8 +125,7 @@ def _check_refs(session: Session, record_type: str, values: dict[str, Any], self
             cls = m.RECORD_TYPES[record_type]
             while parent is not None:
                 if parent in seen:
-                    what = schema.label(record_type).lower()
-                    problems.append(FieldProblem(fs.label, f"would lead back to this {what} (a loop).", name))
+                    problems.append(FieldProblem(fs.label, loop_message(record_type), name))
                     break
                 seen.add(parent)
                 row = session.get(cls, parent)
