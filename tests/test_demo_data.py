@@ -14,7 +14,15 @@ from explorer import models as m
 from explorer.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
-ARTICLE = Path(__file__).resolve().parents[2] / "shared" / "source" / "india-japan-partnership-article.txt"
+# The article sits in shared/source beside the checkout (or beside the folder of worktrees).
+ARTICLE = next(
+    (
+        p / "shared" / "source" / "india-japan-partnership-article.txt"
+        for p in Path(__file__).resolve().parents[1:4]
+        if (p / "shared" / "source" / "india-japan-partnership-article.txt").exists()
+    ),
+    Path(__file__).resolve().parents[2] / "shared" / "source" / "india-japan-partnership-article.txt",
+)
 ARTICLE_TITLE = "India-Japan Partnership: A New Era of Strategic and Economic Synergy"
 
 
