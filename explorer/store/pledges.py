@@ -1,0 +1,320 @@
+"""Pledged against realised: what each pledge promised, what the deals linked to it add up to.
+
+A deal counts towards a pledge only when it is linked to it (``deal.pledge_id``): a deal links to
+at most one pledge, so no deal is counted twice. Deals that merely fall in a pledge's period are
+reported apart, as "dated in its period, linked to no pledge", and never added to what it realised.
+Amounts are the deals' own USD figures (each at its own rate). No Qt: the detail pane's chart and
+the PDF hand-out read the same figures and the same sentences (``describe``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from explorer import models as m
+from explorer.formatting import date_text, money, period_text, usd
+from explorer.money import computed_usd
+
+
+@dataclass(frozen=True)
+class DealAmount:
+    """One deal as the pledge figures read it."""
+
+    deal_id: int
+    title: str
+    day: int | None
+    date: dt.date | None
+    precision: str
+    amount: float | None
+    currency: str | None
+    usd_rate: float | None
+    amount_usd: float | None  # its own USD figure (at its own rate); None when it has no amount
+    pledge_id: int | None
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """Another pledge whose period shares days with this one: the shared stretch, how the two
+    relate, and what is linked to the other (counted there, never here)."""
+
+    record_id: int
+    label: str
+    start_day: int
+    end_day: int | None  # None: both run on with no end recorded
+    relation: str  # "supersedes", "superseded by" or "overlaps"
+    other_realised_usd: float
+
+    record_type: str = "pledge"
+
+
+@dataclass
+class PledgeProgress:
+    """One pledge's figures. ``linked`` is every deal linked to it (dated ones in date order, then
+    undated); ``days``/``cumulative_usd`` the realised curve (dated linked deals with an amount);
+    ``in_period`` the deals dated in its period and linked to no pledge (not counted)."""
+
+    pledge_id: int
+    title: str
+    pledged_amount: float | None
+    currency: str | None
+    pledged_usd: float | None
+    start_day: int | None
+    end_day: int | None
+    start_date: dt.date | None
+    end_date: dt.date | None
+    precision: str
+    linked: list[DealAmount] = field(default_factory=list)
+    days: list[int] = field(default_factory=list)
+    cumulative_usd: list[float] = field(default_factory=list)
+    in_period: list[DealAmount] = field(default_factory=list)
+    in_period_days: list[int] = field(default_factory=list)
+    in_period_cumulative_usd: list[float] = field(default_factory=list)
+    overlaps: list[Overlap] = field(default_factory=list)
+    shared_deal_ids: list[int] = field(default_factory=list)  # dated in its period, linked to another pledge
+
+    @property
+    def deal_ids(self) -> list[int]:
+        """The linked deals counted in the realised sum (those with an amount)."""
+        return [d.deal_id for d in self.linked if d.amount_usd is not None]
+
+    @property
+    def overlapping(self) -> list[Overlap]:
+        return self.overlaps
+
+    @property
+    def realised_usd(self) -> float:
+        return math.fsum(d.amount_usd for d in self.linked if d.amount_usd is not None)
+
+    @property
+    def open_usd(self) -> float | None:
+        """What is still open of the pledge (never below zero); None when nothing was pledged in USD."""
+        if self.pledged_usd is None:
+            return None
+        return max(self.pledged_usd - self.realised_usd, 0.0)
+
+    @property
+    def exceeded_usd(self) -> float:
+        if self.pledged_usd is None:
+            return 0.0
+        return max(self.realised_usd - self.pledged_usd, 0.0)
+
+    @property
+    def without_amount(self) -> list[DealAmount]:
+        return [d for d in self.linked if d.amount_usd is None]
+
+    @property
+    def undated(self) -> list[DealAmount]:
+        """Linked deals with an amount but no date: in the sum, not on the curve."""
+        return [d for d in self.linked if d.day is None and d.amount_usd is not None]
+
+    @property
+    def outside_period(self) -> list[DealAmount]:
+        """Linked deals dated before its start or after its end (still counted: the link says so)."""
+        return [d for d in self.linked if d.day is not None and not self.in_its_period(d.day)]
+
+    @property
+    def in_period_usd(self) -> float:
+        return self.in_period_cumulative_usd[-1] if self.in_period_cumulative_usd else 0.0
+
+    def in_its_period(self, day: int) -> bool:
+        if self.start_day is None:
+            return False
+        return self.start_day <= day and (self.end_day is None or day <= self.end_day)
+
+
+def deal_usd(deal: m.Deal) -> float | None:
+    """A deal's USD figure: as stored (the source's or the rate's), else from its own rate."""
+    if deal.amount_usd is not None:
+        return float(deal.amount_usd)
+    return computed_usd(deal.amount, deal.currency, deal.usd_rate)
+
+
+def _amount(deal: m.Deal) -> DealAmount:
+    return DealAmount(
+        m.stored_id(deal.id),
+        deal.title,
+        deal.start_day,
+        deal.start_date,
+        deal.date_precision,
+        deal.amount,
+        deal.currency,
+        deal.usd_rate,
+        deal_usd(deal),
+        deal.pledge_id,
+    )
+
+
+def _cumulative(deals: list[DealAmount]) -> tuple[list[int], list[float]]:
+    days: list[int] = []
+    totals: list[float] = []
+    running: list[float] = []
+    for deal in deals:
+        if deal.day is None or deal.amount_usd is None:
+            continue
+        running.append(deal.amount_usd)
+        days.append(deal.day)
+        totals.append(math.fsum(running))
+    return days, totals
+
+
+def _date_order(deal: m.Deal) -> tuple[bool, int, int]:
+    return (deal.start_day is None, deal.start_day or 0, m.stored_id(deal.id))
+
+
+def _shared(a_start: int, a_end: int | None, b_start: int, b_end: int | None) -> tuple[int, int | None] | None:
+    """The days two periods share (an end of None runs on), or None."""
+    start = max(a_start, b_start)
+    ends = [e for e in (a_end, b_end) if e is not None]
+    end = min(ends) if ends else None
+    if end is not None and end < start:
+        return None
+    return start, end
+
+
+def pledge_progress(session: Session, pledge: m.Pledge) -> PledgeProgress:
+    pid = m.stored_id(pledge.id)
+    progress = PledgeProgress(
+        pid,
+        pledge.title,
+        pledge.amount,
+        pledge.currency,
+        float(pledge.amount_usd)
+        if pledge.amount_usd is not None
+        else computed_usd(pledge.amount, pledge.currency, pledge.usd_rate),
+        pledge.start_day,
+        pledge.end_day,
+        pledge.start_date,
+        pledge.end_date,
+        pledge.date_precision,
+    )
+    linked = sorted(session.exec(select(m.Deal).where(m.Deal.pledge_id == pid)).all(), key=_date_order)
+    progress.linked = [_amount(d) for d in linked]
+    progress.days, progress.cumulative_usd = _cumulative(progress.linked)
+    start, end = pledge.start_day, pledge.end_day
+    if start is None:
+        return progress  # an undated pledge has no period: nothing falls in it or overlaps it
+    query = select(m.Deal).where(col(m.Deal.start_day) >= start)
+    if end is not None:
+        query = query.where(col(m.Deal.start_day) <= end)
+    # Its own linked deals are on the realised curve, never in the second series.
+    others_or_none = sa.or_(col(m.Deal.pledge_id).is_(None), col(m.Deal.pledge_id) != pid)
+    in_period = sorted(session.exec(query.where(others_or_none)).all(), key=_date_order)
+    progress.shared_deal_ids = [m.stored_id(d.id) for d in in_period if d.pledge_id is not None]
+    progress.in_period = [_amount(d) for d in in_period if d.pledge_id is None]
+    progress.in_period_days, progress.in_period_cumulative_usd = _cumulative(progress.in_period)
+    others = session.exec(
+        select(m.Pledge)
+        .where(m.Pledge.id != pid, col(m.Pledge.start_day).is_not(None))
+        .order_by(col(m.Pledge.start_day))
+    ).all()
+    for other in others:
+        if other.start_day is None:
+            continue  # (not read: the query asks for dated pledges)
+        shared = _shared(start, end, other.start_day, other.end_day)
+        if shared is None:
+            continue
+        if pledge.supersedes_id == other.id:
+            relation = "supersedes"
+        elif other.supersedes_id == pid:
+            relation = "superseded by"
+        else:
+            relation = "overlaps"
+        other_deals = session.exec(select(m.Deal).where(m.Deal.pledge_id == other.id)).all()
+        other_usd = math.fsum(u for u in (deal_usd(d) for d in other_deals) if u is not None)
+        progress.overlaps.append(Overlap(m.stored_id(other.id), other.title, shared[0], shared[1], relation, other_usd))
+    return progress
+
+
+def all_pledges(session: Session) -> list[PledgeProgress]:
+    """Every pledge's figures, in date order (undated last): the hand-out's pledge page."""
+    pledges = session.exec(select(m.Pledge)).all()
+    ordered = sorted(pledges, key=lambda p: (p.start_day is None, p.start_day or 0, m.stored_id(p.id)))
+    return [pledge_progress(session, p) for p in ordered]
+
+
+# --- in words: the chart's key and the hand-out read these ------------------------------------
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One line of a pledge's figures: ``kind`` says which series it names (the chart draws its
+    swatch: pledged, realised, open, exceeded, in_period, overlap, note)."""
+
+    kind: str
+    text: str
+
+
+def _day_text(day: int | None) -> str:
+    return "no end recorded" if day is None else date_text(m.day_to_date(day))
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def headline(p: PledgeProgress) -> str:
+    own = "" if p.currency in (None, "USD") else f" ({money(p.pledged_amount, p.currency)})"
+    when = period_text(p.start_date, p.end_date, p.precision)
+    return f"Pledged {usd(p.pledged_usd)}{own} · {when}"
+
+
+def describe(p: PledgeProgress) -> list[Figure]:
+    """The pledge's figures as sentences, in the order the chart's key shows them."""
+    lines = [Figure("pledged", f"Pledged {usd(p.pledged_usd)}")]
+    counted = p.deal_ids
+    if not p.linked:
+        lines.append(Figure("realised", "Realised: no deal is linked to this pledge"))
+    else:
+        share = ""
+        if p.pledged_usd:
+            share = f", {100 * p.realised_usd / p.pledged_usd:.0f}% of the pledge"
+        text = f"Realised {usd(p.realised_usd)} from {_count(len(counted), 'linked deal', 'linked deals')}{share}"
+        lines.append(Figure("realised", text))
+        if p.without_amount:
+            n = len(p.without_amount)
+            lines.append(
+                Figure("note", f"{_count(n, 'linked deal has', 'linked deals have')} no amount (not in the sum)")
+            )
+        if p.undated:
+            n = len(p.undated)
+            lines.append(
+                Figure(
+                    "note", f"{_count(n, 'linked deal is', 'linked deals are')} undated: in the sum, not on the curve"
+                )
+            )
+        if p.outside_period:
+            n = len(p.outside_period)
+            lines.append(Figure("note", f"{_count(n, 'linked deal is', 'linked deals are')} dated outside its period"))
+    if p.open_usd is not None:
+        if p.exceeded_usd > 0:
+            lines.append(Figure("exceeded", f"Exceeded by {usd(p.exceeded_usd)}"))
+        elif p.linked:
+            lines.append(Figure("open", f"Still open {usd(p.open_usd)}"))
+        else:
+            lines.append(Figure("open", f"Still open: all of it, {usd(p.open_usd)}"))
+    if p.in_period:
+        n = len(p.in_period)
+        with_usd = sum(1 for d in p.in_period if d.amount_usd is not None)
+        amount = f"{usd(p.in_period_usd)} in {with_usd} with an amount" if with_usd else "none with an amount"
+        lines.append(
+            Figure(
+                "in_period",
+                f"Not counted: {_count(n, 'deal', 'deals')} dated in its period but linked to no pledge ({amount})",
+            )
+        )
+    for o in p.overlaps:
+        relation = {"supersedes": ", which it supersedes", "superseded by": ", which supersedes it"}.get(o.relation, "")
+        who = f"{o.label}{relation}"
+        stretch = f"{_day_text(o.start_day)} – {_day_text(o.end_day)}"
+        lines.append(
+            Figure(
+                "overlap",
+                f"Shares {stretch} with {who}: deals linked to that one ({usd(o.other_realised_usd)}) count there only",
+            )
+        )
+    return lines
