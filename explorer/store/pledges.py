@@ -299,22 +299,21 @@ def describe(p: PledgeProgress) -> list[Figure]:
             lines.append(Figure("open", f"Still open: all of it, {usd(p.open_usd)}"))
     if p.in_period:
         n = len(p.in_period)
-        with_usd = sum(1 for d in p.in_period if d.amount_usd is not None)
-        amount = f"{usd(p.in_period_usd)} in {with_usd} with an amount" if with_usd else "none with an amount"
         lines.append(
             Figure(
                 "in_period",
-                f"Not counted: {_count(n, 'deal', 'deals')} dated in its period but linked to no pledge ({amount})",
+                f"Not counted: {usd(p.in_period_usd)} in {_count(n, 'deal', 'deals')} dated in its period "
+                "but linked to no pledge",
             )
         )
     for o in p.overlaps:
         relation = {"supersedes": ", which it supersedes", "superseded by": ", which supersedes it"}.get(o.relation, "")
-        who = f"{o.label}{relation}"
         stretch = f"{_day_text(o.start_day)} – {_day_text(o.end_day)}"
         lines.append(
             Figure(
                 "overlap",
-                f"Shares {stretch} with {who}: deals linked to that one ({usd(o.other_realised_usd)}) count there only",
+                f"Shares {stretch} with {o.label}{relation}; deals linked there "
+                f"({usd(o.other_realised_usd)}) count only there",
             )
         )
     return lines
