@@ -61,6 +61,7 @@ def test_linking_a_deal_puts_it_on_the_realised_curve_at_its_own_rate(qtbot, sto
     state = AppState(store)
     pane = DetailPane(state)
     qtbot.addWidget(pane)
+    pane.resize(480, 900)  # a details dock on a projected 1366×768 screen, give or take
     pane.show()
     target = pledge(store, 5e12)
     state.select(RecordRef("pledge", target.id))
@@ -74,6 +75,24 @@ def test_linking_a_deal_puts_it_on_the_realised_curve_at_its_own_rate(qtbot, sto
     assert ys[-1] == pytest.approx(600e9 * 0.0117 / 1e9)
     assert xs[-1] == pytest.approx(autos.start_day * 86400.0)
     assert "Still open US$35 bn" in pane.chart.key.text()
+    # The figures are also written on the plot, inside it and clear of each other.
+    viewbox = pane.chart.plot.getPlotItem().getViewBox()
+    qtbot.waitUntil(lambda: len(pane.chart.value_labels) == 2, timeout=2000)
+    texts = [item.toPlainText() for item in pane.chart.value_labels]
+    assert texts == ["realised US$7.02 bn", "open US$35 bn"]
+    qtbot.waitUntil(
+        lambda: all(viewbox.sceneBoundingRect().contains(i.sceneBoundingRect()) for i in pane.chart.value_labels),
+        timeout=2000,
+    )
+    first, second = (item.sceneBoundingRect() for item in pane.chart.value_labels)
+    assert not first.intersects(second)
+    # In a narrow pane a label that would not fit is left to the key, never drawn over another.
+    pane.resize(260, 700)
+    qtbot.waitUntil(lambda: viewbox.sceneBoundingRect().width() < 220, timeout=2000)
+    qtbot.wait(50)
+    rects = [item.sceneBoundingRect() for item in pane.chart.value_labels]
+    assert len(rects) < 2 or not rects[0].intersects(rects[1])
+    assert all(viewbox.sceneBoundingRect().contains(r) for r in rects)
     assert "Not counted: US$4.76 bn in 11 deals" in pane.chart.key.text()
 
 

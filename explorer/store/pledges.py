@@ -298,22 +298,20 @@ def describe(p: PledgeProgress) -> list[Figure]:
         else:
             lines.append(Figure("open", f"Still open: all of it, {usd(p.open_usd)}"))
     if p.in_period:
-        n = len(p.in_period)
-        lines.append(
-            Figure(
-                "in_period",
-                f"Not counted: {usd(p.in_period_usd)} in {_count(n, 'deal', 'deals')} dated in its period "
-                "but linked to no pledge",
-            )
-        )
+        deals = _count(len(p.in_period), "deal", "deals")
+        if any(d.amount_usd is not None for d in p.in_period):
+            text = f"Not counted: {usd(p.in_period_usd)} in {deals} dated in its period but linked to no pledge"
+        else:
+            text = f"Not counted: {deals} dated in its period but linked to no pledge (none with an amount)"
+        lines.append(Figure("in_period", text))
     for o in p.overlaps:
         relation = {"supersedes": ", which it supersedes", "superseded by": ", which supersedes it"}.get(o.relation, "")
         stretch = f"{_day_text(o.start_day)} – {_day_text(o.end_day)}"
         lines.append(
             Figure(
                 "overlap",
-                f"Shares {stretch} with {o.label}{relation}; deals linked there "
-                f"({usd(o.other_realised_usd)}) count only there",
+                f"Shares {stretch} with {o.label}{relation}; what is linked to that one "
+                f"({usd(o.other_realised_usd)}) counts only there",
             )
         )
     return lines

@@ -8,8 +8,8 @@ from collections import defaultdict
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QEvent, Qt, QUrl, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QTextOption
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QUrl, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QResizeEvent, QTextOption
 from PySide6.QtWidgets import QApplication, QFrame, QLabel, QScrollArea, QSplitter, QTextBrowser, QVBoxLayout, QWidget
 
 from explorer import models as m
@@ -58,7 +58,7 @@ SERIES = {
     "realised": ("#2f6fb2", "━●"),
     "open": ("#d1495b", "┃"),
     "exceeded": ("#2f9e44", "┃"),
-    "in_period": ("#8c8c8c", "┈┈"),
+    "in_period": ("#8c8c8c", "┈○"),
     "overlap": ("#c9a227", "███"),
     "note": ("", "·"),
 }
@@ -88,6 +88,7 @@ class PledgeChart(QScrollArea):
         self.setWidget(inner)
         layout = QVBoxLayout(inner)
         layout.setContentsMargins(0, 0, 0, 0)
+        self._column = layout
         self.caption = QLabel(inner)
         self.caption.setObjectName("paneTitle")
         self.caption.setWordWrap(True)
@@ -98,10 +99,15 @@ class PledgeChart(QScrollArea):
         self.key.setTextFormat(Qt.TextFormat.RichText)
         layout.addWidget(self.key)
         layout.addStretch(1)
+        self._min_plot = 160
+        self._marker = 10
         self.notice = pg.TextItem(anchor=(0.5, 0.5))  # "no deal is linked", on the plot itself
         self.plot.getPlotItem().getViewBox().sigResized.connect(self._wrap_notice)
+        self.plot.getPlotItem().getViewBox().sigResized.connect(self._place_labels)
         self.progress: PledgeProgress | None = None
         self.figures: list[Figure] = []
+        self.value_labels: list[Any] = []  # the figures written on the plot (pyqtgraph TextItems)
+        self._label_args: tuple[PledgeProgress, int, QFont, QColor] | None = None
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
@@ -127,7 +133,8 @@ class PledgeChart(QScrollArea):
         # The UI scale's font (an application font set later does not always reach a widget).
         font = QFont(self.font() if self.testAttribute(Qt.WidgetAttribute.WA_SetFont) else QApplication.font())
         fm = QFontMetricsF(font)
-        self.plot.setFixedHeight(int(fm.height() * 10))  # the room scrolls to the key, never squeezes it
+        self._min_plot = int(fm.height() * 10)
+        self._marker = max(8, int(fm.height() * 0.6))
         pal = self.palette()
         fg, bg = pal.text().color(), pal.base().color()
         self.plot.setBackground(bg)
@@ -143,8 +150,10 @@ class PledgeChart(QScrollArea):
         left.setWidth(int(fm.horizontalAdvance("000") + fm.height() * 2.2))
         self.plot.getPlotItem().getAxis("bottom").setHeight(int(fm.height() * 1.9))
         self.plot.clear()
+        self.value_labels, self._label_args = [], None
         self.caption.setText(headline(p))
         self.key.setText(self._key_html())
+        self._fit_plot()
         if p.start_day is None:
             self.plot.hide()
             return
@@ -172,7 +181,17 @@ class PledgeChart(QScrollArea):
             )
         if p.in_period_days:
             xs, ys = _steps(start, p.in_period_days, p.in_period_cumulative_usd)
-            self.plot.plot(xs * secs, ys / bn, pen=pg.mkPen(SERIES["in_period"][0], width=2, style=Qt.PenStyle.DotLine))
+            grey = SERIES["in_period"][0]
+            self.plot.plot(xs * secs, ys / bn, pen=pg.mkPen(grey, width=3, style=Qt.PenStyle.DotLine))
+            self.plot.plot(  # open rings at each step: these deals are shown, not counted
+                np.array(p.in_period_days) * secs,
+                np.array(p.in_period_cumulative_usd) / bn,
+                pen=None,
+                symbol="o",
+                symbolSize=max(8, int(fm.height() * 0.55)),
+                symbolBrush=None,
+                symbolPen=pg.mkPen(grey, width=2),
+            )
         if p.days:
             xs, ys = _steps(min(start, p.days[0]), p.days, p.cumulative_usd)
             self.plot.plot(xs * secs, ys / bn, pen=pg.mkPen(SERIES["realised"][0], width=4))
@@ -181,7 +200,7 @@ class PledgeChart(QScrollArea):
                 np.array(p.cumulative_usd) / bn,
                 pen=None,
                 symbol="o",
-                symbolSize=max(8, int(fm.height() * 0.6)),
+                symbolSize=self._marker,
                 symbolBrush=SERIES["realised"][0],
                 symbolPen=pg.mkPen(bg, width=1.5),
             )
@@ -210,6 +229,94 @@ class PledgeChart(QScrollArea):
             self.plot.addItem(self.notice, ignoreBounds=True)
             self.notice.show()
             self._wrap_notice()
+        else:
+            self._label_values(p, end, font, bg)
+
+    def _label_values(self, p: PledgeProgress, end: int, font: QFont, bg: QColor) -> None:
+        """The realised total at the curve's end and what is open beside its bar, written on the
+        plot (the room reads the figures where the lines are). Placed in pixels once the plot has
+        its size, and again on every resize; a label that would leave the plot or touch another is
+        left to the key."""
+        label_font = QFont(font)
+        label_font.setBold(True)
+        fill = QColor(bg)
+        fill.setAlpha(215)
+        self._label_args = (p, end, label_font, fill)
+        self._place_labels()
+
+    def _place_labels(self, *_args: object) -> None:
+        if self._label_args is None:
+            return
+        p, end, label_font, fill = self._label_args
+        pg = self._pg
+        secs, bn = 86400.0, 1e9
+        for item in self.value_labels:
+            self.plot.removeItem(item)
+        self.value_labels = []
+        viewbox = self.plot.getPlotItem().getViewBox()
+        box = viewbox.sceneBoundingRect()
+        if box.width() < 40 or box.height() < 40:
+            return  # not laid out yet: placed on the first resize
+        fm = QFontMetricsF(label_font)
+        pad = 4.0
+        taken: list[QRectF] = []
+
+        def point(day: float, usd_bn: float) -> QPointF:
+            return viewbox.mapViewToScene(QPointF(day * secs, usd_bn))
+
+        def label(texts: list[str], colour: str, places: list[tuple[QPointF, tuple[float, float]]]) -> None:
+            """The first of ``texts`` (longest first) at the first of ``places`` (a point and the
+            label's anchor on it) where it fits."""
+            for text in texts:
+                w, h = fm.horizontalAdvance(text) + 2 * pad, fm.height() + 2 * pad
+                for at, anchor in places:
+                    rect = QRectF(at.x() - anchor[0] * w, at.y() - anchor[1] * h, w, h)
+                    rect.moveLeft(min(max(rect.left(), box.left() + 2), box.right() - w - 2))  # kept inside
+                    if box.contains(rect) and not any(rect.intersects(other) for other in taken):
+                        break
+                else:
+                    continue
+                break
+            else:
+                return  # nowhere clear: the key says it
+            taken.append(rect)
+            item = pg.TextItem(text, color=colour, anchor=(0, 0), fill=fill)
+            item.setFont(label_font)
+            item.setPos(viewbox.mapSceneToView(rect.topLeft()))
+            self.plot.addItem(item, ignoreBounds=True)
+            self.value_labels.append(item)
+
+        realised = p.realised_usd / bn
+        pledged = (p.pledged_usd or 0.0) / bn
+        if p.days:
+            # Left of the curve's end, above it (the curve is lower to its left), else below.
+            tip = point(p.days[-1], realised)
+            tip.setX(tip.x() - pad - self._marker / 2)
+            label(
+                [f"realised {usd(p.realised_usd)}", usd(p.realised_usd)],
+                SERIES["realised"][0],
+                [(tip, (1.0, 1.0)), (tip, (1.0, 0.0))],
+            )
+        if p.pledged_usd and p.open_usd:
+            # Beside the bar of what is open: half-way up it, else just under the pledged line.
+            mid = point(end, (realised + pledged) / 2)
+            under = point(end, pledged)
+            for at in (mid, under):
+                at.setX(at.x() - 3 * pad)
+            under.setY(under.y() + pad)
+            label([f"open {usd(p.open_usd)}"], SERIES["open"][0], [(mid, (1.0, 0.5)), (under, (1.0, 0.0))])
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_plot()
+
+    def _fit_plot(self) -> None:
+        """The plot takes the room the words leave, and at least ten lines of type: below that the
+        pane scrolls to the key rather than squeezing the plot or the key."""
+        width = self.viewport().width()
+        words = sum(label.heightForWidth(width) if label.text() else 0 for label in (self.caption, self.key))
+        spacing = 2 * max(0, self._column.spacing())
+        self.plot.setFixedHeight(max(self._min_plot, self.viewport().height() - words - spacing - 2))
 
     def _wrap_notice(self, *_args: object) -> None:
         """The notice wraps inside the plot (at twice the type it would not fit one line)."""
