@@ -12,9 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from explorer import models as m
 from explorer.formatting import date_text, money, period_text, usd
@@ -45,7 +46,7 @@ class Overlap:
     record_id: int
     label: str
     start_day: int
-    end_day: int | None  # None: both run on with no end recorded
+    end_day: int
     relation: str  # "supersedes", "superseded by" or "overlaps"
     other_realised_usd: float
 
@@ -124,109 +125,144 @@ class PledgeProgress:
     def in_its_period(self, day: int) -> bool:
         if self.start_day is None:
             return False
-        return self.start_day <= day and (self.end_day is None or day <= self.end_day)
+        end = self.end_day if self.end_day is not None else self.start_day  # no end: its start day
+        return self.start_day <= day <= end
 
 
 def deal_usd(deal: m.Deal) -> float | None:
     """A deal's USD figure: as stored (the source's or the rate's), else from its own rate."""
-    if deal.amount_usd is not None:
-        return float(deal.amount_usd)
-    return computed_usd(deal.amount, deal.currency, deal.usd_rate)
+    return _usd(deal.amount_usd, deal.amount, deal.currency, deal.usd_rate)
 
 
-def _amount(deal: m.Deal) -> DealAmount:
-    return DealAmount(
-        m.stored_id(deal.id),
-        deal.title,
-        deal.start_day,
-        deal.start_date,
-        deal.date_precision,
-        deal.amount,
-        deal.currency,
-        deal.usd_rate,
-        deal_usd(deal),
-        deal.pledge_id,
+def _usd(amount_usd: float | None, amount: float | None, currency: str | None, rate: float | None) -> float | None:
+    if amount_usd is not None:
+        return float(amount_usd)
+    return computed_usd(amount, currency, rate)
+
+
+def _usd_sql(de: sa.Table) -> sa.ColumnElement[Any]:
+    """``_usd`` in SQL, to add up many deals where they are."""
+    return sa.case(
+        (de.c.amount_usd.is_not(None), de.c.amount_usd),
+        (de.c.currency == "USD", de.c.amount),
+        (de.c.usd_rate > 0, de.c.amount * de.c.usd_rate),
+        else_=None,
     )
+
+
+def _deals(session: Session, *where: sa.ColumnElement[bool]) -> list[DealAmount]:
+    """Deals as the figures read them, in date order (undated last); columns only, no objects
+    (a pledge's period may hold tens of thousands of deals on a large database)."""
+    de = m.Deal.__table__
+    query = (
+        sa.select(
+            de.c.id,
+            de.c.title,
+            de.c.start_day,
+            de.c.start_date,
+            de.c.date_precision,
+            de.c.amount,
+            de.c.currency,
+            de.c.usd_rate,
+            de.c.amount_usd,
+            de.c.pledge_id,
+        )
+        .where(*where)
+        .order_by(de.c.start_day.is_(None), de.c.start_day, de.c.id)
+    )
+    return [
+        DealAmount(
+            int(r.id),
+            r.title,
+            None if r.start_day is None else int(r.start_day),
+            r.start_date,
+            r.date_precision or "day",
+            r.amount,
+            r.currency,
+            r.usd_rate,
+            _usd(r.amount_usd, r.amount, r.currency, r.usd_rate),
+            None if r.pledge_id is None else int(r.pledge_id),
+        )
+        for r in session.connection().execute(query)
+    ]
 
 
 def _cumulative(deals: list[DealAmount]) -> tuple[list[int], list[float]]:
     days: list[int] = []
     totals: list[float] = []
-    running: list[float] = []
+    running = 0.0
     for deal in deals:
         if deal.day is None or deal.amount_usd is None:
             continue
-        running.append(deal.amount_usd)
+        running += deal.amount_usd
         days.append(deal.day)
-        totals.append(math.fsum(running))
+        totals.append(running)
     return days, totals
-
-
-def _date_order(deal: m.Deal) -> tuple[bool, int, int]:
-    return (deal.start_day is None, deal.start_day or 0, m.stored_id(deal.id))
-
-
-def _shared(a_start: int, a_end: int | None, b_start: int, b_end: int | None) -> tuple[int, int | None] | None:
-    """The days two periods share (an end of None runs on), or None."""
-    start = max(a_start, b_start)
-    ends = [e for e in (a_end, b_end) if e is not None]
-    end = min(ends) if ends else None
-    if end is not None and end < start:
-        return None
-    return start, end
 
 
 def pledge_progress(session: Session, pledge: m.Pledge) -> PledgeProgress:
     pid = m.stored_id(pledge.id)
+    pledged_usd = _usd(pledge.amount_usd, pledge.amount, pledge.currency, pledge.usd_rate)
     progress = PledgeProgress(
         pid,
         pledge.title,
         pledge.amount,
         pledge.currency,
-        float(pledge.amount_usd)
-        if pledge.amount_usd is not None
-        else computed_usd(pledge.amount, pledge.currency, pledge.usd_rate),
+        pledged_usd,
         pledge.start_day,
         pledge.end_day,
         pledge.start_date,
         pledge.end_date,
         pledge.date_precision,
     )
-    linked = sorted(session.exec(select(m.Deal).where(m.Deal.pledge_id == pid)).all(), key=_date_order)
-    progress.linked = [_amount(d) for d in linked]
+    de, pl = m.Deal.__table__, m.Pledge.__table__
+    progress.linked = _deals(session, de.c.pledge_id == pid)
     progress.days, progress.cumulative_usd = _cumulative(progress.linked)
-    start, end = pledge.start_day, pledge.end_day
+    start = pledge.start_day
     if start is None:
         return progress  # an undated pledge has no period: nothing falls in it or overlaps it
-    query = select(m.Deal).where(col(m.Deal.start_day) >= start)
-    if end is not None:
-        query = query.where(col(m.Deal.start_day) <= end)
+    # A pledge with no end recorded is taken at its start day alone (its period is not known).
+    end = pledge.end_day if pledge.end_day is not None else start
     # Its own linked deals are on the realised curve, never in the second series.
-    others_or_none = sa.or_(col(m.Deal.pledge_id).is_(None), col(m.Deal.pledge_id) != pid)
-    in_period = sorted(session.exec(query.where(others_or_none)).all(), key=_date_order)
-    progress.shared_deal_ids = [m.stored_id(d.id) for d in in_period if d.pledge_id is not None]
-    progress.in_period = [_amount(d) for d in in_period if d.pledge_id is None]
+    in_period = _deals(
+        session,
+        de.c.start_day >= start,
+        de.c.start_day <= end,
+        sa.or_(de.c.pledge_id.is_(None), de.c.pledge_id != pid),
+    )
+    progress.shared_deal_ids = [d.deal_id for d in in_period if d.pledge_id is not None]
+    progress.in_period = [d for d in in_period if d.pledge_id is None]
     progress.in_period_days, progress.in_period_cumulative_usd = _cumulative(progress.in_period)
-    others = session.exec(
-        select(m.Pledge)
-        .where(m.Pledge.id != pid, col(m.Pledge.start_day).is_not(None))
-        .order_by(col(m.Pledge.start_day))
-    ).all()
-    for other in others:
-        if other.start_day is None:
-            continue  # (not read: the query asks for dated pledges)
-        shared = _shared(start, end, other.start_day, other.end_day)
-        if shared is None:
-            continue
+    o_end = sa.func.coalesce(pl.c.end_day, pl.c.start_day)
+    overlapping = (
+        sa.select(pl.c.id)
+        .where(pl.c.id != pid, pl.c.start_day.is_not(None), pl.c.start_day <= end, o_end >= start)
+        .scalar_subquery()
+    )
+    # What each overlapping pledge realised, added up in one query (not one per pledge).
+    realised_there: dict[int, float] = {
+        int(other_id): float(total or 0.0)
+        for other_id, total in session.connection().execute(
+            sa.select(de.c.pledge_id, sa.func.sum(_usd_sql(de)))
+            .where(de.c.pledge_id.in_(overlapping))
+            .group_by(de.c.pledge_id)
+        )
+    }
+    rows = session.connection().execute(
+        sa.select(pl.c.id, pl.c.title, pl.c.start_day, o_end.label("end_day"), pl.c.supersedes_id)
+        .where(pl.c.id != pid, pl.c.start_day.is_not(None), pl.c.start_day <= end, o_end >= start)
+        .order_by(pl.c.start_day, pl.c.id)
+    )
+    for other in rows:
         if pledge.supersedes_id == other.id:
             relation = "supersedes"
         elif other.supersedes_id == pid:
             relation = "superseded by"
         else:
             relation = "overlaps"
-        other_deals = session.exec(select(m.Deal).where(m.Deal.pledge_id == other.id)).all()
-        other_usd = math.fsum(u for u in (deal_usd(d) for d in other_deals) if u is not None)
-        progress.overlaps.append(Overlap(m.stored_id(other.id), other.title, shared[0], shared[1], relation, other_usd))
+        shared_start, shared_end = max(start, int(other.start_day)), min(end, int(other.end_day))
+        there = realised_there.get(int(other.id), 0.0)
+        progress.overlaps.append(Overlap(int(other.id), other.title, shared_start, shared_end, relation, there))
     return progress
 
 
@@ -240,6 +276,9 @@ def all_pledges(session: Session) -> list[PledgeProgress]:
 # --- in words: the chart's key and the hand-out read these ------------------------------------
 
 
+MAX_OVERLAPS_IN_WORDS = 4  # a large database has pledges overlapping hundreds of others
+
+
 @dataclass(frozen=True)
 class Figure:
     """One line of a pledge's figures: ``kind`` says which series it names (the chart draws its
@@ -249,8 +288,8 @@ class Figure:
     text: str
 
 
-def _day_text(day: int | None) -> str:
-    return "no end recorded" if day is None else date_text(m.day_to_date(day))
+def _day_text(day: int) -> str:
+    return date_text(m.day_to_date(day))
 
 
 def _count(n: int, one: str, many: str) -> str:
@@ -260,12 +299,15 @@ def _count(n: int, one: str, many: str) -> str:
 def headline(p: PledgeProgress) -> str:
     own = "" if p.currency in (None, "USD") else f" ({money(p.pledged_amount, p.currency)})"
     when = period_text(p.start_date, p.end_date, p.precision)
+    if p.pledged_usd is None:
+        return f"{p.title} · {when}"
     return f"Pledged {usd(p.pledged_usd)}{own} · {when}"
 
 
 def describe(p: PledgeProgress) -> list[Figure]:
     """The pledge's figures as sentences, in the order the chart's key shows them."""
-    lines = [Figure("pledged", f"Pledged {usd(p.pledged_usd)}")]
+    pledged = f"Pledged {usd(p.pledged_usd)}" if p.pledged_usd is not None else "Pledged: no amount recorded"
+    lines = [Figure("pledged", pledged)]
     counted = p.deal_ids
     if not p.linked:
         lines.append(Figure("realised", "Realised: no deal is linked to this pledge"))
@@ -304,7 +346,8 @@ def describe(p: PledgeProgress) -> list[Figure]:
         else:
             text = f"Not counted: {deals} dated in its period but linked to no pledge (none with an amount)"
         lines.append(Figure("in_period", text))
-    for o in p.overlaps:
+    shown = p.overlaps[:MAX_OVERLAPS_IN_WORDS]
+    for o in shown:
         relation = {"supersedes": ", which it supersedes", "superseded by": ", which supersedes it"}.get(o.relation, "")
         stretch = f"{_day_text(o.start_day)} – {_day_text(o.end_day)}"
         lines.append(
@@ -313,5 +356,10 @@ def describe(p: PledgeProgress) -> list[Figure]:
                 f"Shares {stretch} with {o.label}{relation}; what is linked to that one "
                 f"({usd(o.other_realised_usd)}) counts only there",
             )
+        )
+    if len(p.overlaps) > len(shown):
+        more = len(p.overlaps) - len(shown)
+        lines.append(
+            Figure("overlap", f"… and {_count(more, 'other pledge shares', 'other pledges share')} part of its period")
         )
     return lines
