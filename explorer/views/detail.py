@@ -167,9 +167,8 @@ class PledgeChart(QScrollArea):
         for o in p.overlaps:  # behind everything: the stretch shared with another pledge
             colour = QColor(SERIES["overlap"][0])
             colour.setAlpha(70)
-            o_end = o.end_day if o.end_day is not None else hi
             band = pg.LinearRegionItem(
-                (o.start_day * secs, o_end * secs), movable=False, brush=colour, pen=pg.mkPen(None)
+                (o.start_day * secs, o.end_day * secs), movable=False, brush=colour, pen=pg.mkPen(None)
             )
             band.setZValue(-20)
             self.plot.addItem(band)
