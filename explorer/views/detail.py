@@ -228,8 +228,7 @@ class PledgeChart(QScrollArea):
             self.plot.addItem(self.notice, ignoreBounds=True)
             self.notice.show()
             self._wrap_notice()
-        else:
-            self._label_values(p, end, font, bg)
+        self._label_values(p, end, font, bg)
 
     def _label_values(self, p: PledgeProgress, end: int, font: QFont, bg: QColor) -> None:
         """The realised total at the curve's end and what is open beside its bar, written on the
@@ -259,6 +258,12 @@ class PledgeChart(QScrollArea):
         fm = QFontMetricsF(label_font)
         pad = 4.0
         taken: list[QRectF] = []
+        if self.notice_text():  # the notice's place is taken (it ignores the view's scale: pixels)
+            size = self.notice.textItem.boundingRect().size()
+            centre = viewbox.mapViewToScene(self.notice.pos())
+            taken.append(
+                QRectF(centre.x() - size.width() / 2, centre.y() - size.height() / 2, size.width(), size.height())
+            )
 
         def point(day: float, usd_bn: float) -> QPointF:
             return viewbox.mapViewToScene(QPointF(day * secs, usd_bn))
@@ -295,6 +300,15 @@ class PledgeChart(QScrollArea):
                 [f"realised {usd(p.realised_usd)}", usd(p.realised_usd)],
                 SERIES["realised"][0],
                 [(tip, (1.0, 1.0)), (tip, (1.0, 0.0))],
+            )
+        if p.in_period_days:
+            # The period's other deals, named where they are (the key may be scrolled away).
+            ring = point(p.in_period_days[-1], p.in_period_usd / bn)
+            ring.setX(ring.x() - pad - self._marker / 2)
+            label(
+                [f"not counted {usd(p.in_period_usd)}", "not counted"],
+                SERIES["in_period"][0],
+                [(ring, (1.0, 1.0)), (ring, (1.0, 0.0)), (ring, (0.0, 1.0))],
             )
         if p.pledged_usd and p.open_usd:
             # Beside the bar of what is open: half-way up it, else just under the pledged line.
