@@ -274,8 +274,8 @@ class PledgeChart(QScrollArea):
             for text in texts:
                 w, h = fm.horizontalAdvance(text) + 2 * pad, fm.height() + 2 * pad
                 for at, anchor in places:
+                    # Never shifted to fit: shifted, it would cover the point it names.
                     rect = QRectF(at.x() - anchor[0] * w, at.y() - anchor[1] * h, w, h)
-                    rect.moveLeft(min(max(rect.left(), box.left() + 2), box.right() - w - 2))  # kept inside
                     if box.contains(rect) and not any(rect.intersects(other) for other in taken):
                         break
                 else:
@@ -294,21 +294,19 @@ class PledgeChart(QScrollArea):
         pledged = (p.pledged_usd or 0.0) / bn
         if p.days:
             # Left of the curve's end, above it (the curve is lower to its left), else below.
-            tip = point(p.days[-1], realised)
-            tip.setX(tip.x() - pad - self._marker / 2)
+            left, right = _beside(point(p.days[-1], realised), pad + self._marker / 2)
             label(
                 [f"realised {usd(p.realised_usd)}", usd(p.realised_usd)],
                 SERIES["realised"][0],
-                [(tip, (1.0, 1.0)), (tip, (1.0, 0.0))],
+                [(left, (1.0, 1.0)), (left, (1.0, 0.0)), (right, (0.0, 1.0)), (right, (0.0, 0.0))],
             )
         if p.in_period_days:
             # The period's other deals, named where they are (the key may be scrolled away).
-            ring = point(p.in_period_days[-1], p.in_period_usd / bn)
-            ring.setX(ring.x() - pad - self._marker / 2)
+            left, right = _beside(point(p.in_period_days[-1], p.in_period_usd / bn), pad + self._marker / 2)
             label(
                 [f"not counted {usd(p.in_period_usd)}", "not counted"],
                 SERIES["in_period"][0],
-                [(ring, (1.0, 1.0)), (ring, (1.0, 0.0)), (ring, (0.0, 1.0))],
+                [(left, (1.0, 1.0)), (left, (1.0, 0.0)), (right, (0.0, 1.0)), (right, (0.0, 0.0))],
             )
         if p.pledged_usd and p.open_usd:
             # Beside the bar of what is open: half-way up it, else just under the pledged line.
@@ -355,6 +353,11 @@ class PledgeChart(QScrollArea):
             swatch = f"<span style='color:{colour}'><b>{esc(mark)}</b></span>" if colour else esc(mark)
             rows.append(f"<tr><td valign='top'>{swatch}&nbsp;</td><td>{esc(figure.text)}</td></tr>")
         return f"<table cellspacing='0' cellpadding='1'>{''.join(rows)}</table>"
+
+
+def _beside(at: QPointF, gap: float) -> tuple[QPointF, QPointF]:
+    """Points ``gap`` pixels left and right of ``at`` (a label ends or starts there, clear of its mark)."""
+    return QPointF(at.x() - gap, at.y()), QPointF(at.x() + gap, at.y())
 
 
 def _steps(start: int, days: list[int], totals: list[float]) -> tuple[np.ndarray, np.ndarray]:
