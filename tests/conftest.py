@@ -66,6 +66,7 @@ BOTH_BACKEND_MODULES = {
     "test_merge",
     "test_postgres",
     "test_live_data",
+    "test_pledges",
 }
 
 

@@ -14,7 +14,15 @@ from explorer import models as m
 from explorer.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
-ARTICLE = Path(__file__).resolve().parents[2] / "shared" / "source" / "india-japan-partnership-article.txt"
+# The article sits in shared/source beside the checkout (or beside the folder of worktrees).
+ARTICLE = next(
+    (
+        p / "shared" / "source" / "india-japan-partnership-article.txt"
+        for p in Path(__file__).resolve().parents[1:4]
+        if (p / "shared" / "source" / "india-japan-partnership-article.txt").exists()
+    ),
+    Path(__file__).resolve().parents[2] / "shared" / "source" / "india-japan-partnership-article.txt",
+)
 ARTICLE_TITLE = "India-Japan Partnership: A New Era of Strategic and Economic Synergy"
 
 
@@ -190,3 +198,28 @@ def test_two_demo_databases_built_separately_merge_with_nothing_new(built_demo: 
         assert plan.empty
     finally:
         mine.close()
+
+
+def test_every_deal_cites_the_basis_of_its_date_and_of_its_pledge_link(store: Store) -> None:
+    """A trainer asked "how do we know when?" and "why is this (not) under the pledge?" finds
+    the answer among the deal's sources; the date's citation names the precision it gives."""
+    from explorer.store.demo import DATE_NOTE, PLEDGE_LINK_NOTE
+
+    precision_words = {"day": "day", "month": "month", "year": "year", "approximate": "approximate"}
+    with store.read() as s:
+        sources = {src.id: src for src in s.exec(select(m.Source)).all()}
+        deals = s.exec(select(m.Deal)).all()
+        assert deals
+        for deal in deals:
+            cites = s.exec(
+                select(m.Citation).where(m.Citation.record_type == "deal", m.Citation.record_id == deal.id)
+            ).all()
+            dated = [c for c in cites if (c.note or "").startswith(DATE_NOTE)]
+            linked = [c for c in cites if (c.note or "").startswith(PLEDGE_LINK_NOTE)]
+            assert len(dated) == 1 and len(linked) == 1, deal.title
+            for c in dated + linked:
+                assert c.section and sources[c.source_id].title, deal.title
+            if deal.start_date is not None:
+                assert precision_words[deal.date_precision] in (dated[0].note or ""), deal.title
+            says_none = (linked[0].note or "").startswith(f"{PLEDGE_LINK_NOTE} none")
+            assert says_none == (deal.pledge_id is None), deal.title

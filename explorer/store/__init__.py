@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from explorer import models as m
 from explorer import paths, schema
-from explorer.store import migrate, queries, search, stories, writes
+from explorer.store import migrate, pledges, queries, search, stories, writes
 from explorer.store.changes import EXTERNAL, Change, ChangeEvent, ChangeSet, ValueChange, from_log
 from explorer.store.database import OpenResult, open_database, url_for
 from explorer.store.errors import (
@@ -525,6 +525,18 @@ class Store:
     def detail(self, record_type: str, record_id: int) -> queries.RecordDetail:
         with self.read() as session:
             return queries.detail(session, record_type, record_id)
+
+    def pledge_progress(self, pledge_id: int) -> pledges.PledgeProgress:
+        """One pledge's pledged-against-realised figures (``pledges.describe`` puts them in words)."""
+        with self.read() as session:
+            pledge = queries.get(session, "pledge", pledge_id)
+            assert isinstance(pledge, m.Pledge)
+            return pledges.pledge_progress(session, pledge)
+
+    def all_pledges(self) -> list[pledges.PledgeProgress]:
+        """Every pledge's figures in date order: the hand-out's pledged-against-realised page."""
+        with self.read() as session:
+            return pledges.all_pledges(session)
 
     def search(self, text: str, limit: int = 200) -> list[SearchHit]:
         with self.engine.connect() as conn:

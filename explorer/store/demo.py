@@ -18,6 +18,10 @@ from explorer.store import search, writes
 from explorer.store.database import open_database, url_for
 
 DEMO_USER = "demo dataset"
+# What a deal's citations say about it in demo.yaml: the basis of its date and precision, and why
+# it is (or is not) linked to a pledge. Citations have no field column, so the note says which.
+DATE_NOTE = "Date:"
+PLEDGE_LINK_NOTE = "Pledge link:"
 # Demo records get the same UUID in every build (from their key in demo.yaml), so copies built
 # separately — two trainees' packaged apps — hold the same records and merge cleanly.
 DEMO_NAMESPACE = uuid.UUID("5b0d6a52-3c1e-4f6e-9a57-2f1c8e0b7d41")

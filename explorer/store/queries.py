@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from explorer import models as m
 from explorer import schema
+from explorer.store import pledges
 from explorer.store.errors import RecordNotFoundError
 from explorer.store.filtering import Filters, deal_conditions, record_conditions, tables
 
@@ -740,60 +741,10 @@ def detail(session: Session, record_type: str, record_id: int) -> RecordDetail:
     )
 
 
-# --- pledged against realised ---------------------------------------------------------
+# --- pledged against realised: explorer/store/pledges.py (re-exported for the views) ------------
 
-
-@dataclass
-class PledgeProgress:
-    """Deals recorded in a pledge's period, cumulative in USD, against the pledged amount."""
-
-    pledged_usd: float | None
-    days: list[int]
-    cumulative_usd: list[float]
-    deal_ids: list[int]
-    overlapping: list[Link]  # pledges whose period overlaps: their deals are not counted twice
-    shared_deal_ids: list[int]  # deals in this period that an overlapping pledge claims
-
-    @property
-    def realised_usd(self) -> float:
-        return self.cumulative_usd[-1] if self.cumulative_usd else 0.0
-
-
-def pledge_progress(session: Session, pledge: m.Pledge) -> PledgeProgress:
-    start = pledge.start_day
-    overlapping: list[Link] = []
-    shared: list[int] = []
-    if start is None:
-        return PledgeProgress(pledge.amount_usd, [], [], [], [], [])
-    end = pledge.end_day if pledge.end_day is not None else start
-    deals = session.exec(
-        select(m.Deal)
-        .where(col(m.Deal.start_day).is_not(None))
-        .where(col(m.Deal.start_day) >= start, col(m.Deal.start_day) <= end)
-        .where(col(m.Deal.amount_usd).is_not(None))
-        .order_by(col(m.Deal.start_day), col(m.Deal.id))
-    ).all()
-    others = session.exec(select(m.Pledge).where(m.Pledge.id != pledge.id, col(m.Pledge.start_day).is_not(None))).all()
-    for other in others:
-        if other.start_day is None:
-            continue  # (not read: the query asks for dated pledges)
-        o_end = other.end_day if other.end_day is not None else other.start_day
-        if other.start_day <= end and o_end >= start:
-            overlapping.append(Link("overlaps", "pledge", m.stored_id(other.id), other.title))
-    counted: list[m.Deal] = []
-    for deal in deals:
-        # A deal filed under another pledge belongs to that one; count it here only once.
-        if deal.pledge_id is not None and deal.pledge_id != pledge.id:
-            shared.append(m.stored_id(deal.id))
-            continue
-        counted.append(deal)
-    days, cumulative, total = [], [], 0.0
-    for deal in counted:
-        total += float(deal.amount_usd or 0.0)
-        days.append(int(deal.start_day))  # type: ignore[arg-type]  # dated: the query asked for it
-        cumulative.append(total)
-    deal_ids = [m.stored_id(d.id) for d in counted]
-    return PledgeProgress(pledge.amount_usd, days, cumulative, deal_ids, overlapping, shared)
+PledgeProgress = pledges.PledgeProgress
+pledge_progress = pledges.pledge_progress
 
 
 def events_between(conn: Connection, start_day: int, end_day: int) -> list[tuple[int, str]]:

@@ -8,8 +8,9 @@ from collections import defaultdict
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QUrl, Signal
-from PySide6.QtWidgets import QLabel, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QUrl, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QResizeEvent, QTextOption
+from PySide6.QtWidgets import QApplication, QFrame, QLabel, QScrollArea, QSplitter, QTextBrowser, QVBoxLayout, QWidget
 
 from explorer import models as m
 from explorer import money as money_basis
@@ -25,7 +26,8 @@ from explorer.formatting import (
 )
 from explorer.state import AppState, RecordRef
 from explorer.store import ChangeEvent, RecordNotFoundError, StoreError, validation
-from explorer.store.queries import PledgeProgress, RecordDetail
+from explorer.store.pledges import Figure, PledgeProgress, describe, headline
+from explorer.store.queries import RecordDetail
 
 log = logging.getLogger("explorer.detail")
 
@@ -50,8 +52,23 @@ def esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-class PledgeChart(QWidget):
-    """Pledged against realised: deals in the pledge's period, cumulative in USD."""
+# The chart's series: colour and the line the key draws for each (a room reads the key, not hover).
+SERIES = {
+    "pledged": ("#d1495b", "╌╌"),
+    "realised": ("#2f6fb2", "━●"),
+    "open": ("#d1495b", "┃"),
+    "exceeded": ("#2f9e44", "┃"),
+    "in_period": ("#8c8c8c", "┈○"),
+    "overlap": ("#c9a227", "███"),
+    "note": ("", "·"),
+}
+
+
+class PledgeChart(QScrollArea):
+    """Pledged against realised for one pledge: the pledged amount over its period, the cumulative
+    USD of the deals linked to it (by deal date), what is still open, the stretches it shares with
+    other pledges, and — apart, in grey, never counted — deals merely dated in its period. A pledge
+    with no linked deal says so on the plot. Sizes follow the UI font (presentation mode)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -59,71 +76,299 @@ class PledgeChart(QWidget):
 
         self._pg = pg
         self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
-        self.plot.setMinimumHeight(150)
-        self.plot.setMaximumHeight(260)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
-        self.plot.getPlotItem().getAxis("left").setLabel("US$ bn")
-        layout = QVBoxLayout(self)
+        self.plot.setAccessibleName("Pledged against realised")
+        # Scrolls when the pane is short (twice the type at 1366×768): the text above keeps its room.
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        inner = QWidget(self)
+        self.setWidget(inner)
+        layout = QVBoxLayout(inner)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.caption = QLabel(self)
+        self._column = layout
+        self.caption = QLabel(inner)
         self.caption.setObjectName("paneTitle")
         self.caption.setWordWrap(True)
         layout.addWidget(self.caption)
         layout.addWidget(self.plot)
+        self.key = QLabel(inner)
+        self.key.setWordWrap(True)
+        self.key.setTextFormat(Qt.TextFormat.RichText)
+        layout.addWidget(self.key)
+        layout.addStretch(1)
+        self._min_plot = 160
+        self._marker = 10
+        self.notice = pg.TextItem(anchor=(0.5, 0.5))  # "no deal is linked", on the plot itself
+        self.plot.getPlotItem().getViewBox().sigResized.connect(self._wrap_notice)
+        self.plot.getPlotItem().getViewBox().sigResized.connect(self._place_labels)
         self.progress: PledgeProgress | None = None
+        self.figures: list[Figure] = []
+        self.value_labels: list[Any] = []  # the figures written on the plot (pyqtgraph TextItems)
+        self._label_args: tuple[PledgeProgress, int, QFont, QColor] | None = None
 
-    def show_progress(self, progress: PledgeProgress, start_day: int | None, end_day: int | None) -> None:
-        pg = self._pg
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        kinds = (QEvent.Type.PaletteChange, QEvent.Type.FontChange, QEvent.Type.StyleChange)
+        if event.type() in kinds and self.progress is not None:
+            self._render()  # presentation mode, Ctrl +/−, a theme: sizes and colours follow
+
+    def show_progress(self, progress: PledgeProgress, start_day: int | None = None, end_day: int | None = None) -> None:
+        """``start_day``/``end_day`` are the pledge's period (the figures carry it too)."""
         self.progress = progress
+        self.figures = describe(progress)
+        self._render()
+
+    def notice_text(self) -> str:
+        """What the plot says in words over its area ("" when the curve speaks for itself)."""
+        return self.notice.toPlainText() if self.notice.isVisible() and self.notice.scene() is not None else ""
+
+    def _render(self) -> None:
+        p = self.progress
+        if p is None:
+            return
+        pg = self._pg
+        # The UI scale's font (an application font set later does not always reach a widget).
+        font = QFont(self.font() if self.testAttribute(Qt.WidgetAttribute.WA_SetFont) else QApplication.font())
+        fm = QFontMetricsF(font)
+        self._min_plot = int(fm.height() * 10)
+        self._marker = max(8, int(fm.height() * 0.6))
         pal = self.palette()
         fg, bg = pal.text().color(), pal.base().color()
         self.plot.setBackground(bg)
-        for axis in ("left", "bottom"):
-            ax = self.plot.getPlotItem().getAxis(axis)
-            ax.setPen(fg)
-            ax.setTextPen(fg)
+        tick_font = QFont(font)
+        tick_font.setPointSizeF(font.pointSizeF() * 0.95)
+        for name in ("left", "bottom"):
+            axis = self.plot.getPlotItem().getAxis(name)
+            axis.setPen(fg)
+            axis.setTextPen(fg)
+            axis.setStyle(tickFont=tick_font, tickTextOffset=int(fm.height() * 0.3))
+        left = self.plot.getPlotItem().getAxis("left")
+        left.setLabel("US$ bn", **{"font-size": f"{font.pointSizeF():.1f}pt"})
+        left.setWidth(int(fm.horizontalAdvance("000") + fm.height() * 2.2))
+        self.plot.getPlotItem().getAxis("bottom").setHeight(int(fm.height() * 1.9))
         self.plot.clear()
+        self.value_labels, self._label_args = [], None
+        self.caption.setText(headline(p))
+        self.key.setText(self._key_html())
+        self._fit_plot()
+        if p.start_day is None:
+            self.plot.hide()
+            return
+        self.plot.show()
         secs = 86400.0
-        if start_day is not None:
-            end = end_day if end_day is not None else start_day
-            if progress.pledged_usd:
-                self.plot.plot(
-                    [start_day * secs, end * secs],
-                    [progress.pledged_usd / 1e9] * 2,
-                    pen=pg.mkPen("#d1495b", width=2, style=pg.QtCore.Qt.PenStyle.DashLine),
-                    name="pledged",
-                )
-            if progress.days:
-                xs = np.array([start_day, *progress.days]) * secs
-                ys = np.array([0.0, *progress.cumulative_usd]) / 1e9
-                self.plot.plot(
-                    xs,
-                    ys,
-                    stepMode=None,
-                    pen=pg.mkPen("#2f6fb2", width=3),
-                    symbol="o",
-                    symbolSize=7,
-                    symbolBrush="#2f6fb2",
-                )
-            self.plot.setXRange(start_day * secs, end * secs, padding=0.04)
-            top = max([progress.pledged_usd or 0.0, *progress.cumulative_usd, 1e9]) / 1e9
-            self.plot.setYRange(0, top * 1.12, padding=0)
-        pledged = usd(progress.pledged_usd)
-        if progress.deal_ids:
-            text = (
-                f"Pledged {pledged}; deals recorded in its period add up to {usd(progress.realised_usd)} "
-                f"({len(progress.deal_ids)} deal(s))"
+        start = p.start_day
+        end = p.end_day if p.end_day is not None else max([start, *p.days, *p.in_period_days])
+        linked_days = [d.day for d in p.linked if d.day is not None]
+        lo, hi = min([start, *linked_days]), max([end, *linked_days])
+        bn = 1e9
+        for o in p.overlaps:  # behind everything: the stretch shared with another pledge
+            colour = QColor(SERIES["overlap"][0])
+            colour.setAlpha(70)
+            band = pg.LinearRegionItem(
+                (o.start_day * secs, o.end_day * secs), movable=False, brush=colour, pen=pg.mkPen(None)
             )
-        else:
-            text = f"Pledged {pledged}; no deal with an amount is recorded in its period yet"
-        if progress.overlapping:
-            names = ", ".join(link.label for link in progress.overlapping)
-            text += f". It overlaps {names}: a deal filed under another pledge counts only there"
-            if progress.shared_deal_ids:
-                text += f" ({len(progress.shared_deal_ids)} left out here)"
-        self.caption.setText(text + ".")
+            band.setZValue(-20)
+            self.plot.addItem(band)
+        if p.pledged_usd:
+            self.plot.plot(
+                [start * secs, end * secs],
+                [p.pledged_usd / bn] * 2,
+                pen=pg.mkPen(SERIES["pledged"][0], width=3, style=Qt.PenStyle.DashLine),
+            )
+        if p.in_period_days:
+            xs, ys = _steps(start, p.in_period_days, p.in_period_cumulative_usd)
+            grey = SERIES["in_period"][0]
+            self.plot.plot(xs * secs, ys / bn, pen=pg.mkPen(grey, width=3, style=Qt.PenStyle.DotLine))
+            self.plot.plot(  # open rings at each step: these deals are shown, not counted
+                np.array(p.in_period_days) * secs,
+                np.array(p.in_period_cumulative_usd) / bn,
+                pen=None,
+                symbol="o",
+                symbolSize=max(8, int(fm.height() * 0.55)),
+                symbolBrush=None,
+                symbolPen=pg.mkPen(grey, width=2),
+            )
+        if p.days:
+            xs, ys = _steps(min(start, p.days[0]), p.days, p.cumulative_usd)
+            self.plot.plot(xs * secs, ys / bn, pen=pg.mkPen(SERIES["realised"][0], width=4))
+            self.plot.plot(
+                np.array(p.days) * secs,
+                np.array(p.cumulative_usd) / bn,
+                pen=None,
+                symbol="o",
+                symbolSize=self._marker,
+                symbolBrush=SERIES["realised"][0],
+                symbolPen=pg.mkPen(bg, width=1.5),
+            )
+        realised = p.realised_usd
+        if p.pledged_usd:
+            gap = (
+                ("open", realised, p.pledged_usd) if realised < p.pledged_usd else ("exceeded", p.pledged_usd, realised)
+            )
+            if gap[2] > gap[1]:
+                self.plot.plot([end * secs] * 2, [gap[1] / bn, gap[2] / bn], pen=pg.mkPen(SERIES[gap[0]][0], width=6))
+        top = max([p.pledged_usd or 0.0, realised, p.in_period_usd, bn]) / bn * 1.15
+        self.plot.setYRange(0, top, padding=0)
+        self.plot.setXRange(lo * secs, hi * secs, padding=0.04)
+        if not p.linked:
+            # Where the plot is empty: between the grey series (if any) and the pledged line.
+            floor = p.in_period_usd / bn
+            ceiling = (p.pledged_usd or top * bn) / bn
+            y = (floor + ceiling) / 2 if ceiling > floor else (floor + top) / 2
+            notice_font = QFont(font)
+            notice_font.setPointSizeF(font.pointSizeF() * 1.25)
+            notice_font.setBold(True)
+            self.notice.setFont(notice_font)
+            self.notice.setColor(fg)
+            self.notice.setText("No deal is linked to this pledge")
+            self.notice.setPos((lo + hi) / 2 * secs, y)
+            self.plot.addItem(self.notice, ignoreBounds=True)
+            self.notice.show()
+            self._wrap_notice()
+        self._label_values(p, end, font, bg)
+
+    def _label_values(self, p: PledgeProgress, end: int, font: QFont, bg: QColor) -> None:
+        """The realised total at the curve's end and what is open beside its bar, written on the
+        plot (the room reads the figures where the lines are). Placed in pixels once the plot has
+        its size, and again on every resize; a label that would leave the plot or touch another is
+        left to the key."""
+        label_font = QFont(font)
+        label_font.setBold(True)
+        fill = QColor(bg)
+        fill.setAlpha(215)
+        self._label_args = (p, end, label_font, fill)
+        self._place_labels()
+
+    def _place_labels(self, *_args: object) -> None:
+        if self._label_args is None:
+            return
+        p, end, label_font, fill = self._label_args
+        pg = self._pg
+        secs, bn = 86400.0, 1e9
+        for item in self.value_labels:
+            self.plot.removeItem(item)
+        self.value_labels = []
+        viewbox = self.plot.getPlotItem().getViewBox()
+        box = viewbox.sceneBoundingRect()
+        if box.width() < 40 or box.height() < 40:
+            return  # not laid out yet: placed on the first resize
+        fm = QFontMetricsF(label_font)
+        pad = 4.0
+        taken: list[QRectF] = []
+        if self.notice_text():  # the notice's place is taken (it ignores the view's scale: pixels)
+            size = self.notice.textItem.boundingRect().size()
+            centre = viewbox.mapViewToScene(self.notice.pos())
+            taken.append(
+                QRectF(centre.x() - size.width() / 2, centre.y() - size.height() / 2, size.width(), size.height())
+            )
+
+        def point(day: float, usd_bn: float) -> QPointF:
+            return viewbox.mapViewToScene(QPointF(day * secs, usd_bn))
+
+        def label(texts: list[str], colour: str, places: list[tuple[QPointF, tuple[float, float]]]) -> None:
+            """The first of ``texts`` (longest first) at the first of ``places`` (a point and the
+            label's anchor on it) where it fits."""
+            for text in texts:
+                w, h = fm.horizontalAdvance(text) + 2 * pad, fm.height() + 2 * pad
+                for at, anchor in places:
+                    # Never shifted to fit: shifted, it would cover the point it names.
+                    rect = QRectF(at.x() - anchor[0] * w, at.y() - anchor[1] * h, w, h)
+                    if box.contains(rect) and not any(rect.intersects(other) for other in taken):
+                        break
+                else:
+                    continue
+                break
+            else:
+                return  # nowhere clear: the key says it
+            taken.append(rect)
+            item = pg.TextItem(text, color=colour, anchor=(0, 0), fill=fill)
+            item.setFont(label_font)
+            item.setPos(viewbox.mapSceneToView(rect.topLeft()))
+            self.plot.addItem(item, ignoreBounds=True)
+            self.value_labels.append(item)
+
+        realised = p.realised_usd / bn
+        pledged = (p.pledged_usd or 0.0) / bn
+        if p.days:
+            # Left of the curve's end, above it (the curve is lower to its left), else below.
+            left, right = _beside(point(p.days[-1], realised), pad + self._marker / 2)
+            label(
+                [f"realised {usd(p.realised_usd)}", usd(p.realised_usd)],
+                SERIES["realised"][0],
+                [(left, (1.0, 1.0)), (left, (1.0, 0.0)), (right, (0.0, 1.0)), (right, (0.0, 0.0))],
+            )
+        if p.in_period_days:
+            # The period's other deals, named where they are (the key may be scrolled away).
+            left, right = _beside(point(p.in_period_days[-1], p.in_period_usd / bn), pad + self._marker / 2)
+            label(
+                [f"not counted {usd(p.in_period_usd)}", "not counted"],
+                SERIES["in_period"][0],
+                [(left, (1.0, 1.0)), (left, (1.0, 0.0)), (right, (0.0, 1.0)), (right, (0.0, 0.0))],
+            )
+        if p.pledged_usd and p.open_usd:
+            # Beside the bar of what is open: half-way up it, else just under the pledged line.
+            mid = point(end, (realised + pledged) / 2)
+            under = point(end, pledged)
+            for at in (mid, under):
+                at.setX(at.x() - 3 * pad)
+            under.setY(under.y() + pad)
+            label([f"open {usd(p.open_usd)}"], SERIES["open"][0], [(mid, (1.0, 0.5)), (under, (1.0, 0.0))])
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_plot()
+
+    def _fit_plot(self) -> None:
+        """The plot takes the room the words leave, and at least ten lines of type: below that the
+        pane scrolls to the key rather than squeezing the plot or the key."""
+        width = self.viewport().width()
+        words = sum(label.heightForWidth(width) if label.text() else 0 for label in (self.caption, self.key))
+        spacing = 2 * max(0, self._column.spacing())
+        self.plot.setFixedHeight(max(self._min_plot, self.viewport().height() - words - spacing - 2))
+
+    def _wrap_notice(self, *_args: object) -> None:
+        """The notice wraps inside the plot (at twice the type it would not fit one line)."""
+        width = self.plot.getPlotItem().getViewBox().width()
+        if width > 0:
+            self.notice.setTextWidth(max(80.0, width * 0.8))
+            self.notice.textItem.document().setDefaultTextOption(QTextOption(Qt.AlignmentFlag.AlignHCenter))
+
+    def _key_html(self) -> str:
+        rows = []
+        bg = self.palette().base().color()
+        for figure in self.figures:
+            colour, mark = SERIES.get(figure.kind, SERIES["note"])
+            if figure.kind == "overlap":  # the band is drawn translucent: the swatch as it looks
+                band = QColor(colour)
+                colour = QColor(
+                    *(
+                        int(b + (c - b) * 0.45)
+                        for c, b in ((band.red(), bg.red()), (band.green(), bg.green()), (band.blue(), bg.blue()))
+                    )
+                ).name()
+                mark = "███"
+            swatch = f"<span style='color:{colour}'><b>{esc(mark)}</b></span>" if colour else esc(mark)
+            rows.append(f"<tr><td valign='top'>{swatch}&nbsp;</td><td>{esc(figure.text)}</td></tr>")
+        return f"<table cellspacing='0' cellpadding='1'>{''.join(rows)}</table>"
+
+
+def _beside(at: QPointF, gap: float) -> tuple[QPointF, QPointF]:
+    """Points ``gap`` pixels left and right of ``at`` (a label ends or starts there, clear of its mark)."""
+    return QPointF(at.x() - gap, at.y()), QPointF(at.x() + gap, at.y())
+
+
+def _steps(start: int, days: list[int], totals: list[float]) -> tuple[np.ndarray, np.ndarray]:
+    """A cumulative curve as steps: flat between deals, rising on each deal's day."""
+    xs, ys = [float(start)], [0.0]
+    level = 0.0
+    for day, total in zip(days, totals, strict=True):
+        xs += [float(day), float(day)]
+        ys += [level, total]
+        level = total
+    return np.array(xs), np.array(ys)
 
 
 class DetailPane(QWidget):
@@ -144,8 +389,11 @@ class DetailPane(QWidget):
         self._chart: PledgeChart | None = None  # a second PlotWidget: built when a pledge is first shown
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.browser, 5)
-        self._layout = layout
+        # The chart under the text, with a handle between: a trainer gives either more room.
+        self._split = QSplitter(Qt.Orientation.Vertical, self)
+        self._split.setChildrenCollapsible(False)
+        self._split.addWidget(self.browser)
+        layout.addWidget(self._split)
         self.detail: RecordDetail | None = None
         state.selection_changed.connect(self._on_selection)
         state.records_changed.connect(self._on_records_changed)
@@ -157,8 +405,11 @@ class DetailPane(QWidget):
         """The pledged-against-realised chart under the text (hidden until a pledge is shown)."""
         if self._chart is None:
             self._chart = PledgeChart(self)
-            self._chart.hide()  # explicitly: the layout would otherwise show it once added
-            self._layout.addWidget(self._chart, 2)
+            self._chart.hide()  # explicitly: the splitter would otherwise show it once added
+            self._split.addWidget(self._chart)
+            self._split.setStretchFactor(0, 2)
+            self._split.setStretchFactor(1, 3)
+            self._split.setSizes([2000, 3000])  # scaled to the pane: two fifths for the text
         return self._chart
 
     # --- state -----------------------------------------------------------------------
