@@ -451,3 +451,57 @@ def test_check_finds_exactly_what_the_import_refuses_in_chains_of_records(
     assert [str(p) for p in report.problems] == [str(p) for p in refused.value.report.problems]
     assert "loop" in report.text()
     assert full_state(store) == before
+
+
+def _set(path: list[Any], value: Any) -> Any:
+    def damage(document: dict[str, Any]) -> None:
+        target: Any = document
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+
+    return damage
+
+
+@pytest.mark.parametrize(
+    ("damage", "column", "words"),
+    [
+        (_set(["format_version"], "two"), "format_version", "whole number"),
+        (_set(["format_version"], float("nan")), "format_version", "whole number"),
+        (_set(["format_version"], 1.5), "format_version", "whole number"),
+        (_set(["records", "deal", 0, "organisations"], 5), "organisations", "must be a list"),
+        (_set(["records", "event", 0, "participants"], {"a": 1}), "participants", "must be a list"),
+        (_set(["records", "event", 0, "summit_number"], -1), "summit_number", "out of range"),
+        (_set(["records", "event", 0, "summit_number"], "1_000"), "summit_number", "whole number"),
+        (_set(["records", "event", 0, "summit_number"], "٣"), "summit_number", "whole number"),
+        (_set(["records", "deal", 0, "amount"], "1e-400"), "amount", "too small"),
+        (_set(["records", "deal", 0, "amount"], "1 000"), "amount", "a number"),
+        (_set(["records", "storystep", 0, "selection"], "[" * 5000 + "]" * 5000), "selection", "nested too deeply"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_values_of_the_wrong_kind_are_refused_by_column_and_change_nothing(
+    store: Store, tmp_path: Path, damage: Any, column: str, words: str
+) -> None:
+    out = tmp_path / "all.json"
+    store.export(out)
+    document = json.loads(out.read_text(encoding="utf-8"))
+    damage(document)
+    out.write_text(json.dumps(document), encoding="utf-8")
+    before = full_state(store)
+    report = store.check_import([out])
+    assert any(p.column == column and words in p.message for p in report.problems), report.text()
+    with pytest.raises(ImportFailedError):
+        store.import_files([out])
+    assert full_state(store) == before
+
+
+def test_a_file_that_is_not_a_file_or_nested_for_ever_is_refused_not_read(store: Store, tmp_path: Path) -> None:
+    """A link to /dev/zero would be read until memory runs out; JSON nested 100,000 deep would
+    overflow the parser: both are refused with a message, quickly."""
+    zero = tmp_path / "zero.json"
+    zero.symlink_to("/dev/zero")
+    assert "not a regular file" in store.check_import([zero]).text()
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"format_version": 1, "records": ' + "[" * 100_000 + "]" * 100_000 + "}", encoding="utf-8")
+    assert "nested too deeply" in store.check_import([deep]).text()

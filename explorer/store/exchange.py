@@ -18,7 +18,9 @@ import csv
 import datetime as dt
 import io
 import json
+import math
 import os
+import stat
 import tempfile
 import uuid as uuid_mod
 from collections import defaultdict
@@ -447,6 +449,11 @@ def _read_json(path: Path, report: ImportReport) -> Iterator[RawRow]:
     where = path.name
     try:
         document = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except RecursionError:
+        report.add(
+            Problem(where, None, "", "is nested too deeply to be an export (lists or objects inside one another).")
+        )
+        return
     except UnicodeDecodeError as exc:
         report.add(
             Problem(where, None, "", f"is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}).")
@@ -466,7 +473,13 @@ def _read_json(path: Path, report: ImportReport) -> Iterator[RawRow]:
     if not isinstance(records, dict) or (document.get("format") not in (None, FORMAT_NAME)):
         report.add(Problem(where, None, "", 'is not a Partnership Explorer export (no "records" object).'))
         return
-    if int(document.get("format_version") or 1) > FORMAT_VERSION:
+    version = document.get("format_version", 1)
+    whole = isinstance(version, int | float) and not isinstance(version, bool) and math.isfinite(version)
+    if not whole or version != int(version) or version < 1:
+        wanted = f"must be a whole number (this version writes {FORMAT_VERSION})."
+        report.add(Problem(where, None, "format_version", wanted))
+        return
+    if int(version) > FORMAT_VERSION:
         report.add(Problem(where, None, "", "was written by a newer version of Partnership Explorer."))
         return
     for rt in records:
@@ -490,10 +503,30 @@ def _read_json(path: Path, report: ImportReport) -> Iterator[RawRow]:
             yield RawRow(rt, f"{where} ▸ {rt}", n, row, False)
 
 
+MAX_FILE_BYTES = 2 * 1024**3  # beyond this a file is not read into memory whole
+
+
+def file_problem(path: Path) -> str | None:
+    """Why a path cannot be read as a file to import (None: it can): missing, a folder, a device
+    or pipe (a link to /dev/zero would be read for ever), or too large."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return f"there is no file at {path}."
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})."
+    if not stat.S_ISREG(info.st_mode):
+        return "is not a regular file (a folder, device or pipe): nothing to import."
+    if info.st_size > MAX_FILE_BYTES:
+        return f"is larger than {MAX_FILE_BYTES // 1024**3} GB; split it into smaller files."
+    return None
+
+
 def read_sources(sources: Iterable[Path], report: ImportReport) -> Iterator[RawRow]:
     for path in expand_sources(sources):
-        if not path.exists():
-            report.add(Problem(path.name, None, "", f"there is no file at {path}."))
+        refused = file_problem(path)
+        if refused is not None:
+            report.add(Problem(path.name, None, "", refused))
         elif path.suffix.lower() == ".json":
             yield from _read_json(path, report)
         elif path.suffix.lower() == ".csv":
@@ -592,6 +625,9 @@ def parse_row(raw: RawRow, report: ImportReport) -> ParsedRow | None:
         found: list[Any] = []
         items = values[link.column]
         what = schema.label(link.target).lower()
+        if items is not None and not isinstance(items, str | list):
+            bad(link.column, f"must be a list of {what} UUIDs" + (" and roles." if link.roles else "."))
+            continue
         if isinstance(items, str):
             items = [p for p in items.split(";") if p.strip()]
             if link.roles:

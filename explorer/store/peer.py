@@ -40,7 +40,7 @@ from sqlmodel import Session
 from explorer import schema
 from explorer.models import EventKind
 from explorer.store.errors import StoreError
-from explorer.store.exchange import ImportReport, RawRow
+from explorer.store.exchange import ImportReport, RawRow, file_problem
 
 PEER_NAMESPACE = uuid_mod.UUID("0c3b7e8e-5a1f-4d3e-9b1e-6f2a4c8d9e01")
 MAX_BYTES = 50_000_000
@@ -154,6 +154,9 @@ def _uid(fmt: str, path: Path, item: PeerItem, n: int) -> str:
 
 def read_peer(path: Path) -> PeerFile:
     """The events and eras of a peer tool's file (its format told from its name and content)."""
+    refused = file_problem(path)
+    if refused is not None:
+        raise PeerFormatError(f"{path.name} {refused}")
     if path.stat().st_size > MAX_BYTES:
         raise PeerFormatError(f"{path.name} is larger than {MAX_BYTES // 1_000_000} MB.")
     suffix = path.suffix.lower()
@@ -171,6 +174,8 @@ def read_peer(path: Path) -> PeerFile:
 def is_peer_file(path: Path) -> bool:
     """A calendar, a Timeline app file, a TimelineJS or vis-timeline JSON, or a TimelineJS sheet."""
     suffix = path.suffix.lower()
+    if file_problem(path) is not None:
+        return False  # the exchange import says what is wrong with it
     if suffix in (".ics", ".timeline"):
         return True
     try:

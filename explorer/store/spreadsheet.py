@@ -35,6 +35,7 @@ from explorer.store.exchange import (
     Problem,
     Progress,
     RawRow,
+    file_problem,
     ref_column,
     uuids_in_database,
 )
@@ -83,6 +84,9 @@ class SpreadsheetError(StoreError):
 
 def read_sheets(path: Path) -> list[Sheet]:
     """Every non-empty table in the file; the first row holds the headers."""
+    refused = file_problem(path)
+    if refused is not None:
+        raise SpreadsheetError(f"{path.name} {refused}")
     stamp = _stamp(path)
     suffix = path.suffix.lower()
     sheets = _read_workbook(path) if suffix in (".xlsx", ".xlsm") else [_read_delimited(path)]
@@ -154,6 +158,8 @@ def is_spreadsheet(path: Path) -> bool:
     """A workbook, or a CSV file as people keep them (not the exchange format, whose files carry
     a ``uuid`` column); folders and .json files are exchange files."""
     suffix = path.suffix.lower()
+    if file_problem(path) is not None:
+        return False  # the exchange import says what is wrong with it
     if suffix in (".xlsx", ".xlsm", ".tsv"):
         return True
     if suffix not in (".csv", ".txt") or not path.is_file():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 import unicodedata
 from collections.abc import Callable
 from typing import Any
@@ -69,11 +70,25 @@ def _as_date(value: Any) -> dt.date | None:
     raise TypeError
 
 
+# Numbers as people and files write them, nothing Python alone would also take ("1_000", "٣",
+# "infinity", " 1 000 " are refused rather than read as something else).
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
 def _as_float(value: Any) -> float | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool):
         raise TypeError
+    if isinstance(value, str):
+        text = value.strip()
+        if not _DECIMAL.fullmatch(text):
+            raise ValueError(value)
+        number = float(text)
+        if number == 0 and re.search(r"[1-9]", text.lower().split("e")[0]):
+            raise _RuleError("is too small to store (it would become 0).")
+        return number
     return float(value)
 
 
@@ -114,8 +129,11 @@ def _check_text(fs: FieldSpec, value: Any) -> Any:
 
 def _check_json(fs: FieldSpec, value: Any) -> Any:
     empty: Any = [] if fs.name == "selection" else {}
-    text = value if isinstance(value, str) else json.dumps(value if value is not None else empty)
-    parsed = json.loads(text)
+    try:
+        text = value if isinstance(value, str) else json.dumps(value if value is not None else empty)
+        parsed = json.loads(text)
+    except RecursionError:
+        raise _RuleError("is nested too deeply.") from None
     if fs.name == "selection" and not (
         isinstance(parsed, list)
         and all(isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p) for p in parsed)
@@ -165,6 +183,8 @@ def _check_integer(fs: FieldSpec, value: Any) -> Any:
         return None
     if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
         raise TypeError
+    if isinstance(value, str) and not _INTEGER.fullmatch(value.strip()):
+        raise ValueError(value)
     number = int(value)
     if not (0 <= number < 2**62):
         raise _RuleError("is out of range.")
