@@ -287,7 +287,7 @@ def export_png(timeline: TimelineView, path: Path, options: FigureOptions | None
         figure.paint(painter, QRectF(0, 0, size.width(), size.height()))
     finally:
         painter.end()
-    if not image.save(str(path), b"PNG"):
+    if not image.save(str(path), "PNG"):  # type: ignore[call-overload]  # the stubs want bytes, PySide6 a str
         raise OSError(f"could not write {path}")
     return size
 
