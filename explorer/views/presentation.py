@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCursor
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QWidget
 
 from explorer import settings
 from explorer.views.theme import apply_theme
@@ -45,6 +45,8 @@ class PresentationController(QObject):
         self._idle.timeout.connect(self._hide_pointer)
         self._pointer_hidden = False
         self._saved_layout: QByteArray | None = None
+        # docks restyled for the projector: (dock, its features, its own title bar widget)
+        self._dock_looks: list[tuple[QDockWidget, QDockWidget.DockWidgetFeature, QWidget | None]] = []
 
     @property
     def scale(self) -> float:
@@ -56,6 +58,7 @@ class PresentationController(QObject):
             return
         theme = "contrast" if self.active else self._saved_theme
         apply_theme(app, theme, scale=self.scale)
+        self._size_dock_titles()
         self.scale_changed.emit(self.scale)
 
     def set_scale(self, value: float) -> None:
@@ -98,6 +101,7 @@ class PresentationController(QObject):
         for widget in self._hidden:
             widget.hide()
         self.active = True
+        self._restyle_docks()
         self._apply()
         w.showFullScreen()
         QApplication.processEvents()
@@ -121,6 +125,7 @@ class PresentationController(QObject):
         for widget in self._hidden:
             widget.show()
         self._hidden = []
+        self._restore_docks()
         self._apply()
         if self._saved_layout is not None:
             self.window.restoreState(self._saved_layout)
@@ -130,6 +135,42 @@ class PresentationController(QObject):
         else:
             self.window.showNormal()
         self.active_changed.emit(False)
+
+    # --- docks for the projector -------------------------------------------------------
+
+    def _restyle_docks(self) -> None:
+        """No desk-size title bar with float and close buttons (a stray click would undock the
+        details in front of the room): a large title instead, and the dock stays put."""
+        for dock in self.window.findChildren(QDockWidget):
+            self._dock_looks.append((dock, dock.features(), dock.titleBarWidget()))
+            dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
+            title = QLabel(dock.windowTitle(), dock)
+            title.setObjectName("presentationDockTitle")
+            dock.setTitleBarWidget(title)
+
+    def _size_dock_titles(self) -> None:
+        """The titles a step larger and bolder than the (already large) presentation type."""
+        if not self.active:
+            return
+        size = QApplication.font().pointSizeF() * 1.15
+        for dock, _features, _bar in self._dock_looks:
+            title = dock.titleBarWidget()
+            if isinstance(title, QLabel):
+                pad = max(4, round(size * 0.45))
+                # in the style sheet, not setFont: the application's sheet would override a font set here
+                title.setStyleSheet(
+                    f"QLabel#presentationDockTitle {{ font-size: {size:.1f}pt; font-weight: 700;"
+                    f" padding: {pad}px {2 * pad}px; border-bottom: 3px solid palette(highlight); }}"
+                )
+
+    def _restore_docks(self) -> None:
+        for dock, features, bar in self._dock_looks:
+            title = dock.titleBarWidget()
+            dock.setTitleBarWidget(bar)  # type: ignore[arg-type]  # None gives back Qt's own title bar
+            if title is not None and title is not bar:
+                title.deleteLater()
+            dock.setFeatures(features)
+        self._dock_looks = []
 
     def _hide_pointer(self) -> None:
         if self.active and not self._pointer_hidden:

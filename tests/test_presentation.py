@@ -1,0 +1,26 @@
+"""Presentation mode's docks: restyled for the projector, given back as they were."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QDockWidget, QLabel
+
+from explorer.views.main_window import MainWindow
+
+
+def test_docks_lose_desk_title_bars_and_buttons_while_presenting(qtbot, window: MainWindow) -> None:
+    dock = window.detail_dock
+    features = dock.features()
+    assert features & QDockWidget.DockWidgetFeature.DockWidgetClosable
+    qtbot.keyClick(window, Qt.Key.Key_F5)
+    assert window.presentation.active
+    title = dock.titleBarWidget()
+    assert isinstance(title, QLabel) and title.text() == "Details" and title.isVisible()
+    assert dock.features() == QDockWidget.DockWidgetFeature.NoDockWidgetFeatures  # no float, no close
+    app_size = QApplication.font().pointSizeF()
+    assert title.font().bold() and title.font().pointSizeF() > app_size
+    qtbot.keyClick(window, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)  # larger type: the title too
+    assert title.font().pointSizeF() > QApplication.font().pointSizeF() > app_size
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    assert not window.presentation.active
+    assert dock.titleBarWidget() is None and dock.features() == features
