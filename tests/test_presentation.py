@@ -24,3 +24,20 @@ def test_docks_lose_desk_title_bars_and_buttons_while_presenting(qtbot, window: 
     qtbot.keyClick(window, Qt.Key.Key_Escape)
     assert not window.presentation.active
     assert dock.titleBarWidget() is None and dock.features() == features
+
+
+def test_presentation_type_fits_a_small_screen_and_keeps_the_choice(qtbot, window: MainWindow, monkeypatch) -> None:
+    """A screen holding few lines (1920×1080 at 2× is 960×540) gets smaller presentation type,
+    never below the desk size; the chosen size comes back where it fits."""
+    from explorer.views import presentation
+
+    desk = QApplication.font().pointSizeF()
+    monkeypatch.setattr(presentation, "MIN_LINES", 40)
+    window.presentation.enter()
+    small = QApplication.font().pointSizeF()
+    assert desk <= small < 2 * desk
+    window.presentation.leave()
+    monkeypatch.setattr(presentation, "MIN_LINES", 10)
+    window.presentation.enter()
+    assert QApplication.font().pointSizeF() >= 2 * desk - 0.01
+    window.presentation.leave()
