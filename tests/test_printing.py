@@ -61,6 +61,7 @@ def test_a_records_details_print_with_their_links_and_sources(window: MainWindow
     detail = window.state.detail(ref)
     assert detail.title in text
     assert detail.citations and detail.citations[0].source_title.split()[0] in text
+    assert "Edit…" not in text  # a link that does nothing on paper
 
 
 def test_a_story_prints_one_page_per_step_and_the_view_stays(window: MainWindow, store: Store, tmp_path: Path) -> None:

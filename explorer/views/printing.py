@@ -8,6 +8,7 @@ one page-rendering path for both, vector drawing on paper as in the PDF.
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QKeySequence
@@ -32,6 +33,11 @@ CHOICES = {
 }
 
 
+def on_paper(detail_html: str) -> str:
+    """The detail pane's page without what only works on screen (its Edit… link)."""
+    return re.sub(r"\s*·\s*<a href='edit:[^']*'>[^<]*</a>", "", detail_html)
+
+
 def record_pages(pages: exports.HandoutPages, window: MainWindow) -> int:
     """Each selected record's details as the detail pane shows them (fields, amounts, links,
     sources), flowing over as many pages as they need."""
@@ -45,7 +51,7 @@ def record_pages(pages: exports.HandoutPages, window: MainWindow) -> int:
         except StoreError as exc:
             log.warning("cannot print %s: %s", ref, exc.message)
             continue
-        pages.add_page(detail.title, "", (), window.detail.render_html(detail))
+        pages.add_page(detail.title, "", (), on_paper(window.detail.render_html(detail)))
     return pages.finish()
 
 
