@@ -164,7 +164,10 @@ def test_a_story_pdf_leaves_the_users_view_selection_and_step(
     ref = select_deal(window, store)
     window.timeline.set_view_range(15000.25, 19000.75)
     before = (window.state.selection, window.timeline.view_range(), window.state.filters)
+    plot_size, window_size = window.timeline.plot.size(), window.size()
     assert window.workshop.export_story_pdf(tmp_path / "a.pdf", story_id)
+    assert window.timeline.plot.size() == plot_size and window.size() == window_size
+    assert window.detail_dock.isVisible() and window.tree_dock.isVisible()  # back from stepping aside
     assert window.state.selection == [ref]
     assert window.timeline.view_range() == pytest.approx(before[1], abs=1e-6)
     assert window.state.filters == before[2]

@@ -363,6 +363,12 @@ class HandoutPages:
         """The page's drawable rectangle in device pixels (the painter starts at its corner)."""
         return QRectF(self.device.pageLayout().paintRectPixels(self.device.resolution()))  # type: ignore[attr-defined]
 
+    def plot_size(self) -> QSizeF:
+        """The size (in the device's pixels, the screen's at its DPI) a timeline plot is drawn at
+        for a page: the page's width and half its height, so its type prints at its own size."""
+        page = self._page()
+        return QSizeF(page.width(), page.height() * 0.5)
+
     def _new_page(self) -> QRectF:
         if self.pages == 0:
             if not self.painter.begin(self.device):
@@ -485,6 +491,31 @@ class WideTimeline:
         QApplication.processEvents()
 
 
+class PageShapedTimeline:
+    """While pages are drawn, the plot takes the page's shape (never larger than it is now, so
+    the window keeps its size): its labels are laid out for the page and print at their own
+    size, instead of a screen-wide plot shrunk to a third of its type."""
+
+    def __init__(self, timeline: TimelineView, size: QSizeF) -> None:
+        self.plot = timeline.plot
+        self.size = size
+        self.saved = (self.plot.minimumSize(), self.plot.maximumSize())
+
+    def __enter__(self) -> PageShapedTimeline:
+        QApplication.processEvents()
+        width = int(min(self.size.width(), self.plot.width()))
+        height = int(min(self.size.height(), self.plot.height()))
+        self.saved = (self.plot.minimumSize(), self.plot.maximumSize())
+        self.plot.setFixedSize(max(width, 100), max(height, 60))
+        QApplication.processEvents()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.plot.setMinimumSize(self.saved[0])
+        self.plot.setMaximumSize(self.saved[1])
+        QApplication.processEvents()
+
+
 @contextmanager
 def users_view_kept(state: AppState, timeline: TimelineView) -> Iterator[None]:
     """Whatever pages step through (a story's filters, selections and ranges), the user gets back
@@ -512,7 +543,7 @@ def handout_figures(timeline: TimelineView) -> list[Figure]:
 
 def view_pages(pages: HandoutPages, state: AppState, timeline: TimelineView, heading: str = "Current view") -> int:
     records = "".join(record_html(state, ref) for ref in state.selection[:12])
-    with users_view_kept(state, timeline), WideTimeline(timeline):
+    with users_view_kept(state, timeline), WideTimeline(timeline), PageShapedTimeline(timeline, pages.plot_size()):
         pages.add_page(heading, "", handout_figures(timeline), records)
     return pages.finish()
 
@@ -533,7 +564,7 @@ def story_pages(
     The steps are applied to the views without the player (a story being played stays on its step)
     and the user's view is put back afterwards."""
     steps = story_steps(state, story_id)
-    with users_view_kept(state, timeline), WideTimeline(timeline):
+    with users_view_kept(state, timeline), WideTimeline(timeline), PageShapedTimeline(timeline, pages.plot_size()):
         for index, step in enumerate(steps):
             player.apply(step)
             QApplication.processEvents()
