@@ -186,3 +186,26 @@ def test_a_story_pdf_leaves_the_users_view_selection_and_step(
         assert export(tmp_path / "c.out")
         assert window.state.selection == playing[0]
         assert window.timeline.view_range() == pytest.approx(playing[1], abs=1e-6)
+
+
+def test_another_views_figure_joins_the_hand_out_pages(window: MainWindow, tmp_path: Path, monkeypatch) -> None:
+    """The hook the relationship map uses: a registered figure is drawn on the page below the
+    timeline, as vectors and text, and saves to PNG/SVG the same way."""
+    from PySide6.QtCore import QSizeF
+
+    class Card:
+        def size(self) -> QSizeF:
+            return QSizeF(400, 120)
+
+        def paint(self, painter: QPainter, target: QRectF) -> None:
+            painter.drawRect(target.adjusted(0, 0, -1, -1))
+            painter.drawText(target, "Relationship map stand-in")
+
+    monkeypatch.setattr(exports, "HANDOUT_FIGURES", [lambda _window: Card(), lambda _window: None])
+    out = tmp_path / "hook.pdf"
+    assert window.workshop.export_view_pdf(out)
+    _data, images, text = page_content(out)
+    assert not images and "Relationship map stand-in" in text and "Summits & visits" in text
+    assert exports.save_png(Card(), tmp_path / "card.png", 96, QColor("white")).width() == 400
+    exports.save_svg(Card(), tmp_path / "card.svg", 96, "Card")
+    assert "Relationship map stand-in" in (tmp_path / "card.svg").read_text(encoding="utf-8")

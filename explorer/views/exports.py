@@ -272,15 +272,14 @@ class TimelineFigure:
         painter.setClipping(False)
 
 
-def export_png(timeline: TimelineView, path: Path, options: FigureOptions | None = None) -> QSize:
-    """The figure as a PNG of its logical size (at the screen's DPI, so it matches the SVG)."""
-    figure = TimelineFigure(timeline, options)
+def save_png(figure: Figure, path: Path, dpi: int, background: QColor) -> QSize:
+    """Any figure as a PNG of its logical size, at ``dpi`` (the screen's, so it matches the SVG)."""
     size = figure.size().toSize()
     image = QImage(size, QImage.Format.Format_ARGB32)
-    dots_per_metre = round(screen_dpi(timeline) / 0.0254)
+    dots_per_metre = round(dpi / 0.0254)
     image.setDotsPerMeterX(dots_per_metre)
     image.setDotsPerMeterY(dots_per_metre)
-    image.fill(timeline.plot.backgroundBrush().color())
+    image.fill(background)
     painter = QPainter(image)
     painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
     try:
@@ -292,19 +291,18 @@ def export_png(timeline: TimelineView, path: Path, options: FigureOptions | None
     return size
 
 
-def export_svg(timeline: TimelineView, path: Path, options: FigureOptions | None = None) -> QSize:
+def save_svg(figure: Figure, path: Path, dpi: int, title: str, description: str = "") -> QSize:
     """The same figure as SVG 1.1 (clip paths keep labels inside the plot), one unit per PNG pixel."""
     from PySide6.QtSvg import QSvgGenerator
 
-    figure = TimelineFigure(timeline, options)
     size = figure.size().toSize()
     generator = QSvgGenerator(QSvgGenerator.SvgVersion.Svg11)
     generator.setFileName(str(path))
     generator.setSize(size)
     generator.setViewBox(QRect(0, 0, size.width(), size.height()))
-    generator.setResolution(screen_dpi(timeline))
-    generator.setTitle((options.title if options else "") or "Partnership Explorer timeline")
-    generator.setDescription("The timeline of the India–Japan partnership, from Partnership Explorer")
+    generator.setResolution(dpi)
+    generator.setTitle(title)
+    generator.setDescription(description)
     painter = QPainter()
     if not painter.begin(generator):
         raise OSError(f"could not write {path}")
@@ -314,6 +312,19 @@ def export_svg(timeline: TimelineView, path: Path, options: FigureOptions | None
         painter.end()
     _name_drawn_fonts(path)
     return size
+
+
+def export_png(timeline: TimelineView, path: Path, options: FigureOptions | None = None) -> QSize:
+    """The timeline (with its legend, title and dates as chosen) as a PNG."""
+    figure = TimelineFigure(timeline, options)
+    return save_png(figure, path, screen_dpi(timeline), timeline.plot.backgroundBrush().color())
+
+
+def export_svg(timeline: TimelineView, path: Path, options: FigureOptions | None = None) -> QSize:
+    """The timeline as SVG: the PNG's drawing, as vectors and text."""
+    title = (options.title if options else "") or "Partnership Explorer timeline"
+    description = "The timeline of the India–Japan partnership, from Partnership Explorer"
+    return save_svg(TimelineFigure(timeline, options), path, screen_dpi(timeline), title, description)
 
 
 def _name_drawn_fonts(path: Path) -> None:
@@ -536,9 +547,20 @@ def users_view_kept(state: AppState, timeline: TimelineView) -> Iterator[None]:
         timeline.set_view_range(*shown)
 
 
+# Other views' pictures for hand-out pages, after the timeline's (the relationship map registers
+# one): each is called with the main window and returns its Figure, or None with nothing to show.
+# Their PNG/SVG go through save_png/save_svg, so they line up as the timeline's do.
+HANDOUT_FIGURES: list[Callable[[QWidget], Figure | None]] = []
+
+
 def handout_figures(timeline: TimelineView) -> list[Figure]:
-    """The pictures of a hand-out page: the timeline (the relationship map adds its figure here)."""
-    return [TimelineFigure(timeline, FigureOptions(title="", dates=True, legend=True))]
+    """The pictures of a hand-out page: the timeline, then those registered in HANDOUT_FIGURES."""
+    figures: list[Figure] = [TimelineFigure(timeline, FigureOptions(title="", dates=True, legend=True))]
+    for make in HANDOUT_FIGURES:
+        figure = make(timeline.window())
+        if figure is not None:
+            figures.append(figure)
+    return figures
 
 
 def view_pages(pages: HandoutPages, state: AppState, timeline: TimelineView, heading: str = "Current view") -> int:
