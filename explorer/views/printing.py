@@ -16,11 +16,11 @@ from PySide6.QtWidgets import QDialog, QInputDialog, QMenu, QMessageBox
 
 from explorer import shortcuts
 from explorer.store import StoreError
-from explorer.views import exports
 
-if TYPE_CHECKING:  # Qt's print support loads on the first print, not with the window
+if TYPE_CHECKING:  # Qt's print support and the page layout load on the first print, not with the window
     from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
 
+    from explorer.views.exports import HandoutPages
     from explorer.views.main_window import MainWindow
 
 log = logging.getLogger("explorer.printing")
@@ -38,7 +38,7 @@ def on_paper(detail_html: str) -> str:
     return re.sub(r"\s*·\s*<a href='edit:[^']*'>[^<]*</a>", "", detail_html)
 
 
-def record_pages(pages: exports.HandoutPages, window: MainWindow) -> int:
+def record_pages(pages: HandoutPages, window: MainWindow) -> int:
     """Each selected record's details as the detail pane shows them (fields, amounts, links,
     sources), flowing over as many pages as they need."""
     state = window.state
@@ -57,6 +57,8 @@ def record_pages(pages: exports.HandoutPages, window: MainWindow) -> int:
 
 def print_pages(window: MainWindow, printer: QPrinter, what: str, story_id: int | None = None) -> int:
     """Lay out ``what`` on the printer's pages; the number of pages."""
+    from explorer.views import exports
+
     timeline = window.timeline
     dpi = exports.screen_dpi(timeline)
     if what == "story" and story_id is not None:
@@ -71,6 +73,8 @@ def print_pages(window: MainWindow, printer: QPrinter, what: str, story_id: int 
 
 def new_printer() -> QPrinter:
     from PySide6.QtPrintSupport import QPrinter
+
+    from explorer.views import exports
 
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     printer.setPageLayout(exports.a4_landscape())
