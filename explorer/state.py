@@ -198,6 +198,19 @@ class AppState(QObject):
         self._forward.clear()
         self._set_selection(new, initiator)
 
+    def selection_memo(self) -> tuple[list[RecordRef], list[list[RecordRef]], list[list[RecordRef]]]:
+        """The selection with its Back/Forward history, for work that moves the selection and
+        must leave it as the user had it (hand-outs step through a story's selections)."""
+        return list(self._selection), [list(r) for r in self._back], [list(r) for r in self._forward]
+
+    def restore_selection(
+        self, memo: tuple[list[RecordRef], list[list[RecordRef]], list[list[RecordRef]]], initiator: Any = None
+    ) -> None:
+        selection, back, forward = memo
+        self._back, self._forward = [list(r) for r in back], [list(r) for r in forward]
+        if selection != self._selection:
+            self._set_selection(list(selection), initiator)
+
     def _set_selection(self, refs: list[RecordRef], initiator: Any) -> None:
         self._selection = refs
         self._details.clear()  # read afresh once per selection, then shared by every view

@@ -83,6 +83,7 @@ def main(db: Path, out: Path) -> int:
     from explorer.state import AppState, RecordRef
     from explorer.store import ConflictError, open_store
     from explorer.views import exchange
+    from explorer.views.exports import FigureOptionsDialog
     from explorer.views.main_window import MainWindow
     from explorer.views.spreadsheet_import import SpreadsheetImportDialog
 
@@ -157,6 +158,7 @@ def main(db: Path, out: Path) -> int:
         ("export", lambda: exchange.ExportDialog(window, 1)),
         ("connect", lambda: exchange.ConnectDialog(window, "")),
         ("spreadsheet import", lambda: SpreadsheetImportDialog(window, sheet)),
+        ("picture export options", lambda: FigureOptionsDialog(window, "png")),
     ]
     for name, opener in openers:
         try:

@@ -245,3 +245,41 @@ def test_keyboard_only_find_select_details_edit_save(
     assert any(t.startswith("Sumitomo") and t.endswith(" (checked)") for t in titles), (
         f"the edit did not reach the database; app said: {app.stdout.read().decode()[-2000:] if app.stdout else ''}"
     )
+
+
+def test_every_story_step_in_presentation_mode_reads_on_the_screen(
+    display: Display, tmp_path: Path, demo_path: Path, user_data_dir: Path
+) -> None:
+    """Presentation mode on a real screen, the demo story step by step: the caption is whole and
+    below the plot (covering no lane), the selected records are in view, the details keep a large
+    title and no desk title bar (float and close buttons gone)."""
+    out = tmp_path / "present.json"
+    env = dict(display.env, EXPLORER_DATA_DIR=str(user_data_dir))
+    done = subprocess.run(
+        [sys.executable, str(HERE / "presentation_probe.py"), str(demo_path), str(out), display.label],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    steps = json.loads(out.read_text(encoding="utf-8"))
+    assert len(steps) >= 9
+    problems = []
+    for s in steps:
+        name = f"step {s['step']}"
+        _x, py, _w, ph = s["plot"]
+        cy = s["caption"][1]
+        if not (s["caption_visible"] and _inside(s["caption"], s["screen"])):
+            problems.append(f"{name}: caption {s['caption']} not shown inside the screen {s['screen']}")
+        if s["caption_cut"]:
+            problems.append(f"{name}: the caption's text is cut")
+        if cy < py + ph - 2:
+            problems.append(f"{name}: the caption {s['caption']} covers the plot {s['plot']}")
+        if ph < s["screen"][3] * 0.3:
+            problems.append(f"{name}: the plot keeps only {ph} px of {s['screen'][3]}")
+        if not all(s["selected_shown"]):
+            problems.append(f"{name}: a selected record is outside the plot")
+        if not (s["details_visible"] and s["dock_title"] == "Details"):
+            problems.append(f"{name}: the details show no projector title ({s['dock_title']!r})")
+    assert not problems, "\n".join(problems)

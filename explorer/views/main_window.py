@@ -45,6 +45,7 @@ from explorer.views.busy import BusyIndicator
 from explorer.views.detail import DetailPane
 from explorer.views.empty_state import EmptyStateNotice
 from explorer.views.find import FindController
+from explorer.views.printing import Printing
 from explorer.views.records_table import RecordsTableView
 from explorer.views.theme import apply_theme
 from explorer.views.theme import icon as theme_icon
@@ -312,6 +313,8 @@ class MainWindow(QMainWindow):
         self.story_player = self.workshop.player
         self.presentation = self.workshop.presentation
         self.story_menu = self.workshop.install_menus(view_menu, file_menu, help_menu)
+        self.printing = Printing(self)
+        self.printing.install(file_menu, self.quit_action)
 
         tools = QToolBar("Navigation", self)
         tools.setObjectName("navigationBar")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QCursor
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtGui import QCursor, QFont, QFontMetricsF, QGuiApplication
+from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QWidget
 
 from explorer import settings
-from explorer.views.theme import apply_theme
+from explorer.views.theme import BASE_POINT_SIZE, FONT_FAMILIES, apply_theme
 
 if TYPE_CHECKING:
     from explorer.views.main_window import MainWindow
@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 MIN_SCALE, MAX_SCALE, STEP = 0.7, 3.5, 0.15
 PRESENTATION_DEFAULT_SCALE = settings.PRESENTATION_SCALE.default
 POINTER_IDLE_MS = 2500
+# Lines of presentation type a screen must hold: legend, lanes, caption and details all read.
+# At twice the desk size a 1366×768 projector holds 23; a 1920×1080 screen at 2× scale (960×540
+# logical) only 16, and its timeline was squeezed to a 82-pixel strip of overlapping lanes.
+MIN_LINES = 22
 
 
 def clamp_scale(value: float) -> float:
@@ -45,10 +49,28 @@ class PresentationController(QObject):
         self._idle.timeout.connect(self._hide_pointer)
         self._pointer_hidden = False
         self._saved_layout: QByteArray | None = None
+        self._session_scale: float | None = None  # the presentation scale, fitted to this screen
+        # docks restyled for the projector: (dock, its features, its own title bar widget)
+        self._dock_looks: list[tuple[QDockWidget, QDockWidget.DockWidgetFeature, QWidget | None]] = []
 
     @property
     def scale(self) -> float:
-        return self.presentation_scale if self.active else self.desk_scale
+        if not self.active:
+            return self.desk_scale
+        return self._session_scale if self._session_scale is not None else self.presentation_scale
+
+    def fitting_scale(self, wanted: float) -> float:
+        """``wanted``, or less where the screen holds fewer than MIN_LINES lines of it (never
+        below the desk size). The choice itself is kept: a larger screen gets it back."""
+        screen = self.window.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return wanted
+        font = QFont()
+        font.setFamilies(FONT_FAMILIES)
+        font.setPointSizeF(BASE_POINT_SIZE)
+        line = QFontMetricsF(font, self.window).lineSpacing()
+        room = screen.geometry().height() / (MIN_LINES * max(line, 1.0))
+        return clamp_scale(min(wanted, max(1.0, room)))
 
     def _apply(self) -> None:
         app = QApplication.instance()
@@ -56,6 +78,7 @@ class PresentationController(QObject):
             return
         theme = "contrast" if self.active else self._saved_theme
         apply_theme(app, theme, scale=self.scale)
+        self._size_dock_titles()
         self.scale_changed.emit(self.scale)
 
     def set_scale(self, value: float) -> None:
@@ -63,6 +86,7 @@ class PresentationController(QObject):
         key = settings.PRESENTATION_SCALE if self.active else settings.UI_SCALE
         if self.active:
             self.presentation_scale = value
+            self._session_scale = None  # chosen by hand (Ctrl +/−) on this screen: as chosen
         else:
             self.desk_scale = value
         key.set(value)
@@ -76,6 +100,9 @@ class PresentationController(QObject):
 
     def zoom_reset(self) -> None:
         self.set_scale(PRESENTATION_DEFAULT_SCALE if self.active else 1.0)
+        if self.active:  # the default, fitted to this screen as on entering
+            self._session_scale = self.fitting_scale(self.presentation_scale)
+            self._apply()
 
     def apply_saved_scale(self) -> None:
         if self.desk_scale != 1.0:
@@ -98,6 +125,8 @@ class PresentationController(QObject):
         for widget in self._hidden:
             widget.hide()
         self.active = True
+        self._session_scale = self.fitting_scale(self.presentation_scale)
+        self._restyle_docks()
         self._apply()
         w.showFullScreen()
         QApplication.processEvents()
@@ -121,6 +150,7 @@ class PresentationController(QObject):
         for widget in self._hidden:
             widget.show()
         self._hidden = []
+        self._restore_docks()
         self._apply()
         if self._saved_layout is not None:
             self.window.restoreState(self._saved_layout)
@@ -130,6 +160,42 @@ class PresentationController(QObject):
         else:
             self.window.showNormal()
         self.active_changed.emit(False)
+
+    # --- docks for the projector -------------------------------------------------------
+
+    def _restyle_docks(self) -> None:
+        """No desk-size title bar with float and close buttons (a stray click would undock the
+        details in front of the room): a large title instead, and the dock stays put."""
+        for dock in self.window.findChildren(QDockWidget):
+            self._dock_looks.append((dock, dock.features(), dock.titleBarWidget()))
+            dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
+            title = QLabel(dock.windowTitle(), dock)
+            title.setObjectName("presentationDockTitle")
+            dock.setTitleBarWidget(title)
+
+    def _size_dock_titles(self) -> None:
+        """The titles a step larger and bolder than the (already large) presentation type."""
+        if not self.active:
+            return
+        size = QApplication.font().pointSizeF() * 1.15
+        for dock, _features, _bar in self._dock_looks:
+            title = dock.titleBarWidget()
+            if isinstance(title, QLabel):
+                pad = max(4, round(size * 0.45))
+                # in the style sheet, not setFont: the application's sheet would override a font set here
+                title.setStyleSheet(
+                    f"QLabel#presentationDockTitle {{ font-size: {size:.1f}pt; font-weight: 700;"
+                    f" padding: {pad}px {2 * pad}px; border-bottom: 3px solid palette(highlight); }}"
+                )
+
+    def _restore_docks(self) -> None:
+        for dock, features, bar in self._dock_looks:
+            title = dock.titleBarWidget()
+            dock.setTitleBarWidget(bar)  # type: ignore[arg-type]  # None gives back Qt's own title bar
+            if title is not None and title is not bar:
+                title.deleteLater()
+            dock.setFeatures(features)
+        self._dock_looks = []
 
     def _hide_pointer(self) -> None:
         if self.active and not self._pointer_hidden:

@@ -685,36 +685,15 @@ class TimelineView(QWidget):
         return "\n".join(lines)
 
     def export_png(self, path: str | Path) -> None:
-        from pyqtgraph.exporters import ImageExporter
+        """The timeline with its legend (views.exports paints PNG, SVG and pages one way)."""
+        from explorer.views import exports
 
-        ImageExporter(self.plot.plotItem).export(str(path))
+        exports.export_png(self, Path(path))
 
     def export_svg(self, path: str | Path) -> None:
-        from pyqtgraph.exporters import SVGExporter
+        from explorer.views import exports
 
-        try:
-            SVGExporter(self.plot.plotItem).export(str(path))
-        except ValueError:
-            # pyqtgraph's SVG clean-up cannot parse the path syntax Qt 6 writes for custom
-            # painted items; Qt's own SVG generator renders the same scene as vectors.
-            self._export_svg_with_qt(Path(path))
-
-    def _export_svg_with_qt(self, path: Path) -> None:
-        from PySide6.QtCore import QRect
-        from PySide6.QtGui import QPainter
-        from PySide6.QtSvg import QSvgGenerator
-
-        size = self.plot.size()
-        generator = QSvgGenerator()
-        generator.setFileName(str(path))
-        generator.setSize(size)
-        generator.setViewBox(QRect(0, 0, size.width(), size.height()))
-        generator.setTitle("Partnership Explorer timeline")
-        painter = QPainter(generator)
-        try:
-            self.plot.render(painter)
-        finally:
-            painter.end()
+        exports.export_svg(self, Path(path))
 
     # --- interaction --------------------------------------------------------------------------
 

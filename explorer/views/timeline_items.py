@@ -25,6 +25,7 @@ from PySide6.QtGui import (
     QGradient,
     QImage,
     QLinearGradient,
+    QPaintEngine,
     QPainter,
     QPainterPath,
     QPen,
@@ -494,6 +495,61 @@ _FADED, _APPROX, _EVENT = 1, 2, 4
 MARKER_ALPHA = (255, 70)  # plain, faded (outside the date range)
 
 
+def marker_look(colour: QColor, variant: int) -> tuple[QPen, QBrush]:
+    """Pen and brush of a marker variant: a dashed ring for an approximate date, filled otherwise."""
+    c = QColor(colour)
+    alpha = MARKER_ALPHA[variant & _FADED]
+    c.setAlpha(alpha)
+    if variant & _APPROX:
+        return QPen(c, 1.8, Qt.PenStyle.DashLine), QBrush(Qt.BrushStyle.NoBrush)
+    edge = QColor(c).darker(140)
+    edge.setAlpha(alpha)
+    return QPen(edge, 1.0), QBrush(c)
+
+
+def marker_path(cx: float, cy: float, r: float, variant: int) -> QPainterPath:
+    """A summit's or visit's diamond, or another record's disc, centred on (cx, cy)."""
+    if variant & _EVENT:
+        return diamond(cx, cy, r * 1.15)
+    path = QPainterPath()
+    path.addEllipse(QPointF(cx, cy), r * 0.85, r * 0.85)
+    return path
+
+
+def paints_pixels(painter: QPainter) -> bool:
+    """Whether the painter fills pixels (screen, image, pixmap) rather than writing a vector
+    file (SVG, PDF, a printer): the marker atlas is a pixmap, and vector engines draw a pixmap
+    fragment as the whole pixmap squeezed into the fragment's box (SVG showed each marker as
+    the atlas's dotted rings)."""
+    engine = painter.paintEngine()
+    kind = engine.type() if engine is not None else QPaintEngine.Type.Raster
+    return kind in (QPaintEngine.Type.Raster, QPaintEngine.Type.OpenGL2, QPaintEngine.Type.OpenGL)
+
+
+def draw_vector_markers(
+    painter: QPainter,
+    x: np.ndarray,
+    y: np.ndarray,
+    colour: np.ndarray,
+    variant: np.ndarray,
+    colours: list[QColor],
+    r: float,
+) -> None:
+    """The markers as paths, one path per look (for SVG, PDF and printing)."""
+    if x.size == 0 or not colours:
+        return
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    keys = colour.astype(np.int64) * 8 + variant.astype(np.int64)
+    for key, part in _grouped(keys):
+        pen, brush = marker_look(colours[key // 8], key % 8)
+        path = QPainterPath()
+        for cx, cy in zip(x[part].tolist(), y[part].tolist(), strict=True):
+            path.addPath(marker_path(cx, cy, r, key % 8))
+        painter.setPen(pen)
+        painter.setBrush(brush)
+        painter.drawPath(path)
+
+
 class MarkerAtlas:
     """Every marker look (colour × summit/other × approximate/exact × faded) pre-drawn once into one
     pixmap, so a frame draws all markers with a single ``drawPixmapFragments``."""
@@ -518,23 +574,12 @@ class MarkerAtlas:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.scale(dpr, dpr)
         for variant in range(8):
-            alpha = MARKER_ALPHA[variant & _FADED]
             for n, colour in enumerate(colours):
                 cx, cy = (n + 0.5) * self.cell, (variant + 0.5) * self.cell
-                c = QColor(colour)
-                c.setAlpha(alpha)
-                if variant & _APPROX:
-                    painter.setPen(QPen(c, 1.8, Qt.PenStyle.DashLine))
-                    painter.setBrush(Qt.BrushStyle.NoBrush)
-                else:
-                    edge = QColor(c).darker(140)
-                    edge.setAlpha(alpha)
-                    painter.setPen(QPen(edge, 1.0))
-                    painter.setBrush(c)
-                if variant & _EVENT:
-                    painter.drawPath(diamond(cx, cy, r * 1.15))
-                else:
-                    painter.drawEllipse(QPointF(cx, cy), r * 0.85, r * 0.85)
+                pen, brush = marker_look(colour, variant)
+                painter.setPen(pen)
+                painter.setBrush(brush)
+                painter.drawPath(marker_path(cx, cy, r, variant))
         painter.end()
         self.pixmap = QPixmap.fromImage(image)
 
@@ -604,7 +649,9 @@ class LaneLayer(_Base):
         if src.grid is None or not src.lanes:
             return
         levels = src.grid(lay.view_lo * SECONDS_PER_DAY, lay.view_hi * SECONDS_PER_DAY)
-        y0, y1 = float(my(src.lanes[0].top)) - 100.0, float(my(src.lanes[-1].bottom)) + 100.0
+        # from the air above the first lane to the last lane's floor: within the view, so a device
+        # that does not clip to it (an SVG viewer) shows no grid over the date axis
+        y0, y1 = float(my(min(src.lanes[0].top, lay.y_origin))), float(my(src.lanes[-1].bottom))
         length = max(x_right - x_left, 1.0)
         for level, ticks in enumerate(levels):
             if ticks.size == 0:
@@ -722,9 +769,12 @@ class LaneLayer(_Base):
         if has_marker.any():
             k = np.flatnonzero(has_marker)
             marker_r = max(3.0, min(6.5, row_px * 0.36))
-            self._atlas.ensure(st.colours, marker_r, painter.device().devicePixelRatioF())
-            variant = faded[k] * _FADED + (precision[k] == P_APPROX) * _APPROX + is_event[k] * _EVENT
-            self._atlas.draw(painter, mx(lay.mx[k]), ys[k], colour[k], variant.astype(np.int64))
+            variant = (faded[k] * _FADED + (precision[k] == P_APPROX) * _APPROX + is_event[k] * _EVENT).astype(np.int64)
+            if paints_pixels(painter):
+                self._atlas.ensure(st.colours, marker_r, painter.device().devicePixelRatioF())
+                self._atlas.draw(painter, mx(lay.mx[k]), ys[k], colour[k], variant)
+            else:
+                draw_vector_markers(painter, mx(lay.mx[k]), ys[k], colour[k], variant, st.colours, marker_r)
         self._paint_labels(painter, mx, ys, faded, row_px)
 
     def _paint_labels(self, painter: QPainter, mx, ys: np.ndarray, faded: np.ndarray, row_px: float) -> None:

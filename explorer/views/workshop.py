@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox
+from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QMenu, QMessageBox
 
 from explorer import paths, shortcuts
 from explorer.store import StoreError
@@ -169,12 +169,23 @@ class Workshop:
         return True
 
     def export_timeline(self, kind: str, path: Path | None = None) -> bool:
-        path = path or self._ask_path(f"Export timeline as {kind.upper()}", kind, f"{kind.upper()} (*.{kind})")
+        """PNG or SVG with the legend, and the title and dates chosen (asked when no path is given,
+        remembered for the next export)."""
+        from explorer.views import exports
+
         if path is None:
-            return False
-        timeline = self.window.timeline
-        fn = timeline.export_png if kind == "png" else timeline.export_svg
-        return self._report(fn, path, f"the timeline ({kind.upper()})")
+            dialog = exports.FigureOptionsDialog(self.window, kind)
+            if dialog.exec() != QDialog.DialogCode.Accepted:
+                return False
+            options = dialog.options()
+            options.remember()
+            path = self._ask_path(f"Export timeline as {kind.upper()}", kind, f"{kind.upper()} (*.{kind})")
+            if path is None:
+                return False
+        else:
+            options = exports.FigureOptions.remembered()
+        fn = exports.export_png if kind == "png" else exports.export_svg
+        return self._report(lambda p: fn(self.window.timeline, p, options), path, f"the timeline ({kind.upper()})")
 
     def export_view_pdf(self, path: Path | None = None) -> bool:
         path = path or self._ask_path("Export current view as PDF", "pdf", "PDF (*.pdf)")
