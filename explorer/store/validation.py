@@ -202,6 +202,16 @@ CHECKS: dict[str, Callable[[FieldSpec, Any], Any]] = {
 }
 
 
+def _not_null(record_type: str) -> frozenset[str]:
+    """Fields whose column cannot hold NULL (a story step's position): the rule the database
+    would otherwise enforce with an error no form or import could explain."""
+    kind = schema.KINDS.get(record_type)
+    if kind is None:
+        return frozenset()
+    columns = kind.model.__table__.c
+    return frozenset(f.name for f in kind.fields if f.name in columns and not columns[f.name].nullable)
+
+
 def clean(record_type: str, values: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
     """Coerce and check ``values``; raise ValidationError listing every problem.
 
@@ -226,6 +236,12 @@ def clean(record_type: str, values: dict[str, Any], *, partial: bool = False) ->
             continue
         except (TypeError, ValueError, OverflowError):
             problems.append(FieldProblem(fs.label, _type_message(fs.kind), name))
+            continue
+        if checked is None and not fs.required and name in _not_null(record_type):
+            # A column that cannot be empty: left blank in a new record it takes its default;
+            # an edit cannot empty it.
+            if partial:
+                problems.append(FieldProblem(fs.label, "cannot be left empty.", name))
             continue
         if checked is not _OMIT:
             out[name] = checked

@@ -142,8 +142,10 @@ def record_html(state: AppState, ref: RecordRef) -> str:
     notes = getattr(rec, "notes", None)
     body = " · ".join(esc(b) if i else b for i, b in enumerate(bits)) + (f"<br>{esc(notes)}" if notes else "")
     if detail.citations:
+        # A source cited for several facts (the deal, its date, its pledge link) is named once.
+        cited = dict.fromkeys((c.source_title, c.section) for c in detail.citations)
         sources = "; ".join(
-            f"<i>{esc(c.source_title)}</i>" + (f", “{esc(c.section)}”" if c.section else "") for c in detail.citations
+            f"<i>{esc(title)}</i>" + (f", “{esc(section)}”" if section else "") for title, section in cited
         )
         body += f"<br><span style='color:#555'>Sources: {sources}</span>"
     return f"<p>{body}</p>"
