@@ -103,6 +103,7 @@ class AppState(QObject):
         self._free_stale.timeout.connect(self._stale.clear)
         self._scope_companions: dict[str, Callable[[Any], Any]] = {}
         self._jobs: dict[Any, BackgroundJob] = {}
+        self._step_parts: dict[str, tuple[Callable[[], Any], Callable[[Any], None]]] = {}
         self._size = store.size_estimate()
         # Writes by other windows, processes and users: the change log is looked at while idle.
         self._stamp = 0
@@ -515,6 +516,23 @@ class AppState(QObject):
         while self._jobs and not deadline.hasExpired():
             QThreadPool.globalInstance().waitForDone(50)
             QCoreApplication.processEvents()
+
+    # --- views' parts of a story step -------------------------------------------------
+
+    def add_step_part(self, key: str, save: Callable[[], Any], restore: Callable[[Any], None]) -> None:
+        """A view keeps its own part of a story step (the map: its records, centre and zoom):
+        ``save()`` gives it (JSON-able; None: nothing to keep), ``restore(part)`` shows it again."""
+        self._step_parts[key] = (save, restore)
+
+    def step_parts(self) -> dict[str, Any]:
+        parts = {key: save() for key, (save, _restore) in self._step_parts.items()}
+        return {key: part for key, part in parts.items() if part is not None}
+
+    def restore_step_parts(self, parts: dict[str, Any]) -> None:
+        for key, part in parts.items():
+            found = self._step_parts.get(key)
+            if found is not None and part is not None:
+                found[1](part)
 
     # --- changes ---------------------------------------------------------------------
 

@@ -22,6 +22,9 @@ MORE = "more"  # the type of a group node standing for neighbours not drawn
 COLLAPSED = "collapsed.deal"  # organisation ↔ organisation: the deals they share, folded
 HOP_CAPS = (60, 8)  # neighbours of one kind drawn per record: on the first hop, on the second
 NODE_BUDGET = 400  # past this many nodes a map stops being read and starts being a hairball
+# Records linked to nearly everything: drawn when one link away, but not gone through on the
+# second hop (every company of a country, everything a source is cited by) unless a root.
+HUB_TYPES = ("country", "sector", "source")
 PATH_FRONTIER = 2_000  # records looked at per side and hop when searching for paths
 
 
@@ -177,7 +180,10 @@ def ego(reader: Reader, roots: Iterable[Ref], hops: int = 2, budget: int = NODE_
                 )
             elif o.ref in graph.nodes:
                 graph.nodes[o.ref].hidden += o.total - o.shown
-        frontier = [k for k in new if k in kept]
+        frontier = [k for k in new if k in kept and k[0] not in HUB_TYPES]
+        hubs = [k for k in new if k in kept and k[0] in HUB_TYPES]
+        if hubs and hop < hops:
+            graph.notes.append("Countries, sectors and sources are not followed further: double-click one to.")
     return graph
 
 
@@ -219,8 +225,8 @@ def filtered(graph: Graph, f: GraphFilter) -> Graph:
     nodes = {k: n for k, n in graph.nodes.items() if k in keep or k in graph.roots}
     notes = list(graph.notes)
     gone = [k for k in graph.nodes if k not in keep and not graph.nodes[k].is_group]
-    if gone:
-        notes.append(f"{len(gone):,} records outside the filters are not drawn.")
+    if gone:  # first: what the person just did
+        notes.insert(0, f"{len(gone):,} records outside the filters are not drawn.")
     return _pruned(Graph(nodes, edges, graph.roots, notes))
 
 

@@ -46,6 +46,7 @@ from explorer.views.detail import DetailPane
 from explorer.views.empty_state import EmptyStateNotice
 from explorer.views.find import FindController
 from explorer.views.records_table import RecordsTableView
+from explorer.views.relationship_map import RelationshipMapView
 from explorer.views.theme import apply_theme
 from explorer.views.theme import icon as theme_icon
 from explorer.views.timeline import TimelineView
@@ -91,6 +92,11 @@ class MainWindow(QMainWindow):
         self.records_dock = self._dock("Records", "recordsDock", self.records, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.records_dock.hide()  # View ▸ Records (Ctrl+4) opens it under the timeline
         self.records_dock.visibilityChanged.connect(self._records_shown)
+        self.map = RelationshipMapView(state, self)
+        self.map_dock = self._dock("Relationship map", "mapDock", self.map, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.map_dock.hide()  # View ▸ Relationship Map (Ctrl+5); reads nothing while closed
+        self.map_dock.visibilityChanged.connect(self._map_shown)
+        state.add_step_part("map", self._map_step_view, self._show_map_step)
         self.tree_view.context_menu_requested.connect(self.editing.context_menu)
         self.timeline.context_menu_requested.connect(self.editing.context_menu)
         self.detail.edit_requested.connect(self.editing.edit)
@@ -250,6 +256,7 @@ class MainWindow(QMainWindow):
         self.focus_tree_action = self._action("Focus &Sector Tree", self._focus_tree, QKeySequence("Ctrl+2"))
         self.focus_detail_action = self._action("Focus &Details", self._focus_detail, QKeySequence("Ctrl+3"))
         self.focus_records_action = self._action("Records &Table", self._focus_records, QKeySequence("Ctrl+4"))
+        self.focus_map_action = self._action("Relationship &Map", self._focus_map, QKeySequence("Ctrl+5"))
         self.reset_layout_action = self._action("&Reset Layout", self.reset_layout)
         self.reload_action = self._action(
             "Re&load",
@@ -296,12 +303,19 @@ class MainWindow(QMainWindow):
         view_menu.addActions([self.fit_action, self.today_action])
         view_menu.addSeparator()
         view_menu.addActions(
-            [self.focus_timeline_action, self.focus_tree_action, self.focus_detail_action, self.focus_records_action]
+            [
+                self.focus_timeline_action,
+                self.focus_tree_action,
+                self.focus_detail_action,
+                self.focus_records_action,
+                self.focus_map_action,
+            ]
         )
         view_menu.addSeparator()
         view_menu.addAction(self.tree_dock.toggleViewAction())
         view_menu.addAction(self.detail_dock.toggleViewAction())
         view_menu.addAction(self.records_dock.toggleViewAction())
+        view_menu.addAction(self.map_dock.toggleViewAction())
         view_menu.addAction(self.reset_layout_action)
         theme_menu = view_menu.addMenu("T&heme")
         theme_menu.addActions(list(self.theme_actions.values()))
@@ -628,6 +642,26 @@ class MainWindow(QMainWindow):
         self.records_dock.raise_()
         self.records.table.setFocus()
 
+    def _map_shown(self, visible: bool) -> None:
+        """Under the timeline, the map takes under half the height: wide enough for its labels,
+        the timeline keeps its lanes."""
+        if visible and not self.map_dock.isFloating():
+            self.resizeDocks([self.map_dock], [max(200, int(self.height() * 0.45))], Qt.Orientation.Vertical)
+
+    def _focus_map(self) -> None:
+        self.map_dock.show()
+        self.map_dock.raise_()
+        self.map.canvas.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def _map_step_view(self) -> dict[str, object] | None:
+        """A story step keeps the map's view when the map is open."""
+        return self.map.view_state() if self.map_dock.isVisible() else None
+
+    def _show_map_step(self, view: dict[str, object]) -> None:
+        self.map_dock.show()
+        self.map_dock.raise_()
+        self.map.restore_view_state(view)
+
     def reset_layout(self) -> None:
         for dock, area in (
             (self.tree_dock, Qt.DockWidgetArea.LeftDockWidgetArea),
@@ -685,7 +719,14 @@ class MainWindow(QMainWindow):
     def editing_chrome(self) -> list[QWidget]:
         """What presentation mode hides: toolbars, the timeline's controls and the analysts' tree
         (the room sees the timeline, the caption and the details)."""
-        return [self.nav_bar, self.filter_bar, self.notice_bar, self.tree_dock, *self.timeline.control_widgets()]
+        return [
+            self.nav_bar,
+            self.filter_bar,
+            self.notice_bar,
+            self.tree_dock,
+            *self.timeline.control_widgets(),
+            *self.map.control_widgets(),
+        ]
 
     def _restore_settings(self) -> None:
         saved = app_settings()

@@ -1,0 +1,884 @@
+"""The relationship map: who is linked to whom around the selection, as a dock beside the others.
+
+A thin view over explorer.graph: the ego network of the selection (1–2 hops) is read and laid
+out in a background job; this widget paints the result, takes the pointer and the keys, and
+talks to AppState only. A click selects a record everywhere; a selection made elsewhere becomes
+the map's centre; the global filters and the timeline's date range filter what is drawn.
+Hidden, it reads nothing (like the records table) and catches up when shown.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QContextMenuEvent,
+    QFont,
+    QFontMetricsF,
+    QImage,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QResizeEvent,
+    QShowEvent,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QSizePolicy,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
+
+from explorer import schema
+from explorer.graph import model as gm
+from explorer.graph.layout import layout
+from explorer.graph.model import Graph, GraphFilter, Key
+from explorer.graph.reader import reading
+from explorer.graph.scene import MapScene, Transform
+from explorer.jobs import BackgroundJob
+from explorer.state import AppState, RecordRef
+from explorer.store import ChangeEvent, Filters
+from explorer.store.graph import edge_types, node_types
+from explorer.store.queries import TIMELINE_TYPES
+from explorer.timeline.labels import format_usd
+from explorer.views.theme import current_colours
+from explorer.views.timeline_lanes import QUALITATIVE
+
+log = logging.getLogger("explorer.map")
+
+# The timeline's "colour by kind" colours for the types it draws; the others get their own.
+OTHER_COLOURS = {
+    "organisation": "#E15759",
+    "country": "#9C755F",
+    "sector": "#499894",
+    "place": "#8CD17D",
+    "person": "#FF9DA7",
+    "source": "#BAB0AC",
+}
+GROUP_COLOUR = "#9A9A9A"
+# Edge colours by the kind of record they lead from, muted; a line style by the kind of link.
+EDGE_COLOURS = ("#4E79A7", "#F28E2B", "#59A14F", "#B07AA1", "#76B7B2", "#E15759", "#9C755F", "#79706E")
+HIERARCHY = {"sector.parent_id", "pledge.supersedes_id"}
+LABEL_CHARS = 32
+DRAG_PX = 4  # a press that moves less than this is a click
+
+
+def type_colour(record_type: str) -> QColor:
+    if record_type in TIMELINE_TYPES:
+        return QColor(QUALITATIVE[TIMELINE_TYPES.index(record_type) % len(QUALITATIVE)])
+    return QColor(OTHER_COLOURS.get(record_type, GROUP_COLOUR))
+
+
+def edge_style(type_key: str) -> tuple[QColor, Qt.PenStyle, float]:
+    """Colour, dash and width of an edge type: references solid, link-table links thicker,
+    citations dotted, hierarchy (sub-sector, supersedes) dashed, folded deals thickest."""
+    if type_key == gm.COLLAPSED:
+        return QColor("#E15759"), Qt.PenStyle.SolidLine, 2.4
+    keys = [e.key for e in edge_types()]
+    colour = QColor(EDGE_COLOURS[keys.index(type_key) % len(EDGE_COLOURS)] if type_key in keys else "#79706E")
+    kind = next((e.kind for e in edge_types() if e.key == type_key), "ref")
+    if kind == "cites":
+        return colour, Qt.PenStyle.DotLine, 1.2
+    if type_key in HIERARCHY:
+        return colour, Qt.PenStyle.DashLine, 1.4
+    if kind == "link":
+        return colour, Qt.PenStyle.SolidLine, 2.0
+    return colour, Qt.PenStyle.SolidLine, 1.2
+
+
+def edge_label(type_key: str) -> str:
+    if type_key == gm.COLLAPSED:
+        return "shared deals"
+    e = next((e for e in edge_types() if e.key == type_key), None)
+    if e is None:
+        return type_key
+    if e.kind == "cites":
+        return "cites (source)"
+    if e.roles:
+        return f"{'/'.join(e.roles)} in deal"
+    return e.relation
+
+
+class MapCanvas(QWidget):
+    """Paints a MapScene and takes the pointer: click selects, drag moves (and pins) a node or
+    pans, the wheel zooms, a double click expands a node."""
+
+    clicked = Signal(object)  # Key
+    double_clicked = Signal(object)  # Key
+    moved = Signal()  # the view was panned or zoomed, or a node dragged
+
+    def __init__(self, owner: RelationshipMapView) -> None:
+        super().__init__(owner)
+        self.owner = owner
+        self.setObjectName("relationshipMapCanvas")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMouseTracking(True)
+        self.setMinimumSize(240, 200)
+        self.setAccessibleName("Relationship map")
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.transform = Transform(width=float(self.width()), height=float(self.height()))
+        self._press: QPointF | None = None
+        self._last = QPointF()
+        self._dragging: Key | None = None
+        self._panning = False
+        self._moved = False
+        self.last_frame_ms = 0.0
+
+    # --- painting -----------------------------------------------------------------------------
+
+    def label_font(self) -> QFont:
+        font = QFont(self.font())
+        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.92))
+        return font
+
+    def paintEvent(self, _event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        try:
+            self.owner.paint_map(painter, QRectF(self.rect()), self.transform)
+        finally:
+            painter.end()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        fitted = self.owner.fitted
+        self.transform = self.transform.resized(float(self.width()), float(self.height()))
+        if fitted:
+            self.owner.fit()
+
+    # --- input --------------------------------------------------------------------------------
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self.setFocus(Qt.FocusReason.MouseFocusReason)
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        pos = event.position()
+        self._press, self._moved = pos, False
+        key = self.owner.node_at(pos.x(), pos.y())
+        self._dragging = key
+        self._panning = key is None
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        pos = event.position()
+        if self._press is None:
+            key = self.owner.node_at(pos.x(), pos.y())
+            self.setCursor(Qt.CursorShape.PointingHandCursor if key else Qt.CursorShape.ArrowCursor)
+            return
+        if not self._moved and (pos - self._press).manhattanLength() < DRAG_PX:
+            return
+        previous = self._last if self._moved else self._press
+        self._moved = True
+        self._last = pos
+        if self._dragging is not None:
+            x, y = self.transform.to_layout(pos.x(), pos.y())
+            self.owner.drag_node(self._dragging, x, y)
+        elif self._panning:
+            self.transform = self.transform.panned(pos.x() - previous.x(), pos.y() - previous.y())
+            self.owner.fitted = False
+        self.update()
+        self.moved.emit()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or self._press is None:
+            return
+        pos = event.position()
+        if not self._moved:
+            key = self.owner.node_at(pos.x(), pos.y())
+            if key is not None:
+                self.clicked.emit(key)
+        self._press, self._dragging, self._panning = None, None, False
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        key = self.owner.node_at(event.position().x(), event.position().y())
+        if key is not None:
+            self.double_clicked.emit(key)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        steps = event.angleDelta().y() / 120.0
+        if not steps:
+            return
+        pos = event.position()
+        self.transform = self.transform.zoomed(1.15**steps, pos.x(), pos.y())
+        self.owner.fitted = False
+        self.update()
+        self.moved.emit()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            self.owner.zoom(1.25)
+        elif key == Qt.Key.Key_Minus:
+            self.owner.zoom(0.8)
+        elif key in (Qt.Key.Key_0, Qt.Key.Key_Home, Qt.Key.Key_F):
+            self.owner.fit()
+        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.owner.current_key() is not None:
+            self.owner.expand(self.owner.current_key())  # type: ignore[arg-type]
+        else:
+            super().keyPressEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        key = self.owner.node_at(float(event.pos().x()), float(event.pos().y()))
+        self.owner.context_menu(key, event.globalPos())
+
+    def event(self, e: Any) -> bool:
+        if e.type() == e.Type.ToolTip:
+            key = self.owner.node_at(float(e.pos().x()), float(e.pos().y()))
+            text = self.owner.describe(key) if key is not None else ""
+            if text:
+                QToolTip.showText(e.globalPos(), text, self)
+            else:
+                QToolTip.hideText()
+            return True
+        return super().event(e)
+
+
+class RelationshipMapView(QWidget):
+    """The map's controls, note line and canvas. ``job``: the read and layout running now.
+
+    Signals:
+        loaded(): a new map (or a new layout of it) is shown.
+    """
+
+    loaded = Signal()
+
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.job: BackgroundJob | None = None
+        self.raw = Graph()  # as read, before folding and filtering
+        self.graph = Graph()  # as drawn
+        self.scene = MapScene(Graph(), {})
+        self.roots: list[Key] = []
+        self.pinned: dict[Key, tuple[float, float]] = {}
+        self.fitted = True
+        self._stale = True
+        self._pending_view: dict[str, Any] | None = None
+        self._path_from: Key | None = None
+        self._filter = GraphFilter()
+        self._scope_filters: Filters | None = None
+        self._widths: dict[str, float] = {}
+        self._highlight: set[Key] = set()
+        self._selected: set[Key] = set()
+
+        self.hops_box = QComboBox(self)
+        self.hops_box.addItem("1 link away", 1)
+        self.hops_box.addItem("2 links away", 2)
+        self.hops_box.setCurrentIndex(1)
+        self.hops_box.setAccessibleName("How far from the selection")
+        self.size_box = QComboBox(self)
+        self.size_box.addItem("Size by amount", "amount")
+        self.size_box.addItem("Size by links", "degree")
+        self.size_box.setAccessibleName("Node size")
+        self.fold_box = QCheckBox("Fold deals", self)
+        self.fold_box.setToolTip("Deals folded into organisation ↔ organisation links, by count and USD")
+        self.fit_button = QPushButton("Fit", self)
+        self.fit_button.setToolTip("Show the whole map (0)")
+        self.export_button = QPushButton("Export…", self)
+        self.export_button.setToolTip("Save the map as PNG or SVG")
+        self.note = QLabel(self)
+        self.note.setObjectName("paneTitle")
+        self.note.setWordWrap(True)
+        self.note.setTextFormat(Qt.TextFormat.PlainText)
+        self.legend = QLabel(self)
+        self.legend.setWordWrap(True)
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.canvas = MapCanvas(self)
+        top = QHBoxLayout()
+        top.setSpacing(6)
+        for w in (self.hops_box, self.size_box, self.fold_box):
+            top.addWidget(w)
+        top.addStretch(1)
+        top.addWidget(self.fit_button)
+        top.addWidget(self.export_button)
+        layout_ = QVBoxLayout(self)
+        layout_.setContentsMargins(4, 4, 4, 4)
+        layout_.setSpacing(3)
+        layout_.addLayout(top)
+        layout_.addWidget(self.legend)
+        layout_.addWidget(self.canvas, 1)
+        layout_.addWidget(self.note)
+        self._controls = [self.hops_box, self.size_box, self.fold_box, self.fit_button, self.export_button]
+
+        self.hops_box.currentIndexChanged.connect(lambda _i: self.reload())
+        self.size_box.currentIndexChanged.connect(lambda _i: self._rescene())
+        self.fold_box.toggled.connect(lambda _on: self._refilter())
+        self.fit_button.clicked.connect(self.fit)
+        self.export_button.clicked.connect(self._export_asked)
+        self.canvas.clicked.connect(self._node_clicked)
+        self.canvas.double_clicked.connect(self.expand)
+        state.selection_changed.connect(self._on_selection)
+        state.filters_changed.connect(self._on_filters)
+        state.records_changed.connect(self._on_records_changed)
+        state.store_replaced.connect(self._on_store_replaced)
+        self._on_selection(state.selection, None)
+
+    # --- what is shown -----------------------------------------------------------------------
+
+    @property
+    def hops(self) -> int:
+        return int(self.hops_box.currentData())
+
+    @property
+    def busy(self) -> bool:
+        return self.job is not None
+
+    def control_widgets(self) -> list[QWidget]:
+        """What presentation mode hides (the room sees the map, its legend and note)."""
+        return list(self._controls)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.reload()
+
+    def _on_store_replaced(self) -> None:
+        self.roots, self.pinned, self.raw = [], {}, Graph()
+        self._stale = True
+        if self.isVisible():
+            self.reload()
+
+    def _on_selection(self, refs: list[RecordRef], initiator: object) -> None:
+        keys = [(r.record_type, r.record_id) for r in refs if r.record_type in node_types()]
+        self._selected = set(keys)
+        if initiator is self:
+            self._update_highlight()
+            self.canvas.update()
+            return
+        if not keys:
+            return
+        if keys[:3] == self.roots and not self._stale:
+            self._update_highlight()
+            self.canvas.update()
+            return
+        self.roots = keys[:3]
+        self._path_from = None
+        self._stale = True
+        if self.isVisible():
+            self.reload()
+
+    def _on_filters(self, filters: Filters) -> None:
+        others = replace(filters, start_day=None, end_day=None)
+        if others.active:
+            # the dated records passing the sector, country and text filters (worked out once for all views)
+            self._scope_filters = filters
+            self.state.request_scope(filters, self._scope_ready, owner=self, label="Filtering the map")
+            return
+        self._scope_filters = None
+        self._set_filter(GraphFilter(filters.start_day, filters.end_day))
+
+    def _scope_ready(self, scope: Any) -> None:
+        if scope.filters != self._scope_filters:
+            return
+        passing = {t: frozenset(int(i) for i in ids.tolist()) for t, ids in scope.ids.items()}
+        f = scope.filters
+        self._set_filter(GraphFilter(f.start_day, f.end_day, passing))
+
+    def _set_filter(self, f: GraphFilter) -> None:
+        if f == self._filter:
+            return
+        self._filter = f
+        self._refilter()
+
+    def _on_records_changed(self, changes: ChangeEvent, _initiator: object) -> None:
+        if not (set(changes.types()) & (set(node_types()) | {"citation"})):
+            return
+        self._stale = True
+        if self.isVisible() and self.roots:
+            self.reload()
+
+    # --- reading and laying out -------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Read the roots' ego network and lay it out, in the background."""
+        self._stale = False
+        roots, hops, store = list(self.roots), self.hops, self.state.store
+        if not roots:
+            self._show_raw(Graph(), {})
+            return
+
+        def read(_cancelled: Callable[[], bool]) -> Graph:
+            with reading(store) as reader:
+                return gm.ego(reader, roots, hops)
+
+        self._run(read, keep_positions=False, label="Reading the relationship map")
+
+    def expand(self, key: Key) -> None:
+        """A double click: the node's own neighbours join the map (a group opens its holder)."""
+        node = self.raw.nodes.get(key) or self.graph.nodes.get(key)
+        if node is None:
+            return
+        target = node.group.ref if node.group is not None else key
+        store, raw = self.state.store, self.raw
+
+        def read(_cancelled: Callable[[], bool]) -> Graph:
+            with reading(store) as reader:
+                more = gm.ego(reader, [target], 1, budget=gm.NODE_BUDGET)
+            grown = raw.merged(Graph(more.nodes, more.edges, (), more.notes))
+            if node.group is not None:  # the group stood for what is now drawn
+                grown.nodes.pop(key, None)
+                grown.edges = [e for e in grown.edges if key not in (e.a, e.b)]
+            return grown
+
+        self._run(read, keep_positions=True, label="Expanding the relationship map")
+
+    def show_paths(self, a: Key, b: Key) -> None:
+        store = self.state.store
+
+        def read(_cancelled: Callable[[], bool]) -> Graph:
+            with reading(store) as reader:
+                return gm.paths(reader, a, b)
+
+        self.roots = [a, b]
+        self._run(read, keep_positions=False, label="Finding paths")
+
+    def _run(self, read: Callable[[Callable[[], bool]], Graph], *, keep_positions: bool, label: str) -> None:
+        if self.job is not None:
+            self.job.cancel()
+        previous = self.scene.positions() if keep_positions else {}
+        pinned = dict(self.pinned)
+        f, fold = self._filter, self.fold_box.isChecked()
+
+        def work(cancelled: Callable[[], bool], _report: Callable[[Any], None]) -> tuple[Graph, dict[Key, Any]]:
+            raw = read(cancelled)
+            shown = _shown(raw, f, fold)
+            return raw, _layout_of(shown, previous, pinned, cancelled)
+
+        job = BackgroundJob(work, label)
+        self.job = job
+        self.note.setText("Reading…")
+
+        def done(result: tuple[Graph, dict[Key, Any]]) -> None:
+            if self.job is job:
+                self.job = None
+                self._show_raw(*result, refit=not keep_positions)
+
+        def failed(exc: Exception) -> None:
+            if self.job is job:
+                self.job = None
+                log.error("relationship map", exc_info=exc)
+                self.note.setText("The map could not be read: details are in the log.")
+
+        job.finished.connect(done)
+        job.failed.connect(failed)
+        job.start()
+
+    def _refilter(self) -> None:
+        """Filters or folding changed: the same records, drawn again (laid out from where they are)."""
+        if not self.raw.nodes:
+            return
+        raw, f, fold = self.raw, self._filter, self.fold_box.isChecked()
+        previous, pinned = self.scene.positions(), dict(self.pinned)
+        if self.job is not None:
+            self.job.cancel()
+
+        def work(cancelled: Callable[[], bool], _report: Callable[[Any], None]) -> tuple[Graph, dict[Key, Any]]:
+            return raw, _layout_of(_shown(raw, f, fold), previous, pinned, cancelled)
+
+        job = BackgroundJob(work, "Laying out the relationship map")
+        self.job = job
+
+        def done(result: tuple[Graph, dict[Key, Any]]) -> None:
+            if self.job is job:
+                self.job = None
+                self._show_raw(*result, refit=False)
+
+        job.finished.connect(done)
+        job.failed.connect(lambda exc: log.error("relationship map layout", exc_info=exc))
+        job.start()
+
+    def _show_raw(self, raw: Graph, positions: dict[Key, Any], refit: bool = True) -> None:
+        self.raw = raw
+        self.graph = _shown(raw, self._filter, self.fold_box.isChecked())
+        self.scene = MapScene(self.graph, positions, str(self.size_box.currentData()))
+        self._update_highlight()
+        self._update_legend()
+        self._update_note()
+        if self._pending_view is not None:
+            view, self._pending_view = self._pending_view, None
+            self._apply_view(view)
+        elif refit:
+            self.fit()
+        self.canvas.update()
+        self.loaded.emit()
+
+    def _rescene(self) -> None:
+        self.scene = MapScene(self.graph, self.scene.positions(), str(self.size_box.currentData()))
+        self.canvas.update()
+
+    def wait_loaded(self, timeout_ms: int = 30_000) -> None:
+        """Tests and benchmarks: until the running read and layout are shown."""
+        if self.job is not None:
+            self.job.wait(timeout_ms)
+
+    # --- highlight, legend, note ------------------------------------------------------------
+
+    def _update_highlight(self) -> None:
+        near: set[Key] = set(self._selected)
+        for k in self._selected:
+            near |= self.graph.neighbours(k)
+        self._highlight = near
+
+    def _update_legend(self) -> None:
+        types = sorted({n.record_type for n in self.graph.nodes.values()}, key=lambda t: node_types().index(t))
+        parts = [
+            f"<span style='color:{type_colour(t).name()}'>●</span>&nbsp;{schema.label(t)}"
+            for t in types
+            if t in node_types()
+        ]
+        kinds = sorted({e.type_key for e in self.graph.edges})
+        seen: set[str] = set()
+        for key in kinds:
+            label = edge_label(key)
+            if label in seen:
+                continue
+            seen.add(label)
+            colour, style, _w = edge_style(key)
+            mark = {Qt.PenStyle.DotLine: "┈┈", Qt.PenStyle.DashLine: "╌╌"}.get(style, "──")
+            parts.append(f"<span style='color:{colour.name()}'>{mark}</span>&nbsp;{label}")
+        self.legend.setText("&nbsp;&nbsp; ".join(parts))
+
+    def _update_note(self) -> None:
+        if not self.roots:
+            self.note.setText("Select a record (here, on the timeline or in the tree) to see what it is linked to.")
+            return
+        n, e = len(self.graph.nodes), len(self.graph.edges)
+        text = f"{n:,} records, {e:,} links."
+        if self.graph.notes:
+            text += " " + " ".join(self.graph.notes[:3])
+            if len(self.graph.notes) > 3:
+                text += f" (and {len(self.graph.notes) - 3} more notes)"
+        self.note.setText(text)
+        self.note.setToolTip("\n".join(self.graph.notes))
+
+    def describe(self, key: Key) -> str:
+        node = self.graph.nodes.get(key)
+        if node is None:
+            return ""
+        lines = [node.label, schema.label(node.record_type) if not node.is_group else "Group: double-click to open"]
+        if node.amount_usd:
+            lines.append(format_usd(node.amount_usd))
+        if node.hidden:
+            lines.append(f"{node.hidden:,} more links not drawn: double-click to expand")
+        for e in self.graph.edges_of(key)[:8]:
+            other = self.graph.nodes.get(e.other(key))
+            if other is not None:
+                rel = e.relation if e.a == key else _inverse(e.type_key, e.relation)
+                lines.append(f"  {rel} → {other.label}")
+        return "\n".join(lines)
+
+    # --- painting -----------------------------------------------------------------------------
+
+    def _text_width(self, metrics: QFontMetricsF, text: str) -> float:
+        found = self._widths.get(text)
+        if found is None:
+            found = metrics.horizontalAdvance(text)
+            self._widths[text] = found
+        return found
+
+    def label_text(self, key: Key) -> str:
+        node = self.graph.nodes.get(key)
+        if node is None:
+            return ""
+        text = node.label if len(node.label) <= LABEL_CHARS else node.label[: LABEL_CHARS - 1].rstrip() + "…"
+        if node.hidden and key in self.graph.roots:
+            text += f" (+{node.hidden:,})"
+        return text
+
+    def placed_labels(self, t: Transform, font: QFont) -> list[Any]:
+        metrics = QFontMetricsF(font)
+        priority = {k: 1e6 for k in self._selected} | {k: 1e5 for k in self._highlight - self._selected}
+        for k in self.graph.roots:
+            priority[k] = max(priority.get(k, 0.0), 5e5)
+        return self.scene.labels(t, self.label_text, lambda s: self._text_width(metrics, s), metrics.height(), priority)
+
+    def paint_map(self, painter: QPainter, rect: QRectF, t: Transform) -> None:
+        """The map as on screen (also for exports: any painter, any size)."""
+        import time
+
+        started = time.perf_counter()
+        colours = current_colours()
+        painter.fillRect(rect, QColor(colours["base"]))
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        scene = self.scene
+        if not len(scene):
+            painter.setPen(QColor(colours["muted"]))
+            painter.drawText(
+                rect.adjusted(20, 20, -20, -20),
+                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                self.note.text() or "Nothing to show",
+            )
+            return
+        p = scene.pixels(t)
+        index = scene.index
+        dim = bool(self._highlight)
+        # Edges, one pen per type.
+        by_type: dict[str, list[Any]] = {}
+        for e in self.graph.edges:
+            if e.a in index and e.b in index:
+                by_type.setdefault(e.type_key, []).append(e)
+        for type_key, edges in sorted(by_type.items()):
+            colour, style, width = edge_style(type_key)
+            for lit in (False, True):
+                c = QColor(colour)
+                if dim and not lit:
+                    c.setAlpha(70)
+                for e in edges:
+                    on = e.a in self._highlight and e.b in self._highlight and bool(self._selected & {e.a, e.b})
+                    if on != lit:
+                        continue
+                    w = width * (1.0 + min(3.0, 0.5 * (e.count - 1))) if type_key == gm.COLLAPSED else width
+                    pen = QPen(c, w + (1.0 if lit else 0.0), style)
+                    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+                    painter.setPen(pen)
+                    a, b = p[index[e.a]], p[index[e.b]]
+                    painter.drawLine(QPointF(a[0], a[1]), QPointF(b[0], b[1]))
+        # Nodes.
+        text_colour = QColor(colours["text"])
+        outline = QColor(colours["base"])
+        for i, key in enumerate(scene.keys):
+            node = self.graph.nodes[key]
+            colour = QColor(GROUP_COLOUR) if node.is_group else type_colour(node.record_type)
+            if dim and key not in self._highlight:
+                colour.setAlpha(110)
+            r = float(scene.radius[i])
+            centre = QPointF(float(p[i, 0]), float(p[i, 1]))
+            selected = key in self._selected
+            pen = QPen(QColor(colours["highlight"]) if selected else outline, 3.0 if selected else 1.2)
+            if node.is_group:
+                pen = QPen(type_colour(node.record_type), 2.0, Qt.PenStyle.DashLine)
+            painter.setPen(pen)
+            painter.setBrush(QBrush(colour))
+            painter.drawEllipse(centre, r, r)
+            if key in self.pinned:
+                painter.setPen(QPen(text_colour, 1.5))
+                painter.drawLine(centre + QPointF(-r * 0.5, 0), centre + QPointF(r * 0.5, 0))
+        # Labels: none over another or over a node.
+        font = self.canvas.label_font()
+        strong_font = QFont(font)
+        strong_font.setUnderline(True)  # the same width as the plain text: its place was measured so
+        for placed in self.placed_labels(t, font):
+            x0, y0, x1, y1 = placed.rect
+            strong = placed.key in self._selected or placed.key in self.graph.roots
+            c = QColor(colours["highlight"] if placed.key in self._selected else colours["text"])
+            if dim and placed.key not in self._highlight:
+                c.setAlpha(150)
+            painter.setPen(c)
+            painter.setFont(strong_font if strong else font)
+            painter.drawText(
+                QRectF(x0, y0, x1 - x0 + 2, y1 - y0),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                placed.text,
+            )
+        self.canvas.last_frame_ms = (time.perf_counter() - started) * 1000.0
+
+    # --- pointer ------------------------------------------------------------------------------
+
+    def node_at(self, px: float, py: float) -> Key | None:
+        return self.scene.hit(self.canvas.transform, px, py)
+
+    def node_pixel(self, key: Key) -> QPointF | None:
+        pos = self.scene.position(key)
+        if pos is None:
+            return None
+        x, y = self.canvas.transform.to_px(*pos)
+        return QPointF(x, y)
+
+    def current_key(self) -> Key | None:
+        return next(iter(sorted(self._selected)), None)
+
+    def _node_clicked(self, key: Key) -> None:
+        node = self.graph.nodes.get(key)
+        if node is None:
+            return
+        if node.is_group:
+            self.expand(key)
+            return
+        if self._path_from is not None and self._path_from != key:
+            a, self._path_from = self._path_from, None
+            self.show_paths(a, key)
+            return
+        self.state.select(RecordRef(*key), initiator=self)
+
+    def drag_node(self, key: Key, x: float, y: float) -> None:
+        """Dragged nodes stay where they are put (pinned) through later layouts."""
+        self.scene.move(key, x, y)
+        self.pinned[key] = (x, y)
+
+    def zoom(self, factor: float) -> None:
+        self.canvas.transform = self.canvas.transform.zoomed(factor)
+        self.fitted = False
+        self.canvas.update()
+
+    def fit(self) -> None:
+        self.canvas.transform = self.scene.fit(float(self.canvas.width()), float(self.canvas.height()))
+        self.fitted = True
+        self.canvas.update()
+
+    def centre_on(self, key: Key) -> None:
+        pos = self.scene.position(key)
+        if pos is not None:
+            self.canvas.transform = self.canvas.transform.centred(*pos)
+            self.fitted = False
+            self.canvas.update()
+
+    def context_menu(self, key: Key | None, global_pos: Any) -> None:
+        menu = QMenu(self)
+        if key is not None and not self.graph.nodes[key].is_group:
+            menu.addAction("Select", lambda: self.state.select(RecordRef(*key), initiator=self))
+            menu.addAction("Expand (double-click)", lambda: self.expand(key))
+            menu.addAction("Centre the map here", lambda: self._reroot(key))
+            menu.addAction("Show paths from here to… (click another node)", lambda: self._start_path(key))
+            if key in self.pinned:
+                menu.addAction("Unpin", lambda: self.pinned.pop(key, None))
+        menu.addAction("Fit", self.fit)
+        menu.addAction("Unpin all", self.pinned.clear)
+        menu.exec(global_pos)
+
+    def _reroot(self, key: Key) -> None:
+        self.roots = [key]
+        self.reload()
+
+    def _start_path(self, key: Key) -> None:
+        self._path_from = key
+        self.note.setText(f"Click another record to see the paths from {self.graph.nodes[key].label} to it.")
+
+    # --- stories and exports ------------------------------------------------------------------
+
+    def view_state(self) -> dict[str, Any]:
+        """What a story step keeps of the map: its centre records (by UUID), hops, folding,
+        the centre and zoom of the view."""
+        t = self.canvas.transform
+        roots = self.state.store.uuids_for_ids([(k[0], k[1]) for k in self.roots])
+        return {
+            "roots": [list(r) for r in roots],
+            "hops": self.hops,
+            "fold": self.fold_box.isChecked(),
+            "centre": [t.cx, t.cy],
+            "zoom": t.zoom,
+            "stretch": t.stretch,
+            "fitted": self.fitted,
+        }
+
+    def restore_view_state(self, view: dict[str, Any]) -> None:
+        """A story step's map: its records and settings, then (once laid out) its centre and zoom."""
+        pairs = [(str(t), str(u)) for t, u in view.get("roots", []) if t in node_types()]
+        roots = [(t, i) for t, i in self.state.store.ids_for_uuids(pairs)]
+        for box, value in ((self.hops_box, view.get("hops")),):
+            index = box.findData(value)
+            if index >= 0 and index != box.currentIndex():
+                box.blockSignals(True)
+                box.setCurrentIndex(index)
+                box.blockSignals(False)
+        self.fold_box.blockSignals(True)
+        self.fold_box.setChecked(bool(view.get("fold", False)))
+        self.fold_box.blockSignals(False)
+        self._pending_view = view
+        if roots and (roots != self.roots or self._stale or self.busy):
+            self.roots = roots
+            self._stale = True
+            if self.isVisible():
+                self.reload()
+            return
+        self._pending_view = None
+        self._refilter() if self.raw.nodes else None
+        self._apply_view(view)
+
+    def _apply_view(self, view: dict[str, Any]) -> None:
+        if view.get("fitted"):
+            self.fit()
+            return
+        try:
+            cx, cy = (float(v) for v in view.get("centre", [0.0, 0.0]))
+            zoom = float(view.get("zoom", 60.0))
+        except (TypeError, ValueError):
+            self.fit()
+            return
+        stretch = float(view.get("stretch", 1.0) or 1.0)
+        w, h = float(self.canvas.width()), float(self.canvas.height())
+        self.canvas.transform = Transform(cx, cy, zoom, w, h, stretch)
+        self.fitted = False
+        self.canvas.update()
+
+    def render_image(self, size: QSize | None = None, scale: float = 1.0) -> QImage:
+        """The map as drawn now, as an image (PNG exports, the hand-out)."""
+        size = size or self.canvas.size()
+        image = QImage(int(size.width() * scale), int(size.height() * scale), QImage.Format.Format_ARGB32)
+        image.setDevicePixelRatio(scale)
+        painter = QPainter(image)
+        try:
+            t = self.canvas.transform.resized(float(size.width()), float(size.height()))
+            if self.fitted:
+                t = self.scene.fit(float(size.width()), float(size.height()))
+            self.paint_map(painter, QRectF(0, 0, size.width(), size.height()), t)
+        finally:
+            painter.end()
+        return image
+
+    def export_png(self, path: str | Path) -> None:
+        if not self.render_image(scale=2.0).save(str(path)):
+            raise OSError(f"could not write {path}")
+
+    def export_svg(self, path: str | Path) -> None:
+        from PySide6.QtCore import QRect
+        from PySide6.QtSvg import QSvgGenerator
+
+        size = self.canvas.size()
+        generator = QSvgGenerator()
+        generator.setFileName(str(path))
+        generator.setSize(size)
+        generator.setViewBox(QRect(0, 0, size.width(), size.height()))
+        generator.setTitle("Partnership Explorer relationship map")
+        painter = QPainter(generator)
+        try:
+            self.paint_map(painter, QRectF(0, 0, size.width(), size.height()), self.canvas.transform)
+        finally:
+            painter.end()
+
+    def _export_asked(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Export the relationship map", str(Path.home() / "relationship-map.png"), "PNG (*.png);;SVG (*.svg)"
+        )
+        if not name:
+            return
+        path = Path(name)
+        try:
+            (self.export_svg if path.suffix.lower() == ".svg" else self.export_png)(path)
+        except OSError as exc:
+            self.note.setText(f"Not saved: {exc}")
+            return
+        self.note.setText(f"Saved the map to {path}")
+
+
+def _inverse(type_key: str, relation: str) -> str:
+    if type_key == gm.COLLAPSED:
+        return relation
+    e = next((e for e in edge_types() if e.key == type_key), None)
+    return e.inverse if e is not None else relation
+
+
+def _shown(raw: Graph, f: GraphFilter, fold: bool) -> Graph:
+    shown = gm.filtered(raw, f)
+    return gm.collapse_deals(shown) if fold else shown
+
+
+def _layout_of(
+    graph: Graph, previous: dict[Key, Any], pinned: dict[Key, Any], cancelled: Callable[[], bool]
+) -> dict[Key, Any]:
+    edges = [(e.a, e.b, float(e.count)) for e in graph.edges]
+    return layout(list(graph.nodes), edges, previous, pinned, cancelled=cancelled)
