@@ -22,6 +22,7 @@ MAX_STRETCH = 2.2  # a fitted map is stretched across at most this much
 MAX_LABEL_PX = 120.0
 HIT_SLOP = 3.0  # pixels around a node's disc that still pick it
 IMPORTANT = 1e5  # labels of at least this priority try more places
+MAX_LABELS = 160
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,11 @@ class MapScene:
         texts: dict[int, str] = {}
         degree = self.graph.degree()
         next_group = 0
-        for i in np.flatnonzero(on).tolist():
+        wanted = priority or {}
+        visible_now = np.flatnonzero(on).tolist()
+        rank = {i: wanted.get(self.keys[i], 0.0) + float(r[i]) + 0.1 * degree.get(self.keys[i], 0) for i in visible_now}
+        # More names than this on one map are not read; trying them only costs time.
+        for i in sorted(visible_now, key=lambda i: (-rank[i], i))[:MAX_LABELS]:
             key = self.keys[i]
             text = text_of(key)
             if not text:
@@ -204,7 +209,7 @@ class MapScene:
                         (x + ri + gap, y - height / 2 - off, x + ri + gap + w, y + height / 2 - off),
                         (x + ri + gap, y - height / 2 + off, x + ri + gap + w, y + height / 2 + off),
                     ]
-            base = (priority or {}).get(key, 0.0) + float(r[i]) + 0.1 * degree.get(key, 0)
+            base = rank[i]
             for c in candidates:
                 rects.append(c)
                 prio.append(base)
@@ -230,8 +235,11 @@ class MapScene:
             hits = (b[..., 0] < discs[None, :, 2]) & (discs[None, :, 0] < b[..., 2])
             hits &= (b[..., 1] < discs[None, :, 3]) & (discs[None, :, 1] < b[..., 3])
             clear[at : at + 512] = ~hits.any(axis=1)
-        prio_array = np.where(clear, np.array(prio), -np.inf)
-        kept = place_labels(boxes, prio_array, np.array(group)) & clear
+        # Only the candidates clear of every node take part in the placement.
+        tried = np.flatnonzero(clear)
+        kept = np.zeros(len(rects), dtype=bool)
+        if tried.size:
+            kept[tried] = place_labels(boxes[tried], np.array(prio)[tried], np.array(group)[tried])
         out = []
         for j in np.flatnonzero(kept).tolist():
             i = owner[j]

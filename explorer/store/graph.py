@@ -52,8 +52,20 @@ def node_types() -> tuple[str, ...]:
     return tuple(k.name for k in schema.kinds() if k.creatable and k.owned_by is None and k.name in linked)
 
 
+_EDGE_TYPES: dict[tuple[int, ...], tuple[EdgeType, ...]] = {}
+
+
 def edge_types() -> tuple[EdgeType, ...]:
-    """Every link the schema has, in registry order."""
+    """Every link the schema has, in registry order (worked out again when a type is registered)."""
+    registry = tuple(id(k) for k in schema.kinds())
+    found = _EDGE_TYPES.get(registry)
+    if found is None:
+        _EDGE_TYPES.clear()
+        found = _EDGE_TYPES[registry] = _edge_types()
+    return found
+
+
+def _edge_types() -> tuple[EdgeType, ...]:
     out: list[EdgeType] = []
     drawn = {k.name for k in schema.kinds() if k.creatable and k.owned_by is None}
     for kind in schema.kinds():

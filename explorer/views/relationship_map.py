@@ -9,13 +9,15 @@ Hidden, it reads nothing (like the records table) and catches up when shown.
 
 from __future__ import annotations
 
+import functools
 import logging
+import threading
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QLineF, QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -51,7 +53,7 @@ from explorer.graph import model as gm
 from explorer.graph.layout import layout
 from explorer.graph.model import Graph, GraphFilter, Key
 from explorer.graph.reader import reading
-from explorer.graph.scene import MapScene, Transform
+from explorer.graph.scene import MapScene, PlacedLabel, Transform
 from explorer.jobs import BackgroundJob
 from explorer.state import AppState, RecordRef
 from explorer.store import ChangeEvent, Filters
@@ -80,12 +82,14 @@ LABEL_CHARS = 32
 DRAG_PX = 4  # a press that moves less than this is a click
 
 
+@functools.cache
 def type_colour(record_type: str) -> QColor:
     if record_type in TIMELINE_TYPES:
         return QColor(QUALITATIVE[TIMELINE_TYPES.index(record_type) % len(QUALITATIVE)])
     return QColor(OTHER_COLOURS.get(record_type, GROUP_COLOUR))
 
 
+@functools.cache
 def edge_style(type_key: str) -> tuple[QColor, Qt.PenStyle, float]:
     """Colour, dash and width of an edge type: references solid, link-table links thicker,
     citations dotted, hierarchy (sub-sector, supersedes) dashed, folded deals thickest."""
@@ -140,6 +144,20 @@ class MapCanvas(QWidget):
         self._panning = False
         self._moved = False
         self.last_frame_ms = 0.0
+        self.moving = False  # a drag, pan or zoom under way: frames drawn the quick way
+        self._rest = QTimer(self, singleShot=True, interval=160)
+        self._rest.timeout.connect(self._rested)
+
+    def start_moving(self) -> None:
+        self.moving = True
+        self._rest.start()
+
+    def _rested(self) -> None:
+        if self._press is not None and self._moved:
+            self._rest.start()  # still held: rest once released
+            return
+        self.moving = False
+        self.update()
 
     # --- painting -----------------------------------------------------------------------------
 
@@ -151,7 +169,7 @@ class MapCanvas(QWidget):
     def paintEvent(self, _event: QPaintEvent) -> None:
         painter = QPainter(self)
         try:
-            self.owner.paint_map(painter, QRectF(self.rect()), self.transform)
+            self.owner.paint_map(painter, QRectF(self.rect()), self.transform, moving=self.moving)
         finally:
             painter.end()
 
@@ -191,6 +209,7 @@ class MapCanvas(QWidget):
         elif self._panning:
             self.transform = self.transform.panned(pos.x() - previous.x(), pos.y() - previous.y())
             self.owner.fitted = False
+        self.start_moving()
         self.update()
         self.moved.emit()
 
@@ -203,6 +222,8 @@ class MapCanvas(QWidget):
             if key is not None:
                 self.clicked.emit(key)
         self._press, self._dragging, self._panning = None, None, False
+        if self.moving:
+            self._rest.start()
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         key = self.owner.node_at(event.position().x(), event.position().y())
@@ -216,6 +237,7 @@ class MapCanvas(QWidget):
         pos = event.position()
         self.transform = self.transform.zoomed(1.15**steps, pos.x(), pos.y())
         self.owner.fitted = False
+        self.start_moving()
         self.update()
         self.moved.emit()
 
@@ -275,6 +297,10 @@ class RelationshipMapView(QWidget):
         self._widths: dict[str, float] = {}
         self._highlight: set[Key] = set()
         self._selected: set[Key] = set()
+        # the labels' places beside their nodes at the last rest: (scene, [(key, text, offsets)])
+        self._looks: tuple[Any, MapScene, list[Look]] | None = None
+        # the labels' places beside their nodes, for a map, view and selection (see paint_map)
+        self._labels: tuple[tuple[Any, ...], list[tuple[Key, str, float, float, float, float]]] | None = None
 
         self.hops_box = QComboBox(self)
         self.hops_box.addItem("1 link away", 1)
@@ -293,11 +319,16 @@ class RelationshipMapView(QWidget):
         self.export_button.setToolTip("Save the map as PNG or SVG")
         self.note = QLabel(self)
         self.note.setObjectName("paneTitle")
-        self.note.setWordWrap(True)
         self.note.setTextFormat(Qt.TextFormat.PlainText)
+        # One line (the whole text in its tooltip), the legend two: a new map never changes
+        # their height, so the canvas keeps its size and the labels placed for it in the background.
+        self.note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.legend = QLabel(self)
         self.legend.setWordWrap(True)
         self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.legend.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self._fix_heights()
         self.canvas = MapCanvas(self)
         top = QHBoxLayout()
         top.setSpacing(6)
@@ -341,6 +372,17 @@ class RelationshipMapView(QWidget):
     def control_widgets(self) -> list[QWidget]:
         """What presentation mode hides (the room sees the map, its legend and note)."""
         return list(self._controls)
+
+    def _fix_heights(self) -> None:
+        line = self.fontMetrics().lineSpacing()
+        self.note.setFixedHeight(line + 4)
+        self.legend.setFixedHeight(2 * line + 4)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # presentation mode, Larger Text
+            self._fix_heights()
+            self._widths.clear()
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -448,25 +490,48 @@ class RelationshipMapView(QWidget):
         self._run(read, keep_positions=False, label="Finding paths")
 
     def _run(self, read: Callable[[Callable[[], bool]], Graph], *, keep_positions: bool, label: str) -> None:
+        self.note.setText("Reading…")
+        self._start(read, keep_positions=keep_positions, label=label)
+
+    def _refilter(self) -> None:
+        """Filters or folding changed: the same records, drawn again (laid out from where they are)."""
+        if not self.raw.nodes:
+            return
+        raw = self.raw
+        self._start(lambda _cancelled: raw, keep_positions=True, label="Laying out the relationship map")
+
+    def _start(self, read: Callable[[Callable[[], bool]], Graph], *, keep_positions: bool, label: str) -> None:
+        """Read, filter, lay out, fit and place the labels in the background: the GUI thread
+        only swaps the result in and paints it."""
         if self.job is not None:
             self.job.cancel()
         previous = self.scene.positions() if keep_positions else {}
         pinned = dict(self.pinned)
-        f, fold = self._filter, self.fold_box.isChecked()
+        f, fold, size_by = self._filter, self.fold_box.isChecked(), str(self.size_box.currentData())
+        font = QFont(self.canvas.label_font())
+        selected = frozenset(self._selected)
+        current = self.canvas.transform
+        colours, ratio = dict(current_colours()), self.canvas.devicePixelRatioF()
+        width, height = float(self.canvas.width()), float(self.canvas.height())
 
-        def work(cancelled: Callable[[], bool], _report: Callable[[Any], None]) -> tuple[Graph, dict[Key, Any]]:
+        def work(cancelled: Callable[[], bool], _report: Callable[[Any], None]) -> Prepared:
             raw = read(cancelled)
             shown = _shown(raw, f, fold)
-            return raw, _layout_of(shown, previous, pinned, cancelled)
+            positions = _layout_of(shown, previous, pinned, cancelled)
+            scene = MapScene(shown, positions, size_by)
+            t = current if keep_positions else scene.fit(width, height)
+            highlight = _near(shown, selected)
+            labels = plan_labels(scene, t, QFontMetricsF(font), selected, highlight)
+            node_looks(scene, selected, highlight, colours, ratio)  # the discs' images, made here
+            return Prepared(raw, shown, scene, t, not keep_positions, selected, labels)
 
         job = BackgroundJob(work, label)
         self.job = job
-        self.note.setText("Reading…")
 
-        def done(result: tuple[Graph, dict[Key, Any]]) -> None:
+        def done(result: Prepared) -> None:
             if self.job is job:
                 self.job = None
-                self._show_raw(*result, refit=not keep_positions)
+                self._show_prepared(result)
 
         def failed(exc: Exception) -> None:
             if self.job is job:
@@ -478,29 +543,22 @@ class RelationshipMapView(QWidget):
         job.failed.connect(failed)
         job.start()
 
-    def _refilter(self) -> None:
-        """Filters or folding changed: the same records, drawn again (laid out from where they are)."""
-        if not self.raw.nodes:
-            return
-        raw, f, fold = self.raw, self._filter, self.fold_box.isChecked()
-        previous, pinned = self.scene.positions(), dict(self.pinned)
-        if self.job is not None:
-            self.job.cancel()
-
-        def work(cancelled: Callable[[], bool], _report: Callable[[Any], None]) -> tuple[Graph, dict[Key, Any]]:
-            return raw, _layout_of(_shown(raw, f, fold), previous, pinned, cancelled)
-
-        job = BackgroundJob(work, "Laying out the relationship map")
-        self.job = job
-
-        def done(result: tuple[Graph, dict[Key, Any]]) -> None:
-            if self.job is job:
-                self.job = None
-                self._show_raw(*result, refit=False)
-
-        job.finished.connect(done)
-        job.failed.connect(lambda exc: log.error("relationship map layout", exc_info=exc))
-        job.start()
+    def _show_prepared(self, ready: Prepared) -> None:
+        self.raw, self.graph, self.scene = ready.raw, ready.graph, ready.scene
+        self._update_highlight()
+        self._update_legend()
+        self._update_note()
+        if self._pending_view is not None:
+            view, self._pending_view = self._pending_view, None
+            self._apply_view(view)
+        elif ready.fitted:
+            self.canvas.transform = ready.transform.resized(float(self.canvas.width()), float(self.canvas.height()))
+            self.fitted = True
+        if ready.selected == frozenset(self._selected):
+            planned = _offsets(ready.scene, ready.transform, ready.labels)
+            self._labels = (self._label_key(self.canvas.transform), planned)
+        self.canvas.update()
+        self.loaded.emit()
 
     def _show_raw(self, raw: Graph, positions: dict[Key, Any], refit: bool = True) -> None:
         self.raw = raw
@@ -509,10 +567,7 @@ class RelationshipMapView(QWidget):
         self._update_highlight()
         self._update_legend()
         self._update_note()
-        if self._pending_view is not None:
-            view, self._pending_view = self._pending_view, None
-            self._apply_view(view)
-        elif refit:
+        if refit:
             self.fit()
         self.canvas.update()
         self.loaded.emit()
@@ -584,37 +639,25 @@ class RelationshipMapView(QWidget):
 
     # --- painting -----------------------------------------------------------------------------
 
-    def _text_width(self, metrics: QFontMetricsF, text: str) -> float:
-        found = self._widths.get(text)
-        if found is None:
-            found = metrics.horizontalAdvance(text)
-            self._widths[text] = found
-        return found
-
     def label_text(self, key: Key) -> str:
-        node = self.graph.nodes.get(key)
-        if node is None:
-            return ""
-        text = node.label if len(node.label) <= LABEL_CHARS else node.label[: LABEL_CHARS - 1].rstrip() + "…"
-        if node.hidden and key in self.graph.roots:
-            text += f" (+{node.hidden:,})"
-        return text
+        return label_text(self.graph, key)
 
-    def placed_labels(self, t: Transform, font: QFont) -> list[Any]:
-        metrics = QFontMetricsF(font)
-        priority = {k: 1e6 for k in self._selected} | {k: 1e5 for k in self._highlight - self._selected}
-        for k in self.graph.roots:
-            priority[k] = max(priority.get(k, 0.0), 5e5)
-        return self.scene.labels(t, self.label_text, lambda s: self._text_width(metrics, s), metrics.height(), priority)
+    def placed_labels(self, t: Transform, font: QFont) -> list[PlacedLabel]:
+        return plan_labels(self.scene, t, QFontMetricsF(font), frozenset(self._selected), self._highlight, self._widths)
 
-    def paint_map(self, painter: QPainter, rect: QRectF, t: Transform) -> None:
-        """The map as on screen (also for exports: any painter, any size)."""
+    def _label_key(self, t: Transform) -> tuple[Any, ...]:
+        return (id(self.scene), t, frozenset(self._selected))
+
+    def paint_map(self, painter: QPainter, rect: QRectF, t: Transform, *, moving: bool = False) -> None:
+        """The map as on screen (also for exports: any painter, any size). While ``moving`` (a
+        drag, a pan, a zoom) edges are drawn plain and labels keep their places beside their
+        nodes; once the pointer rests, edges are smoothed and labels placed again."""
         import time
 
         started = time.perf_counter()
         colours = current_colours()
-        painter.fillRect(rect, QColor(colours["base"]))
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        base = QColor(colours["base"])
+        painter.fillRect(rect, base)
         scene = self.scene
         if not len(scene):
             painter.setPen(QColor(colours["muted"]))
@@ -627,67 +670,86 @@ class RelationshipMapView(QWidget):
         p = scene.pixels(t)
         index = scene.index
         dim = bool(self._highlight)
-        # Edges, one pen per type.
-        by_type: dict[str, list[Any]] = {}
+        # Edges, one pen per type and state; faded by mixing with the background, not by
+        # transparency (blending every antialiased pixel costs five times as much).
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, not moving)
+        lines: dict[tuple[str, bool, int], list[QLineF]] = {}
         for e in self.graph.edges:
-            if e.a in index and e.b in index:
-                by_type.setdefault(e.type_key, []).append(e)
-        for type_key, edges in sorted(by_type.items()):
+            ia, ib = index.get(e.a), index.get(e.b)
+            if ia is None or ib is None:
+                continue
+            lit = dim and bool(self._selected & {e.a, e.b})
+            heavy = min(3, e.count - 1) if e.type_key == gm.COLLAPSED else 0
+            lines.setdefault((e.type_key, lit, heavy), []).append(
+                QLineF(float(p[ia, 0]), float(p[ia, 1]), float(p[ib, 0]), float(p[ib, 1]))
+            )
+        for (type_key, lit, heavy), batch in sorted(lines.items()):
             colour, style, width = edge_style(type_key)
-            for lit in (False, True):
-                c = QColor(colour)
-                if dim and not lit:
-                    c.setAlpha(70)
-                for e in edges:
-                    on = e.a in self._highlight and e.b in self._highlight and bool(self._selected & {e.a, e.b})
-                    if on != lit:
-                        continue
-                    w = width * (1.0 + min(3.0, 0.5 * (e.count - 1))) if type_key == gm.COLLAPSED else width
-                    pen = QPen(c, w + (1.0 if lit else 0.0), style)
-                    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-                    painter.setPen(pen)
-                    a, b = p[index[e.a]], p[index[e.b]]
-                    painter.drawLine(QPointF(a[0], a[1]), QPointF(b[0], b[1]))
-        # Nodes.
-        text_colour = QColor(colours["text"])
-        outline = QColor(colours["base"])
-        for i, key in enumerate(scene.keys):
-            node = self.graph.nodes[key]
-            colour = QColor(GROUP_COLOUR) if node.is_group else type_colour(node.record_type)
-            if dim and key not in self._highlight:
-                colour.setAlpha(110)
-            r = float(scene.radius[i])
-            centre = QPointF(float(p[i, 0]), float(p[i, 1]))
-            selected = key in self._selected
-            pen = QPen(QColor(colours["highlight"]) if selected else outline, 3.0 if selected else 1.2)
-            if node.is_group:
-                pen = QPen(type_colour(node.record_type), 2.0, Qt.PenStyle.DashLine)
+            if dim and not lit:
+                colour = _mix(colour, base, 0.3)
+            pen = QPen(colour, width * (1.0 + 0.5 * heavy) + (1.0 if lit else 0.0))
+            pen.setStyle(Qt.PenStyle.SolidLine if moving else style)
             painter.setPen(pen)
-            painter.setBrush(QBrush(colour))
-            painter.drawEllipse(centre, r, r)
-            if key in self.pinned:
-                painter.setPen(QPen(text_colour, 1.5))
-                painter.drawLine(centre + QPointF(-r * 0.5, 0), centre + QPointF(r * 0.5, 0))
-        # Labels: none over another or over a node.
+            painter.drawLines(batch)
+        # Nodes: each one's look is worked out once per map and selection, then only copied.
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        text_colour, highlight = QColor(colours["text"]), QColor(colours["highlight"])
+        ratio = painter.device().devicePixelRatioF()
+        looks = self._node_looks(colours, ratio)
+        for i, (sprite, half, group_pen, group_brush) in enumerate(looks):
+            x, y = float(p[i, 0]), float(p[i, 1])
+            if sprite is not None:
+                painter.drawImage(QPointF(x - half, y - half), sprite)
+            else:
+                r = float(scene.radius[i])
+                painter.setPen(group_pen)
+                painter.setBrush(group_brush)
+                painter.drawEllipse(QPointF(x, y), r, r)
+        if self.pinned:
+            painter.setPen(QPen(text_colour, 1.5))
+            for key in self.pinned:
+                at = index.get(key)
+                if at is not None:
+                    r, x, y = float(scene.radius[at]) * 0.5, float(p[at, 0]), float(p[at, 1])
+                    painter.drawLine(QPointF(x - r, y), QPointF(x + r, y))
+        # Labels: none over another or over a node (placed at rest; moving, they go with their node).
         font = self.canvas.label_font()
         strong_font = QFont(font)
         strong_font.setUnderline(True)  # the same width as the plain text: its place was measured so
-        for placed in self.placed_labels(t, font):
-            x0, y0, x1, y1 = placed.rect
-            strong = placed.key in self._selected or placed.key in self.graph.roots
-            c = QColor(colours["highlight"] if placed.key in self._selected else colours["text"])
-            if dim and placed.key not in self._highlight:
-                c.setAlpha(150)
-            painter.setPen(c)
+        faded = _mix(text_colour, base, 0.55)
+        labels = self._labels
+        if labels is None or labels[0][0] != id(self.scene) or (not moving and labels[0] != self._label_key(t)):
+            labels = (self._label_key(t), _offsets(scene, t, self.placed_labels(t, font)))
+            self._labels = labels
+        placed_now = []
+        for key, text, dx0, dy0, dx1, dy1 in labels[1]:
+            i = index[key]
+            x, y = float(p[i, 0]), float(p[i, 1])
+            placed_now.append((key, text, (x + dx0, y + dy0, x + dx1, y + dy1)))
+        for key, text, (x0, y0, x1, y1) in placed_now:
+            strong = key in self._selected or key in self.graph.roots
+            if key in self._selected:
+                painter.setPen(highlight)
+            else:
+                painter.setPen(faded if dim and key not in self._highlight else text_colour)
             painter.setFont(strong_font if strong else font)
             painter.drawText(
                 QRectF(x0, y0, x1 - x0 + 2, y1 - y0),
                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                placed.text,
+                text,
             )
         self.canvas.last_frame_ms = (time.perf_counter() - started) * 1000.0
 
     # --- pointer ------------------------------------------------------------------------------
+
+    def _node_looks(self, colours: dict[str, str], ratio: float) -> list[Look]:
+        """Per node, in scene order, how it is drawn; kept while the map, selection and theme stay."""
+        stamp = (id(self.scene), frozenset(self._highlight), frozenset(self._selected), colours["base"], ratio)
+        if self._looks is not None and self._looks[0] == stamp and self._looks[1] is self.scene:
+            return self._looks[2]
+        out = node_looks(self.scene, frozenset(self._selected), self._highlight, colours, ratio)
+        self._looks = (stamp, self.scene, out)
+        return out
 
     def node_at(self, px: float, py: float) -> Key | None:
         return self.scene.hit(self.canvas.transform, px, py)
@@ -723,6 +785,7 @@ class RelationshipMapView(QWidget):
     def zoom(self, factor: float) -> None:
         self.canvas.transform = self.canvas.transform.zoomed(factor)
         self.fitted = False
+        self.canvas.start_moving()
         self.canvas.update()
 
     def fit(self) -> None:
@@ -863,6 +926,136 @@ class RelationshipMapView(QWidget):
             self.note.setText(f"Not saved: {exc}")
             return
         self.note.setText(f"Saved the map to {path}")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A map worked out in the background, ready to be shown."""
+
+    raw: Graph
+    graph: Graph
+    scene: MapScene
+    transform: Transform
+    fitted: bool
+    selected: frozenset[Key]
+    labels: list[PlacedLabel]
+
+
+def label_text(graph: Graph, key: Key) -> str:
+    node = graph.nodes.get(key)
+    if node is None:
+        return ""
+    text = node.label if len(node.label) <= LABEL_CHARS else node.label[: LABEL_CHARS - 1].rstrip() + "…"
+    if node.hidden and key in graph.roots:
+        text += f" (+{node.hidden:,})"
+    return text
+
+
+def _near(graph: Graph, selected: frozenset[Key]) -> set[Key]:
+    near: set[Key] = set(selected)
+    for k in selected:
+        near |= graph.neighbours(k)
+    return near
+
+
+def plan_labels(
+    scene: MapScene,
+    t: Transform,
+    metrics: QFontMetricsF,
+    selected: frozenset[Key],
+    highlight: set[Key],
+    widths: dict[str, float] | None = None,
+) -> list[PlacedLabel]:
+    """Which labels are drawn where (the selection's first, then the centre's, its neighbours',
+    then the biggest); also run in the background, so fonts are measured here, not cached."""
+    graph = scene.graph
+    priority = {k: 1e6 for k in selected} | {k: 1e5 for k in highlight - selected}
+    for k in graph.roots:
+        priority[k] = max(priority.get(k, 0.0), 5e5)
+    cache = {} if widths is None else widths
+
+    def width(text: str) -> float:
+        found = cache.get(text)
+        if found is None:
+            found = cache[text] = metrics.horizontalAdvance(text)
+        return found
+
+    return scene.labels(t, lambda k: label_text(graph, k), width, metrics.height(), priority)
+
+
+def _offsets(
+    scene: MapScene, t: Transform, placed: list[PlacedLabel]
+) -> list[tuple[Key, str, float, float, float, float]]:
+    """Each label's rectangle relative to its node: moving, a label goes with its node."""
+    p = scene.pixels(t)
+    out = []
+    for pl in placed:
+        i = scene.index[pl.key]
+        x, y = float(p[i, 0]), float(p[i, 1])
+        x0, y0, x1, y1 = pl.rect
+        out.append((pl.key, pl.text, x0 - x, y0 - y, x1 - x, y1 - y))
+    return out
+
+
+Look = tuple[QImage | None, float, QPen, QBrush]  # a disc's image and half its width, or a group's pen and brush
+_SPRITES: dict[tuple[Any, ...], QImage] = {}
+_SPRITES_LOCK = threading.Lock()  # images are made by the background job too (a new map's discs)
+
+
+def sprite(fill: QColor, radius: float, edge: QColor, width: float, ratio: float) -> QImage:
+    """A node's disc, drawn once per colour, size (to the pixel) and outline, then copied: a
+    tenth of the cost of drawing each antialiased disc again on every frame."""
+    key = (fill.rgba(), round(radius), edge.rgba(), width, ratio)
+    with _SPRITES_LOCK:
+        found = _SPRITES.get(key)
+    if found is not None:
+        return found
+    side = int((key[1] + width + 2) * 2 * ratio) + 1
+    image = QImage(side, side, QImage.Format.Format_ARGB32_Premultiplied)
+    image.setDevicePixelRatio(ratio)
+    image.fill(Qt.GlobalColor.transparent)
+    p = QPainter(image)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    p.setPen(QPen(edge, width))
+    p.setBrush(QBrush(fill))
+    c = side / ratio / 2
+    p.drawEllipse(QPointF(c, c), float(key[1]), float(key[1]))
+    p.end()
+    with _SPRITES_LOCK:
+        if len(_SPRITES) > 2048:
+            _SPRITES.clear()
+        _SPRITES[key] = image
+    return image
+
+
+def node_looks(
+    scene: MapScene, selected: frozenset[Key], highlight: set[Key], colours: dict[str, str], ratio: float
+) -> list[Look]:
+    base, accent = QColor(colours["base"]), QColor(colours["highlight"])
+    dim = bool(highlight)
+    out: list[Look] = []
+    for i, key in enumerate(scene.keys):
+        node = scene.graph.nodes[key]
+        colour = QColor(GROUP_COLOUR) if node.is_group else type_colour(node.record_type)
+        if dim and key not in highlight:
+            colour = _mix(colour, base, 0.45)
+        r = float(scene.radius[i])
+        if node.is_group:
+            out.append((None, r, QPen(type_colour(node.record_type), 2.0, Qt.PenStyle.DashLine), QBrush(colour)))
+            continue
+        chosen = key in selected
+        disc = sprite(colour, r, accent if chosen else base, 3.0 if chosen else 1.2, ratio)
+        out.append((disc, disc.width() / disc.devicePixelRatioF() / 2, QPen(), QBrush()))
+    return out
+
+
+def _mix(colour: QColor, background: QColor, share: float) -> QColor:
+    """``share`` of ``colour`` over ``background``: an opaque faded colour."""
+    return QColor.fromRgbF(
+        colour.redF() * share + background.redF() * (1 - share),
+        colour.greenF() * share + background.greenF() * (1 - share),
+        colour.blueF() * share + background.blueF() * (1 - share),
+    )
 
 
 def _inverse(type_key: str, relation: str) -> str:
