@@ -25,6 +25,7 @@ NODE_BUDGET = 400  # past this many nodes a map stops being read and starts bein
 # Records linked to nearly everything: drawn when one link away, but not gone through on the
 # second hop (every company of a country, everything a source is cited by) unless a root.
 HUB_TYPES = ("country", "sector", "source")
+FRONTIER = 100  # records gone through on a second hop (the first read, the largest by USD of each kind)
 PATH_FRONTIER = 2_000  # records looked at per side and hop when searching for paths
 
 
@@ -181,10 +182,30 @@ def ego(reader: Reader, roots: Iterable[Ref], hops: int = 2, budget: int = NODE_
             elif o.ref in graph.nodes:
                 graph.nodes[o.ref].hidden += o.total - o.shown
         frontier = [k for k in new if k in kept and k[0] not in HUB_TYPES]
+        if len(frontier) > FRONTIER and hop < hops:
+            graph.notes.append(
+                f"{len(frontier) - FRONTIER:,} records one link further are not followed: double-click one to."
+            )
+            frontier = _spread(frontier, FRONTIER)
         hubs = [k for k in new if k in kept and k[0] in HUB_TYPES]
         if hubs and hop < hops:
             graph.notes.append("Countries, sectors and sources are not followed further: double-click one to.")
     return graph
+
+
+def _spread(keys: list[Key], n: int) -> list[Key]:
+    """``n`` of ``keys`` taken round-robin by type (the first of each kind first), so a second
+    hop goes through some of each kind rather than the first hundred companies."""
+    by_type: dict[str, list[Key]] = {}
+    for k in keys:
+        by_type.setdefault(k[0], []).append(k)
+    out: list[Key] = []
+    queues = [list(reversed(v)) for v in by_type.values()]
+    while len(out) < n and any(queues):
+        for q in queues:
+            if q and len(out) < n:
+                out.append(q.pop())
+    return out
 
 
 @dataclass(frozen=True)
