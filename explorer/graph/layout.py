@@ -41,8 +41,11 @@ def layout(
     pinned: Mapping[Key, Point] | None = None,
     iterations: int | None = None,
     cancelled: Callable[[], bool] | None = None,
+    aspect: float = 1.0,
 ) -> dict[Key, Point]:
-    """Positions of ``keys`` (edges: (a, b, weight); a heavier edge pulls harder)."""
+    """Positions of ``keys`` (edges: (a, b, weight); a heavier edge pulls harder). ``aspect``
+    (width / height of where it is shown) pulls harder towards the middle vertically, so a map
+    for a wide, low dock comes out wide instead of round."""
     order = sorted(set(keys))
     n = len(order)
     if n == 0:
@@ -108,6 +111,8 @@ def layout(
     temperature = IDEAL * (0.6 if fresh else 0.35) * math.sqrt(n) / 2
     cool = temperature / (steps + 1)
     k2 = IDEAL * IDEAL
+    aspect = min(4.0, max(1.0, aspect))
+    gravity = np.array([0.02, 0.02 * aspect * aspect])
     for _step in range(steps):
         if cancelled is not None and cancelled():
             break
@@ -122,7 +127,7 @@ def layout(
             pull = d * (length * weight / IDEAL)[:, None]  # attraction d²/k along the unit vector
             np.subtract.at(force, src, pull)
             np.add.at(force, dst, pull)
-        force -= pos * 0.02  # a little gravity: separate components do not drift apart
+        force -= pos * gravity  # a little gravity: separate components do not drift apart
         size = np.sqrt(np.einsum("ij,ij->i", force, force)) + 1e-9
         step = np.minimum(size, temperature * heat) / size
         step[fixed] = 0.0

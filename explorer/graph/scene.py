@@ -18,10 +18,10 @@ from explorer.timeline.labels import place_labels
 Point = tuple[float, float]
 MIN_ZOOM, MAX_ZOOM = 4.0, 600.0  # pixels per layout unit (an edge is about one unit long)
 LABEL_GAP = 3.0
-MAX_STRETCH = 2.2  # a fitted map is stretched across at most this much
+MAX_STRETCH = 1.6  # a fitted map is stretched across at most this much
 MAX_LABEL_PX = 120.0
 HIT_SLOP = 3.0  # pixels around a node's disc that still pick it
-IMPORTANT = 1e5  # labels of at least this priority try more places
+IMPORTANT = 5e5  # labels of at least this priority (the centre, the selection) try more places
 MAX_LABELS = 160
 
 
@@ -71,6 +71,7 @@ class PlacedLabel:
     key: Key
     text: str
     rect: tuple[float, float, float, float]  # x0, y0, x1, y1 in pixels
+    pill: bool = False  # over a node (the centre's or the selection's name, on a pill of its own)
 
 
 class MapScene:
@@ -201,7 +202,7 @@ class MapScene:
             ]
             if (priority or {}).get(key, 0.0) >= IMPORTANT:
                 # the centre and the selection also try a little further out: their names count most
-                for step in (1, 2, 3):
+                for step in (1, 2):
                     off = step * (height + gap)
                     candidates += [
                         (x - w / 2, y - ri - gap - height - off, x + w / 2, y - ri - gap - off),
@@ -235,6 +236,20 @@ class MapScene:
             hits = (b[..., 0] < discs[None, :, 2]) & (discs[None, :, 0] < b[..., 2])
             hits &= (b[..., 1] < discs[None, :, 3]) & (discs[None, :, 1] < b[..., 3])
             clear[at : at + 512] = ~hits.any(axis=1)
+        # The centre's and the selection's names are drawn even where every place beside them
+        # touches a node: last, on a pill over it (as on the timeline), never over another label.
+        first_of: dict[int, int] = {}
+        for j, i in enumerate(owner):
+            first_of.setdefault(i, j)
+        pills = [j for i, j in first_of.items() if wanted.get(self.keys[i], 0.0) >= IMPORTANT]
+        if pills:
+            boxes = np.vstack([boxes, boxes[pills]])
+            rects += [rects[j] for j in pills]
+            prio += [prio[j] for j in pills]
+            group += [group[j] for j in pills]
+            owner += [owner[j] for j in pills]
+            clear = np.concatenate([clear, np.ones(len(pills), dtype=bool)])
+        pill_from = len(rects) - len(pills)
         # Only the candidates clear of every node take part in the placement.
         tried = np.flatnonzero(clear)
         kept = np.zeros(len(rects), dtype=bool)
@@ -243,5 +258,5 @@ class MapScene:
         out = []
         for j in np.flatnonzero(kept).tolist():
             i = owner[j]
-            out.append(PlacedLabel(self.keys[i], texts[i], rects[j]))
+            out.append(PlacedLabel(self.keys[i], texts[i], rects[j], j >= pill_from))
         return out

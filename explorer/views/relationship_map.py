@@ -10,6 +10,7 @@ Hidden, it reads nothing (like the records table) and catches up when shown.
 from __future__ import annotations
 
 import functools
+import html
 import logging
 import threading
 from collections.abc import Callable
@@ -300,7 +301,7 @@ class RelationshipMapView(QWidget):
         # the labels' places beside their nodes at the last rest: (scene, [(key, text, offsets)])
         self._looks: tuple[Any, MapScene, list[Look]] | None = None
         # the labels' places beside their nodes, for a map, view and selection (see paint_map)
-        self._labels: tuple[tuple[Any, ...], list[tuple[Key, str, float, float, float, float]]] | None = None
+        self._labels: tuple[tuple[Any, ...], list[tuple[Key, str, float, float, float, float, bool]]] | None = None
 
         self.hops_box = QComboBox(self)
         self.hops_box.addItem("1 link away", 1)
@@ -383,6 +384,8 @@ class RelationshipMapView(QWidget):
         if event.type() == QEvent.Type.FontChange:  # presentation mode, Larger Text
             self._fix_heights()
             self._widths.clear()
+            self._labels = None  # placed for the old size of type
+            self.canvas.update()
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -517,7 +520,7 @@ class RelationshipMapView(QWidget):
         def work(cancelled: Callable[[], bool], _report: Callable[[Any], None]) -> Prepared:
             raw = read(cancelled)
             shown = _shown(raw, f, fold)
-            positions = _layout_of(shown, previous, pinned, cancelled)
+            positions = _layout_of(shown, previous, pinned, cancelled, width / max(1.0, height))
             scene = MapScene(shown, positions, size_by)
             t = current if keep_positions else scene.fit(width, height)
             highlight = _near(shown, selected)
@@ -552,9 +555,13 @@ class RelationshipMapView(QWidget):
             view, self._pending_view = self._pending_view, None
             self._apply_view(view)
         elif ready.fitted:
-            self.canvas.transform = ready.transform.resized(float(self.canvas.width()), float(self.canvas.height()))
+            size = (float(self.canvas.width()), float(self.canvas.height()))
+            if size == (ready.transform.width, ready.transform.height):
+                self.canvas.transform = ready.transform
+            else:  # the dock was resized meanwhile: fitted to the size it has now
+                self.canvas.transform = ready.scene.fit(*size)
             self.fitted = True
-        if ready.selected == frozenset(self._selected):
+        if ready.selected == frozenset(self._selected) and self.canvas.transform == ready.transform:
             planned = _offsets(ready.scene, ready.transform, ready.labels)
             self._labels = (self._label_key(self.canvas.transform), planned)
         self.canvas.update()
@@ -592,7 +599,7 @@ class RelationshipMapView(QWidget):
     def _update_legend(self) -> None:
         types = sorted({n.record_type for n in self.graph.nodes.values()}, key=lambda t: node_types().index(t))
         parts = [
-            f"<span style='color:{type_colour(t).name()}'>●</span>&nbsp;{schema.label(t)}"
+            f"<span style='color:{type_colour(t).name()}'>●</span>&nbsp;{_nobreak(schema.label(t))}"
             for t in types
             if t in node_types()
         ]
@@ -605,7 +612,7 @@ class RelationshipMapView(QWidget):
             seen.add(label)
             colour, style, _w = edge_style(key)
             mark = {Qt.PenStyle.DotLine: "┈┈", Qt.PenStyle.DashLine: "╌╌"}.get(style, "──")
-            parts.append(f"<span style='color:{colour.name()}'>{mark}</span>&nbsp;{label}")
+            parts.append(f"<span style='color:{colour.name()}'>{mark}</span>&nbsp;{_nobreak(label)}")
         self.legend.setText("&nbsp;&nbsp; ".join(parts))
 
     def _update_note(self) -> None:
@@ -646,7 +653,7 @@ class RelationshipMapView(QWidget):
         return plan_labels(self.scene, t, QFontMetricsF(font), frozenset(self._selected), self._highlight, self._widths)
 
     def _label_key(self, t: Transform) -> tuple[Any, ...]:
-        return (id(self.scene), t, frozenset(self._selected))
+        return (id(self.scene), t, frozenset(self._selected), self.canvas.label_font().pointSizeF())
 
     def paint_map(self, painter: QPainter, rect: QRectF, t: Transform, *, moving: bool = False) -> None:
         """The map as on screen (also for exports: any painter, any size). While ``moving`` (a
@@ -722,11 +729,15 @@ class RelationshipMapView(QWidget):
             labels = (self._label_key(t), _offsets(scene, t, self.placed_labels(t, font)))
             self._labels = labels
         placed_now = []
-        for key, text, dx0, dy0, dx1, dy1 in labels[1]:
+        for key, text, dx0, dy0, dx1, dy1, pill in labels[1]:
             i = index[key]
             x, y = float(p[i, 0]), float(p[i, 1])
-            placed_now.append((key, text, (x + dx0, y + dy0, x + dx1, y + dy1)))
-        for key, text, (x0, y0, x1, y1) in placed_now:
+            placed_now.append((key, text, (x + dx0, y + dy0, x + dx1, y + dy1), pill))
+        for key, text, (x0, y0, x1, y1), pill in placed_now:
+            if pill:
+                painter.setPen(QPen(highlight if key in self._selected else text_colour, 1.0))
+                painter.setBrush(QBrush(base))
+                painter.drawRoundedRect(QRectF(x0 - 3, y0 - 1, x1 - x0 + 8, y1 - y0 + 2), 4, 4)
             strong = key in self._selected or key in self.graph.roots
             if key in self._selected:
                 painter.setPen(highlight)
@@ -985,7 +996,7 @@ def plan_labels(
 
 def _offsets(
     scene: MapScene, t: Transform, placed: list[PlacedLabel]
-) -> list[tuple[Key, str, float, float, float, float]]:
+) -> list[tuple[Key, str, float, float, float, float, bool]]:
     """Each label's rectangle relative to its node: moving, a label goes with its node."""
     p = scene.pixels(t)
     out = []
@@ -993,7 +1004,7 @@ def _offsets(
         i = scene.index[pl.key]
         x, y = float(p[i, 0]), float(p[i, 1])
         x0, y0, x1, y1 = pl.rect
-        out.append((pl.key, pl.text, x0 - x, y0 - y, x1 - x, y1 - y))
+        out.append((pl.key, pl.text, x0 - x, y0 - y, x1 - x, y1 - y, pl.pill))
     return out
 
 
@@ -1049,6 +1060,11 @@ def node_looks(
     return out
 
 
+def _nobreak(text: str) -> str:
+    """A legend entry never wraps inside itself ("under / pledge")."""
+    return html.escape(text).replace(" ", "&nbsp;")
+
+
 def _mix(colour: QColor, background: QColor, share: float) -> QColor:
     """``share`` of ``colour`` over ``background``: an opaque faded colour."""
     return QColor.fromRgbF(
@@ -1071,7 +1087,7 @@ def _shown(raw: Graph, f: GraphFilter, fold: bool) -> Graph:
 
 
 def _layout_of(
-    graph: Graph, previous: dict[Key, Any], pinned: dict[Key, Any], cancelled: Callable[[], bool]
+    graph: Graph, previous: dict[Key, Any], pinned: dict[Key, Any], cancelled: Callable[[], bool], aspect: float = 1.0
 ) -> dict[Key, Any]:
     edges = [(e.a, e.b, float(e.count)) for e in graph.edges]
-    return layout(list(graph.nodes), edges, previous, pinned, cancelled=cancelled)
+    return layout(list(graph.nodes), edges, previous, pinned, cancelled=cancelled, aspect=aspect)
