@@ -4,6 +4,7 @@ filters and the date range, hit-tested, kept by story steps, exported."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
@@ -257,3 +258,25 @@ def test_presentation_mode_hides_the_maps_controls(qtbot, window, store: Store) 
     assert not view.hops_box.isVisible() and view.canvas.isVisible()
     window.presentation.leave()
     assert view.hops_box.isVisible()
+
+
+def test_with_nothing_selected_the_map_is_an_overview_of_sectors_and_countries(
+    qtbot, window, store: Store, built_demo: Path
+) -> None:
+    window.state.select(None)
+    view = open_map(qtbot, window)
+    wait_map(qtbot, view)
+    conn = sqlite3.connect(built_demo)
+    expected = {
+        (("sector", s), ("country", c)): n
+        for s, c, n in conn.execute(
+            "SELECT d.sector_id, o.country_id, count(DISTINCT d.id) FROM deal d "
+            "JOIN dealorganisation x ON x.deal_id = d.id JOIN organisation o ON o.id = x.organisation_id "
+            "WHERE d.sector_id IS NOT NULL AND o.country_id IS NOT NULL GROUP BY 1, 2"
+        )
+    }
+    conn.close()
+    assert expected
+    assert {(e.a, e.b): e.count for e in view.graph.edges} == expected
+    assert {k[0] for k in view.graph.nodes} == {"sector", "country"}
+    assert "by sector and country" in view.note.text()

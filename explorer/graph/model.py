@@ -20,6 +20,7 @@ from explorer.store.graph import EdgeRow, Neighbourhood, NodeInfo, Overflow, Ref
 Key = tuple[str, int]
 MORE = "more"  # the type of a group node standing for neighbours not drawn
 COLLAPSED = "collapsed.deal"  # organisation ↔ organisation: the deals they share, folded
+OVERVIEW = "overview.deals"  # sector ↔ country: deals in the sector with an organisation from the country
 HOP_CAPS = (60, 8)  # neighbours of one kind drawn per record: on the first hop, on the second
 NODE_BUDGET = 400  # past this many nodes a map stops being read and starts being a hairball
 # Records linked to nearly everything: drawn when one link away, but not gone through on the
@@ -354,6 +355,29 @@ def paths(reader: Reader, a: Ref, b: Ref, max_hops: int = 4, limit: int = 6) -> 
     graph.nodes = {k: _node(infos.get(k), k, 0 if k in (a, b) else 1) for k in sorted(keys)}
     graph.edges = list(edges.values())
     return _pruned(graph)
+
+
+def overview(rows: Iterable[tuple[int | None, int | None, int, float]], infos: Mapping[Ref, NodeInfo]) -> Graph:
+    """The whole database as blocks: each sector linked to each country by the deals in the
+    sector with an organisation from the country (how many, and their USD), rather than a
+    million dots; what has no sector or no country is left out and said so."""
+    graph = Graph()
+    left = 0
+    for sector, country, n, usd in rows:
+        if sector is None or country is None:
+            left += n
+            continue
+        a, b = ("sector", sector), ("country", country)
+        for k in (a, b):
+            if k not in graph.nodes:
+                graph.nodes[k] = _node(infos.get(k), k, 0)
+        graph.edges.append(Edge(a, b, OVERVIEW, f"{n:,} deal{'s' if n != 1 else ''}", n, usd))
+    for k in graph.nodes:  # a block's size: the USD of its deals
+        graph.nodes[k].amount_usd = sum(e.usd for e in graph.edges if k in (e.a, e.b)) or None
+    graph.notes.append("The whole database by sector and country: select a record to see its own links.")
+    if left:
+        graph.notes.append(f"{left:,} deal links without a sector or a country are not drawn.")
+    return graph
 
 
 def full(reader_edges: Iterable[EdgeRow], infos: Mapping[Ref, NodeInfo]) -> Graph:

@@ -25,6 +25,9 @@ class StoreReader:
     def neighbours(self, refs: Iterable[Ref], cap: int, *, by_amount: bool = True) -> Neighbourhood:
         return queries.neighbours(self.conn, list(refs), cap, by_amount=by_amount)
 
+    def overview(self) -> list[tuple[int | None, int | None, int, float]]:
+        return queries.overview(self.conn)
+
     def nodes(self, refs: Iterable[Ref]) -> Mapping[Ref, NodeInfo]:
         wanted = [r for r in refs if r not in self._infos]
         if wanted:

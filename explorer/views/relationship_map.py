@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import html
 import logging
+import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -96,6 +97,8 @@ def edge_style(type_key: str) -> tuple[QColor, Qt.PenStyle, float]:
     citations dotted, hierarchy (sub-sector, supersedes) dashed, folded deals thickest."""
     if type_key == gm.COLLAPSED:
         return QColor("#E15759"), Qt.PenStyle.SolidLine, 2.4
+    if type_key == gm.OVERVIEW:
+        return QColor("#79706E"), Qt.PenStyle.SolidLine, 1.6
     keys = [e.key for e in edge_types()]
     colour = QColor(EDGE_COLOURS[keys.index(type_key) % len(EDGE_COLOURS)] if type_key in keys else "#79706E")
     kind = next((e.kind for e in edge_types() if e.key == type_key), "ref")
@@ -111,6 +114,8 @@ def edge_style(type_key: str) -> tuple[QColor, Qt.PenStyle, float]:
 def edge_label(type_key: str) -> str:
     if type_key == gm.COLLAPSED:
         return "shared deals"
+    if type_key == gm.OVERVIEW:
+        return "deals in the sector with an organisation from the country"
     e = next((e for e in edge_types() if e.key == type_key), None)
     if e is None:
         return type_key
@@ -454,7 +459,14 @@ class RelationshipMapView(QWidget):
         self._stale = False
         roots, hops, store = list(self.roots), self.hops, self.state.store
         if not roots:
-            self._show_raw(Graph(), {})
+
+            def blocks(_cancelled: Callable[[], bool]) -> Graph:
+                with reading(store) as reader:
+                    rows = reader.overview()
+                    keys = {k for s_, c_, _n, _u in rows for k in (("sector", s_), ("country", c_)) if k[1] is not None}
+                    return gm.overview(rows, reader.nodes(keys))  # type: ignore[arg-type]
+
+            self._run(blocks, keep_positions=False, label="Reading the overview map")
             return
 
         def read(_cancelled: Callable[[], bool]) -> Graph:
@@ -616,7 +628,7 @@ class RelationshipMapView(QWidget):
         self.legend.setText("&nbsp;&nbsp; ".join(parts))
 
     def _update_note(self) -> None:
-        if not self.roots:
+        if not self.roots and not self.graph.nodes:
             self.note.setText("Select a record (here, on the timeline or in the tree) to see what it is linked to.")
             return
         n, e = len(self.graph.nodes), len(self.graph.edges)
@@ -687,6 +699,8 @@ class RelationshipMapView(QWidget):
                 continue
             lit = dim and bool(self._selected & {e.a, e.b})
             heavy = min(3, e.count - 1) if e.type_key == gm.COLLAPSED else 0
+            if e.type_key == gm.OVERVIEW:
+                heavy = min(6, int(math.log10(max(1, e.count)) * 1.5))
             lines.setdefault((e.type_key, lit, heavy), []).append(
                 QLineF(float(p[ia, 0]), float(p[ia, 1]), float(p[ib, 0]), float(p[ib, 1]))
             )
@@ -1075,7 +1089,7 @@ def _mix(colour: QColor, background: QColor, share: float) -> QColor:
 
 
 def _inverse(type_key: str, relation: str) -> str:
-    if type_key == gm.COLLAPSED:
+    if type_key in (gm.COLLAPSED, gm.OVERVIEW):
         return relation
     e = next((e for e in edge_types() if e.key == type_key), None)
     return e.inverse if e is not None else relation
