@@ -280,3 +280,17 @@ def test_with_nothing_selected_the_map_is_an_overview_of_sectors_and_countries(
     assert {(e.a, e.b): e.count for e in view.graph.edges} == expected
     assert {k[0] for k in view.graph.nodes} == {"sector", "country"}
     assert "by sector and country" in view.note.text()
+
+
+def test_the_same_data_gives_the_same_picture(qtbot, window, store: Store) -> None:
+    deal = deal_with_everything(store)
+    view = open_map(qtbot, window)
+    window.state.select(RecordRef("deal", deal.id))
+    wait_map(qtbot, view)
+    first = view.scene.positions()
+    window.state.select(RecordRef("country", store.list_records("country")[0][0]))
+    wait_map(qtbot, view)
+    assert view.scene.positions() != first
+    window.state.select(RecordRef("deal", deal.id))
+    wait_map(qtbot, view)
+    assert view.scene.positions() == first

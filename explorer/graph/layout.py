@@ -42,10 +42,12 @@ def layout(
     iterations: int | None = None,
     cancelled: Callable[[], bool] | None = None,
     aspect: float = 1.0,
+    reheat: bool = False,
 ) -> dict[Key, Point]:
     """Positions of ``keys`` (edges: (a, b, weight); a heavier edge pulls harder). ``aspect``
     (width / height of where it is shown) pulls harder towards the middle vertically, so a map
-    for a wide, low dock comes out wide instead of round."""
+    for a wide, low dock comes out wide instead of round. ``reheat``: ``previous`` is only a
+    starting point (a quick first picture), every node moves as freely as a new one."""
     order = sorted(set(keys))
     n = len(order)
     if n == 0:
@@ -67,6 +69,7 @@ def layout(
             pos[i] = known
             placed[i] = True
     fresh = not placed.any()
+    start_hot = fresh or reheat
     neighbours: list[list[int]] = [[] for _ in range(n)]
     for i, j, _w in pairs:
         neighbours[i].append(j)
@@ -99,16 +102,16 @@ def layout(
         return {order[0]: (float(pos[0, 0]), float(pos[0, 1]))}
     heat = np.ones(n)
     for k, i in index.items():
-        if k in previous and not fresh:
+        if k in previous and not start_hot:
             heat[i] = OLD_HEAT
     fixed = np.array([k in pinned for k in order], dtype=bool)
     src = np.array([p[0] for p in pairs], dtype=np.int64)
     dst = np.array([p[1] for p in pairs], dtype=np.int64)
     weight = np.array([1.0 + math.log1p(max(0.0, p[2] - 1.0)) for p in pairs], dtype=np.float64)
     steps = iterations if iterations is not None else iterations_for(n)
-    if not fresh and iterations is None:
+    if not start_hot and iterations is None:
         steps = max(30, steps // 3)  # settling the new nodes in, not laying out again
-    temperature = IDEAL * (0.6 if fresh else 0.35) * math.sqrt(n) / 2
+    temperature = IDEAL * (0.6 if start_hot else 0.35) * math.sqrt(n) / 2
     cool = temperature / (steps + 1)
     k2 = IDEAL * IDEAL
     aspect = min(4.0, max(1.0, aspect))
@@ -134,3 +137,27 @@ def layout(
         pos += force * step[:, None]
         temperature = max(temperature - cool, 1e-3)
     return {k: (float(pos[i, 0]), float(pos[i, 1])) for k, i in index.items()}
+
+
+def radial(keys: Sequence[Key], roots: Sequence[Key], edges: Sequence[tuple[Key, Key, float]]) -> dict[Key, Point]:
+    """A first picture in no time: the roots in the middle, what links to them on rings around
+    (by kind, then key), the rest further out beside a neighbour. The force layout starts from it."""
+    order = sorted(set(keys))
+    out: dict[Key, Point] = {}
+    root_list = [k for k in roots if k in set(order)]
+    for i, k in enumerate(root_list):
+        angle = 2 * math.pi * i / max(1, len(root_list))
+        out[k] = (0.0 if len(root_list) == 1 else math.cos(angle), 0.0 if len(root_list) == 1 else math.sin(angle))
+    near = {b if a in out else a for a, b, _w in edges if (a in out) != (b in out)}
+    ring = sorted(k for k in order if k in near)
+    radius = IDEAL * max(2.0, len(ring) / (2 * math.pi) * 0.6)
+    for i, k in enumerate(ring):
+        angle = 2 * math.pi * i / max(1, len(ring))
+        out[k] = (radius * math.cos(angle), radius * math.sin(angle))
+    rest = [k for k in order if k not in out]
+    for k in rest:
+        anchor = next((b if a == k else a for a, b, _w in edges if k in (a, b) and (b if a == k else a) in out), None)
+        ax, ay = out.get(anchor, (0.0, 0.0)) if anchor is not None else (0.0, 0.0)
+        angle = 2 * math.pi * _hash01(k)
+        out[k] = (ax * 1.3 + IDEAL * math.cos(angle), ay * 1.3 + IDEAL * math.sin(angle))
+    return out

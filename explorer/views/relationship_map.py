@@ -53,6 +53,7 @@ from PySide6.QtWidgets import (
 from explorer import schema
 from explorer.graph import model as gm
 from explorer.graph.layout import layout
+from explorer.graph.layout import radial as layout_radial
 from explorer.graph.model import Graph, GraphFilter, Key
 from explorer.graph.reader import reading
 from explorer.graph.scene import MapScene, PlacedLabel, Transform
@@ -469,11 +470,16 @@ class RelationshipMapView(QWidget):
             self._run(blocks, keep_positions=False, label="Reading the overview map")
             return
 
+        def first(_cancelled: Callable[[], bool]) -> Graph:
+            with reading(store) as reader:
+                return gm.ego(reader, roots, 1)
+
         def read(_cancelled: Callable[[], bool]) -> Graph:
             with reading(store) as reader:
                 return gm.ego(reader, roots, hops)
 
-        self._run(read, keep_positions=False, label="Reading the relationship map")
+        # One link away is shown at once, on rings; the second link and the settled layout follow.
+        self._run(read, keep_positions=False, label="Reading the relationship map", first=first if hops > 1 else None)
 
     def expand(self, key: Key) -> None:
         """A double click: the node's own neighbours join the map (a group opens its holder)."""
@@ -504,9 +510,16 @@ class RelationshipMapView(QWidget):
         self.roots = [a, b]
         self._run(read, keep_positions=False, label="Finding paths")
 
-    def _run(self, read: Callable[[Callable[[], bool]], Graph], *, keep_positions: bool, label: str) -> None:
+    def _run(
+        self,
+        read: Callable[[Callable[[], bool]], Graph],
+        *,
+        keep_positions: bool,
+        label: str,
+        first: Callable[[Callable[[], bool]], Graph] | None = None,
+    ) -> None:
         self.note.setText("Reading…")
-        self._start(read, keep_positions=keep_positions, label=label)
+        self._start(read, keep_positions=keep_positions, label=label, first=first)
 
     def _refilter(self) -> None:
         """Filters or folding changed: the same records, drawn again (laid out from where they are)."""
@@ -515,7 +528,14 @@ class RelationshipMapView(QWidget):
         raw = self.raw
         self._start(lambda _cancelled: raw, keep_positions=True, label="Laying out the relationship map")
 
-    def _start(self, read: Callable[[Callable[[], bool]], Graph], *, keep_positions: bool, label: str) -> None:
+    def _start(
+        self,
+        read: Callable[[Callable[[], bool]], Graph],
+        *,
+        keep_positions: bool,
+        label: str,
+        first: Callable[[Callable[[], bool]], Graph] | None = None,
+    ) -> None:
         """Read, filter, lay out, fit and place the labels in the background: the GUI thread
         only swaps the result in and paints it."""
         if self.job is not None:
@@ -529,10 +549,26 @@ class RelationshipMapView(QWidget):
         colours, ratio = dict(current_colours()), self.canvas.devicePixelRatioF()
         width, height = float(self.canvas.width()), float(self.canvas.height())
 
-        def work(cancelled: Callable[[], bool], _report: Callable[[Any], None]) -> Prepared:
+        def prepare(raw: Graph, positions: dict[Key, Any], shown: Graph) -> Prepared:
+            scene = MapScene(shown, positions, size_by)
+            t = current if keep_positions else scene.fit(width, height)
+            highlight = _near(shown, selected)
+            labels = plan_labels(scene, t, QFontMetricsF(font), selected, highlight)
+            node_looks(scene, selected, highlight, colours, ratio)
+            return Prepared(raw, shown, scene, t, not keep_positions, selected, labels)
+
+        def work(cancelled: Callable[[], bool], report: Callable[[Any], None]) -> Prepared:
+            seed, reheat = previous, False
+            if first is not None:
+                quick = first(cancelled)
+                quick_shown = _shown(quick, f, fold)
+                edges = [(e.a, e.b, float(e.count)) for e in quick_shown.edges]
+                seed = layout_radial(list(quick_shown.nodes), quick_shown.roots, edges)
+                report(prepare(quick, seed, quick_shown))
+                reheat = True
             raw = read(cancelled)
             shown = _shown(raw, f, fold)
-            positions = _layout_of(shown, previous, pinned, cancelled, width / max(1.0, height))
+            positions = _layout_of(shown, seed, pinned, cancelled, width / max(1.0, height), reheat)
             scene = MapScene(shown, positions, size_by)
             t = current if keep_positions else scene.fit(width, height)
             highlight = _near(shown, selected)
@@ -542,6 +578,7 @@ class RelationshipMapView(QWidget):
 
         job = BackgroundJob(work, label)
         self.job = job
+        job.progress.connect(lambda part: self._show_prepared(part, final=False) if self.job is job else None)
 
         def done(result: Prepared) -> None:
             if self.job is job:
@@ -558,12 +595,15 @@ class RelationshipMapView(QWidget):
         job.failed.connect(failed)
         job.start()
 
-    def _show_prepared(self, ready: Prepared) -> None:
+    def _show_prepared(self, ready: Prepared, *, final: bool = True) -> None:
+        """Swap in a map worked out in the background (``final``: not the quick first picture)."""
         self.raw, self.graph, self.scene = ready.raw, ready.graph, ready.scene
         self._update_highlight()
         self._update_legend()
         self._update_note()
-        if self._pending_view is not None:
+        if not final:
+            self.note.setText(self.note.text() + " Reading one link further…")
+        if self._pending_view is not None and final:
             view, self._pending_view = self._pending_view, None
             self._apply_view(view)
         elif ready.fitted:
@@ -1101,7 +1141,12 @@ def _shown(raw: Graph, f: GraphFilter, fold: bool) -> Graph:
 
 
 def _layout_of(
-    graph: Graph, previous: dict[Key, Any], pinned: dict[Key, Any], cancelled: Callable[[], bool], aspect: float = 1.0
+    graph: Graph,
+    previous: dict[Key, Any],
+    pinned: dict[Key, Any],
+    cancelled: Callable[[], bool],
+    aspect: float = 1.0,
+    reheat: bool = False,
 ) -> dict[Key, Any]:
     edges = [(e.a, e.b, float(e.count)) for e in graph.edges]
-    return layout(list(graph.nodes), edges, previous, pinned, cancelled=cancelled, aspect=aspect)
+    return layout(list(graph.nodes), edges, previous, pinned, cancelled=cancelled, aspect=aspect, reheat=reheat)
