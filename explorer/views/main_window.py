@@ -711,6 +711,8 @@ class MainWindow(QMainWindow):
             "<tr><td><b>Home / End</b></td><td>Timeline: first/last item</td></tr>",
             "<tr><td><b>Enter</b></td><td>Timeline: show the item's details</td></tr>",
             "<tr><td><b>+ − / Ctrl+← → / 0</b></td><td>Timeline: zoom / pan / fit all</td></tr>",
+            "<tr><td><b>Click / double-click</b></td><td>Map: select / expand a record</td></tr>",
+            "<tr><td><b>Drag / wheel / 0</b></td><td>Map: move (and pin) a node or pan / zoom / fit</td></tr>",
         ]
         QMessageBox.information(self, "Keyboard shortcuts", f"<table>{''.join(rows)}</table>")
 

@@ -301,6 +301,7 @@ class RelationshipMapView(QWidget):
         self._path_from: Key | None = None
         self._filter = GraphFilter()
         self._scope_filters: Filters | None = None
+        self._pending_filters: Filters | None = None
         self._widths: dict[str, float] = {}
         self._highlight: set[Key] = set()
         self._selected: set[Key] = set()
@@ -395,6 +396,8 @@ class RelationshipMapView(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        if self._pending_filters is not None:
+            self._on_filters(self._pending_filters)
         if self._stale:
             self.reload()
 
@@ -424,6 +427,10 @@ class RelationshipMapView(QWidget):
             self.reload()
 
     def _on_filters(self, filters: Filters) -> None:
+        if not self.isVisible():
+            self._pending_filters = filters  # worked out when the map is opened
+            return
+        self._pending_filters = None
         others = replace(filters, start_day=None, end_day=None)
         if others.active:
             # the dated records passing the sector, country and text filters (worked out once for all views)
