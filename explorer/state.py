@@ -62,6 +62,7 @@ class AppState(QObject):
         busy_changed(str): what is running in the background ("" when nothing is).
         busy_progress(int): how far the background work is, in percent (-1: unknown).
         background_failed(str): background work failed; a sentence for the user.
+        view_range_changed(float, float): the days the timeline shows now (the map may follow it).
     """
 
     selection_changed = Signal(list, object)
@@ -74,6 +75,7 @@ class AppState(QObject):
     busy_changed = Signal(str)
     busy_progress = Signal(int)
     background_failed = Signal(str)
+    view_range_changed = Signal(float, float)
 
     HISTORY_LIMIT = 200
     # Below this many records a filter's queries take less than a frame: run them in line.
@@ -554,6 +556,9 @@ class AppState(QObject):
             self._selection = [r for r in self._selection if (r.record_type, r.record_id) not in deleted]
             self.selection_changed.emit(list(self._selection), None)
         self.records_changed.emit(changes, initiator)
+
+    def announce_view_range(self, start_day: float, end_day: float) -> None:
+        self.view_range_changed.emit(float(start_day), float(end_day))
 
     def request_range(self, start_day: float, end_day: float) -> None:
         self.range_requested.emit(float(start_day), float(end_day))

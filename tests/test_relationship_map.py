@@ -312,3 +312,25 @@ def test_filters_set_while_the_map_is_closed_apply_when_it_opens(qtbot, window, 
     wait_map(qtbot, view)
     shown = [k for k in view.graph.neighbours(root) if k[0] == "pledge"]
     assert pledges[0] in shown and len(shown) < len(pledges)
+
+
+def test_following_the_timeline_shows_only_what_is_dated_in_its_view(qtbot, window, store: Store) -> None:
+    with store.read() as s:
+        pledgers = s.exec(select(m.Pledge.pledger_id).where(m.Pledge.start_day.is_not(None))).all()
+    root = ("country", max(set(pledgers), key=pledgers.count))
+    view = open_map(qtbot, window)
+    window.state.select(RecordRef(*root))
+    wait_map(qtbot, view)
+    pledges = sorted(
+        (store.get(*k) for k in view.graph.neighbours(root) if k[0] == "pledge"), key=lambda p: p.start_day
+    )  # type: ignore[attr-defined]
+    latest = pledges[-1]
+    view.follow_box.setChecked(True)
+    window.timeline.set_view_range(latest.start_day - 30, latest.start_day + 30)  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: view._filter.start_day is not None, timeout=3000)
+    wait_map(qtbot, view)
+    shown = {k for k in view.graph.neighbours(root) if k[0] == "pledge"}
+    assert ("pledge", latest.id) in shown and len(shown) < len(pledges)
+    view.follow_box.setChecked(False)
+    wait_map(qtbot, view)
+    assert len([k for k in view.graph.neighbours(root) if k[0] == "pledge"]) == len(pledges)

@@ -300,6 +300,7 @@ class RelationshipMapView(QWidget):
         self._pending_view: dict[str, Any] | None = None
         self._path_from: Key | None = None
         self._filter = GraphFilter()
+        self._base_filter = GraphFilter()  # from the global filters, before following the timeline
         self._scope_filters: Filters | None = None
         self._pending_filters: Filters | None = None
         self._widths: dict[str, float] = {}
@@ -321,6 +322,10 @@ class RelationshipMapView(QWidget):
         self.size_box.setAccessibleName("Node size")
         self.fold_box = QCheckBox("Fold deals", self)
         self.fold_box.setToolTip("Deals folded into organisation ↔ organisation links, by count and USD")
+        self.follow_box = QCheckBox("Follow the timeline", self)
+        self.follow_box.setToolTip(
+            "Only what is dated within the days the timeline shows (pan or zoom it to move through time)"
+        )
         self.fit_button = QPushButton("Fit", self)
         self.fit_button.setToolTip("Show the whole map (0)")
         self.export_button = QPushButton("Export…", self)
@@ -340,7 +345,7 @@ class RelationshipMapView(QWidget):
         self.canvas = MapCanvas(self)
         top = QHBoxLayout()
         top.setSpacing(6)
-        for w in (self.hops_box, self.size_box, self.fold_box):
+        for w in (self.hops_box, self.size_box, self.fold_box, self.follow_box):
             top.addWidget(w)
         top.addStretch(1)
         top.addWidget(self.fit_button)
@@ -352,11 +357,23 @@ class RelationshipMapView(QWidget):
         layout_.addWidget(self.legend)
         layout_.addWidget(self.canvas, 1)
         layout_.addWidget(self.note)
-        self._controls = [self.hops_box, self.size_box, self.fold_box, self.fit_button, self.export_button]
+        self._controls = [
+            self.hops_box,
+            self.size_box,
+            self.fold_box,
+            self.follow_box,
+            self.fit_button,
+            self.export_button,
+        ]
 
         self.hops_box.currentIndexChanged.connect(lambda _i: self.reload())
         self.size_box.currentIndexChanged.connect(lambda _i: self._rescene())
         self.fold_box.toggled.connect(lambda _on: self._refilter())
+        self._shown_days: tuple[float, float] | None = None
+        self._follow = QTimer(self, singleShot=True, interval=150)  # while the timeline glides: once it pauses
+        self._follow.timeout.connect(self._follow_timeline)
+        self.follow_box.toggled.connect(lambda _on: self._follow_timeline())
+        state.view_range_changed.connect(self._on_view_range)
         self.fit_button.clicked.connect(self.fit)
         self.export_button.clicked.connect(self._export_asked)
         self.canvas.clicked.connect(self._node_clicked)
@@ -447,7 +464,24 @@ class RelationshipMapView(QWidget):
         f = scope.filters
         self._set_filter(GraphFilter(f.start_day, f.end_day, passing))
 
+    def _on_view_range(self, start_day: float, end_day: float) -> None:
+        self._shown_days = (start_day, end_day)
+        if self.follow_box.isChecked() and self.isVisible():
+            self._follow.start()
+
+    def _follow_timeline(self) -> None:
+        self._set_filter(self._base_filter)
+
     def _set_filter(self, f: GraphFilter) -> None:
+        self._base_filter = f
+        if self.follow_box.isChecked() and self._shown_days is not None:
+            # the days the timeline shows, within the date-range filter if there is one
+            lo, hi = self._shown_days
+            if f.start_day is not None:
+                lo = max(lo, float(f.start_day))
+            if f.end_day is not None:
+                hi = min(hi, float(f.end_day))
+            f = replace(f, start_day=lo, end_day=hi)
         if f == self._filter:
             return
         self._filter = f
