@@ -106,6 +106,7 @@ class AppState(QObject):
         self._scope_companions: dict[str, Callable[[Any], Any]] = {}
         self._jobs: dict[Any, BackgroundJob] = {}
         self._step_parts: dict[str, tuple[Callable[[], Any], Callable[[Any], None]]] = {}
+        self.view_range: tuple[float, float] | None = None  # the days the timeline shows (announce_view_range)
         self._size = store.size_estimate()
         # Writes by other windows, processes and users: the change log is looked at while idle.
         self._stamp = 0
@@ -558,6 +559,7 @@ class AppState(QObject):
         self.records_changed.emit(changes, initiator)
 
     def announce_view_range(self, start_day: float, end_day: float) -> None:
+        self.view_range = (float(start_day), float(end_day))
         self.view_range_changed.emit(float(start_day), float(end_day))
 
     def request_range(self, start_day: float, end_day: float) -> None:

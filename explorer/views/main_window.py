@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QMimeData, QObject, Qt, QTimer
 from PySide6.QtGui import (
@@ -46,12 +47,14 @@ from explorer.views.detail import DetailPane
 from explorer.views.empty_state import EmptyStateNotice
 from explorer.views.find import FindController
 from explorer.views.records_table import RecordsTableView
-from explorer.views.relationship_map import RelationshipMapView
 from explorer.views.theme import apply_theme
 from explorer.views.theme import icon as theme_icon
 from explorer.views.timeline import TimelineView
 from explorer.views.tree import SectorTreeView
 from explorer.views.workshop import Workshop
+
+if TYPE_CHECKING:
+    from explorer.views.relationship_map import RelationshipMapView
 
 log = logging.getLogger("explorer.window")
 
@@ -92,9 +95,10 @@ class MainWindow(QMainWindow):
         self.records_dock = self._dock("Records", "recordsDock", self.records, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.records_dock.hide()  # View ▸ Records (Ctrl+4) opens it under the timeline
         self.records_dock.visibilityChanged.connect(self._records_shown)
-        self.map = RelationshipMapView(state, self)
-        self.map_dock = self._dock("Relationship map", "mapDock", self.map, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.map_dock.hide()  # View ▸ Relationship Map (Ctrl+5); reads nothing while closed
+        # View ▸ Relationship Map (Ctrl+5): made when first opened (its modules cost ~50 ms of a start)
+        self._map: RelationshipMapView | None = None
+        self.map_dock = self._dock("Relationship map", "mapDock", QWidget(self), Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.map_dock.hide()
         self.map_dock.visibilityChanged.connect(self._map_shown)
         state.add_step_part("map", self._map_step_view, self._show_map_step)
         self.tree_view.context_menu_requested.connect(self.editing.context_menu)
@@ -642,9 +646,23 @@ class MainWindow(QMainWindow):
         self.records_dock.raise_()
         self.records.table.setFocus()
 
+    @property
+    def map(self) -> RelationshipMapView:
+        if self._map is None:
+            from explorer.views.relationship_map import RelationshipMapView
+
+            self._map = RelationshipMapView(self.state, self)
+            self.map_dock.setWidget(self._map)
+            if self.presentation.active:
+                for widget in self._map.control_widgets():
+                    widget.hide()
+        return self._map
+
     def _map_shown(self, visible: bool) -> None:
         """Under the timeline, the map takes under half the height: wide enough for its labels,
         the timeline keeps its lanes."""
+        if visible:
+            self.map  # noqa: B018 (made now, on first opening)
         if visible and not self.map_dock.isFloating():
             self.resizeDocks([self.map_dock], [max(200, int(self.height() * 0.45))], Qt.Orientation.Vertical)
 
@@ -655,7 +673,7 @@ class MainWindow(QMainWindow):
 
     def _map_step_view(self) -> dict[str, object] | None:
         """A story step keeps the map's view when the map is open."""
-        return self.map.view_state() if self.map_dock.isVisible() else None
+        return self.map.view_state() if self._map is not None and self.map_dock.isVisible() else None
 
     def _show_map_step(self, view: dict[str, object]) -> None:
         self.map_dock.show()
@@ -727,7 +745,7 @@ class MainWindow(QMainWindow):
             self.notice_bar,
             self.tree_dock,
             *self.timeline.control_widgets(),
-            *self.map.control_widgets(),
+            *(self._map.control_widgets() if self._map is not None else []),
         ]
 
     def _restore_settings(self) -> None:

@@ -369,7 +369,7 @@ class RelationshipMapView(QWidget):
         self.hops_box.currentIndexChanged.connect(lambda _i: self.reload())
         self.size_box.currentIndexChanged.connect(lambda _i: self._rescene())
         self.fold_box.toggled.connect(lambda _on: self._refilter())
-        self._shown_days: tuple[float, float] | None = None
+        self._shown_days: tuple[float, float] | None = state.view_range
         self._follow = QTimer(self, singleShot=True, interval=150)  # while the timeline glides: once it pauses
         self._follow.timeout.connect(self._follow_timeline)
         self.follow_box.toggled.connect(lambda _on: self._follow_timeline())
@@ -589,6 +589,8 @@ class RelationshipMapView(QWidget):
         current = self.canvas.transform
         colours, ratio = dict(current_colours()), self.canvas.devicePixelRatioF()
         width, height = float(self.canvas.width()), float(self.canvas.height())
+        # The dock's shape in half steps: a few pixels more or less give the same picture.
+        aspect = max(1.0, round(2 * width / max(1.0, height)) / 2)
 
         def prepare(raw: Graph, positions: dict[Key, Any], shown: Graph) -> Prepared:
             scene = MapScene(shown, positions, size_by)
@@ -609,7 +611,7 @@ class RelationshipMapView(QWidget):
                 reheat = True
             raw = read(cancelled)
             shown = _shown(raw, f, fold)
-            positions = _layout_of(shown, seed, pinned, cancelled, width / max(1.0, height), reheat)
+            positions = _layout_of(shown, seed, pinned, cancelled, aspect, reheat)
             scene = MapScene(shown, positions, size_by)
             t = current if keep_positions else scene.fit(width, height)
             highlight = _near(shown, selected)
