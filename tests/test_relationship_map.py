@@ -336,3 +336,20 @@ def test_following_the_timeline_shows_only_what_is_dated_in_its_view(qtbot, wind
     view.follow_box.setChecked(False)
     wait_map(qtbot, view)
     assert len([k for k in view.graph.neighbours(root) if k[0] == "pledge"]) == len(pledges)
+
+
+def test_the_global_text_filter_filters_the_map(qtbot, window, store: Store) -> None:
+    with store.read() as s:
+        pledgers = s.exec(select(m.Pledge.pledger_id).where(m.Pledge.start_day.is_not(None))).all()
+    root = ("country", max(set(pledgers), key=pledgers.count))
+    view = open_map(qtbot, window)
+    window.state.select(RecordRef(*root))
+    wait_map(qtbot, view)
+    pledges = sorted(k for k in view.graph.neighbours(root) if k[0] == "pledge")
+    title = store.get(*pledges[0]).title  # type: ignore[attr-defined]
+    window.state.set_search_text(title)
+    window.state.wait_idle()
+    qtbot.waitUntil(lambda: view._filter.passing is not None, timeout=5000)
+    wait_map(qtbot, view)
+    shown = {k for k in view.graph.neighbours(root) if k[0] == "pledge"}
+    assert pledges[0] in shown and len(shown) < len(pledges)

@@ -19,6 +19,7 @@ from explorer.graph.model import (
     Graph,
     GraphFilter,
     Node,
+    SortedIds,
     collapse_deals,
     ego,
     filtered,
@@ -197,6 +198,9 @@ def test_a_date_range_removes_the_edges_outside_it_and_what_only_they_linked() -
 def test_the_global_filters_passing_ids_filter_dated_records() -> None:
     g = _line(100.0, 200.0)
     shown = filtered(g, GraphFilter(passing={"deal": frozenset({1})}))
+    assert ("deal", 1) in shown.nodes and ("deal", 2) not in shown.nodes
+    # as the scope holds them: a sorted array, asked by binary search
+    shown = filtered(g, GraphFilter(passing={"deal": SortedIds(np.array([1, 5, 9]))}))
     assert ("deal", 1) in shown.nodes and ("deal", 2) not in shown.nodes
 
 

@@ -460,7 +460,7 @@ class RelationshipMapView(QWidget):
     def _scope_ready(self, scope: Any) -> None:
         if scope.filters != self._scope_filters:
             return
-        passing = {t: frozenset(int(i) for i in ids.tolist()) for t, ids in scope.ids.items()}
+        passing = {t: gm.SortedIds(ids) for t, ids in scope.ids.items()}
         f = scope.filters
         self._set_filter(GraphFilter(f.start_day, f.end_day, passing))
 
