@@ -62,6 +62,7 @@ class AppState(QObject):
         busy_changed(str): what is running in the background ("" when nothing is).
         busy_progress(int): how far the background work is, in percent (-1: unknown).
         background_failed(str): background work failed; a sentence for the user.
+        view_range_changed(float, float): the days the timeline shows now (the map may follow it).
     """
 
     selection_changed = Signal(list, object)
@@ -74,6 +75,7 @@ class AppState(QObject):
     busy_changed = Signal(str)
     busy_progress = Signal(int)
     background_failed = Signal(str)
+    view_range_changed = Signal(float, float)
 
     HISTORY_LIMIT = 200
     # Below this many records a filter's queries take less than a frame: run them in line.
@@ -104,6 +106,8 @@ class AppState(QObject):
         self._scope_companions: dict[str, Callable[[Any], Any]] = {}
         self._jobs: dict[Any, BackgroundJob] = {}
         self._writing = 0  # background writes of ours under way (see background_write)
+        self._step_parts: dict[str, tuple[Callable[[], Any], Callable[[Any], None]]] = {}
+        self.view_range: tuple[float, float] | None = None  # the days the timeline shows (announce_view_range)
         self._size = store.size_estimate()
         # Writes by other windows, processes and users: the change log is looked at while idle.
         self._stamp = 0
@@ -530,6 +534,23 @@ class AppState(QObject):
             QThreadPool.globalInstance().waitForDone(50)
             QCoreApplication.processEvents()
 
+    # --- views' parts of a story step -------------------------------------------------
+
+    def add_step_part(self, key: str, save: Callable[[], Any], restore: Callable[[Any], None]) -> None:
+        """A view keeps its own part of a story step (the map: its records, centre and zoom):
+        ``save()`` gives it (JSON-able; None: nothing to keep), ``restore(part)`` shows it again."""
+        self._step_parts[key] = (save, restore)
+
+    def step_parts(self) -> dict[str, Any]:
+        parts = {key: save() for key, (save, _restore) in self._step_parts.items()}
+        return {key: part for key, part in parts.items() if part is not None}
+
+    def restore_step_parts(self, parts: dict[str, Any]) -> None:
+        for key, part in parts.items():
+            found = self._step_parts.get(key)
+            if found is not None and part is not None:
+                found[1](part)
+
     # --- changes ---------------------------------------------------------------------
 
     def notify_changed(self, changes: ChangeEvent, initiator: Any = None) -> None:
@@ -558,6 +579,10 @@ class AppState(QObject):
             self._selection = [r for r in self._selection if (r.record_type, r.record_id) not in deleted]
             self.selection_changed.emit(list(self._selection), None)
         self.records_changed.emit(changes, initiator)
+
+    def announce_view_range(self, start_day: float, end_day: float) -> None:
+        self.view_range = (float(start_day), float(end_day))
+        self.view_range_changed.emit(float(start_day), float(end_day))
 
     def request_range(self, start_day: float, end_day: float) -> None:
         self.range_requested.emit(float(start_day), float(end_day))

@@ -176,6 +176,10 @@ class StoryEditor(QDialog):
         sector_uuids = [u for _t, u in self.state.store.uuids_for_ids([("sector", i) for i in picked])]
         country_uuids = [u for _t, u in self.state.store.uuids_for_ids([("country", i) for i in filters.country_ids])]
         position = max([s.position for s in self.step_data()], default=0) + 1
+        kept: dict[str, object] = {"sectors": sector_uuids, "countries": country_uuids, "text": filters.text}
+        views = self.state.step_parts()  # what views keep of their own (the map's view)
+        if views:
+            kept["views"] = views
         values = {
             "story_id": sid,
             "position": position,
@@ -183,7 +187,7 @@ class StoryEditor(QDialog):
             "selection": json.dumps([list(p) for p in selection]),
             "start_day": float(start),
             "end_day": float(end),
-            "filters": json.dumps({"sectors": sector_uuids, "countries": country_uuids, "text": filters.text}),
+            "filters": json.dumps(kept),
         }
         if self._run(lambda: self.ops.create("storystep", values, caption or f"step {position}", initiator=self)):
             self.reload_steps()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QMimeData, QObject, Qt, QTimer
 from PySide6.QtGui import (
@@ -53,6 +54,9 @@ from explorer.views.timeline import TimelineView
 from explorer.views.tree import SectorTreeView
 from explorer.views.workshop import Workshop
 
+if TYPE_CHECKING:
+    from explorer.views.relationship_map import RelationshipMapView
+
 log = logging.getLogger("explorer.window")
 
 
@@ -92,6 +96,12 @@ class MainWindow(QMainWindow):
         self.records_dock = self._dock("Records", "recordsDock", self.records, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.records_dock.hide()  # View ▸ Records (Ctrl+4) opens it under the timeline
         self.records_dock.visibilityChanged.connect(self._records_shown)
+        # View ▸ Relationship Map (Ctrl+5): made when first opened (its modules cost ~50 ms of a start)
+        self._map: RelationshipMapView | None = None
+        self.map_dock = self._dock("Relationship map", "mapDock", QWidget(self), Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.map_dock.hide()
+        self.map_dock.visibilityChanged.connect(self._map_shown)
+        state.add_step_part("map", self._map_step_view, self._show_map_step)
         self.tree_view.context_menu_requested.connect(self.editing.context_menu)
         self.timeline.context_menu_requested.connect(self.editing.context_menu)
         self.detail.edit_requested.connect(self.editing.edit)
@@ -251,6 +261,7 @@ class MainWindow(QMainWindow):
         self.focus_tree_action = self._action("Focus &Sector Tree", self._focus_tree, QKeySequence("Ctrl+2"))
         self.focus_detail_action = self._action("Focus &Details", self._focus_detail, QKeySequence("Ctrl+3"))
         self.focus_records_action = self._action("Records &Table", self._focus_records, QKeySequence("Ctrl+4"))
+        self.focus_map_action = self._action("Relationship &Map", self._focus_map, QKeySequence("Ctrl+5"))
         self.reset_layout_action = self._action("&Reset Layout", self.reset_layout)
         self.reload_action = self._action(
             "Re&load",
@@ -297,12 +308,19 @@ class MainWindow(QMainWindow):
         view_menu.addActions([self.fit_action, self.today_action])
         view_menu.addSeparator()
         view_menu.addActions(
-            [self.focus_timeline_action, self.focus_tree_action, self.focus_detail_action, self.focus_records_action]
+            [
+                self.focus_timeline_action,
+                self.focus_tree_action,
+                self.focus_detail_action,
+                self.focus_records_action,
+                self.focus_map_action,
+            ]
         )
         view_menu.addSeparator()
         view_menu.addAction(self.tree_dock.toggleViewAction())
         view_menu.addAction(self.detail_dock.toggleViewAction())
         view_menu.addAction(self.records_dock.toggleViewAction())
+        view_menu.addAction(self.map_dock.toggleViewAction())
         view_menu.addAction(self.reset_layout_action)
         theme_menu = view_menu.addMenu("T&heme")
         theme_menu.addActions(list(self.theme_actions.values()))
@@ -631,6 +649,40 @@ class MainWindow(QMainWindow):
         self.records_dock.raise_()
         self.records.table.setFocus()
 
+    @property
+    def map(self) -> RelationshipMapView:
+        if self._map is None:
+            from explorer.views.relationship_map import RelationshipMapView
+
+            self._map = RelationshipMapView(self.state, self)
+            self.map_dock.setWidget(self._map)
+            if self.presentation.active:
+                for widget in self._map.control_widgets():
+                    widget.hide()
+        return self._map
+
+    def _map_shown(self, visible: bool) -> None:
+        """Under the timeline, the map takes under half the height: wide enough for its labels,
+        the timeline keeps its lanes."""
+        if visible:
+            self.map  # noqa: B018 (made now, on first opening)
+        if visible and not self.map_dock.isFloating():
+            self.resizeDocks([self.map_dock], [max(200, int(self.height() * 0.45))], Qt.Orientation.Vertical)
+
+    def _focus_map(self) -> None:
+        self.map_dock.show()
+        self.map_dock.raise_()
+        self.map.canvas.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def _map_step_view(self) -> dict[str, object] | None:
+        """A story step keeps the map's view when the map is open."""
+        return self.map.view_state() if self._map is not None and self.map_dock.isVisible() else None
+
+    def _show_map_step(self, view: dict[str, object]) -> None:
+        self.map_dock.show()
+        self.map_dock.raise_()
+        self.map.restore_view_state(view)
+
     def reset_layout(self) -> None:
         for dock, area in (
             (self.tree_dock, Qt.DockWidgetArea.LeftDockWidgetArea),
@@ -680,6 +732,8 @@ class MainWindow(QMainWindow):
             "<tr><td><b>Home / End</b></td><td>Timeline: first/last item</td></tr>",
             "<tr><td><b>Enter</b></td><td>Timeline: show the item's details</td></tr>",
             "<tr><td><b>+ − / Ctrl+← → / 0</b></td><td>Timeline: zoom / pan / fit all</td></tr>",
+            "<tr><td><b>Click / double-click</b></td><td>Map: select / expand a record</td></tr>",
+            "<tr><td><b>Drag / wheel / 0</b></td><td>Map: move (and pin) a node or pan / zoom / fit</td></tr>",
         ]
         QMessageBox.information(self, "Keyboard shortcuts", f"<table>{''.join(rows)}</table>")
 
@@ -688,7 +742,14 @@ class MainWindow(QMainWindow):
     def editing_chrome(self) -> list[QWidget]:
         """What presentation mode hides: toolbars, the timeline's controls and the analysts' tree
         (the room sees the timeline, the caption and the details)."""
-        return [self.nav_bar, self.filter_bar, self.notice_bar, self.tree_dock, *self.timeline.control_widgets()]
+        return [
+            self.nav_bar,
+            self.filter_bar,
+            self.notice_bar,
+            self.tree_dock,
+            *self.timeline.control_widgets(),
+            *(self._map.control_widgets() if self._map is not None else []),
+        ]
 
     def _restore_settings(self) -> None:
         saved = app_settings()

@@ -107,6 +107,9 @@ class StoryPlayer(QObject):
         self.state.select(self.step_refs(step), initiator=self)
         if step.start_day is not None and step.end_day is not None:
             self.state.request_range(step.start_day, step.end_day)
+        views = step.filters.get("views")
+        if isinstance(views, dict):
+            self.state.restore_step_parts(views)  # the map's records, centre and zoom
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if event.type() != QEvent.Type.KeyPress or not self.playing or not isinstance(event, QKeyEvent):

@@ -291,6 +291,7 @@ class TimelineView(QWidget):
         self.today_button.clicked.connect(self.show_today)
         self.clear_range_button.clicked.connect(lambda: self.state.set_date_range(None, None))
         self.viewbox.sigXRangeChanged.connect(lambda *_: self._relayout(force=False))
+        self.viewbox.sigXRangeChanged.connect(lambda *_: self.state.announce_view_range(*self.view_range()))
         self.viewbox.sigResized.connect(lambda *_: self._on_resized())
         self.plot.installEventFilter(self)
         self.plot.viewport().installEventFilter(self)
