@@ -353,3 +353,41 @@ def test_the_global_text_filter_filters_the_map(qtbot, window, store: Store) -> 
     wait_map(qtbot, view)
     shown = {k for k in view.graph.neighbours(root) if k[0] == "pledge"}
     assert pledges[0] in shown and len(shown) < len(pledges)
+
+
+def test_the_current_views_hand_out_carries_the_map_as_vector_drawing(
+    qtbot, window, store: Store, tmp_path: Path
+) -> None:
+    import re
+
+    from pypdf import PdfReader
+
+    def page(path: Path) -> tuple[int, list[str], str]:
+        first = PdfReader(str(path)).pages[0]
+        data = first.get_contents().get_data()
+        xobjects = first["/Resources"].get("/XObject", {})
+        images = [n for n, ref in xobjects.items() if ref.get_object().get("/Subtype") == "/Image"]
+        return len(re.findall(rb"\s(?:re|l|c)\s", data)), images, " ".join(first.extract_text().split())
+
+    deal = deal_with_everything(store)
+    window.state.select(RecordRef("deal", deal.id))
+    without = tmp_path / "without.pdf"
+    assert window.workshop.export_view_pdf(without)
+    view = open_map(qtbot, window)
+    wait_map(qtbot, view)
+    with_map = tmp_path / "with-map.pdf"
+    assert window.workshop.export_view_pdf(with_map)
+    paths_before, _images, _text = page(without)
+    paths, images, text = page(with_map)
+    assert not images, f"the page holds images {images}"
+    assert paths > paths_before + len(view.graph.nodes)  # a mark per node at least, drawn as paths
+    with store.read() as s:
+        names = [
+            s.get(m.Organisation, link.organisation_id).name
+            for link in s.exec(  # type: ignore[union-attr]
+                select(m.DealOrganisation).where(m.DealOrganisation.deal_id == deal.id)
+            ).all()
+        ]
+    # its labels are text (long names elided as on screen)
+    assert any(" ".join(name.split()[:3]) in text for name in names), (names, text[-800:])
+    assert window.map_dock.isVisible()  # the export gave the dock back

@@ -555,10 +555,12 @@ def users_view_kept(state: AppState, timeline: TimelineView) -> Iterator[None]:
 HANDOUT_FIGURES: list[Callable[[QWidget], Figure | None]] = []
 
 
-def handout_figures(timeline: TimelineView) -> list[Figure]:
-    """The pictures of a hand-out page: the timeline, then those registered in HANDOUT_FIGURES."""
+def handout_figures(timeline: TimelineView, others: bool = True) -> list[Figure]:
+    """The pictures of a hand-out page: the timeline, then (``others``) those registered in
+    HANDOUT_FIGURES — on a page of the current view, not on a story's steps, whose selections
+    the other views have not been laid out for."""
     figures: list[Figure] = [TimelineFigure(timeline, FigureOptions(title="", dates=True, legend=True))]
-    for make in HANDOUT_FIGURES:
+    for make in HANDOUT_FIGURES if others else []:
         figure = make(timeline.window())
         if figure is not None:
             figures.append(figure)
@@ -594,7 +596,7 @@ def story_pages(
             QApplication.processEvents()
             records = "".join(record_html(state, ref) for ref in player.step_refs(step))
             heading = f"Step {index + 1} of {len(steps)}"
-            pages.add_page(heading, step.caption, handout_figures(timeline), records)
+            pages.add_page(heading, step.caption, handout_figures(timeline, others=False), records)
             if on_step:
                 on_step(index, len(steps))
     return pages.finish()

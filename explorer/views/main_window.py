@@ -656,6 +656,10 @@ class MainWindow(QMainWindow):
 
             self._map = RelationshipMapView(self.state, self)
             self.map_dock.setWidget(self._map)
+            from explorer.views import exports
+
+            # On hand-out and printed pages of the current view, under the timeline.
+            exports.HANDOUT_FIGURES.append(lambda window: self.map.figure() if window is self else None)
             if self.presentation.active:
                 for widget in self._map.control_widgets():
                     widget.hide()

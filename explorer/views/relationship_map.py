@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QLineF, QPointF, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QLineF, QPointF, QRectF, QSize, QSizeF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -750,7 +750,9 @@ class RelationshipMapView(QWidget):
     def _label_key(self, t: Transform) -> tuple[Any, ...]:
         return (id(self.scene), t, frozenset(self._selected), self.canvas.label_font().pointSizeF())
 
-    def paint_map(self, painter: QPainter, rect: QRectF, t: Transform, *, moving: bool = False) -> None:
+    def paint_map(
+        self, painter: QPainter, rect: QRectF, t: Transform, *, moving: bool = False, vector: bool = False
+    ) -> None:
         """The map as on screen (also for exports: any painter, any size). While ``moving`` (a
         drag, a pan, a zoom) edges are drawn plain and labels keep their places beside their
         nodes; once the pointer rests, edges are smoothed and labels placed again."""
@@ -802,9 +804,9 @@ class RelationshipMapView(QWidget):
         looks = self._node_looks(colours, ratio)
         for i, (sprite, half, group_pen, group_brush) in enumerate(looks):
             x, y = float(p[i, 0]), float(p[i, 1])
-            if sprite is not None:
+            if sprite is not None and not vector:
                 painter.drawImage(QPointF(x - half, y - half), sprite)
-            else:
+            else:  # a group, or a page or SVG (discs drawn as shapes, not copied images)
                 r = float(scene.radius[i])
                 painter.setPen(group_pen)
                 painter.setBrush(group_brush)
@@ -986,6 +988,10 @@ class RelationshipMapView(QWidget):
         self.fitted = False
         self.canvas.update()
 
+    def figure(self) -> MapFigure | None:
+        """The map for a hand-out or printed page (vector drawing), or None with nothing on it."""
+        return MapFigure(self) if len(self.scene.keys) else None
+
     def render_image(self, size: QSize | None = None, scale: float = 1.0) -> QImage:
         """The map as drawn now, as an image (PNG exports, the hand-out)."""
         size = size or self.canvas.size()
@@ -1017,7 +1023,7 @@ class RelationshipMapView(QWidget):
         generator.setTitle("Partnership Explorer relationship map")
         painter = QPainter(generator)
         try:
-            self.paint_map(painter, QRectF(0, 0, size.width(), size.height()), self.canvas.transform)
+            self.paint_map(painter, QRectF(0, 0, size.width(), size.height()), self.canvas.transform, vector=True)
         finally:
             painter.end()
 
@@ -1152,8 +1158,9 @@ def node_looks(
             out.append((None, r, QPen(type_colour(node.record_type), 2.0, Qt.PenStyle.DashLine), QBrush(colour)))
             continue
         chosen = key in selected
-        disc = sprite(colour, r, accent if chosen else base, 3.0 if chosen else 1.2, ratio)
-        out.append((disc, disc.width() / disc.devicePixelRatioF() / 2, QPen(), QBrush()))
+        edge, width = (accent if chosen else base), (3.0 if chosen else 1.2)
+        disc = sprite(colour, r, edge, width, ratio)
+        out.append((disc, disc.width() / disc.devicePixelRatioF() / 2, QPen(edge, width), QBrush(colour)))
     return out
 
 
@@ -1193,3 +1200,29 @@ def _layout_of(
 ) -> dict[Key, Any]:
     edges = [(e.a, e.b, float(e.count)) for e in graph.edges]
     return layout(list(graph.nodes), edges, previous, pinned, cancelled=cancelled, aspect=aspect, reheat=reheat)
+
+
+class MapFigure:
+    """The map as a hand-out's picture (exports.Figure): drawn by the same painting path as the
+    screen, fitted into the page's rectangle, so on a PDF or a printer it stays vector drawing."""
+
+    def __init__(self, view: RelationshipMapView) -> None:
+        self.view = view
+        canvas = view.canvas.size()
+        self._size = QSizeF(max(canvas.width(), 480), max(canvas.height(), 320))
+
+    def size(self) -> QSizeF:
+        return self._size
+
+    def paint(self, painter: QPainter, target: QRectF) -> None:
+        width, height = self._size.width(), self._size.height()
+        scale = min(target.width() / width, target.height() / height)
+        painter.save()
+        try:
+            painter.translate(target.topLeft())
+            painter.scale(scale, scale)
+            rect = QRectF(0, 0, width, height)
+            painter.setClipRect(rect)
+            self.view.paint_map(painter, rect, self.view.scene.fit(width, height), vector=True)
+        finally:
+            painter.restore()
