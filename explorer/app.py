@@ -104,11 +104,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _can_ask() -> bool:
+    """A question can be put to a person: a real display, not offscreen rendering."""
+    return not os.environ.get("QT_QPA_PLATFORM", "").startswith("offscreen")
+
+
 def _show_fatal(title: str, message: str, detail: str = "") -> None:
     """A friendly dialog (never a raw traceback); falls back to stderr without a display."""
     from PySide6.QtWidgets import QApplication, QMessageBox
 
-    if QApplication.instance() is None or os.environ.get("QT_QPA_PLATFORM", "").startswith("offscreen"):
+    if QApplication.instance() is None or not _can_ask():
         print(f"{title}: {message}", file=sys.stderr)
         return
     box = QMessageBox(QMessageBox.Icon.Critical, title, message)
@@ -275,7 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from explorer.store import StoreError, open_store
+    from explorer.store import EmptyFileError, StoreError, open_store
 
     # Qt types instance() as the core application; here it is always a QApplication (ours or pytest-qt's).
     app = cast(QApplication, QApplication.instance()) or QApplication(sys.argv[:1])
@@ -293,7 +298,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             _show_fatal("Cannot open", f"There is no file {args.file}.")
             return 2
     try:
-        store = open_store(args.db, read_only=args.read_only)
+        try:
+            store = open_store(args.db, read_only=args.read_only)
+        except EmptyFileError:
+            if args.read_only or not _can_ask():  # nobody to ask: refused, the file as it was
+                raise
+            from explorer.views.main_window import ask_set_up_empty
+
+            if not ask_set_up_empty(None, Path(args.db or "")):
+                return 2
+            store = open_store(args.db, set_up_empty=True)
     except StoreError as exc:
         log.warning("could not open database: %s", exc.message)
         _show_fatal(exc.title, exc.message, exc.detail)
@@ -330,7 +344,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from explorer.cli import screenshot
 
         _resume_collection()
-        return screenshot(
+        code = screenshot(
             window,
             state,
             Path(args.screenshot),
@@ -339,6 +353,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             present=args.present,
             story_step=args.story_step,
         )
+        state.store.close()
+        return code
     from PySide6.QtCore import QTimer
 
     if _already_open_elsewhere(window, to_import):
@@ -355,4 +371,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     from explorer.jobs import BackgroundJob
 
     BackgroundJob.stop_all()  # a query still running must not outlive the interpreter's Qt objects
+    state.store.close()  # (the store open now: File ▸ Open may have replaced the first) settles the file
     return code

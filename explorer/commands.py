@@ -120,7 +120,7 @@ def _open(db: str | None, *, read_only: bool = False) -> Store:
 def _export(args: argparse.Namespace) -> int:
     suffixes = {".json": "json", ".sqlite": "sqlite", ".db": "sqlite", ".ics": "ics"}
     fmt = args.format or suffixes.get(args.out.suffix.lower(), "csv")
-    store = _open(args.db)
+    store = _open(args.db, read_only=True)  # an export never writes to what it reads
     try:
         written = store.export(args.out, fmt=fmt)
     finally:

@@ -22,13 +22,14 @@ from explorer import models as m
 from explorer import paths, schema
 from explorer.store import migrate, queries, search, stories, writes
 from explorer.store.changes import EXTERNAL, Change, ChangeEvent, ChangeSet, ValueChange, from_log
-from explorer.store.database import OpenResult, open_database, url_for
+from explorer.store.database import OpenResult, open_database, settle, url_for
 from explorer.store.errors import (
     ConflictError,
     CorruptDatabaseError,
     DatabaseLockedError,
     DatabaseMissingError,
     DatabaseUnavailableError,
+    EmptyFileError,
     NewerSchemaError,
     NotADatabaseError,
     ReadOnlyError,
@@ -65,6 +66,7 @@ __all__ = [
     "DatabaseLockedError",
     "DatabaseMissingError",
     "DatabaseUnavailableError",
+    "EmptyFileError",
     "Filters",
     "NewerSchemaError",
     "NotADatabaseError",
@@ -187,6 +189,8 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self.path is not None and not self.read_only:
+            settle(self.path)  # back to rollback mode: later read-only opens leave no -wal/-shm
 
     # --- the revision --------------------------------------------------------------------
 
@@ -943,10 +947,11 @@ def _keeps(key: tuple[object, ...], action: str, record_type: str, _record_id: i
     return False
 
 
-def open_store(target: str | Path | None = None, *, read_only: bool = False) -> Store:
+def open_store(target: str | Path | None = None, *, read_only: bool = False, set_up_empty: bool = False) -> Store:
+    """Open a database; a zero-byte file only with ``set_up_empty`` (the person agreed to it)."""
     url = resolve_target(target)
     try:
-        opened = open_database(url, read_only=read_only, backup_dir=paths.backup_dir())
+        opened = open_database(url, read_only=read_only, backup_dir=paths.backup_dir(), set_up_empty=set_up_empty)
     except sqlite3.Error as exc:  # anything the inspection did not foresee
         raise CorruptDatabaseError(f"The database could not be opened: {exc}", detail=str(exc)) from exc
     return Store(opened)

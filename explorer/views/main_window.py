@@ -39,7 +39,7 @@ from explorer.formatting import day_text
 from explorer.forms.controller import EditController
 from explorer.settings import analyst_name, app_settings
 from explorer.state import AppState, RecordRef
-from explorer.store import ChangeEvent, Filters, StoreError, open_store
+from explorer.store import ChangeEvent, EmptyFileError, Filters, StoreError, open_store
 from explorer.views import exchange, screen_fit, window_geometry
 from explorer.views.busy import BusyIndicator
 from explorer.views.detail import DetailPane
@@ -542,7 +542,12 @@ class MainWindow(QMainWindow):
 
     def open_path(self, path: str | None) -> bool:
         try:
-            store = open_store(path)
+            try:
+                store = open_store(path)
+            except EmptyFileError:  # a zero-byte file is written only once the person agrees
+                if not ask_set_up_empty(self, Path(path or "")):
+                    return False
+                store = open_store(path, set_up_empty=True)
         except StoreError as exc:
             QMessageBox.warning(self, exc.title, exc.message)
             return False
@@ -760,3 +765,17 @@ class MainWindow(QMainWindow):
         self.save_settings()
         self.state.stop_background()  # results of work still running would land on closed views
         super().closeEvent(event)
+
+
+def ask_set_up_empty(parent: QWidget | None, path: Path) -> bool:
+    """Ask before writing a new database into a zero-byte file (it may be a placeholder of a copy
+    or a sync that has not arrived yet); No leaves it as it is."""
+    answer = QMessageBox.question(
+        parent,
+        "Empty file",
+        f"{path.name} is empty (0 bytes): it holds no database yet.\n\n"
+        "Set it up as a new, empty Partnership Explorer database? No leaves the file as it is.",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No,
+    )
+    return answer == QMessageBox.StandardButton.Yes
