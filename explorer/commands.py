@@ -114,7 +114,12 @@ def _seed(text: str) -> int:
 def _open(db: str | None, *, read_only: bool = False) -> Store:
     from explorer.store import open_store
 
-    return open_store(db, read_only=read_only)
+    store = open_store(db, read_only=read_only)
+    if not read_only:  # backups before imports and merges are pruned as the app's setting says
+        from explorer import settings
+
+        store.backup_retention = settings.backup_retention
+    return store
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -258,7 +263,9 @@ def _backups(args: argparse.Namespace) -> int:
         print("Backups are kept for database files; a server's are its administrator's (pg_dump).", file=sys.stderr)
         return 2
     if args.action == "make":
-        print(f"Backup written: {make_backup(database, 'manual')}")
+        from explorer import settings
+
+        print(f"Backup written: {make_backup(database, 'manual', keep=settings.backup_retention())}")
         return 0
     if args.action == "restore":
         if not args.backup:

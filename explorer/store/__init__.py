@@ -45,6 +45,7 @@ if TYPE_CHECKING:  # imported when first used, not at start-up
     import numpy as np
 
     from explorer.store.backups import BackupInfo
+    from explorer.store.backups import Retention as BackupRetention
     from explorer.store.exchange import ImportReport, ImportResult, Progress
     from explorer.store.kumu import KumuMap
     from explorer.store.merge import MergePlan, MergeResult
@@ -139,6 +140,8 @@ class Store:
         self._seen_stamp = self._log_stamp()  # the newest change log row accounted for
         self._written: int | None = None  # the change log's newest row after the last write
         self._unchanged_cache: _Kept | None = None
+        # Which backups to keep after a new one (the app's setting; None: Retention's defaults).
+        self.backup_retention: Callable[[], BackupRetention] | None = None
         if not self.read_only:
             self._refresh_search_index_if_stale()
 
@@ -878,7 +881,8 @@ class Store:
             return None
         from explorer.store import backups
 
-        return backups.make_backup(self.path, reason)
+        keep = self.backup_retention() if self.backup_retention is not None else backups.Retention()
+        return backups.make_backup(self.path, reason, keep=keep)
 
     def list_backups(self) -> list[BackupInfo]:
         from explorer.store import backups
