@@ -76,8 +76,15 @@ def _qt_missing() -> str | None:
     return None
 
 
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="explorer", description=f"{APP_NAME} {__version__}")
+def _window_parser(*, with_commands: bool = False) -> argparse.ArgumentParser:
+    """`explorer [FILE] [options]` opens the window; with_commands also lists the subcommands
+    (for --help: parsing them is explorer.commands', so a FILE is never taken for a command)."""
+    parser = argparse.ArgumentParser(
+        prog="explorer",
+        description=f"{APP_NAME} {__version__}: opens the window, or runs one of the commands below.",
+        usage="explorer [FILE] [options]\n       explorer COMMAND ... (explorer COMMAND --help for each)",
+        epilog="A file named like a command opens with a path: explorer ./import",
+    )
     parser.add_argument(
         "file",
         nargs="?",
@@ -101,7 +108,21 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "write a report and exit non-zero on any failure",
     )
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
-    return parser.parse_args(argv)
+    if with_commands:
+        from explorer.commands import add_commands
+
+        add_commands(parser.add_subparsers(title="commands", metavar="COMMAND"))
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "-h" in args or "--help" in args:
+        _window_parser(with_commands=True).print_help()
+        raise SystemExit(0)
+    if args[:1] == ["--"]:  # explorer -- import: the file called "import"
+        args = args[1:]
+    return _window_parser().parse_args(args)
 
 
 def _can_ask() -> bool:
@@ -167,8 +188,15 @@ def unavailable_handler_accepts(exc: BaseException) -> bool:
     return False
 
 
-# Headless subcommands (explorer import …, explorer export …): no window, no Qt where avoidable.
-SUBCOMMANDS = ("import", "export", "merge", "backups", "migrate", "synth")
+def _is_database_file(path: Path) -> bool:
+    """A database by its name (.sqlite, .db) or, whatever it is called, by SQLite's header."""
+    if path.suffix.lower() in (".sqlite", ".sqlite3", ".db"):
+        return True
+    try:
+        with path.open("rb") as handle:
+            return path.is_file() and handle.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
 
 
 def _offscreen_screen(size: str) -> None:
@@ -252,7 +280,9 @@ def _resume_collection() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in SUBCOMMANDS:
+    from explorer.commands import COMMANDS  # headless: no window, no Qt where avoidable
+
+    if argv and argv[0] in COMMANDS:
         setup_logging()
         from explorer.commands import run_command
 
@@ -290,7 +320,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     install_excepthook()
     to_import: Path | None = None
     if args.file is not None:
-        if args.file.suffix.lower() in (".sqlite", ".sqlite3", ".db") and args.db is None:
+        if _is_database_file(args.file) and args.db is None:
             args.db = str(args.file)
         elif args.file.exists():
             to_import = args.file.resolve()

@@ -26,7 +26,12 @@ log = logging.getLogger("explorer.commands")
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="explorer")
-    sub = parser.add_subparsers(dest="command", required=True)
+    add_commands(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
+    return parser
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The subcommands, each with its own --help (also listed by `explorer --help`, explorer/app.py)."""
     db_help = "database file or URL (default: EXPLORER_DATABASE_URL, else your copy of the demo)"
 
     p = sub.add_parser("export", help="write the database as JSON, a folder of CSV files, or a database copy")
@@ -88,7 +93,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=_seed, default=7, help="the same seed always gives the same records (default 7)")
     p.add_argument("--force", action="store_true", help="replace OUT if it already exists")
-    return parser
 
 
 def _record_count(text: str) -> int:
@@ -365,7 +369,12 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 def run_command(argv: Sequence[str]) -> int:
     from explorer.store import StoreError
 
-    args = _parser().parse_args(list(argv))
+    try:
+        args = _parser().parse_args(list(argv))
+    except SystemExit as exc:
+        if exc.code and argv and Path(argv[0]).exists():  # `explorer export` beside a file called "export"
+            print(f"(To open the file called {argv[0]}, write: explorer ./{argv[0]})", file=sys.stderr)
+        raise
     try:
         return COMMANDS[args.command](args)
     except StoreError as exc:

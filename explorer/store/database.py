@@ -406,7 +406,14 @@ def _open_server(url: str, *, read_only: bool) -> OpenResult:
         connect_args["application_name"] = "Partnership Explorer"
         if read_only:
             connect_args["options"] = "-c default_transaction_read_only=on"
-    engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    try:
+        engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    except ImportError as exc:  # the driver is an extra: pip install 'partnership-explorer[postgres]'
+        raise StoreError(
+            f"This installation cannot reach a {parsed.get_backend_name()} server: its driver is not installed "
+            "(for PostgreSQL: pip install 'partnership-explorer[postgres]'). Nothing was changed.",
+            detail=str(exc),
+        ) from exc
     upgraded_from: str | None = None
     forced_reason = ""
     try:

@@ -657,16 +657,33 @@ class MainWindow(QMainWindow):
         if getattr(self, "_dock_sizes_pending", False):
             self._apply_dock_sizes()
 
-    def show_about(self) -> None:
-        QMessageBox.about(
-            self,
-            f"About {APP_NAME}",
+    def about_text(self) -> str:
+        """Help ▸ About: the version, the app's licence and those of Qt and the bundled libraries."""
+        from html import escape
+
+        from PySide6 import __version__ as pyside_version
+        from PySide6.QtCore import qVersion
+
+        from explorer import licences
+
+        libraries = "; ".join(
+            escape(f"{lib.name} {lib.version} ({lib.licence})".replace(" ()", "")) for lib in licences.bundled()
+        )
+        return (
             f"<h3>{APP_NAME} {__version__}</h3>"
             "<p>Explore, present and edit the India–Japan economic and strategic partnership: summits, "
             "investment pledges, sectors, companies, projects and initiatives, each with its sources.</p>"
             "<p>Works entirely offline. No data leaves this computer.</p>"
-            f"<p>Data folder: {paths.user_data_dir()}</p>",
+            f"<p>Data folder: {escape(str(paths.user_data_dir()))}</p>"
+            f"<p>Licence: {escape(licences.app_licence())} (the LICENSE file).</p>"
+            f"<p><b>Built with</b> Qt {qVersion()} ({licences.QT_LICENCE}, through PySide6 {pyside_version}) "
+            f"and: {libraries}.</p>"
+            "<p><small>Qt and PySide6 are used under the GNU Lesser General Public License v3: they are "
+            "loaded as separate shared libraries and may be replaced with other builds.</small></p>"
         )
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, f"About {APP_NAME}", self.about_text())
 
     def show_shortcuts(self) -> None:
         rows = []
