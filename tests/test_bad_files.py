@@ -243,3 +243,33 @@ def test_opening_for_writing_changes_nothing_until_the_first_save(demo_path: Pat
     assert any(h.title == "Shipbuilding" for h in reader.search("Shipbuilding"))
     reader.close()
     assert sorted(snapshot(demo_path.parent)) == ["demo.sqlite"]
+
+
+def test_copying_or_reopening_the_open_file_keeps_its_readers_locks(demo_path: Path, tmp_path: Path) -> None:
+    """A copy of the database the app has open (explorer export --format sqlite, a backup) or opening it
+    again does not
+    read its header outside SQLite: closing that handle would drop the process's locks on the file,
+    and another program could then write under a read in progress."""
+    import sqlalchemy as sa
+
+    store = open_store(demo_path)  # in rollback mode: a reader holds a lock on the file itself
+    writer = (
+        "import sqlite3, sys\n"
+        "c = sqlite3.connect(sys.argv[1], timeout=0.3)\n"
+        "try:\n"
+        "    c.execute(\"UPDATE meta SET value = value WHERE key = 'demo'\"); c.commit(); print('wrote')\n"
+        "except sqlite3.OperationalError as exc:\n"
+        "    print(exc)\n"
+    )
+    try:
+        with store.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM deal")).scalar()  # a read in progress
+            store.export(tmp_path / "copy.sqlite", fmt="sqlite")
+            open_store(demo_path, read_only=True).close()  # opening it again (File ▸ Open Recent) too
+            other = subprocess.run(
+                [sys.executable, "-c", writer, str(demo_path)], capture_output=True, text=True, timeout=60, check=False
+            )
+            assert other.stdout.strip() == "database is locked", other.stdout + other.stderr
+    finally:
+        store.close()
+    assert open_store(tmp_path / "copy.sqlite", read_only=True).sector_tree()

@@ -10,6 +10,8 @@ import datetime as dt
 import logging
 import os
 import sqlite3
+import threading
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -116,8 +118,8 @@ def inspect_sqlite_file(path: Path) -> FileState:
     size = path.stat().st_size
     if size == 0:
         return FileState(empty=True, revision=None, foreign_tables=False, zero_bytes=True)
-    try:
-        header = _header(path)
+    try:  # (a file this process has open is not read around SQLite, which checks it below too)
+        header = SQLITE_HEADER if in_use(path) else _header(path)
     except PermissionError as exc:
         raise ReadOnlyError(f"You do not have permission to read {path}.") from exc
     if header[: len(SQLITE_HEADER)] != SQLITE_HEADER:
@@ -247,7 +249,34 @@ def make_sqlite_engine(path: Path | None, *, read_only: bool, immutable: bool = 
             poolclass=QueuePool,
         )
     _install_sqlite_begin(engine, None if read_only else path)
+    if path is not None:
+        _count_connections(engine, path.resolve())
     return engine
+
+
+# How many connections of this process's engines are open on each file: the header of a file in
+# use is not read outside SQLite (see _header), so a copy or a second open never drops their locks.
+_OPEN_CONNECTIONS: Counter[Path] = Counter()
+_OPEN_LOCK = threading.Lock()
+
+
+def _count_connections(engine: Engine, path: Path) -> None:
+    def opened(_dbapi: object, _record: object) -> None:
+        with _OPEN_LOCK:
+            _OPEN_CONNECTIONS[path] += 1
+
+    def closed(_dbapi: object, _record: object) -> None:
+        with _OPEN_LOCK:
+            _OPEN_CONNECTIONS[path] -= 1
+
+    event.listen(engine, "connect", opened)
+    event.listen(engine, "close", closed)
+
+
+def in_use(path: Path) -> bool:
+    """Whether an engine of this process has a connection open on the file."""
+    with _OPEN_LOCK:
+        return _OPEN_CONNECTIONS[path.resolve()] > 0
 
 
 def _memory_connect() -> sqlite3.Connection:
@@ -272,12 +301,12 @@ def backup_sqlite(path: Path, dest_dir: Path, reason: str) -> Path:
 def copy_sqlite(source: Path, dest: Path, *, ours: bool = False) -> None:
     """A consistent copy of a live database (SQLite's online backup API), read-only on the source.
 
-    The copy is one self-contained file: no -wal/-shm appear beside it when it is read. ``ours``:
-    the app has the source open (its header is then not read, see _header).
+    The copy is one self-contained file: no -wal/-shm appear beside it when it is read. ``ours``
+    (or an engine of this process on it): the app has the source open, so its header is not read.
     """
-    immutable = (
-        not ours and not source.with_name(source.name + "-wal").exists() and _wal_at_rest(source, _header(source))
-    )
+    ours = ours or in_use(source)
+    quiet = not ours and not source.with_name(source.name + "-wal").exists()
+    immutable = quiet and _wal_at_rest(source, _header(source))
     src = sqlite3.connect(_ro_uri(source, immutable=immutable), uri=True)
     try:
         out = sqlite3.connect(str(dest))
