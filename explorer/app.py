@@ -76,8 +76,15 @@ def _qt_missing() -> str | None:
     return None
 
 
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="explorer", description=f"{APP_NAME} {__version__}")
+def _window_parser(*, with_commands: bool = False) -> argparse.ArgumentParser:
+    """`explorer [FILE] [options]` opens the window; with_commands also lists the subcommands
+    (for --help: parsing them is explorer.commands', so a FILE is never taken for a command)."""
+    parser = argparse.ArgumentParser(
+        prog="explorer",
+        description=f"{APP_NAME} {__version__}: opens the window, or runs one of the commands below.",
+        usage="explorer [FILE] [options]\n       explorer COMMAND ... (explorer COMMAND --help for each)",
+        epilog="A file named like a command opens with a path: explorer ./import",
+    )
     parser.add_argument(
         "file",
         nargs="?",
@@ -101,14 +108,33 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "write a report and exit non-zero on any failure",
     )
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
-    return parser.parse_args(argv)
+    if with_commands:
+        from explorer.commands import add_commands
+
+        add_commands(parser.add_subparsers(title="commands", metavar="COMMAND"))
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "-h" in args or "--help" in args:
+        _window_parser(with_commands=True).print_help()
+        raise SystemExit(0)
+    if args[:1] == ["--"]:  # explorer -- import: the file called "import"
+        args = args[1:]
+    return _window_parser().parse_args(args)
+
+
+def _can_ask() -> bool:
+    """A question can be put to a person: a real display, not offscreen rendering."""
+    return not os.environ.get("QT_QPA_PLATFORM", "").startswith("offscreen")
 
 
 def _show_fatal(title: str, message: str, detail: str = "") -> None:
     """A friendly dialog (never a raw traceback); falls back to stderr without a display."""
     from PySide6.QtWidgets import QApplication, QMessageBox
 
-    if QApplication.instance() is None or os.environ.get("QT_QPA_PLATFORM", "").startswith("offscreen"):
+    if QApplication.instance() is None or not _can_ask():
         print(f"{title}: {message}", file=sys.stderr)
         return
     box = QMessageBox(QMessageBox.Icon.Critical, title, message)
@@ -162,8 +188,15 @@ def unavailable_handler_accepts(exc: BaseException) -> bool:
     return False
 
 
-# Headless subcommands (explorer import …, explorer export …): no window, no Qt where avoidable.
-SUBCOMMANDS = ("import", "export", "merge", "backups", "migrate", "synth")
+def _is_database_file(path: Path) -> bool:
+    """A database by its name (.sqlite, .db) or, whatever it is called, by SQLite's header."""
+    if path.suffix.lower() in (".sqlite", ".sqlite3", ".db"):
+        return True
+    try:
+        with path.open("rb") as handle:
+            return path.is_file() and handle.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
 
 
 def _offscreen_screen(size: str) -> None:
@@ -253,7 +286,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         multiprocessing.freeze_support()
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in SUBCOMMANDS:
+    from explorer.commands import COMMANDS  # headless: no window, no Qt where avoidable
+
+    if argv and argv[0] in COMMANDS:
         setup_logging()
         from explorer.commands import run_command
 
@@ -281,7 +316,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from explorer.store import StoreError, open_store
+    from explorer.store import EmptyFileError, StoreError, open_store
 
     # Qt types instance() as the core application; here it is always a QApplication (ours or pytest-qt's).
     app = cast(QApplication, QApplication.instance()) or QApplication(sys.argv[:1])
@@ -291,7 +326,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     install_excepthook()
     to_import: Path | None = None
     if args.file is not None:
-        if args.file.suffix.lower() in (".sqlite", ".sqlite3", ".db") and args.db is None:
+        if _is_database_file(args.file) and args.db is None:
             args.db = str(args.file)
         elif args.file.exists():
             to_import = args.file.resolve()
@@ -299,7 +334,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             _show_fatal("Cannot open", f"There is no file {args.file}.")
             return 2
     try:
-        store = open_store(args.db, read_only=args.read_only)
+        try:
+            store = open_store(args.db, read_only=args.read_only)
+        except EmptyFileError:
+            if args.read_only or not _can_ask():  # nobody to ask: refused, the file as it was
+                raise
+            from explorer.views.main_window import ask_set_up_empty
+
+            if not ask_set_up_empty(None, Path(args.db or "")):
+                return 2
+            store = open_store(args.db, set_up_empty=True)
     except StoreError as exc:
         log.warning("could not open database: %s", exc.message)
         _show_fatal(exc.title, exc.message, exc.detail)
@@ -336,7 +380,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from explorer.cli import screenshot
 
         _resume_collection()
-        return screenshot(
+        code = screenshot(
             window,
             state,
             Path(args.screenshot),
@@ -345,6 +389,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             present=args.present,
             story_step=args.story_step,
         )
+        state.store.close()
+        return code
     from PySide6.QtCore import QTimer
 
     if _already_open_elsewhere(window, to_import):
@@ -361,4 +407,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     from explorer.jobs import BackgroundJob
 
     BackgroundJob.stop_all()  # a query still running must not outlive the interpreter's Qt objects
+    state.store.close()  # (the store open now: File ▸ Open may have replaced the first) settles the file
     return code

@@ -26,7 +26,12 @@ log = logging.getLogger("explorer.commands")
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="explorer")
-    sub = parser.add_subparsers(dest="command", required=True)
+    add_commands(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
+    return parser
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The subcommands, each with its own --help (also listed by `explorer --help`, explorer/app.py)."""
     db_help = "database file or URL (default: EXPLORER_DATABASE_URL, else your copy of the demo)"
 
     p = sub.add_parser("export", help="write the database as JSON, a folder of CSV files, or a database copy")
@@ -88,7 +93,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=_seed, default=7, help="the same seed always gives the same records (default 7)")
     p.add_argument("--force", action="store_true", help="replace OUT if it already exists")
-    return parser
 
 
 def _record_count(text: str) -> int:
@@ -114,13 +118,18 @@ def _seed(text: str) -> int:
 def _open(db: str | None, *, read_only: bool = False) -> Store:
     from explorer.store import open_store
 
-    return open_store(db, read_only=read_only)
+    store = open_store(db, read_only=read_only)
+    if not read_only:  # backups before imports and merges are pruned as the app's setting says
+        from explorer import settings
+
+        store.backup_retention = settings.backup_retention
+    return store
 
 
 def _export(args: argparse.Namespace) -> int:
     suffixes = {".json": "json", ".sqlite": "sqlite", ".db": "sqlite", ".ics": "ics"}
     fmt = args.format or suffixes.get(args.out.suffix.lower(), "csv")
-    store = _open(args.db)
+    store = _open(args.db, read_only=True)  # an export never writes to what it reads
     try:
         written = store.export(args.out, fmt=fmt)
     finally:
@@ -258,7 +267,9 @@ def _backups(args: argparse.Namespace) -> int:
         print("Backups are kept for database files; a server's are its administrator's (pg_dump).", file=sys.stderr)
         return 2
     if args.action == "make":
-        print(f"Backup written: {make_backup(database, 'manual')}")
+        from explorer import settings
+
+        print(f"Backup written: {make_backup(database, 'manual', keep=settings.backup_retention())}")
         return 0
     if args.action == "restore":
         if not args.backup:
@@ -358,7 +369,12 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 def run_command(argv: Sequence[str]) -> int:
     from explorer.store import StoreError
 
-    args = _parser().parse_args(list(argv))
+    try:
+        args = _parser().parse_args(list(argv))
+    except SystemExit as exc:
+        if exc.code and argv and Path(argv[0]).exists():  # `explorer export` beside a file called "export"
+            print(f"(To open the file called {argv[0]}, write: explorer ./{argv[0]})", file=sys.stderr)
+        raise
     try:
         return COMMANDS[args.command](args)
     except StoreError as exc:

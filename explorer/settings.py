@@ -8,11 +8,14 @@ an old layout is dropped, and only the layout — theme, scales and the rest are
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from PySide6.QtCore import QSettings
 
 from explorer import paths
+
+if TYPE_CHECKING:
+    from explorer.store.backups import Retention
 
 T = TypeVar("T")
 
@@ -60,6 +63,10 @@ PRESENTATION_SCALE = Setting("presentationScale", 2.0, float)  # twice the desk 
 LAST_SERVER = Setting("exchange/last_server", "", str)  # without the password
 RECENT_FILES = Setting[Any]("recentFiles", None, None)  # database files opened, newest first
 MAX_RECENT = 8
+# Backups kept of each database (explorer.store.backups.Retention; File ▸ Backups… changes them).
+BACKUPS_KEEP_LAST = Setting("backups/keepLast", 10, int)
+BACKUPS_KEEP_DAYS = Setting("backups/keepDays", 7, int)
+BACKUPS_KEEP_WEEKS = Setting("backups/keepWeeks", 8, int)
 
 
 def recent_files() -> list[str]:
@@ -89,3 +96,20 @@ def analyst_name() -> str | None:
 
 def set_analyst_name(name: str) -> None:
     ANALYST_NAME.set(name.strip())
+
+
+def backup_retention() -> Retention:
+    """Which backups are kept after each new one: the last N, one a day, one a week (at least the last)."""
+    from explorer.store.backups import Retention
+
+    return Retention(
+        last=max(1, BACKUPS_KEEP_LAST.get()),
+        days=max(0, BACKUPS_KEEP_DAYS.get()),
+        weeks=max(0, BACKUPS_KEEP_WEEKS.get()),
+    )
+
+
+def set_backup_retention(keep: Retention) -> None:
+    BACKUPS_KEEP_LAST.set(keep.last)
+    BACKUPS_KEEP_DAYS.set(keep.days)
+    BACKUPS_KEEP_WEEKS.set(keep.weeks)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from explorer import settings
 from explorer.jobs import BackgroundJob, release_free_memory
 from explorer.store import ChangeEvent, Filters, Store, StoreError
 from explorer.store.changes import EXTERNAL
@@ -87,6 +88,7 @@ class AppState(QObject):
     def __init__(self, store: Store, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.store = store
+        store.backup_retention = settings.backup_retention  # read when a backup is made
         self._selection: list[RecordRef] = []
         self._filters = Filters()
         self._back: list[list[RecordRef]] = []
@@ -595,6 +597,7 @@ class AppState(QObject):
         for owner in list(self._jobs):
             self._cancel_job(owner)
         self.store = store
+        store.backup_retention = settings.backup_retention
         self._size = store.size_estimate()
         self._stamp = self._read_stamp()
         self._details.clear()

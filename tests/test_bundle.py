@@ -150,6 +150,11 @@ def test_bundle_carries_what_the_app_reads_and_leaves_out_what_it_never_loads(bu
     internal = bundle / "_internal"
     assert (internal / "explorer" / "data" / "demo.yaml").is_file()
     assert (internal / "resources" / "icons" / "app.svg").is_file()
+    assert not (internal / "resources" / "screenshots").exists()  # the README's pictures stay out
+    # Help ▸ About reads the libraries' licences from their metadata, shipped with the app's LICENSE.
+    assert (internal / "LICENSE").read_text().startswith("MIT License")
+    for dist in ("numpy", "pyqtgraph", "sqlalchemy", "pyside6_essentials", "shiboken6", "pydantic"):
+        assert any(p.name.lower().startswith(dist + "-") for p in internal.glob("*.dist-info")), dist
     shipped = {p.name for p in (internal / "explorer" / "migrations" / "versions").glob("*.py")}
     assert shipped == {p.name for p in (ROOT / "explorer" / "migrations" / "versions").glob("*.py")}
     names = [p.relative_to(internal).as_posix() for p in internal.rglob("*")]

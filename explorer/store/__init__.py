@@ -22,13 +22,14 @@ from explorer import models as m
 from explorer import paths, schema
 from explorer.store import migrate, pledges, queries, search, stories, writes
 from explorer.store.changes import EXTERNAL, Change, ChangeEvent, ChangeSet, ValueChange, from_log
-from explorer.store.database import OpenResult, open_database, url_for
+from explorer.store.database import OpenResult, open_database, settle, url_for
 from explorer.store.errors import (
     ConflictError,
     CorruptDatabaseError,
     DatabaseLockedError,
     DatabaseMissingError,
     DatabaseUnavailableError,
+    EmptyFileError,
     NewerSchemaError,
     NotADatabaseError,
     ReadOnlyError,
@@ -44,6 +45,7 @@ if TYPE_CHECKING:  # imported when first used, not at start-up
     import numpy as np
 
     from explorer.store.backups import BackupInfo
+    from explorer.store.backups import Retention as BackupRetention
     from explorer.store.exchange import ImportReport, ImportResult, Progress
     from explorer.store.kumu import KumuMap
     from explorer.store.merge import MergePlan, MergeResult
@@ -65,6 +67,7 @@ __all__ = [
     "DatabaseLockedError",
     "DatabaseMissingError",
     "DatabaseUnavailableError",
+    "EmptyFileError",
     "Filters",
     "NewerSchemaError",
     "NotADatabaseError",
@@ -137,6 +140,8 @@ class Store:
         self._seen_stamp = self._log_stamp()  # the newest change log row accounted for
         self._written: int | None = None  # the change log's newest row after the last write
         self._unchanged_cache: _Kept | None = None
+        # Which backups to keep after a new one (the app's setting; None: Retention's defaults).
+        self.backup_retention: Callable[[], BackupRetention] | None = None
         if not self.read_only:
             self._refresh_search_index_if_stale()
 
@@ -187,6 +192,8 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self.path is not None and not self.read_only:
+            settle(self.path)  # back to rollback mode: later read-only opens leave no -wal/-shm
 
     # --- the revision --------------------------------------------------------------------
 
@@ -890,7 +897,8 @@ class Store:
             return None
         from explorer.store import backups
 
-        return backups.make_backup(self.path, reason)
+        keep = self.backup_retention() if self.backup_retention is not None else backups.Retention()
+        return backups.make_backup(self.path, reason, keep=keep)
 
     def list_backups(self) -> list[BackupInfo]:
         from explorer.store import backups
@@ -959,10 +967,11 @@ def _keeps(key: tuple[object, ...], action: str, record_type: str, _record_id: i
     return False
 
 
-def open_store(target: str | Path | None = None, *, read_only: bool = False) -> Store:
+def open_store(target: str | Path | None = None, *, read_only: bool = False, set_up_empty: bool = False) -> Store:
+    """Open a database; a zero-byte file only with ``set_up_empty`` (the person agreed to it)."""
     url = resolve_target(target)
     try:
-        opened = open_database(url, read_only=read_only, backup_dir=paths.backup_dir())
+        opened = open_database(url, read_only=read_only, backup_dir=paths.backup_dir(), set_up_empty=set_up_empty)
     except sqlite3.Error as exc:  # anything the inspection did not foresee
         raise CorruptDatabaseError(f"The database could not be opened: {exc}", detail=str(exc)) from exc
     return Store(opened)

@@ -3,7 +3,8 @@
 A backup is written with SQLite's online backup API (a consistent copy even while the app has
 the file open) before every import, merge, restore and schema upgrade. Restoring copies the
 backup back the same way, after checking it and after backing up what is there now, so a
-restore can itself be undone. No Qt here.
+restore can itself be undone. After each new backup the older ones are pruned (Retention): the
+last few are kept, and one a day and one a week further back. No Qt here.
 """
 
 from __future__ import annotations
@@ -44,8 +45,62 @@ class BackupInfo:
         return reason or self.reason
 
 
-def make_backup(database: Path, reason: str, folder: Path | None = None) -> Path:
-    return backup_sqlite(database, folder or paths.backup_dir(), reason)
+@dataclass(frozen=True)
+class Retention:
+    """Which backups of a database are kept: the ``last`` newest, plus the newest of each of the
+    ``days`` most recent days and of each of the ``weeks`` most recent (ISO) weeks that have one."""
+
+    last: int = 10
+    days: int = 7
+    weeks: int = 8
+
+    def describe(self) -> str:
+        return f"the last {self.last}, one a day for {self.days} days and one a week for {self.weeks} weeks"
+
+
+def _day(made: dt.datetime) -> object:
+    return made.date()
+
+
+def _week(made: dt.datetime) -> object:
+    return made.isocalendar()[:2]  # (ISO year, ISO week)
+
+
+def to_keep(backups: list[BackupInfo], keep: Retention) -> set[Path]:
+    """The backups ``keep`` keeps (of one database; any order given)."""
+    newest_first = sorted(backups, key=lambda b: b.made, reverse=True)
+    kept = {b.path for b in newest_first[: max(1, keep.last)]}  # never the one just made
+    for limit, period in ((keep.days, _day), (keep.weeks, _week)):
+        seen: set[object] = set()
+        for b in newest_first:
+            key = period(b.made)
+            if key not in seen and len(seen) < limit:
+                seen.add(key)
+                kept.add(b.path)  # the newest of its day / week
+    return kept
+
+
+def prune(database: Path, keep: Retention, folder: Path | None = None) -> list[Path]:
+    """Delete the backups of ``database`` that ``keep`` does not keep; returns what was deleted."""
+    found = list_backups(database, folder)
+    kept = to_keep(found, keep)
+    removed = []
+    for b in found:
+        if b.path not in kept:
+            try:
+                b.path.unlink()
+            except OSError:  # in use or protected: tried again after the next backup
+                continue
+            removed.append(b.path)
+    return removed
+
+
+def make_backup(database: Path, reason: str, folder: Path | None = None, keep: Retention | None = Retention()) -> Path:
+    """Back up ``database``, then prune its older backups (unless ``keep`` is None)."""
+    made = backup_sqlite(database, folder or paths.backup_dir(), reason)
+    if keep is not None:
+        prune(database, keep, folder)
+    return made
 
 
 def list_backups(database: Path | None = None, folder: Path | None = None) -> list[BackupInfo]:
@@ -83,7 +138,8 @@ def restore_backup(backup: Path, database: Path, folder: Path | None = None) -> 
     never a mix. Connections of the app should be reopened afterwards.
     """
     check_backup(backup)
-    safety = make_backup(database, "before-restore", folder) if database.exists() else None
+    # Not pruned now: that could delete the backup being restored. The next backup prunes.
+    safety = make_backup(database, "before-restore", folder, keep=None) if database.exists() else None
     src = sqlite3.connect(f"file:{backup.resolve()}?mode=ro", uri=True)
     try:
         dest = sqlite3.connect(str(database), timeout=5)

@@ -10,6 +10,8 @@ import datetime as dt
 import logging
 import os
 import sqlite3
+import threading
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ from explorer.store.errors import (
     CorruptDatabaseError,
     DatabaseLockedError,
     DatabaseMissingError,
+    EmptyFileError,
     NewerSchemaError,
     NotADatabaseError,
     ReadOnlyError,
@@ -46,6 +49,8 @@ class FileState:
     empty: bool  # zero bytes, or a SQLite file with no tables: we may initialise it
     revision: str | None
     foreign_tables: bool  # tables but no alembic_version: somebody else's database
+    zero_bytes: bool = False  # an empty file: set up only when the person says so
+    wal_at_rest: bool = False  # left in WAL mode by an earlier version: read as immutable
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -59,8 +64,32 @@ def sqlite_path(url: str) -> Path | None:
     return Path(database)
 
 
-def _ro_uri(path: Path) -> str:
-    return f"file:{quote(str(path.resolve()))}?mode=ro"
+def sidecars(path: Path) -> list[Path]:
+    """The files SQLite keeps beside a database while it is in use (or after a crash)."""
+    return [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal")]
+
+
+def _wal_at_rest(path: Path, header: bytes) -> bool:
+    """A file left in WAL mode (header bytes 18-19) with no -wal beside it: nobody has it open."""
+    return header[18:20] == b"\x02\x02" and not path.with_name(path.name + "-wal").exists()
+
+
+def _ro_uri(path: Path, *, immutable: bool = False) -> str:
+    """A read-only URI; ``immutable`` for a WAL-mode file nobody has open (_wal_at_rest).
+
+    A read-only connection to a WAL-mode file creates -wal and -shm files and cannot delete them
+    again; read as immutable it creates nothing. Files are kept in rollback mode at rest (settle),
+    where read-only connections create nothing either.
+    """
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    return uri + "&immutable=1" if immutable else uri
+
+
+def _header(path: Path) -> bytes:
+    """The first 100 bytes. Only for files this process has no connection to: closing any handle
+    on a file drops every POSIX lock the process holds on it, SQLite's included."""
+    with path.open("rb") as handle:
+        return handle.read(100)
 
 
 def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
@@ -72,7 +101,7 @@ def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
             detail=str(exc),
         )
     if "not a database" in text or "file is encrypted" in text:
-        return NotADatabaseError(f"{path.name} is not a database file.", detail=str(exc))
+        return NotADatabaseError(f"{path.name} is not a database file. It has not been changed.", detail=str(exc))
     return CorruptDatabaseError(
         f"{path.name} is damaged and cannot be opened safely. It has not been changed. "
         "Restore it from a backup, or open another database.",
@@ -88,18 +117,18 @@ def inspect_sqlite_file(path: Path) -> FileState:
         raise NotADatabaseError(f"{path} is a folder, not a database file.")
     size = path.stat().st_size
     if size == 0:
-        return FileState(empty=True, revision=None, foreign_tables=False)
-    try:
-        with path.open("rb") as handle:
-            header = handle.read(len(SQLITE_HEADER))
+        return FileState(empty=True, revision=None, foreign_tables=False, zero_bytes=True)
+    try:  # (a file this process has open is not read around SQLite, which checks it below too)
+        header = SQLITE_HEADER if in_use(path) else _header(path)
     except PermissionError as exc:
         raise ReadOnlyError(f"You do not have permission to read {path}.") from exc
-    if header != SQLITE_HEADER:
+    if header[: len(SQLITE_HEADER)] != SQLITE_HEADER:
         raise NotADatabaseError(
             f"{path.name} is not a Partnership Explorer database (it is not a SQLite file). It has not been changed."
         )
+    wal_at_rest = _wal_at_rest(path, header)
     try:
-        conn = sqlite3.connect(_ro_uri(path), uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn = sqlite3.connect(_ro_uri(path, immutable=wal_at_rest), uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
     except sqlite3.Error as exc:
         raise _translate(exc, path) from exc
     try:
@@ -125,6 +154,7 @@ def inspect_sqlite_file(path: Path) -> FileState:
         empty=not user_tables,
         revision=revision,
         foreign_tables=bool(user_tables) and "alembic_version" not in tables,
+        wal_at_rest=wal_at_rest,
     )
 
 
@@ -134,10 +164,10 @@ def is_writable(path: Path) -> bool:
     return os.access(target, os.W_OK) and os.access(path.parent, os.W_OK)
 
 
-def _sqlite_connect(path: Path, read_only: bool) -> sqlite3.Connection:
+def _sqlite_connect(path: Path, read_only: bool, immutable: bool = False) -> sqlite3.Connection:
     if read_only:
         conn = sqlite3.connect(
-            _ro_uri(path),
+            _ro_uri(path, immutable=immutable),
             uri=True,
             timeout=BUSY_TIMEOUT_MS / 1000,
             check_same_thread=False,
@@ -152,30 +182,57 @@ def _sqlite_connect(path: Path, read_only: bool) -> sqlite3.Connection:
         )
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    if not read_only:
-        # Setting WAL on a write-protected file fails even for reads: only when writable.
-        try:
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-        except sqlite3.OperationalError as exc:
-            log.warning("could not switch %s to WAL: %s", path, exc)
+    # No WAL here: switching writes the file and creates -wal/-shm, so the first write does it
+    # (_install_sqlite_begin); opening a file changes nothing in its folder.
     return conn
 
 
-def _install_sqlite_begin(engine: Engine) -> None:
+def _use_wal(conn: sa.Connection, path: Path | None) -> None:
+    """Before a write: WAL (readers and the writer do not wait for each other), once per file."""
+    try:
+        conn.exec_driver_sql("PRAGMA journal_mode = WAL")
+        conn.exec_driver_sql("PRAGMA synchronous = NORMAL")  # safe in WAL; not in rollback mode
+    except sa.exc.OperationalError as exc:  # busy: this write goes ahead in rollback mode
+        log.warning("could not switch %s to WAL: %s", path, exc.orig)
+
+
+def _install_sqlite_begin(engine: Engine, wal_path: Path | None = None) -> None:
     """Let SQLAlchemy begin transactions itself, IMMEDIATE for writers.
 
     A read-then-write transaction started DEFERRED on WAL fails with SQLITE_BUSY_SNAPSHOT
     when another connection commits in between; IMMEDIATE takes the write lock up front.
+    With ``wal_path`` a writer first switches that file to WAL (a no-op once it is).
     """
 
     @event.listens_for(engine, "begin")
     def _begin(conn: sa.Connection) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        if wal_path is not None and mode != "DEFERRED":
+            _use_wal(conn, wal_path)
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-def make_sqlite_engine(path: Path | None, *, read_only: bool) -> Engine:
+def settle(path: Path) -> None:
+    """Put a file back in rollback mode once this store is done with it (on close), so read-only
+    opens later create no -wal/-shm. It stays in WAL while another connection has it open; a file
+    already in rollback mode is not written."""
+    if not path.is_file():
+        return
+    try:  # through SQLite, which keeps other connections' locks on the file (see _header)
+        conn = sqlite3.connect(str(path), timeout=0, isolation_level=None)
+    except sqlite3.Error:
+        return
+    try:
+        conn.execute("PRAGMA busy_timeout = 0")
+        conn.execute("PRAGMA journal_mode = DELETE")
+    except sqlite3.Error as exc:  # another window or process has it open: its close settles it
+        log.info("%s stays in WAL mode for now: %s", path, exc)
+    finally:
+        conn.close()
+
+
+def make_sqlite_engine(path: Path | None, *, read_only: bool, immutable: bool = False) -> Engine:
+    """``immutable`` (read-only only): the file is in WAL mode with nobody writing it (FileState)."""
     if path is None:
         engine = sa.create_engine(
             "sqlite://",
@@ -185,14 +242,41 @@ def make_sqlite_engine(path: Path | None, *, read_only: bool) -> Engine:
     else:
         engine = sa.create_engine(
             "sqlite://",
-            creator=lambda: _sqlite_connect(path, read_only),
+            creator=lambda: _sqlite_connect(path, read_only, immutable and read_only),
             pool_pre_ping=False,
             # "sqlite://" alone would get a SingletonThreadPool, which closes other threads'
             # connections when many threads have used it: fatal while a background query runs.
             poolclass=QueuePool,
         )
-    _install_sqlite_begin(engine)
+    _install_sqlite_begin(engine, None if read_only else path)
+    if path is not None:
+        _count_connections(engine, path.resolve())
     return engine
+
+
+# How many connections of this process's engines are open on each file: the header of a file in
+# use is not read outside SQLite (see _header), so a copy or a second open never drops their locks.
+_OPEN_CONNECTIONS: Counter[Path] = Counter()
+_OPEN_LOCK = threading.Lock()
+
+
+def _count_connections(engine: Engine, path: Path) -> None:
+    def opened(_dbapi: object, _record: object) -> None:
+        with _OPEN_LOCK:
+            _OPEN_CONNECTIONS[path] += 1
+
+    def closed(_dbapi: object, _record: object) -> None:
+        with _OPEN_LOCK:
+            _OPEN_CONNECTIONS[path] -= 1
+
+    event.listen(engine, "connect", opened)
+    event.listen(engine, "close", closed)
+
+
+def in_use(path: Path) -> bool:
+    """Whether an engine of this process has a connection open on the file."""
+    with _OPEN_LOCK:
+        return _OPEN_CONNECTIONS[path.resolve()] > 0
 
 
 def _memory_connect() -> sqlite3.Connection:
@@ -210,16 +294,20 @@ def backup_sqlite(path: Path, dest_dir: Path, reason: str) -> Path:
     while dest.exists():
         n += 1
         dest = dest_dir / f"{path.stem}-{stamp}-{reason}-{n}{path.suffix or '.sqlite'}"
-    copy_sqlite(path, dest)
+    copy_sqlite(path, dest, ours=True)
     return dest
 
 
-def copy_sqlite(source: Path, dest: Path) -> None:
+def copy_sqlite(source: Path, dest: Path, *, ours: bool = False) -> None:
     """A consistent copy of a live database (SQLite's online backup API), read-only on the source.
 
-    The copy is one self-contained file: no -wal/-shm appear beside it when it is read.
+    The copy is one self-contained file: no -wal/-shm appear beside it when it is read. ``ours``
+    (or an engine of this process on it): the app has the source open, so its header is not read.
     """
-    src = sqlite3.connect(_ro_uri(source), uri=True)
+    ours = ours or in_use(source)
+    quiet = not ours and not source.with_name(source.name + "-wal").exists()
+    immutable = quiet and _wal_at_rest(source, _header(source))
+    src = sqlite3.connect(_ro_uri(source, immutable=immutable), uri=True)
     try:
         out = sqlite3.connect(str(dest))
         try:
@@ -242,8 +330,13 @@ class OpenResult:
     backup: Path | None = None
 
 
-def open_database(url: str, *, read_only: bool = False, backup_dir: Path | None = None) -> OpenResult:
-    """Open (creating or upgrading when allowed) the database at ``url``."""
+def open_database(
+    url: str, *, read_only: bool = False, backup_dir: Path | None = None, set_up_empty: bool = False
+) -> OpenResult:
+    """Open (creating or upgrading when allowed) the database at ``url``.
+
+    A zero-byte file is refused (EmptyFileError) unless ``set_up_empty``: the person was asked.
+    """
     path = sqlite_path(url)
     backend = make_url(url).get_backend_name()
     if backend == "sqlite" and path is None:
@@ -264,6 +357,11 @@ def open_database(url: str, *, read_only: bool = False, backup_dir: Path | None 
         state = FileState(empty=True, revision=None, foreign_tables=False)
     else:
         state = inspect_sqlite_file(path)
+    if state.zero_bytes and not (set_up_empty and not read_only):
+        raise EmptyFileError(
+            f"{path.name} is an empty file (0 bytes), not a database. It has not been changed. "
+            "Open it in the app to set it up as a new, empty database, or choose another file."
+        )
     if state.foreign_tables:
         raise NotADatabaseError(
             f"{path.name} is a SQLite database, but not a Partnership Explorer one. It has not been changed."
@@ -287,7 +385,7 @@ def open_database(url: str, *, read_only: bool = False, backup_dir: Path | None 
             "but it is read-only. Open a copy you can write to."
         )
 
-    engine = make_sqlite_engine(path, read_only=read_only)
+    engine = make_sqlite_engine(path, read_only=read_only, immutable=state.wal_at_rest)
     result = OpenResult(engine, url, path, read_only, reason)
     if needs_upgrade:
         if not state.empty and backup_dir is not None:
@@ -337,7 +435,14 @@ def _open_server(url: str, *, read_only: bool) -> OpenResult:
         connect_args["application_name"] = "Partnership Explorer"
         if read_only:
             connect_args["options"] = "-c default_transaction_read_only=on"
-    engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    try:
+        engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    except ImportError as exc:  # the driver is an extra: pip install 'partnership-explorer[postgres]'
+        raise StoreError(
+            f"This installation cannot reach a {parsed.get_backend_name()} server: its driver is not installed "
+            "(for PostgreSQL: pip install 'partnership-explorer[postgres]'). Nothing was changed.",
+            detail=str(exc),
+        ) from exc
     upgraded_from: str | None = None
     forced_reason = ""
     try:

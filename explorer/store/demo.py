@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from explorer import paths
 from explorer.store import search, writes
-from explorer.store.database import open_database, url_for
+from explorer.store.database import open_database, settle, url_for
 
 DEMO_USER = "demo dataset"
 # What a deal's citations say about it in demo.yaml: the basis of its date and precision, and why
@@ -269,7 +269,7 @@ def build_demo_database(out: Path, source: Path | None = None) -> Path:
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        opened = open_database(url_for(tmp))
+        opened = open_database(url_for(tmp), set_up_empty=True)  # mkstemp's empty file
         try:
             with opened.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn, conn.begin():
                 with Session(bind=conn) as session:
@@ -281,6 +281,7 @@ def build_demo_database(out: Path, source: Path | None = None) -> Path:
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             opened.engine.dispose()
+        settle(tmp)  # shipped in rollback mode: opening it read-only creates no -wal/-shm
         for suffix in ("-wal", "-shm"):
             Path(str(tmp) + suffix).unlink(missing_ok=True)
         os.replace(tmp, out)

@@ -37,6 +37,12 @@ class NotADatabaseError(StoreError):
     title = "Not a database"
 
 
+class EmptyFileError(NotADatabaseError):
+    """A zero-byte file: opened only once the person agrees to set it up as a new database."""
+
+    title = "Empty file"
+
+
 class CorruptDatabaseError(StoreError):
     title = "Damaged database"
 

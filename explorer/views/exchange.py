@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressDialog,
     QPushButton,
+    QSpinBox,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -43,6 +44,7 @@ from explorer.forms.operations import Operations, _StoreCommand
 from explorer.store import ChangeSet, StoreError
 
 if TYPE_CHECKING:  # the exchange and merge code loads with the first dialog, not at start-up
+    from explorer.store.backups import BackupInfo
     from explorer.store.exchange import ImportReport, ImportResult
     from explorer.store.merge import FieldChange, MergePlan, MergeResult
     from explorer.views.main_window import MainWindow
@@ -590,14 +592,29 @@ class BackupsDialog(QDialog):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.make_button = QPushButton("Back Up Now")
         self.restore_button = QPushButton("Restore…")
-        folder_button = QPushButton("Show Folder")
+        self.reveal_button = QPushButton("Reveal in Folder")
         self.make_button.clicked.connect(self.make)
         self.restore_button.clicked.connect(self.restore)
-        folder_button.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(paths.backup_dir()))))
+        self.reveal_button.clicked.connect(self.reveal)
+        self.table.doubleClicked.connect(self.reveal)
         buttons = QHBoxLayout()
-        for b in (self.make_button, self.restore_button, folder_button):
+        for b in (self.make_button, self.restore_button, self.reveal_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
+        # What is kept after each new backup (settings.backup_retention): changed here, used next time.
+        keep = settings.backup_retention()
+        self.keep_last, self.keep_days, self.keep_weeks = (
+            self._count(keep.last, 1, "backups"),
+            self._count(keep.days, 0, "days"),
+            self._count(keep.weeks, 0, "weeks"),
+        )
+        retention = QHBoxLayout()
+        for text, box in (("Keep the last", self.keep_last), ("plus one a day for", self.keep_days)):
+            retention.addWidget(QLabel(text))
+            retention.addWidget(box)
+        retention.addWidget(QLabel("and one a week for"))
+        retention.addWidget(self.keep_weeks)
+        retention.addStretch(1)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
         self.note = QLabel()
@@ -606,8 +623,34 @@ class BackupsDialog(QDialog):
         layout.addWidget(self.note)
         layout.addWidget(self.table)
         layout.addLayout(buttons)
+        layout.addLayout(retention)
         layout.addWidget(close)
         self.refresh()
+
+    def _count(self, value: int, least: int, unit: str) -> QSpinBox:
+        box = QSpinBox()
+        box.setRange(least, 999)
+        box.setValue(value)
+        box.setSuffix(f" {unit}")
+        box.valueChanged.connect(self._keep_changed)
+        return box
+
+    def _keep_changed(self) -> None:
+        from explorer.store.backups import Retention
+
+        settings.set_backup_retention(
+            Retention(last=self.keep_last.value(), days=self.keep_days.value(), weeks=self.keep_weeks.value())
+        )
+
+    def selected(self) -> BackupInfo | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.backups[rows[0].row()] if rows else None
+
+    def reveal(self) -> None:
+        """The backup's folder in the file manager (the file is named in the list)."""
+        backup = self.selected()
+        folder = backup.path.parent if backup is not None else paths.backup_dir()
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     def refresh(self) -> None:
         store = self.window_.state.store
@@ -615,12 +658,13 @@ class BackupsDialog(QDialog):
         file_db = store.path is not None
         self.note.setText(
             f"Backups of {store.display_name()} in {paths.backup_dir()}, written before every import, "
-            "merge, restore and upgrade."
+            "merge, restore and upgrade. After each new one the older are thinned out as set below."
             if file_db
             else "This is a server database: its backups are the administrator's (pg_dump)."
         )
         self.make_button.setEnabled(file_db and not store.read_only)
         self.restore_button.setEnabled(file_db and not store.read_only and bool(self.backups))
+        self.reveal_button.setEnabled(file_db)
         self.table.setRowCount(len(self.backups))
         for row, b in enumerate(self.backups):
             for col, text in enumerate(

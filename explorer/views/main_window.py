@@ -40,7 +40,7 @@ from explorer.formatting import day_text
 from explorer.forms.controller import EditController
 from explorer.settings import analyst_name, app_settings
 from explorer.state import AppState, RecordRef
-from explorer.store import ChangeEvent, Filters, StoreError, open_store
+from explorer.store import ChangeEvent, EmptyFileError, Filters, StoreError, open_store
 from explorer.views import exchange, screen_fit, window_geometry
 from explorer.views.busy import BusyIndicator
 from explorer.views.detail import DetailPane
@@ -563,7 +563,12 @@ class MainWindow(QMainWindow):
 
     def open_path(self, path: str | None) -> bool:
         try:
-            store = open_store(path)
+            try:
+                store = open_store(path)
+            except EmptyFileError:  # a zero-byte file is written only once the person agrees
+                if not ask_set_up_empty(self, Path(path or "")):
+                    return False
+                store = open_store(path, set_up_empty=True)
         except StoreError as exc:
             QMessageBox.warning(self, exc.title, exc.message)
             return False
@@ -711,16 +716,33 @@ class MainWindow(QMainWindow):
         if getattr(self, "_dock_sizes_pending", False):
             self._apply_dock_sizes()
 
-    def show_about(self) -> None:
-        QMessageBox.about(
-            self,
-            f"About {APP_NAME}",
+    def about_text(self) -> str:
+        """Help ▸ About: the version, the app's licence and those of Qt and the bundled libraries."""
+        from html import escape
+
+        from PySide6 import __version__ as pyside_version
+        from PySide6.QtCore import qVersion
+
+        from explorer import licences
+
+        libraries = "; ".join(
+            escape(f"{lib.name} {lib.version} ({lib.licence})".replace(" ()", "")) for lib in licences.bundled()
+        )
+        return (
             f"<h3>{APP_NAME} {__version__}</h3>"
             "<p>Explore, present and edit the India–Japan economic and strategic partnership: summits, "
             "investment pledges, sectors, companies, projects and initiatives, each with its sources.</p>"
             "<p>Works entirely offline. No data leaves this computer.</p>"
-            f"<p>Data folder: {paths.user_data_dir()}</p>",
+            f"<p>Data folder: {escape(str(paths.user_data_dir()))}</p>"
+            f"<p>Licence: {escape(licences.app_licence())} (the LICENSE file).</p>"
+            f"<p><b>Built with</b> Qt {qVersion()} ({licences.QT_LICENCE}, through PySide6 {pyside_version}) "
+            f"and: {libraries}.</p>"
+            "<p><small>Qt and PySide6 are used under the GNU Lesser General Public License v3: they are "
+            "loaded as separate shared libraries and may be replaced with other builds.</small></p>"
         )
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, f"About {APP_NAME}", self.about_text())
 
     def show_shortcuts(self) -> None:
         rows = []
@@ -828,3 +850,17 @@ class MainWindow(QMainWindow):
         self.save_settings()
         self.state.stop_background()  # results of work still running would land on closed views
         super().closeEvent(event)
+
+
+def ask_set_up_empty(parent: QWidget | None, path: Path) -> bool:
+    """Ask before writing a new database into a zero-byte file (it may be a placeholder of a copy
+    or a sync that has not arrived yet); No leaves it as it is."""
+    answer = QMessageBox.question(
+        parent,
+        "Empty file",
+        f"{path.name} is empty (0 bytes): it holds no database yet.\n\n"
+        "Set it up as a new, empty Partnership Explorer database? No leaves the file as it is.",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No,
+    )
+    return answer == QMessageBox.StandardButton.Yes
