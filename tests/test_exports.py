@@ -209,3 +209,15 @@ def test_another_views_figure_joins_the_hand_out_pages(window: MainWindow, tmp_p
     assert exports.save_png(Card(), tmp_path / "card.png", 96, QColor("white")).width() == 400
     exports.save_svg(Card(), tmp_path / "card.svg", 96, "Card")
     assert "Relationship map stand-in" in (tmp_path / "card.svg").read_text(encoding="utf-8")
+
+
+def test_a_pledges_hand_out_page_says_what_it_realised(window: MainWindow, store: Store, tmp_path: Path) -> None:
+    """The page names the pledge's figures as the chart does: pledged, and that no deal is linked
+    to it (the demo files no deal under a pledge), never deals merely dated in its period."""
+    with store.read() as s:
+        pledge = s.exec(select(m.Pledge).where(m.Pledge.title.startswith("10 trillion"))).one()  # type: ignore[attr-defined]
+    window.state.select(RecordRef("pledge", pledge.id))
+    out = tmp_path / "pledge.pdf"
+    assert window.workshop.export_view_pdf(out)
+    _data, _images, text = page_content(out)
+    assert "Pledged US$68" in text and "no deal is linked to this pledge" in text

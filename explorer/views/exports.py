@@ -141,6 +141,16 @@ def record_html(state: AppState, ref: RecordRef) -> str:
         bits.append(usd(usd_amount))
     notes = getattr(rec, "notes", None)
     body = " · ".join(esc(b) if i else b for i, b in enumerate(bits)) + (f"<br>{esc(notes)}" if notes else "")
+    if ref.record_type == "pledge":
+        # Pledged against realised, in the chart's words: on paper as on the screen.
+        from explorer.store import pledges
+
+        try:
+            figures = pledges.describe(state.store.pledge_progress(ref.record_id))
+        except StoreError:
+            figures = []
+        if figures:
+            body += "<br><b>" + esc(". ".join(f.text.rstrip(".") for f in figures)) + ".</b>"
     if detail.citations:
         # A source cited for several facts (the deal, its date, its pledge link) is named once.
         cited = dict.fromkeys((c.source_title, c.section) for c in detail.citations)
