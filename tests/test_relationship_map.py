@@ -391,3 +391,19 @@ def test_the_current_views_hand_out_carries_the_map_as_vector_drawing(
     # its labels are text (long names elided as on screen)
     assert any(" ".join(name.split()[:3]) in text for name in names), (names, text[-800:])
     assert window.map_dock.isVisible()  # the export gave the dock back
+
+
+def test_the_legend_is_never_cut_off_at_a_projectors_type_size(qtbot, window, store: Store) -> None:
+    deal = deal_with_everything(store)
+    view = open_map(qtbot, window)
+    window.state.select(RecordRef("deal", deal.id))
+    wait_map(qtbot, view)
+    window.presentation.enter()
+    try:
+        QApplication.processEvents()
+        needed = view.legend.heightForWidth(view.legend.width())
+        line = view.legend.fontMetrics().lineSpacing()
+        assert needed > 2 * line  # at this size the legend wraps to more than the two lines it had
+        assert view.legend.height() >= min(needed, 4 * line)
+    finally:
+        window.presentation.leave()

@@ -401,7 +401,18 @@ class RelationshipMapView(QWidget):
     def _fix_heights(self) -> None:
         line = self.fontMetrics().lineSpacing()
         self.note.setFixedHeight(line + 4)
-        self.legend.setFixedHeight(2 * line + 4)
+        self._fit_legend()
+
+    def _fit_legend(self) -> None:
+        """As many lines as the legend needs at this width (a projector's type wraps it to more),
+        up to four: the map keeps the rest of the height."""
+        line = self.fontMetrics().lineSpacing()
+        needed = self.legend.heightForWidth(max(100, self.legend.width())) if self.legend.text() else line
+        self.legend.setFixedHeight(max(line, min(needed, 4 * line)) + 4)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_legend()
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
@@ -709,6 +720,7 @@ class RelationshipMapView(QWidget):
             mark = {Qt.PenStyle.DotLine: "┈┈", Qt.PenStyle.DashLine: "╌╌"}.get(style, "──")
             parts.append(f"<span style='color:{colour.name()}'>{mark}</span>&nbsp;{_nobreak(label)}")
         self.legend.setText("&nbsp;&nbsp; ".join(parts))
+        self._fit_legend()
 
     def _update_note(self) -> None:
         if not self.roots and not self.graph.nodes:
