@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("explorer.store.isolated")
 
-PART = 2_000  # changes a message
+PART = 2_000  # changes (or other items) a message
+LARGE_PARTS = ("created", "updated", "versions")  # an ImportResult's lists, sent in parts
 # Rows from which a check or import runs in a process of its own: below, starting one (about a
 # second) costs more than the stutter it saves.
 ISOLATE_ROWS = 5_000
@@ -64,6 +65,7 @@ def run_isolated(
     child.start()
     theirs.close()
     changes: list[Change] = []
+    parts: dict[str, list[Any]] = {}
     try:
         while True:
             if cancelled is not None and cancelled():
@@ -81,7 +83,13 @@ def run_isolated(
                     progress(*payload)
             elif kind == "changes":
                 changes += [Change(a, t, i, f) for a, t, i, f in payload]
+            elif kind == "part":
+                name, items = payload
+                parts.setdefault(name, []).extend(items)
             elif kind == "done":
+                for name, items in parts.items():
+                    current = getattr(payload, name)
+                    setattr(payload, name, dict(items) if isinstance(current, dict) else items)
                 return _with_changes(payload, changes)
             elif kind == "error":
                 raise payload
@@ -139,6 +147,14 @@ def _child_main(
             event.changes = []
             for start in range(0, len(flat), PART):
                 send("changes", flat[start : start + PART])
+        # An import's lists of what it made and changed (for its undo) come in parts too.
+        for name in LARGE_PARTS:
+            value = getattr(result, name, None)
+            if isinstance(value, list | dict) and len(value) > PART:
+                items = list(value.items()) if isinstance(value, dict) else value
+                setattr(result, name, type(value)())
+                for start in range(0, len(items), PART):
+                    send("part", (name, items[start : start + PART]))
         send("done", result)
         store.close()
     except StoreError as exc:
