@@ -407,3 +407,35 @@ def test_the_legend_is_never_cut_off_at_a_projectors_type_size(qtbot, window, st
         assert view.legend.height() >= min(needed, 4 * line)
     finally:
         window.presentation.leave()
+
+
+def test_a_story_step_that_keeps_the_map_shows_it_on_its_hand_out_page(
+    qtbot, window, store: Store, tmp_path: Path
+) -> None:
+    from pypdf import PdfReader
+
+    deal = deal_with_everything(store)
+    view = open_map(qtbot, window)
+    window.state.select(RecordRef("deal", deal.id))
+    wait_map(qtbot, view)
+    editor = window.workshop.edit_stories()
+    editor.new_story("Map story")
+    editor.add_current_view("The deal and who is behind it")
+    window.map_dock.hide()
+    editor.add_current_view("The timeline alone")  # the map closed: this step does not keep it
+    story_id = editor.story_id()
+    editor.close()
+    window.state.select(RecordRef("country", store.list_records("country")[0][0]))  # elsewhere now
+    out = tmp_path / "story.pdf"
+    assert window.workshop.export_story_pdf(out, story_id)
+    with store.read() as s:
+        names = [
+            s.get(m.Organisation, link.organisation_id).name  # type: ignore[union-attr]
+            for link in s.exec(select(m.DealOrganisation).where(m.DealOrganisation.deal_id == deal.id)).all()
+        ]
+    pages = [" ".join(p.extract_text().split()) for p in PdfReader(str(out)).pages]
+    assert len(pages) == 2
+    assert any(" ".join(n.split()[:3]) in pages[0] for n in names), pages[0][-600:]
+    assert not any(" ".join(n.split()[:3]) in pages[1] for n in names)
+    assert not window.map_dock.isVisible()  # the export left the window as it was
+    assert window.state.current == RecordRef("country", store.list_records("country")[0][0])

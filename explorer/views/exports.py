@@ -502,6 +502,8 @@ class WideTimeline:
         self.hidden: list[QWidget] = []
 
     def __enter__(self) -> WideTimeline:
+        if hasattr(self.window, "drawing_pages"):
+            self.window.drawing_pages = True
         self.hidden = [d for d in self.window.findChildren(QDockWidget) if d.isVisible() and not d.isFloating()]
         for dock in self.hidden:
             dock.hide()
@@ -509,6 +511,8 @@ class WideTimeline:
         return self
 
     def __exit__(self, *_exc: object) -> None:
+        if hasattr(self.window, "drawing_pages"):
+            self.window.drawing_pages = False
         for dock in self.hidden:
             dock.show()
         QApplication.processEvents()
@@ -567,8 +571,7 @@ HANDOUT_FIGURES: list[Callable[[QWidget], Figure | None]] = []
 
 def handout_figures(timeline: TimelineView, others: bool = True) -> list[Figure]:
     """The pictures of a hand-out page: the timeline, then (``others``) those registered in
-    HANDOUT_FIGURES — on a page of the current view, not on a story's steps, whose selections
-    the other views have not been laid out for."""
+    HANDOUT_FIGURES: on a page of the current view, and on a story step that keeps their view."""
     figures: list[Figure] = [TimelineFigure(timeline, FigureOptions(title="", dates=True, legend=True))]
     for make in HANDOUT_FIGURES if others else []:
         figure = make(timeline.window())
@@ -606,7 +609,9 @@ def story_pages(
             QApplication.processEvents()
             records = "".join(record_html(state, ref) for ref in player.step_refs(step))
             heading = f"Step {index + 1} of {len(steps)}"
-            pages.add_page(heading, step.caption, handout_figures(timeline, others=False), records)
+            # A step that keeps the map's view (its records, centre, zoom) shows the map too.
+            keeps_map = isinstance(step.filters.get("views"), dict) and "map" in step.filters["views"]
+            pages.add_page(heading, step.caption, handout_figures(timeline, others=keeps_map), records)
             if on_step:
                 on_step(index, len(steps))
     return pages.finish()

@@ -98,6 +98,7 @@ class MainWindow(QMainWindow):
         self.records_dock.visibilityChanged.connect(self._records_shown)
         # View ▸ Relationship Map (Ctrl+5): made when first opened (its modules cost ~50 ms of a start)
         self._map: RelationshipMapView | None = None
+        self.drawing_pages = False  # a hand-out or print is being drawn (exports.WideTimeline)
         self.map_dock = self._dock("Relationship map", "mapDock", QWidget(self), Qt.DockWidgetArea.BottomDockWidgetArea)
         self.map_dock.hide()
         self.map_dock.visibilityChanged.connect(self._map_shown)
@@ -664,7 +665,7 @@ class MainWindow(QMainWindow):
             from explorer.views import exports
 
             # On hand-out and printed pages of the current view, under the timeline.
-            exports.HANDOUT_FIGURES.append(lambda window: self.map.figure() if window is self else None)
+            exports.HANDOUT_FIGURES.append(lambda window: self.map.page_figure() if window is self else None)
             if self.presentation.active:
                 for widget in self._map.control_widgets():
                     widget.hide()
@@ -688,8 +689,9 @@ class MainWindow(QMainWindow):
         return self.map.view_state() if self._map is not None and self.map_dock.isVisible() else None
 
     def _show_map_step(self, view: dict[str, object]) -> None:
-        self.map_dock.show()
-        self.map_dock.raise_()
+        if not self.drawing_pages:  # a hand-out's pages take the map's picture, not the dock
+            self.map_dock.show()
+            self.map_dock.raise_()
         self.map.restore_view_state(view)
 
     def reset_layout(self) -> None:

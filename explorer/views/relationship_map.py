@@ -37,6 +37,7 @@ from PySide6.QtGui import (
     QWheelEvent,
 )
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QFileDialog,
@@ -999,6 +1000,16 @@ class RelationshipMapView(QWidget):
         self.canvas.transform = Transform(cx, cy, zoom, w, h, stretch)
         self.fitted = False
         self.canvas.update()
+
+    def page_figure(self) -> MapFigure | None:
+        """The map for a page being drawn now: a story step just applied may have changed its
+        records (read and laid out here, while the page waits), then its picture."""
+        if self._stale or self.busy:
+            if self._stale:
+                self.reload()
+            self.wait_loaded()
+            QApplication.processEvents()  # the result swapped in, the step's centre and zoom applied
+        return self.figure()
 
     def figure(self) -> MapFigure | None:
         """The map for a hand-out or printed page (vector drawing), or None with nothing on it."""
