@@ -439,3 +439,23 @@ def test_a_story_step_that_keeps_the_map_shows_it_on_its_hand_out_page(
     assert not any(" ".join(n.split()[:3]) in pages[1] for n in names)
     assert not window.map_dock.isVisible()  # the export left the window as it was
     assert window.state.current == RecordRef("country", store.list_records("country")[0][0])
+
+
+def test_file_export_offers_the_map_and_opens_it_to_save_it(
+    qtbot, window, store: Store, tmp_path: Path, monkeypatch
+) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    deal = deal_with_everything(store)
+    window.state.select(RecordRef("deal", deal.id))
+    out = tmp_path / "map.png"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(out), "PNG (*.png)")))
+    action = window.workshop.export_map_action
+    file_menu = window.menuBar().actions()[0].menu()
+    export_menu = next(a.menu() for a in file_menu.actions() if a.menu() and "xport" in a.text())
+    assert action in export_menu.actions()
+    assert not window.map_dock.isVisible()
+    action.trigger()
+    assert window.map_dock.isVisible() and out.exists()
+    image = QImage(str(out))
+    assert not image.isNull() and image.width() > 200

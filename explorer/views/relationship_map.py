@@ -376,7 +376,7 @@ class RelationshipMapView(QWidget):
         self.follow_box.toggled.connect(lambda _on: self._follow_timeline())
         state.view_range_changed.connect(self._on_view_range)
         self.fit_button.clicked.connect(self.fit)
-        self.export_button.clicked.connect(self._export_asked)
+        self.export_button.clicked.connect(self.export_asked)
         self.canvas.clicked.connect(self._node_clicked)
         self.canvas.double_clicked.connect(self.expand)
         state.selection_changed.connect(self._on_selection)
@@ -1050,7 +1050,7 @@ class RelationshipMapView(QWidget):
         finally:
             painter.end()
 
-    def _export_asked(self) -> None:
+    def export_asked(self) -> None:
         name, _ = QFileDialog.getSaveFileName(
             self, "Export the relationship map", str(Path.home() / "relationship-map.png"), "PNG (*.png);;SVG (*.svg)"
         )

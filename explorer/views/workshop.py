@@ -66,10 +66,19 @@ class Workshop:
         self.export_view_pdf_action = act("Current View as P&DF…", self.export_view_pdf)
         self.export_story_pdf_action = act("Story as PDF &Handout…", self.export_story_pdf)
         self.export_csv_action = act("Selection as &CSV…", self.export_csv, "Ctrl+Shift+E")
+        self.export_map_action = act("Relationship &Map as PNG or SVG…", self.export_map)
         self.reset_demo_action = act("&Reset Demo Data…", self.reset_demo)
         self.player.playing_changed.connect(self._update_enabled)
         state.store_replaced.connect(self._update_enabled)
         self._update_enabled()
+
+    def export_map(self) -> None:
+        """The map's own Export…: opened first if it is closed (it is drawn as it is shown)."""
+        window = self.window
+        if hasattr(window, "map_dock") and hasattr(window, "map"):
+            window.map_dock.show()
+            window.map.wait_loaded()
+            window.map.export_asked()
 
     def install_menus(self, view_menu: QMenu, file_menu: QMenu, help_menu: QMenu) -> QMenu:
         view_menu.addSeparator()
@@ -81,6 +90,7 @@ class Workshop:
                 self.export_svg_action,
                 self.export_view_pdf_action,
                 self.export_story_pdf_action,
+                self.export_map_action,
                 self.export_csv_action,
             ]
         )
