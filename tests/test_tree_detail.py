@@ -153,3 +153,15 @@ def test_pledge_shows_pledged_against_realised_without_double_counting(qtbot, st
         assert deal.pledge_id in (None, pledge.id)
     assert progress.realised_usd == pytest.approx(sum(store.get("deal", d).amount_usd for d in progress.deal_ids))
     assert "Pledged US$42 bn" in pane.chart.caption.text()
+
+
+def test_a_targets_figures_read_as_people_write_them(qtbot, store: Store) -> None:
+    state = AppState(store)
+    pane = DetailPane(state)
+    qtbot.addWidget(pane)
+    with store.read() as s:
+        target = s.exec(select(m.Target).where(m.Target.value == 50_000)).first()
+    assert target is not None
+    state.select(RecordRef("target", target.id))
+    text = pane.plain_text()
+    assert "50,000" in text and "50000.0" not in text

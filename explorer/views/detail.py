@@ -592,6 +592,9 @@ class DetailPane(QWidget):
                 cell = f"<a href='record:{spec.ref}:{value}'>{esc(label)}</a>"
             elif spec.kind == "date":
                 cell = esc(date_text(value))
+            elif isinstance(value, float) and spec.kind in ("money", "float"):
+                # 50000.0 as people write it: 50,000 (a rate keeps its digits)
+                cell = esc(f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}")
             else:
                 cell = esc(str(value).replace("_", " "))
             rows.append(f"<tr><td class='k'>{esc(spec.label)}</td><td>{cell}</td></tr>")
