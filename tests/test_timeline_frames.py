@@ -123,3 +123,15 @@ def test_a_pan_or_zoom_paints_the_plot_once(qtbot, view):
             QApplication.processEvents()
         assert paints.count - before == 1, f"frame {step} painted {paints.count - before} times"
     viewport.removeEventFilter(paints)
+
+
+def test_titles_are_told_apart_by_the_same_words_as_a_character_by_character_comparison():
+    rng = np.random.default_rng(13)
+    words = ["Automaker", "plant", "in", "Gujarat", "Karnataka", "Pune", "MoU", "Osaka", "Osaka-Kobe", ""]
+    for _ in range(2000):
+        a = " ".join(rng.choice(words, int(rng.integers(0, 6))))
+        b = " ".join(rng.choice(words, int(rng.integers(0, 6))))
+        plain = next((k for k, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+        assert labels._shared_prefix(a, b) == plain, (a, b)
+    titles = ["Automaker plant capacity in Gujarat", "Automaker plant capacity in Karnataka", "Osaka summit"]
+    assert tm.distinguishing_tails(titles) == ["Gujarat", "Karnataka", ""]

@@ -228,7 +228,7 @@ def distinguishing_tails(titles: list[str], min_shared: int = 8) -> list[str]:
         a, b = titles[p], titles[q]
         if a == b:
             continue
-        n = next((k for k, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+        n = _shared_prefix(a, b)
         shared[p], shared[q] = max(shared[p], n), max(shared[q], n)
     for i, n in enumerate(shared):
         title = titles[i]
@@ -236,6 +236,21 @@ def distinguishing_tails(titles: list[str], min_shared: int = 8) -> list[str]:
             start = title.rfind(" ", 0, n + 1) + 1  # from the start of the word where they part
             tails[i] = title[start:].strip()
     return tails
+
+
+def _shared_prefix(a: str, b: str) -> int:
+    """How many leading characters ``a`` and ``b`` share, by halving slice comparisons (done in C)
+    rather than a Python step per character: a frame compares a few hundred titles."""
+    lo, hi = 0, min(len(a), len(b))
+    if a[:hi] == b[:hi]:
+        return hi
+    while lo < hi - 1:  # a[:lo] matches, a[:hi] does not
+        mid = (lo + hi) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid
+    return lo
 
 
 def format_usd(value: float | None) -> str:
