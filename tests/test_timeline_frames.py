@@ -135,3 +135,39 @@ def test_titles_are_told_apart_by_the_same_words_as_a_character_by_character_com
         assert labels._shared_prefix(a, b) == plain, (a, b)
     titles = ["Automaker plant capacity in Gujarat", "Automaker plant capacity in Karnataka", "Osaka summit"]
     assert tm.distinguishing_tails(titles) == ["Gujarat", "Karnataka", ""]
+
+
+def test_a_dense_view_draws_at_most_its_detail_budget_and_counts_every_other_record(qtbot, state, monkeypatch):
+    from explorer.store import TimelineData
+    from explorer.timeline.lod import DETAIL_LIMIT, VIEW_DETAIL_LIMIT
+    from explorer.views.timeline import TimelineView
+
+    # four lanes (by kind) of 1,400 spread-out records each: every lane alone is sparse enough to
+    # draw item by item, all four together are more than a frame holds
+    rng = np.random.default_rng(14)
+    per_lane = DETAIL_LIMIT - 100
+    kinds = [0, 1, 2, 3]
+    rows = [
+        (kind, n * len(kinds) + k + 1, int(rng.integers(0, 14600)), None, 0, None, -1, -1, f"Record {k} {n}")
+        for n in range(per_lane)
+        for k, kind in enumerate(kinds)
+    ]
+    data = TimelineData.from_rows(rows)
+    monkeypatch.setattr(state.store, "timeline", lambda *args, **kwargs: data)
+    widget = TimelineView(state)
+    qtbot.addWidget(widget)
+    widget.resize(1600, 900)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.fit_all()
+    lay = widget._src.layout
+    counted = {lane: bins.total for lane, bins in lay.bins}
+    drawn_lanes = {int(lane) for lane in widget.model.arrangement.lanes.lane[lay.idx].tolist()}
+    # every record is drawn as its own mark or counted in its lane's density, never both, never lost
+    assert lay.idx.size + sum(counted.values()) == len(rows)
+    assert lay.idx.size <= VIEW_DETAIL_LIMIT
+    assert counted and drawn_lanes and not drawn_lanes & set(counted)
+    assert all(total == per_lane for total in counted.values())
+    # zoomed in to a year, every lane is drawn item by item again
+    widget.set_view_range(7000, 7365)
+    assert widget._src.layout.bins == [] and widget._src.layout.idx.size > 0
