@@ -57,14 +57,31 @@ class FrameTarget:
         self.view_range, self.set_range, self.zoom, self.repaint, self.fit = view_range, set_range, zoom, repaint, fit
 
 
-def frame_measures(target: FrameTarget, runs: int) -> dict[str, Callable[[Clock], None]]:
-    """Named measures, each timing ``runs`` frames into a Clock (same steps as run.py)."""
+def frame_measures(
+    target: FrameTarget,
+    runs: int,
+    views: list[tuple[str, tuple[float, float] | None]] | None = None,
+    kinds: tuple[str, ...] = ("pan", "zoom", "repaint"),
+    after: Callable[[], None] | None = None,
+) -> dict[str, Callable[[Clock], None]]:
+    """Named measures, each timing ``runs`` frames into a Clock (same steps as run.py).
 
-    def setups() -> list[tuple[str, Callable[[], None]]]:
-        return [("full view", target.fit), ("zoomed in", lambda: target.set_range(*ZOOMED_IN))]
+    ``views``: (label, day range, or None for the full view) to start each measure from;
+    ``after``: called at the end of every frame, inside its time (a round trip to the X server)."""
+    if views is None:
+        views = [("full view", None), ("zoomed in", ZOOMED_IN)]
+
+    def setup_of(days: tuple[float, float] | None) -> Callable[[], None]:
+        return target.fit if days is None else (lambda: target.set_range(*days))
+
+    def paint() -> None:
+        target.repaint()
+        if after is not None:
+            after()
 
     out: dict[str, Callable[[Clock], None]] = {}
-    for label, setup in setups():
+    for label, days in views:
+        setup = setup_of(days)
 
         def pan(clock: Clock, setup=setup) -> None:
             setup()
@@ -76,7 +93,7 @@ def frame_measures(target: FrameTarget, runs: int) -> dict[str, Callable[[Clock]
                 def frame(d=d) -> None:
                     x0, x1 = target.view_range()
                     target.set_range(x0 + d, x1 + d)
-                    target.repaint()
+                    paint()
 
                 clock.frame(frame)
 
@@ -88,7 +105,7 @@ def frame_measures(target: FrameTarget, runs: int) -> dict[str, Callable[[Clock]
 
                 def frame(factor=factor) -> None:
                     target.zoom(factor)
-                    target.repaint()
+                    paint()
 
                 clock.frame(frame)
 
@@ -96,22 +113,22 @@ def frame_measures(target: FrameTarget, runs: int) -> dict[str, Callable[[Clock]
             setup()
             target.repaint()
             for _ in range(runs):
-                clock.frame(target.repaint)
+                clock.frame(paint)
 
-        out[f"pan, {label}"] = pan
-        out[f"zoom, {label}"] = zoom
-        out[f"repaint, {label}"] = repaint
+        for kind, fn in (("pan", pan), ("zoom", zoom), ("repaint", repaint)):
+            if kind in kinds:
+                out[f"{kind}, {label}"] = fn
     return out
 
 
-def floor_target(app) -> tuple[FrameTarget, object]:
+def floor_target(app, size: tuple[int, int] = (1600, 960)) -> tuple[FrameTarget, object]:
     import pyqtgraph as pg
     from PySide6.QtWidgets import QMainWindow
 
     win = QMainWindow()
     plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem("bottom", utcOffset=0)})
     win.setCentralWidget(plot)
-    win.resize(1600, 960)
+    win.resize(*size)
     win.show()
     app.processEvents()
     vb = plot.plotItem.vb
@@ -135,14 +152,14 @@ def floor_target(app) -> tuple[FrameTarget, object]:
     return target, win
 
 
-def timeline_target(app, db: Path) -> tuple[FrameTarget, object]:
+def timeline_target(app, db: Path, size: tuple[int, int] = (1600, 960)) -> tuple[FrameTarget, object]:
     from explorer.state import AppState
     from explorer.store import open_store
     from explorer.views.main_window import MainWindow
 
     store = open_store(db, read_only=True)
     win = MainWindow(AppState(store))
-    win.resize(1600, 960)
+    win.resize(*size)
     win.show()
     app.processEvents()
     tl = win.timeline

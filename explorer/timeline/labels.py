@@ -35,29 +35,39 @@ def pack_rows(x0: np.ndarray, x1_full: np.ndarray, x1_bare: np.ndarray, n_rows: 
     free_bare: list[float] = []  # per row: the earliest start that fits after its marks
     cap = n if n_rows <= 0 else n_rows
     out = [0] * n
+    # The least of each list, kept up to date as rows fill (their values only grow): in a crowded
+    # lane most items find no row free, and one comparison says so instead of a scan of every row.
+    least_full = least_bare = math.inf
     for k, start in enumerate(starts):
-        row = -1
-        for r, free in enumerate(free_full):
-            if free <= start:
-                row = r
-                break
-        if row < 0:
-            if len(free_full) < cap:
-                free_full.append(-math.inf)
-                free_bare.append(-math.inf)
-                row = len(free_full) - 1
-            else:
-                for r, free in enumerate(free_bare):
-                    if free <= start:
-                        row = r
-                        break
-                if row < 0:
-                    row = free_bare.index(min(free_bare))
+        if least_full <= start:
+            row = 0
+            while free_full[row] > start:
+                row += 1
+        elif len(free_full) < cap:
+            free_full.append(-math.inf)
+            free_bare.append(-math.inf)
+            row = len(free_full) - 1
+        elif least_bare <= start:
+            row = 0
+            while free_bare[row] > start:
+                row += 1
+        else:
+            row = free_bare.index(least_bare)
         out[k] = row
-        if full_free[k] > free_full[row]:
-            free_full[row] = full_free[k]
-        if bare_free[k] > free_bare[row]:
-            free_bare[row] = bare_free[k]
+        ff, fb = full_free[k], bare_free[k]
+        old_full, old_bare = free_full[row], free_bare[row]
+        if ff > old_full:
+            free_full[row] = ff
+            if old_full <= least_full:
+                least_full = min(free_full)
+        elif old_full < least_full:  # a new row left at -inf
+            least_full = old_full
+        if fb > old_bare:
+            free_bare[row] = fb
+            if old_bare <= least_bare:
+                least_bare = min(free_bare)
+        elif old_bare < least_bare:
+            least_bare = old_bare
     rows[order] = out
     return rows, len(free_full)
 
@@ -94,8 +104,30 @@ def place_labels(rects: np.ndarray, priority: np.ndarray, group: np.ndarray | No
     kept = np.zeros(n, dtype=bool)
     if n == 0:
         return kept
-    order = np.lexsort((np.arange(n), -np.asarray(priority, dtype=np.float64)))
+    priority = np.asarray(priority, dtype=np.float64)
     groups = np.arange(n) if group is None else np.asarray(group)
+    # A group whose candidates overlap no other group's keeps its first drawable candidate in
+    # the greedy order whatever else is placed: found in numpy, so the loop below only runs over
+    # the groups that compete for room (on a crowded timeline most row labels are already cut to
+    # the room before the next item in their row, and compete with nothing).
+    drawable = (rects[:, 2] > rects[:, 0]) & (rects[:, 3] > rects[:, 1])
+    alone = _uncontested(rects, groups, drawable)
+    free = np.flatnonzero(alone & drawable)
+    if free.size:
+        by_turn = free[np.lexsort((free, -priority[free], groups[free]))]
+        g_sorted = groups[by_turn]
+        kept[by_turn[np.r_[True, g_sorted[1:] != g_sorted[:-1]]]] = True
+    rest = np.flatnonzero(~alone)
+    if rest.size:
+        kept[rest] = _greedy(rects[rest], priority[rest], groups[rest])
+    return kept
+
+
+def _greedy(rects: np.ndarray, priority: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """``place_labels``' rule, one candidate at a time."""
+    n = int(rects.shape[0])
+    kept = np.zeros(n, dtype=bool)
+    order = np.lexsort((np.arange(n), -priority))
     cell_w = max(float(np.median(rects[:, 2] - rects[:, 0])), 16.0)
     cell_h = max(float(np.median(rects[:, 3] - rects[:, 1])), 8.0)
     cx0 = np.floor(rects[:, 0] / cell_w).astype(np.int64).tolist()
@@ -131,6 +163,50 @@ def place_labels(rects: np.ndarray, priority: np.ndarray, group: np.ndarray | No
     return kept
 
 
+def _uncontested(rects: np.ndarray, groups: np.ndarray, drawable: np.ndarray) -> np.ndarray:
+    """Per rectangle: whether no drawable candidate of its group overlaps a drawable candidate of
+    another group. Candidates are compared within bands of equal top and bottom (a row's labels),
+    by each group's extent in the band; every group with a candidate in a band that overlaps
+    another band vertically is left to the greedy."""
+    n = rects.shape[0]
+    alone = np.ones(n, dtype=bool)
+    d = np.flatnonzero(drawable)
+    if d.size < 2:
+        return alone
+    bands, band_of = np.unique(rects[d][:, [1, 3]], axis=0, return_inverse=True)
+    band_of = np.asarray(band_of).ravel()
+    tops, bottoms = bands[:, 0], bands[:, 1]
+    crossing = (tops[:, None] < bottoms[None, :]) & (tops[None, :] < bottoms[:, None])
+    np.fill_diagonal(crossing, False)
+    crossed: np.ndarray = np.asarray(crossing.any(axis=1))
+    # each group's extent in each band, ordered by band then left edge
+    g = groups[d]
+    by_key = np.lexsort((g, band_of))
+    kb, kg = band_of[by_key], g[by_key]
+    new_span = np.r_[True, (kb[1:] != kb[:-1]) | (kg[1:] != kg[:-1])]
+    span_of = np.cumsum(new_span) - 1
+    x0 = np.full(int(span_of[-1]) + 1, np.inf)
+    x1 = np.full(x0.size, -np.inf)
+    np.minimum.at(x0, span_of, rects[d[by_key], 0])
+    np.maximum.at(x1, span_of, rects[d[by_key], 2])
+    span_band, span_group = kb[new_span], kg[new_span]
+    order = np.lexsort((x0, span_band))
+    sb, s0, s1 = span_band[order], x0[order], x1[order]
+    clash = crossed[sb]
+    # a span reaching past the next one's start in its band, or starting before the furthest
+    # end of the spans before it there (touching edges do not count)
+    starts = np.flatnonzero(np.r_[True, sb[1:] != sb[:-1]])
+    for a, b in zip(starts.tolist(), [*starts[1:].tolist(), sb.size], strict=True):
+        if b - a < 2:
+            continue
+        ends = s1[a:b]
+        reach = np.maximum.accumulate(ends)
+        clash[a + 1 : b] |= s0[a + 1 : b] < reach[:-1]
+        clash[a : b - 1] |= s0[a + 1 : b] < ends[:-1]
+    alone[np.isin(groups, span_group[order][clash])] = False
+    return alone
+
+
 def label_priority(highlighted: np.ndarray, amount: np.ndarray) -> np.ndarray:
     """Placement priority: highlighted (selected) items first, then larger USD amounts, then the rest."""
     amount = np.asarray(amount, dtype=np.float64)
@@ -152,7 +228,7 @@ def distinguishing_tails(titles: list[str], min_shared: int = 8) -> list[str]:
         a, b = titles[p], titles[q]
         if a == b:
             continue
-        n = next((k for k, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+        n = _shared_prefix(a, b)
         shared[p], shared[q] = max(shared[p], n), max(shared[q], n)
     for i, n in enumerate(shared):
         title = titles[i]
@@ -160,6 +236,21 @@ def distinguishing_tails(titles: list[str], min_shared: int = 8) -> list[str]:
             start = title.rfind(" ", 0, n + 1) + 1  # from the start of the word where they part
             tails[i] = title[start:].strip()
     return tails
+
+
+def _shared_prefix(a: str, b: str) -> int:
+    """How many leading characters ``a`` and ``b`` share, by halving slice comparisons (done in C)
+    rather than a Python step per character: a frame compares a few hundred titles."""
+    lo, hi = 0, min(len(a), len(b))
+    if a[:hi] == b[:hi]:
+        return hi
+    while lo < hi - 1:  # a[:lo] matches, a[:hi] does not
+        mid = (lo + hi) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid
+    return lo
 
 
 def format_usd(value: float | None) -> str:

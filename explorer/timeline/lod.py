@@ -29,6 +29,11 @@ DETAIL_LIMIT = 1500
 # are ~10 px wide, so denser than this they pile up several deep and per-column bins read better
 # (and cost no per-item work on a frame). Long periods merely passing through the view do not crowd it.
 DETAIL_MIN_PX = 4.0
+# ...and, over all lanes of a view, at most this many items are drawn one by one: past it the
+# lanes with the most items in view are drawn as aggregates first. Each item drawn costs layout and
+# paint on every frame; with nine sector lanes of a thousand items each at the full view, a pan
+# took 40 ms a frame (two lanes' worth is what a 16.7 ms frame holds with its labels).
+VIEW_DETAIL_LIMIT = 2 * DETAIL_LIMIT
 # Columns of this many pixels make one aggregate bin.
 BIN_PX = 2
 

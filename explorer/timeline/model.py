@@ -33,7 +33,15 @@ from explorer.timeline.labels import (
     pack_rows,
     place_labels,
 )
-from explorer.timeline.lod import P_DAY, Bins, LaneIndex, crowding_limit, uncertainty_extents
+from explorer.timeline.lod import (
+    P_DAY,
+    VIEW_DETAIL_LIMIT,
+    Bins,
+    LaneIndex,
+    LaneLOD,
+    crowding_limit,
+    uncertainty_extents,
+)
 
 MIN_DAY = float((np.datetime64("1950-01-01") - np.datetime64("1970-01-01")).astype(int))
 MAX_DAY = float((np.datetime64("2060-12-31") - np.datetime64("1970-01-01")).astype(int))
@@ -630,10 +638,19 @@ class TimelineModel:
         keys = ("idx", "y", "x0", "x1", "c0", "c1", "mx", "lx", "room", "cap", "bare")
         parts: dict[str, list[Any]] = {k: [] for k in keys}
         index, order = self.arrangement.index, self.arrangement.lanes.order
+        lods: dict[int, LaneLOD] = {}
         for k, lane in enumerate(self.lanes):
-            if k >= len(index) or len(index[k]) == 0:
-                continue
-            lod = index[k].level_of_detail(a, b, width, starts_limit=crowding_limit(lane.rows, width))
+            if k < len(index) and len(index[k]):
+                lods[k] = index[k].level_of_detail(a, b, width, starts_limit=crowding_limit(lane.rows, width))
+        detailed = sorted((k for k, lod in lods.items() if lod.detail is not None), key=lambda k: -lods[k].in_view)
+        shown = sum(lods[k].in_view for k in detailed)
+        for k in detailed:  # the view's detail budget: the most crowded lanes aggregate first
+            if shown <= VIEW_DETAIL_LIMIT:
+                break
+            shown -= lods[k].in_view
+            lods[k] = LaneLOD(None, index[k].bins(a, b, width), lods[k].in_view)
+        for k, lod in lods.items():
+            lane = self.lanes[k]
             if lod.bins is not None:
                 lay.bins.append((k, lod.bins))
                 continue

@@ -121,6 +121,13 @@ class _TimelineViewBox(pg.ViewBox):
             return
         super().mouseDragEvent(ev, axis)
 
+    def updateViewRange(self, forceX: bool = False, forceY: bool = False) -> None:  # noqa: N803 - pyqtgraph's
+        super().updateViewRange(forceX, forceY)
+        # pyqtgraph moves the items to a new range only when the scene is about to paint, and
+        # that move dirties the plot again: every pan or zoom frame painted the records twice
+        # (the second time identically). Moved now, the frame's one paint already shows them there.
+        self.updateMatrix()
+
 
 class _LegendLabel(QLabel):
     """The colour legend above the plot. It keeps the height the legend of every record needs

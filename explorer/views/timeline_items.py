@@ -759,11 +759,12 @@ class LaneLayer(_Base):
                 q0 = np.floor(f0 * GRADIENT_STEPS).astype(np.int64)
                 q1 = np.maximum(np.ceil(f1 * GRADIENT_STEPS).astype(np.int64), q0)
                 keys = ((colour[b][soft] * 256 + alpha[soft]) * (GRADIENT_STEPS + 1) + q0) * (GRADIENT_STEPS + 1) + q1
+                soft_rects = rects[soft]
                 for key, part in _grouped(keys):
                     rest, q1_ = divmod(key, GRADIENT_STEPS + 1)
                     rest, q0_ = divmod(rest, GRADIENT_STEPS + 1)
                     painter.setBrush(self._gradient(rest // 256, rest % 256, q0_, q1_))
-                    draw_rects(painter, rects[soft][part])
+                    draw_rects(painter, soft_rects[part])
         # markers: points, and summits/visits (a period visit carries its diamond too)
         has_marker = ~period | is_event
         if has_marker.any():
@@ -779,8 +780,9 @@ class LaneLayer(_Base):
 
     def _paint_labels(self, painter: QPainter, mx, ys: np.ndarray, faded: np.ndarray, row_px: float) -> None:
         """Only the labels the layout placed (bounded by the room on screen, not by the record
-        count; placement keeps them apart). Plain drawText: QStaticText lands in the wrong place
-        when the window is rendered through a redirected painter (QWidget.grab, used for screenshots)."""
+        count; placement keeps them apart). Plain drawText: QStaticText and cached glyph runs
+        (QPainter.drawGlyphRun) land in the wrong place when the painter is redirected, as it is
+        for every widget painted into its window's backing store and for QWidget.grab."""
         lay, st = self.source.layout, self.source.style
         if not lay.labels:
             return
