@@ -68,9 +68,13 @@ def main(argv: list[str] | None = None) -> int:
     clock.start()
     last = [clock.elapsed()]
 
+    phase = ["idle"]
+    where: list[tuple[float, str]] = []
+
     def tick() -> None:
         now = clock.elapsed()
         gaps.append(float(now - last[0]))
+        where.append((float(now - last[0]), phase[0]))
         last[0] = now
 
     timer = QTimer()
@@ -89,15 +93,19 @@ def main(argv: list[str] | None = None) -> int:
     gaps.clear()
     last[0] = clock.elapsed()
     started = time.perf_counter()
+    where.clear()
+    phase[0] = "reading and checking"
     dialog = SpreadsheetImportDialog(window, sheet)
     dialog.open()
     while dialog.job is not None or dialog._recheck.isActive() or dialog.report is None:
         spin(0.01)
     checked = time.perf_counter() - started
     assert dialog.report.ok, dialog.report.text()[:2000]
+    phase[0] = "writing"
     dialog.start_import()
     while dialog.job is not None:
         spin(0.01)
+    phase[0] = "views taking it in"
     spin(0.5)  # the views take in what was written
     total = time.perf_counter() - started
     hold = max(gaps)
@@ -110,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
         f"  longest GUI-thread hold {hold:.0f} ms (median tick gap {statistics.median(gaps):.0f} ms);"
         f" floor (idle) {floor:.0f} ms; budget {BUDGET_MS:.0f} ms"
     )
+    worst = sorted(where, reverse=True)[:5]
+    print("  longest holds: " + ", ".join(f"{gap:.0f} ms ({what})" for gap, what in worst))
     state.stop_background()
     store.close()
     return 0 if hold <= BUDGET_MS else 1
