@@ -8,6 +8,7 @@ organisations load when a sector is expanded and deals when an organisation is
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -543,10 +544,14 @@ class SectorTreeModel(QAbstractItemModel):
                 node = node.parent
         # (parent, its rows, position, the row as it becomes)
         edits: list[tuple[Node | None, list[Row], int, Row]] = []
-        for parent, siblings in self._sibling_lists():
+        organisations_counted = {i for kind, i, _s in added if kind == "organisation"}
+        ids = set(deals) | set(organisations) | {i for _kind, i, _s in added}
+        for parent, siblings, look_at in self._rows_to_look_at(
+            ids, bool(organisations) or bool(organisations_counted), {s for _k, _i, s in added if s is not None}
+        ):
             listed_under = parent.record_id if parent is not None and parent.kind == "sector" else None
-            for k, item in enumerate(siblings):
-                new = self._patched(item, deals, organisations, added, listed_under)
+            for k in look_at:
+                new = self._patched(siblings[k], deals, organisations, added, listed_under)
                 if new is not None:
                     edits.append((parent, siblings, k, new))
         if not edits:
@@ -579,18 +584,33 @@ class SectorTreeModel(QAbstractItemModel):
                 parent.pending[k - len(parent.children)] = new
         return True
 
-    def _sibling_lists(self) -> list[tuple[Node | None, list[Row]]]:
-        """Every parent's rows, shown then pending, as one list per parent."""
-        out: list[tuple[Node | None, list[Row]]] = [(None, list(self._roots))]
+    def _rows_to_look_at(
+        self, ids: set[int], organisations: bool, sectors: set[int]
+    ) -> Iterator[tuple[Node | None, list[Row], list[int]]]:
+        """(parent, its rows shown then pending, positions of rows that may show one of ``ids``)
+        per parent holding any. A sector's pending organisation rows (hundreds of thousands
+        once a much-listed organisation was looked for) are looked through only when an
+        organisation changed (``organisations``) or a total listed in the sector did."""
+
+        def hits(items: Sequence[Row], offset: int = 0) -> list[int]:
+            return [
+                k
+                for k, item in enumerate(items, offset)
+                if (item.record_id if item.__class__ is Node else item.id) in ids  # type: ignore[union-attr]
+            ]
+
+        yield None, list(self._roots), hits(list(self._roots))
         stack = list(self._roots)
         while stack:
             node = stack.pop()
-            if node.pending:
-                out.append((node, [*node.children, *node.pending]))
-            elif node.children:
-                out.append((node, list(node.children)))
             stack.extend(node.children)
-        return out
+            shown = hits(node.children)
+            pending: list[int] = []
+            if node.pending and (node.kind != "sector" or organisations or node.record_id in sectors):
+                pending = hits(node.pending, len(node.children))
+            if shown or pending:
+                rows: list[Row] = [*node.children, *node.pending]
+                yield node, rows, shown + pending
 
     @staticmethod
     def _patched(
