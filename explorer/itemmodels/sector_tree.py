@@ -603,7 +603,8 @@ class SectorTreeModel(QAbstractItemModel):
         stack = list(self._roots)
         while stack:
             node = stack.pop()
-            stack.extend(node.children)
+            # only parents go on: a sector opened to the end shows hundreds of thousands of rows
+            stack.extend([child for child in node.children if child.children or child.pending])
             shown = hits(node.children)
             pending: list[int] = []
             if node.pending and (node.kind != "sector" or organisations or node.record_id in sectors):
