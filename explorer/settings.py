@@ -95,7 +95,8 @@ def analyst_name() -> str | None:
 
 
 def set_analyst_name(name: str) -> None:
-    ANALYST_NAME.set(name.strip())
+    if name.strip() != ANALYST_NAME.get():  # each form save gives it: written (and synced) only when new
+        ANALYST_NAME.set(name.strip())
 
 
 def backup_retention() -> Retention:

@@ -8,7 +8,8 @@ organisations load when a sector is expanded and deals when an organisation is
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
@@ -88,6 +89,10 @@ class Node:
 # What a parent holds: shown children are nodes; a sector's organisations still pending are
 # rows until shown (thousands may never be).
 Row = Node | OrganisationRow
+
+
+def _is_sector(item: Row) -> bool:
+    return isinstance(item, Node) and item.kind == "sector"
 
 
 class SectorTreeModel(QAbstractItemModel):
@@ -505,6 +510,147 @@ class SectorTreeModel(QAbstractItemModel):
             persistent, [self._index_of(n, c) if n is not None and n.row >= 0 else QModelIndex() for n, c in kept]
         )
         self.layoutChanged.emit()
+
+    # --- patching rows in place ---------------------------------------------------------
+
+    def patch_rows(
+        self,
+        deals: dict[int, DealRow],
+        organisations: dict[int, tuple[str, str]],
+        amounts: dict[int, tuple[float, int | None, list[int]]] | None = None,
+    ) -> bool:
+        """Show new names, countries and amounts in the rows that show them, loaded or still
+        pending, without reading the tree again. ``deals``: the deals' rows as they are now;
+        ``organisations``: id → (name, country); ``amounts``: deal id → (how much its USD
+        amount changed, its sector, its organisations), added to the totals it counts in (its
+        organisations' in that sector, or the sector's group of deals without one, the sector
+        and those above it). False (nothing changed) when a row would move among its siblings
+        (sorted by name or country, or by the figure that changed), or when no row shows them:
+        then the caller reads the tree again."""
+        if self._sort is None or self._sort[0] in (0, 1):
+            return False
+        # where an amount counts: (kind, id, sector listed under) → change of total
+        added: dict[tuple[str, int, int | None], float] = {}
+        for delta, sector_id, org_ids in (amounts or {}).values():
+            if sector_id is None:
+                continue
+            counted_in: list[tuple[str, int, int | None]] = [("organisation", o, sector_id) for o in org_ids]
+            for where in counted_in or [(UNATTRIBUTED, sector_id, sector_id)]:
+                added[where] = added.get(where, 0.0) + delta
+            node: Node | None = self._sectors.get(sector_id)
+            while node is not None:
+                above = ("sector", node.record_id, None)
+                added[above] = added.get(above, 0.0) + delta
+                node = node.parent
+        # (parent, its rows, position, the row as it becomes)
+        edits: list[tuple[Node | None, list[Row], int, Row]] = []
+        organisations_counted = {i for kind, i, _s in added if kind == "organisation"}
+        ids = set(deals) | set(organisations) | {i for _kind, i, _s in added}
+        for parent, siblings, look_at in self._rows_to_look_at(
+            ids, bool(organisations) or bool(organisations_counted), {s for _k, _i, s in added if s is not None}
+        ):
+            listed_under = parent.record_id if parent is not None and parent.kind == "sector" else None
+            for k in look_at:
+                new = self._patched(siblings[k], deals, organisations, added, listed_under)
+                if new is not None:
+                    edits.append((parent, siblings, k, new))
+        if not edits:
+            return False  # no row shows them (or shows them as they are): read again, as before
+        column, order = self._sort
+        descending = order == Qt.SortOrder.DescendingOrder
+        changed = {id(siblings[k]): new for _p, siblings, k, new in edits}
+
+        def key(item: Row) -> tuple[str | float, str]:
+            item = changed.get(id(item), item)
+            return self._sort_key(item, column), item.name.lower()
+
+        def before(a: Row, b: Row) -> bool:  # a may stand before b in this order
+            if _is_sector(a) != _is_sector(b):
+                return True  # a sector's sub-sectors come first, its organisations after them
+            return key(a) >= key(b) if descending else key(a) <= key(b)
+
+        for _parent, siblings, k, _new in edits:
+            if k > 0 and not before(siblings[k - 1], siblings[k]):
+                return False
+            if k + 1 < len(siblings) and not before(siblings[k], siblings[k + 1]):
+                return False
+        for parent, siblings, k, new in edits:
+            item = siblings[k]
+            if isinstance(item, Node):
+                item.name, item.country, item.total_usd = new.name, new.country, new.total_usd
+                if item.row >= 0:
+                    self.dataChanged.emit(self._index_of(item, 0), self._index_of(item, len(self.COLUMNS) - 1))
+            elif parent is not None:  # a pending organisation row: its place in the pending list
+                parent.pending[k - len(parent.children)] = new
+        return True
+
+    def _rows_to_look_at(
+        self, ids: set[int], organisations: bool, sectors: set[int]
+    ) -> Iterator[tuple[Node | None, list[Row], list[int]]]:
+        """(parent, its rows shown then pending, positions of rows that may show one of ``ids``)
+        per parent holding any. A sector's pending organisation rows (hundreds of thousands
+        once a much-listed organisation was looked for) are looked through only when an
+        organisation changed (``organisations``) or a total listed in the sector did."""
+
+        def hits(items: Sequence[Row], offset: int = 0) -> list[int]:
+            return [
+                k
+                for k, item in enumerate(items, offset)
+                if (item.record_id if item.__class__ is Node else item.id) in ids  # type: ignore[union-attr]
+            ]
+
+        yield None, list(self._roots), hits(list(self._roots))
+        stack = list(self._roots)
+        while stack:
+            node = stack.pop()
+            # only parents go on: a sector opened to the end shows hundreds of thousands of rows
+            stack.extend([child for child in node.children if child.children or child.pending])
+            shown = hits(node.children)
+            pending: list[int] = []
+            if node.pending and (node.kind != "sector" or organisations or node.record_id in sectors):
+                pending = hits(node.pending, len(node.children))
+            if shown or pending:
+                rows: list[Row] = [*node.children, *node.pending]
+                yield node, rows, shown + pending
+
+    @staticmethod
+    def _patched(
+        item: Row,
+        deals: dict[int, DealRow],
+        organisations: dict[int, tuple[str, str]],
+        added: dict[tuple[str, int, int | None], float],
+        listed_under: int | None,
+    ) -> Row | None:
+        """``item`` as it becomes (a stand-in Node of which only the name, country and total are
+        read, or a new pending row), or None when nothing it shows changed."""
+        if isinstance(item, Node):
+            name, country, total = item.name, item.country, item.total_usd
+            if item.kind == "deal" and item.record_id in deals:
+                row = deals[item.record_id]
+                name, country, total = row.title, row.country, row.amount_usd
+            elif item.kind == "organisation" and item.record_id in organisations:
+                name, country = organisations[item.record_id]
+            where = None if item.kind == "sector" else item.sector_id
+            delta = added.get((item.kind, item.record_id, where)) if item.kind != "deal" else None
+            if delta:
+                total = (total or 0.0) + delta
+            if (name, country, total) == (item.name, item.country, item.total_usd):
+                return None
+            return Node(
+                key=-1,
+                kind=item.kind,
+                record_id=item.record_id,
+                name=name,
+                parent=None,
+                country=country,
+                deal_count=item.deal_count,
+                total_usd=total,
+            )
+        found = organisations.get(item.id, (item.name, item.country))
+        delta = added.get(("organisation", item.id, listed_under), 0.0)
+        if found == (item.name, item.country) and not delta:
+            return None
+        return replace(item, name=found[0], country=found[1], total_usd=item.total_usd + delta)
 
     # --- finding records -------------------------------------------------------------
 

@@ -954,6 +954,11 @@ _TREE_UNTOUCHED = frozenset(
 )
 
 
+# A deal's fields that play no part in where it counts or for how much (not its sector, partners,
+# amount or dates): the tree's totals, listings and counts stand after a change to them.
+_DEAL_UNCOUNTED = frozenset({"title", "kind", "place_id", "status", "pledge_id", "event_id", "notes"})
+
+
 def _keeps(key: tuple[object, ...], action: str, record_type: str, _record_id: int, field: str | None) -> bool:
     """Whether one change (field None: not known which) leaves a cached tree answer (see Store._surviving) standing:
     totals, listings and loose deals do not depend on an organisation's fields other than its
@@ -962,6 +967,8 @@ def _keeps(key: tuple[object, ...], action: str, record_type: str, _record_id: i
         return True
     if record_type == "organisation" and action == "update" and field not in ("sector_id", None):
         return True
+    if record_type == "deal" and action == "update" and field in _DEAL_UNCOUNTED:
+        return True  # a deal's title or place: in no total, listing or count
     if record_type == "country" and action == "update":
         return key[0] != "organisations"  # listings show country names
     return False

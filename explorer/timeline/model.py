@@ -421,6 +421,7 @@ class TimelineModel:
         The filters are to be applied again after it."""
         derived = self.full_derived()
         sorted_keys, order = derived["keys_sorted"], derived["keys_order"]
+        moved = False  # a date, sector or country changed: records may change lanes or rows
         for name, rows in fresh.items():
             if len(rows) != len(set(by_type[name])):
                 return False  # a record became undated (or dated): its row comes or goes
@@ -429,12 +430,17 @@ class TimelineModel:
             if np.any(pos >= sorted_keys.size) or np.any(sorted_keys[np.minimum(pos, sorted_keys.size - 1)] != want):
                 return False
             at = order[pos]
+            moved = moved or any(
+                not np.array_equal(getattr(self.full, column)[at], getattr(rows, column), equal_nan=True)
+                for column in ("start", "end", "precision", "sector_id", "country_id")
+            )
             for column in ("start", "end", "precision", "amount_usd", "sector_id", "country_id", "label"):
                 getattr(self.full, column)[at] = getattr(rows, column)
             for column, values in derive(rows).items():
                 if column in derived:  # keys (type, id) do not change
                     derived[column][at] = values
-        self.full_arrangement = None  # dates, sectors or countries may have moved records between rows
+        if moved:  # a new title or amount leaves every record in its lane, row and colour
+            self.full_arrangement = None
         self.snapshot = (self.full, derived)  # a subset taken from the old one is not used
         self.data_filters = None
         self.revision = max(self.revision, revision)

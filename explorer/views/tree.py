@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QModelIndex, QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QFontMetrics
@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLineEdit, QTreeVi
 
 from explorer.itemmodels.sector_tree import REF_ROLE, SectorTreeModel
 from explorer.state import AppState, RecordRef
-from explorer.store import ChangeEvent, Filters
+from explorer.store import ChangeEvent, Filters, StoreError
 from explorer.store.changes import Interest
 from explorer.store.queries import TIMELINE_TYPES
 from explorer.store.search import MIN_TRIGRAM
@@ -35,6 +35,10 @@ SHOWN: Interest = {
     "country": frozenset({"name"}),
     "place": frozenset({"country_id"}),  # a deal's country is its place's
 }
+
+
+def _number(value: object) -> bool:
+    return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
 
 
 class SectorTreeView(QWidget):
@@ -311,11 +315,55 @@ class SectorTreeView(QWidget):
             node.ref for node in self.model.loaded_parents() if self.tree.isExpanded(self.model.index_of_node(node))
         ]
 
+    # Fields only shown in a record's own rows (its name, country and, for a deal, its USD
+    # amount, added to the totals it counts in): a change to them alone is written into the rows
+    # showing it, expansion and scroll kept. Reading the tree again took seconds at a million
+    # deals, most of it opening the way to the selection again.
+    ROW_FIELDS: ClassVar[Interest] = {
+        "organisation": frozenset({"name", "country_id"}),
+        "deal": frozenset({"title", "place_id", *_DEAL_AMOUNT}),
+    }
+    PATCH_AT_MOST = 200  # records changed by one write that are patched in place, not reloaded
+    AMOUNTS_AT_MOST = 20  # … of which deals whose amount changed (each one's placement is read)
+
     def _on_records_changed(self, changes: ChangeEvent, _initiator: object) -> None:
         # Under a filter, words match notes, kinds and statuses too: any field may change what passes.
         wanted: Interest = dict.fromkeys(SHOWN) if self.model.filters.active else SHOWN
-        if changes.concerns(wanted):
+        if changes.concerns(wanted) and not self._patch(changes):
             self._reload()
+
+    def _patch(self, changes: ChangeEvent) -> bool:
+        """Write the new names, countries and amounts into the rows and totals (unfiltered: what
+        passes does not change); False when the tree is to be read again."""
+        if self.model.filters.active:
+            return False
+        concerning = [c for c in changes.changes if c.record_type in SHOWN and c.concerns(SHOWN[c.record_type])]
+        if not concerning or len(concerning) > self.PATCH_AT_MOST:
+            return False
+        ids: dict[str, list[int]] = {"deal": [], "organisation": []}
+        moved: dict[int, float] = {}  # deal id → change of its USD amount
+        for c in concerning:
+            allowed, shown = self.ROW_FIELDS.get(c.record_type), SHOWN[c.record_type]
+            if c.action != "update" or not c.fields or allowed is None or shown is None:
+                return False
+            if not shown.intersection(c.fields) <= allowed:
+                return False
+            if "amount_usd" in c.fields:
+                old, new = c.fields["amount_usd"]
+                if not (_number(old) and _number(new)):  # text from the change log (another's write)
+                    return False
+                moved[c.record_id] = float(new or 0.0) - float(old or 0.0)  # type: ignore[arg-type]
+            ids[c.record_type].append(c.record_id)
+        if len(moved) > self.AMOUNTS_AT_MOST:
+            return False
+        store = self._state.store
+        try:
+            deals = {row.id: row for row in store.deal_rows(ids["deal"])} if ids["deal"] else {}
+            organisations = store.organisation_names(ids["organisation"]) if ids["organisation"] else {}
+            amounts = {d: (delta, *store.deal_placement(d)) for d, delta in moved.items() if delta}
+        except StoreError:
+            return False
+        return self.model.patch_rows(deals, organisations, amounts)
 
     def _on_store_replaced(self) -> None:
         self.filter_edit.clear()

@@ -1,0 +1,120 @@
+"""A saved record reaches every view without a reload: the timeline's loaded records and the
+sector tree's rows are patched in place (issue 20 part 5), and show what a fresh read shows."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from explorer import models as m
+from explorer.itemmodels.sector_tree import SectorTreeModel
+from explorer.state import AppState, RecordRef
+from explorer.store import Store
+from explorer.views.timeline import TimelineView
+from explorer.views.tree import SectorTreeView
+
+
+def a_deal_with_partner(store: Store) -> tuple[m.Deal, int]:
+    with store.read() as s:
+        deal, org_id = s.exec(
+            select(m.Deal, m.DealOrganisation.organisation_id)
+            .join(m.DealOrganisation, m.DealOrganisation.deal_id == m.Deal.id)
+            .where(m.Deal.start_date.is_not(None), m.Deal.amount_usd.is_not(None))  # type: ignore[union-attr]
+            .order_by(m.Deal.amount_usd.desc())  # type: ignore[union-attr]
+        ).first()
+    return deal, int(org_id)
+
+
+def rows(model: SectorTreeModel, ref: RecordRef) -> list[tuple[str, str, str]]:
+    """(name, country, total) as the tree shows the record's rows."""
+    return [tuple(str(i.siblingAtColumn(c).data() or "") for c in (0, 1, 3)) for i in model.indexes_for(ref)]
+
+
+def test_a_saved_title_shows_in_the_tree_and_the_timeline_without_reading_them_again(
+    qtbot, store: Store, monkeypatch
+) -> None:
+    state = AppState(store)
+    tree, timeline = SectorTreeView(state), TimelineView(state)
+    qtbot.addWidget(tree)
+    qtbot.addWidget(timeline)
+    deal, _org = a_deal_with_partner(store)
+    ref = RecordRef("deal", deal.id)
+    state.select(ref)  # the tree opens the way to it
+    resets: list[int] = []
+    tree.model.modelReset.connect(lambda: resets.append(1))
+    reloads: list[int] = []
+    monkeypatch.setattr(timeline, "reload", lambda: reloads.append(1))
+    arrangement = timeline.model.arrangement
+
+    state.notify_changed(store.update("deal", deal.id, {"title": "Renamed in place"}, expected_version=deal.version))
+
+    assert [r[0] for r in rows(tree.model, ref)] == ["Renamed in place"] * len(rows(tree.model, ref))
+    assert rows(tree.model, ref)
+    assert resets == [] and tree.selected_refs() == [ref]  # not rebuilt: the selection stays shown
+    g = timeline.model.index_of(ref)
+    assert g is not None and str(timeline.model.data.label[g]) == "Renamed in place"
+    assert "Renamed in place" in timeline._describe(g)
+    assert reloads == [] and timeline.model.arrangement is arrangement  # no lane sorted again
+    state.stop_background()
+
+
+def test_a_changed_amount_adds_up_in_the_tree_as_a_fresh_read_does(qtbot, store: Store) -> None:
+    state = AppState(store)
+    tree = SectorTreeView(state)
+    qtbot.addWidget(tree)
+    deal, org_id = a_deal_with_partner(store)
+    deal_ref, org_ref = RecordRef("deal", deal.id), RecordRef("organisation", org_id)
+    sector_ref = RecordRef("sector", deal.sector_id)
+    state.select(deal_ref)
+    resets: list[int] = []
+    tree.model.modelReset.connect(lambda: resets.append(1))
+    before = rows(tree.model, sector_ref)
+
+    # a small change (no row changes place among its siblings), as a form's save may make
+    new_usd = float(deal.amount_usd or 0) + 1.0
+    changes = store.update("deal", deal.id, {"amount_usd": new_usd}, expected_version=deal.version)
+    state.notify_changed(changes)
+
+    fresh = SectorTreeModel(store)
+    fresh.sort(3, tree.model._sort[1] if tree.model._sort else 0)  # the view's sort
+    for ref in (deal_ref, org_ref, sector_ref):
+        assert rows(tree.model, ref) == rows(fresh, ref)
+    assert resets == [] and tree.selected_refs() == [deal_ref]
+    assert rows(tree.model, sector_ref) != before or "bn" in before[0][2]  # shown rounded at billions
+    state.stop_background()
+
+
+def test_a_renamed_organisation_is_renamed_in_its_rows_and_the_tree_stays_open(qtbot, store: Store) -> None:
+    state = AppState(store)
+    tree = SectorTreeView(state)
+    qtbot.addWidget(tree)
+    _deal, org_id = a_deal_with_partner(store)
+    org_ref = RecordRef("organisation", org_id)
+    state.select(org_ref)
+    resets: list[int] = []
+    tree.model.modelReset.connect(lambda: resets.append(1))
+    org = store.get("organisation", org_id)
+    new_name = org.name + " (renamed)"  # keeps its place among organisations of the same total
+    state.notify_changed(store.update("organisation", org_id, {"name": new_name}, expected_version=org.version))
+    assert {r[0] for r in rows(tree.model, org_ref)} == {new_name}
+    assert resets == [] and tree.selected_refs() == [org_ref]
+    fresh = SectorTreeModel(store)
+    fresh.sort(3, tree.model._sort[1] if tree.model._sort else 0)
+    assert rows(fresh, org_ref) == rows(tree.model, org_ref)
+    state.stop_background()
+
+
+def test_a_rename_that_moves_a_row_among_equal_totals_reads_the_tree_again(qtbot, store: Store) -> None:
+    state = AppState(store)
+    tree = SectorTreeView(state)
+    qtbot.addWidget(tree)
+    _deal, org_id = a_deal_with_partner(store)  # shares its deal (and total) with another partner
+    org_ref = RecordRef("organisation", org_id)
+    state.select(org_ref)
+    org = store.get("organisation", org_id)
+    state.notify_changed(store.update("organisation", org_id, {"name": "Aa First Co"}, expected_version=org.version))
+    state.wait_idle()
+    fresh = SectorTreeModel(store)
+    fresh.sort(3, tree.model._sort[1] if tree.model._sort else 0)
+    assert {r[0] for r in rows(tree.model, org_ref)} == {"Aa First Co"}
+    assert [i.row() for i in tree.model.indexes_for(org_ref)] == [i.row() for i in fresh.indexes_for(org_ref)]
+    state.stop_background()
