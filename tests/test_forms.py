@@ -469,3 +469,24 @@ def test_sources_are_cited_in_the_form_in_one_undoable_write(qtbot, window: Main
     ]
     window.state.select(RecordRef("source", 2))
     assert "Cited deal" in window.detail.plain_text()  # a source's page lists what cites it
+
+
+def test_saving_a_title_leaves_a_usd_figure_the_source_rounded_as_it_was(
+    qtbot, window: MainWindow, store: Store
+) -> None:
+    """A USD figure within the tolerance of amount × rate counts as computed, but a save that
+    does not touch the amount, currency or rate must not "correct" it (nothing silently lost)."""
+    with store.read() as s:
+        pledge = s.exec(select(m.Pledge).where(m.Pledge.amount == 10e12)).one()
+    expected = 10e12 * pledge.usd_rate
+    store.update("pledge", pledge.id, {"amount_usd": expected + 1234.56}, expected_version=pledge.version)
+    window.state.select(RecordRef("pledge", pledge.id))
+    form = window.editing.edit_current()
+    type_into(qtbot, form, "title", "10 trillion yen investment pledge (2025), renamed")
+    save(qtbot, form)
+    assert store.get("pledge", pledge.id).amount_usd == pytest.approx(expected + 1234.56, abs=1e-6)
+    # Changing the amount makes it follow the rate again.
+    form = window.editing.edit_current()
+    type_into(qtbot, form, "amount", "11000000000000")
+    save(qtbot, form)
+    assert store.get("pledge", pledge.id).amount_usd == pytest.approx(11e12 * pledge.usd_rate)

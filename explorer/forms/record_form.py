@@ -158,6 +158,8 @@ class RecordForm(QDialog):
         self.editors: dict[str, FieldEditor] = {}
         self.field_errors: dict[str, str] = {}
         self.usd_stated: QCheckBox | None = None  # forms with money: amount, currency, rate, USD
+        self._money_opened: tuple[Any, Any, Any] | None = None
+        self._usd_opened: Any = None
         self.author_edit: QLineEdit | None = None
         self.citations_editor: CitationsEditor | None = None
         self.changed_elsewhere = False
@@ -375,6 +377,10 @@ class RecordForm(QDialog):
         )
         self.usd_stated.setChecked(stated)
         self.usd_stated.setEnabled(not self.read_only)
+        # The figures as opened: until the amount, currency or rate is changed the stored USD
+        # figure stays as it is (a source's rounding within the tolerance is not "corrected").
+        self._money_opened = (values.get("amount"), values.get("currency"), values.get("usd_rate"))
+        self._usd_opened = values.get("amount_usd")
         self.usd_stated.toggled.connect(lambda _on: self.follow_money())
         for name in ("amount", "usd_rate"):
             self.editors[name].changed.connect(self.follow_money)
@@ -397,8 +403,10 @@ class RecordForm(QDialog):
             self.usd_note.setText("" if expected is None else f"Amount × rate would give {formatting.usd(expected)}.")
         else:
             usd_editor.set_read_only(True)
-            if values.get("amount_usd") != expected:
-                usd_editor.set_value(expected)
+            unchanged = (amount, currency, rate) == self._money_opened
+            target = self._usd_opened if unchanged and self._usd_opened is not None else expected
+            if values.get("amount_usd") != target:
+                usd_editor.set_value(target)
             self.usd_note.setText(
                 "Computed from the amount and the rate."
                 if expected is not None
