@@ -270,3 +270,15 @@ def test_explorer_import_takes_a_spreadsheet_with_its_type_and_date_order(
     finally:
         store.close()
     assert run_command(["import", "--db", str(demo_path), "--type", "meeting", str(path)]) == 2
+
+
+def test_a_sheet_read_for_its_first_rows_counts_them_all_and_reads_them_when_imported(tmp_path: Path) -> None:
+    path = tmp_path / "places.csv"
+    path.write_text("Name,Kind\n" + "".join(f"Town {i},city\n" for i in range(50)), encoding="utf-8")
+    sheet = read_sheets(path, keep=10)[0]
+    assert len(sheet.rows) == 10 and sheet.row_count == 50 and not sheet.complete
+    assert sheet.all_rows()[-1] == ["Town 49", "city"] and sheet.complete
+    again = read_sheets(path, keep=10)[0]
+    path.write_text("Name,Kind\nSomewhere else,city\n", encoding="utf-8")
+    with pytest.raises(SpreadsheetError, match="changed since it was read"):
+        again.all_rows()

@@ -149,6 +149,14 @@ def test_a_large_sheet_is_checked_written_undone_and_redone_by_another_process(
         return real(store_, method, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(sheet_dialog, "run_isolated", spy)
+    real_function = sheet_dialog.run_function
+
+    def function_spy(function: object, *args: object, **kwargs: object) -> object:
+        calls.append(getattr(function, "__name__", "?"))
+        return real_function(function, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sheet_dialog, "run_function", function_spy)
+    monkeypatch.setattr(sheet_dialog, "READ_APART_TEXT", 1024)  # this file is read by a worker too
     path = tmp_path / "meetings.csv"
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
@@ -160,10 +168,14 @@ def test_a_large_sheet_is_checked_written_undone_and_redone_by_another_process(
     qtbot.addWidget(dialog)
     settle(qtbot, dialog)
     assert dialog.import_button.isEnabled(), dialog.problems_view.toPlainText()
-    assert calls == ["check_spreadsheet"]
+    assert calls == ["read_sheets", "check_spreadsheet"]
+    # The window keeps only the first rows (for the preview); the worker reads them all.
+    assert dialog.sheet_box.currentText() == f"meetings.csv ({ROWS_SENT_IN_PARTS:,} rows)"
+    assert len(dialog.sheets[0].rows) == 20 and dialog.preview_table.rowCount() == 20
+    assert f"{ROWS_SENT_IN_PARTS:,} rows checked" in dialog.status.text()
     dialog.start_import()
     settle(qtbot, dialog)
-    assert calls == ["check_spreadsheet", "import_spreadsheet"]
+    assert calls == ["read_sheets", "check_spreadsheet", "import_spreadsheet"]
     made = events_titled(store, "Working group meeting")
     assert len(made) == ROWS_SENT_IN_PARTS and {e.start_date for e in made} >= {
         dt.date(2019, 3, 1),

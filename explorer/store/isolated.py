@@ -36,7 +36,8 @@ ISOLATE_ROWS = 5_000
 
 def worth_it(*plans: Any) -> bool:
     """Whether the spreadsheet plans are large enough to check or import in another process."""
-    return sum(len(p.sheet.rows) for p in plans) >= ISOLATE_ROWS
+    rows: int = sum(p.sheet.row_count for p in plans)
+    return rows >= ISOLATE_ROWS
 
 
 class IsolatedWorkError(StoreError):
@@ -53,13 +54,39 @@ def run_isolated(
     """``getattr(child_store, method)(*args, progress=…, cancelled=…)`` in a child process;
     its result, or the StoreError it raised (raised again here). Blocks the calling thread
     (a background job's), never the GUI thread."""
+    where = (store.url, store.user, store.read_only)
+    return _in_child(where, method, args, progress, cancelled)
+
+
+def run_function(
+    function: Callable[..., Any],
+    args: tuple[Any, ...],
+    progress: Callable[..., None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> Any:
+    """``function(*args)`` (a module-level function, with ``progress``/``cancelled`` if it takes
+    them) in a child process, as run_isolated does a Store method. For work with no database
+    that would otherwise run as Python on a thread of the app: reading a large spreadsheet there
+    keeps the interpreter's lock from the GUI thread, and a dialog opening meanwhile (hundreds of
+    calls into Python, each waiting its turn for the lock) freezes for as long as the reading."""
+    return _in_child(None, function, args, progress, cancelled)
+
+
+def _in_child(
+    where: tuple[str, str, bool] | None,
+    call: str | Callable[..., Any],
+    args: tuple[Any, ...],
+    progress: Callable[..., None] | None,
+    cancelled: Callable[[], bool] | None,
+) -> Any:
     ctx = multiprocessing.get_context("spawn")  # a fork of a Qt app with threads is not safe
     mine, theirs = ctx.Pipe()
     stop = ctx.Event()
+    name = call if isinstance(call, str) else call.__name__
     child = ctx.Process(
         target=_child_main,
-        args=(theirs, stop, store.url, store.user, store.read_only, method, pickle.dumps(args)),
-        name=f"explorer-{method}",
+        args=(theirs, stop, where, call, pickle.dumps(args)),
+        name=f"explorer-{name}",
         daemon=True,
     )
     child.start()
@@ -115,25 +142,29 @@ def _with_changes(result: Any, changes: list[Change]) -> Any:
 def _child_main(
     pipe: multiprocessing.connection.Connection,
     stop: Any,
-    target: str,
-    user: str,
-    read_only: bool,
-    method: str,
+    where: tuple[str, str, bool] | None,
+    method: str | Callable[..., Any],
     blob: bytes,
 ) -> None:
-    from explorer.store import open_store
-
     lock = threading.Lock()
 
     def send(kind: str, payload: Any) -> None:
         with lock:
             pipe.send((kind, payload))
 
+    store: Store | None = None
     try:
         args = pickle.loads(blob)  # here, so that a file that cannot be read again is reported
-        store = open_store(target, read_only=read_only)
-        store.user = user
-        call = getattr(store, method)
+        if where is None:
+            assert callable(method)
+            call = method
+        else:
+            from explorer.store import open_store
+
+            target, user, read_only = where
+            store = open_store(target, read_only=read_only)
+            store.user = user
+            call = getattr(store, str(method))
         accepts = inspect.signature(call).parameters
         extra: dict[str, Any] = {}
         if "progress" in accepts:
@@ -156,7 +187,8 @@ def _child_main(
                 for start in range(0, len(items), PART):
                     send("part", (name, items[start : start + PART]))
         send("done", result)
-        store.close()
+        if store is not None:
+            store.close()
     except StoreError as exc:
         try:
             send("error", exc)

@@ -18,7 +18,7 @@ import io
 import re
 import unicodedata
 import uuid as uuid_mod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -43,6 +43,7 @@ from explorer.store.exchange import (
 DateOrder = Literal["dmy", "mdy", "ymd"]
 SPREADSHEET_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm")
 MAX_ROWS = 1_000_000
+SENT_ROWS = 5_000  # rows that go with a sheet sent to another process; past that it reads the file
 # Excel counts days from 1899-12-30 (its 1900 leap-year bug included).
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 
@@ -57,22 +58,45 @@ class Sheet:
     source: Path | None = None  # the file, and which of its tables, to read it again from
     position: int = 0
     stamp: tuple[int, int] | None = None  # the file's size and modification time when read
+    # How many rows the table has; ``rows`` may hold only the first of them (read_sheets' keep).
+    row_count: int = -1
+
+    def __post_init__(self) -> None:
+        if self.row_count < 0:
+            self.row_count = len(self.rows)
+
+    @property
+    def complete(self) -> bool:
+        return self.rows is not None and len(self.rows) == self.row_count
+
+    def all_rows(self) -> list[list[Any]]:
+        """Every row, read again from the file when only the first were kept."""
+        if not self.complete:
+            self._unchanged()
+            assert self.source is not None
+            self.rows = read_sheets(self.source)[self.position].rows
+            self.row_count = len(self.rows)
+        return self.rows
 
     def __getstate__(self) -> dict[str, Any]:
         # Sent to another process (a large import) as where to read it: a hundred thousand rows
-        # pickled would hold the sender for longer than the reading takes.
+        # pickled would hold the sender for longer than the reading takes. A few thousand go
+        # along (the first rows a dialog keeps, or a small sheet).
         state = dict(self.__dict__)
-        if self.source is not None:
+        if self.source is not None and self.rows is not None and len(self.rows) > SENT_ROWS:
             state["rows"] = None
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        # In the process that imports it: what was checked and shown must be what is written.
         self.__dict__.update(state)
+        self._unchanged()
         if self.rows is None:
-            assert self.source is not None
-            if _stamp(self.source) != self.stamp:
-                raise SpreadsheetError(f"{self.source.name} was changed since it was read: check it again.")
-            self.rows = read_sheets(self.source)[self.position].rows
+            self.all_rows()
+
+    def _unchanged(self) -> None:
+        if self.source is not None and _stamp(self.source) != self.stamp:
+            raise SpreadsheetError(f"{self.source.name} was changed since it was read: check it again.")
 
 
 class SpreadsheetError(StoreError):
@@ -82,14 +106,17 @@ class SpreadsheetError(StoreError):
 # --- reading -------------------------------------------------------------------------------------
 
 
-def read_sheets(path: Path) -> list[Sheet]:
-    """Every non-empty table in the file; the first row holds the headers."""
+def read_sheets(path: Path, keep: int | None = None) -> list[Sheet]:
+    """Every non-empty table in the file; the first row holds the headers. With ``keep``, each
+    sheet holds only its first ``keep`` rows (all are still read and counted): the import dialog
+    keeps a large sheet's rows out of the app's memory, where a full pass of Python's cycle
+    collector over them would freeze the window; the worker that imports it reads it again."""
     refused = file_problem(path)
     if refused is not None:
         raise SpreadsheetError(f"{path.name} {refused}")
     stamp = _stamp(path)
     suffix = path.suffix.lower()
-    sheets = _read_workbook(path) if suffix in (".xlsx", ".xlsm") else [_read_delimited(path)]
+    sheets = _read_workbook(path, keep) if suffix in (".xlsx", ".xlsm") else [_read_delimited(path, keep)]
     for position, sheet in enumerate(sheets):
         sheet.source, sheet.position, sheet.stamp = path, position, stamp
     return sheets
@@ -103,7 +130,7 @@ def _stamp(path: Path) -> tuple[int, int] | None:
     return info.st_size, info.st_mtime_ns
 
 
-def _read_delimited(path: Path) -> Sheet:
+def _read_delimited(path: Path, keep: int | None = None) -> Sheet:
     data = path.read_bytes()
     try:
         text = data.decode("utf-8-sig")
@@ -112,20 +139,43 @@ def _read_delimited(path: Path) -> Sheet:
             f"{path.name} is not UTF-8 text. In Excel use Save As ▸ “CSV UTF-8 (comma delimited)”; "
             "in LibreOffice tick “Edit filter settings” and choose Unicode (UTF-8)."
         ) from None
+    del data
     sample = text[:20_000]
     try:
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel_tab if path.suffix.lower() == ".tsv" else csv.excel
-    rows = [row for row in csv.reader(io.StringIO(text, newline=""), dialect) if any(c.strip() for c in row)]
-    if not rows:
+    rows = _kept(
+        (row for row in csv.reader(io.StringIO(text, newline=""), dialect) if any(c.strip() for c in row)),
+        keep,
+        f"{path.name} has more than {MAX_ROWS:,} rows.",
+    )
+    if not rows.kept:
         raise SpreadsheetError(f"{path.name} is empty.")
-    if len(rows) > MAX_ROWS + 1:
-        raise SpreadsheetError(f"{path.name} has more than {MAX_ROWS:,} rows.")
-    return Sheet(path.name, [h.strip() for h in rows[0]], [list(r) for r in rows[1:]])
+    return Sheet(path.name, [h.strip() for h in rows.kept[0]], rows.kept[1:], row_count=rows.count - 1)
 
 
-def _read_workbook(path: Path) -> list[Sheet]:
+@dataclass
+class _Kept:
+    kept: list[list[Any]]
+    count: int
+
+
+def _kept(rows: Iterable[Sequence[Any]], keep: int | None, too_many: str) -> _Kept:
+    """The first ``keep`` data rows (after the header row), and how many rows there were."""
+    limit = None if keep is None else keep + 1
+    kept: list[list[Any]] = []
+    count = 0
+    for row in rows:
+        count += 1
+        if count > MAX_ROWS + 1:
+            raise SpreadsheetError(too_many)
+        if limit is None or count <= limit:
+            kept.append(list(row))
+    return _Kept(kept, count)
+
+
+def _read_workbook(path: Path, keep: int | None = None) -> list[Sheet]:
     try:
         import openpyxl
     except ImportError:  # pragma: no cover - a dependency of the package
@@ -137,12 +187,14 @@ def _read_workbook(path: Path) -> list[Sheet]:
     sheets: list[Sheet] = []
     try:
         for ws in book.worksheets:
-            rows = [list(r) for r in ws.iter_rows(values_only=True) if any(_text(c) for c in r)]
-            if len(rows) > MAX_ROWS + 1:
-                raise SpreadsheetError(f"{path.name} ▸ {ws.title} has more than {MAX_ROWS:,} rows.")
-            if rows:
-                headers = [_text(h) for h in rows[0]]
-                sheets.append(Sheet(f"{path.name} ▸ {ws.title}", headers, rows[1:]))
+            rows = _kept(
+                (r for r in ws.iter_rows(values_only=True) if any(_text(c) for c in r)),
+                keep,
+                f"{path.name} ▸ {ws.title} has more than {MAX_ROWS:,} rows.",
+            )
+            if rows.kept:
+                headers = [_text(h) for h in rows.kept[0]]
+                sheets.append(Sheet(f"{path.name} ▸ {ws.title}", headers, rows.kept[1:], row_count=rows.count - 1))
     finally:
         book.close()
     if not sheets:
@@ -471,12 +523,13 @@ def to_raw_rows(
     links = {link.column: link for link in kind.links}
     index = {header: i for i, header in enumerate(sheet.headers)}
     out: list[RawRow] = []
-    for n, cells in enumerate(sheet.rows, start=2):  # row 1 holds the headers
+    rows = sheet.all_rows()
+    for n, cells in enumerate(rows, start=2):  # row 1 holds the headers
         if n % 1000 == 0:
             if cancelled is not None and cancelled():
                 raise ImportCancelledError("The import was cancelled; nothing was written.")
             if progress is not None:
-                progress("Reading", n - 1, len(sheet.rows))
+                progress("Reading", n - 1, len(rows))
         problems: list[Problem] = []
 
         def bad(column: str, message: str, n: int = n, problems: list[Problem] = problems) -> None:

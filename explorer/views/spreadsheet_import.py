@@ -39,7 +39,7 @@ from explorer.forms.operations import Operations, _StoreCommand
 from explorer.jobs import BackgroundJob
 from explorer.store import ChangeSet, StoreError, isolated
 from explorer.store.exchange import ImportFailedError, ImportReport, ImportResult, ref_column
-from explorer.store.isolated import run_isolated
+from explorer.store.isolated import run_function, run_isolated
 from explorer.store.spreadsheet import (
     DateOrder,
     Sheet,
@@ -63,6 +63,9 @@ DATE_ORDERS: tuple[tuple[DateOrder, str], ...] = (
     ("ymd", "Year first (2025/08/29)"),
 )
 PREVIEW_ROWS = 20
+# Files from which reading them takes long enough (≈ 5,000 rows) to go to a worker process.
+READ_APART_TEXT = 256 * 1024
+READ_APART_WORKBOOK = 64 * 1024
 
 
 def columns_of(record_type: str) -> list[tuple[str, str]]:
@@ -208,7 +211,7 @@ class SpreadsheetImportDialog(QDialog):
         self.sheet_box.currentIndexChanged.connect(self._sheet_chosen)
         self.type_box.currentIndexChanged.connect(self._type_chosen)
         self.dates_box.currentIndexChanged.connect(self._recheck.start)
-        self._run(lambda cancelled, report: read_sheets(path), self._sheets_read, "Reading the file…")
+        self._run(lambda cancelled, report: read_for_dialog(path, cancelled), self._sheets_read, "Reading the file…")
 
     # --- choices --------------------------------------------------------------------------------
 
@@ -253,7 +256,7 @@ class SpreadsheetImportDialog(QDialog):
         self.sheets = sheets
         self.sheet_box.blockSignals(True)
         for sheet in sheets:
-            self.sheet_box.addItem(f"{sheet.name} ({len(sheet.rows):,} rows)")
+            self.sheet_box.addItem(f"{sheet.name} ({sheet.row_count:,} rows)")
         self.sheet_box.blockSignals(False)
         self.sheet_box.setEnabled(len(sheets) > 1)
         self._sheet_chosen()
@@ -306,7 +309,7 @@ class SpreadsheetImportDialog(QDialog):
                 return run_isolated(store, "check_spreadsheet", ([plan],), lambda *p: report(p), cancelled)
             return store.check_spreadsheet([plan], lambda *p: report(p), cancelled)
 
-        self._run(work, self._checked, f"Checking {len(plan.sheet.rows):,} rows…")
+        self._run(work, self._checked, f"Checking {plan.sheet.row_count:,} rows…")
 
     def _show_preview(self, plan: SheetImport) -> None:
         headers, rows = to_preview(plan, PREVIEW_ROWS)
@@ -439,6 +442,23 @@ class SpreadsheetImportDialog(QDialog):
         self.status.setText(text)
         self.progress.hide()
         self.cancel_job_button.hide()
+
+
+def read_for_dialog(path: Path, cancelled: Callable[[], bool] | None = None) -> list[Sheet]:
+    """The file's sheets with their first rows only: a sheet larger than that is checked and
+    imported in a worker process, which reads the file again (isolated.worth_it). A large file
+    is read in a worker process too, so that no Python runs on a thread here while the dialog
+    opens (see isolated.run_function)."""
+    keep = isolated.ISOLATE_ROWS
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0  # read_sheets says what is wrong with it
+    workbook = path.suffix.lower() in (".xlsx", ".xlsm")
+    if size > (READ_APART_WORKBOOK if workbook else READ_APART_TEXT):
+        sheets: list[Sheet] = run_function(read_sheets, (path, keep), None, cancelled)
+        return sheets
+    return read_sheets(path, keep)
 
 
 def _sample(value: Any) -> str:
