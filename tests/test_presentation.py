@@ -41,3 +41,22 @@ def test_presentation_type_fits_a_small_screen_and_keeps_the_choice(qtbot, windo
     window.presentation.enter()
     assert QApplication.font().pointSizeF() >= 2 * desk - 0.01
     window.presentation.leave()
+
+
+def test_the_details_leave_out_the_edit_history_in_front_of_a_room(qtbot, window: MainWindow) -> None:
+    """Who changed which field when is for the analysts at their desks, not for the projector."""
+    from explorer.state import RecordRef
+    from explorer.store import Store
+
+    store: Store = window.state.store
+    deal = store.get("deal", store.list_records("deal")[0][0])
+    window.editing.ops.edit(
+        "deal", deal.id, {"notes": deal.notes}, {"notes": "Checked against the annual report"}, deal.version, "Notes"
+    )
+    window.state.select(RecordRef("deal", deal.id))
+    qtbot.waitUntil(lambda: "History" in window.detail.plain_text())
+    window.presentation.enter()
+    shown = window.detail.plain_text()
+    assert "History" not in shown and deal.title in shown and "Checked against the annual report" in shown
+    window.presentation.leave()
+    assert "History" in window.detail.plain_text()

@@ -395,6 +395,7 @@ class DetailPane(QWidget):
         self._split.addWidget(self.browser)
         layout.addWidget(self._split)
         self.detail: RecordDetail | None = None
+        self.presenting = False  # in front of a room: no edit history (who changed what, when)
         state.selection_changed.connect(self._on_selection)
         state.records_changed.connect(self._on_records_changed)
         state.store_replaced.connect(lambda: self.show_ref(None))
@@ -468,6 +469,12 @@ class DetailPane(QWidget):
                 self.edit_requested.emit(ref)
 
     # --- rendering -------------------------------------------------------------------
+
+    def set_presentation(self, presenting: bool) -> None:
+        if presenting != self.presenting:
+            self.presenting = presenting
+            if self.detail is not None:
+                self.show_ref(self._state.current, others=max(0, len(self._state.selection) - 1))
 
     def show_ref(self, ref: RecordRef | None, others: int = 0) -> None:
         self.detail = None
@@ -546,7 +553,8 @@ class DetailPane(QWidget):
         parts.append(self._fields_html(detail))
         parts.append(self._links_html(detail))
         parts.append(self._citations_html(detail, muted))
-        parts.append(self._history_html(detail, muted))
+        if not self.presenting:
+            parts.append(self._history_html(detail, muted))
         return "".join(parts)
 
     def _money_html(self, rec: m.Record, muted: str) -> str:

@@ -51,6 +51,7 @@ class Workshop:
         self.present_action.setCheckable(True)
         p.active_changed.connect(self.present_action.setChecked)
         p.active_changed.connect(window.timeline.set_presentation)  # fewer, larger labels
+        p.active_changed.connect(window.detail.set_presentation)  # no edit history on the projector
         p.scale_changed.connect(window.timeline.apply_ui_scale)
         self.zoom_in_action = act("&Larger Text", p.zoom_in, QKeySequence.StandardKey.ZoomIn, "Ctrl+=")
         self.zoom_out_action = act("&Smaller Text", p.zoom_out, QKeySequence.StandardKey.ZoomOut)
