@@ -20,6 +20,7 @@ RUNTIME = (
     "platformdirs",
     "PyYAML",
     "openpyxl",
+    "rustworkx",
 )
 OPTIONAL = ("psycopg", "psycopg-binary")  # the `postgres` extra: listed when installed
 # Qt is not a Python distribution: it ships inside PySide6's wheels.
@@ -40,6 +41,7 @@ KNOWN = {
     "platformdirs": "MIT",
     "pyyaml": "MIT",
     "openpyxl": "MIT",
+    "rustworkx": "Apache-2.0",
     "et-xmlfile": "MIT",
     "psycopg": "LGPL-3.0-only",
     "psycopg-binary": "LGPL-3.0-only",

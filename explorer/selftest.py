@@ -173,6 +173,20 @@ def check_worker_process(run: Run) -> str:
     return f"a worker process opened {store.display_name()} and answered"
 
 
+def check_map_layout(run: Run) -> str:
+    """The relationship map lays out in a worker process with rustworkx (packaged: its compiled
+    module must be in the bundle, and the worker must start from the bundle's executable)."""
+    from explorer.graph import layout as map_layout
+
+    keys = [("organisation", i) for i in range(4)]
+    edges = [(keys[0], k, 1.0) for k in keys[1:]]
+    placed = map_layout.layout(keys, edges)
+    expect(len({(round(x, 3), round(y, 3)) for x, y in placed.values()}) == 4, f"the nodes overlap: {placed}")
+    answered = map_layout.spring_in_worker(2, [(0, 1, 1.0)], [[0.0, 0.0], [3.0, 0.0]], [0], 20)
+    expect(answered is not None and answered[0] == (0.0, 0.0), f"the layout worker answered {answered!r}")
+    return "a worker process laid out a map with rustworkx"
+
+
 def check_resources(run: Run) -> str:
     icons = paths.resources_dir() / "icons"
     expect((icons / "app.svg").is_file(), f"the app icon is missing from {icons}")
@@ -375,6 +389,7 @@ CHECKS: list[tuple[str, Callable[[Run], str]]] = [
     ("start-up database", check_startup_database),
     ("demo data", check_demo_data),
     ("worker process for large imports", check_worker_process),
+    ("relationship map layout", check_map_layout),
     ("resources", check_resources),
     ("PostgreSQL driver", check_server_driver),
     ("main window", check_main_window),

@@ -77,6 +77,7 @@ def test_about_names_the_version_and_the_licences_of_qt_and_the_libraries(window
         ("alembic", "MIT"),
         ("openpyxl", "MIT"),
         ("PyYAML", "MIT"),
+        ("rustworkx", "Apache-2.0"),
     ]:
         found = re.search(rf"\b{name}[\w-]* [\d.]+ \(([^)]*)\)", text, re.IGNORECASE)  # name version (licence)
         assert found is not None and licence in found[1], (name, found)

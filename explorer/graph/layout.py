@@ -1,37 +1,124 @@
-"""A deterministic force-directed layout for the relationship map, in numpy.
+"""The relationship map's layout: rustworkx's Fruchterman–Reingold, in a worker process.
 
-No graph library is installed in the app's environment (networkx, igraph and rustworkx are not
-among its dependencies), and the maps drawn are small (a few hundred nodes, see
-explorer.graph.model.NODE_BUDGET), so a Fruchterman–Reingold layout of our own does: same
-nodes and edges in, same coordinates out (starting places come from a hash of each record's
-key, never from a random generator), and a layout seeded from the previous positions moves the
-nodes already placed little (they start cool; the new ones start hot, beside their neighbours).
-Pinned nodes stay where they were put. Runs in a background job; no Qt.
+Deterministic: the same nodes and edges give the same coordinates (starting places come from a
+hash of each record's key, never from a random generator, and the nodes go to rustworkx in one
+order). Stable: a layout seeded from the previous positions keeps the nodes already placed where
+they were and settles the new ones in beside their neighbours. Pinned nodes stay where they were put.
+
+rustworkx (like igraph) holds the interpreter's lock for the whole layout (0.1–0.3 s for a few
+hundred nodes), so on a thread of the app the window would stand still that long; it runs in a
+worker process of its own instead, started on the first layout and kept for the next. No Qt.
 """
 
 from __future__ import annotations
 
+import concurrent.futures as cf
+import logging
 import math
+import multiprocessing
+import threading
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
+log = logging.getLogger("explorer.graph.layout")
+
 Key = tuple[str, int]
 Point = tuple[float, float]
 IDEAL = 1.0  # the length an edge settles at, in layout units (the view scales them to pixels)
-OLD_HEAT = 0.12  # how far, relative to a new node, a node placed before may move
+# A hidden node at the middle with weak springs to every node: a little gravity, so separate
+# parts of a map (a filter can cut it in two) stay beside each other instead of drifting apart.
+GRAVITY = 0.02
 
 
 def _hash01(key: Key, salt: int = 0) -> float:
     return zlib.crc32(f"{key[0]}:{key[1]}:{salt}".encode()) / 2**32
 
 
-def iterations_for(n: int) -> int:
-    """Fewer steps for bigger maps: each costs n² distances."""
-    if n <= 60:
-        return 300
-    return max(60, min(300, int(300 * (60 / n) ** 0.5)))
+def iterations_for(n: int, settling: bool = False) -> int:
+    """Steps of the force simulation: fewer for big maps (each costs n² distances), and fewer
+    when only new nodes are settling in among placed ones."""
+    steps = 200 if n <= 200 else max(80, int(200 * (200 / n) ** 0.5))
+    return max(40, steps // 3) if settling else steps
+
+
+def spring(
+    n: int,
+    pairs: Sequence[tuple[int, int, float]],
+    start: np.ndarray,
+    fixed: Sequence[int],
+    iterations: int,
+) -> np.ndarray:
+    """rustworkx's spring layout of nodes 0..n-1 (edges (i, j, weight)), from ``start``, with
+    the ``fixed`` nodes kept in place; the worker process runs this."""
+    import rustworkx as rx
+
+    graph = rx.PyGraph(multigraph=False)
+    graph.add_nodes_from(range(n + 1))  # node n: the hidden middle (GRAVITY)
+    graph.add_edges_from([(i, j, w) for i, j, w in pairs] + [(n, i, GRAVITY) for i in range(n)])
+    pos = {i: (float(start[i, 0]), float(start[i, 1])) for i in range(n)}
+    pos[n] = (0.0, 0.0)
+    placed = rx.spring_layout(graph, pos=pos, fixed={n, *fixed}, k=IDEAL, num_iter=iterations, weight_fn=float, seed=0)
+    return np.array([placed[i] for i in range(n)], dtype=np.float64)
+
+
+_pool: cf.ProcessPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _worker() -> cf.ProcessPoolExecutor | None:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            try:
+                _pool = cf.ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            except (OSError, ValueError, NotImplementedError) as exc:
+                log.warning("no layout worker process (%s): laying out here", exc)
+        return _pool
+
+
+def _forget_worker(pool: cf.ProcessPoolExecutor) -> None:
+    global _pool
+    with _pool_lock:
+        if _pool is pool:
+            _pool = None
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _spring_apart(args: tuple[object, ...], cancelled: Callable[[], bool] | None) -> np.ndarray | None:
+    """``spring(*args)`` in the worker process (None if cancelled while it ran); here when the
+    worker cannot be started or has died."""
+    pool = _worker()
+    if pool is not None:
+        try:
+            future = pool.submit(spring, *args)  # type: ignore[arg-type]
+            while True:
+                try:
+                    return future.result(timeout=0.05)
+                except cf.TimeoutError:
+                    if cancelled is not None and cancelled():
+                        future.cancel()
+                        return None
+        except (cf.process.BrokenProcessPool, RuntimeError, OSError) as exc:
+            log.warning("layout worker process failed (%s): laying out here", exc)
+            _forget_worker(pool)
+    return spring(*args)  # type: ignore[arg-type]
+
+
+def spring_in_worker(
+    n: int, pairs: Sequence[tuple[int, int, float]], start: Sequence[Sequence[float]], fixed: Sequence[int], steps: int
+) -> list[Point] | None:
+    """``spring`` through the worker process only (no fallback): None if it cannot answer."""
+    pool = _worker()
+    if pool is None:
+        return None
+    try:
+        placed = pool.submit(spring, n, pairs, np.array(start, dtype=np.float64), fixed, steps).result(timeout=60)
+    except Exception as exc:  # what went wrong is the answer: the self-test reports it
+        log.warning("layout worker process: %s", exc)
+        return None
+    return [(float(x), float(y)) for x, y in placed]
 
 
 def layout(
@@ -45,9 +132,9 @@ def layout(
     reheat: bool = False,
 ) -> dict[Key, Point]:
     """Positions of ``keys`` (edges: (a, b, weight); a heavier edge pulls harder). ``aspect``
-    (width / height of where it is shown) pulls harder towards the middle vertically, so a map
-    for a wide, low dock comes out wide instead of round. ``reheat``: ``previous`` is only a
-    starting point (a quick first picture), every node moves as freely as a new one."""
+    (width / height of where it is shown) stretches a new layout, so a map for a wide, low dock
+    comes out wide instead of round. ``reheat``: ``previous`` is only a starting point (a quick
+    first picture), every node moves as freely as a new one."""
     order = sorted(set(keys))
     n = len(order)
     if n == 0:
@@ -55,12 +142,13 @@ def layout(
     previous = previous or {}
     pinned = pinned or {}
     index = {k: i for i, k in enumerate(order)}
-    # In one order whatever order they came in: sums of floats depend on it.
-    pairs = sorted(
-        (min(index[a], index[b]), max(index[a], index[b]), float(w))
-        for a, b, w in edges
-        if a in index and b in index and a != b
-    )
+    # In one order whatever order they came in: sums of floats depend on it. One edge a pair.
+    weights: dict[tuple[int, int], float] = {}
+    for a, b, w in edges:
+        if a in index and b in index and a != b:
+            pair = (min(index[a], index[b]), max(index[a], index[b]))
+            weights[pair] = weights.get(pair, 0.0) + float(w)
+    pairs = [(i, j, 1.0 + math.log1p(max(0.0, w - 1.0))) for (i, j), w in sorted(weights.items())]
     pos = np.zeros((n, 2), dtype=np.float64)
     placed = np.zeros(n, dtype=bool)
     for k, i in index.items():
@@ -100,43 +188,19 @@ def layout(
         pending = rest
     if n == 1:
         return {order[0]: (float(pos[0, 0]), float(pos[0, 1]))}
-    heat = np.ones(n)
-    for k, i in index.items():
-        if k in previous and not start_hot:
-            heat[i] = OLD_HEAT
-    fixed = np.array([k in pinned for k in order], dtype=bool)
-    src = np.array([p[0] for p in pairs], dtype=np.int64)
-    dst = np.array([p[1] for p in pairs], dtype=np.int64)
-    weight = np.array([1.0 + math.log1p(max(0.0, p[2] - 1.0)) for p in pairs], dtype=np.float64)
-    steps = iterations if iterations is not None else iterations_for(n)
-    if not start_hot and iterations is None:
-        steps = max(30, steps // 3)  # settling the new nodes in, not laying out again
-    temperature = IDEAL * (0.6 if start_hot else 0.35) * math.sqrt(n) / 2
-    cool = temperature / (steps + 1)
-    k2 = IDEAL * IDEAL
-    aspect = min(4.0, max(1.0, aspect))
-    gravity = np.array([0.02, 0.02 * aspect * aspect])
-    for _step in range(steps):
-        if cancelled is not None and cancelled():
-            break
-        delta = pos[:, None, :] - pos[None, :, :]
-        dist2 = np.einsum("ijk,ijk->ij", delta, delta)
-        np.fill_diagonal(dist2, np.inf)
-        dist2 = np.maximum(dist2, 1e-4)
-        force = np.einsum("ijk,ij->ik", delta, k2 / dist2)  # repulsion k²/d along the unit vector
-        if src.size:
-            d = pos[src] - pos[dst]
-            length = np.sqrt(np.einsum("ij,ij->i", d, d)) + 1e-9
-            pull = d * (length * weight / IDEAL)[:, None]  # attraction d²/k along the unit vector
-            np.subtract.at(force, src, pull)
-            np.add.at(force, dst, pull)
-        force -= pos * gravity  # a little gravity: separate components do not drift apart
-        size = np.sqrt(np.einsum("ij,ij->i", force, force)) + 1e-9
-        step = np.minimum(size, temperature * heat) / size
-        step[fixed] = 0.0
-        pos += force * step[:, None]
-        temperature = max(temperature - cool, 1e-3)
-    return {k: (float(pos[i, 0]), float(pos[i, 1])) for k, i in index.items()}
+    held = {k for k in pinned} | (set() if start_hot else set(previous))
+    fixed = [index[k] for k in order if k in held]
+    if len(fixed) == n:
+        return {k: (float(pos[i, 0]), float(pos[i, 1])) for k, i in index.items()}
+    steps = iterations if iterations is not None else iterations_for(n, settling=not start_hot)
+    result = _spring_apart((n, pairs, pos, fixed, steps), cancelled)
+    if result is None:  # cancelled: whoever asked no longer wants it
+        result = pos
+    elif start_hot and not pinned:
+        # A new picture for a wide dock: stretched to half the dock's shape (area kept).
+        stretch = min(4.0, max(1.0, aspect)) ** 0.25
+        result = result * np.array([stretch, 1.0 / stretch])
+    return {k: (float(result[i, 0]), float(result[i, 1])) for k, i in index.items()}
 
 
 def radial(keys: Sequence[Key], roots: Sequence[Key], edges: Sequence[tuple[Key, Key, float]]) -> dict[Key, Point]:
