@@ -60,3 +60,16 @@ def test_the_details_leave_out_the_edit_history_in_front_of_a_room(qtbot, window
     assert "History" not in shown and deal.title in shown and "Checked against the annual report" in shown
     window.presentation.leave()
     assert "History" in window.detail.plain_text()
+
+
+def test_an_open_map_shares_the_projected_height_with_the_timeline(qtbot, window: MainWindow) -> None:
+    """Large type needs room: while presenting, the map under the timeline takes under half the
+    height, so the timeline's lanes keep their rows instead of being squeezed together."""
+    window.map_dock.show()
+    qtbot.waitUntil(lambda: not window.map.busy, timeout=10_000)
+    window.presentation.enter()
+    QApplication.processEvents()
+    height = window.height()
+    assert window.map_dock.height() <= 0.45 * height
+    assert window.timeline.plot.height() > window.map.canvas.height()
+    window.presentation.leave()

@@ -3,12 +3,13 @@ filters and the date range, hit-tested, kept by story steps, exported."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
-from PySide6.QtGui import QImage, QMouseEvent
+from PySide6.QtGui import QFontMetricsF, QImage, QMouseEvent
 from PySide6.QtWidgets import QApplication
 from sqlmodel import select
 
@@ -207,6 +208,23 @@ def test_labels_never_overlap_each_other_or_a_node(qtbot, window, store: Store) 
     for x0, y0, x1, y1 in [p.rect for p in placed if not p.pill]:  # a pill (the centre's name) sits over
         for (px, py), r in zip(pixels, view.scene.radius, strict=True):
             assert not (x0 < px + r and px - r < x1 and y0 < py + r and py - r < y1)
+
+
+def test_no_name_is_cut_off_at_the_edge_of_a_low_map(qtbot, window, store: Store) -> None:
+    """A projector's large type on a low map: names that do not fit inside are left out, never
+    drawn half outside (the selected organisation's name had lost its top half)."""
+    view = open_map(qtbot, window)
+    window.state.select(RecordRef("sector", store.list_records("sector")[0][0]))
+    wait_map(qtbot, view)
+    font = view.canvas.label_font()
+    font.setPointSizeF(font.pointSizeF() * 2)
+    fitted = view.scene.fit(700.0, 400.0)
+    assert view.placed_labels(fitted, font)  # names fit on a map of ordinary height
+    # A strip lower than one line of that type, centred on the map's middle: no name fits in it.
+    t = dataclasses.replace(fitted, height=0.8 * QFontMetricsF(font).height())
+    placed = view.placed_labels(t, font)
+    for x0, y0, x1, y1 in (p.rect for p in placed):
+        assert x0 >= 0 and y0 >= 0 and x1 <= t.width and y1 <= t.height, (x0, y0, x1, y1, t.width, t.height)
 
 
 def test_a_story_step_restores_the_maps_view(qtbot, window, store: Store) -> None:

@@ -212,6 +212,8 @@ class MapScene:
                     ]
             base = rank[i]
             for c in candidates:
+                if c[0] < 0 or c[1] < 0 or c[2] > t.width or c[3] > t.height:
+                    continue  # cut off at the canvas's edge: a name there reads as a broken one
                 rects.append(c)
                 prio.append(base)
                 group.append(next_group)

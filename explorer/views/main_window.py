@@ -678,6 +678,7 @@ class MainWindow(QMainWindow):
             self.map  # noqa: B018 (made now, on first opening)
         if visible and not self.map_dock.isFloating():
             self.resizeDocks([self.map_dock], [max(200, int(self.height() * 0.45))], Qt.Orientation.Vertical)
+            self.presentation.share_height_with_map()  # less while presenting: the lanes' type is large
 
     def _focus_map(self) -> None:
         self.map_dock.show()

@@ -21,6 +21,7 @@ POINTER_IDLE_MS = 2500
 # At twice the desk size a 1366×768 projector holds 23; a 1920×1080 screen at 2× scale (960×540
 # logical) only 16, and its timeline was squeezed to a 82-pixel strip of overlapping lanes.
 MIN_LINES = 22
+MAP_SHARE = 0.42  # of the height, for the relationship map while presenting (the timeline keeps the rest)
 
 
 def clamp_scale(value: float) -> float:
@@ -130,13 +131,23 @@ class PresentationController(QObject):
         self._apply()
         w.showFullScreen()
         QApplication.processEvents()
-        # Large type needs the room: the details take a third, the timeline the rest.
+        # Large type needs the room: the details take a third, the timeline the rest; an open
+        # map shares the height with the timeline instead of squeezing its lanes together.
         w.resizeDocks([w.detail_dock], [int(w.width() * 0.33)], Qt.Orientation.Horizontal)
+        self.share_height_with_map()
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self)
         self._idle.start()
         self.active_changed.emit(True)
+
+    def share_height_with_map(self) -> None:
+        """While presenting, an open (docked) map takes at most MAP_SHARE of the window's height."""
+        w = self.window
+        dock = getattr(w, "map_dock", None)
+        if not self.active or dock is None or not dock.isVisible() or dock.isFloating():
+            return
+        w.resizeDocks([dock], [int(w.height() * MAP_SHARE)], Qt.Orientation.Vertical)
 
     def leave(self) -> None:
         if not self.active:

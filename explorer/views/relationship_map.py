@@ -34,6 +34,7 @@ from PySide6.QtGui import (
     QPen,
     QResizeEvent,
     QShowEvent,
+    QTextDocument,
     QWheelEvent,
 )
 from PySide6.QtWidgets import (
@@ -142,7 +143,7 @@ class MapCanvas(QWidget):
         self.setObjectName("relationshipMapCanvas")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMouseTracking(True)
-        self.setMinimumSize(240, 200)
+        self.setMinimumSize(240, 140)  # a projector shares its height with the timeline (presentation)
         self.setAccessibleName("Relationship map")
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.transform = Transform(width=float(self.width()), height=float(self.height()))
@@ -331,7 +332,7 @@ class RelationshipMapView(QWidget):
         self.fit_button.setToolTip("Show the whole map (0)")
         self.export_button = QPushButton("Export…", self)
         self.export_button.setToolTip("Save the map as PNG or SVG")
-        self.note = QLabel(self)
+        self.note = ElidedLabel(self)
         self.note.setObjectName("paneTitle")
         self.note.setTextFormat(Qt.TextFormat.PlainText)
         # One line (the whole text in its tooltip), the legend two: a new map never changes
@@ -408,7 +409,18 @@ class RelationshipMapView(QWidget):
         """As many lines as the legend needs at this width (a projector's type wraps it to more),
         up to four: the map keeps the rest of the height."""
         line = self.fontMetrics().lineSpacing()
-        needed = self.legend.heightForWidth(max(100, self.legend.width())) if self.legend.text() else line
+        # The width the layout is about to give it (in a resize the legend still has its old one).
+        box = self.layout()
+        width = self.width() - (box.contentsMargins().left() + box.contentsMargins().right() if box else 0)
+        needed = line
+        if self.legend.text():
+            # QLabel's own heightForWidth answers for the width it was last laid out at
+            doc = QTextDocument()
+            doc.setDocumentMargin(0)
+            doc.setDefaultFont(self.legend.font())
+            doc.setHtml(self.legend.text())
+            doc.setTextWidth(max(100, width))
+            needed = math.ceil(doc.size().height())
         self.legend.setFixedHeight(max(line, min(needed, 4 * line)) + 4)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
@@ -1188,8 +1200,29 @@ def node_looks(
 
 
 def _nobreak(text: str) -> str:
-    """A legend entry never wraps inside itself ("under / pledge")."""
-    return html.escape(text).replace(" ", "&nbsp;")
+    """A legend entry never wraps inside itself ("under / pledge", "lead/partner/investor")."""
+    return html.escape(text).replace(" ", "&nbsp;").replace("/", "/\u2060")  # U+2060: word joiner
+
+
+class ElidedLabel(QLabel):
+    """One line of plain text that ends in "…" where it does not fit (the whole text is still
+    ``text()``): cut off mid-word at the edge, a projected note looked broken."""
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        text = self.text()
+        metrics = self.fontMetrics()
+        rect = self.contentsRect()
+        if metrics.horizontalAdvance(text) <= rect.width():
+            super().paintEvent(event)
+            return
+        painter = QPainter(self)
+        try:
+            elided = metrics.elidedText(text, Qt.TextElideMode.ElideRight, rect.width())
+            align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+            role = self.foregroundRole()
+            self.style().drawItemText(painter, rect, align, self.palette(), self.isEnabled(), elided, role)
+        finally:
+            painter.end()
 
 
 def _mix(colour: QColor, background: QColor, share: float) -> QColor:
