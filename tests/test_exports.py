@@ -221,3 +221,37 @@ def test_a_pledges_hand_out_page_says_what_it_realised(window: MainWindow, store
     assert window.workshop.export_view_pdf(out)
     _data, _images, text = page_content(out)
     assert "Pledged US$68" in text and "no deal is linked to this pledge" in text
+
+
+def _fill_colours(data: bytes) -> set[tuple[int, int, int]]:
+    """The colours a PDF page fills with (Qt writes ``r g b scn`` in its colour space), as 0–255 triples."""
+    found = re.findall(rb"([\d.]+) ([\d.]+) ([\d.]+) scn", data)
+    return {tuple(round(float(c) * 255) for c in rgb) for rgb in found}  # type: ignore[misc]
+
+
+def test_a_hand_out_made_in_the_dark_theme_is_printed_on_white(
+    qtbot, window: MainWindow, store: Store, tmp_path: Path
+) -> None:
+    """Paper is white: the page draws the timeline and the map in the light theme's colours, and
+    the screen keeps its dark ones."""
+    from PySide6.QtWidgets import QApplication
+
+    from explorer.views.theme import DARK, apply_theme
+
+    app = QApplication.instance()
+    apply_theme(app, "dark")
+    try:
+        select_deal(window, store)
+        window.map_dock.show()
+        qtbot.waitUntil(lambda: not window.map.busy and bool(window.map.graph.nodes), timeout=10_000)
+        on_screen = window.timeline.plot.backgroundBrush().color().name()
+        assert QColor(on_screen).lightness() < 80  # the screen is dark
+        out = tmp_path / "dark.pdf"
+        assert window.workshop.export_view_pdf(out)
+        fills = _fill_colours(page_content(out)[0])
+        dark = {QColor(DARK[k]).getRgb()[:3] for k in ("base", "window", "alt")}
+        assert fills and not fills & dark, fills & dark
+        assert QColor(DARK["text"]).getRgb()[:3] not in fills  # the records' text is dark on the white page
+        assert window.timeline.plot.backgroundBrush().color().name() == on_screen  # the screen as it was
+    finally:
+        apply_theme(app, "light")

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QMarginsF, QRect, QRectF, QSize, QSizeF, Qt
 from PySide6.QtGui import (
+    QAbstractTextDocumentLayout,
     QColor,
     QFont,
     QFontInfo,
@@ -29,6 +30,7 @@ from PySide6.QtGui import (
     QPageLayout,
     QPageSize,
     QPainter,
+    QPalette,
     QPdfWriter,
     QPicture,
     QTextDocument,
@@ -49,6 +51,7 @@ from explorer.formatting import KIND_LABEL, day_text, money, period_text, usd
 from explorer.settings import Setting
 from explorer.state import AppState, RecordRef
 from explorer.store import StoreError
+from explorer.views.theme import LIGHT, palette_for
 
 if TYPE_CHECKING:
     from explorer.store.stories import StepData
@@ -368,6 +371,19 @@ def a4_landscape() -> QPageLayout:
     )
 
 
+def _draw_on_paper(doc: QTextDocument, painter: QPainter, clip: QRectF | None = None) -> None:
+    """``doc.drawContents`` in the light theme's colours: pages are white whatever the screen's
+    theme (drawContents takes the application's palette, light text in the dark theme)."""
+    context = QAbstractTextDocumentLayout.PaintContext()
+    context.palette = palette_for(LIGHT)
+    painter.save()
+    if clip is not None:
+        painter.setClipRect(clip)
+        context.clip = clip
+    doc.documentLayout().draw(painter, context)
+    painter.restore()
+
+
 class HandoutPages:
     """Lays out hand-out pages — a heading, a caption, figures, then records and their sources,
     flowing onto further pages when they do not fit — on a PDF writer or a printer alike.
@@ -423,7 +439,7 @@ class HandoutPages:
             doc.setHtml(f"<p style='font-size:16pt'><b>{html.escape(caption)}</b></p>")
             p.save()
             p.translate(0, y)
-            doc.drawContents(p)
+            _draw_on_paper(doc, p)
             p.restore()
             y += doc.size().height() + 6
         for figure in figures:
@@ -452,7 +468,7 @@ class HandoutPages:
             p = self.painter
             p.save()
             p.translate(0, y - offset)
-            doc.drawContents(p, QRectF(0, offset, page.width(), cut - offset))
+            _draw_on_paper(doc, p, QRectF(0, offset, page.width(), cut - offset))
             p.restore()
             offset = cut
             if offset >= total - 0.5:
@@ -543,6 +559,38 @@ class PageShapedTimeline:
         QApplication.processEvents()
 
 
+_paper: dict[str, str] | None = None  # the colours of a page being made (see on_paper_colours)
+
+
+def paper_colours() -> dict[str, str] | None:
+    """The colours to draw a figure in while a page is made on a dark screen (None: the screen's)."""
+    return _paper
+
+
+@contextmanager
+def on_paper_colours(*widgets: QWidget) -> Iterator[None]:
+    """Paper is white: in the dark theme the hand-out's and the printer's pages are drawn in the
+    light theme's colours (a dark page was unreadable once printed, and spent the toner), then the
+    widgets get the screen's colours back. Other themes are light already."""
+    global _paper
+    app = QApplication.instance()
+    if app is None or app.property("explorer_theme") != "dark" or _paper is not None:
+        yield
+        return
+    had = [(w, w.testAttribute(Qt.WidgetAttribute.WA_SetPalette), w.palette()) for w in widgets]
+    light = palette_for(LIGHT)
+    _paper = LIGHT
+    try:
+        for widget in widgets:
+            widget.setPalette(light)  # each view recolours itself (PaletteChange)
+        yield
+    finally:
+        _paper = None
+        for widget, own, palette in had:
+            widget.setPalette(palette if own else QPalette())
+            widget.setAttribute(Qt.WidgetAttribute.WA_SetPalette, own)
+
+
 @contextmanager
 def users_view_kept(state: AppState, timeline: TimelineView) -> Iterator[None]:
     """Whatever pages step through (a story's filters, selections and ranges), the user gets back
@@ -582,7 +630,12 @@ def handout_figures(timeline: TimelineView, others: bool = True) -> list[Figure]
 
 def view_pages(pages: HandoutPages, state: AppState, timeline: TimelineView, heading: str = "Current view") -> int:
     records = "".join(record_html(state, ref) for ref in state.selection[:12])
-    with users_view_kept(state, timeline), WideTimeline(timeline), PageShapedTimeline(timeline, pages.plot_size()):
+    with (
+        users_view_kept(state, timeline),
+        on_paper_colours(timeline),
+        WideTimeline(timeline),
+        PageShapedTimeline(timeline, pages.plot_size()),
+    ):
         pages.add_page(heading, "", handout_figures(timeline), records)
     return pages.finish()
 
@@ -603,7 +656,12 @@ def story_pages(
     The steps are applied to the views without the player (a story being played stays on its step)
     and the user's view is put back afterwards."""
     steps = story_steps(state, story_id)
-    with users_view_kept(state, timeline), WideTimeline(timeline), PageShapedTimeline(timeline, pages.plot_size()):
+    with (
+        users_view_kept(state, timeline),
+        on_paper_colours(timeline),
+        WideTimeline(timeline),
+        PageShapedTimeline(timeline, pages.plot_size()),
+    ):
         for index, step in enumerate(steps):
             player.apply(step)
             QApplication.processEvents()

@@ -41,6 +41,8 @@ def on_paper(detail_html: str) -> str:
 def record_pages(pages: HandoutPages, window: MainWindow) -> int:
     """Each selected record's details as the detail pane shows them (fields, amounts, links,
     sources), flowing over as many pages as they need."""
+    from explorer.views import exports
+
     state = window.state
     refs = state.selection[:20]
     if not refs:
@@ -51,7 +53,9 @@ def record_pages(pages: HandoutPages, window: MainWindow) -> int:
         except StoreError as exc:
             log.warning("cannot print %s: %s", ref, exc.message)
             continue
-        pages.add_page(detail.title, "", (), on_paper(window.detail.render_html(detail)))
+        with exports.on_paper_colours(window.detail):
+            page = on_paper(window.detail.render_html(detail))
+        pages.add_page(detail.title, "", (), page)
     return pages.finish()
 
 

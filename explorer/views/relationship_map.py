@@ -65,6 +65,7 @@ from explorer.store import ChangeEvent, Filters
 from explorer.store.graph import edge_types, node_types
 from explorer.store.queries import TIMELINE_TYPES
 from explorer.timeline.labels import format_usd
+from explorer.views.exports import paper_colours
 from explorer.views.theme import current_colours
 from explorer.views.timeline_lanes import QUALITATIVE
 
@@ -784,7 +785,8 @@ class RelationshipMapView(QWidget):
         import time
 
         started = time.perf_counter()
-        colours = current_colours()
+        # a page printed or written as PDF from the dark theme is drawn in the light one
+        colours = (paper_colours() if vector else None) or current_colours()
         base = QColor(colours["base"])
         painter.fillRect(rect, base)
         scene = self.scene
