@@ -12,6 +12,7 @@ worker process of its own instead, started on the first layout and kept for the 
 
 from __future__ import annotations
 
+import atexit
 import concurrent.futures as cf
 import logging
 import math
@@ -75,6 +76,8 @@ def _worker() -> cf.ProcessPoolExecutor | None:
                 _pool = cf.ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
             except (OSError, ValueError, NotImplementedError) as exc:
                 log.warning("no layout worker process (%s): laying out here", exc)
+            else:
+                atexit.register(_forget_worker, _pool)  # stopped while the interpreter is whole
         return _pool
 
 
