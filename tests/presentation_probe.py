@@ -85,9 +85,26 @@ def main(db: Path, out: Path, label: str) -> int:
             Path(folder).mkdir(parents=True, exist_ok=True)
             window.screen().grabWindow(0).save(str(Path(folder) / f"{label}-present-step{index + 1:02d}.png"))
     window.story_player.stop()
+    # The map opened while presenting, on the selection the story ended on: it shares the height.
+    window.map_dock.show()
+    settle(2500)
+    view = window.map
+    canvas = view.canvas
+    t = canvas.transform
+    labels = [p.rect for p in view.placed_labels(t, canvas.label_font())]
+    mapped = {
+        "plot": box(window.timeline.plot),
+        "map_dock": box(window.map_dock),
+        "canvas": [0, 0, canvas.width(), canvas.height()],
+        "labels": [list(r) for r in labels],
+        "labels_inside": all(x0 >= 0 and y0 >= 0 and x1 <= t.width and y1 <= t.height for x0, y0, x1, y1 in labels),
+        "nodes": len(view.graph.nodes),
+    }
+    if folder:
+        window.screen().grabWindow(0).save(str(Path(folder) / f"{label}-present-map.png"))
     window.presentation.leave()
     settle(300)
-    out.write_text(json.dumps(steps, indent=1), encoding="utf-8")
+    out.write_text(json.dumps({"steps": steps, "map": mapped}, indent=1), encoding="utf-8")
     window.close()
     return 0
 

@@ -24,6 +24,7 @@ import pytest
 HERE = Path(__file__).resolve().parent
 TOOLS = ("Xvfb", "openbox", "xdotool", "import")
 SCREENS = [("1366x768", None), ("1920x1080", None), ("1920x1080", "2")]
+MAP_PLOT_SHARE = 0.25  # of the screen's height, the timeline's plot while the map shares it (presenting)
 
 
 def _missing() -> list[str]:
@@ -263,7 +264,8 @@ def test_every_story_step_in_presentation_mode_reads_on_the_screen(
         timeout=240,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    steps = json.loads(out.read_text(encoding="utf-8"))
+    probed = json.loads(out.read_text(encoding="utf-8"))
+    steps, mapped = probed["steps"], probed["map"]
     assert len(steps) >= 9
     problems = []
     for s in steps:
@@ -282,4 +284,12 @@ def test_every_story_step_in_presentation_mode_reads_on_the_screen(
             problems.append(f"{name}: a selected record is outside the plot")
         if not (s["details_visible"] and s["dock_title"] == "Details"):
             problems.append(f"{name}: the details show no projector title ({s['dock_title']!r})")
+    # The map opened while presenting: the timeline keeps room for its lanes, and the map's names
+    # are inside its canvas.
+    screen_h = steps[0]["screen"][3]
+    print(f"{display.label}: with the map, plot {mapped['plot']}, map dock {mapped['map_dock']}")
+    if mapped["plot"][3] < screen_h * MAP_PLOT_SHARE:
+        problems.append(f"with the map open the plot keeps only {mapped['plot'][3]} px of {screen_h}")
+    if not (mapped["nodes"] and mapped["labels"] and mapped["labels_inside"]):
+        problems.append(f"the map shows {mapped['nodes']} records, labels {mapped['labels']}")
     assert not problems, "\n".join(problems)

@@ -678,7 +678,8 @@ class MainWindow(QMainWindow):
             self.map  # noqa: B018 (made now, on first opening)
         if visible and not self.map_dock.isFloating():
             self.resizeDocks([self.map_dock], [max(200, int(self.height() * 0.45))], Qt.Orientation.Vertical)
-            self.presentation.share_height_with_map()  # less while presenting: the lanes' type is large
+            # less while presenting (the lanes' type is large), once the dock has its place
+            QTimer.singleShot(0, self.presentation.share_height_with_map)
 
     def _focus_map(self) -> None:
         self.map_dock.show()

@@ -22,6 +22,7 @@ POINTER_IDLE_MS = 2500
 # logical) only 16, and its timeline was squeezed to a 82-pixel strip of overlapping lanes.
 MIN_LINES = 22
 MAP_SHARE = 0.42  # of the height, for the relationship map while presenting (the timeline keeps the rest)
+MAP_BESIDE_BELOW = 700  # window heights (logical pixels) below which the map goes beside the timeline
 
 
 def clamp_scale(value: float) -> float:
@@ -142,12 +143,26 @@ class PresentationController(QObject):
         self.active_changed.emit(True)
 
     def share_height_with_map(self) -> None:
-        """While presenting, an open (docked) map takes at most MAP_SHARE of the window's height."""
+        """While presenting, an open (docked) map takes at most MAP_SHARE of the window's height;
+        on a screen too low for that (1920×1080 at 2× is 540 pixels to Qt) it goes beside the
+        timeline, under the details, and the timeline keeps the whole height for its lanes.
+        Leaving presentation mode puts the docks back where they were."""
         w = self.window
         dock = getattr(w, "map_dock", None)
         if not self.active or dock is None or not dock.isVisible() or dock.isFloating():
             return
-        w.resizeDocks([dock], [int(w.height() * MAP_SHARE)], Qt.Orientation.Vertical)
+        height = w.height()
+        if height < MAP_BESIDE_BELOW:
+            details = w.detail_dock
+            if w.dockWidgetArea(dock) != Qt.DockWidgetArea.RightDockWidgetArea:
+                if details.isVisible() and not details.isFloating():
+                    w.splitDockWidget(details, dock, Qt.Orientation.Vertical)
+                else:
+                    w.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+            w.resizeDocks([details, dock], [int(height * 0.4), int(height * 0.6)], Qt.Orientation.Vertical)
+            w.resizeDocks([dock], [int(w.width() * 0.45)], Qt.Orientation.Horizontal)
+            return
+        w.resizeDocks([dock], [int(height * MAP_SHARE)], Qt.Orientation.Vertical)
 
     def leave(self) -> None:
         if not self.active:
