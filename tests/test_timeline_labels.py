@@ -15,6 +15,7 @@ from explorer import models as m
 from explorer import timeline as tm
 from explorer.state import AppState, RecordRef
 from explorer.store import open_store
+from explorer.timeline.lod import P_DAY
 from explorer.views.timeline import TimelineView
 
 AUTOMAKER = (
@@ -203,3 +204,34 @@ def test_a_hundred_thousand_records_zoomed_out_read_as_a_density(large_view):
     day = lay.view_lo + (bins.column[int(np.argmax(bins.count))] + 0.5) * bins.bin_px / lay.ppd
     assert "records in Deals" in tl.tooltip_at(tl._view_point(day, tl._src.lanes[deals].centre))
     assert tm.density_profile(bins, lay.width_px)[0].size >= bins.column.size  # gaps filled in
+
+
+def _pixels(widget) -> np.ndarray:
+    from PySide6.QtGui import QImage
+
+    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_ARGB32)
+    return np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.width(), 4).astype(int)
+
+
+@pytest.mark.parametrize("years", [None, ("2014-01-01", "2022-01-01"), ("2023-06-01", "2025-06-01")])
+def test_labels_and_soft_bars_drawn_from_atlases_look_as_drawn_one_by_one(qtbot, view, years):
+    """Labels copied from their sprites are drawText's pixels, and soft-edged bars stretched from
+    their strips are their gradient brushes' within a level or two, in the widget as grabbed
+    (a redirected painter, as every paint into a window's backing store)."""
+    if years:
+        view.set_view_range(*(m.day_number(dt.date.fromisoformat(y)) for y in years))
+    lay = view._src.layout
+    assert sum(1 for text in lay.labels if text) >= 3
+    soft = (view.model.data.precision[lay.idx] != P_DAY) & (lay.x1 - lay.x0 > 3)
+    fast = _pixels(view.plot)
+    view.layer.sprite_labels = False
+    labels_plain = _pixels(view.plot)
+    view.layer.strip_bars = False
+    plain = _pixels(view.plot)
+    view.layer.sprite_labels = view.layer.strip_bars = True
+    assert np.abs(fast - labels_plain).max() <= 1  # bars alike: the labels exactly (faded ones ±1)
+    diff = np.abs(labels_plain - plain).max(axis=2)
+    if soft.any():
+        assert diff.max() > 0  # the bars did take the other path
+    assert np.count_nonzero(diff > 2) <= max(60, diff.size // 20_000)
+    assert diff.max() <= 32

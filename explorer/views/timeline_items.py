@@ -598,6 +598,92 @@ class MarkerAtlas:
         painter.drawPixmapFragments(ptr, n, self.pixmap)
 
 
+def _gradient_key(key: int) -> tuple[int, int, int, int]:
+    """(colour, alpha, q0, q1) of a soft bar's brush key, as ``_paint_items`` packs it."""
+    rest, q1 = divmod(key, GRADIENT_STEPS + 1)
+    rest, q0 = divmod(rest, GRADIENT_STEPS + 1)
+    return rest // 256, rest % 256, q0, q1
+
+
+class GradientStrips:
+    """The soft-edged bars of a frame with one ``drawPixmapFragments``: each brush (colour,
+    opacity, certain part) painted once by Qt as a strip of an atlas pixmap, and each bar that
+    strip stretched over the bar's rectangle. Per bar, a gradient brush costs Qt a new brush
+    fitted to the bar (ObjectBoundingMode): ~1 µs each, most of a crowded view's bar drawing.
+    The strip is 1,024 samples long, so the stretched gradient is the same ramp in the same
+    colours: a screen of them differs from the brushes' in a level or two of 255 on a few
+    per cent of their pixels (and up to ~20 on a few dozen end pixels)."""
+
+    SAMPLES, ROWS = 1024, 340  # strips of 3 pixel rows (the middle one is drawn: no bleeding)
+
+    def __init__(self) -> None:
+        self.pixmap = QPixmap()
+        self._row: dict[int, int] = {}
+
+    def draw(self, painter: QPainter, rects: np.ndarray, keys: np.ndarray, brush: Callable[..., QBrush]) -> None:
+        """``rects`` (n, 4: x, y, width, height in device pixels), each filled with its ``keys``'
+        brush (``brush(colour, alpha, q0, q1)`` as LaneLayer._gradient makes it)."""
+        if self.pixmap.isNull():
+            self.pixmap = QPixmap(self.SAMPLES, 3 * self.ROWS)
+            self._clear()
+        # in the order drawRects per brush paints them (overlapping translucent bars blend in order)
+        order = np.argsort(keys, kind="stable")
+        rects, keys = rects[order], keys[order]
+        unique, inverse = np.unique(keys, return_inverse=True)
+        wanted = unique.tolist()
+        if len(self._row) + sum(1 for k in wanted if k not in self._row) > self.ROWS:
+            self._clear()  # full: start over (a frame needs far fewer strips than it holds)
+        new = [k for k in wanted if k not in self._row]
+        if new:
+            p = QPainter(self.pixmap)
+            p.setPen(Qt.PenStyle.NoPen)
+            for key in new:
+                row = self._row[key] = len(self._row)
+                strip = QBrush(brush(*_gradient_key(key)))
+                p.setBrush(strip)
+                # the brush spans the strip as it spans a bar (ObjectBoundingMode)
+                p.drawRect(QRectF(0.0, 3.0 * row, self.SAMPLES, 3.0))
+            p.end()
+        rows = np.array([self._row[k] for k in wanted], dtype=np.float64)[np.asarray(inverse).ravel()]
+        # The pixels an unantialiased drawRects fills: edges rounded to whole pixels (qRound).
+        # The strip's part over those pixels is the part of the bar's gradient there, so each
+        # pixel takes the gradient at its centre, as the brush gives it.
+        x, y, w, h = rects[:, 0], rects[:, 1], np.maximum(rects[:, 2], 1e-9), rects[:, 3]
+        x1, x2 = np.floor(x + 0.5), np.floor(x + w + 0.5)
+        y1, y2 = np.floor(y + 0.5), np.floor(y + h + 0.5)
+        drawn = (x2 > x1) & (y2 > y1)
+        if not drawn.all():
+            x, w, x1, x2, y1, y2, rows = (v[drawn] for v in (x, w, x1, x2, y1, y2, rows))
+        n = int(x1.size)
+        if n == 0:
+            return
+        frags = np.empty((n, 10), dtype=np.float64)
+        frags[:, 0], frags[:, 1] = (x1 + x2) / 2, (y1 + y2) / 2  # target centre
+        frags[:, 2] = (x1 - x) / w * self.SAMPLES  # source: the strip under those pixels
+        frags[:, 3] = 3.0 * rows + 1.0  # its middle row
+        frags[:, 4] = (x2 - x1) / w * self.SAMPLES
+        frags[:, 5] = 1.0
+        frags[:, 6] = w / self.SAMPLES  # scale: back to the target's pixels
+        frags[:, 7] = y2 - y1
+        frags[:, 8], frags[:, 9] = 0.0, 1.0  # rotation, opacity
+        painter.save()
+        # nearest sample: a strip of 1,024 holds the ramp finer than any bar's pixels, and
+        # interpolating them costs Qt three times the fill
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+        ptr, _alive = _native(frags, QPainter.PixmapFragment)  # the array must outlive the call
+        painter.drawPixmapFragments(ptr, n, self.pixmap)
+        painter.restore()
+
+    def _clear(self) -> None:
+        self.pixmap.fill(Qt.GlobalColor.transparent)
+        self._row = {}
+
+    def reset(self) -> None:
+        """Forget every strip (the colours changed)."""
+        if not self.pixmap.isNull():
+            self._clear()
+
+
 class LaneLayer(_Base):
     """All lanes: zebra bands, aggregated bins, and the items in view (one item for everything).
 
@@ -613,6 +699,10 @@ class LaneLayer(_Base):
         self.painted_density: list[tuple[LaneGeometry, np.ndarray]] | None = None
         self._gradients: dict[tuple[int, int, int, int], QBrush] = {}
         self._gradient_colours: tuple = ()
+        self._sprites = LabelSprites()
+        self._strips = GradientStrips()
+        self.strip_bars = True  # False: soft-edged bars by drawRects with their gradient (tests compare)
+        self.sprite_labels = True  # False: each label by drawText (at the same whole pixel; tests compare)
 
     def paint(self, painter: QPainter, *_args) -> None:
         src = self.source
@@ -717,6 +807,7 @@ class LaneLayer(_Base):
         n_colours = max(len(st.colours), 1)
         if self._gradient_colours != tuple(c.rgba() for c in st.colours):
             self._gradients.clear()
+            self._strips.reset()  # its strips are of the old colours
             self._gradient_colours = tuple(c.rgba() for c in st.colours)
         colour = src.colour[idx].astype(np.int64) % n_colours
         faded = ~src.passes[idx]
@@ -760,11 +851,12 @@ class LaneLayer(_Base):
                 q1 = np.maximum(np.ceil(f1 * GRADIENT_STEPS).astype(np.int64), q0)
                 keys = ((colour[b][soft] * 256 + alpha[soft]) * (GRADIENT_STEPS + 1) + q0) * (GRADIENT_STEPS + 1) + q1
                 soft_rects = rects[soft]
-                for key, part in _grouped(keys):
-                    rest, q1_ = divmod(key, GRADIENT_STEPS + 1)
-                    rest, q0_ = divmod(rest, GRADIENT_STEPS + 1)
-                    painter.setBrush(self._gradient(rest // 256, rest % 256, q0_, q1_))
-                    draw_rects(painter, soft_rects[part])
+                if self.strip_bars and paints_pixels(painter):
+                    self._strips.draw(painter, soft_rects, keys, self._gradient)
+                else:
+                    for key, part in _grouped(keys):
+                        painter.setBrush(self._gradient(*_gradient_key(key)))
+                        draw_rects(painter, soft_rects[part])
         # markers: points, and summits/visits (a period visit carries its diamond too)
         has_marker = ~period | is_event
         if has_marker.any():
@@ -780,9 +872,15 @@ class LaneLayer(_Base):
 
     def _paint_labels(self, painter: QPainter, mx, ys: np.ndarray, faded: np.ndarray, row_px: float) -> None:
         """Only the labels the layout placed (bounded by the room on screen, not by the record
-        count; placement keeps them apart). Plain drawText: QStaticText and cached glyph runs
-        (QPainter.drawGlyphRun) land in the wrong place when the painter is redirected, as it is
-        for every widget painted into its window's backing store and for QWidget.grab."""
+        count; placement keeps them apart).
+
+        On pixels each label starts on a whole pixel, as the bars and markers beside it do, and
+        is drawn from a sprite: its text drawn once into a transparent image (the very pixels
+        ``drawText`` gives there: same glyphs, same blending) and copied on. A pan keeps most
+        labels, and a copy costs a fraction of shaping and drawing the text again. QStaticText
+        and cached glyph runs are no way round it: they land in the wrong place when the painter
+        is redirected, as it is for every widget painted into its window's backing store and for
+        QWidget.grab. Vector devices (and HiDPI screens) get ``drawText`` as it was."""
         lay, st = self.source.layout, self.source.style
         if not lay.labels:
             return
@@ -792,16 +890,100 @@ class LaneLayer(_Base):
         lxs = mx(lay.label_x)
         painter.setFont(st.label_font)
         shown = [k for k, text in enumerate(lay.labels) if text]
+        on_pixels = paints_pixels(painter) and painter.device().devicePixelRatioF() == 1.0
+        sprites = on_pixels and self.sprite_labels
+        if on_pixels:
+            lxs = np.floor(lxs + 0.5)
+        xl, yl, fade_of = lxs.tolist(), ys.tolist(), faded.tolist()
+        if sprites:
+            self._sprites.begin(painter, st.label_font, fm)
         for fade in (False, True):
             fg = QColor(st.foreground)
             fg.setAlpha(110 if fade else 255)
             painter.setPen(fg)
             for k in shown:
-                if bool(faded[k]) == fade:
-                    x, y = float(lxs[k]), float(ys[k])
-                    painter.drawText(QPointF(x, y + text_dy), lay.labels[k])
+                if fade_of[k] == fade:
+                    x, y, text = xl[k], yl[k], lay.labels[k]
+                    if sprites:
+                        self._sprites.add(x, y + text_dy, text, fg)
+                    else:
+                        painter.drawText(QPointF(x, y + text_dy), text)
                     if self.painted is not None:
-                        self.painted.append(QRectF(x, y - above, fm.horizontalAdvance(lay.labels[k]), box_h))
+                        self.painted.append(QRectF(x, y - above, fm.horizontalAdvance(text), box_h))
+            if sprites:
+                self._sprites.flush()
+
+
+class LabelSprites:
+    """Row labels drawn once each into an atlas pixmap, per font and colour, and copied from it
+    onto the plot at whole pixels, all of a frame's with one ``drawPixmapFragments``. A label's
+    glyphs depend on where its baseline falls within a pixel (in 64ths): that is part of the
+    key; its start is a whole pixel (the caller's)."""
+
+    WIDTH, HEIGHT = 2048, 1024  # the atlas: ~1,000 labels; full, it starts over
+
+    def __init__(self) -> None:
+        self._font_key = ""
+        self._cells: dict[tuple[str, int, int], tuple[int, int, int]] = {}  # key → x, y, width
+        self.font = QFont()
+        self.pixmap = QPixmap()
+        self._margin, self._top, self._height = 0, 0, 0
+        self._x = self._y = 0  # where the next sprite goes
+        self._batch: list[tuple[float, float, int, int, int]] = []
+        self._painter: QPainter | None = None
+
+    def begin(self, painter: QPainter, font: QFont, metrics: QFontMetricsF) -> None:
+        """Start a frame's labels in ``font``, drawn by ``painter`` (sprites of another font are dropped)."""
+        self._painter = painter
+        if font.key() != self._font_key or self.pixmap.isNull():
+            self._font_key, self.font = font.key(), QFont(font)
+            # room around the text for glyphs reaching past their advance or the font's ascent
+            self._margin = 3
+            self._top = 2 + math.ceil(metrics.ascent())
+            self._height = self._top + math.ceil(metrics.descent()) + 3
+            self.pixmap = QPixmap(self.WIDTH, self.HEIGHT)
+            self._reset()
+        self._batch = []
+
+    def _reset(self) -> None:
+        self.pixmap.fill(Qt.GlobalColor.transparent)
+        self._cells, self._x, self._y = {}, 0, 0
+
+    def add(self, x: float, baseline: float, text: str, colour: QColor) -> None:
+        """``text`` in ``colour`` with its start at the whole pixel ``x``, its baseline at ``baseline``."""
+        row = math.floor(baseline)
+        frac = math.floor((baseline - row) * 64.0)
+        key = (text, frac, colour.rgba())
+        cell = self._cells.get(key)
+        if cell is None:
+            width = min(math.ceil(QFontMetricsF(self.font).horizontalAdvance(text)) + 2 * self._margin, self.WIDTH)
+            if self._x + width > self.WIDTH:
+                self._x, self._y = 0, self._y + self._height
+            if self._y + self._height > self.HEIGHT:
+                self.flush()  # what this frame placed is drawn before the atlas starts over
+                self._reset()
+            cell = self._cells[key] = (self._x, self._y, width)
+            self._x += width
+            p = QPainter(self.pixmap)
+            p.setFont(self.font)
+            p.setPen(colour)
+            p.drawText(QPointF(cell[0] + self._margin, cell[1] + self._top + frac / 64.0), text)
+            p.end()
+        sx, sy, width = cell
+        # a fragment is placed by its centre
+        self._batch.append((x - self._margin + width / 2, row - self._top + self._height / 2, sx, sy, width))
+
+    def flush(self) -> None:
+        """Draw the labels added since the last flush."""
+        if not self._batch or self._painter is None:
+            return
+        frags = np.ones((len(self._batch), 10), dtype=np.float64)
+        frags[:, :5] = np.array(self._batch, dtype=np.float64)
+        frags[:, 5] = self._height
+        frags[:, 8] = 0.0  # rotation; scale (6, 7) and opacity (9) stay 1
+        self._batch = []
+        ptr, _alive = _native(frags, QPainter.PixmapFragment)  # the array must outlive the call
+        self._painter.drawPixmapFragments(ptr, int(frags.shape[0]), self.pixmap)
 
 
 class HighlightLayer(_Base):
