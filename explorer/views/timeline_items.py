@@ -29,7 +29,9 @@ from PySide6.QtGui import (
     QPainter,
     QPainterPath,
     QPen,
+    QPicture,
     QPixmap,
+    QTransform,
 )
 
 from explorer.timeline.axis import MONTH_ABBR, MONTH_NAMES, AxisPlan, AxisScale, choose_scale, plan_axis
@@ -104,6 +106,9 @@ class DayAxis(pg.AxisItem):
         self._context_widths: TextWidths | None = None
         self._plan_key: tuple[float, float, float] | None = None
         self._plan: AxisPlan | None = None
+        self._specs: Any = None
+        self._sprites = (LabelSprites(), LabelSprites())  # tick labels, context labels
+        self.sprite_labels = True  # False: each label by drawText in its rect (tests compare)
         super().__init__(orientation, **kwargs)
         self.autoSIPrefix = False
         self._fit_height()
@@ -287,23 +292,60 @@ class DayAxis(pg.AxisItem):
         forms = (text, f"{short} {year}") if scale.long_context else (text,)
         return (*forms, short) if first else forms
 
+    def paint(self, p, *_args) -> None:
+        """The axis drawn straight onto the plot, its labels from sprites (as the row labels):
+        pyqtgraph records it into a QPicture and plays that back, so every label's text was laid
+        out twice and drawn once more on every frame of a pan. The draw specs are kept until
+        pyqtgraph drops its picture (the range, size or style changed)."""
+        if getattr(self, "picture", None) is None:  # pyqtgraph's attribute, untyped there
+            self._specs = self.generateDrawSpecs(p)
+            self.picture = QPicture()  # not drawn: it marks the specs as current
+        if self._specs is not None:
+            p.save()
+            self.drawPicture(p, *self._specs)
+            p.restore()
+
     def drawPicture(self, p, axisSpec, tickSpecs, textSpecs):  # noqa: N803 - pyqtgraph's
         p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         p.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
         pen, p1, p2 = axisSpec
         p.setPen(pen)
         p.drawLine(p1, p2)
+        # the ticks of a level share their pen: one drawLines each
+        by_pen: dict[int, tuple[QPen, list[float]]] = {}
         for pen, p1, p2 in tickSpecs:
+            by_pen.setdefault(id(pen), (pen, []))[1].extend((p1.x(), p1.y(), p2.x(), p2.y()))
+        for pen, coords in by_pen.values():
             p.setPen(pen)
-            p.drawLine(p1, p2)
+            draw_lines(p, np.array(coords, dtype=np.float64).reshape(-1, 4))
         p.setPen(self.textPen())
         p.setClipRect(self.boundingRect().toAlignedRect())
         flush = Qt.AlignmentFlag.AlignLeft
+        tr = p.transform()
+        # sprites on pixels, with the axis only moved (never scaled) on its way to them
+        moved_only = tr.type() in (QTransform.TransformationType.TxNone, QTransform.TransformationType.TxTranslate)
+        sprites = self.sprite_labels and paints_pixels(p) and p.device().devicePixelRatioF() == 1.0 and moved_only
+        if sprites:
+            p.resetTransform()
+        colour = self.textPen().color()
         for bold in (False, True):
-            p.setFont(self.context_font() if bold else self.tick_font())
+            font = self.context_font() if bold else self.tick_font()
+            p.setFont(font)
+            fm = QFontMetricsF(font)
+            atlas = self._sprites[bold]
+            if sprites:
+                atlas.begin(p, font, fm)
             for rect, flags, text in textSpecs:
-                if bool(flags & flush) == bold:
+                if bool(flags & flush) != bold:
+                    continue
+                if sprites:
+                    # the rect is the text's own width (centred or flush left): it starts at its left
+                    x = math.floor(rect.left() + tr.dx() + 0.5)
+                    atlas.add(x, rect.top() + tr.dy() + fm.ascent(), text, colour)
+                else:
                     p.drawText(rect, int(flags), text)
+            if sprites:
+                atlas.flush()
 
 
 # --- painting -----------------------------------------------------------------------------
