@@ -31,7 +31,6 @@ from PySide6.QtGui import (
     QPen,
     QPicture,
     QPixmap,
-    QTransform,
 )
 
 from explorer.timeline.axis import MONTH_ABBR, MONTH_NAMES, AxisPlan, AxisScale, choose_scale, plan_axis
@@ -107,8 +106,6 @@ class DayAxis(pg.AxisItem):
         self._plan_key: tuple[float, float, float] | None = None
         self._plan: AxisPlan | None = None
         self._specs: Any = None
-        self._sprites = (LabelSprites(), LabelSprites())  # tick labels, context labels
-        self.sprite_labels = True  # False: each label by drawText in its rect (tests compare)
         super().__init__(orientation, **kwargs)
         self.autoSIPrefix = False
         self._fit_height()
@@ -293,10 +290,9 @@ class DayAxis(pg.AxisItem):
         return (*forms, short) if first else forms
 
     def paint(self, p, *_args) -> None:
-        """The axis drawn straight onto the plot, its labels from sprites (as the row labels):
-        pyqtgraph records it into a QPicture and plays that back, so every label's text was laid
-        out twice and drawn once more on every frame of a pan. The draw specs are kept until
-        pyqtgraph drops its picture (the range, size or style changed)."""
+        """The axis drawn straight onto the plot: pyqtgraph records it into a QPicture and plays
+        that back, recording every tick and label once more on every frame of a pan. The draw
+        specs are kept until pyqtgraph drops its picture (the range, size or style changed)."""
         if getattr(self, "picture", None) is None:  # pyqtgraph's attribute, untyped there
             self._specs = self.generateDrawSpecs(p)
             self.picture = QPicture()  # not drawn: it marks the specs as current
@@ -321,31 +317,11 @@ class DayAxis(pg.AxisItem):
         p.setPen(self.textPen())
         p.setClipRect(self.boundingRect().toAlignedRect())
         flush = Qt.AlignmentFlag.AlignLeft
-        tr = p.transform()
-        # sprites on pixels, with the axis only moved (never scaled) on its way to them
-        moved_only = tr.type() in (QTransform.TransformationType.TxNone, QTransform.TransformationType.TxTranslate)
-        sprites = self.sprite_labels and paints_pixels(p) and p.device().devicePixelRatioF() == 1.0 and moved_only
-        if sprites:
-            p.resetTransform()
-        colour = self.textPen().color()
         for bold in (False, True):
-            font = self.context_font() if bold else self.tick_font()
-            p.setFont(font)
-            fm = QFontMetricsF(font)
-            atlas = self._sprites[bold]
-            if sprites:
-                atlas.begin(p, font, fm)
+            p.setFont(self.context_font() if bold else self.tick_font())
             for rect, flags, text in textSpecs:
-                if bool(flags & flush) != bold:
-                    continue
-                if sprites:
-                    # the rect is the text's own width (centred or flush left): it starts at its left
-                    x = math.floor(rect.left() + tr.dx() + 0.5)
-                    atlas.add(x, rect.top() + tr.dy() + fm.ascent(), text, colour)
-                else:
+                if bool(flags & flush) == bold:
                     p.drawText(rect, int(flags), text)
-            if sprites:
-                atlas.flush()
 
 
 # --- painting -----------------------------------------------------------------------------
@@ -741,10 +717,8 @@ class LaneLayer(_Base):
         self.painted_density: list[tuple[LaneGeometry, np.ndarray]] | None = None
         self._gradients: dict[tuple[int, int, int, int], QBrush] = {}
         self._gradient_colours: tuple = ()
-        self._sprites = LabelSprites()
         self._strips = GradientStrips()
         self.strip_bars = True  # False: soft-edged bars by drawRects with their gradient (tests compare)
-        self.sprite_labels = True  # False: each label by drawText (at the same whole pixel; tests compare)
 
     def paint(self, painter: QPainter, *_args) -> None:
         src = self.source
@@ -914,31 +888,21 @@ class LaneLayer(_Base):
 
     def _paint_labels(self, painter: QPainter, mx, ys: np.ndarray, faded: np.ndarray, row_px: float) -> None:
         """Only the labels the layout placed (bounded by the room on screen, not by the record
-        count; placement keeps them apart).
-
-        On pixels each label starts on a whole pixel, as the bars and markers beside it do, and
-        is drawn from a sprite: its text drawn once into a transparent image (the very pixels
-        ``drawText`` gives there: same glyphs, same blending) and copied on. A pan keeps most
-        labels, and a copy costs a fraction of shaping and drawing the text again. QStaticText
-        and cached glyph runs are no way round it: they land in the wrong place when the painter
-        is redirected, as it is for every widget painted into its window's backing store and for
-        QWidget.grab. Vector devices (and HiDPI screens) get ``drawText`` as it was."""
+        count; placement keeps them apart). Plain drawText: QStaticText and cached glyph runs
+        (QPainter.drawGlyphRun) land in the wrong place when the painter is redirected, as it is
+        for every widget painted into its window's backing store and for QWidget.grab; sprites
+        of the drawn text (exactly drawText's pixels at whole-pixel starts) won only where a
+        frame revisits the labels of the one before: in a one-way pan or zoom most labels are
+        new or newly shortened, and drawing a sprite costs more than drawing the text."""
         lay, st = self.source.layout, self.source.style
         if not lay.labels:
             return
         fm = QFontMetricsF(st.label_font)
         text_dy = (fm.ascent() - fm.descent()) / 2.0  # baseline that centres the text on the row
         above, box_h = label_box(fm)
-        lxs = mx(lay.label_x)
+        xl, yl, fade_of = mx(lay.label_x).tolist(), ys.tolist(), faded.tolist()
         painter.setFont(st.label_font)
         shown = [k for k, text in enumerate(lay.labels) if text]
-        on_pixels = paints_pixels(painter) and painter.device().devicePixelRatioF() == 1.0
-        sprites = on_pixels and self.sprite_labels
-        if on_pixels:
-            lxs = np.floor(lxs + 0.5)
-        xl, yl, fade_of = lxs.tolist(), ys.tolist(), faded.tolist()
-        if sprites:
-            self._sprites.begin(painter, st.label_font, fm)
         for fade in (False, True):
             fg = QColor(st.foreground)
             fg.setAlpha(110 if fade else 255)
@@ -946,86 +910,9 @@ class LaneLayer(_Base):
             for k in shown:
                 if fade_of[k] == fade:
                     x, y, text = xl[k], yl[k], lay.labels[k]
-                    if sprites:
-                        self._sprites.add(x, y + text_dy, text, fg)
-                    else:
-                        painter.drawText(QPointF(x, y + text_dy), text)
+                    painter.drawText(QPointF(x, y + text_dy), text)
                     if self.painted is not None:
                         self.painted.append(QRectF(x, y - above, fm.horizontalAdvance(text), box_h))
-            if sprites:
-                self._sprites.flush()
-
-
-class LabelSprites:
-    """Row labels drawn once each into an atlas pixmap, per font and colour, and copied from it
-    onto the plot at whole pixels, all of a frame's with one ``drawPixmapFragments``. A label's
-    glyphs depend on where its baseline falls within a pixel (in 64ths): that is part of the
-    key; its start is a whole pixel (the caller's)."""
-
-    WIDTH, HEIGHT = 2048, 1024  # the atlas: ~1,000 labels; full, it starts over
-
-    def __init__(self) -> None:
-        self._font_key = ""
-        self._cells: dict[tuple[str, int, int], tuple[int, int, int]] = {}  # key → x, y, width
-        self.font = QFont()
-        self.pixmap = QPixmap()
-        self._margin, self._top, self._height = 0, 0, 0
-        self._x = self._y = 0  # where the next sprite goes
-        self._batch: list[tuple[float, float, int, int, int]] = []
-        self._painter: QPainter | None = None
-
-    def begin(self, painter: QPainter, font: QFont, metrics: QFontMetricsF) -> None:
-        """Start a frame's labels in ``font``, drawn by ``painter`` (sprites of another font are dropped)."""
-        self._painter = painter
-        if font.key() != self._font_key or self.pixmap.isNull():
-            self._font_key, self.font = font.key(), QFont(font)
-            # room around the text for glyphs reaching past their advance or the font's ascent
-            self._margin = 3
-            self._top = 2 + math.ceil(metrics.ascent())
-            self._height = self._top + math.ceil(metrics.descent()) + 3
-            self.pixmap = QPixmap(self.WIDTH, self.HEIGHT)
-            self._reset()
-        self._batch = []
-
-    def _reset(self) -> None:
-        self.pixmap.fill(Qt.GlobalColor.transparent)
-        self._cells, self._x, self._y = {}, 0, 0
-
-    def add(self, x: float, baseline: float, text: str, colour: QColor) -> None:
-        """``text`` in ``colour`` with its start at the whole pixel ``x``, its baseline at ``baseline``."""
-        row = math.floor(baseline)
-        frac = math.floor((baseline - row) * 64.0)
-        key = (text, frac, colour.rgba())
-        cell = self._cells.get(key)
-        if cell is None:
-            width = min(math.ceil(QFontMetricsF(self.font).horizontalAdvance(text)) + 2 * self._margin, self.WIDTH)
-            if self._x + width > self.WIDTH:
-                self._x, self._y = 0, self._y + self._height
-            if self._y + self._height > self.HEIGHT:
-                self.flush()  # what this frame placed is drawn before the atlas starts over
-                self._reset()
-            cell = self._cells[key] = (self._x, self._y, width)
-            self._x += width
-            p = QPainter(self.pixmap)
-            p.setFont(self.font)
-            p.setPen(colour)
-            p.drawText(QPointF(cell[0] + self._margin, cell[1] + self._top + frac / 64.0), text)
-            p.end()
-        sx, sy, width = cell
-        # a fragment is placed by its centre
-        self._batch.append((x - self._margin + width / 2, row - self._top + self._height / 2, sx, sy, width))
-
-    def flush(self) -> None:
-        """Draw the labels added since the last flush."""
-        if not self._batch or self._painter is None:
-            return
-        frags = np.ones((len(self._batch), 10), dtype=np.float64)
-        frags[:, :5] = np.array(self._batch, dtype=np.float64)
-        frags[:, 5] = self._height
-        frags[:, 8] = 0.0  # rotation; scale (6, 7) and opacity (9) stay 1
-        self._batch = []
-        ptr, _alive = _native(frags, QPainter.PixmapFragment)  # the array must outlive the call
-        self._painter.drawPixmapFragments(ptr, int(frags.shape[0]), self.pixmap)
 
 
 class HighlightLayer(_Base):
