@@ -2,7 +2,7 @@
 is a frame slowest, and is it within the 16.7 ms budget there?
 
     python benchmarks/timeline_density.py [--sizes 1e3,3e3,1e4,3e4,1e5,3e5,1e6] [--runs 30] [--rounds 3]
-        [--cache /tmp/explorer-bench] [--display :N] [--json out.json]
+        [--cache /tmp/explorer-bench] [--display :N] [--json out.json] [--one-way]
     DISPLAY=:N QT_QPA_PLATFORM=xcb python benchmarks/timeline_density.py --child DB --profile 'pan, full view'
 
 For each size the synthetic database of ``benchmarks/run.py`` (seed 7; sizes not cached yet are
@@ -17,7 +17,9 @@ frame). The floor is a bare ``pg.PlotWidget`` of the same size
 with a date axis on the same display, driven the same way in the same process, alternating with
 the timeline round by round. Printed: median and 95th percentile of wall time per frame beside the
 budget and the floor, the median process CPU time (steadier on a shared machine: it leaves out
-waiting for other processes), and the worst density found.
+waiting for other processes), and the worst density found. The pans and zooms step back and forth
+(run.py's steps); ``--one-way`` adds pans by 1% and zooms in by 1.5% a frame that keep going,
+which show new labels every frame as a drag does.
 """
 
 from __future__ import annotations
@@ -45,6 +47,34 @@ MID = (ZOOMED_IN[0] + ZOOMED_IN[1]) / 2
 ONE_YEAR = (MID - 182.6, MID + 182.6)
 VIEWS: list[tuple[str, tuple[float, float] | None]] = [("full view", None), ("one year", ONE_YEAR)]
 KINDS = ("pan", "zoom")
+
+
+def one_way_measures(target: FrameTarget, runs: int, after: Any) -> dict[str, Any]:
+    """Pans and zooms that keep going one way (``--one-way``): the measures above step back and
+    forth, so every other frame shows the view of the one before last, whose labels (widths,
+    shortened texts) are cached; a person dragging the plot along sees new ones every frame."""
+    out = {}
+    for label, days in VIEWS:
+
+        def measure(clock: Clock, days=days, kind: str = "pan") -> None:
+            target.fit() if days is None else target.set_range(*days)
+            target.repaint()
+            for _ in range(runs):
+
+                def frame() -> None:
+                    if kind == "pan":
+                        x0, x1 = target.view_range()
+                        target.set_range(x0 + (x1 - x0) * 0.01, x1 + (x1 - x0) * 0.01)
+                    else:
+                        target.zoom(0.985)
+                    target.repaint()
+                    after()
+
+                clock.frame(frame)
+
+        out[f"one-way pan, {label}"] = measure
+        out[f"one-way zoom, {label}"] = lambda clock, days=days, m=measure: m(clock, days, "zoom")
+    return out
 
 
 def p95(values: list[float]) -> float:
@@ -131,7 +161,7 @@ class PaintCounter:
             self.app.processEvents()
 
 
-def child(db: Path, runs: int, rounds: int, profile: str | None = None) -> dict[str, Any]:
+def child(db: Path, runs: int, rounds: int, profile: str | None = None, one_way: bool = False) -> dict[str, Any]:
     os.environ["EXPLORER_DATA_DIR"] = tempfile.mkdtemp()
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
@@ -173,6 +203,8 @@ def child(db: Path, runs: int, rounds: int, profile: str | None = None) -> dict[
 
     sync = QGuiApplication.sync
     t_measures = frame_measures(timeline, runs, VIEWS, KINDS, after=sync)
+    if one_way:
+        t_measures.update(one_way_measures(timeline, runs, sync))
     if profile:
         import cProfile
         import pstats
@@ -183,6 +215,8 @@ def child(db: Path, runs: int, rounds: int, profile: str | None = None) -> dict[
         pstats.Stats(prof).sort_stats("tottime").print_stats(25)
         return {}
     f_measures = frame_measures(floor, runs, VIEWS, KINDS, after=sync)
+    if one_way:
+        f_measures.update(one_way_measures(floor, runs, sync))
     t_clock = {k: Clock() for k in t_measures}
     f_clock = {k: Clock() for k in t_measures}
     for _ in range(rounds):
@@ -256,9 +290,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--profile", help="with --child: cProfile this measure (e.g. 'pan, full view') instead")
+    parser.add_argument("--one-way", action="store_true", help="also pans and zooms that keep going one way")
     args = parser.parse_args(argv)
     if args.child:
-        print("RESULT " + json.dumps(child(args.child, args.runs, args.rounds, args.profile)), flush=True)
+        result = child(args.child, args.runs, args.rounds, args.profile, args.one_way)
+        print("RESULT " + json.dumps(result), flush=True)
         return 0
     if args.display is None and shutil.which("Xvfb") is None:
         print("needs Xvfb and openbox (Debian: xvfb openbox) or --display", file=sys.stderr)
@@ -275,6 +311,7 @@ def main(argv: list[str] | None = None) -> int:
             loads.append(os.getloadavg()[0])
             print(f"measuring N={size:,} …", flush=True)
             cmd = [sys.executable, __file__, "--child", str(db), "--runs", str(args.runs), "--rounds", str(args.rounds)]
+            cmd += ["--one-way"] if args.one_way else []
             proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800)
             line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
             if line is None:

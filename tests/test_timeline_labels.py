@@ -15,6 +15,7 @@ from explorer import models as m
 from explorer import timeline as tm
 from explorer.state import AppState, RecordRef
 from explorer.store import open_store
+from explorer.timeline.lod import P_DAY
 from explorer.views.timeline import TimelineView
 
 AUTOMAKER = (
@@ -203,3 +204,30 @@ def test_a_hundred_thousand_records_zoomed_out_read_as_a_density(large_view):
     day = lay.view_lo + (bins.column[int(np.argmax(bins.count))] + 0.5) * bins.bin_px / lay.ppd
     assert "records in Deals" in tl.tooltip_at(tl._view_point(day, tl._src.lanes[deals].centre))
     assert tm.density_profile(bins, lay.width_px)[0].size >= bins.column.size  # gaps filled in
+
+
+def _pixels(widget) -> np.ndarray:
+    from PySide6.QtGui import QImage
+
+    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_ARGB32)
+    return np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.width(), 4).astype(int)
+
+
+@pytest.mark.parametrize("years", [None, ("2014-01-01", "2022-01-01"), ("2023-06-01", "2025-06-01")])
+def test_soft_bars_stretched_from_strips_look_as_their_gradient_brushes(qtbot, view, years):
+    """Soft-edged bars stretched from their atlas strips (one call a frame) are their gradient
+    brushes' pixels within a level or two, in the widget as grabbed (a redirected painter, as
+    every paint into a window's backing store): same place, same ramp, same stacking."""
+    if years:
+        view.set_view_range(*(m.day_number(dt.date.fromisoformat(y)) for y in years))
+    lay = view._src.layout
+    soft = (view.model.data.precision[lay.idx] != P_DAY) & (lay.x1 - lay.x0 > 3)
+    assert soft.any()
+    fast = _pixels(view.plot)
+    view.layer.strip_bars = False
+    plain = _pixels(view.plot)
+    view.layer.strip_bars = True
+    diff = np.abs(fast - plain).max(axis=2)
+    assert diff.max() > 0  # the bars did take the other path
+    assert np.count_nonzero(diff > 2) <= max(60, diff.size // 20_000)
+    assert diff.max() <= 32
