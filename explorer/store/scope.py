@@ -225,19 +225,26 @@ def build_scope(store: Store, filters: Filters, cancelled: Callable[[], bool] = 
     check()
     for sector_id, _name, _parent in hierarchy:  # the tree sizes every sector's listing on showing these
         scope.organisation_ids_in_sector(sector_id)
-    # Names of what the tree will list, read here (off the GUI thread) unless they are very many.
-    every = np.union1d(pair_org, own_org)
-    if every.size <= NAMES_PREFETCHED:
-        scope.names(every)
-        # … and the deals the tree opens by itself: those of each sector's first organisations
-        wanted = [np.zeros(0, dtype=np.int64)]
-        for sector_id in np.union1d(pair_sector, own_sector).tolist():
-            check()
-            rows = scope.organisations_in_sector(int(sector_id))
-            wanted += [scope.deal_ids(r.id, int(sector_id)) for r in rows[:DEALS_OF_FIRST]]
-        deals = np.unique(np.concatenate(wanted))
-        if deals.size <= DEALS_PREFETCHED:
-            scope._rows(deals)
+    # The listings the tree opens by itself, read here (off the GUI thread): it opens sectors
+    # in its order while their rows stay few (views.tree EXPAND_ROWS), then the deals of their
+    # first organisations. Every sector's listing at a million records is ~0.3 s of names and
+    # rows for sectors nobody opened; one opened by hand is read when it is.
+    wanted = [np.zeros(0, dtype=np.int64)]
+    budget = LISTED_ROWS_PREFETCHED
+    stack = list(reversed(tree))
+    while stack:
+        node = stack.pop()
+        stack += reversed(node.children)
+        size = scope.organisation_ids_in_sector(node.id).size
+        if size == 0 or size > budget:
+            continue
+        check()
+        budget -= size
+        rows = scope.organisations_in_sector(node.id)
+        wanted += [scope.deal_ids(r.id, node.id) for r in rows[:DEALS_OF_FIRST]]
+    deals = np.unique(np.concatenate(wanted))
+    if deals.size <= DEALS_PREFETCHED:
+        scope._rows(deals)
     return scope
 
 
@@ -289,6 +296,4 @@ def _from_sql(
 
 DEALS_OF_FIRST = 3  # organisations per sector whose deals are read ahead
 DEALS_PREFETCHED = 5_000
-
-
-NAMES_PREFETCHED = 60_000
+LISTED_ROWS_PREFETCHED = 400  # organisation rows of sectors read ahead (the tree opens up to 150)
