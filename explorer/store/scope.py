@@ -225,23 +225,29 @@ def build_scope(store: Store, filters: Filters, cancelled: Callable[[], bool] = 
     check()
     for sector_id, _name, _parent in hierarchy:  # the tree sizes every sector's listing on showing these
         scope.organisation_ids_in_sector(sector_id)
-    # The listings the tree opens by itself, read here (off the GUI thread): it opens sectors
-    # in its order while their rows stay few (views.tree EXPAND_ROWS), then the deals of their
-    # first organisations. Every sector's listing at a million records is ~0.3 s of names and
-    # rows for sectors nobody opened; one opened by hand is read when it is.
-    wanted = [np.zeros(0, dtype=np.int64)]
-    budget = LISTED_ROWS_PREFETCHED
+    # The listings the tree opens by itself, read here (off the GUI thread): under a filter it
+    # opens every sector with sub-sectors, and leaf sectors while their rows stay few
+    # (views.tree EXPAND_ROWS), then the deals of their first organisations. Every sector's
+    # listing at a million records is ~0.3 s of names and rows for sectors nobody opened; one
+    # opened by hand is read when it is.
+    listed, budget = [], LISTED_ROWS_PREFETCHED
     stack = list(reversed(tree))
     while stack:
         node = stack.pop()
         stack += reversed(node.children)
         size = scope.organisation_ids_in_sector(node.id).size
-        if size == 0 or size > budget:
+        if size == 0 or size > (NAMES_PREFETCHED if node.children else budget):
             continue
-        check()
-        budget -= size
-        rows = scope.organisations_in_sector(node.id)
-        wanted += [scope.deal_ids(r.id, node.id) for r in rows[:DEALS_OF_FIRST]]
+        if not node.children:
+            budget -= size
+        listed.append(node.id)
+    if listed:  # their names in one read
+        scope.names(np.unique(np.concatenate([scope.organisation_ids_in_sector(i) for i in listed])))
+    check()
+    wanted = [np.zeros(0, dtype=np.int64)]
+    for sector_id in listed:
+        rows = scope.organisations_in_sector(sector_id)
+        wanted += [scope.deal_ids(r.id, sector_id) for r in rows[:DEALS_OF_FIRST]]
     deals = np.unique(np.concatenate(wanted))
     if deals.size <= DEALS_PREFETCHED:
         scope._rows(deals)
@@ -296,4 +302,5 @@ def _from_sql(
 
 DEALS_OF_FIRST = 3  # organisations per sector whose deals are read ahead
 DEALS_PREFETCHED = 5_000
-LISTED_ROWS_PREFETCHED = 400  # organisation rows of sectors read ahead (the tree opens up to 150)
+LISTED_ROWS_PREFETCHED = 400  # organisation rows of leaf sectors read ahead (the tree opens up to 150)
+NAMES_PREFETCHED = 60_000  # … and of a sector with sub-sectors, unless it lists more

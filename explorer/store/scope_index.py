@@ -366,13 +366,26 @@ class Passing:
 _lock = threading.Lock()  # one scope at a time reads and grows the index
 
 
+def _current(store: Store) -> ScopeIndex:
+    index: ScopeIndex | None = getattr(store, "_scope_index", None)
+    if index is None or not index.catch_up(store):
+        store._scope_index = None  # type: ignore[attr-defined]  # freed before the new one is read
+        del index
+        index = ScopeIndex(store)
+        store._scope_index = index  # type: ignore[attr-defined]
+    return index
+
+
+def prepare(store: Store) -> None:
+    """Read the index (or catch it up) now, so the next filter finds it ready (AppState does
+    this in the background once the timeline is loaded, and after writes)."""
+    with _lock:
+        _current(store)
+
+
 def passing(store: Store, conn: Connection, f: Filters) -> Passing | None:
     """What passes ``f`` from the store's index, caught up with its events first (read again
     when it cannot be); None when the SQL path must answer."""
     with _lock:
-        index: ScopeIndex | None = getattr(store, "_scope_index", None)
-        if index is None or not index.catch_up(store):
-            index = ScopeIndex(store)
-            store._scope_index = index  # type: ignore[attr-defined]
-        found: Passing | None = index.passing(conn, f)
+        found: Passing | None = _current(store).passing(conn, f)
         return found
