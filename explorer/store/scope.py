@@ -90,12 +90,17 @@ class FilterScope:
         }
         ids = self.organisation_ids_in_sector(sector_id)
         names = self.names(ids)
-        rows = []
-        for org_id in ids.tolist():
-            name, country = names.get(org_id, ("", ""))
-            count, total = stats.get(org_id, (0, 0.0))
-            rows.append(queries.OrganisationRow(org_id, name, country, sector_id, count, total))
-        return queries.in_tree_order(rows)
+        listed = [(org_id, *names.get(org_id, ("", "")), *stats.get(org_id, (0, 0.0))) for org_id in ids.tolist()]
+        if not listed:
+            return []
+        # queries.in_tree_order's order (total, then name, descending; ties as listed) worked
+        # out in numpy: sorting tens of thousands of rows by a Python key takes ~50 ms.
+        totals = np.array([r[4] for r in listed], dtype=np.float64)
+        _names, name_rank = np.unique(np.array([r[1].lower() for r in listed], dtype=object), return_inverse=True)
+        order = np.lexsort((np.arange(len(listed)), -name_rank, -totals))
+        return [
+            queries.OrganisationRow(r[0], r[1], r[2], sector_id, r[3], r[4]) for r in map(listed.__getitem__, order)
+        ]
 
     def names(self, organisation_ids: np.ndarray) -> dict[int, tuple[str, str]]:
         with self._lock:
