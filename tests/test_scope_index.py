@@ -118,10 +118,38 @@ def test_moving_a_deal_to_another_sector_moves_it_between_sector_filters(
     in_a = Filters(sector_ids=store.sector_ids_with_descendants([a]))
     in_b = Filters(sector_ids=store.sector_ids_with_descendants([b]))
     deal_id = int(store.filter_scope(in_a).ids["deal"][0])
+    index = store._scope_index  # type: ignore[attr-defined]
     version, _values = store.snapshot("deal", deal_id)
     store.update("deal", deal_id, {"sector_id": b}, expected_version=version)
     assert deal_id not in _same(store, in_a, monkeypatch).ids["deal"].tolist()
     assert deal_id in _same(store, in_b, monkeypatch).ids["deal"].tolist()
+    assert store._scope_index is index  # type: ignore[attr-defined]  # its row read again, not all of it
+
+
+def test_a_partner_added_to_a_deal_and_an_organisation_moved_show_in_the_filters(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    japan = _named(store, "country", "Japan")
+    by_japan = Filters(country_ids=frozenset({japan}))
+    scope = store.filter_scope(by_japan)
+    index = store._scope_index  # type: ignore[attr-defined]
+    japanese = int(scope.own_org[0]) if scope.own_org.size else int(scope.link_org[scope.link_org >= 0][0])
+    outside = [int(i) for i in store.filter_scope(Filters()).ids["deal"] if int(i) not in scope.ids["deal"]]
+    deal_id = outside[0]
+    version, values = store.snapshot("deal", deal_id)
+    partners = [
+        (o["id"], o.get("role", "partner")) if isinstance(o, dict) else o for o in values.get("organisations") or []
+    ]
+    store.update("deal", deal_id, {"organisations": [*partners, japanese]}, expected_version=version)
+    assert deal_id in _same(store, by_japan, monkeypatch).ids["deal"].tolist()
+    # an organisation moved to another sector lists there (and its sector filter finds it)
+    tops = store.sector_tree()
+    version, values = store.snapshot("organisation", japanese)
+    target = next(s.id for s in tops if s.id != values.get("sector_id"))
+    store.update("organisation", japanese, {"sector_id": target}, expected_version=version)
+    moved = _same(store, Filters(sector_ids=store.sector_ids_with_descendants([target])), monkeypatch)
+    assert japanese in moved.own_org.tolist()
+    assert store._scope_index is index  # type: ignore[attr-defined]
 
 
 def test_a_new_deal_with_a_partner_passes_a_country_filter_and_leaves_it_when_deleted(

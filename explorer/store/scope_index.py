@@ -40,6 +40,23 @@ TEXT_CODE = {name: code for code, name in enumerate(TEXT_TYPES)}
 LOOKUP_CHUNK = 500
 
 
+DEAL_SQL = (
+    "d.id, d.sector_id, d.amount_usd, d.start_day, coalesce(d.end_day, d.start_day), "
+    "d.event_id, d.pledge_id, p.country_id FROM deal d LEFT JOIN place p ON p.id = d.place_id"
+)
+ORGANISATION_SQL = "o.id, o.sector_id, o.country_id FROM organisation o"
+OTHER_SQL = {
+    "event": "e.id, e.start_day, e.end_day, p.country_id FROM event e LEFT JOIN place p ON p.id = e.place_id",
+    "pledge": "e.id, e.start_day, e.end_day, e.pledger_id, e.recipient_id FROM pledge e",
+    "initiative": "e.id, e.start_day, e.end_day, e.sector_id FROM initiative e",
+    "target": (
+        "e.id, e.start_day, e.end_day, i.sector_id FROM target e LEFT JOIN initiative i ON i.id = e.initiative_id"
+    ),
+}
+ID_COLUMN = {"deal": "d.id", "organisation": "o.id", **dict.fromkeys(OTHER_SQL, "e.id")}
+PATCHED_AT_MOST = 200  # records re-read into the arrays after writes; more: read it all again
+
+
 def _f(values: list[object]) -> np.ndarray:
     return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
 
@@ -98,8 +115,31 @@ def _rows(conn: Connection, sql: str) -> list[tuple[Any, ...]]:
         cursor.close()
 
 
+def _deal_columns(rows: list[tuple[Any, ...]]) -> tuple[np.ndarray, ...]:
+    """id, sector, USD amount (0 when none), start, end, event, pledge, country of deal rows."""
+    cols: list[Any] = list(zip(*rows, strict=True)) if rows else [()] * 8
+    amount = _f(list(cols[2]))
+    return (
+        np.array(cols[0], dtype=np.int64),
+        _i(list(cols[1])),
+        np.where(np.isnan(amount), 0.0, amount),
+        _f(list(cols[3])),
+        _f(list(cols[4])),
+        _i(list(cols[5])),
+        _i(list(cols[6])),
+        _i(list(cols[7])),
+    )
+
+
+def _fields(d: Dated) -> list[np.ndarray]:
+    return [d.ids, d.start, d.end, d.key, d.key if d.key2 is None else d.key2]
+
+
 def _dated(conn: Connection, sql: str) -> Dated:
-    rows = _rows(conn, sql)
+    return _dated_rows(_rows(conn, sql))
+
+
+def _dated_rows(rows: list[tuple[Any, ...]]) -> Dated:
     cols: list[Any] = list(zip(*rows, strict=True)) if rows else [()] * 5
     start = _f(list(cols[1]))
     end = _f(list(cols[2]))
@@ -123,63 +163,41 @@ class ScopeIndex:
             self._read_text(conn)
 
     def _read(self, conn: Connection) -> None:
-        deal = _rows(
-            conn,
-            "d.id, d.sector_id, d.amount_usd, d.start_day, coalesce(d.end_day, d.start_day), "
-            "d.event_id, d.pledge_id, p.country_id FROM deal d LEFT JOIN place p ON p.id = d.place_id "
-            "ORDER BY d.id",
-        )
-        cols: list[Any] = list(zip(*deal, strict=True)) if deal else [()] * 8
+        deal = _rows(conn, DEAL_SQL + " ORDER BY d.id")
+        self._set_deals(*_deal_columns(deal))
         del deal
-        self.d_id = np.array(cols[0], dtype=np.int64)
-        self.d_sector = _i(list(cols[1]))
-        amount = _f(list(cols[2]))
-        self.d_amount = np.where(np.isnan(amount), 0.0, amount)
-        self.d_start = _f(list(cols[3]))
-        self.d_end = _f(list(cols[4]))
-        self.d_event = _i(list(cols[5]))
-        self.d_pledge = _i(list(cols[6]))
-        self.d_country = _i(list(cols[7]))
-        del cols
-        org = _rows(conn, "id, sector_id, country_id FROM organisation ORDER BY id")
+        org = _rows(conn, ORGANISATION_SQL + " ORDER BY o.id")
         ocols: list[Any] = list(zip(*org, strict=True)) if org else [()] * 3
         self.o_id = np.array(ocols[0], dtype=np.int64)
         self.o_sector = _i(list(ocols[1]))
         self.o_country = _i(list(ocols[2]))
-        links = np.array(
-            _rows(conn, "deal_id, organisation_id FROM dealorganisation"),
-            dtype=np.int64,
-        ).reshape(-1, 2)
-        pos = np.searchsorted(self.d_id, links[:, 0])
-        opos = np.searchsorted(self.o_id, links[:, 1])
-        ok = (pos < self.d_id.size) & (opos < self.o_id.size)
-        ok[ok] &= (self.d_id[pos[ok]] == links[ok, 0]) & (self.o_id[opos[ok]] == links[ok, 1])
-        pos, opos = pos[ok], opos[ok]
+        links = np.array(_rows(conn, "deal_id, organisation_id FROM dealorganisation"), dtype=np.int64).reshape(-1, 2)
+        pos, opos = self._positions(links)
         # deals without an organisation get one row with none (-1), as the outer join gave
         lonely = np.setdiff1d(np.arange(self.d_id.size), pos)
         pos = np.concatenate([pos, lonely])
         opos = np.concatenate([opos, np.full(lonely.size, -1, dtype=np.int64)])
         order = np.argsort(pos, kind="stable")
-        self.l_pos, self.l_opos = pos[order], opos[order]
+        self._set_links(pos[order], opos[order])
+        self.other = {name: _dated(conn, sql + " ORDER BY e.id") for name, sql in OTHER_SQL.items()}
+
+    def _set_deals(self, *columns: np.ndarray) -> None:
+        (self.d_id, self.d_sector, self.d_amount, self.d_start, self.d_end, self.d_event, self.d_pledge,
+         self.d_country) = columns  # fmt: skip
+
+    def _positions(self, links: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(deal position, organisation position) of (deal id, organisation id) rows known to the index."""
+        pos = np.searchsorted(self.d_id, links[:, 0])
+        opos = np.searchsorted(self.o_id, links[:, 1])
+        ok = (pos < self.d_id.size) & (opos < self.o_id.size)
+        ok[ok] &= (self.d_id[pos[ok]] == links[ok, 0]) & (self.o_id[opos[ok]] == links[ok, 1])
+        return pos[ok], opos[ok]
+
+    def _set_links(self, pos: np.ndarray, opos: np.ndarray) -> None:
+        self.l_pos, self.l_opos = pos, opos
         self.l_org = (
-            np.where(self.l_opos >= 0, self.o_id[np.maximum(self.l_opos, 0)], -1)
-            if self.o_id.size
-            else (np.full(self.l_pos.size, -1, dtype=np.int64))
+            np.where(opos >= 0, self.o_id[np.maximum(opos, 0)], -1) if self.o_id.size else np.full_like(pos, -1)
         )
-        self.other = {
-            "event": _dated(
-                conn,
-                "e.id, e.start_day, e.end_day, p.country_id FROM event e LEFT JOIN place p ON p.id = e.place_id "
-                "ORDER BY e.id",
-            ),
-            "pledge": _dated(conn, "id, start_day, end_day, pledger_id, recipient_id FROM pledge ORDER BY id"),
-            "initiative": _dated(conn, "id, start_day, end_day, sector_id FROM initiative ORDER BY id"),
-            "target": _dated(
-                conn,
-                "t.id, t.start_day, t.end_day, i.sector_id FROM target t "
-                "LEFT JOIN initiative i ON i.id = t.initiative_id ORDER BY t.id",
-            ),
-        }
 
     def _read_text(self, conn: Connection) -> None:
         rows = _rows(conn, "rowid, record_type, record_id FROM search_index")
@@ -200,28 +218,126 @@ class ScopeIndex:
         events = store.events_since(self.revision)
         if events is None:
             return False
-        if not self.still_right(events):
+        changed = self.still_right(events)
+        if changed is None:
             return False
+        if changed:
+            with store.engine.connect() as conn:
+                if not self._patch(conn, changed):
+                    return False
         self.revision = max(self.revision, max((e.revision for e in events), default=self.revision))
         return True
 
-    def still_right(self, events: list[ChangeEvent]) -> bool:
-        """Drop the text rows of what the events touched; False when a kept column may have changed."""
+    def still_right(self, events: list[ChangeEvent]) -> dict[str, set[int]] | None:
+        """Drop the text rows of what the events touched; the records whose kept columns may have
+        changed, to be read again (None: too many, or a deletion or place: read it all again)."""
         touched: dict[int, list[int]] = {}
+        changed: dict[str, set[int]] = {}
         for event in events:
             for c in event.changes:
                 if c.record_type in KEPT_TYPES and (
                     c.action != "update" or not c.fields or not TEXT_FIELDS.issuperset(c.fields)
                 ):
-                    return False
+                    if c.action == "delete" or c.record_type not in ID_COLUMN:
+                        return None
+                    changed.setdefault(c.record_type, set()).add(c.record_id)
                 code = TEXT_CODE.get(c.record_type)
                 if code is not None:
                     touched.setdefault(code, []).append(c.record_id)
+        if sum(len(ids) for ids in changed.values()) > PATCHED_AT_MOST:
+            return None
         for code, ids in touched.items():
             stale = (self.t_type == code) & _isin(self.t_id, np.array(ids, dtype=np.int64))
             self.t_type[stale] = -1
             self.t_id[stale] = -1
+        return changed
+
+    def _patch(self, conn: Connection, changed: dict[str, set[int]]) -> bool:
+        """Read the changed records' columns again into the arrays (a new record, newer than every
+        one known, is added at the end); False when that cannot be done in place."""
+
+        def read(name: str, sql: str) -> list[tuple[Any, ...]]:
+            ids = ",".join(str(int(i)) for i in sorted(changed[name]))
+            return _rows(conn, f"{sql} WHERE {ID_COLUMN[name]} IN ({ids}) ORDER BY {ID_COLUMN[name]}")
+
+        if "organisation" in changed:
+            rows = read("organisation", ORGANISATION_SQL)
+            ids = np.array([r[0] for r in rows], dtype=np.int64)
+            at, new = self._places(self.o_id, ids)
+            if at is None:
+                return False
+            sector, country = _i([r[1] for r in rows]), _i([r[2] for r in rows])
+            self.o_sector[at], self.o_country[at] = sector[~new], country[~new]
+            if new.any():
+                self.o_id = np.concatenate([self.o_id, ids[new]])
+                self.o_sector = np.concatenate([self.o_sector, sector[new]])
+                self.o_country = np.concatenate([self.o_country, country[new]])
+        if "target" in changed or "initiative" in changed:  # a target counts under its initiative's sector
+            self.other["target"] = _dated(conn, OTHER_SQL["target"] + " ORDER BY e.id")
+            changed.pop("target", None)
+        for name in ("event", "pledge", "initiative"):
+            if name in changed:
+                d, rows = self.other[name], read(name, OTHER_SQL[name])
+                part = _dated_rows(rows)
+                at, new = self._places(d.ids, part.ids)
+                if at is None:
+                    return False
+                d.start[at], d.end[at], d.key[at] = part.start[~new], part.end[~new], part.key[~new]
+                if d.key2 is not None and part.key2 is not None:
+                    d.key2[at] = part.key2[~new]
+                if new.any():
+                    self.other[name] = Dated(
+                        *(np.concatenate([a, b[new]]) for a, b in zip(_fields(d), _fields(part), strict=True))
+                    )
+        if "deal" in changed:
+            columns = _deal_columns(read("deal", DEAL_SQL))
+            ids = columns[0]
+            at, new = self._places(self.d_id, ids)
+            if at is None:
+                return False
+            mine = self._deal_arrays()
+            for array, values in zip(mine[1:], columns[1:], strict=True):
+                array[at] = values[~new]
+            if new.any():
+                self._set_deals(*(np.concatenate([a, b[new]]) for a, b in zip(mine, columns, strict=True)))
+            # their organisations, read again: the rows of each changed deal replaced
+            found = ",".join(str(int(i)) for i in ids.tolist())
+            links = np.array(
+                _rows(conn, f"deal_id, organisation_id FROM dealorganisation WHERE deal_id IN ({found})"),
+                dtype=np.int64,
+            ).reshape(-1, 2)
+            pos, opos = self._positions(links)
+            if pos.size != links.shape[0]:
+                return False  # an organisation the index does not know
+            where = np.searchsorted(self.d_id, ids)
+            lonely = np.setdiff1d(where, pos)
+            pos = np.concatenate([pos, lonely])
+            opos = np.concatenate([opos, np.full(lonely.size, -1, dtype=np.int64)])
+            keep = ~_isin(self.l_pos, where)
+            all_pos = np.concatenate([self.l_pos[keep], pos])
+            all_opos = np.concatenate([self.l_opos[keep], opos])
+            order = np.argsort(all_pos, kind="stable")
+            self._set_links(all_pos[order], all_opos[order])
+        elif "organisation" in changed:
+            self._set_links(self.l_pos, self.l_opos)
         return True
+
+    def _deal_arrays(self) -> tuple[np.ndarray, ...]:
+        return (self.d_id, self.d_sector, self.d_amount, self.d_start, self.d_end, self.d_event, self.d_pledge,
+                self.d_country)  # fmt: skip
+
+    @staticmethod
+    def _places(known: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+        """Positions of ``ids`` among ``known`` (sorted), and which are new; None when a new one
+        would not go at the end (or one is gone: it was deleted meanwhile)."""
+        at = np.searchsorted(known, ids)
+        inside = at < known.size
+        found = np.zeros(ids.size, dtype=bool)
+        found[inside] = known[at[inside]] == ids[inside]
+        new = ~found
+        if new.any() and (known.size and int(ids[new].min()) <= int(known[-1])):
+            return None, new
+        return at[found], new
 
     # --- answering filters ----------------------------------------------------------------
 
