@@ -12,7 +12,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from PySide6.QtCore import (
     QAbstractItemModel,
     QModelIndex,
@@ -92,24 +91,6 @@ class Node:
 Row = Node | OrganisationRow
 
 
-PENDING_SCANNED = 2_000  # pending rows looked through in Python; longer lists by their kept ids
-
-
-class _Joined(Sequence[Row]):
-    """A parent's shown rows then its pending ones, read in place (no copy of 460,000 rows)."""
-
-    def __init__(self, shown: list[Node], pending: list[Row]) -> None:
-        self._shown, self._pending = shown, pending
-
-    def __len__(self) -> int:
-        return len(self._shown) + len(self._pending)
-
-    def __getitem__(self, k: int) -> Row:  # type: ignore[override]
-        if k < 0:
-            k += len(self)
-        return self._shown[k] if k < len(self._shown) else self._pending[k - len(self._shown)]
-
-
 def _is_sector(item: Row) -> bool:
     return isinstance(item, Node) and item.kind == "sector"
 
@@ -128,8 +109,6 @@ class SectorTreeModel(QAbstractItemModel):
         self._by_parent: dict[tuple[int, str, int], Node] = {}  # (parent key, kind, id) → child
         self._roots: list[Node] = []
         self._sort: tuple[int, Qt.SortOrder] | None = None
-        # node key → (its pending list, their ids), for patches (see _rows_to_look_at)
-        self._pending_ids: dict[int, tuple[list[Row], np.ndarray]] = {}
         if load:
             self.reload()
 
@@ -163,7 +142,6 @@ class SectorTreeModel(QAbstractItemModel):
     def reload(self, sectors: list[SectorNode] | None = None) -> None:
         self.beginResetModel()
         self._nodes.clear()
-        self._pending_ids.clear()
         self._sectors.clear()
         self._by_parent.clear()
         if sectors is None:
@@ -565,7 +543,7 @@ class SectorTreeModel(QAbstractItemModel):
                 added[above] = added.get(above, 0.0) + delta
                 node = node.parent
         # (parent, its rows, position, the row as it becomes)
-        edits: list[tuple[Node | None, Sequence[Row], int, Row]] = []
+        edits: list[tuple[Node | None, list[Row], int, Row]] = []
         organisations_counted = {i for kind, i, _s in added if kind == "organisation"}
         ids = set(deals) | set(organisations) | {i for _kind, i, _s in added}
         for parent, siblings, look_at in self._rows_to_look_at(
@@ -608,7 +586,7 @@ class SectorTreeModel(QAbstractItemModel):
 
     def _rows_to_look_at(
         self, ids: set[int], organisations: bool, sectors: set[int]
-    ) -> Iterator[tuple[Node | None, Sequence[Row], list[int]]]:
+    ) -> Iterator[tuple[Node | None, list[Row], list[int]]]:
         """(parent, its rows shown then pending, positions of rows that may show one of ``ids``)
         per parent holding any. A sector's pending organisation rows (hundreds of thousands
         once a much-listed organisation was looked for) are looked through only when an
@@ -621,24 +599,7 @@ class SectorTreeModel(QAbstractItemModel):
                 if (item.record_id if item.__class__ is Node else item.id) in ids  # type: ignore[union-attr]
             ]
 
-        wanted = np.fromiter(ids, dtype=np.int64, count=len(ids))
-
-        def pending_hits(node: Node) -> list[int]:
-            # The ids of a long pending list, kept while it is the same list (a patch replaces
-            # its rows in place, ids unchanged): a Python scan of 460,000 rows is ~0.2 s a save.
-            kept = self._pending_ids.get(node.key)
-            if kept is None or kept[0] is not node.pending or len(kept[1]) != len(node.pending):
-                found = np.fromiter(
-                    (item.record_id if item.__class__ is Node else item.id for item in node.pending),  # type: ignore[union-attr]
-                    dtype=np.int64,
-                    count=len(node.pending),
-                )
-                kept = (node.pending, found)
-                self._pending_ids[node.key] = kept
-            return (np.flatnonzero(np.isin(kept[1], wanted)) + len(node.children)).tolist()
-
-        roots: list[Row] = list(self._roots)
-        yield None, roots, hits(roots)
+        yield None, list(self._roots), hits(list(self._roots))
         stack = list(self._roots)
         while stack:
             node = stack.pop()
@@ -647,13 +608,10 @@ class SectorTreeModel(QAbstractItemModel):
             shown = hits(node.children)
             pending: list[int] = []
             if node.pending and (node.kind != "sector" or organisations or node.record_id in sectors):
-                pending = (
-                    pending_hits(node)
-                    if len(node.pending) > PENDING_SCANNED
-                    else hits(node.pending, len(node.children))
-                )
+                pending = hits(node.pending, len(node.children))
             if shown or pending:
-                yield node, _Joined(node.children, node.pending), shown + pending
+                rows: list[Row] = [*node.children, *node.pending]
+                yield node, rows, shown + pending
 
     @staticmethod
     def _patched(
