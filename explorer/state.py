@@ -106,6 +106,10 @@ class AppState(QObject):
         self._free_stale = QTimer(self, singleShot=True, interval=self.FREE_STALE_MS)
         self._free_stale.timeout.connect(self._stale.clear)
         self._scope_companions: dict[str, Callable[[Any], Any]] = {}
+        # On large data what filters look at is read into memory ahead of the first filter, and
+        # caught up (or read again) after writes, in the background (Store.prepare_filters).
+        self._prepare = QTimer(self, singleShot=True, interval=self.PREPARE_FILTERS_MS)
+        self._prepare.timeout.connect(self._prepare_filters)
         self._jobs: dict[Any, BackgroundJob] = {}
         self._writing = 0  # background writes of ours under way (see background_write)
         self._step_parts: dict[str, tuple[Callable[[], Any], Callable[[Any], None]]] = {}
@@ -120,6 +124,7 @@ class AppState(QObject):
         self._watch.start()
 
     WATCH_MS = 1500  # others' saves show within two seconds
+    PREPARE_FILTERS_MS = 1000  # after the timeline loads or a write, once the window is quiet
 
     @property
     def revision(self) -> int:
@@ -179,6 +184,7 @@ class AppState(QObject):
         selection and filters."""
         self._stamp = self._read_stamp()
         self.store.invalidate()  # every cache keyed on the revision is worked out again
+        self._prepare.start()
         selection, filters = list(self._selection), self._filters
         self.store_replaced.emit()
         self.selection_changed.emit(selection, None)
@@ -443,7 +449,25 @@ class AppState(QObject):
             if data is not None:
                 on_loaded(data, False)
 
-        self._start_job("timeline", "Loading the timeline", work, lambda data: on_loaded(data, True), progress)
+        def loaded(data: TimelineData | None) -> None:
+            on_loaded(data, True)
+            self._prepare.start()
+
+        self._start_job("timeline", "Loading the timeline", work, loaded, progress)
+
+    def _prepare_filters(self) -> None:
+        if self._size < self.BACKGROUND_FROM_RECORDS or "prepare-filters" in self._jobs:
+            return
+        if self._jobs or self._writing:  # a load, filter or write under way: after it
+            self._prepare.start()
+            return
+        store = self.store
+        self._start_job(
+            "prepare-filters",
+            "Preparing filters",
+            lambda _cancelled, _report: store.prepare_filters(),
+            lambda _result: None,
+        )
 
     def request_sector_tree(
         self, on_ready: Callable[[list[SectorNode]], None], owner: object, meanwhile: Callable[[], None] | None = None
@@ -581,6 +605,8 @@ class AppState(QObject):
             self._selection = [r for r in self._selection if (r.record_type, r.record_id) not in deleted]
             self.selection_changed.emit(list(self._selection), None)
         self.records_changed.emit(changes, initiator)
+        if self._size >= self.BACKGROUND_FROM_RECORDS:
+            self._prepare.start()
 
     def announce_view_range(self, start_day: float, end_day: float) -> None:
         self.view_range = (float(start_day), float(end_day))

@@ -466,3 +466,35 @@ def test_a_failing_background_query_is_reported_and_changes_nothing(
     message = window.statusBar().currentMessage()
     assert "did not finish: The database file could not be read." in message and "log" in message
     assert view.model.rowCount() == before and not view.model.filters.active
+
+
+def test_the_window_reads_what_filters_look_at_ahead_and_a_moved_deal_shows_under_its_new_sector(
+    qtbot, window: MainWindow, large_store: Store
+) -> None:
+    """Once the timeline is loaded the scope index is read in the background (the first filter
+    does not wait for it); a deal moved to another sector in a save is then filtered by its new
+    sector in the timeline, its row read again into the index."""
+    state = window.state
+    qtbot.waitUntil(lambda: getattr(large_store, "_scope_index", None) is not None, timeout=20_000)
+    state.wait_idle()
+    first = large_store._scope_index  # type: ignore[attr-defined]
+    target = window.sector_combo.itemData(3)
+    under_target = large_store.sector_ids_with_descendants([target])
+    other = next(
+        window.sector_combo.itemData(i)
+        for i in range(1, window.sector_combo.count())
+        if window.sector_combo.itemData(i) not in under_target
+    )
+    deal_id = int(large_store.filter_scope(Filters(sector_ids=frozenset({other}))).ids["deal"][0])
+    version, _values = large_store.snapshot("deal", deal_id)
+    state.notify_changed(large_store.update("deal", deal_id, {"sector_id": target}, expected_version=version))
+    # caught up in the background: the deal's row read again into the index, not all of it
+    qtbot.waitUntil(lambda: first.revision == large_store.revision, timeout=20_000)
+    state.wait_idle()
+    assert large_store._scope_index is first  # type: ignore[attr-defined]
+    window.sector_combo.setCurrentIndex(3)
+    state.wait_idle()
+    assert deal_id not in large_store.filter_scope(Filters(sector_ids=frozenset({other}))).ids["deal"].tolist()
+    shown = _refs(window.timeline.model.data)
+    assert ("deal", deal_id) in shown
+    assert shown == _refs(large_store.timeline(filters=state.filters))

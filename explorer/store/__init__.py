@@ -394,6 +394,14 @@ class Store:
 
         return build_scope(self, filters, cancelled or (lambda: False))
 
+    def prepare_filters(self) -> None:
+        """Read what filters look at into memory ahead of the first filter (a few seconds at a
+        million records; explorer.store.scope_index), or catch it up with the writes since."""
+        if self.engine.dialect.name == "sqlite":
+            from explorer.store import scope_index
+
+            scope_index.prepare(self)
+
     def deal_rows(self, deal_ids: list[int]) -> list[queries.DealRow]:
         with self.engine.connect() as conn:
             return queries.deal_rows_by_id(conn, deal_ids)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import sqlalchemy as sa
 
-from explorer.store import queries
+from explorer.store import queries, scope_index
 from explorer.store.filtering import Filters, deal_conditions, record_conditions, tables
 
 if TYPE_CHECKING:
@@ -90,12 +90,17 @@ class FilterScope:
         }
         ids = self.organisation_ids_in_sector(sector_id)
         names = self.names(ids)
-        rows = []
-        for org_id in ids.tolist():
-            name, country = names.get(org_id, ("", ""))
-            count, total = stats.get(org_id, (0, 0.0))
-            rows.append(queries.OrganisationRow(org_id, name, country, sector_id, count, total))
-        return queries.in_tree_order(rows)
+        listed = [(org_id, *names.get(org_id, ("", "")), *stats.get(org_id, (0, 0.0))) for org_id in ids.tolist()]
+        if not listed:
+            return []
+        # queries.in_tree_order's order (total, then name, descending; ties as listed) worked
+        # out in numpy: sorting tens of thousands of rows by a Python key takes ~50 ms.
+        totals = np.array([r[4] for r in listed], dtype=np.float64)
+        _names, name_rank = np.unique(np.array([r[1].lower() for r in listed], dtype=object), return_inverse=True)
+        order = np.lexsort((np.arange(len(listed)), -name_rank, -totals))
+        return [
+            queries.OrganisationRow(r[0], r[1], r[2], sector_id, r[3], r[4]) for r in map(listed.__getitem__, order)
+        ]
 
     def names(self, organisation_ids: np.ndarray) -> dict[int, tuple[str, str]]:
         with self._lock:
@@ -161,51 +166,26 @@ def build_scope(store: Store, filters: Filters, cancelled: Callable[[], bool] = 
             raise ScopeCancelledError
 
     revision = store.revision  # before reading: a write meanwhile makes the scope out of date
-    t = tables()
-    de, do, org = t["deal"], t["dealorganisation"], t["organisation"]
     with store.engine.connect() as conn:
         dialect = conn.dialect.name
-        # In chunks straight into arrays: a broad filter passes a million links, and as Python
-        # tuples all at once they would take several hundred MB.
-        parts = [np.zeros((0, 4))]
-        for chunk in queries.fetch_chunks(
-            conn,
-            sa.select(
-                de.c.id,
-                sa.func.coalesce(de.c.sector_id, -1),
-                sa.func.coalesce(de.c.amount_usd, 0.0),
-                sa.func.coalesce(do.c.organisation_id, -1),
-            )
-            .select_from(de.outerjoin(do, do.c.deal_id == de.c.id))
-            .where(*deal_conditions(filters, dialect, t)),
-        ):
-            parts.append(np.array(chunk, dtype=np.float64).reshape(-1, 4))
-            del chunk
-            check()
-        link = np.concatenate(parts)
-        del parts
-        other = [name for name in queries.TIMELINE_TYPES if name != "deal"]
-        ids = queries.passing_ids(conn, filters, other)
-        check()
-        # The timeline masks dates itself (it draws the chosen range over everything else).
-        dateless = replace(filters, start_day=None, end_day=None)
-        timeline_ids = None
-        if dateless != filters and dateless.active:
-            timeline_ids = queries.passing_ids(conn, dateless)
-            check()
-        own = queries.fetch_rows(
-            conn,
-            sa.select(org.c.id, org.c.sector_id).where(
-                org.c.sector_id.is_not(None), *record_conditions("organisation", filters, dialect, t)
-            ),
-        )
-        check()
         hierarchy = queries.sector_hierarchy(conn)
-
-    link_deal = link[:, 0].astype(np.int64)
-    link_sector = link[:, 1].astype(np.int64)
-    link_amount = link[:, 2]
-    link_org = link[:, 3].astype(np.int64)
+        fast = scope_index.passing(store, conn, filters) if dialect == "sqlite" else None
+        if fast is not None:
+            ids = fast.ids
+            timeline_ids = fast.timeline_ids
+            link_deal, link_sector = fast.link_deal, fast.link_sector
+            link_amount, link_org = fast.link_amount, fast.link_org
+            own_org, own_sector = fast.own_org, fast.own_sector
+        else:
+            ids, timeline_ids, link, own = _from_sql(conn, filters, check)
+            link_deal = link[:, 0].astype(np.int64)
+            link_sector = link[:, 1].astype(np.int64)
+            link_amount = link[:, 2]
+            link_org = link[:, 3].astype(np.int64)
+            own_arr = np.array(own, dtype=np.int64).reshape(-1, 2)
+            own_org, own_sector = own_arr[:, 0], own_arr[:, 1]
+    check()
+    dateless = replace(filters, start_day=None, end_day=None)
     deal_ids, first = np.unique(link_deal, return_index=True)
     ids["deal"] = deal_ids
 
@@ -226,8 +206,6 @@ def build_scope(store: Store, filters: Filters, cancelled: Callable[[], bool] = 
     pair_sector = pair_keys >> 32
     pair_org = pair_keys & 0xFFFFFFFF
 
-    own_arr = np.array(own, dtype=np.int64).reshape(-1, 2)
-    own_org, own_sector = own_arr[:, 0], own_arr[:, 1]
     org_pairs = list(zip(pair_org.tolist(), pair_sector.tolist(), strict=True))
     org_pairs += list(zip(own_org.tolist(), own_sector.tolist(), strict=True))
     tree = queries.assemble_sector_tree(hierarchy, direct, org_pairs, prune=filters.active)
@@ -252,24 +230,82 @@ def build_scope(store: Store, filters: Filters, cancelled: Callable[[], bool] = 
     check()
     for sector_id, _name, _parent in hierarchy:  # the tree sizes every sector's listing on showing these
         scope.organisation_ids_in_sector(sector_id)
-    # Names of what the tree will list, read here (off the GUI thread) unless they are very many.
-    every = np.union1d(pair_org, own_org)
-    if every.size <= NAMES_PREFETCHED:
-        scope.names(every)
-        # … and the deals the tree opens by itself: those of each sector's first organisations
-        wanted = [np.zeros(0, dtype=np.int64)]
-        for sector_id in np.union1d(pair_sector, own_sector).tolist():
-            check()
-            rows = scope.organisations_in_sector(int(sector_id))
-            wanted += [scope.deal_ids(r.id, int(sector_id)) for r in rows[:DEALS_OF_FIRST]]
-        deals = np.unique(np.concatenate(wanted))
-        if deals.size <= DEALS_PREFETCHED:
-            scope._rows(deals)
+    # The listings the tree opens by itself, read here (off the GUI thread): under a filter it
+    # opens every sector with sub-sectors, and leaf sectors while their rows stay few
+    # (views.tree EXPAND_ROWS), then the deals of their first organisations. Every sector's
+    # listing at a million records is ~0.3 s of names and rows for sectors nobody opened; one
+    # opened by hand is read when it is.
+    listed, budget = [], LISTED_ROWS_PREFETCHED
+    stack = list(reversed(tree))
+    while stack:
+        node = stack.pop()
+        stack += reversed(node.children)
+        size = scope.organisation_ids_in_sector(node.id).size
+        if size == 0 or size > (NAMES_PREFETCHED if node.children else budget):
+            continue
+        if not node.children:
+            budget -= size
+        listed.append(node.id)
+    if listed:  # their names in one read
+        scope.names(np.unique(np.concatenate([scope.organisation_ids_in_sector(i) for i in listed])))
+    check()
+    wanted = [np.zeros(0, dtype=np.int64)]
+    for sector_id in listed:
+        rows = scope.organisations_in_sector(sector_id)
+        wanted += [scope.deal_ids(r.id, sector_id) for r in rows[:DEALS_OF_FIRST]]
+    deals = np.unique(np.concatenate(wanted))
+    if deals.size <= DEALS_PREFETCHED:
+        scope._rows(deals)
     return scope
+
+
+def _from_sql(
+    conn: sa.Connection, filters: Filters, check: Callable[[], None]
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None, np.ndarray, list[tuple[Any, ...]]]:
+    """What passes, asked of SQL (text without a word long enough for the trigram index, or
+    a server): passing ids of the other types, those with the dates left out, the deal links
+    (deal, sector, amount, organisation) and the organisations under their own sector."""
+    t = tables()
+    de, do, org = t["deal"], t["dealorganisation"], t["organisation"]
+    dialect = conn.dialect.name
+    # In chunks straight into arrays: a broad filter passes a million links, and as Python
+    # tuples all at once they would take several hundred MB.
+    parts = [np.zeros((0, 4))]
+    for chunk in queries.fetch_chunks(
+        conn,
+        sa.select(
+            de.c.id,
+            sa.func.coalesce(de.c.sector_id, -1),
+            sa.func.coalesce(de.c.amount_usd, 0.0),
+            sa.func.coalesce(do.c.organisation_id, -1),
+        )
+        .select_from(de.outerjoin(do, do.c.deal_id == de.c.id))
+        .where(*deal_conditions(filters, dialect, t)),
+    ):
+        parts.append(np.array(chunk, dtype=np.float64).reshape(-1, 4))
+        del chunk
+        check()
+    link = np.concatenate(parts)
+    del parts
+    other = [name for name in queries.TIMELINE_TYPES if name != "deal"]
+    ids = queries.passing_ids(conn, filters, other)
+    check()
+    # The timeline masks dates itself (it draws the chosen range over everything else).
+    dateless = replace(filters, start_day=None, end_day=None)
+    timeline_ids = None
+    if dateless != filters and dateless.active:
+        timeline_ids = queries.passing_ids(conn, dateless)
+        check()
+    own = queries.fetch_rows(
+        conn,
+        sa.select(org.c.id, org.c.sector_id).where(
+            org.c.sector_id.is_not(None), *record_conditions("organisation", filters, dialect, t)
+        ),
+    )
+    return ids, timeline_ids, link, own
 
 
 DEALS_OF_FIRST = 3  # organisations per sector whose deals are read ahead
 DEALS_PREFETCHED = 5_000
-
-
-NAMES_PREFETCHED = 60_000
+LISTED_ROWS_PREFETCHED = 400  # organisation rows of leaf sectors read ahead (the tree opens up to 150)
+NAMES_PREFETCHED = 60_000  # … and of a sector with sub-sectors, unless it lists more
