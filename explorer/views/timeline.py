@@ -140,7 +140,11 @@ class _LegendLabel(QLabel):
         self.setWordWrap(True)
         self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)  # spare height goes below
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self._reference = QLabel()  # never shown: measures the reference legend at this width
+        # Never shown: measures the reference legend at this width. A child, not a window of its
+        # own: a parentless widget freed by Python's collector while Qt walked every widget (a
+        # style sheet being set) brought the app down.
+        self._reference = QLabel(self)
+        self._reference.hide()
         self._reference.setTextFormat(Qt.TextFormat.RichText)
         self._reference.setWordWrap(True)
 
