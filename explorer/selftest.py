@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+import numpy as np
 import sqlalchemy as sa
 from PySide6.QtCore import QItemSelectionModel, QUrl, qVersion
 from PySide6.QtGui import QIcon
@@ -182,8 +183,9 @@ def check_map_layout(run: Run) -> str:
     edges = [(keys[0], k, 1.0) for k in keys[1:]]
     placed = map_layout.layout(keys, edges)
     expect(len({(round(x, 3), round(y, 3)) for x, y in placed.values()}) == 4, f"the nodes overlap: {placed}")
-    answered = map_layout.spring_in_worker(2, [(0, 1, 1.0)], [[0.0, 0.0], [3.0, 0.0]], [0], 20)
-    expect(answered is not None and answered[0] == (0.0, 0.0), f"the layout worker answered {answered!r}")
+    args = (2, [(0, 1, 1.0)], np.array([[0.0, 0.0], [3.0, 0.0]]), [0], 20)
+    answered = map_layout.spring_apart(args, None, fallback=False)
+    expect(answered is not None and tuple(answered[0]) == (0.0, 0.0), f"the layout worker answered {answered!r}")
     return "a worker process laid out a map with rustworkx"
 
 

@@ -126,12 +126,16 @@ def test_moving_a_deal_to_another_sector_moves_it_between_sector_filters(
     assert store._scope_index is index  # type: ignore[attr-defined]  # its row read again, not all of it
 
 
+def _japan_scope(store: Store) -> tuple[Filters, FilterScope]:
+    """The filter by Japan, and what it lets through now."""
+    by_japan = Filters(country_ids=frozenset({_named(store, "country", "Japan")}))
+    return by_japan, store.filter_scope(by_japan)
+
+
 def test_a_partner_added_to_a_deal_and_an_organisation_moved_show_in_the_filters(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    japan = _named(store, "country", "Japan")
-    by_japan = Filters(country_ids=frozenset({japan}))
-    scope = store.filter_scope(by_japan)
+    by_japan, scope = _japan_scope(store)
     index = store._scope_index  # type: ignore[attr-defined]
     japanese = int(scope.own_org[0]) if scope.own_org.size else int(scope.link_org[scope.link_org >= 0][0])
     outside = [int(i) for i in store.filter_scope(Filters()).ids["deal"] if int(i) not in scope.ids["deal"]]
@@ -155,9 +159,7 @@ def test_a_partner_added_to_a_deal_and_an_organisation_moved_show_in_the_filters
 def test_a_new_deal_with_a_partner_passes_a_country_filter_and_leaves_it_when_deleted(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    japan = _named(store, "country", "Japan")
-    by_japan = Filters(country_ids=frozenset({japan}))
-    before = store.filter_scope(by_japan)
+    by_japan, before = _japan_scope(store)
     partner = int(np.flatnonzero(before.own_org >= 0).size and before.own_org[0])
     created = store.create(
         "deal",

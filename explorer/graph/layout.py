@@ -89,9 +89,11 @@ def _forget_worker(pool: cf.ProcessPoolExecutor) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _spring_apart(args: tuple[object, ...], cancelled: Callable[[], bool] | None) -> np.ndarray | None:
+def spring_apart(
+    args: tuple[object, ...], cancelled: Callable[[], bool] | None, fallback: bool = True
+) -> np.ndarray | None:
     """``spring(*args)`` in the worker process (None if cancelled while it ran); here when the
-    worker cannot be started or has died."""
+    worker cannot be started or has died, unless not ``fallback`` (the self-test: None then)."""
     pool = _worker()
     if pool is not None:
         try:
@@ -106,22 +108,7 @@ def _spring_apart(args: tuple[object, ...], cancelled: Callable[[], bool] | None
         except (cf.process.BrokenProcessPool, RuntimeError, OSError) as exc:
             log.warning("layout worker process failed (%s): laying out here", exc)
             _forget_worker(pool)
-    return spring(*args)  # type: ignore[arg-type]
-
-
-def spring_in_worker(
-    n: int, pairs: Sequence[tuple[int, int, float]], start: Sequence[Sequence[float]], fixed: Sequence[int], steps: int
-) -> list[Point] | None:
-    """``spring`` through the worker process only (no fallback): None if it cannot answer."""
-    pool = _worker()
-    if pool is None:
-        return None
-    try:
-        placed = pool.submit(spring, n, pairs, np.array(start, dtype=np.float64), fixed, steps).result(timeout=60)
-    except Exception as exc:  # what went wrong is the answer: the self-test reports it
-        log.warning("layout worker process: %s", exc)
-        return None
-    return [(float(x), float(y)) for x, y in placed]
+    return spring(*args) if fallback else None  # type: ignore[arg-type]
 
 
 def layout(
@@ -196,7 +183,7 @@ def layout(
     if len(fixed) == n:
         return {k: (float(pos[i, 0]), float(pos[i, 1])) for k, i in index.items()}
     steps = iterations if iterations is not None else iterations_for(n, settling=not start_hot)
-    result = _spring_apart((n, pairs, pos, fixed, steps), cancelled)
+    result = spring_apart((n, pairs, pos, fixed, steps), cancelled)
     if result is None:  # cancelled: whoever asked no longer wants it
         result = pos
     elif start_hot and not pinned:

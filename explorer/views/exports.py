@@ -51,7 +51,7 @@ from explorer.formatting import KIND_LABEL, day_text, money, period_text, usd
 from explorer.settings import Setting
 from explorer.state import AppState, RecordRef
 from explorer.store import StoreError
-from explorer.views.theme import LIGHT, palette_for
+from explorer.views.theme import DARK, LIGHT, current_colours, palette_for
 
 if TYPE_CHECKING:
     from explorer.store.stories import StepData
@@ -574,7 +574,7 @@ def on_paper_colours(*widgets: QWidget) -> Iterator[None]:
     widgets get the screen's colours back. Other themes are light already."""
     global _paper
     app = QApplication.instance()
-    if app is None or app.property("explorer_theme") != "dark" or _paper is not None:
+    if app is None or current_colours() is not DARK or _paper is not None:
         yield
         return
     had = [(w, w.testAttribute(Qt.WidgetAttribute.WA_SetPalette), w.palette()) for w in widgets]
