@@ -17,7 +17,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
-from explorer.itemmodels.sector_tree import SectorTreeModel
+from explorer.itemmodels.sector_tree import Node, SectorTreeModel
 from explorer.state import AppState, RecordRef
 from explorer.store import Filters, Store, open_store
 from explorer.store.queries import LINK_LIMIT, TIMELINE_TYPES
@@ -498,3 +498,52 @@ def test_the_window_reads_what_filters_look_at_ahead_and_a_moved_deal_shows_unde
     shown = _refs(window.timeline.model.data)
     assert ("deal", deal_id) in shown
     assert shown == _refs(large_store.timeline(filters=state.filters))
+
+
+def test_a_rename_reaches_rows_not_shown_yet_also_after_the_order_changed(qtbot, large_store: Store) -> None:
+    """A big sector shows its organisations a chunk at a time; a renamed organisation further
+    down, not shown yet, shows its new name once scrolled to, without the tree read again —
+    also after the tree was sorted the other way (its listing is looked through by the ids
+    kept in the order it is in)."""
+    from explorer.views.tree import SectorTreeView
+
+    state = AppState(large_store)
+    tree = SectorTreeView(state)
+    qtbot.addWidget(tree)
+    model = tree.model
+    state.wait_idle()  # on large data the sectors' totals are added up in the background
+    big = max((n for n in model.loaded_nodes("sector") if n.parent is not None), key=lambda n: n.deal_count or 0)
+    model.fetchMore(model.index_of_node(big))
+    assert len(big.pending) > model.CHUNK
+    resets: list[int] = []
+    model.modelReset.connect(lambda: resets.append(1))
+
+    def rename_last() -> tuple[int, str]:
+        rows = big.pending or big.children  # the last not shown yet, else the last shown
+        item = next(r for r in reversed(rows) if not isinstance(r, Node) or r.kind == "organisation")
+        org = large_store.get("organisation", item.record_id if isinstance(item, Node) else item.id)
+        name = org.name + " (renamed)"  # keeps its place among those of the same total
+        state.notify_changed(large_store.update("organisation", org.id, {"name": name}, expected_version=org.version))
+        return org.id, name
+
+    def shown_name(org_id: int) -> str:
+        (index,) = [i for i in model.indexes_for(RecordRef("organisation", org_id)) if model.node(i.parent()) is big]
+        return str(index.data())
+
+    first, first_name = rename_last()
+    assert resets == []
+    assert shown_name(first) == first_name
+
+    assert not big.pending  # shown up to the last
+    model.sort(3, Qt.SortOrder.AscendingOrder)  # smallest total first: the rows change places
+    second, second_name = rename_last()
+    assert resets == []
+    assert shown_name(second) == second_name
+    fresh = SectorTreeModel(large_store)
+    fresh.sort(3, Qt.SortOrder.AscendingOrder)
+    fresh.ensure_fetched(fresh.sector_node(big.record_id))
+    model.ensure_fetched(big)
+    assert [(r.record_id, r.name) for r in big.children] == [
+        (r.record_id, r.name) for r in fresh.sector_node(big.record_id).children
+    ]
+    state.stop_background()

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from PySide6.QtCore import (
     QAbstractItemModel,
     QModelIndex,
@@ -79,6 +80,9 @@ class Node:
     # chunk at a time, as the view scrolls to the end (the view lays out every shown row); a
     # row becomes a node when it is shown.
     pending: list[Row] = field(default_factory=list)
+    # The record ids of children then pending, in that order (None: not worked out since they
+    # last changed order): a rename looks through 40 listings of thousands of rows with it.
+    listing: np.ndarray | None = None
 
     @property
     def ref(self) -> RecordRef:
@@ -89,6 +93,36 @@ class Node:
 # What a parent holds: shown children are nodes; a sector's organisations still pending are
 # rows until shown (thousands may never be).
 Row = Node | OrganisationRow
+
+
+def _row_id(item: Row) -> int:
+    return item.record_id if item.__class__ is Node else item.id  # type: ignore[union-attr]
+
+
+def _listing(node: Node) -> np.ndarray:
+    """``node.listing``, worked out again if its rows changed order or number since."""
+    count = len(node.children) + len(node.pending)
+    if node.listing is None or len(node.listing) != count:
+        ids = itertools.chain(map(_row_id, node.children), map(_row_id, node.pending))
+        node.listing = np.fromiter(ids, dtype=np.int64, count=count)
+    return node.listing
+
+
+class _Rows(Sequence[Row]):
+    """A parent's rows shown then pending, read in place (not copied: a listing may hold
+    tens of thousands)."""
+
+    __slots__ = ("_node",)
+
+    def __init__(self, node: Node) -> None:
+        self._node = node
+
+    def __len__(self) -> int:
+        return len(self._node.children) + len(self._node.pending)
+
+    def __getitem__(self, k: int) -> Row:  # type: ignore[override]
+        shown = len(self._node.children)
+        return self._node.children[k] if k < shown else self._node.pending[k - shown]
 
 
 def _is_sector(item: Row) -> bool:
@@ -107,6 +141,7 @@ class SectorTreeModel(QAbstractItemModel):
         self._nodes: dict[int, Node] = {}
         self._sectors: dict[int, Node] = {}
         self._by_parent: dict[tuple[int, str, int], Node] = {}  # (parent key, kind, id) → child
+        self._holders: dict[int, Node] = {}  # key → a node with children or pending rows loaded
         self._roots: list[Node] = []
         self._sort: tuple[int, Qt.SortOrder] | None = None
         if load:
@@ -144,6 +179,7 @@ class SectorTreeModel(QAbstractItemModel):
         self._nodes.clear()
         self._sectors.clear()
         self._by_parent.clear()
+        self._holders.clear()
         if sectors is None:
             sectors = self._scope.sector_tree() if self._scope is not None else self._store.sector_tree(self._filters)
         self._roots = [self._sector_node(s, None) for s in sectors]
@@ -179,6 +215,8 @@ class SectorTreeModel(QAbstractItemModel):
             sector_id=sector.id,
         )
         node.children = [self._sector_node(child, node) for child in sector.children]
+        if node.children:
+            self._holders[node.key] = node
         node.has_more = sector.organisation_count > 0 or sector.deal_count > 0
         node.fetched = not node.has_more
         return node
@@ -234,6 +272,7 @@ class SectorTreeModel(QAbstractItemModel):
         found = self._scope.deals_of_organisations([(n.record_id, n.sector_id) for n in todo])
         for node in todo:
             node.fetched = True
+            self._holders[node.key] = node
             new = [self._deal_node(r, node) for r in found.get((node.record_id, node.sector_id), [])]
             self._insert(node, new)
 
@@ -270,6 +309,8 @@ class SectorTreeModel(QAbstractItemModel):
         if node.fetched:
             return
         node.fetched = True
+        self._holders[node.key] = node
+        node.listing = None
         new = self._fetch(node)
         if node.kind == "sector" and self._sort == ROWS_ORDER:
             self._sort_into_place(new)
@@ -314,6 +355,7 @@ class SectorTreeModel(QAbstractItemModel):
     def _insert(self, node: Node, new: list[Node]) -> None:
         self._sort_nodes(new)
         node.pending = [*new, *node.pending]
+        node.listing = None
         self._show_pending(node, len(new))
 
     def ensure_fetched(self, node: Node) -> None:
@@ -465,6 +507,7 @@ class SectorTreeModel(QAbstractItemModel):
             if not isinstance(node, Node):
                 continue  # a pending row: nothing below it yet
             node.row = row
+            node.listing = None
             if node.pending:
                 # shown rows stay as many; which rows they are follows the new order
                 shown = len(node.children)
@@ -543,7 +586,7 @@ class SectorTreeModel(QAbstractItemModel):
                 added[above] = added.get(above, 0.0) + delta
                 node = node.parent
         # (parent, its rows, position, the row as it becomes)
-        edits: list[tuple[Node | None, list[Row], int, Row]] = []
+        edits: list[tuple[Node | None, Sequence[Row], int, Row]] = []
         organisations_counted = {i for kind, i, _s in added if kind == "organisation"}
         ids = set(deals) | set(organisations) | {i for _kind, i, _s in added}
         for parent, siblings, look_at in self._rows_to_look_at(
@@ -578,7 +621,7 @@ class SectorTreeModel(QAbstractItemModel):
             item = siblings[k]
             if isinstance(item, Node):
                 item.name, item.country, item.total_usd = new.name, new.country, new.total_usd
-                if item.row >= 0:
+                if self._shown(item):
                     self.dataChanged.emit(self._index_of(item, 0), self._index_of(item, len(self.COLUMNS) - 1))
             elif parent is not None:  # a pending organisation row: its place in the pending list
                 parent.pending[k - len(parent.children)] = new
@@ -586,32 +629,21 @@ class SectorTreeModel(QAbstractItemModel):
 
     def _rows_to_look_at(
         self, ids: set[int], organisations: bool, sectors: set[int]
-    ) -> Iterator[tuple[Node | None, list[Row], list[int]]]:
+    ) -> Iterator[tuple[Node | None, Sequence[Row], list[int]]]:
         """(parent, its rows shown then pending, positions of rows that may show one of ``ids``)
         per parent holding any. A sector's pending organisation rows (hundreds of thousands
-        once a much-listed organisation was looked for) are looked through only when an
+        once a much-listed organisation was looked for) are looked at only when an
         organisation changed (``organisations``) or a total listed in the sector did."""
-
-        def hits(items: Sequence[Row], offset: int = 0) -> list[int]:
-            return [
-                k
-                for k, item in enumerate(items, offset)
-                if (item.record_id if item.__class__ is Node else item.id) in ids  # type: ignore[union-attr]
-            ]
-
-        yield None, list(self._roots), hits(list(self._roots))
-        stack = list(self._roots)
-        while stack:
-            node = stack.pop()
-            # only parents go on: a sector opened to the end shows hundreds of thousands of rows
-            stack.extend([child for child in node.children if child.children or child.pending])
-            shown = hits(node.children)
-            pending: list[int] = []
-            if node.pending and (node.kind != "sector" or organisations or node.record_id in sectors):
-                pending = hits(node.pending, len(node.children))
-            if shown or pending:
-                rows: list[Row] = [*node.children, *node.pending]
-                yield node, rows, shown + pending
+        roots = [k for k, item in enumerate(self._roots) if item.record_id in ids]
+        yield None, self._roots, roots
+        wanted = np.fromiter(ids, dtype=np.int64, count=len(ids))
+        for node in list(self._holders.values()):
+            listing = _listing(node)
+            found = np.flatnonzero(np.isin(listing, wanted, assume_unique=False)).tolist() if len(listing) else []
+            if node.pending and not (node.kind != "sector" or organisations or node.record_id in sectors):
+                found = [k for k in found if k < len(node.children)]
+            if found:
+                yield node, _Rows(node), found
 
     @staticmethod
     def _patched(
@@ -654,15 +686,30 @@ class SectorTreeModel(QAbstractItemModel):
 
     # --- finding records -------------------------------------------------------------
 
+    @staticmethod
+    def _shown(node: Node) -> bool:
+        """Whether the view has a row for ``node`` (no hidden row above it)."""
+        at: Node | None = node
+        while at is not None:
+            if at.row < 0:
+                return False
+            at = at.parent
+        return True
+
     def _find(self, parent: Node, kind: str, record_id: int) -> Node | None:
         found = self._by_parent.get((parent.key, kind, record_id))
         if (found is None or found.row < 0) and parent.pending:
             # not shown yet: show the chunks up to it
+            shown = len(parent.children)
             position = next(
                 (
-                    k
-                    for k, item in enumerate(parent.pending)
-                    if (getattr(item, "id", None) == record_id and not isinstance(item, Node)) or item is found
+                    k - shown
+                    for k in np.flatnonzero(_listing(parent) == record_id).tolist()
+                    if k >= shown
+                    and (
+                        (not isinstance(item := parent.pending[k - shown], Node) and item.id == record_id)
+                        or item is found
+                    )
                 ),
                 None,
             )
