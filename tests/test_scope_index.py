@@ -18,6 +18,7 @@ from explorer.store.scope import FilterScope
 def _sql_scope(store: Store, filters: Filters, monkeypatch: pytest.MonkeyPatch) -> FilterScope:
     with monkeypatch.context() as patched:
         patched.setattr(scope_index, "passing", lambda *_args: None)
+        patched.setattr(scope_index, "organisation_names", lambda *_args: {})
         return store.filter_scope(filters)
 
 
@@ -32,7 +33,9 @@ def _summary(scope: FilterScope) -> dict[str, object]:
         rows.append(("sector", sector.id, sector.deal_count, round(sector.total_usd, 2), sector.organisation_count))
         for org in scope.organisations_in_sector(sector.id):
             deals = [d.id for d in scope.deals_of_organisation(org.id, sector.id)]
-            rows.append(("org", sector.id, org.id, org.name, org.deal_count, round(org.total_usd, 2), deals))
+            rows.append(
+                ("org", sector.id, org.id, org.name, org.country, org.deal_count, round(org.total_usd, 2), deals)
+            )
         rows.append(("loose", sector.id, scope.unattributed_summary(sector.id)))
     timeline = None if scope.timeline_ids is None else {k: v.tolist() for k, v in scope.timeline_ids.items()}
     return {
@@ -230,3 +233,22 @@ def test_a_store_opened_again_reads_its_own_index(demo_path: Path, monkeypatch: 
     finally:
         mine.close()
         theirs.close()
+
+
+def test_a_renamed_organisation_and_country_show_their_new_names_in_the_next_scope(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    everything = Filters(sector_ids=frozenset(s.id for s in store.sector_tree()))
+    before = _same(store, everything, monkeypatch)
+    org_id = int(before.own_org[0])
+    index = store._scope_index  # type: ignore[attr-defined]
+    version, _values = store.snapshot("organisation", org_id)
+    store.update("organisation", org_id, {"name": "Bilby Forge"}, expected_version=version)
+    japan = _named(store, "country", "Japan")
+    version, _values = store.snapshot("country", japan)
+    store.update("country", japan, {"name": "Nippon"}, expected_version=version)
+    after = _same(store, everything, monkeypatch)
+    listed = {(r.id, r.name) for s in store.sector_tree() for r in after.organisations_in_sector(s.id)}
+    assert (org_id, "Bilby Forge") in listed
+    assert "Nippon" in {r.country for s in store.sector_tree() for r in after.organisations_in_sector(s.id)}
+    assert store._scope_index is index  # type: ignore[attr-defined]  # caught up, not read again

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -682,7 +682,7 @@ class SectorTreeModel(QAbstractItemModel):
         delta = added.get(("organisation", item.id, listed_under), 0.0)
         if found == (item.name, item.country) and not delta:
             return None
-        return replace(item, name=found[0], country=found[1], total_usd=item.total_usd + delta)
+        return item._replace(name=found[0], country=found[1], total_usd=item.total_usd + delta)
 
     # --- finding records -------------------------------------------------------------
 

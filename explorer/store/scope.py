@@ -83,34 +83,51 @@ class FilterScope:
         return list(cached)
 
     def _organisation_rows(self, sector_id: int) -> list[queries.OrganisationRow]:
-        lo, hi = np.searchsorted(self.pair_sector, [sector_id, sector_id + 1])
-        stats = {
-            int(o): (int(n), float(t))
-            for o, n, t in zip(self.pair_org[lo:hi], self.pair_count[lo:hi], self.pair_total[lo:hi], strict=True)
-        }
         ids = self.organisation_ids_in_sector(sector_id)
-        names = self.names(ids)
-        listed = [(org_id, *names.get(org_id, ("", "")), *stats.get(org_id, (0, 0.0))) for org_id in ids.tolist()]
-        if not listed:
+        if not ids.size:
             return []
-        # queries.in_tree_order's order (total, then name, descending; ties as listed) worked
-        # out in numpy: sorting tens of thousands of rows by a Python key takes ~50 ms.
-        totals = np.array([r[4] for r in listed], dtype=np.float64)
-        _names, name_rank = np.unique(np.array([r[1].lower() for r in listed], dtype=object), return_inverse=True)
-        order = np.lexsort((np.arange(len(listed)), -name_rank, -totals))
+        # each listed organisation's deals and total here (pairs are sorted by organisation
+        # within a sector; one listed only as its own sector's has none)
+        lo, hi = np.searchsorted(self.pair_sector, [sector_id, sector_id + 1])
+        at = np.searchsorted(ids, self.pair_org[lo:hi])
+        counts = np.zeros(ids.size, dtype=np.int64)
+        totals = np.zeros(ids.size, dtype=np.float64)
+        counts[at], totals[at] = self.pair_count[lo:hi], self.pair_total[lo:hi]
+        names = self.names(ids)
+        listed = [names.get(i, ("", "")) for i in ids.tolist()]
+        # queries.in_tree_order's order: total, then name, descending; ties as listed. Sorted
+        # by total in numpy, then by name only among equal totals (sorting tens of thousands
+        # of rows by a Python key takes ~50 ms).
+        order = np.argsort(-totals, kind="stable")
+        ranked = totals[order]
+        tied = np.flatnonzero(ranked[1:] == ranked[:-1])
+        if tied.size:
+            ends = np.flatnonzero(np.diff(tied) != 1)
+            for first, last in zip(
+                tied[np.r_[0, ends + 1]].tolist(), (tied[np.r_[ends, tied.size - 1]] + 2).tolist(), strict=True
+            ):
+                group = order[first:last].tolist()
+                group.sort(key=lambda k: listed[k][0].lower(), reverse=True)  # stable: ties as listed
+                order[first:last] = group
+        id_list, count_list, total_list = ids.tolist(), counts.tolist(), totals.tolist()
         return [
-            queries.OrganisationRow(r[0], r[1], r[2], sector_id, r[3], r[4]) for r in map(listed.__getitem__, order)
+            queries.OrganisationRow(id_list[k], listed[k][0], listed[k][1], sector_id, count_list[k], total_list[k])
+            for k in order.tolist()
         ]
 
     def names(self, organisation_ids: np.ndarray) -> dict[int, tuple[str, str]]:
         with self._lock:
-            missing = [int(i) for i in organisation_ids.tolist() if int(i) not in self._names]
+            known = self._names
+            missing = [i for i in organisation_ids.tolist() if i not in known]
         if missing and self._store is not None:
-            found = self._store.organisation_names(missing)
+            found = scope_index.organisation_names(self._store, np.array(missing, dtype=np.int64))
+            if len(found) < len(missing):
+                found.update(self._store.organisation_names([i for i in missing if i not in found]))
             with self._lock:
                 self._names.update(found)
         with self._lock:
-            return {int(i): self._names[int(i)] for i in organisation_ids.tolist() if int(i) in self._names}
+            known = self._names
+            return {i: known[i] for i in organisation_ids.tolist() if i in known}
 
     def deal_ids(self, organisation_id: int, sector_id: int | None) -> np.ndarray:
         mask = self.link_org == organisation_id
@@ -206,13 +223,10 @@ def build_scope(store: Store, filters: Filters, cancelled: Callable[[], bool] = 
     pair_sector = pair_keys >> 32
     pair_org = pair_keys & 0xFFFFFFFF
 
-    org_pairs = list(zip(pair_org.tolist(), pair_sector.tolist(), strict=True))
-    org_pairs += list(zip(own_org.tolist(), own_sector.tolist(), strict=True))
-    tree = queries.assemble_sector_tree(hierarchy, direct, org_pairs, prune=filters.active)
     scope = FilterScope(
         filters=filters,
         ids=ids,
-        sectors=tree,
+        sectors=[],
         timeline_ids=ids if dateless == filters else timeline_ids,
         pair_org=pair_org,
         pair_sector=pair_sector,
@@ -227,9 +241,11 @@ def build_scope(store: Store, filters: Filters, cancelled: Callable[[], bool] = 
         _store=store,
         revision=revision,
     )
+    counted = _listed_counts(hierarchy, scope.organisation_ids_in_sector)  # also sizes every listing
+    tree = scope.sectors = queries.assemble_sector_tree(
+        hierarchy, direct, [], prune=filters.active, listed_counts=counted
+    )
     check()
-    for sector_id, _name, _parent in hierarchy:  # the tree sizes every sector's listing on showing these
-        scope.organisation_ids_in_sector(sector_id)
     # The listings the tree opens by itself, read here (off the GUI thread): under a filter it
     # opens every sector with sub-sectors, and leaf sectors while their rows stay few
     # (views.tree EXPAND_ROWS), then the deals of their first organisations. Every sector's
@@ -257,6 +273,29 @@ def build_scope(store: Store, filters: Filters, cancelled: Callable[[], bool] = 
     if deals.size <= DEALS_PREFETCHED:
         scope._rows(deals)
     return scope
+
+
+def _listed_counts(
+    hierarchy: list[tuple[int, str, int | None]], listed_in: Callable[[int], np.ndarray]
+) -> dict[int, int]:
+    """Per sector: the distinct organisations listed in it or in a sector below it, from each
+    sector's listing (``listed_in``; a set per sector of a Python int per organisation took
+    ~30 ms for a big sector's 100,000 pairs)."""
+    below: dict[int | None, list[int]] = {}
+    for sector_id, _name, parent in hierarchy:
+        below.setdefault(parent, []).append(sector_id)
+
+    def subtree(sector_id: int) -> list[int]:
+        out = [sector_id]
+        for child in below.get(sector_id, []):
+            out += subtree(child)
+        return out
+
+    counts: dict[int, int] = {}
+    for sector_id, _name, _parent in hierarchy:
+        every = [listed_in(s) for s in subtree(sector_id)]
+        counts[sector_id] = int(every[0].size if len(every) == 1 else np.unique(np.concatenate(every)).size)
+    return counts
 
 
 def _from_sql(
