@@ -173,7 +173,12 @@ def main(argv: list[str] | None = None) -> int:
 
     def record(name: str, shown: list[float], held: list[float], floor: list[float]) -> None:
         results.append((name, statistics.median(shown), statistics.median(held), statistics.median(floor)))
-        print(f"  {name}: shown {statistics.median(shown):.1f} ms, hold {statistics.median(held):.1f} ms", flush=True)
+        runs = ", ".join(f"{s:.0f}/{h:.0f}" for s, h in zip(shown, held, strict=True))
+        print(
+            f"  {name}: shown {statistics.median(shown):.1f} ms, hold {statistics.median(held):.1f} ms"
+            f" (each run, shown/hold: {runs})",
+            flush=True,
+        )
 
     # --- search keystrokes and a global filter -------------------------------------------------
 
