@@ -27,6 +27,7 @@ view shows it and 50 ms of GUI-thread hold.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import shutil
 import statistics
@@ -92,14 +93,17 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["EXPLORER_DATA_DIR"] = tmp_data = tempfile.mkdtemp()
     app = QApplication.instance() or QApplication([])
     store = open_store(db)
+    from explorer.jobs import freeze_what_stays
     from explorer.state import AppState
 
     state = AppState(store)
     win = MainWindow(state)
     win.editing.modal = False
     win.resize(1600, 960)
+    freeze_what_stays(state)
     win.show()
     app.processEvents()
+    gc.freeze()  # as explorer.app does after the first paint
     state.wait_idle()
     app.processEvents()
     tl, tree, detail, table = win.timeline, win.tree_view, win.detail, win.records
@@ -144,7 +148,19 @@ def main(argv: list[str] | None = None) -> int:
 
         return _until_shown(action, shown)
 
+    collections: list[tuple[int, float]] = []  # (generation, ms) of the collector's runs in a case
+    started: list[float] = []
+
+    def on_collect(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[:] = [time.perf_counter()]
+        elif started:
+            collections.append((info["generation"], (time.perf_counter() - started[0]) * 1000))
+
+    gc.callbacks.append(on_collect)
+
     def _until_shown(action: Callable[[], Any], shown: Callable[[], bool]) -> tuple[float, float]:
+        collections.clear()
         t0 = time.perf_counter()
         action()
         longest = time.perf_counter() - t0
@@ -161,6 +177,9 @@ def main(argv: list[str] | None = None) -> int:
             if time.perf_counter() - t0 > TIMEOUT_S:
                 raise RuntimeError("a view never showed the result")
             time.sleep(0.0005)
+        slow = [f"gen {g} {ms:.0f} ms" for g, ms in collections if ms >= 5]
+        if slow:
+            print(f"    the collector ran meanwhile: {', '.join(slow)}", flush=True)
         return (time.perf_counter() - t0) * 1000, longest * 1000
 
     def paint_floor() -> float:

@@ -359,6 +359,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:  # a part missing from a damaged install or bundle shows up here, as a dialog
         from explorer import settings
+        from explorer.jobs import freeze_what_stays
         from explorer.state import AppState
         from explorer.views.main_window import MainWindow
         from explorer.views.theme import apply_theme
@@ -366,6 +367,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         apply_theme(app, args.theme or settings.THEME.get())
         state = AppState(store)
         window = MainWindow(state)
+        freeze_what_stays(state)
         global unavailable_handler
         unavailable_handler = state.mark_offline
     except Exception:

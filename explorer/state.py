@@ -76,6 +76,9 @@ class AppState(QObject):
     busy_changed = Signal(str)
     busy_progress = Signal(int)
     background_failed = Signal(str)
+    # A database's records are loaded and what filters look at is in memory (once per store,
+    # on large data): what they made lives until another database is opened.
+    loaded_in_memory = Signal()
     view_range_changed = Signal(float, float)
 
     HISTORY_LIMIT = 200
@@ -111,6 +114,7 @@ class AppState(QObject):
         self._prepare = QTimer(self, singleShot=True, interval=self.PREPARE_FILTERS_MS)
         self._prepare.timeout.connect(self._prepare_filters)
         self._jobs: dict[Any, BackgroundJob] = {}
+        self._loaded_announced = False
         self._writing = 0  # background writes of ours under way (see background_write)
         self._step_parts: dict[str, tuple[Callable[[], Any], Callable[[Any], None]]] = {}
         self.view_range: tuple[float, float] | None = None  # the days the timeline shows (announce_view_range)
@@ -184,6 +188,7 @@ class AppState(QObject):
         selection and filters."""
         self._stamp = self._read_stamp()
         self.store.invalidate()  # every cache keyed on the revision is worked out again
+        self._loaded_announced = False
         self._prepare.start()
         selection, filters = list(self._selection), self._filters
         self.store_replaced.emit()
@@ -462,11 +467,14 @@ class AppState(QObject):
             self._prepare.start()
             return
         store = self.store
+
+        def prepared(_result: object) -> None:
+            if not self._loaded_announced:
+                self._loaded_announced = True
+                self.loaded_in_memory.emit()
+
         self._start_job(
-            "prepare-filters",
-            "Preparing filters",
-            lambda _cancelled, _report: store.prepare_filters(),
-            lambda _result: None,
+            "prepare-filters", "Preparing filters", lambda _cancelled, _report: store.prepare_filters(), prepared
         )
 
     def request_sector_tree(
@@ -623,6 +631,7 @@ class AppState(QObject):
         for owner in list(self._jobs):
             self._cancel_job(owner)
         self.store = store
+        self._loaded_announced = False
         store.backup_retention = settings.backup_retention
         self._size = store.size_estimate()
         self._stamp = self._read_stamp()

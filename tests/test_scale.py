@@ -547,3 +547,29 @@ def test_a_rename_reaches_rows_not_shown_yet_also_after_the_order_changed(qtbot,
         (r.record_id, r.name) for r in fresh.sector_node(big.record_id).children
     ]
     state.stop_background()
+
+
+def test_what_a_large_database_loads_is_frozen_out_of_full_collections_until_another_opens(
+    qtbot, large_store: Store, demo_path: Path
+) -> None:
+    """A full pass of the cycle collector over what a million records' loading made paused the
+    window 50–90 ms at random (benchmarks/latency.py); it is frozen once loaded, and unfrozen
+    when another database is opened so the old one's objects can go."""
+    import gc
+
+    from explorer.jobs import freeze_what_stays
+
+    gc.unfreeze()
+    state = AppState(large_store)
+    freeze_what_stays(state)
+    win = MainWindow(state)
+    qtbot.addWidget(win)
+    try:
+        with qtbot.waitSignal(state.loaded_in_memory, timeout=120_000):
+            win.show()
+        assert gc.get_freeze_count() > 0
+        state.replace_store(open_store(demo_path))
+        assert gc.get_freeze_count() == 0
+    finally:
+        gc.unfreeze()
+        state.stop_background()

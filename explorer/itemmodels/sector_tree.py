@@ -318,6 +318,9 @@ class SectorTreeModel(QAbstractItemModel):
             self._sort_nodes(new)
         self._hide(new)
         node.pending = new
+        # its ids now, while its rows are being read anyway: a rename or a look-up finds them
+        # without a pass over every row then (~0.1 µs a row, 40 listings of 11,000 at 1e6)
+        _listing(node)
         self._show_pending(node, self.CHUNK)
 
     @staticmethod
