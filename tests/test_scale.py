@@ -573,3 +573,22 @@ def test_what_a_large_database_loads_is_frozen_out_of_full_collections_until_ano
     finally:
         gc.unfreeze()
         state.stop_background()
+
+
+def test_the_detail_of_a_big_sector_lists_its_first_deals_and_the_rest_on_a_click(qtbot, large_store: Store) -> None:
+    from PySide6.QtCore import QUrl
+
+    from explorer.views.detail import DetailPane
+
+    state = AppState(large_store)
+    pane = DetailPane(state)
+    qtbot.addWidget(pane)
+    counts = {n.id: n.deal_count for root in large_store.sector_tree() for n in root.children}
+    state.select(RecordRef("sector", max(counts, key=counts.__getitem__)))
+    html = pane.browser.toHtml()
+    assert html.count("record:deal:") == pane.LINKS_LISTED
+    assert f"and over {LINK_LIMIT - pane.LINKS_LISTED:,} more" in pane.browser.toPlainText()
+    (relation,) = {ln.relation for ln in pane.detail.links if ln.record_type == "deal"}
+    pane.browser.anchorClicked.emit(QUrl(f"more:{relation}"))  # the "… more" line clicked
+    assert pane.browser.toHtml().count("record:deal:") == LINK_LIMIT
+    state.stop_background()

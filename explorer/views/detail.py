@@ -27,7 +27,7 @@ from explorer.formatting import (
 from explorer.state import AppState, RecordRef
 from explorer.store import ChangeEvent, RecordNotFoundError, StoreError, validation
 from explorer.store.pledges import Figure, PledgeProgress, describe, headline
-from explorer.store.queries import RecordDetail
+from explorer.store.queries import LINK_LIMIT, RecordDetail
 
 log = logging.getLogger("explorer.detail")
 
@@ -396,6 +396,7 @@ class DetailPane(QWidget):
         layout.addWidget(self._split)
         self.detail: RecordDetail | None = None
         self.presenting = False  # in front of a room: no edit history (who changed what, when)
+        self._listed_in_full: tuple[tuple[str, int] | None, set[str]] = (None, set())  # "… more" opened
         state.selection_changed.connect(self._on_selection)
         state.records_changed.connect(self._on_records_changed)
         state.store_replaced.connect(lambda: self.show_ref(None))
@@ -463,6 +464,10 @@ class DetailPane(QWidget):
             ref = RecordRef.parse(url.path() or url.toString().removeprefix("record:"))
             if ref is not None:
                 self._state.select(ref, initiator=self)
+        elif url.scheme() == "more" and self.detail is not None:
+            shown = (self.detail.record_type, int(self.detail.record.id or 0))
+            self._listed_in_full = (shown, {*self._listed_in(shown), url.path()})
+            self.show_ref(self._state.current, others=max(0, len(self._state.selection) - 1))
         elif url.scheme() == "edit":
             ref = RecordRef.parse(url.path() or url.toString().removeprefix("edit:"))
             if ref is not None:
@@ -608,7 +613,14 @@ class DetailPane(QWidget):
             rows.append(f"<tr><td class='k'>{esc(spec.label)}</td><td>{cell}</td></tr>")
         return f"<table>{''.join(rows)}</table>" if rows else ""
 
+    LINKS_LISTED = 100  # per relation, until "… more" is clicked: laying out 1,000 took ~40 ms
+
+    def _listed_in(self, shown: tuple[str, int]) -> set[str]:
+        record, relations = self._listed_in_full
+        return relations if record == shown else set()
+
     def _links_html(self, detail: RecordDetail) -> str:
+        in_full = self._listed_in((detail.record_type, int(detail.record.id or 0)))
         groups: dict[str, list[str]] = defaultdict(list)
         shown = self._refs_in_table(detail)
         for lk in detail.links:
@@ -620,6 +632,12 @@ class DetailPane(QWidget):
             )
         if not groups:
             return ""
+        for relation, items in groups.items():
+            if len(items) > self.LINKS_LISTED and relation not in in_full:
+                rest = len(items) - self.LINKS_LISTED
+                capped = sum(lk.relation == relation for lk in detail.links) >= LINK_LIMIT
+                more = f"… and over {rest:,} more" if capped else f"… and {rest:,} more"
+                items[self.LINKS_LISTED :] = [f"<a href='more:{esc(relation)}'>{more}</a>"]
         rows = "".join(
             f"<tr><td class='k' valign='top'>{esc(relation.capitalize())}</td><td>{'<br>'.join(items)}</td></tr>"
             for relation, items in groups.items()
