@@ -93,8 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["EXPLORER_DATA_DIR"] = tmp_data = tempfile.mkdtemp()
     app = QApplication.instance() or QApplication([])
     store = open_store(db)
-    from explorer.jobs import freeze_what_stays
-    from explorer.state import AppState
+    from explorer.state import AppState, freeze_what_stays
 
     state = AppState(store)
     win = MainWindow(state)

@@ -359,8 +359,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:  # a part missing from a damaged install or bundle shows up here, as a dialog
         from explorer import settings
-        from explorer.jobs import freeze_what_stays
-        from explorer.state import AppState
+        from explorer.state import AppState, freeze_what_stays
         from explorer.views.main_window import MainWindow
         from explorer.views.theme import apply_theme
 

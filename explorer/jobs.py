@@ -14,12 +14,9 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
-
-if TYPE_CHECKING:
-    from explorer.state import AppState
 
 log = logging.getLogger("explorer.jobs")
 
@@ -61,20 +58,6 @@ def collector_young_only() -> Iterator[None]:
             _collector_holds -= 1
             if _collector_holds == 0:
                 gc.set_threshold(*_thresholds)
-
-
-def freeze_what_stays(state: AppState) -> None:
-    """Keep what a large database's loading made out of the collector's full passes: at a
-    million records one pass over it took 50–90 ms, a pause that landed in a filter or a save
-    at random. Once its records are loaded and what filters look at is in memory, everything
-    alive is frozen (as start-up's objects are, explorer.app); when another database is opened
-    it is unfrozen, so what the old one made can be collected."""
-    state.loaded_in_memory.connect(gc.freeze)
-    state.store_replaced.connect(_unfreeze)
-
-
-def _unfreeze() -> None:
-    gc.unfreeze()
 
 
 Work = Callable[[Callable[[], bool], Callable[[Any], None]], Any]  # receives "am I cancelled?" and "report this"

@@ -18,7 +18,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
 from explorer.itemmodels.sector_tree import Node, SectorTreeModel
-from explorer.state import AppState, RecordRef
+from explorer.state import AppState, RecordRef, freeze_what_stays
 from explorer.store import Filters, Store, open_store
 from explorer.store.queries import LINK_LIMIT, TIMELINE_TYPES
 from explorer.views.main_window import MainWindow
@@ -556,8 +556,6 @@ def test_what_a_large_database_loads_is_frozen_out_of_full_collections_until_ano
     window 50–90 ms at random (benchmarks/latency.py); it is frozen once loaded, and unfrozen
     when another database is opened so the old one's objects can go."""
     import gc
-
-    from explorer.jobs import freeze_what_stays
 
     gc.unfreeze()
     state = AppState(large_store)
