@@ -96,6 +96,9 @@ def main(db: Path, out: Path) -> int:
     report: list[dict[str, Any]] = [describe("main window", window)]
     # with the records table open under it, what is left of the timeline
     report[0]["timeline"] = box(global_rect(window.timeline))
+    # whether the sector tree must be scrolled sideways to read its deals and totals
+    report[0]["width"] = window.width()
+    report[0]["tree_scrolls"] = window.tree_view.tree.horizontalScrollBar().maximum() > 0
     for dock in window.findChildren(QDockWidget):
         if dock.isVisible():
             report.append(

@@ -708,10 +708,18 @@ class MainWindow(QMainWindow):
         if self.isVisible():
             self._apply_dock_sizes()
 
+    WIDEN_TREE_FROM = 1280  # px of window width (see _apply_dock_sizes)
+
     def _apply_dock_sizes(self) -> None:
-        # Docks share the width with the timeline: about a quarter each on any screen.
+        # Docks share the width with the timeline: about a quarter each on any screen. On a
+        # laptop's width and up the tree takes what its sector names and totals need (at 1366 px
+        # its totals were cut) from the details, which wrap; narrower, the details keep theirs
+        # (at 960 px a big heading broke mid-word) and the tree scrolls sideways.
         width = max(self.width(), 960)
         tree, detail = int(width * 0.28), int(width * 0.25)
+        if width >= self.WIDEN_TREE_FROM:
+            wider = max(tree, min(self.tree_view.wanted_width(), int(width * 0.34)))
+            tree, detail = wider, detail - (wider - tree)
         self.resizeDocks([self.tree_dock, self.detail_dock], [tree, detail], Qt.Orientation.Horizontal)
         self._dock_sizes_pending = False
 

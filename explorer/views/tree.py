@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QModelIndex, QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLineEdit, QTreeView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLineEdit, QStyle, QTreeView, QVBoxLayout, QWidget
 
 from explorer.itemmodels.sector_tree import REF_ROLE, SectorTreeModel
 from explorer.state import AppState, RecordRef
@@ -135,6 +135,15 @@ class SectorTreeView(QWidget):
         if watched is self.tree.viewport() and event.type() == QEvent.Type.Resize:
             self._fit_name_column()
         return super().eventFilter(watched, event)
+
+    def wanted_width(self) -> int:
+        """The dock width that shows the sector names, deals and totals without scrolling."""
+        header = self.tree.header()
+        columns = self._name_min + header.sectionSize(2) + header.sectionSize(3)
+        layout = self.layout()
+        margins = 0 if layout is None else layout.contentsMargins().left() + layout.contentsMargins().right()
+        scroll = self.tree.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        return columns + 2 * self.tree.frameWidth() + scroll + margins
 
     def _fit_name_column(self) -> None:
         header = self.tree.header()
