@@ -657,8 +657,4 @@ def freeze_what_stays(state: AppState) -> None:
     alive is frozen (as start-up's objects are, explorer.app); when another database is opened
     it is unfrozen, so what the old one made can be collected."""
     state.loaded_in_memory.connect(gc.freeze)
-    state.store_replaced.connect(_unfreeze)
-
-
-def _unfreeze() -> None:
-    gc.unfreeze()
+    state.store_replaced.connect(gc.unfreeze)

@@ -310,7 +310,6 @@ class SectorTreeModel(QAbstractItemModel):
             return
         node.fetched = True
         self._holders[node.key] = node
-        node.listing = None
         new = self._fetch(node)
         if node.kind == "sector" and self._sort == ROWS_ORDER:
             self._sort_into_place(new)
@@ -320,6 +319,7 @@ class SectorTreeModel(QAbstractItemModel):
         node.pending = new
         # its ids now, while its rows are being read anyway: a rename or a look-up finds them
         # without a pass over every row then (~0.1 µs a row, 40 listings of 11,000 at 1e6)
+        node.listing = None
         _listing(node)
         self._show_pending(node, self.CHUNK)
 

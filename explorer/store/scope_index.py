@@ -281,9 +281,10 @@ class ScopeIndex:
             sector, country = _i([r[1] for r in rows]), _i([r[2] for r in rows])
             self.o_sector[at], self.o_country[at] = sector[~new], country[~new]
             names = self.o_name.copy()  # a new list: a reader meanwhile keeps the one it has
-            for k, row in zip(at.tolist(), (r for r, n in zip(rows, new.tolist(), strict=True) if not n), strict=True):
+            is_new = new.tolist()
+            for k, row in zip(at.tolist(), [r for r, n in zip(rows, is_new, strict=True) if not n], strict=True):
                 names[k] = row[3]
-            names += [r[3] for r, n in zip(rows, new.tolist(), strict=True) if n]
+            names += [r[3] for r, n in zip(rows, is_new, strict=True) if n]
             if new.any():
                 self.o_id = np.concatenate([self.o_id, ids[new]])
                 self.o_sector = np.concatenate([self.o_sector, sector[new]])
