@@ -9,6 +9,7 @@ numpy group-bys over those columns. Names and deal rows are read only for what i
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -39,7 +40,8 @@ class FilterScope:
     pair_sector: np.ndarray
     pair_count: np.ndarray
     pair_total: np.ndarray
-    # passing organisations listed under their own sector (maybe with no passing deal there)
+    # passing organisations listed under their own sector (maybe with no passing deal there),
+    # sorted by (sector, org)
     own_org: np.ndarray
     own_sector: np.ndarray
     # one row per (deal, organisation) of passing deals; organisation -1 when it has none
@@ -67,7 +69,8 @@ class FilterScope:
             found = self._organisation_ids.get(sector_id)
         if found is None:
             lo, hi = np.searchsorted(self.pair_sector, [sector_id, sector_id + 1])
-            found = np.union1d(self.pair_org[lo:hi], self.own_org[self.own_sector == sector_id])
+            own_lo, own_hi = np.searchsorted(self.own_sector, [sector_id, sector_id + 1])
+            found = _union_of_sorted([self.pair_org[lo:hi], self.own_org[own_lo:own_hi]])
             found.flags.writeable = False  # shared by every caller
             with self._lock:
                 self._organisation_ids[sector_id] = found
@@ -93,8 +96,7 @@ class FilterScope:
         counts = np.zeros(ids.size, dtype=np.int64)
         totals = np.zeros(ids.size, dtype=np.float64)
         counts[at], totals[at] = self.pair_count[lo:hi], self.pair_total[lo:hi]
-        names = self.names(ids)
-        listed = [names.get(i, ("", "")) for i in ids.tolist()]
+        names, countries = self.names(ids)
         # queries.in_tree_order's order: total, then name, descending; ties as listed. Sorted
         # by total in numpy, then by name only among equal totals (sorting tens of thousands
         # of rows by a Python key takes ~50 ms).
@@ -102,32 +104,49 @@ class FilterScope:
         ranked = totals[order]
         tied = np.flatnonzero(ranked[1:] == ranked[:-1])
         if tied.size:
+            listed: list[str] = names.tolist()
             ends = np.flatnonzero(np.diff(tied) != 1)
             for first, last in zip(
                 tied[np.r_[0, ends + 1]].tolist(), (tied[np.r_[ends, tied.size - 1]] + 2).tolist(), strict=True
             ):
                 group = order[first:last].tolist()
-                group.sort(key=lambda k: listed[k][0].lower(), reverse=True)  # stable: ties as listed
+                group.sort(key=lambda k: listed[k].lower(), reverse=True)  # stable: ties as listed
                 order[first:last] = group
-        id_list, count_list, total_list = ids.tolist(), counts.tolist(), totals.tolist()
-        return [
-            queries.OrganisationRow(id_list[k], listed[k][0], listed[k][1], sector_id, count_list[k], total_list[k])
-            for k in order.tolist()
-        ]
+        return list(
+            map(
+                queries.OrganisationRow._make,
+                zip(
+                    ids[order].tolist(),
+                    names[order].tolist(),
+                    countries[order].tolist(),
+                    itertools.repeat(sector_id),
+                    counts[order].tolist(),
+                    totals[order].tolist(),
+                ),
+            )
+        )
 
-    def names(self, organisation_ids: np.ndarray) -> dict[int, tuple[str, str]]:
-        with self._lock:
-            known = self._names
-            missing = [i for i in organisation_ids.tolist() if i not in known]
-        if missing and self._store is not None:
-            found = scope_index.organisation_names(self._store, np.array(missing, dtype=np.int64))
-            if len(found) < len(missing):
-                found.update(self._store.organisation_names([i for i in missing if i not in found]))
+    def names(self, organisation_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Names and country names of organisations, in their order (object arrays): from the
+        store's index; one it does not know yet (or every one, with no index: the SQL path) by
+        SQL, kept for the scope's life."""
+        ids = organisation_ids
+        if self._store is None:
+            return np.full(ids.size, "", dtype=object), np.full(ids.size, "", dtype=object)
+        known, names, countries = scope_index.organisation_names(self._store, ids)
+        if not known.all():
+            missing = ids[~known].tolist()
             with self._lock:
-                self._names.update(found)
-        with self._lock:
-            known = self._names
-            return {i: known[i] for i in organisation_ids.tolist() if i in known}
+                todo = [i for i in missing if i not in self._names]
+            if todo:
+                found = self._store.organisation_names(todo)
+                with self._lock:
+                    self._names.update(found)
+            with self._lock:
+                got = [self._names.get(i, ("", "")) for i in missing]
+            names[~known] = [n for n, _c in got]
+            countries[~known] = [c for _n, c in got]
+        return names, countries
 
     def deal_ids(self, organisation_id: int, sector_id: int | None) -> np.ndarray:
         mask = self.link_org == organisation_id
@@ -202,17 +221,18 @@ def build_scope(store: Store, filters: Filters, cancelled: Callable[[], bool] = 
             own_arr = np.array(own, dtype=np.int64).reshape(-1, 2)
             own_org, own_sector = own_arr[:, 0], own_arr[:, 1]
     check()
+    by_sector = np.argsort(own_sector, kind="stable")  # organisations come by id
+    if by_sector.size and not np.all(own_org[1:] > own_org[:-1]):  # (not by the SQL path)
+        by_sector = np.lexsort((own_org, own_sector))
+    own_org, own_sector = own_org[by_sector], own_sector[by_sector]
     dateless = replace(filters, start_day=None, end_day=None)
-    deal_ids, first = np.unique(link_deal, return_index=True)
+    deal_ids, first = _first_of_each(link_deal)
     ids["deal"] = deal_ids
 
     # one row per deal for sector counts and totals (a deal counts once however many partners)
     deal_sector, deal_amount = link_sector[first], link_amount[first]
     in_sector = deal_sector >= 0
-    sectors, inverse = np.unique(deal_sector[in_sector], return_inverse=True)
-    counts = np.bincount(inverse, minlength=sectors.size)
-    totals = np.bincount(inverse, weights=deal_amount[in_sector], minlength=sectors.size)
-    direct = [(int(s), int(n), float(v)) for s, n, v in zip(sectors, counts, totals, strict=True)]
+    direct = _per_sector(deal_sector[in_sector], deal_amount[in_sector])
 
     # per (sector, organisation): deals and totals, for the organisation rows
     has = (link_org >= 0) & (link_sector >= 0)
@@ -275,6 +295,41 @@ def build_scope(store: Store, filters: Filters, cancelled: Callable[[], bool] = 
     return scope
 
 
+def _union_of_sorted(parts: list[np.ndarray]) -> np.ndarray:
+    """The sorted distinct values of sorted arrays of distinct values (np.union1d, but merged:
+    a stable sort finds the sorted runs, where union1d sorts or hashes everything again)."""
+    parts = [a for a in parts if a.size]
+    if len(parts) <= 1:
+        return parts[0] if parts else np.zeros(0, dtype=np.int64)
+    every = np.concatenate(parts)
+    every.sort(kind="stable")
+    return every[np.r_[True, every[1:] != every[:-1]]]
+
+
+def _per_sector(sector: np.ndarray, amount: np.ndarray) -> list[tuple[int, int, float]]:
+    """(sector, deals, total) of each sector among deals' ``sector`` and ``amount``."""
+    if sector.size and int(sector.max()) < 1_000_000:  # ids as usual: counted in place, not sorted
+        counts = np.bincount(sector)
+        totals = np.bincount(sector, weights=amount, minlength=counts.size)
+        sectors = np.flatnonzero(counts)
+        counts, totals = counts[sectors], totals[sectors]
+    else:
+        sectors, inverse = np.unique(sector, return_inverse=True)
+        counts = np.bincount(inverse, minlength=sectors.size)
+        totals = np.bincount(inverse, weights=amount, minlength=sectors.size)
+    return [(int(s), int(n), float(v)) for s, n, v in zip(sectors, counts, totals, strict=True)]
+
+
+def _first_of_each(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(values, return_index=True), without the sort when ``values`` is sorted already
+    (the index's links come by deal: ~8 ms of sorting at a big sector's 130,000 links)."""
+    if values.size and bool(np.all(values[1:] >= values[:-1])):
+        first = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+        return values[first], first
+    found: tuple[np.ndarray, np.ndarray] = np.unique(values, return_index=True)
+    return found
+
+
 def _listed_counts(
     hierarchy: list[tuple[int, str, int | None]], listed_in: Callable[[int], np.ndarray]
 ) -> dict[int, int]:
@@ -294,7 +349,7 @@ def _listed_counts(
     counts: dict[int, int] = {}
     for sector_id, _name, _parent in hierarchy:
         every = [listed_in(s) for s in subtree(sector_id)]
-        counts[sector_id] = int(every[0].size if len(every) == 1 else np.unique(np.concatenate(every)).size)
+        counts[sector_id] = int(_union_of_sorted(every).size)
     return counts
 
 

@@ -114,6 +114,12 @@ def _rows(conn: Connection, sql: str) -> list[tuple[Any, ...]]:
         cursor.close()
 
 
+def _strings(values: Any) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = list(values)
+    return out
+
+
 def _deal_columns(rows: list[tuple[Any, ...]]) -> tuple[np.ndarray, ...]:
     """id, sector, USD amount (0 when none), start, end, event, pledge, country of deal rows."""
     cols: list[Any] = list(zip(*rows, strict=True)) if rows else [()] * 8
@@ -170,8 +176,9 @@ class ScopeIndex:
         self.o_id = np.array(ocols[0], dtype=np.int64)
         self.o_sector = _i(list(ocols[1]))
         self.o_country = _i(list(ocols[2]))
-        # names too: a big sector's listing names 20,000 organisations (~35 ms by SQL)
-        self.o_name: list[str] = list(ocols[3])
+        # names too: a big sector's listing names 20,000 organisations (~35 ms by SQL); an
+        # object array, so a listing's names are one gather, not a dict of 20,000 entries
+        self.o_name: np.ndarray = _strings(ocols[3])
         self._read_countries(conn)
         links = np.array(_rows(conn, "deal_id, organisation_id FROM dealorganisation"), dtype=np.int64).reshape(-1, 2)
         pos, opos = self._positions(links)
@@ -184,7 +191,11 @@ class ScopeIndex:
         self.other = {name: _dated(conn, sql + " ORDER BY e.id") for name, sql in OTHER_SQL.items()}
 
     def _read_countries(self, conn: Connection) -> None:
-        self.c_name: dict[int, str] = {int(i): str(n) for i, n in _rows(conn, "id, name FROM country")}
+        rows = sorted((int(i), str(n)) for i, n in _rows(conn, "id, name FROM country"))
+        # sorted ids and their names, one spare "" last: an organisation with no (known) country
+        # is looked up there
+        self.c_id = np.array([i for i, _n in rows], dtype=np.int64)
+        self.c_name = _strings([n for _i, n in rows] + [""])
 
     def _set_deals(self, *columns: np.ndarray) -> None:
         (self.d_id, self.d_sector, self.d_amount, self.d_start, self.d_end, self.d_event, self.d_pledge,
@@ -280,11 +291,10 @@ class ScopeIndex:
                 return False
             sector, country = _i([r[1] for r in rows]), _i([r[2] for r in rows])
             self.o_sector[at], self.o_country[at] = sector[~new], country[~new]
-            names = self.o_name.copy()  # a new list: a reader meanwhile keeps the one it has
-            is_new = new.tolist()
-            for k, row in zip(at.tolist(), [r for r, n in zip(rows, is_new, strict=True) if not n], strict=True):
-                names[k] = row[3]
-            names += [r[3] for r, n in zip(rows, is_new, strict=True) if n]
+            names = self.o_name.copy()  # a new array: a reader meanwhile keeps the one it has
+            given = _strings([r[3] for r in rows])
+            names[at] = given[~new]
+            names = np.concatenate([names, given[new]])
             if new.any():
                 self.o_id = np.concatenate([self.o_id, ids[new]])
                 self.o_sector = np.concatenate([self.o_sector, sector[new]])
@@ -340,18 +350,24 @@ class ScopeIndex:
             self._set_links(self.l_pos, self.l_opos)
         return True
 
-    def names(self, ids: np.ndarray) -> dict[int, tuple[str, str]]:
-        """id → (name, country name) of the organisations among ``ids`` the index knows."""
-        o_id, o_name, o_country, c_name = self.o_id, self.o_name, self.o_country, self.c_name
+    def name_columns(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(known, name, country name) of organisations ``ids``, as arrays in their order ("" where
+        the index does not know one)."""
+        # read once: a catch-up meanwhile replaces these arrays, it does not change them
+        o_id, o_name, o_country, c_id, c_name = self.o_id, self.o_name, self.o_country, self.c_id, self.c_name
+        blank = np.full(ids.size, "", dtype=object)
         if not ids.size or not o_id.size:
-            return {}
+            return np.zeros(ids.size, dtype=bool), blank, blank.copy()
         at = np.minimum(np.searchsorted(o_id, ids), o_id.size - 1)
-        known = (o_id[at] == ids) & (at < len(o_name))
-        ids, at = ids[known], at[known]
-        return {
-            i: (o_name[k], c_name.get(c, ""))
-            for i, k, c in zip(ids.tolist(), at.tolist(), o_country[at].tolist(), strict=True)
-        }
+        known = (o_id[at] == ids) & (at < o_name.size) & (at < o_country.size)
+        at = np.where(known, at, 0)
+        country = o_country[at]
+        c_at = np.minimum(np.searchsorted(c_id, country), c_id.size)
+        found = c_at < c_id.size
+        found[found] = c_id[c_at[found]] == country[found]
+        names = np.where(known, o_name[at], blank)
+        countries = np.where(known, c_name[np.where(found, c_at, c_id.size)], blank)
+        return known, names, countries
 
     def _deal_arrays(self) -> tuple[np.ndarray, ...]:
         return (self.d_id, self.d_sector, self.d_amount, self.d_start, self.d_end, self.d_event, self.d_pledge,
@@ -543,11 +559,15 @@ def prepare(store: Store) -> None:
         _current(store)
 
 
-def organisation_names(store: Store, ids: np.ndarray) -> dict[int, tuple[str, str]]:
-    """What the store's index knows of these organisations' names (without waiting for it: a
-    name it does not know, or all while it is being read, the caller reads by SQL)."""
+def organisation_names(store: Store, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(known, name, country name) of these organisations as far as the store's index knows them,
+    without waiting for it (ScopeIndex.name_columns): one it does not know, or all while it is
+    being read, the caller reads by SQL."""
     index: ScopeIndex | None = getattr(store, "_scope_index", None)
-    return index.names(ids) if index is not None else {}
+    if index is None:
+        blank = np.full(ids.size, "", dtype=object)
+        return np.zeros(ids.size, dtype=bool), blank, blank.copy()
+    return index.name_columns(ids)
 
 
 def passing(store: Store, conn: Connection, f: Filters) -> Passing | None:
