@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -20,9 +21,13 @@ if TYPE_CHECKING:
 
     from explorer.jobs import Work
     from explorer.store.queries import RecordDetail, SectorNode, TimelineData
-    from explorer.store.scope import FilterScope
+    from explorer.store.scope import FilterScope, Passing
 
 log = logging.getLogger("explorer.state")
+
+# Where views prepare their part of new filters' result while the scope is still worked out
+# (AppState.add_scope_companion); one thread, as one scope is worked out at a time.
+_COMPANIONS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scope-companion")
 
 
 def error_message(error: BaseException) -> str:
@@ -339,11 +344,12 @@ class AppState(QObject):
                 return scope.timeline_ids
         return self.store.timeline_ids(filters)
 
-    def add_scope_companion(self, key: str, work: Callable[[FilterScope], Any]) -> None:
-        """Have ``work(scope)`` run on the background thread after the scope of new global
-        filters is worked out, its result kept as ``scope.extras[key]``: a view prepares what it
-        will show there instead of on the GUI thread. ``work`` may only read what nobody changes
-        meanwhile (the timeline reads a snapshot it replaces, never edits)."""
+    def add_scope_companion(self, key: str, work: Callable[[Passing], Any]) -> None:
+        """Have ``work(passing)`` run in the background for new global filters, as soon as what
+        passes them is known (explorer.store.scope.Passing) and beside the rest of their scope
+        (the tree's aggregates), its result kept as ``scope.extras[key]``: a view prepares what
+        it will show there instead of on the GUI thread. ``work`` may only read what nobody
+        changes meanwhile (the timeline reads a snapshot it replaces, never edits)."""
         self._scope_companions[key] = work
 
     def request_scope(
@@ -380,12 +386,21 @@ class AppState(QObject):
         extras = dict(self._scope_companions) if companions else {}
 
         def work(cancelled: Callable[[], bool], _report: Callable[[Any], None]) -> FilterScope:
-            scope = store.filter_scope(filters, cancelled)
-            for key, companion in extras.items():
-                if cancelled():
-                    break
+            started: dict[str, Future[Any]] = {}
+
+            def start(passing: Passing) -> None:  # on a second thread: numpy there and here overlap
+                for key, companion in extras.items():
+                    started[key] = _COMPANIONS.submit(companion, passing)
+
+            try:
+                scope = store.filter_scope(filters, cancelled, on_passing=start if extras else None)
+            except BaseException:
+                for future in started.values():
+                    future.cancel()
+                raise
+            for key, future in started.items():
                 try:
-                    scope.extras[key] = companion(scope)
+                    scope.extras[key] = future.result()
                 except Exception:  # the view works it out itself then
                     log.exception("preparing %s for new filters", key)
             return scope

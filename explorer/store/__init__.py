@@ -50,7 +50,7 @@ if TYPE_CHECKING:  # imported when first used, not at start-up
     from explorer.store.kumu import KumuMap
     from explorer.store.merge import MergePlan, MergeResult
     from explorer.store.peer import PeerFile
-    from explorer.store.scope import FilterScope
+    from explorer.store.scope import FilterScope, Passing
     from explorer.store.spreadsheet import SheetImport
 
 _T = TypeVar("_T")
@@ -387,12 +387,18 @@ class Store:
             log.exception("estimating the size of the database")
             return 0
 
-    def filter_scope(self, filters: Filters, cancelled: Callable[[], bool] | None = None) -> FilterScope:
+    def filter_scope(
+        self,
+        filters: Filters,
+        cancelled: Callable[[], bool] | None = None,
+        on_passing: Callable[[Passing], None] | None = None,
+    ) -> FilterScope:
         """What passes ``filters`` for every view at once (explorer.store.scope.FilterScope);
-        ``cancelled()`` is polled between queries so a superseded request stops early."""
+        ``cancelled()`` is polled between queries so a superseded request stops early, and
+        ``on_passing`` is told the passing ids as soon as they are known."""
         from explorer.store.scope import build_scope
 
-        return build_scope(self, filters, cancelled or (lambda: False))
+        return build_scope(self, filters, cancelled or (lambda: False), on_passing)
 
     def prepare_filters(self) -> None:
         """Read what filters look at into memory ahead of the first filter (a few seconds at a

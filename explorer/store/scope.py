@@ -13,7 +13,7 @@ import itertools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import sqlalchemy as sa
@@ -194,7 +194,20 @@ class FilterScope:
         return int(np.union1d(self.pair_org, self.own_org).size)
 
 
-def build_scope(store: Store, filters: Filters, cancelled: Callable[[], bool] = lambda: False) -> FilterScope:
+class Passing(NamedTuple):
+    """What passes, as soon as it is known and before the tree's aggregates (build_scope's
+    ``on_passing``): a view can start on its part of the result beside them."""
+
+    filters: Filters
+    timeline_ids: dict[str, np.ndarray] | None  # as FilterScope.timeline_ids
+
+
+def build_scope(
+    store: Store,
+    filters: Filters,
+    cancelled: Callable[[], bool] = lambda: False,
+    on_passing: Callable[[Passing], None] | None = None,
+) -> FilterScope:
     """Everything the views need to show ``filters``: a handful of queries, no per-node SQL."""
 
     def check() -> None:
@@ -221,13 +234,17 @@ def build_scope(store: Store, filters: Filters, cancelled: Callable[[], bool] = 
             own_arr = np.array(own, dtype=np.int64).reshape(-1, 2)
             own_org, own_sector = own_arr[:, 0], own_arr[:, 1]
     check()
+    dateless = replace(filters, start_day=None, end_day=None)
+    deal_ids, first = _first_of_each(link_deal)
+    ids["deal"] = deal_ids
+    if dateless == filters:
+        timeline_ids = ids
+    if on_passing is not None:
+        on_passing(Passing(filters, timeline_ids))
     by_sector = np.argsort(own_sector, kind="stable")  # organisations come by id
     if by_sector.size and not np.all(own_org[1:] > own_org[:-1]):  # (not by the SQL path)
         by_sector = np.lexsort((own_org, own_sector))
     own_org, own_sector = own_org[by_sector], own_sector[by_sector]
-    dateless = replace(filters, start_day=None, end_day=None)
-    deal_ids, first = _first_of_each(link_deal)
-    ids["deal"] = deal_ids
 
     # one row per deal for sector counts and totals (a deal counts once however many partners)
     deal_sector, deal_amount = link_sector[first], link_amount[first]
@@ -247,7 +264,7 @@ def build_scope(store: Store, filters: Filters, cancelled: Callable[[], bool] = 
         filters=filters,
         ids=ids,
         sectors=[],
-        timeline_ids=ids if dateless == filters else timeline_ids,
+        timeline_ids=timeline_ids,
         pair_org=pair_org,
         pair_sector=pair_sector,
         pair_count=pair_count.astype(np.int64),

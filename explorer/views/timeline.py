@@ -83,6 +83,7 @@ from explorer.views.timeline_lanes import KIND_NAMES, Groupings, arrange
 
 if TYPE_CHECKING:
     from explorer.store import ChangeEvent
+    from explorer.store.scope import Passing
     from explorer.timeline.model import ArrangementLike, ScopeSubset
 
 log = logging.getLogger("explorer.views.timeline")
@@ -459,12 +460,12 @@ class TimelineView(QWidget):
         scope = self.state.scope(self.state.filters)
         return self.model.prepared(scope.extras.get("timeline") if scope is not None else None, filters)
 
-    def _subset_for_scope(self, scope: Any) -> ScopeSubset | None:
-        """On the background thread, with a scope of new filters: this view's subset of its
-        loaded records (a search matching tens of thousands of a million records took tens of
+    def _subset_for_scope(self, passing: Passing) -> ScopeSubset | None:
+        """In the background, with what passes new filters: this view's subset of its loaded
+        records (a search matching tens of thousands of a million records took tens of
         milliseconds of the GUI thread). The model reads only its snapshot, which the GUI
         thread replaces and never edits, so a result from a stale one is simply not used."""
-        return self.model.subset_for_scope(replace(scope.filters, start_day=None, end_day=None), scope.timeline_ids)
+        return self.model.subset_for_scope(replace(passing.filters, start_day=None, end_day=None), passing.timeline_ids)
 
     def _set_data(
         self, data: TimelineData, derived: Derived | None = None, arranged: ArrangementLike | None = None
