@@ -257,3 +257,24 @@ def test_a_renamed_organisation_and_country_show_their_new_names_in_the_next_sco
     assert (org_id, "Bilby Forge") in listed
     assert "Nippon" in {r.country for s in store.sector_tree() for r in after.organisations_in_sector(s.id)}
     assert store._scope_index is index  # type: ignore[attr-defined]  # caught up, not read again
+
+
+def test_per_pair_counts_agree_whether_tabled_or_sorted() -> None:
+    """A scope counts (sector, organisation) pairs in a table when ids are small and few sectors
+    pass, else by sorting them: either way each pair's links and total are the plain count."""
+    from explorer.store.scope import _per_pair
+
+    rng = np.random.default_rng(3)
+    sector = rng.integers(1, 6, 5_000)
+    amount = rng.random(5_000)
+    near = rng.integers(1, 400, 5_000)
+    far = near.copy()
+    far[::7] += 50_000_000  # ids far apart: too wide a table, so these pairs are sorted
+    for organisation in (near, far):
+        plain: dict[tuple[int, int], list[float]] = {}
+        for s, o, a in zip(sector.tolist(), organisation.tolist(), amount.tolist(), strict=True):
+            plain.setdefault((s, o), []).append(a)
+        got_sector, got_org, count, total = _per_pair(sector, organisation, amount)
+        assert list(zip(got_sector.tolist(), got_org.tolist(), strict=True)) == sorted(plain)
+        assert count.tolist() == [len(plain[k]) for k in sorted(plain)]
+        assert np.allclose(total, [sum(plain[k]) for k in sorted(plain)])

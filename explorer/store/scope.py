@@ -253,12 +253,7 @@ def build_scope(
 
     # per (sector, organisation): deals and totals, for the organisation rows
     has = (link_org >= 0) & (link_sector >= 0)
-    key = link_sector[has] << 32 | link_org[has]
-    pair_keys, pair_inverse = np.unique(key, return_inverse=True)
-    pair_count = np.bincount(pair_inverse, minlength=pair_keys.size)
-    pair_total = np.bincount(pair_inverse, weights=link_amount[has], minlength=pair_keys.size)
-    pair_sector = pair_keys >> 32
-    pair_org = pair_keys & 0xFFFFFFFF
+    pair_sector, pair_org, pair_count, pair_total = _per_pair(link_sector[has], link_org[has], link_amount[has])
 
     scope = FilterScope(
         filters=filters,
@@ -299,7 +294,7 @@ def build_scope(
         if not node.children:
             budget -= size
         listed.append(node.id)
-    if listed:  # their names in one read
+    if listed and fast is None:  # their names in one read (the index has them at hand)
         scope.names(np.unique(np.concatenate([scope.organisation_ids_in_sector(i) for i in listed])))
     check()
     wanted = [np.zeros(0, dtype=np.int64)]
@@ -335,6 +330,33 @@ def _per_sector(sector: np.ndarray, amount: np.ndarray) -> list[tuple[int, int, 
         counts = np.bincount(inverse, minlength=sectors.size)
         totals = np.bincount(inverse, weights=amount, minlength=sectors.size)
     return [(int(s), int(n), float(v)) for s, n, v in zip(sectors, counts, totals, strict=True)]
+
+
+def _per_pair(
+    sector: np.ndarray, organisation: np.ndarray, amount: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(sector, organisation, links, total) per distinct (sector, organisation) pair of links,
+    sorted by sector then organisation. Counted into a table of every pair when it is not much
+    bigger than the links (a filter of a few sectors: ~12 → ~3 ms at a big sector's 130,000
+    links), else by sorting the pairs."""
+    if not sector.size:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty, np.zeros(0)
+    width = int(organisation.max()) + 1
+    if int(sector.max()) < 1_000_000:
+        used = np.flatnonzero(np.bincount(sector))
+        if used.size * width <= max(8 * sector.size, 1 << 20):
+            rank = np.zeros(int(used[-1]) + 1, dtype=np.int64)
+            rank[used] = np.arange(used.size)
+            cell = rank[sector] * width + organisation
+            count = np.bincount(cell, minlength=used.size * width)
+            total = np.bincount(cell, weights=amount, minlength=used.size * width)
+            found = np.flatnonzero(count)
+            return used[found // width], found % width, count[found], total[found]
+    keys, inverse = np.unique(sector << 32 | organisation, return_inverse=True)
+    count = np.bincount(inverse, minlength=keys.size)
+    total = np.bincount(inverse, weights=amount, minlength=keys.size)
+    return keys >> 32, keys & 0xFFFFFFFF, count, total
 
 
 def _first_of_each(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
