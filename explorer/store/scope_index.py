@@ -16,6 +16,7 @@ change, or a revision whose events are not known, reads the arrays again.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -163,6 +164,7 @@ class ScopeIndex:
 
     def __init__(self, store: Store) -> None:
         self.revision = store.revision  # before reading: a write meanwhile is caught up after
+        self._memo: dict[Any, np.ndarray] | None = None  # during passing(): see _once
         with store.engine.connect() as conn:
             self._read(conn)
             self._read_text(conn)
@@ -211,6 +213,7 @@ class ScopeIndex:
 
     def _set_links(self, pos: np.ndarray, opos: np.ndarray) -> None:
         self.l_pos, self.l_opos = pos, opos
+        self.l_has = opos >= 0  # the link names an organisation
         self.l_org = (
             np.where(opos >= 0, self.o_id[np.maximum(opos, 0)], -1) if self.o_id.size else np.full_like(pos, -1)
         )
@@ -424,10 +427,34 @@ class ScopeIndex:
         codes, ids = self.t_type[rowids], self.t_id[rowids]
         return {name: np.unique(ids[codes == code]) for name, code in TEXT_CODE.items()}
 
+    def _once(self, key: Any, make: Callable[[], np.ndarray]) -> np.ndarray:
+        """``make()``, worked out once per ``passing`` call: a filter's parts ask the same of a
+        million deals or links several times (a sector's deals: for deals, organisations,
+        summits and pledges)."""
+        memo = self._memo
+        if memo is None:
+            return make()
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = make()
+        return found
+
+    def _in_sectors(self, sector_ids: frozenset[int]) -> np.ndarray:
+        return self._once(
+            ("sectors", sector_ids), lambda: _isin(self.d_sector, np.array(sorted(sector_ids), dtype=np.int64))
+        )
+
+    def _links_passing(self, f: Filters, text: dict[str, np.ndarray] | None) -> np.ndarray:
+        """Per link: whether its deal passes."""
+        return self._once(("links", f), lambda: self.deal_mask(f, text)[self.l_pos])
+
     def deal_mask(self, f: Filters, text: dict[str, np.ndarray] | None) -> np.ndarray:
+        return self._once(("deals", f), lambda: self._deal_mask(f, text))
+
+    def _deal_mask(self, f: Filters, text: dict[str, np.ndarray] | None) -> np.ndarray:
         mask = _overlaps(self.d_start, self.d_end, f)
         if f.sector_ids:
-            mask &= _isin(self.d_sector, np.array(sorted(f.sector_ids), dtype=np.int64))
+            mask &= self._in_sectors(f.sector_ids)
         if f.country_ids:
             countries = np.array(sorted(f.country_ids), dtype=np.int64)
             by_org = self._deals_of_orgs(_isin(self.o_country, countries))
@@ -448,9 +475,11 @@ class ScopeIndex:
         return out
 
     def _orgs_of_deals(self, deal_mask: np.ndarray) -> np.ndarray:
+        return self._orgs_of_links(deal_mask[self.l_pos])
+
+    def _orgs_of_links(self, link_mask: np.ndarray) -> np.ndarray:
         out = np.zeros(self.o_id.size, dtype=bool)
-        hit = deal_mask[self.l_pos] & (self.l_opos >= 0)
-        out[self.l_opos[hit]] = True
+        out[self.l_opos[link_mask & self.l_has]] = True
         return out
 
     def organisation_mask(self, f: Filters, text: dict[str, np.ndarray] | None) -> np.ndarray:
@@ -459,7 +488,7 @@ class ScopeIndex:
             return mask
         if f.start_day is not None or f.end_day is not None or f.sector_ids:
             deal_f = Filters(sector_ids=f.sector_ids, start_day=f.start_day, end_day=f.end_day)
-            with_deal = self._orgs_of_deals(self.deal_mask(deal_f, None))
+            with_deal = self._orgs_of_links(self._links_passing(deal_f, None))
             if f.sector_ids and f.start_day is None and f.end_day is None:
                 with_deal |= _isin(self.o_sector, np.array(sorted(f.sector_ids), dtype=np.int64))
             mask &= with_deal
@@ -483,7 +512,7 @@ class ScopeIndex:
                 mask &= _isin(d.key, sectors)
             else:
                 column = self.d_event if name == "event" else self.d_pledge
-                via = column[_isin(self.d_sector, sectors) & (column >= 0)]
+                via = column[self._in_sectors(f.sector_ids) & (column >= 0)]
                 mask &= _isin(d.ids, via)
         if f.country_ids:
             countries = np.array(sorted(f.country_ids), dtype=np.int64)
@@ -505,7 +534,13 @@ class ScopeIndex:
         text = self.text_ids(conn, f.text) if f.text else None
         if f.text and text is None:
             return None
-        deals = self.deal_mask(f, text)
+        self._memo = {}
+        try:
+            return self._passing(f, text)
+        finally:
+            self._memo = None
+
+    def _passing(self, f: Filters, text: dict[str, np.ndarray] | None) -> Passing:
         ids = {name: self.other_ids(name, f, text) for name in self.other}
         dateless = replace(f, start_day=None, end_day=None)
         timeline_ids: dict[str, np.ndarray] | None = None
@@ -513,7 +548,7 @@ class ScopeIndex:
             timeline_ids = {name: self.other_ids(name, dateless, text) for name in self.other}
             timeline_ids["deal"] = self.d_id[self.deal_mask(dateless, text)]
         orgs = self.organisation_mask(f, text) & (self.o_sector >= 0)
-        lm = deals[self.l_pos]
+        lm = self._links_passing(f, text)
         lp = self.l_pos[lm]
         return Passing(
             ids=ids,
