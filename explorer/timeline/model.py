@@ -121,7 +121,15 @@ def subset(snapshot: Snapshot, ids: dict[str, np.ndarray]) -> tuple[TimelineData
         want = (np.int64(TYPE_CODE[name]) << KEY_BITS) | passing
         pos = np.minimum(np.searchsorted(sorted_keys, want), max(sorted_keys.size - 1, 0))
         found.append(order[pos[sorted_keys[pos] == want]] if sorted_keys.size else pos[:0])
-    rows = np.sort(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+    if not found:
+        rows = np.zeros(0, dtype=np.int64)
+    elif sum(f.size for f in found) * 32 > len(full):  # many: marked in place, not sorted
+        hit = np.zeros(len(full), dtype=bool)
+        for positions in found:
+            hit[positions] = True
+        rows = np.flatnonzero(hit)
+    else:
+        rows = np.sort(np.concatenate(found))
     derived = {name: column[rows] for name, column in full_derived.items() if name not in DERIVED_KEYS}
     return full.take(rows), derived
 
