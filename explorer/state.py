@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from explorer.jobs import Work
     from explorer.store.queries import RecordDetail, SectorNode, TimelineData
-    from explorer.store.scope import FilterScope, Passing
+    from explorer.store.scope import FilterScope, PassingIds
 
 log = logging.getLogger("explorer.state")
 
@@ -344,9 +344,9 @@ class AppState(QObject):
                 return scope.timeline_ids
         return self.store.timeline_ids(filters)
 
-    def add_scope_companion(self, key: str, work: Callable[[Passing], Any]) -> None:
+    def add_scope_companion(self, key: str, work: Callable[[PassingIds], Any]) -> None:
         """Have ``work(passing)`` run in the background for new global filters, as soon as what
-        passes them is known (explorer.store.scope.Passing) and beside the rest of their scope
+        passes them is known (explorer.store.scope.PassingIds) and beside the rest of their scope
         (the tree's aggregates), its result kept as ``scope.extras[key]``: a view prepares what
         it will show there instead of on the GUI thread. ``work`` may only read what nobody
         changes meanwhile (the timeline reads a snapshot it replaces, never edits)."""
@@ -388,7 +388,7 @@ class AppState(QObject):
         def work(cancelled: Callable[[], bool], _report: Callable[[Any], None]) -> FilterScope:
             started: dict[str, Future[Any]] = {}
 
-            def start(passing: Passing) -> None:  # on a second thread: numpy there and here overlap
+            def start(passing: PassingIds) -> None:  # on a second thread: numpy there and here overlap
                 for key, companion in extras.items():
                     started[key] = _COMPANIONS.submit(companion, passing)
 

@@ -50,7 +50,7 @@ if TYPE_CHECKING:  # imported when first used, not at start-up
     from explorer.store.kumu import KumuMap
     from explorer.store.merge import MergePlan, MergeResult
     from explorer.store.peer import PeerFile
-    from explorer.store.scope import FilterScope, Passing
+    from explorer.store.scope import FilterScope, PassingIds
     from explorer.store.spreadsheet import SheetImport
 
 _T = TypeVar("_T")
@@ -391,7 +391,7 @@ class Store:
         self,
         filters: Filters,
         cancelled: Callable[[], bool] | None = None,
-        on_passing: Callable[[Passing], None] | None = None,
+        on_passing: Callable[[PassingIds], None] | None = None,
     ) -> FilterScope:
         """What passes ``filters`` for every view at once (explorer.store.scope.FilterScope);
         ``cancelled()`` is polled between queries so a superseded request stops early, and

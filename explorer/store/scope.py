@@ -194,7 +194,7 @@ class FilterScope:
         return int(np.union1d(self.pair_org, self.own_org).size)
 
 
-class Passing(NamedTuple):
+class PassingIds(NamedTuple):
     """What passes, as soon as it is known and before the tree's aggregates (build_scope's
     ``on_passing``): a view can start on its part of the result beside them."""
 
@@ -206,7 +206,7 @@ def build_scope(
     store: Store,
     filters: Filters,
     cancelled: Callable[[], bool] = lambda: False,
-    on_passing: Callable[[Passing], None] | None = None,
+    on_passing: Callable[[PassingIds], None] | None = None,
 ) -> FilterScope:
     """Everything the views need to show ``filters``: a handful of queries, no per-node SQL."""
 
@@ -240,7 +240,7 @@ def build_scope(
     if dateless == filters:
         timeline_ids = ids
     if on_passing is not None:
-        on_passing(Passing(filters, timeline_ids))
+        on_passing(PassingIds(filters, timeline_ids))
     by_sector = np.argsort(own_sector, kind="stable")  # organisations come by id
     if by_sector.size and not np.all(own_org[1:] > own_org[:-1]):  # (not by the SQL path)
         by_sector = np.lexsort((own_org, own_sector))

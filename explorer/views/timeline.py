@@ -83,7 +83,7 @@ from explorer.views.timeline_lanes import KIND_NAMES, Groupings, arrange
 
 if TYPE_CHECKING:
     from explorer.store import ChangeEvent
-    from explorer.store.scope import Passing
+    from explorer.store.scope import PassingIds
     from explorer.timeline.model import ArrangementLike, ScopeSubset
 
 log = logging.getLogger("explorer.views.timeline")
@@ -460,7 +460,7 @@ class TimelineView(QWidget):
         scope = self.state.scope(self.state.filters)
         return self.model.prepared(scope.extras.get("timeline") if scope is not None else None, filters)
 
-    def _subset_for_scope(self, passing: Passing) -> ScopeSubset | None:
+    def _subset_for_scope(self, passing: PassingIds) -> ScopeSubset | None:
         """In the background, with what passes new filters: this view's subset of its loaded
         records (a search matching tens of thousands of a million records took tens of
         milliseconds of the GUI thread). The model reads only its snapshot, which the GUI
