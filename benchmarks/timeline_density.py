@@ -10,7 +10,8 @@ generated into ``--cache`` first, 1e6 in about two minutes) is opened read-only 
 in its own process, on an X server this script starts (Xvfb with openbox; ``--display`` uses a
 running one instead). The window starts as the app starts it (the collector frozen after the first
 paint and once the records and what filters look at are in memory), and frames are timed once that
-background reading is done (earlier runs timed 3e5 and 1e6 beside it). The window is sized so the timeline's plot is 1592×843 pixels, as in issue 20.
+background reading is done (earlier runs timed 3e5 and 1e6 beside it). The window is sized so the
+timeline's plot is 1592×843 pixels, as in issue 20.
 Frames: pan and zoom in the full view and in a one-year view around the densest year of the data
 (the middle of run.py's ZOOMED_IN), each frame being ``set_view_range``/``_zoom`` (which lays the
 view out), the event loop run until the plot has painted once (as after a mouse move; painting
