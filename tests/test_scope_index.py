@@ -15,15 +15,10 @@ from explorer.store import Filters, Store, open_store, scope_index
 from explorer.store.scope import FilterScope
 
 
-def _nothing_known(_store: Store, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    blank = np.full(ids.size, "", dtype=object)
-    return np.zeros(ids.size, dtype=bool), blank, blank.copy()
-
-
 def _sql_scope(store: Store, filters: Filters, monkeypatch: pytest.MonkeyPatch) -> FilterScope:
     with monkeypatch.context() as patched:
         patched.setattr(scope_index, "passing", lambda *_args: None)
-        patched.setattr(scope_index, "organisation_names", _nothing_known)
+        patched.setattr(scope_index, "organisation_names", lambda _store, ids: scope_index.unknown_names(ids.size))
         return store.filter_scope(filters)
 
 

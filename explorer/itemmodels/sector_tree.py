@@ -315,32 +315,30 @@ class SectorTreeModel(QAbstractItemModel):
         node.fetched = True
         self._holders[node.key] = node
         new = self._fetch(node)
-        # A sector's listing is organisation rows, then maybe the group of deals without one
-        # (a node): in ROWS_ORDER the rows came in order and only the group needs a place. Its
-        # ids are worked out now, while it is read anyway: a rename or a look-up finds them
-        # without a pass over every row then (40 listings of 11,000 at 1e6). Per-row Python
-        # here cost a big sector's listing (20,000 rows) ~10 ms of the GUI thread.
-        last = new[-1] if node.kind == "sector" and new else None
-        group = last if isinstance(last, Node) else None
-        if group is not None:
-            new.pop()
+        node.pending, node.listing = new, None
         if node.kind == "sector" and self._sort == ROWS_ORDER:
+            # A sector's listing is organisation rows, then maybe the group of deals without
+            # one (a node): the rows came in order and only the group needs a place, and their
+            # ids are read in C. Per-row Python here cost a big sector's listing (20,000 rows)
+            # ~10 ms of the GUI thread.
+            group = new[-1] if new and isinstance(new[-1], Node) else None
+            if group is not None:
+                new.pop()
             rows = cast(list[OrganisationRow], new)
-            pending_ids = np.fromiter(map(_FIRST, rows), dtype=np.int64, count=len(rows))
+            ids = np.fromiter(map(_FIRST, rows), dtype=np.int64, count=len(rows))
             if group is not None:
                 at = self._place_of(group, new)
                 new.insert(at, group)
-                pending_ids = np.insert(pending_ids, at, group.record_id)
+                ids = np.insert(ids, at, group.record_id)
                 self._hide([group])
+            shown = np.fromiter((c.record_id for c in node.children), dtype=np.int64, count=len(node.children))
+            node.listing = np.concatenate([shown, ids])
         else:
-            if group is not None:
-                new.append(group)
             self._sort_nodes(new)
             self._hide(new)
-            pending_ids = np.fromiter(map(_row_id, new), dtype=np.int64, count=len(new))
-        node.pending = new
-        shown = np.fromiter((c.record_id for c in node.children), dtype=np.int64, count=len(node.children))
-        node.listing = np.concatenate([shown, pending_ids])
+        # its ids now, while its rows are being read anyway: a rename or a look-up finds them
+        # without a pass over every row then (40 listings of 11,000 at 1e6)
+        _listing(node)
         self._show_pending(node, self.CHUNK)
 
     @staticmethod

@@ -132,7 +132,7 @@ class FilterScope:
         SQL, kept for the scope's life."""
         ids = organisation_ids
         if self._store is None:
-            return np.full(ids.size, "", dtype=object), np.full(ids.size, "", dtype=object)
+            return scope_index.unknown_names(ids.size)[1:]
         known, names, countries = scope_index.organisation_names(self._store, ids)
         if not known.all():
             missing = ids[~known].tolist()
@@ -321,22 +321,32 @@ def _union_of_sorted(parts: list[np.ndarray]) -> np.ndarray:
     return every[np.r_[True, every[1:] != every[:-1]]]
 
 
+def _sums_by(keys: np.ndarray, amount: np.ndarray, table_below: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(distinct key, how many, total amount) per distinct non-negative key, by key: counted into
+    a table when every key is below ``table_below``, else by sorting the keys."""
+    if keys.size and int(keys.max()) < table_below:
+        count = np.bincount(keys)
+        total = np.bincount(keys, weights=amount, minlength=count.size)
+        found = np.flatnonzero(count)
+        return found, count[found], total[found]
+    distinct, inverse = np.unique(keys, return_inverse=True)
+    return (
+        distinct,
+        np.bincount(inverse, minlength=distinct.size),
+        np.bincount(inverse, weights=amount, minlength=distinct.size),
+    )
+
+
 def _per_sector(sector: np.ndarray, amount: np.ndarray) -> list[tuple[int, int, float]]:
-    """(sector, deals, total) of each sector among deals' ``sector`` and ``amount``."""
-    if sector.size and int(sector.max()) < 1_000_000:  # ids as usual: counted in place, not sorted
-        counts = np.bincount(sector)
-        totals = np.bincount(sector, weights=amount, minlength=counts.size)
-        sectors = np.flatnonzero(counts)
-        counts, totals = counts[sectors], totals[sectors]
-    else:
-        sectors, inverse = np.unique(sector, return_inverse=True)
-        counts = np.bincount(inverse, minlength=sectors.size)
-        totals = np.bincount(inverse, weights=amount, minlength=sectors.size)
+    """(sector, deals, total) of each sector among deals' ``sector`` and ``amount`` (sector ids
+    are small as usual: counted in place, not sorted)."""
+    sectors, counts, totals = _sums_by(sector, amount, 1_000_000)
     return [(int(s), int(n), float(v)) for s, n, v in zip(sectors, counts, totals, strict=True)]
 
 
 def _isin_sorted(values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """np.isin for a few sorted ``wanted`` among many ``values``: one binary search each."""
+    """np.isin for a few sorted ``wanted`` among many ``values``: one binary search each (for
+    (sector << 32 | organisation) keys, where scope_index._isin's table would span the keys)."""
     at = np.minimum(np.searchsorted(wanted, values), wanted.size - 1)
     found: np.ndarray = wanted[at] == values
     return found
@@ -355,17 +365,11 @@ def _per_pair(
     width = int(organisation.max()) + 1
     if int(sector.max()) < 1_000_000:
         used = np.flatnonzero(np.bincount(sector))
-        if used.size * width <= max(8 * sector.size, 1 << 20):
-            rank = np.zeros(int(used[-1]) + 1, dtype=np.int64)
-            rank[used] = np.arange(used.size)
-            cell = rank[sector] * width + organisation
-            count = np.bincount(cell, minlength=used.size * width)
-            total = np.bincount(cell, weights=amount, minlength=used.size * width)
-            found = np.flatnonzero(count)
-            return used[found // width], found % width, count[found], total[found]
-    keys, inverse = np.unique(sector << 32 | organisation, return_inverse=True)
-    count = np.bincount(inverse, minlength=keys.size)
-    total = np.bincount(inverse, weights=amount, minlength=keys.size)
+        rank = np.zeros(int(used[-1]) + 1, dtype=np.int64)
+        rank[used] = np.arange(used.size)
+        cells, count, total = _sums_by(rank[sector] * width + organisation, amount, max(8 * sector.size, 1 << 20))
+        return used[cells // width], cells % width, count, total
+    keys, count, total = _sums_by(sector << 32 | organisation, amount, 0)
     return keys >> 32, keys & 0xFFFFFFFF, count, total
 
 

@@ -115,6 +115,11 @@ def _rows(conn: Connection, sql: str) -> list[tuple[Any, ...]]:
         cursor.close()
 
 
+def unknown_names(count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(known, name, country name) of ``count`` organisations nothing is known of."""
+    return np.zeros(count, dtype=bool), np.full(count, "", dtype=object), np.full(count, "", dtype=object)
+
+
 def _strings(values: Any) -> np.ndarray:
     out = np.empty(len(values), dtype=object)
     out[:] = list(values)
@@ -358,9 +363,8 @@ class ScopeIndex:
         the index does not know one)."""
         # read once: a catch-up meanwhile replaces these arrays, it does not change them
         o_id, o_name, o_country, c_id, c_name = self.o_id, self.o_name, self.o_country, self.c_id, self.c_name
-        blank = np.full(ids.size, "", dtype=object)
         if not ids.size or not o_id.size:
-            return np.zeros(ids.size, dtype=bool), blank, blank.copy()
+            return unknown_names(ids.size)
         at = np.minimum(np.searchsorted(o_id, ids), o_id.size - 1)
         known = (o_id[at] == ids) & (at < o_name.size) & (at < o_country.size)
         at = np.where(known, at, 0)
@@ -368,8 +372,8 @@ class ScopeIndex:
         c_at = np.minimum(np.searchsorted(c_id, country), c_id.size)
         found = c_at < c_id.size
         found[found] = c_id[c_at[found]] == country[found]
-        names = np.where(known, o_name[at], blank)
-        countries = np.where(known, c_name[np.where(found, c_at, c_id.size)], blank)
+        names = np.where(known, o_name[at], "")
+        countries = np.where(known, c_name[np.where(found, c_at, c_id.size)], "")
         return known, names, countries
 
     def _deal_arrays(self) -> tuple[np.ndarray, ...]:
@@ -599,10 +603,7 @@ def organisation_names(store: Store, ids: np.ndarray) -> tuple[np.ndarray, np.nd
     without waiting for it (ScopeIndex.name_columns): one it does not know, or all while it is
     being read, the caller reads by SQL."""
     index: ScopeIndex | None = getattr(store, "_scope_index", None)
-    if index is None:
-        blank = np.full(ids.size, "", dtype=object)
-        return np.zeros(ids.size, dtype=bool), blank, blank.copy()
-    return index.name_columns(ids)
+    return unknown_names(ids.size) if index is None else index.name_columns(ids)
 
 
 def passing(store: Store, conn: Connection, f: Filters) -> Passing | None:
