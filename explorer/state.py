@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from explorer import settings
 from explorer.jobs import BackgroundJob, release_free_memory
-from explorer.store import ChangeEvent, Filters, Store, StoreError
+from explorer.store import ChangeEvent, Filters, Store, StoreError, queries
 from explorer.store.changes import EXTERNAL
 
 if TYPE_CHECKING:
@@ -243,13 +243,41 @@ class AppState(QObject):
         """The record with its links, sources and history (store.detail), loaded once for all
         the views that react to the same selection (and the same revision)."""
         if self._details_revision != self.revision:
-            self._details.clear()
-            self._details_revision = self.revision
+            self._carry_details()
         found = self._details.get(ref)
         if found is None:
             found = self.store.detail(ref.record_type, ref.record_id)
             self._details[ref] = found
         return found
+
+    def _carry_details(self) -> None:
+        """The details read before the writes since, as they read now: when the writes made or
+        undid no link (a rename, an amount), a changed record's own fields, sources and history
+        are read again but not its links (a thousand deals of a company); a detail listing a
+        changed record is read afresh (its name and its place in the list may differ), the rest
+        are kept. Any other write: every detail is read afresh."""
+        events = self.store.events_since(self._details_revision) if self._details else []
+        kept, self._details = self._details, {}
+        self._details_revision = self.revision
+        if not events:
+            return
+        changes = [c for event in events for c in event.changes]
+        if not queries.links_kept(changes):
+            return
+        touched = {(c.record_type, c.record_id) for c in changes}
+        types = {c.record_type for c in changes}
+        for ref, old in kept.items():
+            if ref.record_type == "pledge" and types & {"pledge", "deal"}:
+                continue  # its realised figures add up deals
+            if any((link.record_type, link.record_id) in touched for link in old.links):
+                continue
+            if (ref.record_type, ref.record_id) not in touched:
+                self._details[ref] = old
+                continue
+            try:
+                self._details[ref] = self.store.detail(ref.record_type, ref.record_id, old.links)
+            except StoreError:
+                continue  # read again (and the error shown) when a view asks
 
     def can_go_back(self) -> bool:
         return bool(self._back)

@@ -118,3 +118,46 @@ def test_a_rename_that_moves_a_row_among_equal_totals_reads_the_tree_again(qtbot
     assert {r[0] for r in rows(tree.model, org_ref)} == {"Aa First Co"}
     assert [i.row() for i in tree.model.indexes_for(org_ref)] == [i.row() for i in fresh.indexes_for(org_ref)]
     state.stop_background()
+
+
+def test_a_renamed_organisation_shows_its_new_name_and_its_deals_without_reading_its_links_again(
+    qtbot, store: Store, monkeypatch
+) -> None:
+    from explorer.store import queries
+    from explorer.views.detail import DetailPane
+
+    state = AppState(store)
+    pane, timeline = DetailPane(state), TimelineView(state)
+    qtbot.addWidget(pane)
+    qtbot.addWidget(timeline)
+    deal, org_id = a_deal_with_partner(store)
+    org = store.get("organisation", org_id)
+    ref = RecordRef("organisation", org_id)
+    state.select(ref)
+    deals_before = [t for t in pane.link_targets() if t.record_type == "deal"]
+    highlighted = set(timeline._highlight_refs)
+    assert RecordRef("deal", deal.id) in deals_before and RecordRef("deal", deal.id) in highlighted
+    read_links: list[str] = []
+    links_of = queries.links_of
+    monkeypatch.setattr(queries, "links_of", lambda s, t, r: read_links.append(t) or links_of(s, t, r))
+
+    state.notify_changed(
+        store.update("organisation", org_id, {"name": "Renamed Partner Ltd"}, expected_version=org.version)
+    )
+
+    text = pane.plain_text()
+    assert text.splitlines()[1] == "Renamed Partner Ltd"
+    assert f"Name: {org.name} → Renamed Partner Ltd" in text  # its history read again
+    assert [t for t in pane.link_targets() if t.record_type == "deal"] == deals_before
+    assert timeline._highlight_refs == highlighted
+    assert read_links == []  # its deals are as they were: not read again
+
+    # the deal's own detail lists the organisation by its new name: that one is read afresh
+    state.select(RecordRef("deal", deal.id))
+    assert "Renamed Partner Ltd" in pane.plain_text()
+    state.notify_changed(
+        store.update("organisation", org_id, {"name": "Renamed Twice Ltd"}, expected_version=org.version + 1)
+    )
+    assert "Renamed Twice Ltd" in pane.plain_text() and "Renamed Partner Ltd" not in pane.plain_text()
+    assert read_links == ["deal", "deal"]
+    state.stop_background()

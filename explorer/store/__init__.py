@@ -543,9 +543,9 @@ class Store:
         with self.engine.connect() as conn:
             return queries.sector_ids_with_descendants(conn, sector_ids)
 
-    def detail(self, record_type: str, record_id: int) -> queries.RecordDetail:
+    def detail(self, record_type: str, record_id: int, links: list[queries.Link] | None = None) -> queries.RecordDetail:
         with self.read() as session:
-            return queries.detail(session, record_type, record_id)
+            return queries.detail(session, record_type, record_id, links)
 
     def pledge_progress(self, pledge_id: int) -> pledges.PledgeProgress:
         """One pledge's pledged-against-realised figures (``pledges.describe`` puts them in words)."""

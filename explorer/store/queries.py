@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from explorer import models as m
 from explorer import schema
 from explorer.store import pledges
+from explorer.store.changes import Change
 from explorer.store.errors import RecordNotFoundError
 from explorer.store.filtering import Filters, deal_conditions, record_conditions, tables
 
@@ -738,7 +739,28 @@ def history_of(session: Session, record_type: str, record_id: int) -> list[Histo
     return [HistoryEntry(_local_time(r.at), r.user, r.action, r.field, r.old_value, r.new_value) for r in rows]
 
 
-def detail(session: Session, record_type: str, record_id: int) -> RecordDetail:
+def links_kept(changes: Sequence[Change]) -> bool:
+    """Whether these changes left every record's links as they were: updates with known fields,
+    none of them a reference, a list of links or a citation. (A linked record's name or date may
+    have changed: how the links to it read, and their order.)"""
+    for c in changes:
+        if c.action != "update" or not c.fields or c.record_type == "citation":
+            return False
+        if any(name in c.fields and not c.fields[name].new for name in ("title", "name")):
+            return False  # named by a fallback or another field now: read again
+        kind = schema.KINDS.get(c.record_type)
+        if kind is None:
+            return False
+        for name in c.fields:
+            spec = kind.field(name)
+            if spec is None or spec.kind == "ref":
+                return False  # a list of links (participants, partners, sources) or a reference
+    return True
+
+
+def detail(session: Session, record_type: str, record_id: int, links: list[Link] | None = None) -> RecordDetail:
+    """The record with its links, sources and history; ``links``: its links as read before a
+    write that left them as they were (see links_kept), not read again."""
     record = get(session, record_type, record_id)
     related: dict[str, Any] = {}
     if isinstance(record, m.Pledge):
@@ -746,7 +768,7 @@ def detail(session: Session, record_type: str, record_id: int) -> RecordDetail:
     return RecordDetail(
         record_type=record_type,
         record=record,
-        links=links_of(session, record_type, record),
+        links=links_of(session, record_type, record) if links is None else links,
         citations=citations_of(session, record_type, record_id),
         history=history_of(session, record_type, record_id),
         related=related,
