@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     db = args.database or working_copy(size, args.cache, args.work)
 
     import sqlalchemy as sa
+    from PySide6.QtCore import QModelIndex, QPersistentModelIndex
     from PySide6.QtWidgets import QApplication
 
     from explorer.state import RecordRef
@@ -272,12 +273,18 @@ def main(argv: list[str] | None = None) -> int:
     # --- a form save and its undo ----------------------------------------------------------------
 
     def views_show(ref: RecordRef, title: str) -> Callable[[], bool]:
+        # The tree's rows of the record, found before the action: finding them asks the store
+        # which sectors list it (36 ms with cold pages), which is this check's cost, not the
+        # app's. Found again only if the tree was read again meanwhile (the rows are gone).
+        tree_rows = [QPersistentModelIndex(i) for i in tree.model.indexes_for(ref)]
+
         def shown() -> bool:
             if ref.record_type == "deal":
                 g = tl.model.index_of(ref)
                 if g is None or str(tl.model.data.label[g]) != title:
                     return False
-            if not any(str(i.data() or "") == title for i in tree.model.indexes_for(ref)):
+            found = [QModelIndex(i) for i in tree_rows if i.isValid()] or tree.model.indexes_for(ref)
+            if not any(str(i.data() or "") == title for i in found):
                 return False
             if table.isVisible() and table.model.record_type == ref.record_type:
                 rows = table.model.rows_of([ref])

@@ -161,3 +161,23 @@ def test_a_renamed_organisation_shows_its_new_name_and_its_deals_without_reading
     assert "Renamed Twice Ltd" in pane.plain_text() and "Renamed Partner Ltd" not in pane.plain_text()
     assert read_links == ["deal", "deal"]
     state.stop_background()
+
+
+def test_a_pledge_moved_to_another_summit_leaves_the_first_summits_detail(qtbot, store: Store) -> None:
+    from explorer.views.detail import DetailPane
+
+    state = AppState(store)
+    pane = DetailPane(state)
+    qtbot.addWidget(pane)
+    with store.read() as s:
+        pledge = s.exec(select(m.Pledge).where(m.Pledge.event_id.is_not(None))).first()  # type: ignore[union-attr]
+        other = s.exec(select(m.Event).where(m.Event.id != pledge.event_id)).first()
+    summit = RecordRef("event", pledge.event_id)
+    state.select(summit)
+    assert RecordRef("pledge", pledge.id) in pane.link_targets()
+
+    state.notify_changed(store.update("pledge", pledge.id, {"event_id": other.id}, expected_version=pledge.version))
+
+    assert RecordRef("pledge", pledge.id) not in pane.link_targets()  # a link undone: read again
+    state.select(RecordRef("event", other.id))
+    assert RecordRef("pledge", pledge.id) in pane.link_targets()

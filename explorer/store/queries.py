@@ -746,8 +746,6 @@ def links_kept(changes: Sequence[Change]) -> bool:
     for c in changes:
         if c.action != "update" or not c.fields or c.record_type == "citation":
             return False
-        if any(name in c.fields and not c.fields[name].new for name in ("title", "name")):
-            return False  # named by a fallback or another field now: read again
         kind = schema.KINDS.get(c.record_type)
         if kind is None:
             return False
