@@ -415,6 +415,30 @@ def test_selecting_an_organisation_not_yet_shown_in_a_big_sector_reveals_it(
     assert view.tree.visualRect(current).intersects(view.tree.viewport().rect())
 
 
+def test_selecting_an_organisation_shows_the_listings_it_is_in_up_to_it_not_whole(
+    window: MainWindow, large_store: Store
+) -> None:
+    view, model = window.tree_view, window.tree_view.model
+    sectors = [n for n in model.loaded_nodes("sector") if n.parent is not None]
+    big = max(sectors, key=lambda n: n.deal_count or 0)
+    rows = large_store.organisations_in_sector(big.record_id)  # largest total first, as shown
+    assert len(rows) > 3 * model.CHUNK
+    wanted = rows[model.CHUNK + 10]  # past the first chunk, far from the end
+    ref = RecordRef("organisation", wanted.id)
+
+    window.state.select(ref)
+
+    current = view.tree.currentIndex()
+    assert current.isValid() and model.node(current).record_id == wanted.id
+    shown = model.rowCount(model.index_of_node(big))
+    assert model.CHUNK + 10 < shown < len(rows)  # up to it; the rest waits for scrolling
+    # and so in every sector listing it: rows made up to it in each, not every listing whole
+    listing = [n for n in model.loaded_nodes("sector") if any(c.record_id == wanted.id for c in n.children)]
+    assert len(listing) > 1
+    assert all(n.pending for n in listing if n.children[-1].record_id == wanted.id)
+    assert sum(len(n.children) for n in listing) < sum(len(n.children) + len(n.pending) for n in listing)
+
+
 def test_pickers_find_a_partner_among_ten_thousand_and_the_link_shows_everywhere(
     qtbot, window: MainWindow, large_store: Store
 ) -> None:

@@ -379,6 +379,11 @@ class SectorTreeModel(QAbstractItemModel):
         node.listing = None
         self._show_pending(node, len(new))
 
+    def _read_rows(self, node: Node) -> None:
+        """Read ``node``'s rows if not yet (``_find`` then shows them up to the one it wants)."""
+        if not node.fetched:
+            self.fetchMore(self._index_of(node))
+
     def ensure_fetched(self, node: Node) -> None:
         """Load and show every child of ``node``."""
         if not node.fetched:
@@ -769,7 +774,9 @@ class SectorTreeModel(QAbstractItemModel):
         return out
 
     def indexes_for(self, ref: RecordRef) -> list[QModelIndex]:
-        """Indexes showing a record (fetching what is needed); empty if the tree hides it."""
+        """Indexes showing a record (fetching what is needed); empty if the tree hides it. A
+        big listing is shown up to the record's row, not whole: an organisation listed in
+        twenty sectors of 20,000 rows each would otherwise make 400,000 rows (and keep them)."""
         nodes: list[Node] = []
         if ref.record_type == "sector":
             node = self._sector_path(ref.record_id)
@@ -779,7 +786,7 @@ class SectorTreeModel(QAbstractItemModel):
                 sector = self._sector_path(sector_id)
                 if sector is None:
                     continue
-                self.ensure_fetched(sector)
+                self._read_rows(sector)
                 found = self._find(sector, "organisation", ref.record_id)
                 if found:
                     nodes.append(found)
@@ -787,7 +794,7 @@ class SectorTreeModel(QAbstractItemModel):
             deal_sector, org_ids = self._store.deal_placement(ref.record_id)
             sector = self._sector_path(deal_sector) if deal_sector is not None else None
             if sector is not None:
-                self.ensure_fetched(sector)
+                self._read_rows(sector)
                 groups = (
                     [self._find(sector, "organisation", o) for o in org_ids]
                     if org_ids
@@ -796,7 +803,7 @@ class SectorTreeModel(QAbstractItemModel):
                 for group in groups:
                     if group is None:
                         continue
-                    self.ensure_fetched(group)
+                    self._read_rows(group)
                     found = self._find(group, "deal", ref.record_id)
                     if found:
                         nodes.append(found)
