@@ -267,7 +267,7 @@ class AppState(QObject):
         touched = {(c.record_type, c.record_id) for c in changes}
         types = {c.record_type for c in changes}
         for ref, old in kept.items():
-            if ref.record_type == "pledge" and types & {"pledge", "deal"}:
+            if ref.record_type == "pledge" and types & queries.PLEDGE_DETAIL_READS:
                 continue  # its realised figures add up deals
             if any((link.record_type, link.record_id) in touched for link in old.links):
                 continue

@@ -376,12 +376,16 @@ def test_a_large_database_paints_at_once_and_fills_the_timeline_from_the_backgro
     assert a <= float(win.timeline.model.data.start.min()) and float(win.timeline.model.data.start.max()) <= b
 
 
+def biggest_sub_sector(model: SectorTreeModel) -> Node:
+    """The sub-sector with the most deals: the longest listing of organisations."""
+    return max((n for n in model.loaded_nodes("sector") if n.parent is not None), key=lambda n: n.deal_count or 0)
+
+
 def test_a_sector_with_thousands_of_organisations_shows_them_a_chunk_at_a_time(
     qtbot, window: MainWindow, large_store: Store
 ) -> None:
     view, model = window.tree_view, window.tree_view.model
-    sectors = [n for n in model.loaded_nodes("sector") if n.parent is not None]
-    big = max(sectors, key=lambda n: n.deal_count or 0)
+    big = biggest_sub_sector(model)
     expected = [r.id for r in large_store.organisations_in_sector(big.record_id)]
     assert len(expected) > model.CHUNK
     view.tree.expand(model.index_of_node(big.parent))
@@ -405,8 +409,7 @@ def test_selecting_an_organisation_not_yet_shown_in_a_big_sector_reveals_it(
     window: MainWindow, large_store: Store
 ) -> None:
     view, model = window.tree_view, window.tree_view.model
-    sectors = [n for n in model.loaded_nodes("sector") if n.parent is not None]
-    big = max(sectors, key=lambda n: n.deal_count or 0)
+    big = biggest_sub_sector(model)
     rows = large_store.organisations_in_sector(big.record_id)
     last = min(rows, key=lambda r: r.total_usd)  # sorted by total, descending: the very end
     window.state.select(RecordRef("organisation", last.id))
@@ -419,8 +422,7 @@ def test_selecting_an_organisation_shows_the_listings_it_is_in_up_to_it_not_whol
     window: MainWindow, large_store: Store
 ) -> None:
     view, model = window.tree_view, window.tree_view.model
-    sectors = [n for n in model.loaded_nodes("sector") if n.parent is not None]
-    big = max(sectors, key=lambda n: n.deal_count or 0)
+    big = biggest_sub_sector(model)
     rows = large_store.organisations_in_sector(big.record_id)  # largest total first, as shown
     assert len(rows) > 3 * model.CHUNK
     wanted = rows[model.CHUNK + 10]  # past the first chunk, far from the end

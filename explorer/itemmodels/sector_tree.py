@@ -386,8 +386,7 @@ class SectorTreeModel(QAbstractItemModel):
 
     def ensure_fetched(self, node: Node) -> None:
         """Load and show every child of ``node``."""
-        if not node.fetched:
-            self.fetchMore(self._index_of(node))
+        self._read_rows(node)
         self._show_pending(node, None)
 
     # --- structure -------------------------------------------------------------------

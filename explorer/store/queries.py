@@ -739,6 +739,10 @@ def history_of(session: Session, record_type: str, record_id: int) -> list[Histo
     return [HistoryEntry(_local_time(r.at), r.user, r.action, r.field, r.old_value, r.new_value) for r in rows]
 
 
+# A pledge's detail adds these up (its realised figures): a write to any of them changes it.
+PLEDGE_DETAIL_READS = frozenset({"pledge", "deal"})
+
+
 def links_kept(changes: Sequence[Change]) -> bool:
     """Whether these changes left every record's links as they were: updates with known fields,
     none of them a reference, a list of links or a citation. (A linked record's name or date may

@@ -27,7 +27,7 @@ from explorer.formatting import (
 from explorer.state import AppState, RecordRef
 from explorer.store import ChangeEvent, RecordNotFoundError, StoreError, validation
 from explorer.store.pledges import Figure, PledgeProgress, describe, headline
-from explorer.store.queries import LINK_LIMIT, RecordDetail
+from explorer.store.queries import LINK_LIMIT, PLEDGE_DETAIL_READS, RecordDetail
 
 log = logging.getLogger("explorer.detail")
 
@@ -431,7 +431,7 @@ class DetailPane(QWidget):
         detail = self.detail
         if detail is None:
             return True
-        if detail.record_type == "pledge" and changes.types() & {"pledge", "deal"}:
+        if detail.record_type == "pledge" and changes.types() & PLEDGE_DETAIL_READS:
             return True  # the realised chart adds up the deals (and overlapping pledges) of its period
         shown = self._shown_refs(detail)
         ids: dict[str, set[int]] = defaultdict(set)
