@@ -230,3 +230,24 @@ def test_day_labels_follow_the_calendar_and_keep_clear_of_the_next_month(step, e
     labels = [(dt.date(1970, 1, 1) + dt.timedelta(days=int(d))).day for d in days]
     assert labels == expected
     assert np.diff(days).min() >= gap
+
+
+@pytest.mark.parametrize(("width", "scale"), [(900, 3.5), (1366, 2.0), (620, 1.0), (1900, 1.0)])
+def test_lane_names_leave_three_quarters_of_the_plot_to_the_records(make_view, width, scale):
+    view = make_view(width, scale)
+    view.resize(width, 1100)  # tall enough that every lane's name has room to be drawn
+    QApplication.processEvents()
+    _axis, _ticks, texts = _specs(view.lane_axis)
+    names = [text for _rect, _flags, text in texts]
+    full = view.model.arrangement.lanes.labels
+    assert len(names) == len(full) > 1
+    assert view.lane_axis.width() <= max(0.25 * view.plot.width(), 210) + 1
+    metrics = QFontMetricsF(view.lane_axis.style["tickFont"])
+    for name, whole in zip(names, full, strict=True):
+        # a name is either whole or cut with an ellipsis, and always drawn inside the axis
+        assert name == whole or (name.endswith("…") and whole.startswith(name[:-1])), (name, whole)
+        assert metrics.horizontalAdvance(name) <= view.lane_axis.width()
+    if scale == 1.0:
+        assert names == full  # at desk type every name reads whole
+    else:
+        assert names != full

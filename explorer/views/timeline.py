@@ -90,6 +90,9 @@ log = logging.getLogger("explorer.views.timeline")
 
 LANE_MODES = {"kind": "By kind", "sector": "By sector", "country": "By country"}
 COLOUR_MODES = {"kind": "Kind", "sector": "Sector", "country": "Country"}
+LANE_AXIS_SHARE = 0.25  # of the plot widget, at most, for the lane names
+LANE_AXIS_MIN_PX = 210  # … or this: desk type's names read whole on a laptop
+LANE_AXIS_PAD = 22  # pixels beside the widest lane name
 
 
 class _TimelineViewBox(pg.ViewBox):
@@ -527,11 +530,18 @@ class TimelineView(QWidget):
         self._update_lane_axis()
 
     def _update_lane_axis(self) -> None:
-        ticks = [(lane.centre, lane.label) for lane in self.model.lanes]
-        self.lane_axis.setTicks([ticks, []])
+        """Lane names on the left, at most a quarter of the plot wide (cut with an ellipsis beyond):
+        in large type on a small window whole names took up to two thirds of it, the room the
+        records and dates need."""
         fm = QFontMetricsF(self._lane_font)
-        widest = max((fm.horizontalAdvance(lab) for lab in self.model.arrangement.lanes.labels), default=60.0)
-        self.lane_axis.setWidth(int(widest + 22))
+        most = max(LANE_AXIS_SHARE * self.plot.width(), LANE_AXIS_MIN_PX) - LANE_AXIS_PAD
+        names = {
+            label: fm.elidedText(label, Qt.TextElideMode.ElideRight, most)
+            for label in self.model.arrangement.lanes.labels
+        }
+        self.lane_axis.setTicks([[(lane.centre, names.get(lane.label, lane.label)) for lane in self.model.lanes], []])
+        widest = max((fm.horizontalAdvance(name) for name in names.values()), default=60.0)
+        self.lane_axis.setWidth(int(widest + LANE_AXIS_PAD))
 
     # --- layout for the current view --------------------------------------------------------
 
