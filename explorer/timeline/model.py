@@ -51,7 +51,7 @@ MIN_ROW_PX = 15.0
 MAX_ROWS_PER_LANE = 16
 TOP_PAD = 0.35  # rows of air above the first lane, for highlight outlines
 LABEL_MAX_PX = 300.0
-LABEL_MIN_PX = 48.0  # a label shortened below this (× the UI scale) says nothing: dropped instead
+LABEL_MIN_PX = 80.0  # a label shortened below this (× the UI scale) says nothing ("Pled…"): dropped instead
 # Presentation mode shows fewer labels, each readable from the back: one cut below this share of
 # its length is dropped instead (the selection keeps its whole name on a pill).
 PRESENTATION_MIN_SHARE = 0.6
