@@ -9,7 +9,7 @@ import shutil
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QPointF, QRectF
 
 from explorer import models as m
 from explorer import timeline as tm
@@ -231,3 +231,40 @@ def test_soft_bars_stretched_from_strips_look_as_their_gradient_brushes(qtbot, v
     assert diff.max() > 0  # the bars did take the other path
     assert np.count_nonzero(diff > 2) <= max(60, diff.size // 20_000)
     assert diff.max() <= 32
+
+
+def test_highlighted_records_inside_a_density_each_get_a_tick(large_view):
+    """A company's deals drawn inside a lane's density still show where each one is: a vertical
+    tick in the highlight colour at its date, over the density, for every one of them in view."""
+    from PySide6.QtGui import QImage
+
+    tl = large_view
+    store = tl.state.store
+    org_id, _name = store.list_records("organisation")[0]
+    deals = store.deals_of_organisation(org_id)
+    assert len(deals) >= 5
+    tl.state.select(RecordRef("organisation", org_id))
+    lay = tl._src.layout
+    hidden = np.setdiff1d(tl.model.highlight, lay.idx)  # highlighted but inside a density
+    assert hidden.size >= 5
+    days, ys = tl.model.anchors(hidden)
+    image = tl.plot.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    colour = tl._src.style.highlight
+    origin = tl.plot.mapFromGlobal(tl.plot.viewport().mapToGlobal(tl.plot.viewport().rect().topLeft()))
+    checked = 0
+    for day, y in zip(days.tolist(), ys.tolist(), strict=True):
+        point = tl.viewbox.mapViewToDevice(QPointF(day * tm.SECONDS_PER_DAY, y))
+        x, yy = round(point.x()) + origin.x(), round(point.y()) + origin.y()
+        if not (2 <= x < image.width() - 2):
+            continue
+        near = [image.pixelColor(x + dx, yy).rgb() for dx in (-1, 0, 1)]
+        assert colour.rgb() in near or any(_close(c, colour) for c in near), (day, y)
+        checked += 1
+    assert checked >= 5
+
+
+def _close(rgb: int, colour) -> bool:
+    from PySide6.QtGui import QColor
+
+    c = QColor.fromRgb(rgb)
+    return abs(c.red() - colour.red()) + abs(c.green() - colour.green()) + abs(c.blue() - colour.blue()) < 60

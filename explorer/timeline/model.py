@@ -813,17 +813,22 @@ class TimelineModel:
     def anchors(self, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(day, y) where arrows and highlight ticks attach to items ``g``."""
         lay = self.layout
+        g = np.asarray(g, dtype=np.int64)
         days = self.anchor_day[g].astype(np.float64)
-        centres = [self.lanes[int(lane)].centre for lane in self.arrangement.lanes.lane[g].tolist()]
-        ys = np.array(centres, dtype=np.float64)
-        if lay.idx.size:
-            pos = {int(v): k for k, v in enumerate(lay.idx.tolist())}
-            for n, gi in enumerate(g.tolist()):
-                k = pos.get(int(gi))
-                if k is not None:
-                    ys[n] = lay.y[k]
-                    if self.is_span[gi]:
-                        days[n] = lay.to_day(min(max(float(lay.x0[k]), 0.0) + 10.0, float(lay.x1[k])))  # visible start
+        centres = np.array([lane.centre for lane in self.lanes], dtype=np.float64)
+        ys = centres[self.arrangement.lanes.lane[g]] if centres.size else np.zeros(g.size)
+        if lay.idx.size and g.size:
+            # items laid out one by one attach at their row (a span at its visible start)
+            by_idx = np.argsort(lay.idx)
+            at = np.minimum(np.searchsorted(lay.idx, g, sorter=by_idx), lay.idx.size - 1)
+            k = by_idx[at]
+            hit = lay.idx[k] == g
+            ys[hit] = lay.y[k[hit]]
+            span = hit & self.is_span[g]
+            if span.any():
+                ks = k[span]
+                visible_start = np.minimum(np.maximum(lay.x0[ks], 0.0) + 10.0, lay.x1[ks])
+                days[span] = lay.view_lo + visible_start / lay.ppd
         return days, ys
 
     # --- hit-testing ------------------------------------------------------------------------

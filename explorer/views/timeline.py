@@ -1001,8 +1001,7 @@ class TimelineView(QWidget):
             self._draw_eras()
         if changes.types() & self.DRAWN_FROM and not self._patch(changes):
             self.reload()
-        self._on_selection_changed(self.state.selection, self)
-        self._relayout()
+        self._on_selection_changed(self.state.selection, self)  # which lays the view out again
 
     def _patch(self, changes: ChangeEvent) -> bool:
         """Update the loaded columns in place for records that were edited (not created or

@@ -934,12 +934,14 @@ class HighlightLayer(_Base):
         pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        pos = {int(g): k for k, g in enumerate(lay.idx.tolist())}
         x_left, x_right = float(mx(0.0)) - 20, float(mx(lay.width_px)) + 20
         half = highlight_half(row_px)
-        for g in src.highlight.tolist():
-            k = pos.get(int(g))
-            if k is not None:
+        highlight = src.highlight
+        laid_out = np.isin(highlight, lay.idx)
+        if laid_out.any():
+            pos = {int(g): k for k, g in enumerate(lay.idx.tolist())}
+            for g in highlight[laid_out].tolist():
+                k = pos[int(g)]
                 y = float(my(lay.y[k]))
                 if src.is_period[g] or int(src.precision[g]) != P_DAY:
                     x0 = max(float(mx(lay.x0[k])), x_left)
@@ -948,12 +950,15 @@ class HighlightLayer(_Base):
                     painter.drawRoundedRect(QRectF(x0 - 3, y - half, x1 - x0 + 6, 2 * half), 4, 4)
                 else:
                     painter.drawEllipse(QPointF(float(mx(lay.mx[k])), y), half + 1, half + 1)
-            else:
-                xs, ys = src.anchors(np.array([g]))
-                x = float(mx(lay.to_px(xs[0])))
-                if x_left <= x <= x_right:
-                    y = float(my(ys[0]))
-                    painter.drawLine(QPointF(x, y - row_px), QPointF(x, y + row_px))
+        if not laid_out.all():
+            # items drawn in a density (or off screen): a tick where each sits, in one drawLines;
+            # a company with thousands of deals highlights thousands of them
+            days, ys = src.anchors(highlight[~laid_out])
+            xs = np.asarray(mx(lay.to_px(days)), dtype=np.float64)
+            ys = np.asarray(my(ys), dtype=np.float64)
+            inside = (xs >= x_left) & (xs <= x_right)
+            xs, ys = xs[inside], ys[inside]
+            draw_lines(painter, np.column_stack((xs, ys - row_px, xs, ys + row_px)))
         self._paint_tags(painter, mx, my)
         painter.restore()
 
