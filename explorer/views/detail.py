@@ -622,22 +622,24 @@ class DetailPane(QWidget):
     def _links_html(self, detail: RecordDetail) -> str:
         in_full = self._listed_in((detail.record_type, int(detail.record.id or 0)))
         groups: dict[str, list[str]] = defaultdict(list)
+        unlisted: dict[str, int] = defaultdict(int)  # per relation: links past the listed ones
+        read: dict[str, int] = defaultdict(int)  # per relation: links the store returned
         shown = self._refs_in_table(detail)
         for lk in detail.links:
+            read[lk.relation] += 1
             if (lk.record_type, lk.record_id) in shown:
                 continue  # already a link in the fields above
+            items = groups[lk.relation]
+            if len(items) >= self.LINKS_LISTED and lk.relation not in in_full:
+                unlisted[lk.relation] += 1  # only counted: a company's thousands of deals are not formatted
+                continue
             kind = KIND_LABEL.get(lk.record_type, lk.record_type)
-            groups[lk.relation].append(
-                f"<a href='record:{lk.record_type}:{lk.record_id}' title='{esc(kind)}'>{esc(lk.label)}</a>"
-            )
+            items.append(f"<a href='record:{lk.record_type}:{lk.record_id}' title='{esc(kind)}'>{esc(lk.label)}</a>")
         if not groups:
             return ""
-        for relation, items in groups.items():
-            if len(items) > self.LINKS_LISTED and relation not in in_full:
-                rest = len(items) - self.LINKS_LISTED
-                capped = sum(lk.relation == relation for lk in detail.links) >= LINK_LIMIT
-                more = f"… and over {rest:,} more" if capped else f"… and {rest:,} more"
-                items[self.LINKS_LISTED :] = [f"<a href='more:{esc(relation)}'>{more}</a>"]
+        for relation, rest in unlisted.items():
+            more = f"… and over {rest:,} more" if read[relation] >= LINK_LIMIT else f"… and {rest:,} more"
+            groups[relation].append(f"<a href='more:{esc(relation)}'>{more}</a>")
         rows = "".join(
             f"<tr><td class='k' valign='top'>{esc(relation.capitalize())}</td><td>{'<br>'.join(items)}</td></tr>"
             for relation, items in groups.items()
