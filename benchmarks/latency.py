@@ -94,13 +94,13 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["EXPLORER_DATA_DIR"] = tmp_data = tempfile.mkdtemp()
     app = QApplication.instance() or QApplication([])
     store = open_store(db)
-    from explorer.state import AppState, freeze_what_stays
+    from explorer.state import AppState, collect_out_of_the_way
 
     state = AppState(store)
     win = MainWindow(state)
     win.editing.modal = False
     win.resize(1600, 960)
-    freeze_what_stays(state)
+    collect_out_of_the_way(state)
     win.show()
     app.processEvents()
     gc.freeze()  # as explorer.app does after the first paint

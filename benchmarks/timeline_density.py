@@ -170,7 +170,7 @@ def child(db: Path, runs: int, rounds: int, profile: str | None = None, one_way:
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
-    from explorer.state import AppState, freeze_what_stays
+    from explorer.state import AppState, collect_out_of_the_way
     from explorer.store import open_store
     from explorer.views.main_window import MainWindow
 
@@ -184,7 +184,7 @@ def child(db: Path, runs: int, rounds: int, profile: str | None = None, one_way:
     state = AppState(store)
     in_memory: list[bool] = []
     state.loaded_in_memory.connect(lambda: in_memory.append(True))
-    freeze_what_stays(state)  # the window starts as the app starts it (explorer.app)
+    collect_out_of_the_way(state)  # the window starts as the app starts it (explorer.app)
     win = MainWindow(state)
     win.resize(1900, 1150)
     win.show()

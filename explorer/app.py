@@ -359,14 +359,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:  # a part missing from a damaged install or bundle shows up here, as a dialog
         from explorer import settings
-        from explorer.state import AppState, freeze_what_stays
+        from explorer.state import AppState, collect_out_of_the_way
         from explorer.views.main_window import MainWindow
         from explorer.views.theme import apply_theme
 
         apply_theme(app, args.theme or settings.THEME.get())
         state = AppState(store)
         window = MainWindow(state)
-        freeze_what_stays(state)
+        collect_out_of_the_way(state)
         global unavailable_handler
         unavailable_handler = state.mark_offline
     except Exception:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from explorer import settings
-from explorer.jobs import BackgroundJob, release_free_memory
+from explorer.jobs import BackgroundJob, IdleCollector, release_free_memory
 from explorer.store import ChangeEvent, Filters, Store, StoreError, queries
 from explorer.store.changes import EXTERNAL
 
@@ -693,11 +693,17 @@ class AppState(QObject):
             log.exception("closing the previous database")
 
 
-def freeze_what_stays(state: AppState) -> None:
-    """Keep what a large database's loading made out of the collector's full passes: at a
-    million records one pass over it took 50–90 ms, a pause that landed in a filter or a save
-    at random. Once its records are loaded and what filters look at is in memory, everything
-    alive is frozen (as start-up's objects are, explorer.app); when another database is opened
-    it is unfrozen, so what the old one made can be collected."""
+def collect_out_of_the_way(state: AppState) -> IdleCollector:
+    """Keep Python's cycle collector out of what the person waits for. What a large database's
+    loading made is frozen out of its full passes once the records and what filters look at
+    are in memory (at a million records one pass over them took 50–90 ms, landing in a filter
+    or a save at random), as start-up's objects are (explorer.app), and unfrozen when another
+    database is opened so the old one's can go. What the session reads later (the tree's
+    listings, pages of the records table) is left to full passes run while the person is idle
+    (explorer.jobs.IdleCollector), which a selection, filter or write puts off too."""
     state.loaded_in_memory.connect(gc.freeze)
     state.store_replaced.connect(gc.unfreeze)
+    collector = IdleCollector.install()
+    for signal in (state.selection_changed, state.filters_changed, state.records_changed, state.busy_changed):
+        signal.connect(collector.busy)
+    return collector

@@ -18,7 +18,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
 from explorer.itemmodels.sector_tree import Node, SectorTreeModel
-from explorer.state import AppState, RecordRef, freeze_what_stays
+from explorer.state import AppState, RecordRef, collect_out_of_the_way
 from explorer.store import Filters, Store, open_store
 from explorer.store.queries import LINK_LIMIT, TIMELINE_TYPES
 from explorer.views.main_window import MainWindow
@@ -585,7 +585,7 @@ def test_what_a_large_database_loads_is_frozen_out_of_full_collections_until_ano
 
     gc.unfreeze()
     state = AppState(large_store)
-    freeze_what_stays(state)
+    collector = collect_out_of_the_way(state)
     win = MainWindow(state)
     qtbot.addWidget(win)
     try:
@@ -595,6 +595,7 @@ def test_what_a_large_database_loads_is_frozen_out_of_full_collections_until_ano
         state.replace_store(open_store(demo_path))
         assert gc.get_freeze_count() == 0
     finally:
+        collector.stop()
         gc.unfreeze()
         state.stop_background()
 
