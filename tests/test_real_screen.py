@@ -299,3 +299,30 @@ def test_every_story_step_in_presentation_mode_reads_on_the_screen(
     if not (mapped["nodes"] and mapped["labels"] and mapped["labels_inside"]):
         problems.append(f"the map shows {mapped['nodes']} records, labels {mapped['labels']}")
     assert not problems, "\n".join(problems)
+
+
+def test_row_labels_from_kept_static_texts_show_as_drawn_text_on_the_screen(
+    display: Display, tmp_path: Path, demo_path: Path, user_data_dir: Path
+) -> None:
+    """The timeline's row labels come from laid-out texts kept between frames; read back from
+    the X server's screen they are where drawText puts them, fitted, after a pan and in larger
+    type."""
+    out = tmp_path / "labels.json"
+    env = dict(display.env, EXPLORER_DATA_DIR=str(user_data_dir))
+    done = subprocess.run(
+        [sys.executable, str(HERE / "labels_probe.py"), str(demo_path), str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    cases = json.loads(out.read_text(encoding="utf-8"))
+    print(f"{display.label}: {cases}")
+    assert [c["case"] for c in cases] == ["fitted", "panned", "larger type"]
+    for case in cases:
+        assert case["labels"] >= 5, case
+        # At 1× the very pixels. At 2× a static text's glyphs sit where its 1× layout put them,
+        # so a letter here and there lands a device pixel apart (~100 pixels a label); a label
+        # moved by 2 px changes over a thousand.
+        assert case["differing"] <= (0 if not display.scale else 250 * case["labels"]), case

@@ -268,3 +268,30 @@ def _close(rgb: int, colour) -> bool:
 
     c = QColor.fromRgb(rgb)
     return abs(c.red() - colour.red()) + abs(c.green() - colour.green()) + abs(c.blue() - colour.blue()) < 60
+
+
+@pytest.mark.parametrize("years", [None, ("2014-01-01", "2022-01-01")])
+def test_row_labels_kept_as_static_text_land_on_the_pixels_of_plain_text(qtbot, view, years):
+    """Row labels are drawn from laid-out texts kept between frames: in the widget as grabbed
+    (a redirected painter, as every paint into the window) they are drawText's very pixels,
+    also after the type grows (Ctrl +) and the kept texts of the old size are dropped."""
+    from PySide6.QtGui import QFont
+
+    def assert_as_plain_text() -> np.ndarray:
+        assert sum(1 for text in view._src.layout.labels if text) >= 5
+        kept = _pixels(view.plot)
+        view.layer.static_labels = False
+        plain = _pixels(view.plot)
+        view.layer.static_labels = True
+        assert np.array_equal(kept, plain)
+        return kept
+
+    if years:
+        view.set_view_range(*(m.day_number(dt.date.fromisoformat(y)) for y in years))
+    desk = assert_as_plain_text()
+    desk_points = view._src.style.label_font.pointSizeF()
+    font = QFont(view.font())
+    font.setPointSizeF(font.pointSizeF() * 1.6)
+    view.setFont(font)
+    qtbot.waitUntil(lambda: view._src.style.label_font.pointSizeF() > 1.5 * desk_points)
+    assert not np.array_equal(assert_as_plain_text(), desk)

@@ -31,6 +31,7 @@ from PySide6.QtGui import (
     QPen,
     QPicture,
     QPixmap,
+    QStaticText,
 )
 
 from explorer.timeline.axis import MONTH_ABBR, MONTH_NAMES, AxisPlan, AxisScale, choose_scale, plan_axis
@@ -47,6 +48,7 @@ from explorer.timeline.model import LaneGeometry, Layout, TimelineModel
 
 # Soft-edged bars share a gradient brush per colour and per certain part, quantised to 1/GRADIENT_STEPS.
 GRADIENT_STEPS = 32
+STATIC_TEXTS_KEPT = 4000  # row label texts kept laid out (a full view shows a few hundred)
 
 
 # --- text ---------------------------------------------------------------------------------
@@ -707,7 +709,7 @@ class LaneLayer(_Base):
 
     Painting is vectorised: bins and bars go out as a few ``drawRects`` over numpy arrays (grouped
     by colour and opacity), markers as one ``drawPixmapFragments`` from a sprite atlas, labels as
-    ``drawText``; no Python work per record except for the labels actually shown.
+    kept static texts; no Python work per record except for the labels actually shown.
     """
 
     def __init__(self, source: PaintSource) -> None:
@@ -719,6 +721,9 @@ class LaneLayer(_Base):
         self._gradient_colours: tuple = ()
         self._strips = GradientStrips()
         self.strip_bars = True  # False: soft-edged bars by drawRects with their gradient (tests compare)
+        self.static_labels = True  # False: row labels by drawText (tests compare)
+        self._static: dict[str, QStaticText] = {}
+        self._static_font = ""
 
     def paint(self, painter: QPainter, *_args) -> None:
         src = self.source
@@ -888,24 +893,29 @@ class LaneLayer(_Base):
 
     def _paint_labels(self, painter: QPainter, mx, ys: np.ndarray, faded: np.ndarray, row_px: float) -> None:
         """Only the labels the layout placed (bounded by the room on screen, not by the record
-        count; placement keeps them apart). Plain drawText: QStaticText and cached glyph runs
-        (QPainter.drawGlyphRun) land in the wrong place when the painter is redirected, as it is
-        for every widget painted into its window's backing store and for QWidget.grab (tried
-        again with Qt 6.11: kept static texts matched drawText to the pixel until the bars had
-        been filled with gradient brushes, then sat 2 px to the left; they saved ~1 ms of 2.5 at
-        the 3e3 full view); sprites
-        of the drawn text (exactly drawText's pixels at whole-pixel starts) won only where a
-        frame revisits the labels of the one before: in a one-way pan or zoom most labels are
-        new or newly shortened, and drawing a sprite costs more than drawing the text."""
+        count; placement keeps them apart), as QStaticText kept per text: a pan shows mostly
+        the texts of the frame before, and a kept text is not shaped again (drawText's shaping
+        was a sixth of a full-view frame at 1e4 records, ~1 ms of 2.5 for the labels at 3e3).
+        ``static_labels = False`` draws them with drawText, which tests compare pixel for pixel.
+        Sprites of the drawn text (exactly drawText's pixels at whole-pixel starts) won only
+        where a frame revisits the labels of the one before, and cost more than the text in a
+        one-way zoom, where most labels are newly shortened."""
         lay, st = self.source.layout, self.source.style
         if not lay.labels:
             return
         fm = QFontMetricsF(st.label_font)
         text_dy = (fm.ascent() - fm.descent()) / 2.0  # baseline that centres the text on the row
+        top_dy = text_dy - fm.ascent()  # drawStaticText places the text's top left, not its baseline
         above, box_h = label_box(fm)
         xl, yl, fade_of = mx(lay.label_x).tolist(), ys.tolist(), faded.tolist()
         painter.setFont(st.label_font)
         shown = [k for k, text in enumerate(lay.labels) if text]
+        # Kept static texts only where they were checked to land on drawText's pixels: painted
+        # into pixels after the bars came from strips. After bars filled with gradient brushes
+        # (vector output) they sat 2 px to the left, for a reason not found.
+        static = self.static_labels and self.strip_bars and paints_pixels(painter)
+        if static:
+            self._keep_static_for(st.label_font)
         for fade in (False, True):
             fg = QColor(st.foreground)
             fg.setAlpha(110 if fade else 255)
@@ -913,9 +923,28 @@ class LaneLayer(_Base):
             for k in shown:
                 if fade_of[k] == fade:
                     x, y, text = xl[k], yl[k], lay.labels[k]
-                    painter.drawText(QPointF(x, y + text_dy), text)
+                    if static:
+                        painter.drawStaticText(QPointF(x, y + top_dy), self._static_text(text))
+                    else:
+                        painter.drawText(QPointF(x, y + text_dy), text)
                     if self.painted is not None:
                         self.painted.append(QRectF(x, y - above, fm.horizontalAdvance(text), box_h))
+
+    def _keep_static_for(self, font: QFont) -> None:
+        """The static texts are kept for one font: another (Ctrl +/-, presentation) starts afresh."""
+        key = font.key()
+        if key != self._static_font:
+            self._static_font = key
+            self._static.clear()
+
+    def _static_text(self, text: str) -> QStaticText:
+        found = self._static.get(text)
+        if found is None:
+            if len(self._static) >= STATIC_TEXTS_KEPT:
+                self._static.clear()  # a long drag through many labels: start again, cheaply
+            found = self._static[text] = QStaticText(text)
+            found.setTextFormat(Qt.TextFormat.PlainText)
+        return found
 
 
 class HighlightLayer(_Base):
