@@ -32,8 +32,10 @@ DETAIL_MIN_PX = 4.0
 # ...and, over all lanes of a view, at most this many items are drawn one by one: past it the
 # lanes with the most items in view are drawn as aggregates first. Each item drawn costs layout and
 # paint on every frame; with nine sector lanes of a thousand items each at the full view, a pan
-# took 40 ms a frame (two lanes' worth is what a 16.7 ms frame holds with its labels).
-VIEW_DETAIL_LIMIT = 2 * DETAIL_LIMIT
+# took 40 ms a frame. On a loaded 2-core machine 3,000 (two lanes' worth) made the 3e4 full
+# view the slowest of the density sweep (18.7 ms median, frames alternating in one process
+# against 16.8 ms at 2,000): one such lane plus the rest's labels is what a 16.7 ms frame holds.
+VIEW_DETAIL_LIMIT = 2000
 # Columns of this many pixels make one aggregate bin.
 BIN_PX = 2
 
