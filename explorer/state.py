@@ -700,10 +700,12 @@ def collect_out_of_the_way(state: AppState) -> IdleCollector:
     or a save at random), as start-up's objects are (explorer.app), and unfrozen when another
     database is opened so the old one's can go. What the session reads later (the tree's
     listings, pages of the records table) is left to full passes run while the person is idle
-    (explorer.jobs.IdleCollector), which a selection, filter or write puts off too."""
+    (explorer.jobs.IdleCollector), which a selection, filter, write or the timeline moving puts
+    off too."""
     state.loaded_in_memory.connect(gc.freeze)
     state.store_replaced.connect(gc.unfreeze)
     collector = IdleCollector.install()
-    for signal in (state.selection_changed, state.filters_changed, state.records_changed, state.busy_changed):
+    busy = (state.selection_changed, state.filters_changed, state.records_changed, state.busy_changed)
+    for signal in (*busy, state.view_range_changed):  # … and the timeline moving (a story's glide)
         signal.connect(collector.busy)
     return collector
