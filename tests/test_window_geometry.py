@@ -97,3 +97,29 @@ def test_an_old_layout_is_dropped_but_the_other_settings_are_kept(qtbot, store) 
     assert win.find.filter_action.isChecked()
     assert win.presentation.desk_scale == settings.UI_SCALE.default
     win.close()
+
+
+def test_the_filters_take_a_line_of_their_own_rather_than_fold_away(qtbot, window) -> None:
+    """Every filter stays on screen at any width: where the filters and the navigation bar do
+    not fit side by side (1920 px at 2× is 960), the filters move to a second line instead of
+    hiding the country and dates behind the toolbar's » button."""
+    from PySide6.QtWidgets import QApplication
+
+    filters = (window.sector_combo, window.country_combo, window.range_label)
+
+    def shown_inside(widget) -> bool:
+        bar = window.filter_bar
+        box = QRect(widget.mapTo(bar, widget.rect().topLeft()), widget.size())
+        return widget.isVisible() and bar.rect().contains(box)
+
+    window.resize(1600, 950)
+    QApplication.processEvents()
+    assert all(shown_inside(w) for w in filters)
+    assert window.filter_bar.y() == window.nav_bar.y()  # one line where there is room
+    window.resize(960, 700)
+    qtbot.waitUntil(lambda: window.filter_bar.y() > window.nav_bar.y())
+    QApplication.processEvents()
+    assert all(shown_inside(w) for w in filters)
+    assert window.filter_bar.width() <= window.width()
+    window.resize(1600, 950)
+    qtbot.waitUntil(lambda: window.filter_bar.y() == window.nav_bar.y())

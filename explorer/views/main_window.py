@@ -16,6 +16,7 @@ from PySide6.QtGui import (
     QDropEvent,
     QGuiApplication,
     QKeySequence,
+    QResizeEvent,
     QScreen,
     QShowEvent,
 )
@@ -727,6 +728,26 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if getattr(self, "_dock_sizes_pending", False):
             self._apply_dock_sizes()
+        self._fit_toolbars()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_toolbars()
+
+    def _fit_toolbars(self) -> None:
+        """The filters go on a line of their own when they and the navigation bar do not fit side
+        by side: at 2× on a 1920 px screen the country and dates had been folded behind the
+        toolbar's » button, where a trainer never finds them."""
+        nav, filters = getattr(self, "nav_bar", None), getattr(self, "filter_bar", None)
+        if nav is None or filters is None:
+            return
+        needed = nav.sizeHint().width() + filters.sizeHint().width() + 8  # the toolbars' handles and gaps
+        wrap = needed > self.width()
+        if wrap != self.toolBarBreak(filters):
+            if wrap:
+                self.insertToolBarBreak(filters)
+            else:
+                self.removeToolBarBreak(filters)
 
     def about_text(self) -> str:
         """Help ▸ About: the version, the app's licence and those of Qt and the bundled libraries."""
