@@ -388,7 +388,8 @@ class TimelineView(QWidget):
         for axis in (self.date_axis, self.lane_axis):
             axis.setPen(pg.mkPen(axis_pen))
             axis.setTextPen(pg.mkPen(style.foreground))
-        self.date_axis.setStyle(tickFont=tick_font, tickTextOffset=6)
+        # ticks point down to their dates: up into the plot they crossed the last row's labels
+        self.date_axis.setStyle(tickFont=tick_font, tickLength=5, tickTextOffset=4)
         self.lane_axis.setStyle(tickFont=lane_font, tickLength=0, tickTextOffset=10)
         self._lane_font = lane_font
         region_brush = QColor(style.highlight)
