@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -102,6 +103,22 @@ def display(request: pytest.FixtureRequest) -> Iterator[Display]:
             proc.kill()
 
 
+def _run_probe(display: Display, folder: Path, user_data_dir: Path, script: str, *args: str, timeout: int = 240) -> Any:
+    """Run ``script`` (a probe beside this file: DB OUT.json [more]) in the app on ``display``;
+    what it wrote to OUT.json, made in ``folder``."""
+    out = folder / f"{Path(script).stem}.json"
+    env = dict(display.env, EXPLORER_DATA_DIR=str(user_data_dir))
+    done = subprocess.run(
+        [sys.executable, str(HERE / script), *args[:1], str(out), *args[1:]],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
 def _inside(inner: list[int], outer: list[int], slack: int = 1) -> bool:
     """``slack``: at 2× a maximised frame rounds to half a physical pixel past the edge."""
     x, y, w, h = inner
@@ -112,17 +129,7 @@ def _inside(inner: list[int], outer: list[int], slack: int = 1) -> bool:
 def test_every_window_dock_and_dialog_lies_inside_the_screen(
     display: Display, tmp_path: Path, demo_path: Path, user_data_dir: Path
 ) -> None:
-    out = tmp_path / "probe.json"
-    env = dict(display.env, EXPLORER_DATA_DIR=str(user_data_dir))
-    done = subprocess.run(
-        [sys.executable, str(HERE / "screen_probe.py"), str(demo_path), str(out)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(out.read_text(encoding="utf-8"))
+    report = _run_probe(display, tmp_path, user_data_dir, "screen_probe.py", str(demo_path))
     problems = []
     for item in report:
         if "error" in item:
@@ -260,17 +267,7 @@ def test_every_story_step_in_presentation_mode_reads_on_the_screen(
     """Presentation mode on a real screen, the demo story step by step: the caption is whole and
     below the plot (covering no lane), the selected records are in view, the details keep a large
     title and no desk title bar (float and close buttons gone)."""
-    out = tmp_path / "present.json"
-    env = dict(display.env, EXPLORER_DATA_DIR=str(user_data_dir))
-    done = subprocess.run(
-        [sys.executable, str(HERE / "presentation_probe.py"), str(demo_path), str(out), display.label],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    probed = json.loads(out.read_text(encoding="utf-8"))
+    probed = _run_probe(display, tmp_path, user_data_dir, "presentation_probe.py", str(demo_path), display.label)
     steps, mapped = probed["steps"], probed["map"]
     assert len(steps) >= 9
     problems = []
@@ -307,17 +304,7 @@ def test_row_labels_from_kept_static_texts_show_as_drawn_text_on_the_screen(
     """The timeline's row labels come from laid-out texts kept between frames; read back from
     the X server's screen they are where drawText puts them, fitted, after a pan and in larger
     type."""
-    out = tmp_path / "labels.json"
-    env = dict(display.env, EXPLORER_DATA_DIR=str(user_data_dir))
-    done = subprocess.run(
-        [sys.executable, str(HERE / "labels_probe.py"), str(demo_path), str(out)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    cases = json.loads(out.read_text(encoding="utf-8"))
+    cases = _run_probe(display, tmp_path, user_data_dir, "labels_probe.py", str(demo_path), timeout=120)
     print(f"{display.label}: {cases}")
     assert [c["case"] for c in cases] == ["fitted", "panned", "larger type"]
     for case in cases:
