@@ -9,7 +9,7 @@ import re
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QEvent, QRectF
 from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QPicture
 from PySide6.QtWidgets import QApplication
 
@@ -247,7 +247,23 @@ def test_lane_names_leave_three_quarters_of_the_plot_to_the_records(make_view, w
         # a name is either whole or cut with an ellipsis, and always drawn inside the axis
         assert name == whole or (name.endswith("…") and whole.startswith(name[:-1])), (name, whole)
         assert metrics.horizontalAdvance(name) <= view.lane_axis.width()
+    cut = [whole for name, whole in zip(names, full, strict=True) if name != whole]
     if scale == 1.0:
         assert names == full  # at desk type every name reads whole
     else:
-        assert names != full
+        assert cut
+    # hovering the lane names tells the whole names of those cut
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QToolTip
+
+    axis = view.lane_axis.sceneBoundingRect()
+    over = view.plot.mapFromScene(QPointF(axis.center().x(), axis.center().y()))
+    viewport = view.plot.viewport()
+    event = QHelpEvent(QEvent.Type.ToolTip, over, viewport.mapToGlobal(over))
+    QApplication.sendEvent(viewport, event)
+    if cut:
+        assert QToolTip.isVisible() and QToolTip.text().splitlines() == cut
+    else:
+        assert not QToolTip.isVisible() or not QToolTip.text()
+    QToolTip.hideText()

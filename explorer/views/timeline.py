@@ -541,6 +541,8 @@ class TimelineView(QWidget):
             for label in self.model.arrangement.lanes.labels
         }
         self.lane_axis.setTicks([[(lane.centre, names.get(lane.label, lane.label)) for lane in self.model.lanes], []])
+        cut = [label for label, name in names.items() if name != label]
+        self.lane_axis.setToolTip("\n".join(cut))  # the whole names of those cut (tooltip_at)
         widest = max((fm.horizontalAdvance(name) for name in names.values()), default=60.0)
         self.lane_axis.setWidth(int(widest + LANE_AXIS_PAD))
 
@@ -683,6 +685,9 @@ class TimelineView(QWidget):
         return self.model.hit(v.x() / SECONDS_PER_DAY, v.y())
 
     def tooltip_at(self, view_pos: QPoint) -> str:
+        axis = self.lane_axis
+        if axis.sceneBoundingRect().contains(self.plot.mapToScene(view_pos)):
+            return axis.toolTip()  # the whole names of lanes whose names are cut
         g, agg = self._hit(view_pos)
         if g is not None:
             return self._describe(g)
