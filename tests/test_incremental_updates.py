@@ -140,10 +140,12 @@ def test_a_renamed_organisation_shows_its_new_name_and_its_deals_without_reading
     read_links: list[str] = []
     links_of = queries.links_of
     monkeypatch.setattr(queries, "links_of", lambda s, t, r: read_links.append(t) or links_of(s, t, r))
+    layout = timeline.model.layout
 
     state.notify_changed(
         store.update("organisation", org_id, {"name": "Renamed Partner Ltd"}, expected_version=org.version)
     )
+    assert timeline.model.layout is layout  # nothing the timeline draws changed: not laid out again
 
     text = pane.plain_text()
     assert text.splitlines()[1] == "Renamed Partner Ltd"
