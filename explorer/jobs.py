@@ -129,7 +129,8 @@ class IdleCollector(QObject):
 
     def _check(self) -> None:
         young = gc.get_count()[2]  # young-generation passes since the last full one
-        quiet = self._clock() - self._last_activity >= self.QUIET_S
+        # a full pass stops every thread: not while background work runs (collector_young_only)
+        quiet = self._clock() - self._last_activity >= self.QUIET_S and _collector_holds == 0
         if (young >= self._due and quiet) or young >= self.FORCED_AFTER:
             t0 = time.perf_counter()
             gc.collect()

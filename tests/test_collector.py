@@ -7,7 +7,7 @@ import gc
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLineEdit
 
-from explorer.jobs import FULL_PASSES_OFF, IdleCollector
+from explorer.jobs import FULL_PASSES_OFF, IdleCollector, collector_young_only
 
 
 def _young_passes(n: int) -> None:
@@ -41,12 +41,20 @@ def test_a_full_pass_waits_until_the_typing_stops(qtbot) -> None:
         assert len(collector.passes) == 1 and gc.get_count()[2] == 0
         collector._check()  # nothing due: no second pass
         assert len(collector.passes) == 1
+        # due and quiet, but work runs in the background: a full pass would stop its thread too
+        _young_passes(collector._due + 1)
+        now[0] += IdleCollector.QUIET_S
+        with collector_young_only():
+            collector._check()
+            assert len(collector.passes) == 1
+        collector._check()
+        assert len(collector.passes) == 2
         # typing without a pause for long: a pass runs anyway once many are due
         _young_passes(IdleCollector.FORCED_AFTER)
         now[0] += 0.1
         qtbot.keyClick(field, Qt.Key.Key_Backspace)
         collector._check()
-        assert len(collector.passes) == 2
+        assert len(collector.passes) == 3
     finally:
         collector.stop()
     assert gc.get_threshold() == before
