@@ -90,7 +90,7 @@ log = logging.getLogger("explorer.views.timeline")
 
 LANE_MODES = {"kind": "By kind", "sector": "By sector", "country": "By country"}
 COLOUR_MODES = {"kind": "Kind", "sector": "Sector", "country": "Country"}
-LANE_AXIS_SHARE = 0.25  # of the plot widget, at most, for the lane names
+LANE_AXIS_SHARE = 0.3  # of the plot widget, at most, for the lane names
 LANE_AXIS_MIN_PX = 210  # … or this: desk type's names read whole on a laptop
 LANE_AXIS_PAD = 22  # pixels beside the widest lane name
 
@@ -531,9 +531,9 @@ class TimelineView(QWidget):
         self._update_lane_axis()
 
     def _update_lane_axis(self) -> None:
-        """Lane names on the left, at most a quarter of the plot wide (cut with an ellipsis beyond):
-        in large type on a small window whole names took up to two thirds of it, the room the
-        records and dates need."""
+        """Lane names on the left, at most LANE_AXIS_SHARE of the plot wide (cut with an ellipsis
+        beyond): in large type on a small window whole names took up to two thirds of it, the
+        room the records and dates need."""
         fm = QFontMetricsF(self._lane_font)
         most = max(LANE_AXIS_SHARE * self.plot.width(), LANE_AXIS_MIN_PX) - LANE_AXIS_PAD
         names = {
