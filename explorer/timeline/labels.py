@@ -173,9 +173,12 @@ def _uncontested(rects: np.ndarray, groups: np.ndarray, drawable: np.ndarray) ->
     d = np.flatnonzero(drawable)
     if d.size < 2:
         return alone
-    bands, band_of = np.unique(rects[d][:, [1, 3]], axis=0, return_inverse=True)
+    # (top, bottom) pairs as one complex number each: np.unique along rows (axis=0) sorted them
+    # as structured records, ten times slower (1.3 ms a frame for 2,000 candidates); complex
+    # numbers sort by real part then imaginary, the same order
+    bands, band_of = np.unique(rects[d, 1] + 1j * rects[d, 3], return_inverse=True)
     band_of = np.asarray(band_of).ravel()
-    tops, bottoms = bands[:, 0], bands[:, 1]
+    tops, bottoms = bands.real, bands.imag
     crossing = (tops[:, None] < bottoms[None, :]) & (tops[None, :] < bottoms[:, None])
     np.fill_diagonal(crossing, False)
     crossed: np.ndarray = np.asarray(crossing.any(axis=1))
