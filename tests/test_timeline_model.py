@@ -353,3 +353,27 @@ def test_a_patched_edit_moves_the_record_and_keeps_the_others() -> None:
     assert np.array_equal(model.full.start[others], before[others])
     missing = TimelineData.from_rows([])
     assert not model.patch({rtype: [rid]}, {rtype: missing})  # it became undated: a reload is needed
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_filters_records_found_by_id_are_those_a_binary_search_finds(seed: int) -> None:
+    """A filter's passing ids find the loaded records through each type's id → position array;
+    the same records, in the same order, as looking every id up among the sorted keys, also for
+    ids not loaded, negative or beyond the largest."""
+    from explorer.timeline.model import BY_ID, subset
+
+    model = _model(_records(3000, seed=seed))
+    full, derived = model.snapshot
+    assert any(name.startswith(BY_ID) for name in derived)
+    searched = {name: column for name, column in derived.items() if not name.startswith(BY_ID)}
+    rng = np.random.default_rng(seed)
+    for share in (0.001, 0.3):  # few (sorted positions) and many (marked in place)
+        ids = {
+            name: np.unique(rng.integers(-5, 4500, size=int(4500 * share) + 3)).astype(np.int64)
+            for name in TIMELINE_TYPES
+        }
+        by_id, by_search = subset((full, derived), ids), subset((full, searched), ids)
+        assert len(by_id[0]) > 0
+        assert np.array_equal(by_id[0].record_id, by_search[0].record_id)
+        assert np.array_equal(by_id[0].record_type, by_search[0].record_type)
+        assert by_id[1].keys() == by_search[1].keys()

@@ -61,6 +61,7 @@ KEY_BITS = 40
 # Lanes with more items than this take three rows without packing them (they aggregate anyway).
 PACK_AT_MOST = 1500
 DERIVED_KEYS = ("keys", "keys_order", "keys_sorted")  # of the full load only: a subset has its own
+BY_ID = "position_by_id_"  # + a type code: of the full load only, each id's position (-1: none)
 
 
 def today_day() -> int:
@@ -81,6 +82,22 @@ def record_keys(data: TimelineData) -> np.ndarray:
 
 Derived = dict[str, np.ndarray]
 Snapshot = tuple[TimelineData, Derived]
+
+
+def positions_by_id(data: TimelineData) -> Derived:
+    """Per record type, an array from id to position in ``data`` (-1 for ids not there), so a
+    filter's passing ids find their records by a gather; left out for a type whose ids are
+    too sparse for an array that long to pay."""
+    out: Derived = {}
+    for code in np.unique(data.record_type).tolist():
+        at = np.flatnonzero(data.record_type == code)
+        ids = data.record_id[at]
+        if ids.size == 0 or ids.min() < 0 or ids.max() > 8 * ids.size + 4096:  # ≤ 32 bytes a record
+            continue
+        by_id = np.full(int(ids.max()) + 1, -1, dtype=np.int32 if len(data) < 2**31 - 1 else np.int64)
+        by_id[ids] = at
+        out[BY_ID + str(int(code))] = by_id
+    return out
 
 
 def derive(data: TimelineData) -> Derived:
@@ -118,6 +135,12 @@ def subset(snapshot: Snapshot, ids: dict[str, np.ndarray]) -> tuple[TimelineData
     for name, passing in ids.items():
         if passing.size == 0:
             continue
+        by_id = full_derived.get(BY_ID + str(TYPE_CODE[name]))
+        if by_id is not None:  # a gather, not a binary search: 6.6 → 0.9 ms for 130,000 of 1e6
+            known = passing[(passing >= 0) & (passing < by_id.size)]
+            pos = by_id[known]
+            found.append(pos[pos >= 0].astype(np.int64))
+            continue
         want = (np.int64(TYPE_CODE[name]) << KEY_BITS) | passing
         pos = np.minimum(np.searchsorted(sorted_keys, want), max(sorted_keys.size - 1, 0))
         found.append(order[pos[sorted_keys[pos] == want]] if sorted_keys.size else pos[:0])
@@ -130,7 +153,11 @@ def subset(snapshot: Snapshot, ids: dict[str, np.ndarray]) -> tuple[TimelineData
         rows = np.flatnonzero(hit)
     else:
         rows = np.sort(np.concatenate(found))
-    derived = {name: column[rows] for name, column in full_derived.items() if name not in DERIVED_KEYS}
+    derived = {
+        name: column[rows]
+        for name, column in full_derived.items()
+        if name not in DERIVED_KEYS and not name.startswith(BY_ID)
+    }
     return full.take(rows), derived
 
 
@@ -346,6 +373,7 @@ class TimelineModel:
             keys = derived.pop("keys")  # only the sorted copy is kept: 7 MB a million
             derived["keys_order"] = order = _positions(np.argsort(keys, kind="stable"))
             derived["keys_sorted"] = keys[order]
+            derived.update(positions_by_id(self.full))
             self.snapshot = (self.full, derived)
         return self.snapshot[1]
 
