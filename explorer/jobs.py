@@ -140,7 +140,7 @@ class IdleCollector(QObject):
                 log.debug("full collector pass while idle: %.0f ms", ms)
 
     def stop(self) -> None:
-        """Automatic full passes again (tests, and a window closed before the app ends)."""
+        """Automatic full passes again (tests use it to leave the collector as they found it)."""
         global _thresholds
         self._timer.stop()
         app = QCoreApplication.instance()

@@ -84,19 +84,23 @@ Derived = dict[str, np.ndarray]
 Snapshot = tuple[TimelineData, Derived]
 
 
-def positions_by_id(data: TimelineData) -> Derived:
-    """Per record type, an array from id to position in ``data`` (-1 for ids not there), so a
-    filter's passing ids find their records by a gather; left out for a type whose ids are
-    too sparse for an array that long to pay."""
+def positions_by_id(keys_sorted: np.ndarray, keys_order: np.ndarray) -> Derived:
+    """Per record type, an array from id to position (-1 for ids not loaded), so a filter's
+    passing ids find their records by a gather; read off the sorted (type, id) keys, where each
+    type's ids are one sorted run (1.8 ms at 1e6; masking each type took 25 ms of the load).
+    Left out for a type whose ids are too sparse for an array that long to pay."""
     out: Derived = {}
-    for code in np.unique(data.record_type).tolist():
-        at = np.flatnonzero(data.record_type == code)
-        ids = data.record_id[at]
-        if ids.size == 0 or ids.min() < 0 or ids.max() > 8 * ids.size + 4096:  # ≤ 32 bytes a record
+    codes = np.arange(max(TYPE_CODE.values()) + 2, dtype=np.int64)
+    bounds = np.searchsorted(keys_sorted, codes << KEY_BITS).tolist()
+    for code, lo, hi in zip(codes.tolist(), bounds, bounds[1:], strict=False):
+        if hi <= lo:
             continue
-        by_id = np.full(int(ids.max()) + 1, -1, dtype=np.int32 if len(data) < 2**31 - 1 else np.int64)
-        by_id[ids] = at
-        out[BY_ID + str(int(code))] = by_id
+        ids = keys_sorted[lo:hi] & ((1 << KEY_BITS) - 1)
+        if ids[0] < 0 or ids[-1] > 8 * ids.size + 4096:  # ≤ 32 bytes a record
+            continue
+        by_id = np.full(int(ids[-1]) + 1, -1, dtype=keys_order.dtype)
+        by_id[ids] = keys_order[lo:hi]
+        out[BY_ID + str(code)] = by_id
     return out
 
 
@@ -373,7 +377,7 @@ class TimelineModel:
             keys = derived.pop("keys")  # only the sorted copy is kept: 7 MB a million
             derived["keys_order"] = order = _positions(np.argsort(keys, kind="stable"))
             derived["keys_sorted"] = keys[order]
-            derived.update(positions_by_id(self.full))
+            derived.update(positions_by_id(derived["keys_sorted"], order))
             self.snapshot = (self.full, derived)
         return self.snapshot[1]
 
