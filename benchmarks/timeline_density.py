@@ -2,7 +2,7 @@
 is a frame slowest, and is it within the 16.7 ms budget there?
 
     python benchmarks/timeline_density.py [--sizes 1e3,3e3,1e4,3e4,1e5,3e5,1e6] [--runs 30] [--rounds 3]
-        [--cache /tmp/explorer-bench] [--display :N] [--json out.json] [--one-way]
+        [--refine 2] [--cache /tmp/explorer-bench] [--display :N] [--json out.json] [--one-way]
     DISPLAY=:N QT_QPA_PLATFORM=xcb python benchmarks/timeline_density.py --child DB --profile 'pan, full view'
 
 For each size the synthetic database of ``benchmarks/run.py`` (seed 7; sizes not cached yet are
@@ -23,6 +23,9 @@ budget and the floor, the median process CPU time (steadier on a shared machine:
 waiting for other processes), and the worst density found. The pans and zooms step back and forth
 (run.py's steps); ``--one-way`` adds pans by 1% and zooms in by 1.5% a frame that keep going,
 which show new labels every frame as a drag does.
+The half-decade sweep is then refined (``--refine`` rounds): the sizes half-way between the worst
+density (by its ratio to the floor) and its measured neighbours are measured too, so a density
+between round sizes where one more lane tips into being drawn item by item is found.
 """
 
 from __future__ import annotations
@@ -267,6 +270,31 @@ def child(db: Path, runs: int, rounds: int, profile: str | None = None, one_way:
 # --- table -----------------------------------------------------------------------------------
 
 
+def worst_size(results: dict[int, dict[str, Any]]) -> int:
+    """The size whose slowest measure is furthest above its floor (the ratio drifts less than
+    the wall time between sizes, each measured minutes apart in its own process)."""
+    return max(
+        results,
+        key=lambda size: max(m["median"] / max(m["floor median"], 1e-9) for m in results[size]["measures"].values()),
+    )
+
+
+def sizes_between_worst(results: dict[int, dict[str, Any]]) -> list[int]:
+    """Sizes half-way (geometrically) between the worst density and the sizes measured on either
+    side of it, not yet measured and at least 15% from both: the half-decade sweep can step over
+    the density where one more lane tips into being drawn item by item."""
+    sizes = sorted(results)
+    i = sizes.index(worst_size(results))
+    out = []
+    for j in (i - 1, i + 1):
+        if 0 <= j < len(sizes):
+            lo, hi = sorted((sizes[i], sizes[j]))
+            mid = int(round((lo * hi) ** 0.5, -2 if lo < 10_000 else -3))
+            if mid > lo * 1.15 and mid * 1.15 < hi:
+                out.append(mid)
+    return out
+
+
 def table(results: dict[int, dict[str, Any]], loads: list[float]) -> str:
     load = f", load average {min(loads):.1f}–{max(loads):.1f} over the run" if loads else ""
     first = next(iter(results.values()))
@@ -281,13 +309,13 @@ def table(results: dict[int, dict[str, Any]], loads: list[float]) -> str:
     ]
     worst: tuple[float, int, str] = (-1.0, 0, "")
     worst_ratio: tuple[float, int, str] = (-1.0, 0, "")
-    for size, res in results.items():
+    for size, res in sorted(results.items()):
         for name, m in res["measures"].items():
             kind, view = name.split(", ", 1)
             drawn, binned = res["shown"][view]
             verdict = "met" if m["p95"] <= FRAME_BUDGET_MS else "NOT met"
             ratio = m["median"] / max(m["floor median"], 1e-9)
-            n = f"{size:.0e}".replace("+0", "")
+            n = f"{size:.0e}".replace("+0", "") if float(f"{size:.0e}") == size else f"{size:,}"
             lines.append(
                 f"| {n} | {res['records']:,} | {view} | {drawn:,} / {binned:,} | {kind} | {m['median']:.1f} ms "
                 f"| {m['p95']:.1f} ms | {m['cpu']:.1f} ms | {m['floor median']:.1f} / {m['floor p95']:.1f} ms "
@@ -317,6 +345,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--profile", help="with --child: cProfile this measure (e.g. 'pan, full view') instead")
     parser.add_argument("--one-way", action="store_true", help="also pans and zooms that keep going one way")
+    parser.add_argument(
+        "--refine", type=int, default=2, help="rounds of sizes measured between the worst density and its neighbours"
+    )
     args = parser.parse_args(argv)
     if args.child:
         result = child(args.child, args.runs, args.rounds, args.profile, args.one_way)
@@ -332,21 +363,35 @@ def main(argv: list[str] | None = None) -> int:
     env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb")
     results: dict[int, dict[str, Any]] = {}
     loads: list[float] = []
+
+    def measure(size: int, db: Path) -> bool:
+        loads.append(os.getloadavg()[0])
+        print(f"measuring N={size:,} …", flush=True)
+        cmd = [sys.executable, __file__, "--child", str(db), "--runs", str(args.runs), "--rounds", str(args.rounds)]
+        cmd += ["--one-way"] if args.one_way else []
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800)
+        line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
+        if line is None:
+            print(proc.stdout[-3000:], proc.stderr[-3000:], file=sys.stderr)
+            return False
+        results[size] = json.loads(line[len("RESULT ") :])
+        loads.append(os.getloadavg()[0])
+        if args.json:
+            args.json.write_text(json.dumps({"results": results, "machine": machine(), "loads": loads}))
+        return True
+
     try:
         for size, db in dbs.items():
-            loads.append(os.getloadavg()[0])
-            print(f"measuring N={size:,} …", flush=True)
-            cmd = [sys.executable, __file__, "--child", str(db), "--runs", str(args.runs), "--rounds", str(args.rounds)]
-            cmd += ["--one-way"] if args.one_way else []
-            proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800)
-            line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
-            if line is None:
-                print(proc.stdout[-3000:], proc.stderr[-3000:], file=sys.stderr)
+            if not measure(size, db):
                 return 1
-            results[size] = json.loads(line[len("RESULT ") :])
-            loads.append(os.getloadavg()[0])
-            if args.json:
-                args.json.write_text(json.dumps({"results": results, "machine": machine(), "loads": loads}))
+        for _ in range(args.refine):
+            between = sizes_between_worst(results)
+            if not between:
+                break
+            print(f"refining around the worst density: N = {', '.join(f'{n:,}' for n in between)}", flush=True)
+            for size in between:
+                if not measure(size, database_for(size, args.cache)):
+                    return 1
     finally:
         stop(procs)
     text = table(results, loads)

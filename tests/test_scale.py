@@ -575,6 +575,56 @@ def test_a_rename_reaches_rows_not_shown_yet_also_after_the_order_changed(qtbot,
     state.stop_background()
 
 
+def test_a_filtered_big_sector_shows_its_organisations_chunk_by_chunk_as_the_sql_path_reads_them(
+    qtbot, large_store: Store
+) -> None:
+    """Under a filter a big sector's organisation rows come from the filter's scope and are made
+    only as the tree shows them (queries.OrganisationListing, the no-organisation group put in
+    its place among them); scrolled to the end, the tree shows the rows, order, totals and
+    group of the SQL path, and a row found further down shows where that path has it."""
+    from explorer.views.tree import SectorTreeView
+
+    state = AppState(large_store)
+    tree = SectorTreeView(state)
+    qtbot.addWidget(tree)
+    model = tree.model
+    state.wait_idle()
+
+    def biggest(m: SectorTreeModel) -> Node:
+        return max((n for n in m.loaded_nodes("sector") if n.parent is not None), key=lambda n: n.deal_count or 0)
+
+    family = biggest(model).parent
+    assert family is not None
+    filters = Filters(sector_ids=large_store.sector_ids_with_descendants([family.record_id]))
+    state.set_filters(filters)
+    state.wait_idle()
+    assert model.scope is not None and model.scope.filters == filters  # answered from the scope
+    big = biggest(model)
+    model.fetchMore(model.index_of_node(big))
+    assert len(big.pending) > model.CHUNK
+
+    fresh = SectorTreeModel(large_store)  # the SQL path: no scope
+    fresh.sort(*model._sort)  # type: ignore[misc]  # the view's order
+    fresh.set_filters(filters)
+    fresh_big = fresh.sector_node(big.record_id)
+    assert fresh_big is not None
+    fresh.ensure_fetched(fresh_big)
+    expected = [
+        (n.kind, n.record_id, n.name, n.country, n.deal_count, round(n.total_usd or 0, 2)) for n in fresh_big.children
+    ]
+    assert "unattributed" in {kind for kind, *_ in expected[1:-1]}  # the group, among the rows
+
+    deep = expected[len(expected) * 2 // 3]  # a row not shown yet: found, the rows up to it shown
+    assert deep[0] == "organisation"
+    (index,) = [i for i in model.indexes_for(RecordRef("organisation", deep[1])) if model.node(i.parent()) is big]
+    assert index.row() == expected.index(deep)
+    while model.show_more(big):
+        pass
+    shown = [(n.kind, n.record_id, n.name, n.country, n.deal_count, round(n.total_usd or 0, 2)) for n in big.children]
+    assert shown == expected
+    state.stop_background()
+
+
 def test_what_a_large_database_loads_is_frozen_out_of_full_collections_until_another_opens(
     qtbot, large_store: Store, demo_path: Path
 ) -> None:

@@ -8,8 +8,7 @@ organisations load when a sector is expanded and deals when an organisation is
 from __future__ import annotations
 
 import itertools
-import operator
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
@@ -26,7 +25,7 @@ from PySide6.QtCore import (
 from explorer.formatting import usd
 from explorer.state import RecordRef
 from explorer.store import Filters, Store
-from explorer.store.queries import DealRow, OrganisationRow, SectorNode
+from explorer.store.queries import DealRow, OrganisationListing, OrganisationRow, SectorNode
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QObject
@@ -80,7 +79,7 @@ class Node:
     # Loaded but not yet shown: a sector with tens of thousands of organisations shows them a
     # chunk at a time, as the view scrolls to the end (the view lays out every shown row); a
     # row becomes a node when it is shown.
-    pending: list[Row] = field(default_factory=list)
+    pending: Pending = field(default_factory=list)
     # The record ids of children then pending, in that order (None: not worked out since they
     # last changed order): a rename looks through 40 listings of thousands of rows with it.
     listing: np.ndarray | None = None
@@ -92,11 +91,66 @@ class Node:
 
 
 # What a parent holds: shown children are nodes; a sector's organisations still pending are
-# rows until shown (thousands may never be).
+# rows until shown (thousands may never be), a filter's made only as they are read.
 Row = Node | OrganisationRow
 
 
-_FIRST = operator.itemgetter(0)  # an OrganisationRow's id
+def _ids_of(rows: Sequence[Row]) -> np.ndarray:
+    """The record ids of ``rows``, in order (a filter's listing has them as a column)."""
+    if isinstance(rows, OrganisationListing | _Joined):
+        return rows.record_ids
+    return np.fromiter(map(_row_id, rows), dtype=np.int64, count=len(rows))
+
+
+class _Joined(Sequence[Row]):
+    """Pending rows in parts read as one: a filter's listing of a sector with the group of its
+    deals without an organisation put at its place among them (not copied into one list)."""
+
+    __slots__ = ("_parts",)
+
+    def __init__(self, parts: list[list[Row] | OrganisationListing]) -> None:
+        self._parts = [p for p in parts if len(p)]
+
+    @property
+    def record_ids(self) -> np.ndarray:
+        return np.concatenate([_ids_of(p) for p in self._parts]) if self._parts else np.zeros(0, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return sum(map(len, self._parts))
+
+    def _part_at(self, k: int) -> tuple[list[Row] | OrganisationListing, int]:
+        at = k + len(self) if k < 0 else k
+        if at >= 0:
+            for part in self._parts:
+                if at < len(part):
+                    return part, at
+                at -= len(part)
+        raise IndexError(k)
+
+    def __getitem__(self, k: int | slice) -> Any:
+        if not isinstance(k, slice):
+            part, at = self._part_at(k)
+            return part[at]
+        start, stop, step = k.indices(len(self))
+        if step != 1:
+            raise ValueError("pending rows are sliced in steps of one")
+        parts: list[list[Row] | OrganisationListing] = []
+        for part in self._parts:
+            n = len(part)
+            if stop > 0 and start < n:
+                parts.append(part[max(start, 0) : min(stop, n)])
+            start, stop = start - n, stop - n
+        return _Joined(parts)
+
+    def __setitem__(self, k: int, row: Row) -> None:
+        part, at = self._part_at(k)
+        part[at] = row  # type: ignore[assignment]  # a listing's part is written organisation rows only
+
+    def __iter__(self) -> Iterator[Row]:
+        return itertools.chain.from_iterable(self._parts)
+
+
+Pending = list[Row] | OrganisationListing | _Joined
 
 
 def _row_id(item: Row) -> int:
@@ -107,8 +161,7 @@ def _listing(node: Node) -> np.ndarray:
     """``node.listing``, worked out again if its rows changed order or number since."""
     count = len(node.children) + len(node.pending)
     if node.listing is None or len(node.listing) != count:
-        ids = itertools.chain(map(_row_id, node.children), map(_row_id, node.pending))
-        node.listing = np.fromiter(ids, dtype=np.int64, count=count)
+        node.listing = np.concatenate([_ids_of(node.children), _ids_of(node.pending)])
     return node.listing
 
 
@@ -225,30 +278,34 @@ class SectorTreeModel(QAbstractItemModel):
         node.fetched = not node.has_more
         return node
 
+    def _fetch_sector(self, node: Node) -> tuple[list[Row] | OrganisationListing, Node | None]:
+        """A sector's organisation rows in ROWS_ORDER (rows, not nodes: a node is made when its
+        row is shown, and thousands may never be), and the group of its deals without an
+        organisation if it has any (read when it is opened)."""
+        scope = self._scope
+        rows: list[Row] | OrganisationListing
+        if scope is not None:
+            rows = scope.organisations_in_sector(node.record_id)
+            count, total = scope.unattributed_summary(node.record_id)
+        else:
+            rows = list(self._store.organisations_in_sector(node.record_id, self._filters))  # a copy: edited
+            count, total = self._store.unattributed_summary(node.record_id, self._filters)
+        if not count:
+            return rows, None
+        group = self._new(
+            kind=UNATTRIBUTED,
+            record_id=node.record_id,
+            name=UNATTRIBUTED_LABEL,
+            parent=node,
+            deal_count=count,
+            total_usd=total,
+            sector_id=node.record_id,
+        )
+        group.has_more = True
+        return rows, group
+
     def _fetch(self, node: Node) -> list[Row]:
         scope = self._scope
-        if node.kind == "sector":
-            if scope is not None:
-                rows = scope.organisations_in_sector(node.record_id)
-                count, total = scope.unattributed_summary(node.record_id)
-            else:
-                rows = self._store.organisations_in_sector(node.record_id, self._filters)
-                count, total = self._store.unattributed_summary(node.record_id, self._filters)
-            # Rows, not nodes: a node is made when its row is shown (thousands may never be).
-            out: list[Row] = list(rows)
-            if count:  # the group's deals are read when it is opened
-                group = self._new(
-                    kind=UNATTRIBUTED,
-                    record_id=node.record_id,
-                    name=UNATTRIBUTED_LABEL,
-                    parent=node,
-                    deal_count=count,
-                    total_usd=total,
-                    sector_id=node.record_id,
-                )
-                group.has_more = True
-                out.append(group)
-            return out
         if node.kind == UNATTRIBUTED:
             deals = (
                 scope.unattributed_deals(node.record_id)
@@ -314,35 +371,36 @@ class SectorTreeModel(QAbstractItemModel):
             return
         node.fetched = True
         self._holders[node.key] = node
-        new = self._fetch(node)
-        node.pending, node.listing = new, None
+        node.listing = None
         if node.kind == "sector" and self._sort == ROWS_ORDER:
-            # A sector's listing is organisation rows, then maybe the group of deals without
-            # one (a node): the rows came in order and only the group needs a place, and their
-            # ids are read in C. Per-row Python here cost a big sector's listing (20,000 rows)
-            # ~10 ms of the GUI thread.
-            group = new[-1] if new and isinstance(new[-1], Node) else None
+            # The rows came in order and only the group needs a place, and their ids are read
+            # in C. Per-row Python here cost a big sector's listing (20,000 rows) ~10 ms of the
+            # GUI thread.
+            rows, group = self._fetch_sector(node)
+            ids = _ids_of(rows)
+            node.pending = rows
             if group is not None:
-                new.pop()
-            rows = cast(list[OrganisationRow], new)
-            ids = np.fromiter(map(_FIRST, rows), dtype=np.int64, count=len(rows))
-            if group is not None:
-                at = self._place_of(group, new)
-                new.insert(at, group)
+                at = self._place_of(group, rows)
+                node.pending = _Joined([rows[:at], [group], rows[at:]])
                 ids = np.insert(ids, at, group.record_id)
                 self._hide([group])
-            shown = np.fromiter((c.record_id for c in node.children), dtype=np.int64, count=len(node.children))
-            node.listing = np.concatenate([shown, ids])
+            node.listing = np.concatenate([_ids_of(node.children), ids])
         else:
+            if node.kind == "sector":
+                rows, group = self._fetch_sector(node)
+                new: list[Row] = [*rows, *([group] if group is not None else [])]
+            else:
+                new = self._fetch(node)
             self._sort_nodes(new)
             self._hide(new)
+            node.pending = new
         # its ids now, while its rows are being read anyway: a rename or a look-up finds them
         # without a pass over every row then (40 listings of 11,000 at 1e6)
         _listing(node)
         self._show_pending(node, self.CHUNK)
 
     @staticmethod
-    def _hide(items: list[Row]) -> None:
+    def _hide(items: Iterable[Row]) -> None:
         for item in items:
             if isinstance(item, Node):
                 item.row = -1
@@ -546,7 +604,7 @@ class SectorTreeModel(QAbstractItemModel):
             elif node.children:
                 self._sort_nodes(node.children)
 
-    def _place_of(self, item: Node, rows: list[Row]) -> int:
+    def _place_of(self, item: Node, rows: Sequence[Row]) -> int:
         """Where ``item`` goes among ``rows``, which are in ROWS_ORDER (after every row sorting
         before it or equal, as a stable sort places it), by binary search: a full sort would
         call the sort key for each of thousands of rows whenever a sector opens."""
@@ -645,7 +703,7 @@ class SectorTreeModel(QAbstractItemModel):
                 if self._shown(item):
                     self.dataChanged.emit(self._index_of(item, 0), self._index_of(item, len(self.COLUMNS) - 1))
             elif parent is not None:  # a pending organisation row: its place in the pending list
-                parent.pending[k - len(parent.children)] = new
+                parent.pending[k - len(parent.children)] = cast(OrganisationRow, new)
         return True
 
     def _rows_to_look_at(
