@@ -300,7 +300,8 @@ def test_row_labels_kept_as_static_text_land_on_the_pixels_of_plain_text(qtbot, 
 def test_bars_hidden_under_many_others_are_left_out_without_a_visible_change(large_view, monkeypatch):
     """Zoomed in to a year, multi-year periods cover their rows from edge to edge, hundreds
     deep; a bar under six strong ones is not filled (most of a one-year frame's fill at 3e5),
-    and the picture stays as it was to the eye: every pixel within a few levels."""
+    exact-dated and soft-edged alike, and the picture stays as it was to the eye: every pixel
+    within a few levels."""
     from explorer.views import timeline_items as ti
 
     tl = large_view
@@ -316,7 +317,7 @@ def test_bars_hidden_under_many_others_are_left_out_without_a_visible_change(lar
     mid = (m.day_number(dt.date(2022, 7, 1)) + m.day_number(dt.date(2023, 7, 1))) / 2
     tl.set_view_range(mid - 182.6, mid + 182.6)
     culled = _pixels(tl.plot)
-    assert hidden and hidden[-1] >= 20
+    assert len(hidden) >= 2 and min(hidden[-2:]) >= 20  # a frame's exact bars, then its soft ones
     tl.layer.cull_overdraw = False
     whole = _pixels(tl.plot)
     tl.layer.cull_overdraw = True

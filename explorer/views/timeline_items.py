@@ -500,31 +500,47 @@ def _over(top: QColor, below: QColor) -> QColor:
 
 
 OVERDRAW_LAYERS = 6  # strong translucent bars over a bar that leave ≤ 0.45⁶ (under 1%) of it showing
+OVERDRAW_MIN_PX = 16.0  # narrower bars cost little to fill: not worth looking for what covers them
 
 
 def hidden_under_bars(
-    centre: np.ndarray, thick: np.ndarray, keys: np.ndarray, across: np.ndarray, strong: np.ndarray
+    centre: np.ndarray,
+    thick: np.ndarray,
+    keys: np.ndarray,
+    extent: tuple[np.ndarray, np.ndarray],
+    solid: tuple[np.ndarray, np.ndarray],
+    strong: np.ndarray,
 ) -> np.ndarray:
-    """Which bars no one would see: solid across the whole view (``across``) and, in the same
-    row, under at least OVERDRAW_LAYERS later-painted bars (paint order: by ``keys``, stable)
-    that are as thick, solid across the view and ``strong`` (alpha ≥ 140 of 255). Zoomed in to a
-    year, hundreds of multi-year periods cover a row from edge to edge; filling each one's pixels
-    was half a frame (3e5 records, one-year view) and changed less than 1% of what shows."""
+    """Which bars no one would see: in the same row, under at least OVERDRAW_LAYERS bars painted
+    later (paint order: by ``keys``, stable) that are as thick, ``strong`` (alpha ≥ 140 of 255)
+    and solid (``solid``: the x-range each paints at full strength) over the whole of what it
+    paints (``extent``); both clipped to the view. Zoomed in to a year, hundreds of multi-year
+    periods stack up in a few rows; filling each one's pixels was half a frame (3e5 records,
+    one-year view) and changed less than 1% of what shows."""
     n = keys.size
     hidden = np.zeros(n, dtype=bool)
-    cand = np.flatnonzero(across)
-    if cand.size <= OVERDRAW_LAYERS:
+    lo, hi = extent
+    solid_lo, solid_hi = solid
+    wide = np.flatnonzero(hi - lo >= OVERDRAW_MIN_PX)
+    if wide.size <= OVERDRAW_LAYERS:
         return hidden
     rank = np.empty(n, dtype=np.int64)
     rank[np.argsort(keys, kind="stable")] = np.arange(n)
-    rows, row_of = np.unique(np.round(centre[cand], 1), return_inverse=True)
-    row_of = np.asarray(row_of).ravel()
-    for r in range(rows.size):
-        m = cand[row_of == r]
-        if m.size <= OVERDRAW_LAYERS:
+    covers = strong & (solid_hi - solid_lo >= OVERDRAW_MIN_PX)
+    row = np.round(centre[wide], 1)
+    by_row = np.argsort(row, kind="stable")
+    cuts = np.flatnonzero(np.diff(row[by_row])) + 1
+    for m in np.split(wide[by_row], cuts):
+        c = m[covers[m]]
+        if m.size <= OVERDRAW_LAYERS or c.size < OVERDRAW_LAYERS:
             continue
-        over = (rank[m][None, :] > rank[m][:, None]) & strong[m][None, :] & (thick[m][None, :] >= thick[m][:, None])
-        hidden[m[over.sum(axis=1) >= OVERDRAW_LAYERS]] = True
+        over = (
+            (rank[c][None, :] > rank[m][:, None])
+            & (thick[c][None, :] >= thick[m][:, None])
+            & (solid_lo[c][None, :] <= lo[m][:, None])
+            & (solid_hi[c][None, :] >= hi[m][:, None])
+        )
+        hidden[m[np.count_nonzero(over, axis=1) >= OVERDRAW_LAYERS]] = True
     return hidden
 
 
@@ -888,7 +904,12 @@ class LaneLayer(_Base):
                 left = np.maximum(rects[c, 0], x_left - 4.0)
                 right = np.minimum(rects[c, 0] + rects[c, 2], x_right + 4.0)
                 clipped = np.column_stack((left, rects[c, 1], np.maximum(right - left, 0.0), rects[c, 3]))
-                for key, part in _grouped(colour[b][c] * 256 + alpha[c]):
+                crisp_keys = colour[b][c] * 256 + alpha[c]
+                if self.cull_overdraw:  # an exact bar is solid all along
+                    reach = (left, np.maximum(right, left))
+                    shown = ~hidden_under_bars(ys[b][c], rects[c, 3], crisp_keys, reach, reach, alpha[c] >= 140)
+                    clipped, crisp_keys = clipped[shown], crisp_keys[shown]
+                for key, part in _grouped(crisp_keys):
                     solid = QColor(st.colours[key // 256])
                     solid.setAlpha(key % 256)
                     painter.setBrush(solid)
@@ -902,10 +923,12 @@ class LaneLayer(_Base):
                 q1 = np.maximum(np.ceil(f1 * GRADIENT_STEPS).astype(np.int64), q0)
                 keys = ((colour[b][soft] * 256 + alpha[soft]) * (GRADIENT_STEPS + 1) + q0) * (GRADIENT_STEPS + 1) + q1
                 soft_rects = rects[soft]
-                if self.cull_overdraw:
-                    # solid across the whole view: a long period seen zoomed in
-                    across = (mx(lay.c0[b][soft]) <= x_left) & (mx(lay.c1[b][soft]) >= x_right)
-                    shown = ~hidden_under_bars(ys[b][soft], soft_rects[:, 3], keys, across, alpha[soft] >= 140)
+                if self.cull_overdraw:  # solid between the days it certainly covers
+                    view = (x_left - 4.0, x_right + 4.0)
+                    reach = np.clip(soft_rects[:, 0], *view), np.clip(soft_rects[:, 0] + soft_rects[:, 2], *view)
+                    certain = np.clip(mx(lay.c0[b][soft]), *view), np.clip(mx(lay.c1[b][soft]), *view)
+                    strong = alpha[soft] >= 140
+                    shown = ~hidden_under_bars(ys[b][soft], soft_rects[:, 3], keys, reach, certain, strong)
                     soft_rects, keys = soft_rects[shown], keys[shown]
                 if self.strip_bars and paints_pixels(painter):
                     self._strips.draw(painter, soft_rects, keys, self._gradient)
