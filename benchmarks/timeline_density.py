@@ -2,7 +2,7 @@
 is a frame slowest, and is it within the 16.7 ms budget there?
 
     python benchmarks/timeline_density.py [--sizes 1e3,3e3,1e4,3e4,1e5,3e5,1e6] [--runs 30] [--rounds 3]
-        [--refine 2] [--cache /tmp/explorer-bench] [--display :N] [--json out.json] [--one-way]
+        [--refine 3] [--cache /tmp/explorer-bench] [--display :N] [--json out.json] [--one-way]
     DISPLAY=:N QT_QPA_PLATFORM=xcb python benchmarks/timeline_density.py --child DB --profile 'pan, full view'
 
 For each size the synthetic database of ``benchmarks/run.py`` (seed 7; sizes not cached yet are
@@ -23,9 +23,10 @@ budget and the floor, the median process CPU time (steadier on a shared machine:
 waiting for other processes), and the worst density found. The pans and zooms step back and forth
 (run.py's steps); ``--one-way`` adds pans by 1% and zooms in by 1.5% a frame that keep going,
 which show new labels every frame as a drag does.
-The half-decade sweep is then refined (``--refine`` rounds): the sizes half-way between the worst
-density (by its ratio to the floor) and its measured neighbours are measured too, so a density
-between round sizes where one more lane tips into being drawn item by item is found.
+The half-decade sweep is then refined (``--refine`` rounds): for the full and the one-year view
+each, the sizes half-way between its worst density (by the ratio to the floor) and the measured
+neighbours are measured too, so a density between round sizes where one more lane tips into
+being drawn item by item is found.
 """
 
 from __future__ import annotations
@@ -270,29 +271,33 @@ def child(db: Path, runs: int, rounds: int, profile: str | None = None, one_way:
 # --- table -----------------------------------------------------------------------------------
 
 
-def worst_size(results: dict[int, dict[str, Any]]) -> int:
-    """The size whose slowest measure is furthest above its floor (the ratio drifts less than
-    the wall time between sizes, each measured minutes apart in its own process)."""
-    return max(
-        results,
-        key=lambda size: max(m["median"] / max(m["floor median"], 1e-9) for m in results[size]["measures"].values()),
-    )
+def worst_size(results: dict[int, dict[str, Any]], view: str) -> int:
+    """The size whose slowest measure of ``view`` is furthest above its floor (the ratio drifts
+    less than the wall time between sizes, each measured minutes apart in its own process)."""
+
+    def ratio(size: int) -> float:
+        measures = results[size]["measures"]
+        return max(m["median"] / max(m["floor median"], 1e-9) for k, m in measures.items() if k.endswith(view))
+
+    return max(results, key=ratio)
 
 
 def sizes_between_worst(results: dict[int, dict[str, Any]]) -> list[int]:
-    """Sizes half-way (geometrically) between the worst density and the sizes measured on either
-    side of it, not yet measured and at least 15% from both: the half-decade sweep can step over
-    the density where one more lane tips into being drawn item by item."""
+    """For the full view and the one-year view each: sizes half-way (geometrically) between its
+    worst density and the sizes measured on either side of it, not yet measured and at least 15%
+    from both. The half-decade sweep can step over the density where one more lane tips into
+    being drawn item by item, and the two views tip at different densities."""
     sizes = sorted(results)
-    i = sizes.index(worst_size(results))
-    out = []
-    for j in (i - 1, i + 1):
-        if 0 <= j < len(sizes):
-            lo, hi = sorted((sizes[i], sizes[j]))
-            mid = int(round((lo * hi) ** 0.5, -2 if lo < 10_000 else -3))
-            if mid > lo * 1.15 and mid * 1.15 < hi:
-                out.append(mid)
-    return out
+    out: set[int] = set()
+    for view, _days in VIEWS:
+        i = sizes.index(worst_size(results, view))
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(sizes):
+                lo, hi = sorted((sizes[i], sizes[j]))
+                mid = int(round((lo * hi) ** 0.5, -2 if lo < 10_000 else -3))
+                if mid > lo * 1.15 and mid * 1.15 < hi:
+                    out.add(mid)
+    return sorted(out)
 
 
 def table(results: dict[int, dict[str, Any]], loads: list[float]) -> str:
@@ -346,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", help="with --child: cProfile this measure (e.g. 'pan, full view') instead")
     parser.add_argument("--one-way", action="store_true", help="also pans and zooms that keep going one way")
     parser.add_argument(
-        "--refine", type=int, default=2, help="rounds of sizes measured between the worst density and its neighbours"
+        "--refine", type=int, default=3, help="rounds of sizes measured between the worst density and its neighbours"
     )
     args = parser.parse_args(argv)
     if args.child:

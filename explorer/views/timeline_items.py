@@ -514,9 +514,10 @@ def hidden_under_bars(
     """Which bars no one would see: in the same row, under at least OVERDRAW_LAYERS bars painted
     later (paint order: by ``keys``, stable) that are as thick, ``strong`` (alpha ≥ 140 of 255)
     and solid (``solid``: the x-range each paints at full strength) over the whole of what it
-    paints (``extent``); both clipped to the view. Zoomed in to a year, hundreds of multi-year
-    periods stack up in a few rows; filling each one's pixels was half a frame (3e5 records,
-    one-year view) and changed less than 1% of what shows."""
+    paints (``extent``), both clipped to the view; looked for only in rows whose bars add up to
+    more than seven times the view's width. Zoomed in to a year, hundreds of multi-year periods
+    stack up in a few rows; filling each one's pixels was half a frame (3e5 records, one-year
+    view) and changed less than 1% of what shows."""
     n = keys.size
     hidden = np.zeros(n, dtype=bool)
     lo, hi = extent
@@ -524,16 +525,26 @@ def hidden_under_bars(
     wide = np.flatnonzero(hi - lo >= OVERDRAW_MIN_PX)
     if wide.size <= OVERDRAW_LAYERS:
         return hidden
+    covers = strong & (solid_hi - solid_lo >= OVERDRAW_MIN_PX)
+    rows, row_of = np.unique(np.round(centre[wide], 1), return_inverse=True)
+    row_of = np.asarray(row_of).ravel()
+    # Only rows stacked deep over the view are looked through: elsewhere (a full view's rows of
+    # short bars) little is hidden, and looking cost more than filling it.
+    view_px = max(float(hi.max() - lo.min()), 1.0)
+    stacked = np.bincount(row_of, weights=hi[wide] - lo[wide], minlength=rows.size) / view_px
+    deep = (stacked > OVERDRAW_LAYERS + 1) & (
+        np.bincount(row_of, weights=covers[wide], minlength=rows.size) >= OVERDRAW_LAYERS
+    )
+    if not deep.any():
+        return hidden
     rank = np.empty(n, dtype=np.int64)
     rank[np.argsort(keys, kind="stable")] = np.arange(n)
-    covers = strong & (solid_hi - solid_lo >= OVERDRAW_MIN_PX)
-    row = np.round(centre[wide], 1)
-    by_row = np.argsort(row, kind="stable")
-    cuts = np.flatnonzero(np.diff(row[by_row])) + 1
-    for m in np.split(wide[by_row], cuts):
+    in_deep = deep[row_of]
+    members, member_row = wide[in_deep], row_of[in_deep]
+    by_row = np.argsort(member_row, kind="stable")
+    cuts = np.flatnonzero(np.diff(member_row[by_row])) + 1
+    for m in np.split(members[by_row], cuts):
         c = m[covers[m]]
-        if m.size <= OVERDRAW_LAYERS or c.size < OVERDRAW_LAYERS:
-            continue
         over = (
             (rank[c][None, :] > rank[m][:, None])
             & (thick[c][None, :] >= thick[m][:, None])
