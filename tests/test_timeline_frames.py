@@ -142,10 +142,10 @@ def test_a_dense_view_draws_at_most_its_detail_budget_and_counts_every_other_rec
     from explorer.timeline.lod import DETAIL_LIMIT, VIEW_DETAIL_LIMIT
     from explorer.views.timeline import TimelineView
 
-    # four lanes (by kind) of 1,400 spread-out records each: every lane alone is sparse enough to
-    # draw item by item, all four together are more than a frame holds
+    # four lanes (by kind) of spread-out records, each alone sparse enough to draw item by item
+    # (within the lane's and the view's limits), all four together more than a frame holds
     rng = np.random.default_rng(14)
-    per_lane = DETAIL_LIMIT - 100
+    per_lane = min(DETAIL_LIMIT, VIEW_DETAIL_LIMIT) - 100
     kinds = [0, 1, 2, 3]
     rows = [
         (kind, n * len(kinds) + k + 1, int(rng.integers(0, 14600)), None, 0, None, -1, -1, f"Record {k} {n}")

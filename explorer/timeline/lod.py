@@ -32,10 +32,12 @@ DETAIL_MIN_PX = 4.0
 # ...and, over all lanes of a view, at most this many items are drawn one by one: past it the
 # lanes with the most items in view are drawn as aggregates first. Each item drawn costs layout and
 # paint on every frame; with nine sector lanes of a thousand items each at the full view, a pan
-# took 40 ms a frame. On a loaded 2-core machine 3,000 (two lanes' worth) made the 3e4 full
-# view the slowest of the density sweep (18.7 ms median, frames alternating in one process
-# against 16.8 ms at 2,000): one such lane plus the rest's labels is what a 16.7 ms frame holds.
-VIEW_DETAIL_LIMIT = 2000
+# took 40 ms a frame. At 2,000 the density sweep found a one-year view at 860,000 records
+# drawing 1,958 items in six rows, stacked a dozen deep: 15.5 ms a frame on a quiet machine and
+# past 16.7 on a busy one, against 10.3 ms at 1,500 (A/B, the same run); markers that close
+# read better as the lane's bins anyway. (At 1,200 a ten-day view of the test data, crossed by
+# 1,100 long periods, showed them as one bin at its left edge.)
+VIEW_DETAIL_LIMIT = 1500
 # Columns of this many pixels make one aggregate bin.
 BIN_PX = 2
 
