@@ -227,6 +227,12 @@ class SectorTreeModel(QAbstractItemModel):
     def scope(self) -> FilterScope | None:
         return self._scope
 
+    def adopt_scope(self, scope: FilterScope) -> None:
+        """Read what opens from now on from ``scope`` (of the filters shown, worked out again
+        after a write the rows shown already took in), without reading the tree again."""
+        if scope.filters == self._filters:
+            self._scope = scope
+
     @property
     def filters(self) -> Filters:
         return self._filters

@@ -14,13 +14,17 @@ A record passes when it passes every active filter:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from explorer import models as m
 from explorer.store.search import MIN_TRIGRAM, _escape_like
+
+if TYPE_CHECKING:
+    from explorer.store.changes import Change
 
 T = dict[str, sa.Table]
 
@@ -40,6 +44,26 @@ class Filters:
         return bool(
             self.sector_ids or self.country_ids or self.text or self.start_day is not None or self.end_day is not None
         )
+
+
+# Fields no filter but the words looks at: a record's sectors, countries (places, pledgers,
+# organisations), dates and links decide what passes the others.
+FILTER_NEUTRAL_FIELDS = frozenset(
+    {
+        "title", "name", "notes", "kind", "status", "summit_number", "value", "unit",
+        "amount", "currency", "usd_rate", "rate_date", "amount_usd", "version", "updated_at",
+    }
+)  # fmt: skip
+
+
+def passing_unchanged(filters: Filters, changes: Iterable[Change]) -> bool:
+    """Whether ``changes`` leave every record passing ``filters`` or not as it was: edits of
+    fields no filter looks at (a title, an amount), with no words to match (words match names,
+    notes, kinds and statuses). A view then takes the new values into what it shows instead of
+    working out again what passes."""
+    if filters.text:
+        return False
+    return all(c.action == "update" and bool(c.fields) and FILTER_NEUTRAL_FIELDS.issuperset(c.fields) for c in changes)
 
 
 def tables() -> T:

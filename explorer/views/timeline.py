@@ -55,6 +55,7 @@ from PySide6.QtWidgets import (
 from explorer import models as m
 from explorer.state import AppState, RecordRef
 from explorer.store import Filters, StoreError, TimelineData
+from explorer.store.filtering import passing_unchanged
 from explorer.store.queries import TIMELINE_TYPES, TYPE_CODE
 from explorer.timeline.labels import format_usd
 from explorer.timeline.lod import SECONDS_PER_DAY
@@ -1038,9 +1039,19 @@ class TimelineView(QWidget):
         except StoreError:
             log.exception("reading edited records")
             return False
+        filters = self.model.data_filters
+        shown_too = (
+            filters is not None
+            and filters.active
+            and passing_unchanged(filters, changes.changes)
+            and self.model.patch_shown(fresh)
+        )
         if not self.model.patch(by_type, fresh, changes.revision):
             return False
-        self._apply_data_filters()
+        if shown_too:  # the same records pass: the subset shown took the new values in place
+            self.model.data_filters = filters
+        else:
+            self._apply_data_filters()
         return True
 
     # Requested ranges (story steps) glide there, so the audience sees where the view went.

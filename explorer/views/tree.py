@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
+import numpy as np
 from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QModelIndex, QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLineEdit, QStyle, QTreeView, QVBoxLayout, QWidget
@@ -13,6 +14,7 @@ from explorer.itemmodels.sector_tree import REF_ROLE, SectorTreeModel
 from explorer.state import AppState, RecordRef
 from explorer.store import ChangeEvent, Filters, StoreError
 from explorer.store.changes import Interest
+from explorer.store.filtering import passing_unchanged
 from explorer.store.queries import TIMELINE_TYPES
 from explorer.store.search import MIN_TRIGRAM
 
@@ -342,9 +344,12 @@ class SectorTreeView(QWidget):
             self._reload()
 
     def _patch(self, changes: ChangeEvent) -> bool:
-        """Write the new names, countries and amounts into the rows and totals (unfiltered: what
-        passes does not change); False when the tree is to be read again."""
-        if self.model.filters.active:
+        """Write the new names, countries and amounts into the rows and totals, unfiltered or
+        under filters the change leaves passing the same records (a title or an amount; the
+        filter's scope is then worked out again in the background for what opens later); False
+        when the tree is to be read again."""
+        filters = self.model.filters
+        if filters.active and not passing_unchanged(filters, changes.changes):
             return False
         concerning = [c for c in changes.changes if c.record_type in SHOWN and c.concerns(SHOWN[c.record_type])]
         if not concerning or len(concerning) > self.PATCH_AT_MOST:
@@ -365,6 +370,10 @@ class SectorTreeView(QWidget):
             ids[c.record_type].append(c.record_id)
         if len(moved) > self.AMOUNTS_AT_MOST:
             return False
+        if filters.active and moved:  # only a passing deal's amount counts in the totals shown
+            scope = self.model.scope
+            if scope is None or not np.isin(np.fromiter(moved, dtype=np.int64), scope.ids["deal"]).all():
+                return False
         store = self._state.store
         try:
             deals = {row.id: row for row in store.deal_rows(ids["deal"])} if ids["deal"] else {}
@@ -372,7 +381,17 @@ class SectorTreeView(QWidget):
             amounts = {d: (delta, *store.deal_placement(d)) for d, delta in moved.items() if delta}
         except StoreError:
             return False
-        return self.model.patch_rows(deals, organisations, amounts)
+        if not self.model.patch_rows(deals, organisations, amounts):
+            return False
+        if filters.active:
+            self._state.request_scope(filters, self._adopt_scope, owner=self, label="Filtering the tree")
+        return True
+
+    def _adopt_scope(self, scope: FilterScope) -> None:
+        """A scope of the filters shown, worked out after a write the rows already show: later
+        listings are read from it (the rows shown stay as they are)."""
+        if scope.filters == self.model.filters:
+            self.model.adopt_scope(scope)
 
     def _on_store_replaced(self) -> None:
         self.filter_edit.clear()
