@@ -84,7 +84,7 @@ from explorer.views.timeline_lanes import KIND_NAMES, Groupings, arrange
 
 if TYPE_CHECKING:
     from explorer.store import ChangeEvent
-    from explorer.store.scope import PassingIds
+    from explorer.store.scope import FilterScope, PassingIds
     from explorer.timeline.model import ArrangementLike, ScopeSubset
 
 log = logging.getLogger("explorer.views.timeline")
@@ -1050,9 +1050,22 @@ class TimelineView(QWidget):
             return False
         if shown_too:  # the same records pass: the subset shown took the new values in place
             self.model.data_filters = filters
+        elif filters is not None and filters.active:
+            # What passes is worked out again off the GUI thread (by SQL here it held the window
+            # 160 ms at a million records), the records' new subset with it; until then the
+            # subset shown stays as it was.
+            self.state.request_scope(
+                self.state.filters, self._refilter, owner=self, label="Filtering the timeline", companions=True
+            )
         else:
             self._apply_data_filters()
         return True
+
+    def _refilter(self, _scope: FilterScope) -> None:
+        """What passes the filters, worked out again after a write: the records shown follow,
+        the selection's marks found among them and the view laid out again."""
+        self._apply_data_filters()
+        self._on_selection_changed(self.state.selection, self)
 
     # Requested ranges (story steps) glide there, so the audience sees where the view went.
     range_animation_ms = 450
