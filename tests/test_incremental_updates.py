@@ -185,13 +185,9 @@ def test_a_pledge_moved_to_another_summit_leaves_the_first_summits_detail(qtbot,
     assert RecordRef("pledge", pledge.id) in pane.link_targets()
 
 
-def test_under_a_filter_a_new_title_and_amount_show_in_place_as_a_fresh_filtered_read(
-    qtbot, store: Store, monkeypatch
-) -> None:
-    """Under a sector filter a save that cannot change what passes (a title, an amount) is
-    written into the filtered rows and records shown: the tree is not read again and the
-    timeline does not work out its passing records again (160 ms of SQL at 1e6), and both
-    show what a fresh filtered read shows."""
+def views_under_its_sector_filter(qtbot, store: Store) -> tuple[AppState, SectorTreeView, TimelineView, m.Deal, int]:
+    """A tree and a timeline with the filter showing only the sector (and sub-sectors) of a deal
+    with a partner: (state, tree, timeline, the deal, its partner's id)."""
     from explorer.store import Filters
 
     state = AppState(store)
@@ -199,9 +195,20 @@ def test_under_a_filter_a_new_title_and_amount_show_in_place_as_a_fresh_filtered
     qtbot.addWidget(tree)
     qtbot.addWidget(timeline)
     deal, org_id = a_deal_with_partner(store)
-    filters = Filters(sector_ids=store.sector_ids_with_descendants([deal.sector_id]))
-    state.set_filters(filters)
+    state.set_filters(Filters(sector_ids=store.sector_ids_with_descendants([deal.sector_id])))
     state.wait_idle()
+    return state, tree, timeline, deal, org_id
+
+
+def test_under_a_filter_a_new_title_and_amount_show_in_place_as_a_fresh_filtered_read(
+    qtbot, store: Store, monkeypatch
+) -> None:
+    """Under a sector filter a save that cannot change what passes (a title, an amount) is
+    written into the filtered rows and records shown: the tree is not read again and the
+    timeline does not work out its passing records again (160 ms of SQL at 1e6), and both
+    show what a fresh filtered read shows."""
+    state, tree, timeline, deal, org_id = views_under_its_sector_filter(qtbot, store)
+    filters = state.filters
     ref = RecordRef("deal", deal.id)
     state.select(ref)
     assert tree.model.filters == filters and rows(tree.model, ref)
@@ -237,17 +244,8 @@ def test_under_a_filter_a_new_title_and_amount_show_in_place_as_a_fresh_filtered
 def test_under_a_filter_a_deal_moved_out_of_its_sectors_leaves_the_tree_and_the_timeline(qtbot, store: Store) -> None:
     """A save that changes what passes (the deal's sector, outside the filter) is not written in
     place: the views work out again what passes, and the deal is gone from both."""
-    from explorer.store import Filters
-
-    state = AppState(store)
-    tree, timeline = SectorTreeView(state), TimelineView(state)
-    qtbot.addWidget(tree)
-    qtbot.addWidget(timeline)
-    deal, _org = a_deal_with_partner(store)
-    filters = Filters(sector_ids=store.sector_ids_with_descendants([deal.sector_id]))
-    elsewhere = next(sid for sid, _name in store.list_records("sector") if sid not in filters.sector_ids)
-    state.set_filters(filters)
-    state.wait_idle()
+    state, tree, timeline, deal, _org = views_under_its_sector_filter(qtbot, store)
+    elsewhere = next(sid for sid, _name in store.list_records("sector") if sid not in state.filters.sector_ids)
     ref = RecordRef("deal", deal.id)
     state.select(ref)
     assert rows(tree.model, ref) and timeline.model.index_of(ref) is not None
