@@ -18,7 +18,8 @@ as in run.py); a global filter change (a sector from the filter bar); a form sav
 title edited in its form and saved: the write path forms use) and its undo (Edit ▸ Undo); an
 organisation renamed in its form and its undo (the tree's listing of a big sector shows it); a
 deal's title saved and undone while the filter bar shows only its sector (``filtered``: the tree's
-filtered listing is read again in the background).
+filtered listing is read again in the background); a sector filter chosen while one of its deals is
+selected (``selected``: the tree opens the way to it again in the filtered listing).
 
 Floors from the same run: for a search or filter, the store working out what passes
 (``Store.filter_scope``) plus a repaint of the views; for a save or undo, the same write through
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database", type=Path, help="measure this database as it is (it is written to)")
     parser.add_argument("--no-table", action="store_true", help="leave the records table closed")
     parser.add_argument("--profile", type=int, default=0, help="print the N costliest calls of each case (cProfile)")
-    parser.add_argument("--cases", default="search,filter,deal,organisation,filtered")
+    parser.add_argument("--cases", default="search,filter,selected,deal,organisation,filtered")
     args = parser.parse_args(argv)
     size = int(float(args.size))
     db = args.database or working_copy(size, args.cache, args.work)
@@ -366,6 +367,39 @@ def main(argv: list[str] | None = None) -> int:
         form_cases("deal", deals[: args.runs], "title", "a deal's title")
     if "organisation" in cases:
         form_cases("organisation", orgs[: args.runs], "name", "an organisation's name")
+    if "selected" in cases:  # a sector filter chosen while one of its deals is selected
+        shown_ms, held_ms, floor_ms = [], [], []
+        for k in range(args.runs):
+            sector = big_sectors[k % len(big_sectors)]  # a different one each run, as above
+            with store.engine.connect() as conn:
+                rid = conn.execute(
+                    sa.text(
+                        "SELECT d.id FROM deal d JOIN dealorganisation o ON o.deal_id = d.id "
+                        "WHERE d.sector_id = :s AND d.start_day IS NOT NULL ORDER BY d.id LIMIT 1"
+                    ),
+                    {"s": sector},
+                ).scalar_one()
+            clear_filters()
+            ref = RecordRef("deal", int(rid))
+            state.select(ref)
+            settle()
+            want = Filters(sector_ids=store.sector_ids_with_descendants([sector]))
+            t0 = time.perf_counter()
+            store.filter_scope(want)
+            floor_ms.append((time.perf_counter() - t0) * 1000 + paint_floor())
+            passed = filters_shown(want)
+
+            def selection_shown(passed: Callable[[], bool] = passed, ref: RecordRef = ref) -> bool:
+                return passed() and tree.selected_refs() == [ref]
+
+            target = combo.findData(sector)
+            s, h = until_shown(lambda target=target: combo.setCurrentIndex(target), selection_shown)
+            shown_ms.append(s)
+            held_ms.append(h)
+        record("global filter, a deal selected", shown_ms, held_ms, floor_ms)
+        clear_filters()
+        state.select([])
+        settle()
     if "filtered" in cases:
         form_cases("deal", deals[args.runs : 2 * args.runs], "title", "a deal's title, sector filtered", filtered=True)
 
