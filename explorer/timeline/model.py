@@ -104,6 +104,31 @@ def positions_by_id(keys_sorted: np.ndarray, keys_order: np.ndarray) -> Derived:
     return out
 
 
+def _positions_of(keys_sorted: np.ndarray, keys_order: np.ndarray, name: str, ids: np.ndarray) -> np.ndarray | None:
+    """The positions of records of type ``name`` with ``ids`` among records keyed by
+    ``keys_sorted``/``keys_order``, or None when one of them is not there."""
+    if keys_sorted.size == 0:
+        return None if ids.size else ids.astype(np.int64)
+    want = TYPE_CODE[name] << KEY_BITS | ids
+    pos = np.searchsorted(keys_sorted, want)
+    if np.any(pos >= keys_sorted.size) or np.any(keys_sorted[np.minimum(pos, keys_sorted.size - 1)] != want):
+        return None
+    found: np.ndarray = keys_order[pos]
+    return found
+
+
+PLACING_COLUMNS = ("start", "end", "precision", "sector_id", "country_id")  # a record's lane and row
+
+
+def _moves(data: TimelineData, at: np.ndarray, rows: TimelineData) -> bool:
+    """Whether the re-read ``rows`` put the records at ``at`` in another place (a date, sector or
+    country changed: they may change lanes or rows)."""
+    return any(
+        not np.array_equal(getattr(data, column)[at], getattr(rows, column), equal_nan=True)
+        for column in PLACING_COLUMNS
+    )
+
+
 def derive(data: TimelineData) -> Derived:
     """Per-record geometry: drawn extent, certain part, anchor day, span thickness, and keys."""
     ext = uncertainty_extents(data.start, data.end, data.precision)
@@ -465,15 +490,10 @@ class TimelineModel:
         for name, rows in fresh.items():
             if len(rows) != len(set(by_type[name])):
                 return False  # a record became undated (or dated): its row comes or goes
-            want = TYPE_CODE[name] << KEY_BITS | rows.record_id
-            pos = np.searchsorted(sorted_keys, want)
-            if np.any(pos >= sorted_keys.size) or np.any(sorted_keys[np.minimum(pos, sorted_keys.size - 1)] != want):
+            at = _positions_of(sorted_keys, order, name, rows.record_id)
+            if at is None:
                 return False
-            at = order[pos]
-            moved = moved or any(
-                not np.array_equal(getattr(self.full, column)[at], getattr(rows, column), equal_nan=True)
-                for column in ("start", "end", "precision", "sector_id", "country_id")
-            )
+            moved = moved or _moves(self.full, at, rows)
             for column in ("start", "end", "precision", "amount_usd", "sector_id", "country_id", "label"):
                 getattr(self.full, column)[at] = getattr(rows, column)
             for column, values in derive(rows).items():
@@ -496,15 +516,8 @@ class TimelineModel:
             return False
         at_of: dict[str, np.ndarray] = {}
         for name, rows in fresh.items():
-            want = TYPE_CODE[name] << KEY_BITS | rows.record_id
-            pos = np.minimum(np.searchsorted(self.keys_sorted, want), max(self.keys_sorted.size - 1, 0))
-            if self.keys_sorted.size == 0 or np.any(self.keys_sorted[pos] != want):
-                return False
-            at = self.keys_order[pos]
-            if any(
-                not np.array_equal(getattr(self.data, column)[at], getattr(rows, column), equal_nan=True)
-                for column in ("start", "end", "precision", "sector_id", "country_id")
-            ):
+            at = _positions_of(self.keys_sorted, self.keys_order, name, rows.record_id)
+            if at is None or _moves(self.data, at, rows):
                 return False
             at_of[name] = at
         for name, rows in fresh.items():

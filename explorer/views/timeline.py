@@ -1040,14 +1040,14 @@ class TimelineView(QWidget):
             log.exception("reading edited records")
             return False
         filters = self.model.data_filters
+        if not self.model.patch(by_type, fresh, changes.revision):
+            return False
         shown_too = (
             filters is not None
             and filters.active
             and passing_unchanged(filters, changes.changes)
             and self.model.patch_shown(fresh)
         )
-        if not self.model.patch(by_type, fresh, changes.revision):
-            return False
         if shown_too:  # the same records pass: the subset shown took the new values in place
             self.model.data_filters = filters
         elif filters is not None and filters.active:
