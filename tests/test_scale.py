@@ -7,6 +7,7 @@ the same records the plain queries give.
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import shutil
 import sqlite3
@@ -17,7 +18,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
-from explorer.itemmodels.sector_tree import Node, SectorTreeModel
+from explorer.itemmodels.sector_tree import BY_YEAR_ABOVE, YEAR, Node, SectorTreeModel
+from explorer.models import day_to_date
 from explorer.state import AppState, RecordRef, collect_out_of_the_way
 from explorer.store import Filters, Store, open_store
 from explorer.store.queries import LINK_LIMIT, TIMELINE_TYPES
@@ -697,3 +699,132 @@ def test_the_detail_of_a_big_sector_lists_its_first_deals_and_the_rest_on_a_clic
     pane.browser.anchorClicked.emit(QUrl(f"more:{relation}"))  # the "… more" line clicked
     assert pane.browser.toHtml().count("record:deal:") == LINK_LIMIT
     state.stop_background()
+
+
+def _busiest_organisation(store: Store) -> tuple[int, int, dict[int, list[int]]]:
+    """(organisation, sector, {year its deal starts (-1: none): deal ids}) of the organisation
+    with the most deals in one sector."""
+    with sqlite3.connect(store.path) as conn:
+        org_id, sector_id = conn.execute(
+            "SELECT o.organisation_id, d.sector_id FROM dealorganisation o JOIN deal d ON d.id = o.deal_id "
+            "GROUP BY 1, 2 ORDER BY count(*) DESC, 1 LIMIT 1"
+        ).fetchone()
+        deals = conn.execute(
+            "SELECT DISTINCT d.id, d.start_day FROM dealorganisation o JOIN deal d ON d.id = o.deal_id "
+            "WHERE o.organisation_id = ? AND d.sector_id = ?",
+            (org_id, sector_id),
+        ).fetchall()
+    by_year: dict[int, list[int]] = {}
+    for deal_id, day in deals:
+        by_year.setdefault(-1 if day is None else day_to_date(day).year, []).append(deal_id)
+    return org_id, sector_id, by_year
+
+
+@pytest.mark.parametrize("filtered", [False, True], ids=["unfiltered", "under its sector's filter"])
+def test_an_organisation_with_hundreds_of_deals_lists_them_by_year_and_a_selection_opens_its_year(
+    window: MainWindow, large_store: Store, filtered: bool
+) -> None:
+    """The view lays out every row above the one it selects: a deal among an organisation's
+    thousand is found under its year's row, a few dozen rows down, not a thousand."""
+    org_id, sector_id, by_year = _busiest_organisation(large_store)
+    count = sum(map(len, by_year.values()))
+    assert count > BY_YEAR_ABOVE and len(by_year) > 3
+    year, deal_id = max((y, min(ids)) for y, ids in by_year.items())  # the latest year's first deal
+    if filtered:
+        window.state.set_filters(Filters(sector_ids=large_store.sector_ids_with_descendants([sector_id])))
+        window.state.wait_idle()
+        assert window.tree_view.model.scope is not None  # the filter's path, not per-node SQL
+    ref = RecordRef("deal", deal_id)
+    view, model = window.tree_view, window.tree_view.model
+
+    window.state.select(ref)
+
+    current = view.tree.currentIndex()
+    assert model.node(current).ref == ref and view.selected_refs() == [ref]
+    assert view.tree.visualRect(current).intersects(view.tree.viewport().rect())
+    year_index = current.parent()
+    year_row = model.node(year_index)
+    assert year_row.kind == YEAR and year_row.name == str(year)
+    organisation_index = year_index.parent()
+    organisation = model.node(organisation_index)
+    assert organisation.ref == RecordRef("organisation", org_id) and organisation.sector_id == sector_id
+    assert year_row.ref == organisation.ref  # choosing a year's row shows its organisation
+    # one row per year, each counting (and listing, when opened) the deals it stands for
+    years = [model.node(model.index(r, 0, organisation_index)) for r in range(model.rowCount(organisation_index))]
+    assert sorted(y.record_id for y in years) == sorted(by_year)
+    for node in years:
+        assert node.deal_count == len(by_year[node.record_id])
+    assert model.rowCount(year_index) == len(by_year[year])
+    model.ensure_fetched(year_row)
+    assert sorted(c.record_id for c in year_row.children) == sorted(by_year[year])
+    assert sum(y.total_usd or 0.0 for y in years) == pytest.approx(organisation.total_usd or 0.0)
+    assert "Year: " + str(year) == model.data(year_index, Qt.ItemDataRole.ToolTipRole)
+
+
+def test_a_new_amount_of_a_deal_listed_under_its_year_adds_to_the_year_and_a_new_date_moves_it(
+    window: MainWindow, large_store: Store
+) -> None:
+    org_id, _sector_id, by_year = _busiest_organisation(large_store)
+    year, deal_id = max((y, min(ids)) for y, ids in by_year.items())
+    ref = RecordRef("deal", deal_id)
+    view, model = window.tree_view, window.tree_view.model
+    window.state.select(ref)
+    year_row = model.node(view.tree.currentIndex().parent())
+    organisation = year_row.parent
+    assert year_row.kind == YEAR and organisation is not None
+    before_year, before_organisation = year_row.total_usd or 0.0, organisation.total_usd or 0.0
+    resets: list[int] = []
+    model.modelReset.connect(lambda: resets.append(1))
+    deal = large_store.get("deal", deal_id)
+
+    changes = large_store.update(
+        "deal", deal_id, {"amount_usd": float(deal.amount_usd or 0) + 1e6}, expected_version=deal.version
+    )
+    window.state.notify_changed(changes)
+    window.state.wait_idle()
+
+    assert resets == []  # written into the rows shown, the year's among them
+    assert year_row.total_usd == pytest.approx(before_year + 1e6)
+    assert organisation.total_usd == pytest.approx(before_organisation + 1e6)
+    assert model.node(view.tree.currentIndex()).ref == ref
+
+    earlier = min(y for y in by_year if y > 0)
+    changes = large_store.update(
+        "deal",
+        deal_id,
+        {"start_date": dt.date(earlier, 6, 1)},
+        expected_version=large_store.get("deal", deal_id).version,
+    )
+    window.state.notify_changed(changes)
+    window.state.wait_idle()
+
+    current = view.tree.currentIndex()
+    assert model.node(current).ref == ref and view.selected_refs() == [ref]
+    assert model.node(current.parent()).name == str(earlier)
+    moved_from = next(
+        model.node(model.index(r, 0, current.parent().parent()))
+        for r in range(model.rowCount(current.parent().parent()))
+        if model.node(model.index(r, 0, current.parent().parent())).record_id == year
+    )
+    assert moved_from.deal_count == len(by_year[year]) - 1
+    assert model.node(current.parent().parent()).ref == RecordRef("organisation", org_id)
+
+
+def test_an_organisations_years_pass_qtmodeltester_and_list_every_deal_the_store_lists(
+    qtmodeltester, large_store: Store
+) -> None:
+    org_id, sector_id, by_year = _busiest_organisation(large_store)
+    model = SectorTreeModel(large_store)
+    model.sort(3, Qt.SortOrder.DescendingOrder)
+    found = model.indexes_for(RecordRef("organisation", org_id))
+    [index] = [i for i in found if model.node(i).sector_id == sector_id]
+    model.fetchMore(index)
+    years = [model.node(model.index(r, 0, index)) for r in range(model.rowCount(index))]
+    for year in years:
+        model.ensure_fetched(year)
+    listed = sorted(c.record_id for y in years for c in y.children)
+    assert listed == sorted(r.id for r in large_store.deals_of_organisation(org_id, sector_id))
+    assert listed == sorted(i for ids in by_year.values() for i in ids)
+    totals = [y.total_usd or 0.0 for y in years]
+    assert totals == sorted(totals, reverse=True)  # the years follow the tree's sort too
+    qtmodeltester.check(model)

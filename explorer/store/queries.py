@@ -454,6 +454,44 @@ class DealRow:
     start_day: int | None
 
 
+class DealYear(NamedTuple):
+    """The deals of a group starting in one year (-1: undated), and their USD total."""
+
+    year: int
+    ids: np.ndarray
+    total_usd: float
+
+
+def deals_by_year(ids: np.ndarray, days: np.ndarray, amounts: np.ndarray) -> list[DealYear]:
+    """Deals ``ids`` (with start days, NaN undated, and USD amounts, 0 none) by the year they
+    start, undated first then year by year."""
+    years = np.full(ids.size, -1, dtype=np.int64)
+    dated = ~np.isnan(days)
+    on = days[dated].astype(np.int64).astype("datetime64[D]")
+    years[dated] = on.astype("datetime64[Y]").astype(np.int64) + 1970
+    order = np.argsort(years, kind="stable")
+    cuts = np.flatnonzero(np.diff(years[order])) + 1
+    return [
+        DealYear(int(years[part[0]]), ids[part], float(amounts[part].sum()))
+        for part in np.split(order, cuts)
+        if part.size
+    ]
+
+
+def year_of_day(day: float | None) -> int:
+    """The year a day number falls in (-1: no day), as ``deals_by_year`` groups it."""
+    return -1 if day is None else (dt.date(1970, 1, 1) + dt.timedelta(days=int(day))).year
+
+
+def deal_years_of_rows(rows: Sequence[DealRow]) -> list[DealYear]:
+    """``deals_by_year`` of deal rows read whole."""
+    return deals_by_year(
+        np.fromiter((r.id for r in rows), dtype=np.int64, count=len(rows)),
+        np.fromiter((np.nan if r.start_day is None else r.start_day for r in rows), dtype=np.float64, count=len(rows)),
+        np.fromiter((r.amount_usd or 0.0 for r in rows), dtype=np.float64, count=len(rows)),
+    )
+
+
 def sector_hierarchy(conn: Connection) -> list[tuple[int, str, int | None]]:
     sec = _table("sector")
     rows = conn.execute(sa.select(sec.c.id, sec.c.name, sec.c.parent_id).order_by(sa.func.lower(sec.c.name)))

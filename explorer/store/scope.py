@@ -142,6 +142,23 @@ class FilterScope:
     def deals_of_organisation(self, organisation_id: int, sector_id: int | None = None) -> list[queries.DealRow]:
         return self._rows(self.deal_ids(organisation_id, sector_id))
 
+    def deal_years(self, organisation_id: int | None, sector_id: int) -> list[queries.DealYear] | None:
+        """An organisation's passing deals in a sector (None: the sector's deals without one) by
+        the year they start; None when the store's index does not know their days yet."""
+        if organisation_id is None:
+            mask = (self.link_sector == sector_id) & (self.link_org < 0)
+        else:
+            mask = (self.link_org == organisation_id) & (self.link_sector == sector_id)
+        ids, first = np.unique(self.link_deal[mask], return_index=True)
+        days = None if self._store is None else scope_index.deal_start_days(self._store, ids)
+        if days is None:
+            return None
+        return queries.deals_by_year(ids, days, self.link_amount[mask][first])
+
+    def deal_rows(self, deal_ids: np.ndarray) -> list[queries.DealRow]:
+        """Rows of passing deals, in the store's order (by date, undated first, then title)."""
+        return self._rows(deal_ids)
+
     def deals_of_organisations(
         self, pairs: list[tuple[int, int | None]]
     ) -> dict[tuple[int, int | None], list[queries.DealRow]]:

@@ -376,6 +376,20 @@ class ScopeIndex:
         countries = np.where(known, c_name[np.where(found, c_at, c_id.size)], "")
         return known, names, countries
 
+    def start_days(self, ids: np.ndarray) -> np.ndarray | None:
+        """Start days of deals ``ids`` (NaN: undated), in their order; None when the index does
+        not know one of them."""
+        d_id, d_start = self.d_id, self.d_start  # read once, as name_columns
+        if not ids.size:
+            return np.zeros(0, dtype=np.float64)
+        if not d_id.size or d_id.size != d_start.size:
+            return None
+        at = np.minimum(np.searchsorted(d_id, ids), d_id.size - 1)
+        if not (d_id[at] == ids).all():
+            return None
+        days: np.ndarray = d_start[at]
+        return days
+
     def _deal_arrays(self) -> tuple[np.ndarray, ...]:
         return (self.d_id, self.d_sector, self.d_amount, self.d_start, self.d_end, self.d_event, self.d_pledge,
                 self.d_country)  # fmt: skip
@@ -604,6 +618,13 @@ def organisation_names(store: Store, ids: np.ndarray) -> tuple[np.ndarray, np.nd
     being read, the caller reads by SQL."""
     index: ScopeIndex | None = getattr(store, "_scope_index", None)
     return unknown_names(ids.size) if index is None else index.name_columns(ids)
+
+
+def deal_start_days(store: Store, ids: np.ndarray) -> np.ndarray | None:
+    """Start days of these deals from the store's index, without waiting for it; None when it
+    is not read yet or does not know one."""
+    index: ScopeIndex | None = getattr(store, "_scope_index", None)
+    return None if index is None else index.start_days(ids)
 
 
 def passing(store: Store, conn: Connection, f: Filters) -> Passing | None:
