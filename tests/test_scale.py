@@ -18,7 +18,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
-from explorer.itemmodels.sector_tree import BY_YEAR_ABOVE, YEAR, Node, SectorTreeModel
+from explorer.itemmodels.sector_tree import BY_YEAR_ABOVE, GAP, REF_ROLE, YEAR, Node, SectorTreeModel
 from explorer.models import day_to_date
 from explorer.state import AppState, RecordRef, collect_out_of_the_way
 from explorer.store import Filters, Store, open_store
@@ -616,12 +616,15 @@ def test_a_filtered_big_sector_shows_its_organisations_chunk_by_chunk_as_the_sql
     ]
     assert "unattributed" in {kind for kind, *_ in expected[1:-1]}  # the group, among the rows
 
-    deep = expected[len(expected) * 2 // 3]  # a row not shown yet: found, the rows up to it shown
+    deep = expected[len(expected) * 2 // 3]  # a row not shown yet: found, shown after a gap row
     assert deep[0] == "organisation"
     (index,) = [i for i in model.indexes_for(RecordRef("organisation", deep[1])) if model.node(i.parent()) is big]
-    assert index.row() == expected.index(deep)
-    while model.show_more(big):
-        pass
+    assert index.row() == model.CHUNK + 1
+    gap = model.node(model.index(model.CHUNK, 0, index.parent()))
+    assert gap is not None and gap.kind == GAP  # standing for exactly the rows between
+    between = [(n.kind, n.record_id) if isinstance(n, Node) else ("organisation", n.id) for n in gap.pending]
+    assert between == [(kind, i) for kind, i, *_ in expected[model.CHUNK : expected.index(deep)]]
+    model.ensure_fetched(big)  # every row, the gap's too
     shown = [(n.kind, n.record_id, n.name, n.country, n.deal_count, round(n.total_usd or 0, 2)) for n in big.children]
     assert shown == expected
     state.stop_background()
@@ -825,6 +828,110 @@ def test_an_organisations_years_pass_qtmodeltester_and_list_every_deal_the_store
     listed = sorted(c.record_id for y in years for c in y.children)
     assert listed == sorted(r.id for r in large_store.deals_of_organisation(org_id, sector_id))
     assert listed == sorted(i for ids in by_year.values() for i in ids)
-    totals = [y.total_usd or 0.0 for y in years]
-    assert totals == sorted(totals, reverse=True)  # the years follow the tree's sort too
+    assert [y.record_id for y in years] == sorted((y for y in by_year if y >= 0), reverse=True) + (
+        [-1] if -1 in by_year else []
+    )  # newest first, undated last, whatever the column sorted by
     qtmodeltester.check(model)
+
+
+def _row_text(model: SectorTreeModel, index) -> str:
+    return str(model.data(index, Qt.ItemDataRole.DisplayRole))
+
+
+def test_a_record_far_down_a_big_listing_shows_after_a_gap_row_that_a_click_or_enter_opens(
+    qtbot, window: MainWindow, large_store: Store
+) -> None:
+    """Selecting an organisation thousands of rows down a sector shows the first rows, a row
+    standing for those between, and it; a click on that row (or Enter) shows the next chunk of
+    them in their place, and a rename of one of them is in it when shown."""
+    view, model = window.tree_view, window.tree_view.model
+    big = biggest_sub_sector(model)
+    fresh = SectorTreeModel(large_store)
+    fresh.sort(*model._sort)  # type: ignore[misc]  # the view's order
+    fresh_big = fresh.sector_node(big.record_id)
+    assert fresh_big is not None
+    fresh.ensure_fetched(fresh_big)
+    expected = [(n.kind, n.record_id, n.name) for n in fresh_big.children]  # every row, as shown
+    chunk = model.CHUNK
+    assert len(expected) > 5 * chunk
+    far = len(expected) * 3 // 4
+    assert expected[far][0] == "organisation"
+    totals = [n.total_usd for n in fresh_big.children]
+    inside = next(  # one the gap stands for, whose rename cannot move it (no tie in totals)
+        k
+        for k in range(chunk + 20, far)
+        if expected[k][0] == "organisation" and totals[k - 1] != totals[k] != totals[k + 1]
+    )
+    ref = RecordRef("organisation", expected[far][1])
+
+    window.state.select(ref)
+
+    (current,) = [i for i in view.tree.selectionModel().selectedRows(0) if model.node(i.parent()) is big]
+    parent = current.parent()
+    assert model.node(current).ref == ref and view.selected_refs() == [ref]
+    first = current.row() - 1  # the rows above the gap row: the first chunk, as before
+    assert chunk <= first < 2 * chunk
+    assert [_row_text(model, model.index(r, 0, parent)) for r in range(first)] == [n for *_k, n in expected[:first]]
+    gap_index = model.index(first, 0, parent)
+    assert _row_text(model, gap_index) == f"⋯ {far - first:,} more"
+    assert not model.hasChildren(gap_index) and model.data(gap_index, REF_ROLE) is None
+    tooltip = str(model.data(gap_index, Qt.ItemDataRole.ToolTipRole))
+    assert tooltip.startswith(f"{far - first:,} more organisations here")
+    below = current.siblingAtRow(current.row() + 1)  # and the rows after it: none hidden unmarked
+    assert _row_text(model, below) == f"⋯ {len(expected) - far - 1:,} more"
+    assert model.rowCount(parent) == current.row() + 2
+
+    # a rename of an organisation the gap stands for reaches it
+    renamed = "Renamed while not shown"
+    org = large_store.get("organisation", expected[inside][1])
+    window.state.notify_changed(
+        large_store.update("organisation", org.id, {"name": renamed}, expected_version=org.version)
+    )
+    window.state.wait_idle()
+    expected[inside] = (*expected[inside][:2], renamed)
+
+    view.tree.scrollTo(gap_index)
+    qtbot.mouseClick(view.tree.viewport(), Qt.MouseButton.LeftButton, pos=view.tree.visualRect(gap_index).center())
+
+    assert window.state.selection == [ref]  # the gap row selects nothing
+    opened = [_row_text(model, model.index(r, 0, parent)) for r in range(first, first + chunk)]
+    assert opened == [n for *_k, n in expected[first : first + chunk]]
+    gap_index = model.index(first + chunk, 0, parent)
+    assert _row_text(model, gap_index) == f"⋯ {far - first - chunk:,} more"
+
+    view.tree.setCurrentIndex(gap_index)
+    qtbot.keyClick(view.tree, Qt.Key.Key_Return)
+    assert _row_text(model, model.index(first + chunk, 0, parent)) == expected[first + chunk][2]
+    assert model.node(model.index(first + 2 * chunk, 0, parent)).kind == GAP
+
+    # selecting a record the gap still stands for splits it around the record
+    middle = next(k for k in range((first + 2 * chunk + far) // 2, far) if expected[k][0] == "organisation")
+    window.state.select(RecordRef("organisation", expected[middle][1]))
+    (current,) = [i for i in view.tree.selectionModel().selectedRows(0) if model.node(i.parent()) is big]
+    assert model.node(current).record_id == expected[middle][1]
+    before, after = (model.node(current.siblingAtRow(current.row() + d)) for d in (-1, 1))
+    assert before.kind == GAP and after.kind == GAP
+    assert model.node(current.siblingAtRow(current.row() + 2)).record_id == expected[far][1]
+
+    # every row in its order once all are shown
+    model.ensure_fetched(big)
+    assert [(n.kind, n.record_id, n.name) for n in big.children] == expected
+
+
+def test_a_listing_with_gap_rows_passes_qtmodeltester_and_reads_as_every_row(qtmodeltester, large_store: Store) -> None:
+    def with_gaps() -> tuple[SectorTreeModel, Node, list[int]]:
+        model = SectorTreeModel(large_store)
+        model.sort(3, Qt.SortOrder.DescendingOrder)
+        big = biggest_sub_sector(model)
+        ids = [r.id for r in large_store.organisations_in_sector(big.record_id)]
+        for k in (len(ids) // 2, len(ids) // 4, len(ids) - 1):  # a gap, split twice, then the end
+            assert model.indexes_for(RecordRef("organisation", ids[k]))
+        assert big.gaps is not None and len(big.gaps) >= 3
+        return model, big, ids
+
+    model, big, ids = with_gaps()
+    model.ensure_fetched(big)
+    assert big.gaps is None
+    assert [n.record_id for n in big.children if n.kind == "organisation"] == ids
+    # checked last: the tester fetches more of what it finds after every change it sees
+    qtmodeltester.check(with_gaps()[0])

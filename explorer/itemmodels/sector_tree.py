@@ -53,6 +53,10 @@ YEAR = "year"
 BY_YEAR_ABOVE = 200
 UNDATED = -1  # the year of deals with no date
 UNDATED_LABEL = "No date"
+# A row standing for a run of a listing's rows not shown, between shown ones: selecting a record
+# far down a listing of thousands shows it after the first rows and one of these, not every row
+# above it (the view lays each out: 5,000 organisations took 70 ms). A click shows them.
+GAP = "gap"
 REF_ROLE = Qt.ItemDataRole.UserRole + 2
 # Plain ints: roles arrive as ints, and an enum attribute lookup per call shows in a repaint.
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
@@ -61,9 +65,20 @@ _FONT = int(Qt.ItemDataRole.FontRole.value)
 _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
 _RIGHT = int((Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value)
 _BOLD: list[QFont] = []  # made on first use: QtGui loads with the first bold row
+_ITALIC: list[QFont] = []
 # The order the store and a FilterScope list a sector's organisations in (largest total first,
 # then name: queries.in_tree_order), which is the tree's default sort.
 ROWS_ORDER = (3, Qt.SortOrder.DescendingOrder)
+
+
+def _italic_font() -> QFont:
+    if not _ITALIC:
+        from PySide6.QtGui import QFont
+
+        font = QFont()
+        font.setItalic(True)
+        _ITALIC.append(font)
+    return _ITALIC[0]
 
 
 def _bold_font() -> QFont:
@@ -79,7 +94,7 @@ def _bold_font() -> QFont:
 @dataclass(eq=False, slots=True)
 class Node:
     key: int
-    kind: str  # sector / organisation / deal / unattributed / year
+    kind: str  # sector / organisation / deal / unattributed / year / gap
     record_id: int
     name: str
     parent: Node | None
@@ -99,11 +114,12 @@ class Node:
     # last changed order): a rename looks through 40 listings of thousands of rows with it.
     listing: np.ndarray | None = None
     deal_ids: np.ndarray | None = None  # a year's: the deals it lists, known before they are read
+    gaps: list[Node] | None = None  # its children standing for rows not shown (GAP), in row order
 
     @property
     def ref(self) -> RecordRef:
         # The no-organisation group stands for its sector when selected, a year for its group.
-        if self.kind == YEAR and self.parent is not None:
+        if self.kind in (YEAR, GAP) and self.parent is not None:
             return self.parent.ref
         return RecordRef("sector" if self.kind == UNATTRIBUTED else self.kind, self.record_id)
 
@@ -175,17 +191,42 @@ def _row_id(item: Row) -> int:
     return item.record_id if item.__class__ is Node else item.id  # type: ignore[union-attr]
 
 
+def _shown_rows(node: Node) -> int:
+    """How many of ``node``'s rows come before its pending ones: its children, a gap counted as
+    the rows it stands for."""
+    return len(node.children) + sum(len(gap.pending) - 1 for gap in node.gaps or ())
+
+
+def _locate(node: Node, k: int) -> tuple[Node | None, int]:
+    """Where row ``k`` of ``node``'s rows (a gap read as the rows it stands for) is: (None, i)
+    for its child i, (gap, j) for row j of a gap, (node, j) for its pending row j."""
+    offset = 0
+    for gap in node.gaps or ():
+        start = gap.row + offset
+        if k < start:
+            return None, k - offset
+        if k < start + len(gap.pending):
+            return gap, k - start
+        offset += len(gap.pending) - 1
+    shown = len(node.children) + offset
+    return (None, k - offset) if k < shown else (node, k - shown)
+
+
 def _listing(node: Node) -> np.ndarray:
     """``node.listing``, worked out again if its rows changed order or number since."""
-    count = len(node.children) + len(node.pending)
+    count = _shown_rows(node) + len(node.pending)
     if node.listing is None or len(node.listing) != count:
-        node.listing = np.concatenate([_ids_of(node.children), _ids_of(node.pending)])
+        parts, at = [], 0
+        for gap in node.gaps or ():
+            parts += [_ids_of(node.children[at : gap.row]), _ids_of(gap.pending)]
+            at = gap.row + 1
+        node.listing = np.concatenate([*parts, _ids_of(node.children[at:]), _ids_of(node.pending)])
     return node.listing
 
 
 class _Rows(Sequence[Row]):
-    """A parent's rows shown then pending, read in place (not copied: a listing may hold
-    tens of thousands)."""
+    """A parent's rows shown then pending, gaps read as the rows they stand for, in place (not
+    copied: a listing may hold tens of thousands)."""
 
     __slots__ = ("_node",)
 
@@ -193,11 +234,28 @@ class _Rows(Sequence[Row]):
         self._node = node
 
     def __len__(self) -> int:
-        return len(self._node.children) + len(self._node.pending)
+        return _shown_rows(self._node) + len(self._node.pending)
 
     def __getitem__(self, k: int) -> Row:  # type: ignore[override]
-        shown = len(self._node.children)
-        return self._node.children[k] if k < shown else self._node.pending[k - shown]
+        node = self._node
+        if not node.gaps:
+            shown = len(node.children)
+            return node.children[k] if k < shown else node.pending[k - shown]
+        where, at = _locate(node, k)
+        return node.children[at] if where is None else where.pending[at]
+
+    def replace(self, k: int, row: OrganisationRow) -> None:
+        """Write row ``k``, one not shown (pending, or in a gap)."""
+        where, at = _locate(self._node, k)
+        if where is None:
+            raise IndexError(k)
+        where.pending[at] = row
+
+
+def _year_order(item: Row) -> int:
+    """A year row's place, newest first when sorted in reverse, undated last."""
+    year = _row_id(item)
+    return -(10**6) if year == UNDATED else year
 
 
 def _is_sector(item: Row) -> bool:
@@ -506,6 +564,8 @@ class SectorTreeModel(QAbstractItemModel):
         """Load and show every child of ``node``."""
         self._read_rows(node)
         self._show_pending(node, None)
+        while node.gaps:
+            self.open_gap(node.gaps[0], None)
 
     # --- structure -------------------------------------------------------------------
 
@@ -552,7 +612,7 @@ class SectorTreeModel(QAbstractItemModel):
         node = self._node(parent)
         if node is None:
             return bool(self._roots) if not parent.isValid() else False
-        if parent.column() != 0:
+        if parent.column() != 0 or node.kind == GAP:
             return False
         return (
             bool(node.children)
@@ -617,12 +677,18 @@ class SectorTreeModel(QAbstractItemModel):
         if role == _ALIGNMENT:
             return _RIGHT if column >= 2 else None
         if role == _FONT:
+            if node.kind == GAP:
+                return _italic_font()
             return _bold_font() if node.kind == "sector" and node.parent is None else None
         if role == SORT_ROLE:
             return self._sort_key(node, column)
         if role == REF_ROLE:
-            return node.ref
+            return None if node.kind == GAP else node.ref
         if role == _TOOLTIP and column == 0:
+            if node.kind == GAP:
+                noun = "organisations" if node.parent is not None and node.parent.kind == "sector" else "deals"
+                shown = min(self.CHUNK, len(node.pending))
+                return f"{len(node.pending):,} more {noun} here: click (or press Enter) to show the next {shown:,}"
             return f"{node.kind.capitalize()}: {node.name}"
         return None
 
@@ -639,8 +705,11 @@ class SectorTreeModel(QAbstractItemModel):
         return node.total_usd or 0.0
 
     def _sort_nodes(self, nodes: list[Node] | list[Row]) -> None:
-        """Sort siblings (and their loaded children) by the current sort, keeping rows numbered."""
-        if self._sort is not None:
+        """Sort siblings (and their loaded children) by the current sort, keeping rows numbered;
+        years stay newest first whatever the sort (undated last), as dates are read."""
+        if nodes and isinstance(nodes[0], Node) and nodes[0].kind == YEAR:
+            nodes.sort(key=_year_order, reverse=True)
+        elif self._sort is not None:
             column, order = self._sort
             nodes.sort(
                 key=lambda n: (self._sort_key(n, column), n.name.lower()),
@@ -651,10 +720,13 @@ class SectorTreeModel(QAbstractItemModel):
                 continue  # a pending row: nothing below it yet
             node.row = row
             node.listing = None
-            if node.pending:
+            if node.pending or node.gaps:
                 # shown rows stay as many; which rows they are follows the new order
-                shown = len(node.children)
-                every: list[Row] = [*node.children, *node.pending]
+                shown = len(node.children) - len(node.gaps or ())
+                every: list[Row] = list(_Rows(node))
+                for gap in node.gaps or ():
+                    self._nodes.pop(gap.key, None)
+                node.gaps = None
                 self._sort_nodes(every)
                 node.children = [self._organisation_node(item, node) for item in every[:shown]]
                 node.pending = every[shown:]
@@ -750,8 +822,8 @@ class SectorTreeModel(QAbstractItemModel):
             return self._sort_key(item, column), item.name.lower()
 
         def before(a: Row, b: Row) -> bool:  # a may stand before b in this order
-            if _is_sector(a) != _is_sector(b):
-                return True  # a sector's sub-sectors come first, its organisations after them
+            if _is_sector(a) != _is_sector(b) or (isinstance(a, Node) and a.kind == YEAR):
+                return True  # a sector's sub-sectors come first, its organisations after them; years by date
             return key(a) >= key(b) if descending else key(a) <= key(b)
 
         for _parent, siblings, k, _new in edits:
@@ -765,8 +837,8 @@ class SectorTreeModel(QAbstractItemModel):
                 item.name, item.country, item.total_usd = new.name, new.country, new.total_usd
                 if self._shown(item):
                     self.dataChanged.emit(self._index_of(item, 0), self._index_of(item, len(self.COLUMNS) - 1))
-            elif parent is not None:  # a pending organisation row: its place in the pending list
-                parent.pending[k - len(parent.children)] = cast(OrganisationRow, new)
+            elif parent is not None:  # an organisation row not shown: its place among them
+                _Rows(parent).replace(k, cast(OrganisationRow, new))
         return True
 
     def _years_patched(
@@ -809,7 +881,8 @@ class SectorTreeModel(QAbstractItemModel):
             listing = _listing(node)
             found = np.flatnonzero(np.isin(listing, wanted, assume_unique=False)).tolist() if len(listing) else []
             if node.pending and not (node.kind != "sector" or organisations or node.record_id in sectors):
-                found = [k for k in found if k < len(node.children)]
+                shown = _shown_rows(node)
+                found = [k for k in found if k < shown]
             if found:
                 yield node, _Rows(node), found
 
@@ -867,25 +940,80 @@ class SectorTreeModel(QAbstractItemModel):
 
     def _find(self, parent: Node, kind: str, record_id: int) -> Node | None:
         found = self._by_parent.get((parent.key, kind, record_id))
-        if (found is None or found.row < 0) and parent.pending:
-            # not shown yet: show the chunks up to it
-            shown = len(parent.children)
-            position = next(
-                (
-                    k - shown
-                    for k in np.flatnonzero(_listing(parent) == record_id).tolist()
-                    if k >= shown
-                    and (
-                        (not isinstance(item := parent.pending[k - shown], Node) and item.id == record_id)
-                        or item is found
-                    )
-                ),
-                None,
-            )
-            if position is not None:
-                self._show_pending(parent, position + 1)
-                found = self._by_parent.get((parent.key, kind, record_id))
+        if (found is None or found.row < 0) and (parent.pending or parent.gaps):
+            # not shown yet: show it (a pending row is an organisation's; a node, the one found)
+            rows = _Rows(parent)
+            for k in np.flatnonzero(_listing(parent) == record_id).tolist():
+                item = rows[k]
+                if item is found or (kind == "organisation" and not isinstance(item, Node)):
+                    self._reveal(parent, k)
+                    return self._by_parent.get((parent.key, kind, record_id))
         return found
+
+    def _reveal(self, parent: Node, k: int) -> None:
+        """Show ``parent``'s row ``k``: with the chunks up to it when it is near the rows shown,
+        else alone, with a gap row for the rows between."""
+        where, at = _locate(parent, k)
+        if where is None:
+            return
+        if where is parent:
+            if at < self.CHUNK:
+                self._show_pending(parent, at + 1)
+                return
+            # the rows after it too are shown as a gap row: none left hidden below it unmarked
+            rows, parent.pending = parent.pending, []
+            self._put(
+                parent,
+                len(parent.children),
+                0,
+                [self._gap(rows[:at], parent), rows[at], *self._run(rows[at + 1 :], parent)],
+            )
+            return
+        rows = where.pending
+        self._put(parent, where.row, 1, [*self._run(rows[:at], parent), rows[at], *self._run(rows[at + 1 :], parent)])
+
+    def _run(self, rows: Pending, parent: Node) -> list[Row]:
+        """Rows to show between others: themselves when few, else a gap standing for them."""
+        if not len(rows):
+            return []
+        return [self._gap(rows, parent)] if len(rows) > self.CHUNK else list(rows)
+
+    def _gap(self, rows: Pending, parent: Node) -> Node:
+        gap = self._new(kind=GAP, record_id=0, name=f"⋯ {len(rows):,} more", parent=parent, sector_id=parent.sector_id)
+        gap.pending, gap.fetched = rows, True  # rows pending are hidden already
+        return gap
+
+    def _put(self, parent: Node, at: int, removed: int, items: list[Row]) -> None:
+        """Put ``items`` (as nodes) in place of ``parent``'s ``removed`` children from row ``at``."""
+        index = self._index_of(parent)
+        children = parent.children
+        if removed:
+            self.beginRemoveRows(index, at, at + removed - 1)
+            for gone in children[at : at + removed]:
+                self._nodes.pop(gone.key, None)
+            del children[at : at + removed]
+            for row in range(at, len(children)):
+                children[row].row = row
+            self.endRemoveRows()
+        nodes = [self._organisation_node(item, parent) for item in items]
+        if nodes:
+            self.beginInsertRows(index, at, at + len(nodes) - 1)
+            children[at:at] = nodes
+            for row in range(at, len(children)):
+                children[row].row = row
+            self.endInsertRows()
+        parent.gaps = [child for child in children if child.kind == GAP] or None
+
+    def open_gap(self, gap: Node, count: int | None = CHUNK) -> None:
+        """Show the first ``count`` rows a gap stands for (None: all); the rest stay a gap below."""
+        parent, rows = gap.parent, gap.pending
+        if parent is None or gap.kind != GAP:
+            return
+        if count is None or len(rows) <= count + count // 2:
+            head, rest = list(rows), []
+        else:
+            head, rest = list(rows[:count]), [self._gap(rows[count:], parent)]
+        self._put(parent, gap.row, 1, [*head, *rest])
 
     def _holder_of(self, group: Node, deal_id: int) -> Node | None:
         """The row a deal of ``group`` is listed under: the group, or its year when the group

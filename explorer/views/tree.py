@@ -10,7 +10,7 @@ from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QModelIn
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLineEdit, QStyle, QTreeView, QVBoxLayout, QWidget
 
-from explorer.itemmodels.sector_tree import REF_ROLE, SectorTreeModel
+from explorer.itemmodels.sector_tree import GAP, REF_ROLE, SectorTreeModel
 from explorer.state import AppState, RecordRef
 from explorer.store import ChangeEvent, Filters, StoreError
 from explorer.store.changes import Interest
@@ -94,6 +94,8 @@ class SectorTreeView(QWidget):
         self.tree.selectionModel().selectionChanged.connect(self._on_tree_selection)
         self.tree.verticalScrollBar().valueChanged.connect(self._show_more_at_the_end)
         self.tree.customContextMenuRequested.connect(self._on_context_menu)
+        self.tree.clicked.connect(self._open_gap)
+        self.tree.activated.connect(self._open_gap)
         state.selection_changed.connect(self._on_state_selection)
         state.filters_changed.connect(lambda _f: self._apply_filters())
         state.records_changed.connect(self._on_records_changed)
@@ -403,7 +405,7 @@ class SectorTreeView(QWidget):
 
     def selected_refs(self) -> list[RecordRef]:
         rows = self.tree.selectionModel().selectedRows(0)
-        return sorted({index.data(REF_ROLE) for index in rows})
+        return sorted({ref for index in rows if (ref := index.data(REF_ROLE)) is not None})  # a gap row has none
 
     def _on_tree_selection(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         if self._syncing:
@@ -462,11 +464,18 @@ class SectorTreeView(QWidget):
         finally:
             self._syncing = False
 
+    def _open_gap(self, index: QModelIndex) -> None:
+        """A click (or Enter) on a row standing for rows not shown shows the next of them."""
+        node = self.model.node(index)
+        if node is not None and node.kind == GAP:
+            self.model.open_gap(node)
+
     def _on_context_menu(self, pos: QPoint) -> None:
         index = self.tree.indexAt(pos)
         viewport = self.tree.viewport()
-        if index.isValid() and viewport is not None:
-            self.context_menu_requested.emit(index.data(REF_ROLE), viewport.mapToGlobal(pos))
+        ref = index.data(REF_ROLE) if index.isValid() else None
+        if ref is not None and viewport is not None:
+            self.context_menu_requested.emit(ref, viewport.mapToGlobal(pos))
 
     # --- helpers for tests and the window ---------------------------------------------
 
