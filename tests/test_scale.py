@@ -19,11 +19,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
 from explorer.itemmodels.sector_tree import BY_YEAR_ABOVE, GAP, REF_ROLE, YEAR, Node, SectorTreeModel
-from explorer.models import day_to_date
+from explorer.models import day_number, day_to_date
 from explorer.state import AppState, RecordRef, collect_out_of_the_way
 from explorer.store import Filters, Store, open_store
 from explorer.store.queries import LINK_LIMIT, TIMELINE_TYPES
 from explorer.views.main_window import MainWindow
+from explorer.views.tree import EXPAND_ROWS, REOPEN_ROWS
 
 ROOT = Path(__file__).resolve().parent.parent
 N = 100_000
@@ -935,3 +936,40 @@ def test_a_listing_with_gap_rows_passes_qtmodeltester_and_reads_as_every_row(qtm
     assert [n.record_id for n in big.children if n.kind == "organisation"] == ids
     # checked last: the tester fetches more of what it finds after every change it sees
     qtmodeltester.check(with_gaps()[0])
+
+
+def test_under_a_new_filter_the_tree_reopens_what_was_open_while_it_stays_a_few_screens(
+    qtbot, window: MainWindow, large_store: Store
+) -> None:
+    """What the user opened stays open under a filter while it adds up to a few screens of
+    rows (every open listing is laid out on each change), and all of it again once the filter
+    is cleared."""
+    view, model = window.tree_view, window.tree_view.model
+    sectors = model.loaded_nodes("sector")
+    for node in sectors:
+        view.tree.expand(model.index_of_node(node))
+    qtbot.wait(20)
+
+    def open_sectors() -> list[Node]:
+        return [n for n in model.loaded_nodes("sector") if view.tree.isExpanded(model.index_of_node(n))]
+
+    assert len(open_sectors()) == len(sectors)
+    wide = Filters(start_day=day_number(dt.date(1990, 1, 1)), end_day=day_number(dt.date(2040, 1, 1)))
+    window.state.set_filters(wide)
+    window.state.wait_idle()
+    qtbot.wait(20)
+
+    # sectors with sub-sectors open anyway under a filter (to show them); the listings of
+    # organisations reopened are those of the first sectors, a few screens of rows
+    def listings(nodes: list[Node]) -> list[Node]:
+        return [n for n in nodes if not any(c.kind == "sector" for c in n.children)]
+
+    reopened = open_sectors()
+    assert 0 < len(listings(reopened)) < len(listings(model.loaded_nodes("sector")))
+    assert sum(model.rowCount(model.index_of_node(n)) for n in listings(reopened)) <= REOPEN_ROWS + EXPAND_ROWS
+    assert reopened[0].record_id == sectors[0].record_id  # the first in the tree's order first
+
+    window.state.set_filters(Filters())
+    window.state.wait_idle()
+    qtbot.wait(20)
+    assert {n.record_id for n in open_sectors()} == {n.record_id for n in sectors}
