@@ -486,6 +486,7 @@ class SectorTreeView(QWidget):
         node = self.model.node(index)
         if node is not None and node.kind == GAP:
             self.model.open_gap(node)
+            self._show_selection(self._state.selection, scroll=False)  # the click had taken it
 
     def _on_context_menu(self, pos: QPoint) -> None:
         index = self.tree.indexAt(pos)
