@@ -64,31 +64,22 @@ _ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole.value)
 _FONT = int(Qt.ItemDataRole.FontRole.value)
 _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
 _RIGHT = int((Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value)
-_BOLD: list[QFont] = []  # made on first use: QtGui loads with the first bold row
-_ITALIC: list[QFont] = []
+_FONTS: dict[str, QFont] = {}  # made on first use: QtGui loads with the first bold row
 # The order the store and a FilterScope list a sector's organisations in (largest total first,
 # then name: queries.in_tree_order), which is the tree's default sort.
 ROWS_ORDER = (3, Qt.SortOrder.DescendingOrder)
 
 
-def _italic_font() -> QFont:
-    if not _ITALIC:
+def _font(style: str) -> QFont:
+    """The bold (top-level sectors) or italic (gap rows) font."""
+    font = _FONTS.get(style)
+    if font is None:
         from PySide6.QtGui import QFont
 
-        font = QFont()
-        font.setItalic(True)
-        _ITALIC.append(font)
-    return _ITALIC[0]
-
-
-def _bold_font() -> QFont:
-    if not _BOLD:
-        from PySide6.QtGui import QFont
-
-        font = QFont()
-        font.setBold(True)
-        _BOLD.append(font)
-    return _BOLD[0]
+        font = _FONTS[style] = QFont()
+        font.setBold(style == "bold")
+        font.setItalic(style == "italic")
+    return font
 
 
 @dataclass(eq=False, slots=True)
@@ -678,8 +669,8 @@ class SectorTreeModel(QAbstractItemModel):
             return _RIGHT if column >= 2 else None
         if role == _FONT:
             if node.kind == GAP:
-                return _italic_font()
-            return _bold_font() if node.kind == "sector" and node.parent is None else None
+                return _font("italic")
+            return _font("bold") if node.kind == "sector" and node.parent is None else None
         if role == SORT_ROLE:
             return self._sort_key(node, column)
         if role == REF_ROLE:
