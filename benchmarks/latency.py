@@ -3,8 +3,9 @@
     python benchmarks/latency.py [--size 1e6] [--runs 5] [--cache /tmp/explorer-bench] [--work /tmp/latency-bench]
 
 The synthetic database of ``--size`` records is found (or built) like benchmarks/run.py does and
-copied once into ``--work`` (the form saves and undos write to it; the cached database other
-benchmarks read stays as generated). The main window is opened offscreen with the records table
+copied afresh into ``--work`` at the start of each run (the form saves and undos write to it, and
+the history they leave would grow from run to run; the cached database other benchmarks read
+stays as generated). The main window is opened offscreen with the records table
 showing deals. For each case two figures are taken, medians over ``--runs``:
 
 * **longest GUI-thread hold**: the longest stretch the window could not react — the action
@@ -55,20 +56,19 @@ TIMEOUT_S = 30.0
 
 
 def working_copy(size: int, cache: Path, work: Path) -> Path:
-    """A copy of the cached synthetic database to write to (made once per generated file)."""
+    """A fresh copy of the cached synthetic database to write to, made at the start of every
+    run: the saves of earlier runs would otherwise pile up in the records' history, which the
+    detail pane shows (40 rows of it took 11 ms to lay out), and each run would measure more."""
     from run import database_for
 
     source = database_for(size, cache)
     work.mkdir(parents=True, exist_ok=True)
     target = work / source.name
-    stamp = work / (source.name + ".from")
-    mark = f"{source.stat().st_size}:{source.stat().st_mtime_ns}"
-    if not target.exists() or not stamp.exists() or stamp.read_text() != mark:
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(target) + suffix).unlink(missing_ok=True)
-        print(f"copying {source} to {target} …", flush=True)
-        shutil.copyfile(source, target)
-        stamp.write_text(mark)
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(target) + suffix).unlink(missing_ok=True)
+    Path(str(target) + ".from").unlink(missing_ok=True)  # what earlier versions kept
+    print(f"copying {source} to {target} …", flush=True)
+    shutil.copyfile(source, target)
     return target
 
 
