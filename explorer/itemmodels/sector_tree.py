@@ -530,15 +530,7 @@ class SectorTreeModel(QAbstractItemModel):
 
     def _show_pending(self, node: Node, count: int | None) -> None:
         new, node.pending = (node.pending, []) if count is None else (node.pending[:count], node.pending[count:])
-        if not new:
-            return
-        nodes = [self._organisation_node(item, node) for item in new]
-        first = len(node.children)
-        for row, child in enumerate(nodes, start=first):
-            child.row = row
-        self.beginInsertRows(self._index_of(node), first, first + len(nodes) - 1)
-        node.children.extend(nodes)
-        self.endInsertRows()
+        self._put(node, len(node.children), 0, new)
 
     def _insert(self, node: Node, new: list[Node]) -> None:
         self._sort_nodes(new)
@@ -974,7 +966,7 @@ class SectorTreeModel(QAbstractItemModel):
         gap.pending, gap.fetched = rows, True  # rows pending are hidden already
         return gap
 
-    def _put(self, parent: Node, at: int, removed: int, items: list[Row]) -> None:
+    def _put(self, parent: Node, at: int, removed: int, items: Iterable[Row]) -> None:
         """Put ``items`` (as nodes) in place of ``parent``'s ``removed`` children from row ``at``."""
         index = self._index_of(parent)
         children = parent.children
@@ -993,7 +985,8 @@ class SectorTreeModel(QAbstractItemModel):
             for row in range(at, len(children)):
                 children[row].row = row
             self.endInsertRows()
-        parent.gaps = [child for child in children if child.kind == GAP] or None
+        if removed or any(node.kind == GAP for node in nodes):
+            parent.gaps = [child for child in children if child.kind == GAP] or None
 
     def open_gap(self, gap: Node, count: int | None = CHUNK) -> None:
         """Show the first ``count`` rows a gap stands for (None: all); the rest stay a gap below."""

@@ -480,7 +480,7 @@ def deals_by_year(ids: np.ndarray, days: np.ndarray, amounts: np.ndarray) -> lis
 
 def year_of_day(day: float | None) -> int:
     """The year a day number falls in (-1: no day), as ``deals_by_year`` groups it."""
-    return -1 if day is None else (dt.date(1970, 1, 1) + dt.timedelta(days=int(day))).year
+    return -1 if day is None else m.day_to_date(int(day)).year
 
 
 def deal_years_of_rows(rows: Sequence[DealRow]) -> list[DealYear]:

@@ -124,20 +124,23 @@ class FilterScope:
             countries[~known] = [c for _n, c in got]
         return names, countries
 
-    def deal_ids(self, organisation_id: int, sector_id: int | None) -> np.ndarray:
-        mask = self.link_org == organisation_id
+    def _links_of(self, organisation_id: int | None, sector_id: int | None) -> np.ndarray:
+        """Which link rows are an organisation's (None: deals without one), in a sector (None: any)."""
+        mask: np.ndarray = self.link_org == (-1 if organisation_id is None else organisation_id)
         if sector_id is not None:
             mask &= self.link_sector == sector_id
-        return np.unique(self.link_deal[mask])
+        return mask
+
+    def deal_ids(self, organisation_id: int, sector_id: int | None) -> np.ndarray:
+        return np.unique(self.link_deal[self._links_of(organisation_id, sector_id)])
 
     def unattributed_summary(self, sector_id: int) -> tuple[int, float]:
         """How many deals of a sector have no organisation, and their USD total."""
-        mask = (self.link_sector == sector_id) & (self.link_org < 0)
+        mask = self._links_of(None, sector_id)
         return int(np.count_nonzero(mask)), float(self.link_amount[mask].sum())
 
     def unattributed_deals(self, sector_id: int) -> list[queries.DealRow]:
-        ids = np.unique(self.link_deal[(self.link_sector == sector_id) & (self.link_org < 0)])
-        return self._rows(ids)
+        return self._rows(np.unique(self.link_deal[self._links_of(None, sector_id)]))
 
     def deals_of_organisation(self, organisation_id: int, sector_id: int | None = None) -> list[queries.DealRow]:
         return self._rows(self.deal_ids(organisation_id, sector_id))
@@ -145,10 +148,7 @@ class FilterScope:
     def deal_years(self, organisation_id: int | None, sector_id: int) -> list[queries.DealYear] | None:
         """An organisation's passing deals in a sector (None: the sector's deals without one) by
         the year they start; None when the store's index does not know their days yet."""
-        if organisation_id is None:
-            mask = (self.link_sector == sector_id) & (self.link_org < 0)
-        else:
-            mask = (self.link_org == organisation_id) & (self.link_sector == sector_id)
+        mask = self._links_of(organisation_id, sector_id)
         ids, first = np.unique(self.link_deal[mask], return_index=True)
         days = None if self._store is None else scope_index.deal_start_days(self._store, ids)
         if days is None:
